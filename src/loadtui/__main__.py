@@ -1,0 +1,5 @@
+"""Allow ``python -m loadtui``."""
+
+from loadtui.cli import main
+
+raise SystemExit(main())

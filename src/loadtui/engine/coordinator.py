@@ -1,0 +1,252 @@
+"""The coordinator: owns the run's clock, drives workers, merges what they report.
+
+It runs in the process that draws the UI or the console, but does no I/O on the hot path: it
+sends a handful of control tuples and folds fixed-size snapshots into an ``Aggregate`` (the whole
+run), a ``Series`` (one point a second) and a ``HealthTracker``. Callers drive it with ``tick()``
+and read ``view()``; the headless runner, the TUI, replays and tests all use it the same way.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass, field
+from time import perf_counter
+from typing import Any
+
+from loadtui.engine.channel import ProcessPool, WorkerPool
+from loadtui.engine.shape import Shape
+from loadtui.engine.worker import WorkerSpec
+from loadtui.errors import StartError
+from loadtui.metrics.health import HealthTracker
+from loadtui.metrics.series import Series, second_of
+from loadtui.metrics.stats import Aggregate, decode_histograms
+from loadtui.model.controls import ControlChange
+from loadtui.model.plan import RunConfig
+from loadtui.model.snapshot import UserRow, WorkerSnapshot
+
+__all__ = ["Coordinator", "LiveView", "auto_workers"]
+
+_START_DELAY = 0.1
+
+
+def auto_workers(config: RunConfig) -> int:
+    """Workers when the config says 0: one per spare core, never more than there is work for."""
+    if config.workers:
+        return config.workers
+    spare = max(1, (os.cpu_count() or 2) - 1)
+    load = config.load
+    if load.mode == "closed":
+        return max(1, min(spare, load.users))
+    return spare
+
+
+@dataclass
+class LiveView:
+    """What a UI or console needs to draw one frame; cheap to build, independent of run length."""
+
+    elapsed: float
+    duration: float
+    paused: bool
+    target_users: int
+    target_rate: float | None
+    users: int
+    in_flight: int
+    totals: Aggregate
+    last_point: dict[str, Any] | None
+    users_rows: list[UserRow] = field(default_factory=list)
+    warning: str | None = None
+
+
+class Coordinator:
+    def __init__(
+        self,
+        config: RunConfig,
+        base_url: str,
+        api_key: str | None = None,
+        pool: WorkerPool | None = None,
+    ) -> None:
+        self.config = config
+        self.base_url = base_url
+        self.api_key = api_key
+        self.pool = pool or ProcessPool()
+        self.n = auto_workers(config)
+        self.shape = Shape(config.load)
+        self.totals = Aggregate()
+        self.series = Series()
+        self.health = HealthTracker()
+        self.controls: list[ControlChange] = []
+        self.latest: dict[int, WorkerSnapshot] = {}
+        self.finals: set[int] = set()
+        self.exited: set[int] = set()
+        self.paused = False
+        self.stop_requested = False
+        self.t0: float | None = None
+        self.ended_at: float | None = None
+        self._sent_users: int | None = None
+        self._sent_rate: float | None = None
+        self._finalized = -1
+
+    # -- lifecycle -----------------------------------------------------------------------
+    def start(self, ready_timeout: float = 60.0) -> None:
+        specs = [
+            WorkerSpec(i, self.n, self.config, self.base_url, self.api_key) for i in range(self.n)
+        ]
+        self.pool.start(specs)
+        ready: set[int] = set()
+        deadline = perf_counter() + ready_timeout
+        while len(ready) < self.n:
+            if perf_counter() > deadline:
+                self.pool.close(1.0)
+                raise StartError(f"only {len(ready)} of {self.n} workers started in {ready_timeout:g}s")
+            for msg in self.pool.receive(0.2):
+                if isinstance(msg, tuple) and msg[0] == "ready":
+                    ready.add(msg[1])
+                elif isinstance(msg, tuple) and msg[0] == "exited":
+                    self.pool.close(1.0)
+                    raise StartError(f"worker {msg[1]} exited while starting")
+        self.t0 = perf_counter() + _START_DELAY
+        self.pool.broadcast(("start", self.t0))
+        if self.config.load.mode == "burst":
+            self.pool.broadcast(("burst", self.config.load.burst_requests))
+        self._push_shape()
+
+    @property
+    def elapsed(self) -> float:
+        return 0.0 if self.t0 is None else max(0.0, perf_counter() - self.t0)
+
+    @property
+    def duration(self) -> float:
+        return self.config.load.total_duration
+
+    def apply(self, change: ControlChange) -> ControlChange:
+        """Apply a live change now and record it in the timeline with its offset."""
+        now = self.elapsed
+        recorded = ControlChange(change.action, change.value, round(now, 3), change.source)
+        action, value = change.action, change.value
+        if action == "users":
+            self.shape.set_users(int(value), now)
+            self._push_shape()
+        elif action == "rate":
+            self.shape.set_rate(float(value), now)
+            self._push_shape()
+        elif action == "think_time":
+            self.pool.broadcast(("think_time", tuple(value)))
+        elif action == "pause":
+            self.paused = True
+            self.pool.broadcast(("pause",))
+        elif action == "resume":
+            self.paused = False
+            self.pool.broadcast(("resume",))
+        elif action == "stop":
+            self.stop_requested = True
+        self.controls.append(recorded)
+        return recorded
+
+    def _push_shape(self) -> None:
+        users, rate = self.shape.desired(self.elapsed)
+        if self.config.load.mode in ("closed", "stages") and users != self._sent_users:
+            self._sent_users = users
+            self.pool.broadcast(("users", users))
+        if rate is not None and rate != self._sent_rate:
+            self._sent_rate = rate
+            self.pool.broadcast(("rate", rate / self.n))
+
+    @property
+    def target_users(self) -> int:
+        return self._sent_users or 0
+
+    @property
+    def target_rate(self) -> float | None:
+        return self._sent_rate
+
+    def tick(self, timeout: float = 0.1) -> None:
+        """Take in whatever workers sent (waiting up to ``timeout``) and advance the shape."""
+        for msg in self.pool.receive(timeout):
+            if isinstance(msg, WorkerSnapshot):
+                self._absorb(msg)
+            elif isinstance(msg, tuple) and msg[0] == "exited":
+                self.exited.add(msg[1])
+        if not self.stop_requested and self.t0 is not None:
+            self._push_shape()
+            self.series.set_target(int(self.elapsed), self.target_users, self.target_rate)
+        self._finalize()
+
+    def _absorb(self, snap: WorkerSnapshot) -> None:
+        decoded = decode_histograms(snap)
+        self.totals.add_decoded(snap, decoded)
+        self.series.add(snap, decoded)
+        self.health.observe(snap, second_of(snap.t))
+        self.latest[snap.worker] = snap
+        if snap.final:
+            self.finals.add(snap.worker)
+
+    def _finalize(self, everything: bool = False) -> None:
+        live = [s for w, s in self.latest.items() if w not in self.finals]
+        if everything or not live:
+            through = 10**9 if everything or len(self.finals) == self.n else self._finalized
+        else:
+            through = math.floor(min(s.t for s in live) + 1e-6) - 1
+        if through <= self._finalized:
+            return
+        cap = self.config.load.max_in_flight
+        for point in self.series.finalize_through(through):
+            self.health.close_second(
+                point["t"], point["target_rate"], point["arrivals"], point["in_flight"], cap
+            )
+        self._finalized = through
+
+    @property
+    def done(self) -> bool:
+        """The run has nothing left to do: time is up, stop was asked, or the burst finished."""
+        if self.stop_requested or len(self.exited | self.finals) >= self.n:
+            return True
+        if self.config.load.mode == "burst":
+            finished = self.totals.requests + self.totals.counters["cancelled"]
+            return finished >= self.config.load.burst_requests and all(
+                s.in_flight == 0 for s in self.latest.values()
+            )
+        return self.elapsed >= self.duration
+
+    def stop(self, grace: float | None = None) -> None:
+        """Stop every worker gracefully and take in their final snapshots."""
+        if self.ended_at is not None:
+            return
+        grace = self.config.load.graceful_stop if grace is None else grace
+        self.pool.broadcast(("stop", grace))
+        deadline = perf_counter() + grace + 5.0
+        while len(self.finals | self.exited) < self.n and perf_counter() < deadline:
+            self.tick(0.1)
+        self.ended_at = self.elapsed
+        self.pool.close(2.0)
+        self._finalize(everything=True)
+
+    # -- reading -------------------------------------------------------------------------
+    def view(self) -> LiveView:
+        latest = list(self.latest.values())
+        rows: list[UserRow] = []
+        for s in latest:
+            rows.extend(s.users_rows)
+        return LiveView(
+            elapsed=self.elapsed,
+            duration=self.duration,
+            paused=self.paused,
+            target_users=self.target_users,
+            target_rate=self.target_rate,
+            users=sum(s.users for s in latest),
+            in_flight=sum(s.in_flight for s in latest),
+            totals=self.totals,
+            last_point=self.series.points[-1] if self.series.points else None,
+            users_rows=rows,
+            warning=self.health.current_warning,
+        )
+
+    def result(self) -> dict[str, Any]:
+        """Series, controls, summary and generator health for the run file."""
+        duration = self.ended_at if self.ended_at is not None else self.elapsed
+        return {
+            "controls": [c.to_dict() for c in self.controls],
+            "series": self.series.points,
+            "summary": self.totals.summary(duration),
+            "generator": {"workers": self.n, **self.health.summary()},
+        }

@@ -1,0 +1,32 @@
+"""Control-plane checks before load starts, over httpx (not the hot path).
+
+A burst run fires its first request alone: if that fails there is no point in the burst, and
+the run ends with exit code 3 rather than a wall of errors.
+"""
+
+from __future__ import annotations
+
+import httpx
+
+from loadtui.engine.protocols import OpenAIProtocol
+from loadtui.errors import StartError
+from loadtui.model.plan import RunConfig
+
+__all__ = ["preflight"]
+
+
+def preflight(config: RunConfig, base_url: str, api_key: str | None) -> None:
+    """Send the run's first request once; StartError unless it answers 2xx."""
+    prep = OpenAIProtocol().prepare(config.requests[0], config.target, base_url, api_key)
+    try:
+        resp = httpx.request(
+            prep.method,
+            prep.url,
+            content=prep.body,
+            headers=prep.headers,
+            timeout=httpx.Timeout(config.target.timeout, connect=config.target.connect_timeout),
+        )
+    except httpx.HTTPError as exc:
+        raise StartError(f"pre-flight request to {prep.url} failed: {type(exc).__name__}: {exc}") from None
+    if not 200 <= resp.status_code < 300:
+        raise StartError(f"pre-flight request to {prep.url} answered HTTP {resp.status_code}")

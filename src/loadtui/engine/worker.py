@@ -1,0 +1,296 @@
+"""A worker: one process, one event loop, a share of the users or of the arrival rate.
+
+The coordinator sends control tuples down; the worker sends a ``WorkerSnapshot`` up every
+``SNAPSHOT_INTERVAL`` seconds, aligned on the shared start time so every worker's intervals end
+at the same offsets. Users with ``uid % workers == index`` belong to this worker; in open loop it
+runs ``rate / workers`` arrivals per second under ``max_in_flight / workers``.
+
+Messages down: ("start", t0) ("users", total) ("rate", per_worker) ("think_time", (lo, hi))
+("pause",) ("resume",) ("burst", n) ("stop", grace_seconds).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from time import perf_counter
+from typing import Any
+
+import aiohttp
+
+from loadtui.engine.client import UserStatus, execute
+from loadtui.engine.protocols import OpenAIProtocol, Prepared
+from loadtui.metrics.stats import Recorder
+from loadtui.model.outcomes import UserState
+from loadtui.model.plan import RunConfig
+from loadtui.model.snapshot import WorkerSnapshot
+
+__all__ = ["SNAPSHOT_INTERVAL", "Worker", "WorkerSpec"]
+
+SNAPSHOT_INTERVAL = 0.25
+_LAG_PROBE = 0.05
+
+
+@dataclass(frozen=True)
+class WorkerSpec:
+    index: int
+    count: int
+    config: RunConfig
+    base_url: str
+    api_key: str | None = None
+    snapshot_interval: float = SNAPSHOT_INTERVAL
+
+
+class Worker:
+    def __init__(self, spec: WorkerSpec, send: Callable[[Any], None]) -> None:
+        self.spec = spec
+        self.send = send
+        cfg = spec.config
+        self.protocol = OpenAIProtocol()
+        self.prepared: list[Prepared] = [
+            self.protocol.prepare(r, cfg.target, spec.base_url, spec.api_key) for r in cfg.requests
+        ]
+        self.rec = Recorder()
+        self.users: dict[int, UserStatus] = {}
+        self.tasks: dict[int, asyncio.Task[None]] = {}
+        self.stopping_users: set[int] = set()
+        self.think = cfg.load.think_time
+        self.rate: float | None = None
+        self.in_flight = 0
+        self.paused = asyncio.Event()
+        self.paused.set()  # set = running
+        self.t0: float | None = None
+        self.session: aiohttp.ClientSession | None = None
+        self.oneshots: set[asyncio.Task[None]] = set()
+        self.arrival_task: asyncio.Task[None] | None = None
+        self.stop_event = asyncio.Event()
+        self.started = asyncio.Event()
+        self.lag_max = 0.0
+        cap = max(1, cfg.load.max_in_flight // spec.count)
+        self.slots = asyncio.Semaphore(cap)
+
+    # -- control -------------------------------------------------------------------------
+    def handle(self, msg: tuple) -> None:
+        op = msg[0]
+        if op == "start":
+            self.t0 = msg[1]
+            self.started.set()
+        elif op == "users":
+            self._set_users(msg[1])
+        elif op == "rate":
+            self._set_rate(msg[1])
+        elif op == "think_time":
+            self.think = tuple(msg[1])
+        elif op == "pause":
+            self.paused.clear()
+        elif op == "resume":
+            self.paused.set()
+        elif op == "burst":
+            self._burst(msg[1])
+        elif op == "stop":
+            self.grace = float(msg[1])
+            self.stop_event.set()
+
+    def _mine(self, total: int) -> list[int]:
+        return list(range(self.spec.index, total, self.spec.count))
+
+    def _set_users(self, total: int) -> None:
+        want = set(self._mine(total))
+        for uid in want - self.users.keys():
+            self.stopping_users.discard(uid)
+            status = self.users[uid] = UserStatus(uid)
+            self.tasks[uid] = asyncio.ensure_future(self._user(status))
+        for uid in sorted(self.users.keys() - want, reverse=True):
+            self._retire(uid)
+
+    def _retire(self, uid: int) -> None:
+        """Stop a user after its current request; at once if it has none in flight."""
+        self.stopping_users.add(uid)
+        status = self.users[uid]
+        if status.state not in (UserState.CONNECTING, UserState.WAITING, UserState.STREAMING):
+            self.tasks[uid].cancel()
+
+    def _set_rate(self, rate: float) -> None:
+        self.rate = rate
+        if self.arrival_task is None and self.session is not None:
+            self.arrival_task = asyncio.ensure_future(self._arrivals())
+
+    def _burst(self, n: int) -> None:
+        for _ in self._mine(n):
+            self._oneshot(self.prepared[0], None)
+
+    # -- load ----------------------------------------------------------------------------
+    async def _until_start(self) -> None:
+        await self.started.wait()
+        assert self.t0 is not None
+        delay = self.t0 - perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+
+    async def _user(self, status: UserStatus) -> None:
+        prepared = self.prepared
+        n = len(prepared)
+        i = 0
+        uid = status.uid
+        try:
+            await self._until_start()
+            while uid not in self.stopping_users:
+                if not self.paused.is_set():
+                    status.state = UserState.PAUSED
+                    await self.paused.wait()
+                    continue
+                self.in_flight += 1
+                try:
+                    await execute(self.session, prepared[i % n], self.rec, self.protocol, status)
+                finally:
+                    self.in_flight -= 1
+                i += 1
+                lo, hi = self.think
+                if hi > 0 and uid not in self.stopping_users:
+                    if status.state != UserState.ERROR:
+                        status.state = UserState.THINKING
+                    await asyncio.sleep(lo if lo == hi else random.uniform(lo, hi))
+        except asyncio.CancelledError:
+            pass
+        finally:
+            status.state = UserState.STOPPED
+            self.users.pop(uid, None)
+            self.tasks.pop(uid, None)
+            self.stopping_users.discard(uid)
+
+    async def _arrivals(self) -> None:
+        """Open loop: schedule intended send times at the rate; never wait on responses."""
+        next_t = perf_counter()
+        rate_seen = self.rate
+        poisson = self.spec.config.load.arrival == "poisson"
+        prepared = self.prepared
+        n = len(prepared)
+        i = self.spec.index
+        while True:
+            if not self.paused.is_set():
+                await self.paused.wait()
+                next_t = perf_counter()
+            rate = self.rate or 0.0
+            if rate <= 0:
+                await asyncio.sleep(_LAG_PROBE)
+                next_t = perf_counter()
+                continue
+            if rate != rate_seen:
+                rate_seen = rate
+                next_t = max(next_t, perf_counter() - 1.0 / rate)
+            next_t += random.expovariate(rate) if poisson else 1.0 / rate
+            delay = next_t - perf_counter()
+            if delay > _LAG_PROBE:
+                # sleep in short steps so a rate change takes effect quickly
+                await asyncio.sleep(_LAG_PROBE)
+                next_t -= random.expovariate(rate) if poisson else 1.0 / rate
+                continue
+            if delay > 0:
+                await asyncio.sleep(delay)
+            self.rec.arrivals += 1
+            self._oneshot(prepared[i % n], next_t)
+            i += 1
+
+    def _oneshot(self, prep: Prepared, intended: float | None) -> None:
+        task = asyncio.ensure_future(self._one(prep, intended))
+        self.oneshots.add(task)
+        task.add_done_callback(self.oneshots.discard)
+
+    async def _one(self, prep: Prepared, intended: float | None) -> None:
+        if intended is None:
+            await self._until_start()
+        async with self.slots:
+            self.in_flight += 1
+            try:
+                await execute(self.session, prep, self.rec, self.protocol, None, intended)
+            finally:
+                self.in_flight -= 1
+
+    # -- reporting -----------------------------------------------------------------------
+    def snapshot(self, t: float, cpu: float, final: bool = False) -> WorkerSnapshot:
+        snap = self.rec.drain(self.spec.index, t)
+        snap.in_flight = self.in_flight
+        snap.users = len(self.users) - len(self.stopping_users)
+        snap.loop_lag_ms = self.lag_max * 1000.0
+        snap.cpu_percent = cpu
+        snap.final = final
+        now = perf_counter()
+        snap.users_rows = [
+            (
+                u.uid,
+                int(u.state),
+                (now - u.started) if u.started >= 0 else -1.0,
+                u.last_latency,
+                u.last_ttft,
+                u.requests,
+                u.errors,
+            )
+            for u in self.users.values()
+        ]
+        self.lag_max = 0.0
+        return snap
+
+    async def _lag_probe(self) -> None:
+        while True:
+            before = perf_counter()
+            await asyncio.sleep(_LAG_PROBE)
+            lag = perf_counter() - before - _LAG_PROBE
+            if lag > self.lag_max:
+                self.lag_max = lag
+
+    async def _report(self) -> None:
+        assert self.t0 is not None
+        k = 1
+        cpu_prev, wall_prev = time.process_time(), perf_counter()
+        while True:
+            deadline = self.t0 + k * self.spec.snapshot_interval
+            delay = deadline - perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            cpu_now, wall_now = time.process_time(), perf_counter()
+            cpu = 100.0 * (cpu_now - cpu_prev) / max(1e-9, wall_now - wall_prev)
+            cpu_prev, wall_prev = cpu_now, wall_now
+            self.send(self.snapshot(deadline - self.t0, cpu))
+            k += 1
+
+    async def serve(self) -> None:
+        """Run until told to stop; the last snapshot sent has ``final=True``."""
+        load = self.spec.config.load
+        target = self.spec.config.target
+        connector = aiohttp.TCPConnector(limit=0, ttl_dns_cache=300, force_close=False)
+        timeout = aiohttp.ClientTimeout(total=target.timeout, sock_connect=target.connect_timeout)
+        async with aiohttp.ClientSession(
+            connector=connector, timeout=timeout, auto_decompress=False, raise_for_status=False
+        ) as session:
+            self.session = session
+            await self._until_start()
+            if self.rate is not None and self.arrival_task is None:
+                self.arrival_task = asyncio.ensure_future(self._arrivals())
+            probe = asyncio.ensure_future(self._lag_probe())
+            report = asyncio.ensure_future(self._report())
+            cpu0, wall0 = time.process_time(), perf_counter()
+            await self.stop_event.wait()
+            await self._drain(getattr(self, "grace", load.graceful_stop))
+            report.cancel()
+            probe.cancel()
+            t = perf_counter() - self.t0
+            cpu = 100.0 * (time.process_time() - cpu0) / max(1e-9, perf_counter() - wall0)
+            self.send(self.snapshot(t, cpu, final=True))
+
+    async def _drain(self, grace: float) -> None:
+        """Stop starting requests; give in-flight ones ``grace`` seconds, then cancel them."""
+        if self.arrival_task is not None:
+            self.arrival_task.cancel()
+        for uid in list(self.users):
+            self._retire(uid)
+        pending = [t for t in (*self.tasks.values(), *self.oneshots) if not t.done()]
+        if pending:
+            _, still = await asyncio.wait(pending, timeout=grace)
+            for t in still:
+                t.cancel()
+            if still:
+                await asyncio.wait(still, timeout=2.0)
+        await asyncio.sleep(0)

@@ -1,0 +1,20 @@
+"""Process exit codes, documented in the README."""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+__all__ = ["ExitCode"]
+
+
+class ExitCode(IntEnum):
+    OK = 0
+    """The run completed and every threshold passed."""
+    THRESHOLDS_FAILED = 1
+    """The run completed and at least one threshold failed."""
+    USAGE = 2
+    """Bad input: options, preset, control file, run file."""
+    NOT_STARTED = 3
+    """The run could not start: pre-flight failed, workers or the embedded mock did not start."""
+    INTERRUPTED = 130
+    """Stopped by Ctrl-C, SIGTERM or SIGHUP; the run was still saved, with status interrupted."""

@@ -1,0 +1,182 @@
+"""A headless run from start to saved file: target, coordinator, signals, progress, summary.
+
+The same function serves ``loadtui --headless`` and ``loadtui replay --headless``. Whatever
+happens after the workers start — the time runs out, a threshold fails, Ctrl-C, SIGTERM, a
+dropped SSH session (SIGHUP) — the run is saved before this returns.
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from time import perf_counter
+from typing import Any, TextIO
+
+from rich.live import Live
+
+from loadtui import __version__
+from loadtui.engine.coordinator import Coordinator
+from loadtui.engine.mock import MockProcess, MockSettings
+from loadtui.engine.preflight import preflight
+from loadtui.errors import StartError
+from loadtui.headless.console import make_console, progress_line, progress_panel, summary_renderable
+from loadtui.headless.exitcodes import ExitCode
+from loadtui.model.controls import ControlChange
+from loadtui.model.plan import RunConfig
+from loadtui.model.thresholds import evaluate
+from loadtui.storage.runfile import new_run_id, save_run
+
+__all__ = ["RunOptions", "run_headless"]
+
+
+@dataclass
+class RunOptions:
+    api_key: str | None = None
+    out: Path | None = None
+    schedule: list[ControlChange] = field(default_factory=list)
+    replay_of: str | None = None
+    stream: TextIO | None = None
+    """Where progress and the summary go (stdout by default)."""
+    live: bool | None = None
+    """Redraw progress in place; None = when the output is a terminal."""
+
+
+class _Stop:
+    def __init__(self) -> None:
+        self.signal: str | None = None
+        self.count = 0
+
+    def __call__(self, signum: int, frame: Any) -> None:
+        self.signal = signal.Signals(signum).name
+        self.count += 1
+
+
+@contextmanager
+def _signals(stop: _Stop):
+    names = ("SIGINT", "SIGTERM", "SIGHUP")
+    previous = {}
+    for name in names:
+        sig = getattr(signal, name, None)
+        if sig is not None:
+            previous[sig] = signal.signal(sig, stop)
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def run_headless(config: RunConfig, options: RunOptions | None = None) -> tuple[ExitCode, Path | None]:
+    """Run ``config`` to the end; returns the exit code and the saved run file."""
+    options = options or RunOptions()
+    out = options.stream or sys.stdout
+    console = make_console(out)
+    live_mode = console.is_terminal if options.live is None else options.live
+    stop = _Stop()
+    with ExitStack() as stack:
+        stack.enter_context(_signals(stop))
+        embedded = config.target.url is None
+        mock_settings = None
+        if embedded:
+            m = config.mock
+            mock_settings = MockSettings(latency=m.latency, ttft=m.ttft, itl=m.itl, tokens=m.tokens)
+            mock = MockProcess(mock_settings)
+            try:
+                base_url = mock.start()
+            except RuntimeError as exc:
+                raise StartError(str(exc)) from None
+            stack.callback(mock.stop)
+            console.print(f"target: the embedded mock upstream at {base_url} (no --url given)")
+        else:
+            base_url = config.target.url or ""
+            console.print(f"target: {base_url}")
+        if config.load.mode == "burst":
+            preflight(config, base_url, options.api_key)
+        started_at = datetime.now(UTC)
+        coord = Coordinator(config, base_url, options.api_key)
+        coord.start()
+        stack.callback(coord.stop, 0.0)
+        schedule = sorted(options.schedule, key=lambda c: c.at or 0.0)
+        status = _drive(coord, schedule, stop, console, live_mode)
+        grace = 0.0 if stop.count > 1 else None
+        coord.stop(grace)
+        if status == "completed" and coord.exited - coord.finals:
+            status = "failed"
+        run = _assemble(coord, config, status, started_at, base_url, embedded, mock_settings, options)
+        path = save_run(run, options.out, secret=options.api_key)
+    console.print(summary_renderable(run))
+    console.print(f"run saved: {path}")
+    if status == "interrupted":
+        console.print(f"interrupted by {stop.signal or 'stop'}; the run was saved with status interrupted")
+        return ExitCode.INTERRUPTED, path
+    if any(not t["passed"] for t in run["thresholds"]) or status == "failed":
+        return ExitCode.THRESHOLDS_FAILED, path
+    return ExitCode.OK, path
+
+
+def _drive(coord: Coordinator, schedule: list[ControlChange], stop: _Stop, console: Any, live_mode: bool) -> str:
+    """Tick the coordinator until the run is done; returns the run's status."""
+    plain_every = 1.0 if coord.duration <= 60 else 5.0
+    next_plain = plain_every
+    live = Live(progress_panel(coord.view()), console=console, refresh_per_second=4, transient=True) if live_mode else None
+    last_draw = 0.0
+    with live if live is not None else ExitStack():
+        while True:
+            if stop.signal:
+                return "interrupted"
+            if coord.done:
+                return "completed"
+            timeout = 0.1
+            if schedule:
+                timeout = max(0.0, min(timeout, (schedule[0].at or 0.0) - coord.elapsed))
+            coord.tick(timeout)
+            while schedule and (schedule[0].at or 0.0) <= coord.elapsed:
+                change = schedule.pop(0)
+                coord.apply(change)
+                if change.action == "stop":
+                    return "completed"
+            now = perf_counter()
+            if live is not None:
+                if now - last_draw >= 0.25:
+                    live.update(progress_panel(coord.view()))
+                    last_draw = now
+            elif coord.elapsed >= next_plain:
+                console.print(progress_line(coord.view()), soft_wrap=True)
+                next_plain += plain_every
+
+
+def _assemble(
+    coord: Coordinator,
+    config: RunConfig,
+    status: str,
+    started_at: datetime,
+    base_url: str,
+    embedded: bool,
+    mock: MockSettings | None,
+    options: RunOptions,
+) -> dict[str, Any]:
+    result = coord.result()
+    thresholds = evaluate(config.thresholds, result["summary"])
+    return {
+        "id": new_run_id(config.preset, started_at),
+        "status": status,
+        "started_at": started_at.isoformat(),
+        "ended_at": datetime.now(UTC).isoformat(),
+        "preset": config.preset,
+        "replay_of": options.replay_of,
+        "loadtui_version": __version__,
+        "config": config.model_dump(mode="json"),
+        "target": {
+            "url": base_url,
+            "embedded_mock": embedded,
+            "mock": None if mock is None else vars(mock),
+            "model": config.target.model,
+            "api_key": "***" if options.api_key else None,
+        },
+        **result,
+        "thresholds": thresholds,
+    }

@@ -1,0 +1,42 @@
+"""Every place on disk loadtui reads or writes, in one module.
+
+``LOADTUI_DATA_DIR`` and ``LOADTUI_CONFIG_DIR`` override the platformdirs defaults (tests and
+CI use them so they never touch a user's real directories).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from platformdirs import user_config_path, user_data_path
+
+APP = "loadtui"
+
+
+def data_dir() -> Path:
+    """Where run files live (``runs/`` below it)."""
+    override = os.environ.get("LOADTUI_DATA_DIR")
+    return Path(override) if override else user_data_path(APP)
+
+
+def runs_dir() -> Path:
+    return data_dir() / "runs"
+
+
+def config_dir() -> Path:
+    """Where user presets (``presets/``) and settings live."""
+    override = os.environ.get("LOADTUI_CONFIG_DIR")
+    return Path(override) if override else user_config_path(APP)
+
+
+def user_presets_dir() -> Path:
+    return config_dir() / "presets"
+
+
+def builtin_presets_dir() -> Path:
+    """Presets shipped in the wheel (``loadtui/presets``) or, in a source checkout, ``presets/``."""
+    packaged = Path(__file__).parent / "presets"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parents[2] / "presets"

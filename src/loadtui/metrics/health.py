@@ -1,0 +1,86 @@
+"""Generator health: is the load generator itself the bottleneck?
+
+A load tester that silently saturates reports the generator's latency as the target's. Workers
+report CPU and event-loop lag each interval; the coordinator adds the achieved vs target arrival
+rate. The rules that raise a warning are written here, once, and quoted in docs/metrics.md.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from loadtui.model.snapshot import WorkerSnapshot
+
+__all__ = ["CPU_LIMIT", "LAG_LIMIT_MS", "RATE_SHORTFALL", "HealthTracker"]
+
+CPU_LIMIT = 90.0
+"""A worker above this CPU % is saturated."""
+LAG_LIMIT_MS = 25.0
+"""Event-loop lag above this delays timestamps and sends."""
+RATE_SHORTFALL = 0.95
+"""Open loop: achieved arrivals below this fraction of the target rate (with room under the
+in-flight cap) means the generator cannot keep up."""
+
+
+class HealthTracker:
+    def __init__(self) -> None:
+        self.cpu_max = 0.0
+        self.cpu_sum = 0.0
+        self.cpu_n = 0
+        self.lag_max_ms = 0.0
+        self.saturated_seconds = 0
+        self.cap_seconds = 0
+        self.rate_short_seconds = 0
+        self._second_bad: dict[int, str] = {}
+        self.current_warning: str | None = None
+        self.warnings: list[str] = []
+
+    def observe(self, snap: WorkerSnapshot, second: int) -> None:
+        self.cpu_max = max(self.cpu_max, snap.cpu_percent)
+        self.cpu_sum += snap.cpu_percent
+        self.cpu_n += 1
+        self.lag_max_ms = max(self.lag_max_ms, snap.loop_lag_ms)
+        if snap.cpu_percent >= CPU_LIMIT:
+            self._second_bad[second] = f"worker {snap.worker} CPU at {snap.cpu_percent:.0f}%"
+        elif snap.loop_lag_ms >= LAG_LIMIT_MS:
+            self._second_bad[second] = (
+                f"worker {snap.worker} event loop lagging {snap.loop_lag_ms:.0f} ms"
+            )
+
+    def close_second(
+        self, second: int, target_rate: float | None, arrivals: int, in_flight: int, cap: int
+    ) -> str | None:
+        """Judge one finished second; returns the warning for it, if any."""
+        warning = self._second_bad.pop(second, None)
+        for s in [k for k in self._second_bad if k < second]:
+            del self._second_bad[s]
+        at_cap = target_rate is not None and in_flight >= cap
+        if at_cap:
+            self.cap_seconds += 1
+        if warning is None and target_rate and not at_cap and arrivals < RATE_SHORTFALL * target_rate:
+            if second > 0:  # the first second is partial
+                self.rate_short_seconds += 1
+                warning = f"achieved {arrivals} arrivals/s of a target {target_rate:g}/s"
+        if warning:
+            self.saturated_seconds += 1
+            text = f"generator saturated: {warning}; numbers may reflect the generator"
+            if text not in self.warnings:
+                self.warnings.append(text)
+        elif at_cap:
+            text = "max_in_flight reached: the target is slower than the arrival rate"
+            if text not in self.warnings:
+                self.warnings.append(text)
+        self.current_warning = (
+            f"generator saturated: {warning}" if warning else ("in-flight cap reached" if at_cap else None)
+        )
+        return self.current_warning
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "cpu_percent_max": round(self.cpu_max, 1),
+            "cpu_percent_mean": round(self.cpu_sum / self.cpu_n, 1) if self.cpu_n else 0.0,
+            "loop_lag_ms_max": round(self.lag_max_ms, 2),
+            "saturated_seconds": self.saturated_seconds,
+            "in_flight_cap_seconds": self.cap_seconds,
+            "warnings": list(self.warnings),
+        }

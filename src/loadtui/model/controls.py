@@ -1,0 +1,63 @@
+"""Live control changes and the timeline a run records of them.
+
+The same ``ControlChange`` flows from a key press in the app, a ``--control-file`` entry or a
+replayed run file into the coordinator, and is written into the run's ``controls`` timeline with
+its offset from the start, so a replay can apply it again at the same moment.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from loadtui.model.durations import parse_duration, parse_range
+
+__all__ = ["ACTIONS", "ControlChange", "parse_control"]
+
+ACTIONS = ("users", "rate", "think_time", "pause", "resume", "stop")
+
+
+@dataclass(frozen=True, slots=True)
+class ControlChange:
+    """One change to a running engine. ``value`` is users (int), rate (float), think time
+    (low, high) seconds, or None for pause/resume/stop."""
+
+    action: str
+    value: Any = None
+    at: float | None = None
+    """Offset in seconds from the run's start: when to apply it (scheduled) or when it was applied."""
+    source: str = "live"
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        if isinstance(self.value, tuple):
+            d["value"] = list(self.value)
+        return d
+
+
+def parse_control(raw: dict[str, Any], *, source: str) -> ControlChange:
+    """Validate one control entry (from a control file or a run file's timeline)."""
+    if not isinstance(raw, dict):
+        raise ValueError(f"a control change must be a table, got {raw!r}")
+    unknown = set(raw) - {"action", "value", "at", "source"}
+    if unknown:
+        raise ValueError(f"unknown key(s) in control change: {', '.join(sorted(unknown))}")
+    action = raw.get("action")
+    if action not in ACTIONS:
+        raise ValueError(f"control action must be one of {', '.join(ACTIONS)}, got {action!r}")
+    if "at" not in raw:
+        raise ValueError(f"control change {action!r} needs 'at' (offset from the start, e.g. 5s)")
+    at = parse_duration(raw["at"])
+    value = raw.get("value")
+    if action == "users":
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise ValueError(f"'users' needs a whole number ≥ 0, got {value!r}")
+    elif action == "rate":
+        if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+            raise ValueError(f"'rate' needs a number > 0, got {value!r}")
+        value = float(value)
+    elif action == "think_time":
+        value = parse_range(value)
+    elif value is not None:
+        raise ValueError(f"{action!r} takes no value")
+    return ControlChange(action=action, value=value, at=at, source=raw.get("source", source))

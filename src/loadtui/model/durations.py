@@ -1,0 +1,84 @@
+"""Parsing of human durations ("30s", "1m30s", "250ms") and ranges ("0.5-2s").
+
+Every option and preset key that takes a time goes through here, so the accepted syntax is the
+same on the command line, in presets and in control files.
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["format_duration", "parse_duration", "parse_range"]
+
+_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)")
+
+
+def parse_duration(text: str | float | int) -> float:
+    """Seconds from ``"30s"``, ``"1m30s"``, ``"250ms"``, ``"2h"`` or a bare number of seconds.
+
+    Raises ValueError with a message fit for a user.
+    """
+    if isinstance(text, bool):
+        raise ValueError(f"expected a duration like 30s, got {text!r}")
+    if isinstance(text, int | float):
+        value = float(text)
+    else:
+        s = text.strip().lower()
+        if not s:
+            raise ValueError("expected a duration like 30s, got an empty value")
+        try:
+            value = float(s)
+        except ValueError:
+            pos = 0
+            value = 0.0
+            for m in _PART.finditer(s):
+                if m.start() != pos:
+                    break
+                value += float(m.group(1)) * _UNITS[m.group(2)]
+                pos = m.end()
+            if pos != len(s) or pos == 0:
+                raise ValueError(
+                    f"expected a duration like 30s, 1m30s or 250ms, got {text!r}"
+                ) from None
+    if value < 0 or value != value:
+        raise ValueError(f"a duration cannot be negative, got {text!r}")
+    return value
+
+
+def parse_range(text: str | float | int | list | tuple) -> tuple[float, float]:
+    """``(low, high)`` seconds from ``"0.5-2s"``, ``"1s"``, ``0`` or ``[0.5, 2]``.
+
+    A unit written once at the end applies to both ends (``0.5-2s``).
+    """
+    if isinstance(text, list | tuple):
+        if len(text) != 2:
+            raise ValueError(f"expected a range like 0.5-2s, got {text!r}")
+        lo, hi = parse_duration(text[0]), parse_duration(text[1])
+    elif isinstance(text, str) and "-" in text.strip().lstrip("-"):
+        left, _, right = text.strip().partition("-")
+        unit = re.sub(r"^[\d.]+", "", right.strip())
+        left = left.strip()
+        if left and left[-1].isdigit() and unit:
+            left += unit
+        try:
+            lo, hi = parse_duration(left), parse_duration(right)
+        except ValueError:
+            raise ValueError(f"expected a range like 0.5-2s, got {text!r}") from None
+    else:
+        lo = hi = parse_duration(text)
+    if hi < lo:
+        raise ValueError(f"the range {text!r} ends before it starts")
+    return lo, hi
+
+
+def format_duration(seconds: float) -> str:
+    """Short human form: ``1m30s``, ``2.5s``, ``250ms``."""
+    if seconds < 1:
+        return f"{seconds * 1000:.0f}ms"
+    if seconds < 60:
+        return f"{seconds:g}s"
+    m, s = divmod(int(round(seconds)), 60)
+    h, m = divmod(m, 60)
+    out = (f"{h}h" if h else "") + (f"{m}m" if m else "") + (f"{s}s" if s else "")
+    return out or "0s"

@@ -1,0 +1,46 @@
+"""The classes a request's outcome falls into, and the states a virtual user can be in.
+
+Faults from the target are counted under these names (never raised), so the run goes on and the
+summary can say exactly what went wrong how often.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum, StrEnum
+
+__all__ = ["ErrorClass", "UserState"]
+
+
+class ErrorClass(StrEnum):
+    CONNECT_REFUSED = "connect_refused"
+    """Nothing listens at the target (ECONNREFUSED)."""
+    CONNECT_ERROR = "connect_error"
+    """DNS, TLS or another failure before a request could be sent."""
+    TIMEOUT = "timeout"
+    """The request exceeded the connect or total timeout."""
+    RESET = "reset"
+    """The server closed or reset the connection before the response was complete."""
+    MALFORMED = "malformed"
+    """A body or SSE event that is not the JSON the protocol promises."""
+    STREAM_ERROR = "stream_error"
+    """An error object inside a stream that began with status 200."""
+    HTTP_429 = "http_429"
+    HTTP_4XX = "http_4xx"
+    HTTP_5XX = "http_5xx"
+    OTHER = "other"
+
+
+class UserState(IntEnum):
+    """What a virtual user is doing now; sent up in snapshots as the int value."""
+
+    IDLE = 0
+    CONNECTING = 1
+    """Request sent, no response headers yet."""
+    WAITING = 2
+    """Headers received, waiting for the first token."""
+    STREAMING = 3
+    THINKING = 4
+    ERROR = 5
+    """The last request failed; shown until the next one starts."""
+    PAUSED = 6
+    STOPPED = 7

@@ -1,0 +1,218 @@
+"""The fully resolved description of a run: target, request mix, load shape, thresholds.
+
+A ``RunConfig`` is what a preset becomes after command-line overrides; it is written verbatim
+(minus secrets) into every run file, and a replay rebuilds the same run from it. Validation
+lives here, once, so a preset, an option and a replayed run file are checked the same way.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+
+from loadtui.model.durations import parse_duration, parse_range
+
+__all__ = [
+    "LoadSpec",
+    "MockSpec",
+    "RequestSpec",
+    "RunConfig",
+    "StageSpec",
+    "TargetSpec",
+    "fit_duration",
+    "scale_time",
+]
+
+Seconds = Annotated[float, BeforeValidator(parse_duration)]
+SecondsRange = Annotated[tuple[float, float], BeforeValidator(parse_range)]
+
+_STRICT = ConfigDict(frozen=True, extra="forbid")
+
+
+class TargetSpec(BaseModel):
+    """Where load goes. The API key is deliberately not a field: it never enters a config."""
+
+    model_config = _STRICT
+
+    url: str | None = None
+    """Base URL of an OpenAI-compatible API (``http://host:8000`` or ``.../v1``); None = embedded mock."""
+    model: str = "mock-model"
+    """Model name sent in each request body."""
+    timeout: Seconds = 60.0
+    """Total time allowed for one request, headers to last byte."""
+    connect_timeout: Seconds = 10.0
+    """Time allowed to open a connection."""
+
+    @model_validator(mode="after")
+    def _check_url(self) -> TargetSpec:
+        if self.url is not None:
+            parts = urlsplit(self.url)
+            if parts.scheme not in ("http", "https") or not parts.hostname:
+                raise ValueError(f"url must be http(s)://host[:port][/path], got {self.url!r}")
+            try:
+                _ = parts.port
+            except ValueError:
+                raise ValueError(f"url has a bad port: {self.url!r}") from None
+        if self.timeout <= 0 or self.connect_timeout <= 0:
+            raise ValueError("timeouts must be greater than 0")
+        return self
+
+
+class RequestSpec(BaseModel):
+    """One kind of request a virtual user sends."""
+
+    model_config = _STRICT
+
+    kind: Literal["chat", "models", "health"] = "chat"
+    """chat = POST /v1/chat/completions; models = GET /v1/models; health = GET /health."""
+    prompt: str = "Write a haiku about load testing."
+    """The user message of a chat request."""
+    max_tokens: int = Field(default=64, ge=1)
+    """``max_tokens`` in the request body."""
+    stream: bool = True
+    """Stream the answer (SSE) — TTFT, ITL and TPOT exist only for streamed requests."""
+
+
+class StageSpec(BaseModel):
+    """One stage of a ramp: reach ``users`` (or ``rate``) linearly over ``duration`` (k6 style)."""
+
+    model_config = _STRICT
+
+    duration: Seconds
+    users: int | None = Field(default=None, ge=0)
+    rate: float | None = Field(default=None, ge=0)
+
+    @model_validator(mode="after")
+    def _one_target(self) -> StageSpec:
+        if (self.users is None) == (self.rate is None):
+            raise ValueError("each stage needs exactly one of users or rate")
+        if self.duration <= 0:
+            raise ValueError("a stage duration must be greater than 0")
+        return self
+
+
+class LoadSpec(BaseModel):
+    """The load shape."""
+
+    model_config = _STRICT
+
+    mode: Literal["closed", "open", "stages", "burst"] = "closed"
+    """closed = virtual users; open = arrival rate; stages = ramps; burst = N at once."""
+    users: int = Field(default=1, ge=1)
+    """Virtual users (closed loop)."""
+    spawn_rate: float = Field(default=0.0, ge=0)
+    """Users started (or stopped) per second; 0 = all at once."""
+    rate: float | None = Field(default=None, gt=0)
+    """Arrivals per second (open loop)."""
+    arrival: Literal["constant", "poisson"] = "constant"
+    """Spacing of open-loop arrivals."""
+    max_in_flight: int = Field(default=512, ge=1)
+    """Cap on requests in flight in open loop; arrivals beyond it wait (and the wait is measured)."""
+    think_time: SecondsRange = (0.0, 0.0)
+    """Pause between a user's requests, drawn uniformly from the range."""
+    duration: Seconds = 30.0
+    """Length of the run (stages: the sum of the stages unless given)."""
+    stages: tuple[StageSpec, ...] = ()
+    burst_requests: int = Field(default=10, ge=1)
+    """Requests fired at once in burst mode, after one pre-flight request."""
+    graceful_stop: Seconds = 10.0
+    """Time in-flight requests get to finish when the run ends."""
+
+    @model_validator(mode="after")
+    def _consistent(self) -> LoadSpec:
+        if self.mode == "open" and self.rate is None:
+            raise ValueError("open-loop mode needs a rate (requests per second)")
+        if self.mode == "stages":
+            if not self.stages:
+                raise ValueError("stages mode needs at least one stage")
+            kinds = {s.users is not None for s in self.stages}
+            if len(kinds) != 1:
+                raise ValueError("stages must all set users or all set rate, not a mix")
+        if self.duration <= 0:
+            raise ValueError("duration must be greater than 0")
+        return self
+
+    @property
+    def stages_are_rate(self) -> bool:
+        return bool(self.stages) and self.stages[0].rate is not None
+
+    @property
+    def total_duration(self) -> float:
+        if self.mode == "stages":
+            return sum(s.duration for s in self.stages)
+        return self.duration
+
+
+class MockSpec(BaseModel):
+    """Timing of the embedded mock, used only when no target URL is given."""
+
+    model_config = _STRICT
+
+    latency: Seconds = 0.05
+    """Delay before a non-streaming answer."""
+    ttft: Seconds = 0.05
+    """Delay from a request's arrival to its first content chunk."""
+    itl: Seconds = 0.01
+    """Delay between content chunks."""
+    tokens: int = Field(default=16, ge=1)
+    """Content chunks per answer (capped by max_tokens)."""
+
+
+class RunConfig(BaseModel):
+    """Everything needed to run (and re-run) a load test, secrets excluded."""
+
+    model_config = _STRICT
+
+    preset: str | None = None
+    description: str = ""
+    target: TargetSpec = TargetSpec()
+    load: LoadSpec = LoadSpec()
+    requests: tuple[RequestSpec, ...] = (RequestSpec(),)
+    """Each user cycles through these in order."""
+    thresholds: dict[str, tuple[str, ...]] = {}
+    """k6-style thresholds by metric, e.g. ``{"ttft": ["p(95)<500"]}``."""
+    workers: int = Field(default=0, ge=0)
+    """Worker processes; 0 = automatic."""
+    mock: MockSpec = MockSpec()
+    """The embedded mock's timing (when ``target.url`` is not set)."""
+
+    @model_validator(mode="after")
+    def _check(self) -> RunConfig:
+        if not self.requests:
+            raise ValueError("requests must name at least one request")
+        from loadtui.model.thresholds import parse_threshold
+
+        for metric, exprs in self.thresholds.items():
+            for expr in exprs:
+                parse_threshold(metric, expr)
+        return self
+
+    def with_overrides(self, **changes: Any) -> RunConfig:
+        """A new validated config with nested changes (``load={"users": 5}``) applied."""
+        data = self.model_dump()
+        for key, value in changes.items():
+            if isinstance(value, dict) and isinstance(data.get(key), dict):
+                data[key].update(value)
+            else:
+                data[key] = value
+        return RunConfig.model_validate(data)
+
+
+def scale_time(config: RunConfig, factor: float) -> RunConfig:
+    """Every duration of the load shape multiplied by ``factor`` (``--time-scale``)."""
+    if factor <= 0:
+        raise ValueError("time scale must be greater than 0")
+    load = config.load.model_dump()
+    load["duration"] = load["duration"] * factor
+    for stage in load["stages"]:
+        stage["duration"] = stage["duration"] * factor
+    return config.with_overrides(load=load)
+
+
+def fit_duration(config: RunConfig, seconds: float) -> RunConfig:
+    """Set the run's length; a staged shape is compressed or stretched to fit it."""
+    if config.load.mode == "stages":
+        return scale_time(config, seconds / config.load.total_duration)
+    return config.with_overrides(load={"duration": seconds})

@@ -1,0 +1,36 @@
+"""What a worker sends up to the coordinator, several times a second.
+
+Fixed size whatever the run's length: counters, HdrHistogram-encoded interval histograms (exactly
+mergeable, also across hosts), gauges, and one compact row per virtual user. It is plain data so
+any transport — a pipe today, a Ray actor call later — can carry it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+__all__ = ["UserRow", "WorkerSnapshot"]
+
+# (user id, UserState value, seconds since current request started or -1,
+#  last latency ms or -1, last ttft ms or -1, requests, errors)
+UserRow = tuple[int, int, float, float, float, int, int]
+
+
+@dataclass(slots=True)
+class WorkerSnapshot:
+    worker: int
+    t: float
+    """Offset in seconds from the run's start at the end of this interval."""
+    counters: dict[str, int] = field(default_factory=dict)
+    """requests, ok, cancelled, output_tokens, input_tokens, bytes, arrivals, ..."""
+    errors: dict[str, int] = field(default_factory=dict)
+    status_codes: dict[int, int] = field(default_factory=dict)
+    histograms: dict[str, bytes] = field(default_factory=dict)
+    in_flight: int = 0
+    users: int = 0
+    loop_lag_ms: float = 0.0
+    """Worst event-loop lag seen in the interval."""
+    cpu_percent: float = 0.0
+    users_rows: list[UserRow] = field(default_factory=list)
+    final: bool = False
+    """The worker has stopped; this is its last snapshot."""

@@ -1,0 +1,99 @@
+"""k6-style thresholds: ``p(95)<500`` on a latency metric, ``rate<0.01`` on a rate.
+
+Parsing and evaluation are pure functions over a run summary, so a threshold reads the same
+numbers the summary prints.
+"""
+
+from __future__ import annotations
+
+import operator
+import re
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["METRICS", "Threshold", "evaluate", "parse_threshold"]
+
+# threshold metric name -> (summary section, key in that section); ms metrics use percentiles
+METRICS: dict[str, str] = {
+    "latency": "latency_ms",
+    "latency_actual": "latency_actual_ms",
+    "ttft": "ttft_ms",
+    "itl": "itl_ms",
+    "tpot": "tpot_ms",
+    "error_rate": "error_rate",
+    "success_rate": "success_rate",
+}
+_RATES = {"error_rate", "success_rate"}
+_OPS = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge, "==": operator.eq}
+_EXPR = re.compile(r"^\s*(p\((\d+(?:\.\d+)?)\)|avg|min|max|med|rate)\s*(<=|>=|==|<|>)\s*(-?\d+(?:\.\d+)?)\s*$")
+
+
+@dataclass(frozen=True, slots=True)
+class Threshold:
+    metric: str
+    expression: str
+    aggregate: str  # "p95", "mean", "min", "max", "p50", "rate"
+    op: str
+    limit: float
+
+
+def parse_threshold(metric: str, expression: str) -> Threshold:
+    """Parse one threshold; ValueError names what is wrong."""
+    if metric not in METRICS:
+        raise ValueError(f"unknown threshold metric {metric!r}; expected one of {', '.join(METRICS)}")
+    m = _EXPR.match(expression)
+    if not m:
+        raise ValueError(
+            f"threshold {metric}: {expression!r} is not k6 syntax like 'p(95)<500' or 'rate<0.01'"
+        )
+    agg, pct, op, limit = m.group(1), m.group(2), m.group(3), float(m.group(4))
+    if metric in _RATES:
+        if agg != "rate":
+            raise ValueError(f"threshold {metric}: use 'rate<x', got {expression!r}")
+        aggregate = "rate"
+    else:
+        if agg == "rate":
+            raise ValueError(f"threshold {metric}: 'rate' applies to error_rate/success_rate only")
+        if pct is not None:
+            p = float(pct)
+            if not 0 < p <= 100:
+                raise ValueError(f"threshold {metric}: percentile must be in (0, 100], got {pct}")
+            aggregate = "p" + (pct.rstrip("0").rstrip(".") if "." in pct else pct)
+            aggregate = {"p99.9": "p999"}.get(aggregate, aggregate)
+        else:
+            aggregate = {"avg": "mean", "med": "p50"}.get(agg, agg)
+    return Threshold(metric, expression.strip(), aggregate, op, limit)
+
+
+def evaluate(thresholds: dict[str, tuple[str, ...] | list[str]], summary: dict[str, Any]) -> list[dict[str, Any]]:
+    """Evaluate each threshold against a run summary; one result dict per threshold.
+
+    A latency threshold over a metric that saw no samples fails (nothing was proven).
+    """
+    results = []
+    for metric, exprs in thresholds.items():
+        for expr in exprs:
+            t = parse_threshold(metric, expr)
+            actual = _actual(t, summary)
+            ok = actual is not None and _OPS[t.op](actual, t.limit)
+            results.append(
+                {"metric": metric, "expression": t.expression, "actual": actual, "passed": bool(ok)}
+            )
+    return results
+
+
+def _actual(t: Threshold, summary: dict[str, Any]) -> float | None:
+    if t.aggregate == "rate":
+        requests = summary.get("requests", 0)
+        if not requests:
+            return None
+        errors = summary.get("errors_total", 0)
+        rate = errors / requests
+        return rate if t.metric == "error_rate" else 1.0 - rate
+    section = summary.get("metrics", {}).get(METRICS[t.metric])
+    if not section or not section.get("count"):
+        return None
+    if t.aggregate in section:
+        return section[t.aggregate]
+    pcts = section.get("percentiles", {})
+    return pcts.get(t.aggregate)
