@@ -47,7 +47,10 @@ def _range(text: str) -> tuple[float, float]:
 
 def _run_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("target")
-    g.add_argument("--url", help="base URL of an OpenAI-compatible API (default: $OPENAI_BASE_URL, else the embedded mock)")
+    g.add_argument(
+        "--url",
+        help="base URL of an OpenAI-compatible API (default: $OPENAI_BASE_URL, else the embedded mock)",
+    )
     g.add_argument("--api-key", help="API key (default: $OPENAI_API_KEY); never written to disk")
     g.add_argument("--model", help="model name sent in each request")
     g = p.add_argument_group("load")
@@ -56,18 +59,36 @@ def _run_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--rate", type=float, help="arrivals per second (switches to open loop)")
     g.add_argument("--arrival", choices=("constant", "poisson"), help="open-loop arrival spacing")
     g.add_argument("--max-in-flight", type=int, help="open-loop cap on requests in flight")
-    g.add_argument("--duration", type=_duration, help="run length, e.g. 30s or 5m (stages are fitted to it)")
-    g.add_argument("--time-scale", type=float, help="multiply every duration of the shape, e.g. 0.1")
-    g.add_argument("--think-time", type=_range, help="pause between a user's requests, e.g. 0.5-2s (0 = none)")
+    g.add_argument(
+        "--duration", type=_duration, help="run length, e.g. 30s or 5m (stages are fitted to it)"
+    )
+    g.add_argument(
+        "--time-scale", type=float, help="multiply every duration of the shape, e.g. 0.1"
+    )
+    g.add_argument(
+        "--think-time", type=_range, help="pause between a user's requests, e.g. 0.5-2s (0 = none)"
+    )
     g.add_argument("--workers", type=int, help="worker processes (default: automatic)")
     g = p.add_argument_group("requests")
-    g.add_argument("--stream", action=argparse.BooleanOptionalAction, default=None, help="stream chat answers (SSE)")
+    g.add_argument(
+        "--stream",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="stream chat answers (SSE)",
+    )
     g.add_argument("--max-tokens", type=int, help="max_tokens in each chat request")
     g.add_argument("--prompt", help="the user message of each chat request")
     g = p.add_argument_group("run")
-    g.add_argument("--control-file", help="TOML file of timed control changes ([[control]] at/action/value)")
+    g.add_argument(
+        "--control-file", help="TOML file of timed control changes ([[control]] at/action/value)"
+    )
     g.add_argument("--out", type=Path, help="where to write the run file (default: the data dir)")
-    g.add_argument("--live", action=argparse.BooleanOptionalAction, default=None, help="redraw progress in place (default: when stdout is a terminal)")
+    g.add_argument(
+        "--live",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="redraw progress in place (default: when stdout is a terminal)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -93,7 +114,9 @@ def build_parser() -> argparse.ArgumentParser:
     m = sub.add_parser("mock", help="run the mock OpenAI-compatible upstream on its own")
     m.add_argument("--host", default="127.0.0.1")
     m.add_argument("--port", type=int, default=9999)
-    m.add_argument("--latency", type=_duration, default=0.0, help="delay before a non-streaming answer")
+    m.add_argument(
+        "--latency", type=_duration, default=0.0, help="delay before a non-streaming answer"
+    )
     m.add_argument("--ttft", type=_duration, default=0.0, help="delay to the first streamed token")
     m.add_argument("--itl", type=_duration, default=0.0, help="delay between streamed tokens")
     m.add_argument("--tokens", type=int, default=16, help="tokens per answer")
@@ -126,7 +149,12 @@ def resolve_config(args: argparse.Namespace) -> RunConfig:
         if config.load.mode != "open":
             load["mode"] = "open"
             load.setdefault("duration", config.load.total_duration)
-    for opt, key in (("spawn_rate", "spawn_rate"), ("arrival", "arrival"), ("max_in_flight", "max_in_flight"), ("think_time", "think_time")):
+    for opt, key in (
+        ("spawn_rate", "spawn_rate"),
+        ("arrival", "arrival"),
+        ("max_in_flight", "max_in_flight"),
+        ("think_time", "think_time"),
+    ):
         value = getattr(args, opt)
         if value is not None:
             load[key] = value
@@ -179,12 +207,16 @@ def _cmd_run(args: argparse.Namespace) -> int:
     config = resolve_config(args)
     schedule = load_control_file(args.control_file) if args.control_file else []
     api_key = args.api_key or os.environ.get("OPENAI_API_KEY")
-    code, _ = run_headless(config, RunOptions(api_key=api_key, out=args.out, schedule=schedule, live=args.live))
+    code, _ = run_headless(
+        config, RunOptions(api_key=api_key, out=args.out, schedule=schedule, live=args.live)
+    )
     return code
 
 
 def _cmd_app(args: argparse.Namespace) -> int:
-    raise UsageError("the interactive app is not built yet; run with --headless (loadtui --headless --preset smoke)")
+    raise UsageError(
+        "the interactive app is not built yet; run with --headless (loadtui --headless --preset smoke)"
+    )
 
 
 def _cmd_presets(args: argparse.Namespace) -> int:
@@ -241,7 +273,10 @@ def _cmd_replay(args: argparse.Namespace) -> int:
         return _cmd_app(args)
     api_key = args.api_key or os.environ.get("OPENAI_API_KEY")
     code, _ = run_headless(
-        config, RunOptions(api_key=api_key, out=args.out, schedule=schedule, replay_of=run["id"], live=args.live)
+        config,
+        RunOptions(
+            api_key=api_key, out=args.out, schedule=schedule, replay_of=run["id"], live=args.live
+        ),
     )
     return code
 
@@ -275,7 +310,13 @@ def _cmd_mock(args: argparse.Namespace) -> int:
     return ExitCode.OK
 
 
-_COMMANDS = {None: _cmd_run, "presets": _cmd_presets, "runs": _cmd_runs, "replay": _cmd_replay, "mock": _cmd_mock}
+_COMMANDS = {
+    None: _cmd_run,
+    "presets": _cmd_presets,
+    "runs": _cmd_runs,
+    "replay": _cmd_replay,
+    "mock": _cmd_mock,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -10,6 +10,7 @@ histograms inside snapshots are HdrHistogram-encoded bytes, so nothing else chan
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import multiprocessing as mp
 import signal
 from multiprocessing.connection import Connection, wait
@@ -45,7 +46,10 @@ class ProcessPool:
         for spec in specs:
             parent, child = self._ctx.Pipe(duplex=True)
             proc = self._ctx.Process(
-                target=_process_main, args=(spec, child), name=f"loadtui-worker-{spec.index}", daemon=True
+                target=_process_main,
+                args=(spec, child),
+                name=f"loadtui-worker-{spec.index}",
+                daemon=True,
             )
             proc.start()
             child.close()
@@ -56,10 +60,8 @@ class ProcessPool:
     def send(self, index: int, message: tuple) -> None:
         conn = self._conns[index]
         if conn in self._open:
-            try:
+            with contextlib.suppress(BrokenPipeError, OSError):
                 conn.send(message)
-            except (BrokenPipeError, OSError):
-                pass
 
     def broadcast(self, message: tuple) -> None:
         for i in range(len(self._conns)):
@@ -109,7 +111,5 @@ async def _serve(spec: WorkerSpec, conn: Connection) -> None:
 
     loop.add_reader(conn.fileno(), readable)
     conn.send(("ready", spec.index))
-    try:
+    with contextlib.suppress(BrokenPipeError, OSError):
         await worker.serve()
-    except (BrokenPipeError, OSError):
-        pass

@@ -13,7 +13,15 @@ from time import perf_counter
 
 import aiohttp
 
-from loadtui.engine.protocols import CONTENT, DONE, IGNORE, OpenAIProtocol, Prepared, Tokens, status_class
+from loadtui.engine.protocols import (
+    CONTENT,
+    DONE,
+    IGNORE,
+    OpenAIProtocol,
+    Prepared,
+    Tokens,
+    status_class,
+)
 from loadtui.engine.sse import SSEParser
 from loadtui.metrics import formulas
 from loadtui.metrics.stats import Recorder

@@ -98,7 +98,9 @@ class Coordinator:
         while len(ready) < self.n:
             if perf_counter() > deadline:
                 self.pool.close(1.0)
-                raise StartError(f"only {len(ready)} of {self.n} workers started in {ready_timeout:g}s")
+                raise StartError(
+                    f"only {len(ready)} of {self.n} workers started in {ready_timeout:g}s"
+                )
             for msg in self.pool.receive(0.2):
                 if isinstance(msg, tuple) and msg[0] == "ready":
                     ready.add(msg[1])

@@ -59,7 +59,9 @@ def build_app(settings: MockSettings) -> web.Application:
         return web.json_response(
             {
                 "object": "list",
-                "data": [{"id": MOCK_MODEL, "object": "model", "created": 0, "owned_by": "loadtui"}],
+                "data": [
+                    {"id": MOCK_MODEL, "object": "model", "created": 0, "owned_by": "loadtui"}
+                ],
             }
         )
 
@@ -88,8 +90,14 @@ def build_app(settings: MockSettings) -> web.Application:
         if isinstance(max_tokens, int) and 0 < max_tokens < n:
             n = max_tokens
         finish = "length" if n < settings.tokens else "stop"
-        prompt_tokens = sum(len(str(m.get("content", "")).split()) for m in body["messages"] if isinstance(m, dict))
-        usage = {"prompt_tokens": prompt_tokens, "completion_tokens": n, "total_tokens": prompt_tokens + n}
+        prompt_tokens = sum(
+            len(str(m.get("content", "")).split()) for m in body["messages"] if isinstance(m, dict)
+        )
+        usage = {
+            "prompt_tokens": prompt_tokens,
+            "completion_tokens": n,
+            "total_tokens": prompt_tokens + n,
+        }
         base = {"id": "chatcmpl-mock", "created": int(time.time()), "model": model}
         if not body.get("stream"):
             await _sleep_until(arrived + settings.latency)
@@ -100,7 +108,10 @@ def build_app(settings: MockSettings) -> web.Application:
                     "choices": [
                         {
                             "index": 0,
-                            "message": {"role": "assistant", "content": " ".join(f"tok{i}" for i in range(n))},
+                            "message": {
+                                "role": "assistant",
+                                "content": " ".join(f"tok{i}" for i in range(n)),
+                            },
                             "logprobs": None,
                             "finish_reason": finish,
                         }
@@ -114,14 +125,43 @@ def build_app(settings: MockSettings) -> web.Application:
         await resp.prepare(request)
         chunk = {**base, "object": "chat.completion.chunk"}
         await resp.write(
-            _chunk({**chunk, "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}, "logprobs": None, "finish_reason": None}]})
+            _chunk(
+                {
+                    **chunk,
+                    "choices": [
+                        {
+                            "index": 0,
+                            "delta": {"role": "assistant", "content": ""},
+                            "logprobs": None,
+                            "finish_reason": None,
+                        }
+                    ],
+                }
+            )
         )
         for k in range(n):
             await _sleep_until(arrived + settings.ttft + k * settings.itl)
             await resp.write(
-                _chunk({**chunk, "choices": [{"index": 0, "delta": {"content": f"tok{k} "}, "logprobs": None, "finish_reason": None}]})
+                _chunk(
+                    {
+                        **chunk,
+                        "choices": [
+                            {
+                                "index": 0,
+                                "delta": {"content": f"tok{k} "},
+                                "logprobs": None,
+                                "finish_reason": None,
+                            }
+                        ],
+                    }
+                )
             )
-        tail = _chunk({**chunk, "choices": [{"index": 0, "delta": {}, "logprobs": None, "finish_reason": finish}]})
+        tail = _chunk(
+            {
+                **chunk,
+                "choices": [{"index": 0, "delta": {}, "logprobs": None, "finish_reason": finish}],
+            }
+        )
         options = body.get("stream_options")
         if isinstance(options, dict) and options.get("include_usage"):
             tail += _chunk({**chunk, "choices": [], "usage": usage})
@@ -191,7 +231,10 @@ class MockProcess:
         ctx = mp.get_context("spawn")
         parent, child = ctx.Pipe(duplex=False)
         self._proc = ctx.Process(
-            target=_process_main, args=(self.settings, self.host, child), name="loadtui-mock", daemon=True
+            target=_process_main,
+            args=(self.settings, self.host, child),
+            name="loadtui-mock",
+            daemon=True,
         )
         self._proc.start()
         child.close()

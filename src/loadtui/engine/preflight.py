@@ -27,6 +27,8 @@ def preflight(config: RunConfig, base_url: str, api_key: str | None) -> None:
             timeout=httpx.Timeout(config.target.timeout, connect=config.target.connect_timeout),
         )
     except httpx.HTTPError as exc:
-        raise StartError(f"pre-flight request to {prep.url} failed: {type(exc).__name__}: {exc}") from None
+        raise StartError(
+            f"pre-flight request to {prep.url} failed: {type(exc).__name__}: {exc}"
+        ) from None
     if not 200 <= resp.status_code < 300:
         raise StartError(f"pre-flight request to {prep.url} answered HTTP {resp.status_code}")

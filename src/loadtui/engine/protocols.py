@@ -94,7 +94,7 @@ class OpenAIProtocol:
             return ErrorClass.MALFORMED
         if not isinstance(obj, dict):
             return ErrorClass.MALFORMED
-        if "error" in obj and obj["error"]:
+        if obj.get("error"):
             return ErrorClass.STREAM_ERROR
         usage = obj.get("usage")
         if usage:

@@ -39,7 +39,9 @@ def _headline(view: LiveView) -> tuple[str, str, str]:
     p = view.last_point
     rps = f"{p['rps']}/s" if p else "-"
     lat_s = f"p50 {_ms(lat.percentile(50))} p95 {_ms(lat.percentile(95))} ms" if lat.count else "-"
-    ttft_s = f"p50 {_ms(ttft.percentile(50))} p95 {_ms(ttft.percentile(95))} ms" if ttft.count else "-"
+    ttft_s = (
+        f"p50 {_ms(ttft.percentile(50))} p95 {_ms(ttft.percentile(95))} ms" if ttft.count else "-"
+    )
     return rps, lat_s, ttft_s
 
 
@@ -48,7 +50,9 @@ def progress_line(view: LiveView) -> str:
     t = view.totals
     rps, lat_s, ttft_s = _headline(view)
     load = (
-        f"rate {view.target_rate:g}/s" if view.target_rate is not None else f"users {view.users}/{view.target_users}"
+        f"rate {view.target_rate:g}/s"
+        if view.target_rate is not None
+        else f"users {view.users}/{view.target_users}"
     )
     line = (
         f"[{view.elapsed:6.1f}s/{format_duration(view.duration)}] {load} in-flight {view.in_flight} "
@@ -100,10 +104,15 @@ def summary_renderable(run: dict[str, Any]) -> Group:
     counts = Table.grid(padding=(0, 2))
     counts.add_column(style="bold")
     counts.add_column()
-    counts.add_row("requests", f"{s['requests']:,} ({s['rps']:.1f}/s), ok {s['ok']:,}, cancelled {s['cancelled']}")
+    counts.add_row(
+        "requests",
+        f"{s['requests']:,} ({s['rps']:.1f}/s), ok {s['ok']:,}, cancelled {s['cancelled']}",
+    )
     errs = ", ".join(f"{k} {v}" for k, v in s["errors"].items()) or "none"
     counts.add_row("errors", f"{s['errors_total']:,} ({s['error_rate'] * 100:.2f}%): {errs}")
-    counts.add_row("status codes", ", ".join(f"{k}: {v}" for k, v in s["status_codes"].items()) or "-")
+    counts.add_row(
+        "status codes", ", ".join(f"{k}: {v}" for k, v in s["status_codes"].items()) or "-"
+    )
     counts.add_row(
         "tokens",
         f"output {s['output_tokens']:,} ({s['output_tokens_per_s']:.1f}/s), input {s['input_tokens']:,}",
@@ -114,7 +123,8 @@ def summary_renderable(run: dict[str, Any]) -> Group:
     for col in ("count", "mean", "p50", "p90", "p95", "p99", "p99.9", "max"):
         table.add_column(col, justify="right")
     open_loop = run.get("config", {}).get("load", {}).get("mode") in ("open",) or (
-        run.get("config", {}).get("load", {}).get("stages") and run["config"]["load"]["stages"][0].get("rate") is not None
+        run.get("config", {}).get("load", {}).get("stages")
+        and run["config"]["load"]["stages"][0].get("rate") is not None
     )
     for key, label in _METRIC_LABELS:
         m = s["metrics"].get(key)
@@ -126,7 +136,9 @@ def summary_renderable(run: dict[str, Any]) -> Group:
             table.add_row(label, "0", *["-"] * 7)
             continue
         table.add_row(
-            label, f"{m['count']:,}", *(_ms(m[k]) for k in ("mean", "p50", "p90", "p95", "p99", "p999", "max"))
+            label,
+            f"{m['count']:,}",
+            *(_ms(m[k]) for k in ("mean", "p50", "p90", "p95", "p99", "p999", "max")),
         )
     parts.append(table)
     if run.get("thresholds"):
@@ -138,7 +150,9 @@ def summary_renderable(run: dict[str, Any]) -> Group:
         for r in run["thresholds"]:
             actual = "-" if r["actual"] is None else f"{r['actual']:.4g}"
             th.add_row(
-                r["metric"], r["expression"], actual,
+                r["metric"],
+                r["expression"],
+                actual,
                 Text("pass", style="green") if r["passed"] else Text("FAIL", style="red bold"),
             )
         parts.append(th)

@@ -70,7 +70,9 @@ def _signals(stop: _Stop):
             signal.signal(sig, handler)
 
 
-def run_headless(config: RunConfig, options: RunOptions | None = None) -> tuple[ExitCode, Path | None]:
+def run_headless(
+    config: RunConfig, options: RunOptions | None = None
+) -> tuple[ExitCode, Path | None]:
     """Run ``config`` to the end; returns the exit code and the saved run file."""
     options = options or RunOptions()
     out = options.stream or sys.stdout
@@ -106,23 +108,33 @@ def run_headless(config: RunConfig, options: RunOptions | None = None) -> tuple[
         coord.stop(grace)
         if status == "completed" and coord.exited - coord.finals:
             status = "failed"
-        run = _assemble(coord, config, status, started_at, base_url, embedded, mock_settings, options)
+        run = _assemble(
+            coord, config, status, started_at, base_url, embedded, mock_settings, options
+        )
         path = save_run(run, options.out, secret=options.api_key)
     console.print(summary_renderable(run))
     console.print(f"run saved: {path}")
     if status == "interrupted":
-        console.print(f"interrupted by {stop.signal or 'stop'}; the run was saved with status interrupted")
+        console.print(
+            f"interrupted by {stop.signal or 'stop'}; the run was saved with status interrupted"
+        )
         return ExitCode.INTERRUPTED, path
     if any(not t["passed"] for t in run["thresholds"]) or status == "failed":
         return ExitCode.THRESHOLDS_FAILED, path
     return ExitCode.OK, path
 
 
-def _drive(coord: Coordinator, schedule: list[ControlChange], stop: _Stop, console: Any, live_mode: bool) -> str:
+def _drive(
+    coord: Coordinator, schedule: list[ControlChange], stop: _Stop, console: Any, live_mode: bool
+) -> str:
     """Tick the coordinator until the run is done; returns the run's status."""
     plain_every = 1.0 if coord.duration <= 60 else 5.0
     next_plain = plain_every
-    live = Live(progress_panel(coord.view()), console=console, refresh_per_second=4, transient=True) if live_mode else None
+    live = (
+        Live(progress_panel(coord.view()), console=console, refresh_per_second=4, transient=True)
+        if live_mode
+        else None
+    )
     last_draw = 0.0
     with live if live is not None else ExitStack():
         while True:

@@ -57,10 +57,14 @@ class HealthTracker:
         at_cap = target_rate is not None and in_flight >= cap
         if at_cap:
             self.cap_seconds += 1
-        if warning is None and target_rate and not at_cap and arrivals < RATE_SHORTFALL * target_rate:
-            if second > 0:  # the first second is partial
-                self.rate_short_seconds += 1
-                warning = f"achieved {arrivals} arrivals/s of a target {target_rate:g}/s"
+        if (
+            warning is None
+            and target_rate
+            and not at_cap
+            and arrivals < RATE_SHORTFALL * target_rate
+        ) and second > 0:  # the first second is partial
+            self.rate_short_seconds += 1
+            warning = f"achieved {arrivals} arrivals/s of a target {target_rate:g}/s"
         if warning:
             self.saturated_seconds += 1
             text = f"generator saturated: {warning}; numbers may reflect the generator"
@@ -71,7 +75,9 @@ class HealthTracker:
             if text not in self.warnings:
                 self.warnings.append(text)
         self.current_warning = (
-            f"generator saturated: {warning}" if warning else ("in-flight cap reached" if at_cap else None)
+            f"generator saturated: {warning}"
+            if warning
+            else ("in-flight cap reached" if at_cap else None)
         )
         return self.current_warning
 

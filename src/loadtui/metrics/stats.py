@@ -89,9 +89,7 @@ class Aggregate:
         self.status_codes: Counter[int] = Counter()
         self.hist: dict[str, Histogram] = {name: Histogram() for name in HISTOGRAMS}
 
-    def add_decoded(
-        self, snap: WorkerSnapshot, decoded: dict[str, Histogram]
-    ) -> None:
+    def add_decoded(self, snap: WorkerSnapshot, decoded: dict[str, Histogram]) -> None:
         self.counters.update(snap.counters)
         self.errors.update(snap.errors)
         self.status_codes.update(snap.status_codes)

@@ -25,7 +25,9 @@ METRICS: dict[str, str] = {
 }
 _RATES = {"error_rate", "success_rate"}
 _OPS = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge, "==": operator.eq}
-_EXPR = re.compile(r"^\s*(p\((\d+(?:\.\d+)?)\)|avg|min|max|med|rate)\s*(<=|>=|==|<|>)\s*(-?\d+(?:\.\d+)?)\s*$")
+_EXPR = re.compile(
+    r"^\s*(p\((\d+(?:\.\d+)?)\)|avg|min|max|med|rate)\s*(<=|>=|==|<|>)\s*(-?\d+(?:\.\d+)?)\s*$"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,7 +42,9 @@ class Threshold:
 def parse_threshold(metric: str, expression: str) -> Threshold:
     """Parse one threshold; ValueError names what is wrong."""
     if metric not in METRICS:
-        raise ValueError(f"unknown threshold metric {metric!r}; expected one of {', '.join(METRICS)}")
+        raise ValueError(
+            f"unknown threshold metric {metric!r}; expected one of {', '.join(METRICS)}"
+        )
     m = _EXPR.match(expression)
     if not m:
         raise ValueError(
@@ -65,7 +69,9 @@ def parse_threshold(metric: str, expression: str) -> Threshold:
     return Threshold(metric, expression.strip(), aggregate, op, limit)
 
 
-def evaluate(thresholds: dict[str, tuple[str, ...] | list[str]], summary: dict[str, Any]) -> list[dict[str, Any]]:
+def evaluate(
+    thresholds: dict[str, tuple[str, ...] | list[str]], summary: dict[str, Any]
+) -> list[dict[str, Any]]:
     """Evaluate each threshold against a run summary; one result dict per threshold.
 
     A latency threshold over a metric that saw no samples fails (nothing was proven).

@@ -90,7 +90,9 @@ def load_control_file(path_text: str) -> list[ControlChange]:
     data = _read_toml(path)
     unknown = set(data) - {"control"}
     if unknown:
-        raise ConfigError(f"{path}: unknown key(s) {', '.join(sorted(unknown))}; expected [[control]]")
+        raise ConfigError(
+            f"{path}: unknown key(s) {', '.join(sorted(unknown))}; expected [[control]]"
+        )
     entries = data.get("control", [])
     if not isinstance(entries, list):
         raise ConfigError(f"{path}: control must be an array of tables ([[control]])")

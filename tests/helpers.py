@@ -1,0 +1,49 @@
+"""Helpers the tests share: drive the real coordinator, run the CLI as a user would."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from loadtui.engine.coordinator import Coordinator
+from loadtui.model.controls import ControlChange
+from loadtui.model.plan import RunConfig
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def drive(
+    config: RunConfig,
+    url: str,
+    schedule: list[ControlChange] | None = None,
+    api_key: str | None = None,
+) -> Coordinator:
+    """Run a config to completion through the real coordinator and worker processes."""
+    coord = Coordinator(config, url, api_key)
+    coord.start()
+    pending = sorted(schedule or [], key=lambda c: c.at or 0.0)
+    try:
+        while not coord.done:
+            coord.tick(0.05)
+            while pending and (pending[0].at or 0.0) <= coord.elapsed:
+                coord.apply(pending.pop(0))
+    finally:
+        coord.stop()
+    return coord
+
+
+def run_cli(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 90
+) -> subprocess.CompletedProcess[str]:
+    """``python -m loadtui ARGS`` as a user would run it (environment of this test)."""
+    full_env = {**os.environ, **(env or {})}
+    return subprocess.run(
+        [sys.executable, "-m", "loadtui", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=full_env,
+        stdin=subprocess.DEVNULL,
+    )

@@ -1,0 +1,129 @@
+"""The engine over real loopback sockets against the mock: counts, shapes, live control, timing."""
+
+from __future__ import annotations
+
+import pytest
+
+from helpers import drive
+from loadtui.model.controls import ControlChange
+from loadtui.model.plan import RunConfig
+
+
+def chat(stream: bool = True) -> dict:
+    return {"kind": "chat", "stream": stream, "max_tokens": 64}
+
+
+def test_closed_loop_counts_match_the_mock(mock):
+    cfg = RunConfig(
+        load={"mode": "closed", "users": 4, "duration": "2s"},
+        requests=[chat(), chat(False), {"kind": "health"}, {"kind": "models"}],
+        workers=2,
+    )
+    coord = drive(cfg, mock.url)
+    summary = coord.result()["summary"]
+    served = mock.stats()["served"]
+    assert summary["requests"] > 20
+    assert summary["errors_total"] == 0
+    assert summary["cancelled"] == 0
+    assert summary["requests"] == served
+    assert summary["status_codes"] == {"200": served}
+    # 8 tokens per streamed answer; usage chunks are honoured, chunks never counted instead
+    assert summary["token_source"]["counted_chunks"] == 0
+    streamed = summary["metrics"]["ttft_ms"]["count"]
+    assert summary["metrics"]["itl_ms"]["count"] == streamed * 7
+    assert summary["metrics"]["tpot_ms"]["count"] == streamed
+
+
+def test_ttft_and_itl_match_the_mock_truth(mock):
+    cfg = RunConfig(
+        load={"mode": "closed", "users": 5, "duration": "2s"}, requests=[chat()], workers=1
+    )
+    m = drive(cfg, mock.url).result()["summary"]["metrics"]
+    # mock truth: TTFT 50 ms, 10 ms between chunks. Loose upper bounds survive a noisy CI box.
+    assert 50.0 <= m["ttft_ms"]["p50"] <= 58.0
+    assert 9.0 <= m["itl_ms"]["p50"] <= 12.0
+    assert 9.0 <= m["tpot_ms"]["p50"] <= 12.0
+    assert m["latency_ms"]["p50"] >= 50.0 + 7 * 10.0
+
+
+def test_open_loop_rate_and_both_latencies(mock):
+    cfg = RunConfig(
+        load={"mode": "open", "rate": 40, "duration": "3s", "arrival": "constant"},
+        requests=[chat(False)],
+        workers=1,
+    )
+    coord = drive(cfg, mock.url)
+    result = coord.result()
+    s = result["summary"]
+    arrivals = sum(p["arrivals"] for p in result["series"])
+    assert 105 <= arrivals <= 125, arrivals
+    assert s["requests"] == mock.stats()["served"] == arrivals
+    m = s["metrics"]
+    # from intended send >= from actual send, sample by sample, so at every percentile
+    assert m["latency_ms"]["p50"] >= m["latency_actual_ms"]["p50"]
+    assert m["latency_actual_ms"]["p50"] >= 20.0  # the mock's non-streaming latency
+    assert m["send_lag_ms"]["count"] == s["requests"]
+
+
+def test_stages_shape_users_over_time(mock):
+    cfg = RunConfig(
+        load={
+            "mode": "stages",
+            "stages": [{"duration": "2s", "users": 6}, {"duration": "2s", "users": 0}],
+        },
+        requests=[chat()],
+        workers=2,
+    )
+    coord = drive(cfg, mock.url)
+    users = [p["users"] for p in coord.result()["series"]]
+    assert max(users) >= 5
+    assert users[0] <= 3
+    assert users.index(max(users)) in (1, 2)
+    assert users[-1] <= 2
+
+
+def test_live_control_changes_users_rate_and_pause(mock):
+    cfg = RunConfig(
+        load={"mode": "closed", "users": 2, "duration": "4s"}, requests=[chat(False)], workers=1
+    )
+    schedule = [
+        ControlChange("users", 6, at=1.0, source="test"),
+        ControlChange("pause", None, at=2.0, source="test"),
+        ControlChange("resume", None, at=3.0, source="test"),
+        ControlChange("think_time", (0.01, 0.02), at=3.0, source="test"),
+    ]
+    coord = drive(cfg, mock.url, schedule)
+    result = coord.result()
+    controls = result["controls"]
+    assert [c["action"] for c in controls] == ["users", "pause", "resume", "think_time"]
+    for got, want in zip(controls, (1.0, 2.0, 3.0, 3.0), strict=True):
+        assert got["at"] == pytest.approx(want, abs=0.15)
+    series = {p["t"]: p for p in result["series"]}
+    assert series[0]["users"] == 2
+    assert series[1]["users"] == 6
+    # paused from 2 s to 3 s: at most the requests that were already in flight complete
+    assert series[2]["rps"] <= 8
+    assert series[1]["rps"] > 3 * series[2]["rps"]
+    assert result["summary"]["requests"] == mock.stats()["served"]
+
+
+def test_burst_fires_all_at_once(mock):
+    cfg = RunConfig(load={"mode": "burst", "burst_requests": 30}, requests=[chat(False)], workers=2)
+    coord = drive(cfg, mock.url)
+    s = coord.result()["summary"]
+    assert s["requests"] == 30 == mock.stats()["served"]
+    assert s["ok"] == 30
+    assert coord.elapsed < 5
+
+
+def test_refused_connections_are_counted_and_the_run_goes_on(unused_port):
+    cfg = RunConfig(
+        load={"mode": "closed", "users": 2, "duration": "1s", "think_time": "0.05s"},
+        requests=[chat()],
+        workers=1,
+    )
+    coord = drive(cfg, f"http://127.0.0.1:{unused_port}")
+    s = coord.result()["summary"]
+    assert s["requests"] > 5
+    assert s["errors"] == {"connect_refused": s["requests"]}
+    assert coord.elapsed >= 1.0

@@ -1,0 +1,210 @@
+"""Unit tests: durations, thresholds, SSE parsing, shapes, histograms. No network, no processes."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from loadtui.engine.protocols import CONTENT, DONE, IGNORE, OpenAIProtocol, Tokens
+from loadtui.engine.shape import Shape
+from loadtui.engine.sse import SSEParser
+from loadtui.metrics.histogram import Histogram
+from loadtui.metrics.stats import Aggregate, Recorder
+from loadtui.model.durations import parse_duration, parse_range
+from loadtui.model.outcomes import ErrorClass
+from loadtui.model.plan import LoadSpec, RunConfig, fit_duration, scale_time
+from loadtui.model.thresholds import evaluate, parse_threshold
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [("30s", 30), ("1m30s", 90), ("250ms", 0.25), ("2h", 7200), ("1.5", 1.5), (3, 3), ("0", 0)],
+)
+def test_parse_duration(text, seconds):
+    assert parse_duration(text) == pytest.approx(seconds)
+
+
+@pytest.mark.parametrize("text", ["", "abc", "10x", "-5s", "5s5", "s"])
+def test_parse_duration_rejects(text):
+    with pytest.raises(ValueError):
+        parse_duration(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("0.5-2s", (0.5, 2.0)),
+        ("1s", (1.0, 1.0)),
+        (0, (0.0, 0.0)),
+        ("100-500ms", (0.1, 0.5)),
+        ([1, 2], (1, 2)),
+    ],
+)
+def test_parse_range(text, expected):
+    assert parse_range(text) == pytest.approx(expected)
+
+
+def test_parse_range_rejects_reversed():
+    with pytest.raises(ValueError, match="ends before"):
+        parse_range("2-1s")
+
+
+def test_threshold_parsing_and_evaluation():
+    t = parse_threshold("ttft", "p(95)<500")
+    assert (t.aggregate, t.op, t.limit) == ("p95", "<", 500.0)
+    assert parse_threshold("latency", "p(99.9)<=10").aggregate == "p999"
+    assert parse_threshold("latency", "avg<10").aggregate == "mean"
+    summary = {
+        "requests": 100,
+        "errors_total": 5,
+        "metrics": {
+            "ttft_ms": {"count": 10, "p95": 400.0, "mean": 100.0},
+            "latency_ms": {"count": 0},
+        },
+    }
+    results = evaluate(
+        {
+            "ttft": ["p(95)<500", "p(95)<300"],
+            "error_rate": ["rate<0.01"],
+            "success_rate": ["rate>=0.9"],
+            "latency": ["p(95)<1"],
+        },
+        summary,
+    )
+    assert [r["passed"] for r in results] == [True, False, False, True, False]
+    assert results[2]["actual"] == pytest.approx(0.05)
+    assert results[4]["actual"] is None  # no samples proves nothing: it fails
+
+
+@pytest.mark.parametrize(
+    ("metric", "expr"),
+    [
+        ("nope", "p(95)<1"),
+        ("ttft", "p95<1"),
+        ("ttft", "rate<0.1"),
+        ("error_rate", "p(95)<1"),
+        ("ttft", "p(0)<1"),
+    ],
+)
+def test_threshold_rejects(metric, expr):
+    with pytest.raises(ValueError):
+        parse_threshold(metric, expr)
+
+
+def test_sse_parser_handles_split_reads_and_line_endings():
+    stream = (
+        b": keep-alive\r\n"
+        b'event: message_start\r\ndata: {"a":1}\r\n\r\n'
+        b"data: line1\ndata: line2\n\n"
+        b"data:nospace\r\r"
+        b"data: [DONE]\n\n"
+    )
+    expected = [
+        ("message_start", b'{"a":1}'),
+        (None, b"line1\nline2"),
+        (None, b"nospace"),
+        (None, b"[DONE]"),
+    ]
+    for size in (1, 2, 3, 7, len(stream)):
+        parser = SSEParser()
+        events = []
+        for i in range(0, len(stream), size):
+            events.extend(parser.feed(stream[i : i + size]))
+        assert events == expected, size
+
+
+def test_openai_stream_classification():
+    p = OpenAIProtocol()
+    tokens = Tokens()
+    role = json.dumps(
+        {"choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}}]}
+    ).encode()
+    content = json.dumps({"choices": [{"index": 0, "delta": {"content": "Hi"}}]}).encode()
+    usage = json.dumps(
+        {"choices": [], "usage": {"prompt_tokens": 3, "completion_tokens": 7}}
+    ).encode()
+    assert p.stream_event(None, role, tokens) == IGNORE  # the role chunk is not the first token
+    assert p.stream_event(None, content, tokens) == CONTENT
+    assert p.stream_event(None, usage, tokens) == IGNORE
+    assert (tokens.output, tokens.input) == (7, 3)
+    assert p.stream_event(None, b"[DONE]", tokens) == DONE
+    assert (
+        p.stream_event(None, b'{"error": {"message": "boom"}}', tokens) == ErrorClass.STREAM_ERROR
+    )
+    assert p.stream_event(None, b"{not json", tokens) == ErrorClass.MALFORMED
+
+
+def test_shape_spawn_ramp_and_live_override():
+    shape = Shape(LoadSpec(mode="closed", users=10, spawn_rate=5))
+    assert shape.desired(0.0)[0] == 0
+    assert shape.desired(1.0)[0] == 5
+    assert shape.desired(2.0)[0] == 10
+    assert shape.desired(3.0)[0] == 10
+    shape.set_users(4, 3.0)
+    assert shape.desired(3.4)[0] == 8
+    assert shape.desired(5.0)[0] == 4
+
+
+def test_shape_stages_ramp_linearly_and_overrides_last_one_stage():
+    load = LoadSpec(
+        mode="stages", stages=[{"duration": "10s", "users": 20}, {"duration": "10s", "users": 0}]
+    )
+    shape = Shape(load)
+    assert [shape.desired(t)[0] for t in (0, 5, 10, 15, 19.99, 25)] == [0, 10, 20, 10, 0, 0]
+    shape.set_users(7, 2.0)
+    assert shape.desired(9.0)[0] == 7  # override holds within the stage...
+    assert shape.desired(15.0)[0] == 10  # ...and the next stage takes over again
+
+
+def test_shape_rate_stages():
+    shape = Shape(LoadSpec(mode="stages", stages=[{"duration": "4s", "rate": 100}]))
+    assert shape.desired(2.0) == (0, 50.0)
+
+
+def test_histograms_merge_exactly():
+    a, b, both = Histogram(), Histogram(), Histogram()
+    for i in range(1, 1001):
+        (a if i % 2 else b).record_ms(i)
+        both.record_ms(i)
+    merged = Histogram.decode(a.encode())
+    merged.merge(Histogram.decode(b.encode()))
+    assert merged.summary() == both.summary()
+    assert merged.count == 1000
+    assert merged.percentile(50) == pytest.approx(500, rel=0.001)
+
+
+def test_recorder_drains_into_aggregate():
+    rec = Recorder()
+    rec.requests += 3
+    rec.ok += 2
+    rec.error("timeout")
+    rec.status(200)
+    rec.hist["latency_ms"].record_ms(12.5)
+    snap = rec.drain(0, 0.25)
+    assert rec.requests == 0 and not rec.errors and rec.hist["latency_ms"].count == 0
+    agg = Aggregate()
+    agg.add_snapshot(snap)
+    agg.add_snapshot(snap)
+    s = agg.summary(1.0)
+    assert (s["requests"], s["ok"], s["errors"], s["status_codes"]) == (
+        6,
+        4,
+        {"timeout": 2},
+        {"200": 2},
+    )
+    assert s["metrics"]["latency_ms"]["count"] == 2
+    assert s["metrics"]["latency_ms"]["p50"] == pytest.approx(12.5, rel=0.001)
+
+
+def test_time_scale_and_fit_duration():
+    cfg = RunConfig(
+        load={
+            "mode": "stages",
+            "stages": [{"duration": "60s", "users": 5}, {"duration": "30s", "users": 0}],
+        }
+    )
+    assert scale_time(cfg, 0.1).load.total_duration == pytest.approx(9.0)
+    fitted = fit_duration(cfg, 30)
+    assert [s.duration for s in fitted.load.stages] == pytest.approx([20.0, 10.0])
+    assert fit_duration(RunConfig(), 7).load.duration == 7
