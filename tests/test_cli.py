@@ -82,6 +82,9 @@ def test_failed_threshold_exits_1(private_dirs: Path):
         (["--headless", "--control-file", "missing.toml"], "no such control file"),
         (["replay", "missing.json", "--headless"], "no such run file"),
         (["--bogus"], "unrecognized arguments"),
+        (["mock", "--fault", "meteor"], "unknown fault"),
+        (["mock", "--fault", "reset:2"], "fault rate must be from 0 to 1"),
+        (["mock", "--tokens", "0"], "--tokens must be at least 1"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(args, fragment):
@@ -103,6 +106,7 @@ def test_bad_input_is_one_line_and_exit_2(args, fragment):
         ('[load]\nduration = "forever"\n', "load.duration"),
         ('[thresholds]\nttft = ["p95<1"]\n', "not k6 syntax"),
         ('[[requests]]\nkind = "fax"\n', "requests.0.kind"),
+        ("[mock]\nfaults = {meteor = 0.1}\n", "unknown fault"),
     ],
 )
 def test_bad_preset_files(private_dirs: Path, content: str, fragment: str):
@@ -184,7 +188,8 @@ def test_replay_reproduces_the_control_timeline(private_dirs: Path):
     assert users(original) == users(replay)
 
 
-def test_sigterm_still_saves_the_run(private_dirs: Path):
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT, signal.SIGHUP])
+def test_signals_still_save_the_run(private_dirs: Path, sig: signal.Signals):
     out = private_dirs / "term.json"
     proc = subprocess.Popen(
         [
@@ -209,13 +214,14 @@ def test_sigterm_still_saves_the_run(private_dirs: Path):
         line = proc.stdout.readline()
         if line.startswith("["):  # the first progress line: load is running
             break
-    proc.send_signal(signal.SIGTERM)
+    proc.send_signal(sig)
     stdout, stderr = proc.communicate(timeout=30)
     assert proc.returncode == 130, stderr
     run = json.loads(out.read_text())
     assert run["status"] == "interrupted"
     assert run["summary"]["requests"] > 0
-    assert "interrupted by SIGTERM" in stdout
+    assert f"interrupted by {sig.name}" in stdout
+    assert "Traceback" not in stderr
 
 
 def test_api_key_never_reaches_disk_or_output(private_dirs: Path):

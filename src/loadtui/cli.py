@@ -21,7 +21,7 @@ from loadtui import __version__
 from loadtui.errors import ConfigError, LoadtuiError, StartError, UsageError
 from loadtui.headless.exitcodes import ExitCode
 from loadtui.model.durations import format_duration, parse_duration, parse_range
-from loadtui.model.plan import RunConfig, fit_duration, scale_time
+from loadtui.model.plan import FAULTS, RunConfig, fit_duration, parse_fault, scale_time
 
 __all__ = ["main"]
 
@@ -41,6 +41,13 @@ def _duration(text: str) -> float:
 def _range(text: str) -> tuple[float, float]:
     try:
         return parse_range(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _fault(text: str) -> tuple[str, float]:
+    try:
+        return parse_fault(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
@@ -120,6 +127,14 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--ttft", type=_duration, default=0.0, help="delay to the first streamed token")
     m.add_argument("--itl", type=_duration, default=0.0, help="delay between streamed tokens")
     m.add_argument("--tokens", type=int, default=16, help="tokens per answer")
+    m.add_argument(
+        "--fault",
+        action="append",
+        type=_fault,
+        default=[],
+        metavar="KIND[:RATE]",
+        help="inject a fault into chat requests (repeatable): " + ", ".join(FAULTS),
+    )
     return p
 
 
@@ -289,7 +304,15 @@ def _cmd_mock(args: argparse.Namespace) -> int:
         raise ConfigError(f"--tokens must be at least 1, got {args.tokens}")
     if not 0 <= args.port <= 65535:
         raise ConfigError(f"--port must be 0-65535, got {args.port}")
-    settings = MockSettings(latency=args.latency, ttft=args.ttft, itl=args.itl, tokens=args.tokens)
+    if sum(rate for _, rate in args.fault) > 1.0:
+        raise ConfigError("--fault rates add up to more than 1")
+    settings = MockSettings(
+        latency=args.latency,
+        ttft=args.ttft,
+        itl=args.itl,
+        tokens=args.tokens,
+        faults=tuple(args.fault),
+    )
 
     async def main() -> None:
         stop = asyncio.Event()

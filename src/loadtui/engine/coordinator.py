@@ -191,7 +191,7 @@ class Coordinator:
             through = math.floor(min(s.t for s in live) + 1e-6) - 1
         if through <= self._finalized:
             return
-        cap = self.config.load.max_in_flight
+        cap = max(1, self.config.load.max_in_flight // self.n) * self.n  # as workers split it
         for point in self.series.finalize_through(through):
             self.health.close_second(
                 point["t"], point["target_rate"], point["arrivals"], point["in_flight"], cap
@@ -215,6 +215,7 @@ class Coordinator:
         if self.ended_at is not None:
             return
         grace = self.config.load.graceful_stop if grace is None else grace
+        self.stop_requested = True  # the shape must not start users while workers drain
         self.pool.broadcast(("stop", grace))
         deadline = perf_counter() + grace + 5.0
         while len(self.finals | self.exited) < self.n and perf_counter() < deadline:

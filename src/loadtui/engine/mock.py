@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import multiprocessing as mp
+import random
 import signal
 import socket
 import time
@@ -22,8 +23,9 @@ from typing import Any
 from aiohttp import web
 
 from loadtui.engine import aio
+from loadtui.model.plan import FAULTS
 
-__all__ = ["MockProcess", "MockSettings", "build_app", "serve"]
+__all__ = ["FAULTS", "MockProcess", "MockSettings", "build_app", "serve"]
 
 MOCK_MODEL = "mock-model"
 
@@ -38,6 +40,23 @@ class MockSettings:
     """Seconds between content chunks."""
     tokens: int = 16
     """Content chunks (one token each) per answer, capped by the request's max_tokens."""
+    faults: tuple[tuple[str, float], ...] = ()
+    """(fault, probability) pairs for chat requests; at most one fault per request."""
+
+
+def _error_body(message: str, type_: str, code: str | None = None) -> dict[str, Any]:
+    return {"error": {"message": message, "type": type_, "param": None, "code": code}}
+
+
+def _pick_fault(faults: tuple[tuple[str, float], ...]) -> str | None:
+    if not faults:
+        return None
+    draw = random.random()
+    for kind, rate in faults:
+        if draw < rate:
+            return kind
+        draw -= rate
+    return None
 
 
 def _chunk(obj: dict[str, Any]) -> bytes:
@@ -74,16 +93,21 @@ def build_app(settings: MockSettings) -> web.Application:
                 raise ValueError("messages must be a list")
         except ValueError as exc:
             return web.json_response(
-                {
-                    "error": {
-                        "message": f"invalid request body: {exc}",
-                        "type": "invalid_request_error",
-                        "param": None,
-                        "code": None,
-                    }
-                },
-                status=400,
+                _error_body(f"invalid request body: {exc}", "invalid_request_error"), status=400
             )
+        fault = _pick_fault(settings.faults)
+        if fault == "http_400":
+            return web.json_response(
+                _error_body("injected fault", "invalid_request_error"), status=400
+            )
+        if fault == "http_429":
+            return web.json_response(
+                _error_body("Rate limit reached (injected)", "requests", "rate_limit_exceeded"),
+                status=429,
+                headers={"Retry-After": "1", "retry-after-ms": "1000"},
+            )
+        if fault == "http_500":
+            return web.json_response(_error_body("injected fault", "server_error"), status=500)
         model = str(body.get("model") or MOCK_MODEL)
         max_tokens = body.get("max_tokens")
         n = settings.tokens
@@ -101,6 +125,16 @@ def build_app(settings: MockSettings) -> web.Application:
         base = {"id": "chatcmpl-mock", "created": int(time.time()), "model": model}
         if not body.get("stream"):
             await _sleep_until(arrived + settings.latency)
+            if fault == "reset":
+                assert request.transport is not None
+                request.transport.abort()
+                return web.Response()
+            if fault == "malformed":
+                return web.Response(body=b"{not json", content_type="application/json")
+            if fault == "stream_error":
+                return web.json_response(_error_body("injected fault", "server_error"))
+            if fault == "stall":
+                await asyncio.sleep(3600)
             return web.json_response(
                 {
                     **base,
@@ -141,6 +175,19 @@ def build_app(settings: MockSettings) -> web.Application:
         )
         for k in range(n):
             await _sleep_until(arrived + settings.ttft + k * settings.itl)
+            if k == n // 2 and fault is not None:
+                if fault == "reset":
+                    assert request.transport is not None
+                    request.transport.abort()
+                    return resp
+                if fault == "malformed":
+                    await resp.write(b'data: {"choices": [{"delta": \n\n')
+                elif fault == "stream_error":
+                    await resp.write(
+                        _chunk(_error_body("injected mid-stream fault", "server_error"))
+                    )
+                elif fault == "stall":
+                    await asyncio.sleep(3600)
             await resp.write(
                 _chunk(
                     {

@@ -75,6 +75,8 @@ class Worker:
     # -- control -------------------------------------------------------------------------
     def handle(self, msg: tuple) -> None:
         op = msg[0]
+        if self.stop_event.is_set() and op in ("users", "rate", "burst"):
+            return  # draining: start nothing new
         if op == "start":
             self.t0 = msg[1]
             self.started.set()

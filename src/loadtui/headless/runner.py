@@ -85,7 +85,13 @@ def run_headless(
         mock_settings = None
         if embedded:
             m = config.mock
-            mock_settings = MockSettings(latency=m.latency, ttft=m.ttft, itl=m.itl, tokens=m.tokens)
+            mock_settings = MockSettings(
+                latency=m.latency,
+                ttft=m.ttft,
+                itl=m.itl,
+                tokens=m.tokens,
+                faults=tuple(m.faults.items()),
+            )
             mock = MockProcess(mock_settings)
             try:
                 base_url = mock.start()

@@ -7,6 +7,7 @@ rate. The rules that raise a warning are written here, once, and quoted in docs/
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 from loadtui.model.snapshot import WorkerSnapshot
@@ -21,6 +22,12 @@ RATE_SHORTFALL = 0.95
 """Open loop: achieved arrivals below this fraction of the target rate (with room under the
 in-flight cap) means the generator cannot keep up."""
 
+_REASONS = {
+    "cpu": f"a worker's CPU at or above {CPU_LIMIT:.0f}%",
+    "lag": f"event-loop lag at or above {LAG_LIMIT_MS:.0f} ms",
+    "rate": f"achieved arrivals below {RATE_SHORTFALL:.0%} of the target rate",
+}
+
 
 class HealthTracker:
     def __init__(self) -> None:
@@ -30,10 +37,9 @@ class HealthTracker:
         self.lag_max_ms = 0.0
         self.saturated_seconds = 0
         self.cap_seconds = 0
-        self.rate_short_seconds = 0
-        self._second_bad: dict[int, str] = {}
+        self.reasons: Counter[str] = Counter()
+        self._second_bad: dict[int, tuple[str, str]] = {}
         self.current_warning: str | None = None
-        self.warnings: list[str] = []
 
     def observe(self, snap: WorkerSnapshot, second: int) -> None:
         self.cpu_max = max(self.cpu_max, snap.cpu_percent)
@@ -41,45 +47,50 @@ class HealthTracker:
         self.cpu_n += 1
         self.lag_max_ms = max(self.lag_max_ms, snap.loop_lag_ms)
         if snap.cpu_percent >= CPU_LIMIT:
-            self._second_bad[second] = f"worker {snap.worker} CPU at {snap.cpu_percent:.0f}%"
-        elif snap.loop_lag_ms >= LAG_LIMIT_MS:
             self._second_bad[second] = (
-                f"worker {snap.worker} event loop lagging {snap.loop_lag_ms:.0f} ms"
+                "cpu",
+                f"worker {snap.worker} CPU at {snap.cpu_percent:.0f}%",
+            )
+        elif snap.loop_lag_ms >= LAG_LIMIT_MS and second not in self._second_bad:
+            self._second_bad[second] = (
+                "lag",
+                f"worker {snap.worker} event loop lagging {snap.loop_lag_ms:.0f} ms",
             )
 
     def close_second(
         self, second: int, target_rate: float | None, arrivals: int, in_flight: int, cap: int
     ) -> str | None:
         """Judge one finished second; returns the warning for it, if any."""
-        warning = self._second_bad.pop(second, None)
+        bad = self._second_bad.pop(second, None)
         for s in [k for k in self._second_bad if k < second]:
             del self._second_bad[s]
         at_cap = target_rate is not None and in_flight >= cap
         if at_cap:
             self.cap_seconds += 1
-        if (
-            warning is None
-            and target_rate
-            and not at_cap
-            and arrivals < RATE_SHORTFALL * target_rate
-        ) and second > 0:  # the first second is partial
-            self.rate_short_seconds += 1
-            warning = f"achieved {arrivals} arrivals/s of a target {target_rate:g}/s"
-        if warning:
+        short = target_rate and not at_cap and arrivals < RATE_SHORTFALL * target_rate
+        if bad is None and short and second > 0:  # the first second is partial
+            bad = ("rate", f"achieved {arrivals} arrivals/s of a target {target_rate:g}/s")
+        if bad is not None:
             self.saturated_seconds += 1
-            text = f"generator saturated: {warning}; numbers may reflect the generator"
-            if text not in self.warnings:
-                self.warnings.append(text)
+            self.reasons[bad[0]] += 1
+            self.current_warning = f"generator saturated: {bad[1]}"
         elif at_cap:
-            text = "max_in_flight reached: the target is slower than the arrival rate"
-            if text not in self.warnings:
-                self.warnings.append(text)
-        self.current_warning = (
-            f"generator saturated: {warning}"
-            if warning
-            else ("in-flight cap reached" if at_cap else None)
-        )
+            self.current_warning = "in-flight cap reached: the target is slower than the rate"
+        else:
+            self.current_warning = None
         return self.current_warning
+
+    @property
+    def warnings(self) -> list[str]:
+        out = [
+            f"generator saturated for {n}s ({_REASONS[reason]}): numbers may reflect the generator"
+            for reason, n in self.reasons.most_common()
+        ]
+        if self.cap_seconds:
+            out.append(
+                f"max_in_flight reached for {self.cap_seconds}s: the target is slower than the arrival rate"
+            )
+        return out
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -88,5 +99,5 @@ class HealthTracker:
             "loop_lag_ms_max": round(self.lag_max_ms, 2),
             "saturated_seconds": self.saturated_seconds,
             "in_flight_cap_seconds": self.cap_seconds,
-            "warnings": list(self.warnings),
+            "warnings": self.warnings,
         }

@@ -15,6 +15,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_valida
 from loadtui.model.durations import parse_duration, parse_range
 
 __all__ = [
+    "FAULTS",
     "LoadSpec",
     "MockSpec",
     "RequestSpec",
@@ -22,6 +23,7 @@ __all__ = [
     "StageSpec",
     "TargetSpec",
     "fit_duration",
+    "parse_fault",
     "scale_time",
 ]
 
@@ -29,6 +31,23 @@ Seconds = Annotated[float, BeforeValidator(parse_duration)]
 SecondsRange = Annotated[tuple[float, float], BeforeValidator(parse_range)]
 
 _STRICT = ConfigDict(frozen=True, extra="forbid")
+
+FAULTS = ("http_400", "http_429", "http_500", "reset", "malformed", "stream_error", "stall")
+"""Faults a chat request can be given on purpose, each producing one error class in loadtui."""
+
+
+def parse_fault(text: str) -> tuple[str, float]:
+    """``KIND`` or ``KIND:RATE`` (rate 0-1, default 1) — ValueError names what is wrong."""
+    kind, _, rate_text = text.partition(":")
+    if kind not in FAULTS:
+        raise ValueError(f"unknown fault {kind!r}; choose from {', '.join(FAULTS)}")
+    try:
+        rate = float(rate_text) if rate_text else 1.0
+    except ValueError:
+        raise ValueError(f"fault rate must be a number from 0 to 1, got {rate_text!r}") from None
+    if not 0.0 <= rate <= 1.0:
+        raise ValueError(f"fault rate must be from 0 to 1, got {rate_text}")
+    return kind, rate
 
 
 class TargetSpec(BaseModel):
@@ -158,6 +177,17 @@ class MockSpec(BaseModel):
     """Delay between content chunks."""
     tokens: int = Field(default=16, ge=1)
     """Content chunks per answer (capped by max_tokens)."""
+    faults: dict[str, Annotated[float, Field(ge=0, le=1)]] = {}
+    """Fault injection: probability per fault kind, e.g. ``{reset = 0.05, http_429 = 0.1}``."""
+
+    @model_validator(mode="after")
+    def _check_faults(self) -> MockSpec:
+        for kind in self.faults:
+            if kind not in FAULTS:
+                raise ValueError(f"unknown fault {kind!r}; choose from {', '.join(FAULTS)}")
+        if sum(self.faults.values()) > 1.0:
+            raise ValueError("fault probabilities add up to more than 1")
+        return self
 
 
 class RunConfig(BaseModel):

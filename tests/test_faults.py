@@ -1,0 +1,58 @@
+"""Faults from the target are classified, counted, and the run goes on (mock fault injection)."""
+
+from __future__ import annotations
+
+import pytest
+
+from helpers import drive
+from loadtui.engine.mock import MockProcess, MockSettings
+from loadtui.model.plan import RunConfig
+
+
+@pytest.mark.parametrize(
+    ("fault", "stream", "error_class"),
+    [
+        ("http_400", True, "http_4xx"),
+        ("http_429", True, "http_429"),
+        ("http_500", False, "http_5xx"),
+        ("reset", True, "reset"),
+        ("reset", False, "reset"),
+        ("malformed", True, "malformed"),
+        ("malformed", False, "malformed"),
+        ("stream_error", True, "stream_error"),
+        ("stall", True, "timeout"),
+    ],
+)
+def test_each_fault_lands_in_its_class(fault: str, stream: bool, error_class: str):
+    settings = MockSettings(ttft=0.005, itl=0.002, tokens=6, faults=((fault, 1.0),))
+    cfg = RunConfig(
+        target={"timeout": "0.5s"},
+        load={"mode": "closed", "users": 2, "duration": "1.2s", "graceful_stop": "1s"},
+        requests=[{"kind": "chat", "stream": stream}],
+        workers=1,
+    )
+    with MockProcess(settings) as mock:
+        coord = drive(cfg, mock.url)
+        served = mock.stats()["served"]
+    s = coord.result()["summary"]
+    assert s["requests"] >= 2
+    assert s["errors"] == {error_class: s["requests"]}
+    assert s["ok"] == 0
+    assert s["requests"] + s["cancelled"] == served
+    assert coord.elapsed >= 1.2  # the run went on to its end
+
+
+def test_partial_fault_rate_is_counted_beside_successes():
+    settings = MockSettings(ttft=0.002, itl=0.001, tokens=4, faults=(("http_500", 0.3),))
+    cfg = RunConfig(
+        load={"mode": "closed", "users": 4, "duration": "1.5s"},
+        requests=[{"kind": "chat", "stream": True}],
+        workers=1,
+    )
+    with MockProcess(settings) as mock:
+        s = drive(cfg, mock.url).result()["summary"]
+        assert s["requests"] == mock.stats()["served"]
+    assert s["requests"] > 100
+    assert 0.15 < s["errors"]["http_5xx"] / s["requests"] < 0.45
+    assert s["ok"] + s["errors_total"] == s["requests"]
+    assert s["status_codes"]["500"] == s["errors"]["http_5xx"]
