@@ -165,12 +165,11 @@ class Worker:
 
     async def _arrivals(self) -> None:
         """Open loop: schedule intended send times at the rate; never wait on responses."""
-        next_t = perf_counter()
-        rate_seen = self.rate
         poisson = self.spec.config.load.arrival == "poisson"
         prepared = self.prepared
         n = len(prepared)
         i = self.spec.index
+        next_t = perf_counter()
         while True:
             if not self.paused.is_set():
                 await self.paused.wait()
@@ -180,20 +179,18 @@ class Worker:
                 await asyncio.sleep(_LAG_PROBE)
                 next_t = perf_counter()
                 continue
-            if rate != rate_seen:
-                rate_seen = rate
-                next_t = max(next_t, perf_counter() - 1.0 / rate)
-            next_t += random.expovariate(rate) if poisson else 1.0 / rate
-            delay = next_t - perf_counter()
-            if delay > _LAG_PROBE:
-                # sleep in short steps so a rate change takes effect quickly
-                await asyncio.sleep(_LAG_PROBE)
-                next_t -= random.expovariate(rate) if poisson else 1.0 / rate
+            due = next_t + (random.expovariate(rate) if poisson else 1.0 / rate)
+            # wait in short steps so a rate change or a pause takes effect at once
+            while (delay := due - perf_counter()) > 0:
+                await asyncio.sleep(min(delay, _LAG_PROBE))
+                if self.rate != rate or not self.paused.is_set():
+                    break
+            if self.rate != rate or not self.paused.is_set():
+                next_t = perf_counter()
                 continue
-            if delay > 0:
-                await asyncio.sleep(delay)
+            next_t = due
             self.rec.arrivals += 1
-            self._oneshot(prepared[i % n], next_t)
+            self._oneshot(prepared[i % n], due)
             i += 1
 
     def _oneshot(self, prep: Prepared, intended: float | None) -> None:

@@ -109,7 +109,11 @@ def run_headless(
         coord.start()
         stack.callback(coord.stop, 0.0)
         schedule = sorted(options.schedule, key=lambda c: c.at or 0.0)
-        status = _drive(coord, schedule, stop, console, live_mode)
+        error = None
+        try:
+            status = _drive(coord, schedule, stop, console, live_mode)
+        except Exception as exc:  # a bug in drawing or scheduling must not lose the run
+            status, error = "failed", f"{type(exc).__name__}: {exc}"
         grace = 0.0 if stop.count > 1 else None
         coord.stop(grace)
         if status == "completed" and coord.exited - coord.finals:
@@ -120,6 +124,8 @@ def run_headless(
         path = save_run(run, options.out, secret=options.api_key)
     console.print(summary_renderable(run))
     console.print(f"run saved: {path}")
+    if run["error"]:
+        console.print(f"the run failed: {run['error']}")
     if status == "interrupted":
         console.print(
             f"interrupted by {stop.signal or 'stop'}; the run was saved with status interrupted"
