@@ -208,3 +208,18 @@ def test_time_scale_and_fit_duration():
     fitted = fit_duration(cfg, 30)
     assert [s.duration for s in fitted.load.stages] == pytest.approx([20.0, 10.0])
     assert fit_duration(RunConfig(), 7).load.duration == 7
+
+
+def test_every_public_name_exists():
+    """``__all__`` of every module names only things the module really has."""
+    import importlib
+    import pkgutil
+
+    import loadtui
+
+    for info in pkgutil.walk_packages(loadtui.__path__, "loadtui."):
+        if info.name == "loadtui.__main__":
+            continue
+        module = importlib.import_module(info.name)
+        for name in getattr(module, "__all__", ()):
+            assert hasattr(module, name), f"{info.name}.__all__ names missing {name}"

@@ -247,9 +247,16 @@ class Coordinator:
     def result(self) -> dict[str, Any]:
         """Series, controls, summary and generator health for the run file."""
         duration = self.ended_at if self.ended_at is not None else self.elapsed
+        generator: dict[str, Any] = {"workers": self.n, **self.health.summary()}
+        targets = [p["target_rate"] for p in self.series.points if p["target_rate"]]
+        if targets:
+            generator["target_rate_mean"] = round(sum(targets) / len(targets), 3)
+            generator["achieved_rate"] = round(
+                self.totals.counters["arrivals"] / duration if duration else 0.0, 3
+            )
         return {
             "controls": [c.to_dict() for c in self.controls],
             "series": self.series.points,
             "summary": self.totals.summary(duration),
-            "generator": {"workers": self.n, **self.health.summary()},
+            "generator": generator,
         }

@@ -49,11 +49,11 @@ def progress_line(view: LiveView) -> str:
     """One plain line (for logs and non-TTY output)."""
     t = view.totals
     rps, lat_s, ttft_s = _headline(view)
-    load = (
-        f"rate {view.target_rate:g}/s"
-        if view.target_rate is not None
-        else f"users {view.users}/{view.target_users}"
-    )
+    if view.target_rate is not None:
+        achieved = view.last_point["arrivals"] if view.last_point else 0
+        load = f"rate {achieved}/{view.target_rate:g}/s"
+    else:
+        load = f"users {view.users}/{view.target_users}"
     line = (
         f"[{view.elapsed:6.1f}s/{format_duration(view.duration)}] {load} in-flight {view.in_flight} "
         f"req {t.requests} ({rps}) err {t.errors_total} latency {lat_s} ttft {ttft_s}"
@@ -76,7 +76,11 @@ def progress_panel(view: LiveView) -> Table:
     bar = "█" * int(frac * 30) + "░" * (30 - int(frac * 30))
     grid.add_row("time", f"{bar} {view.elapsed:.1f}s / {format_duration(view.duration)}")
     if view.target_rate is not None:
-        grid.add_row("rate", f"target {view.target_rate:g}/s, in flight {view.in_flight}")
+        achieved = f"{p['arrivals']}/s" if (p := view.last_point) else "-"
+        grid.add_row(
+            "rate",
+            f"target {view.target_rate:g}/s, achieved {achieved}, in flight {view.in_flight}",
+        )
     else:
         grid.add_row("users", f"{view.users} of {view.target_users}, in flight {view.in_flight}")
     grid.add_row("requests", f"{t.requests:,} ({rps}), errors {t.errors_total:,}")
@@ -157,10 +161,17 @@ def summary_renderable(run: dict[str, Any]) -> Group:
             )
         parts.append(th)
     g = run.get("generator", {})
+    rate = (
+        f", arrivals {g['achieved_rate']:g}/s of {g['target_rate_mean']:g}/s"
+        if "achieved_rate" in g
+        else ""
+    )
     gen = Text(
         f"generator: {g.get('workers', '?')} worker(s), CPU max {g.get('cpu_percent_max', 0):.0f}%, "
         f"loop lag max {g.get('loop_lag_ms_max', 0):.1f} ms, saturated {g.get('saturated_seconds', 0)}s"
+        + rate
     )
+
     parts.append(gen)
     for w in g.get("warnings", []):
         parts.append(Text(f"warning: {w}", style="yellow"))

@@ -121,6 +121,7 @@ def run_headless(
         run = _assemble(
             coord, config, status, started_at, base_url, embedded, mock_settings, options
         )
+        run["error"] = error
         path = save_run(run, options.out, secret=options.api_key)
     console.print(summary_renderable(run))
     console.print(f"run saved: {path}")
