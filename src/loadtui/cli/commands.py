@@ -1,0 +1,147 @@
+"""What each command does. Heavy imports happen inside the command that needs them."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import signal
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from loadtui.cli.config import resolve_config
+from loadtui.errors import ConfigError, StartError, UsageError
+from loadtui.headless.exitcodes import ExitCode
+from loadtui.model.durations import format_duration
+
+__all__ = ["COMMANDS"]
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from loadtui.headless.runner import RunOptions, run_headless
+    from loadtui.storage.presets import load_control_file
+
+    if not args.headless:
+        return _cmd_app(args)
+    config = resolve_config(args)
+    schedule = load_control_file(args.control_file) if args.control_file else []
+    api_key = args.api_key or os.environ.get("OPENAI_API_KEY")
+    code, _ = run_headless(
+        config, RunOptions(api_key=api_key, out=args.out, schedule=schedule, live=args.live)
+    )
+    return code
+
+
+def _cmd_app(args: argparse.Namespace) -> int:
+    raise UsageError(
+        "the interactive app is not built yet; run with --headless (loadtui --headless --preset smoke)"
+    )
+
+
+def _cmd_presets(args: argparse.Namespace) -> int:
+    from loadtui.storage.presets import find_presets, load_preset
+
+    for name, info in find_presets().items():
+        try:
+            cfg = load_preset(str(info.path))
+            line = f"{cfg.load.mode:7} {format_duration(cfg.load.total_duration):>6}  {cfg.description}"
+        except ConfigError as exc:
+            line = f"invalid: {exc}"
+        print(f"{name:10} {'(user) ' if info.user else ''}{line}")
+    return ExitCode.OK
+
+
+def _cmd_runs(args: argparse.Namespace) -> int:
+    from loadtui.locations import runs_dir
+    from loadtui.storage.runfile import list_runs
+
+    runs = list_runs()
+    if not runs:
+        print(f"no saved runs in {runs_dir()}")
+        return ExitCode.OK
+    for path, run in runs:
+        s = run.get("summary", {})
+        lat = s.get("metrics", {}).get("latency_ms", {})
+        print(
+            f"{run.get('started_at', '?')[:19]}  {run.get('preset') or 'custom':9} {run['status']:11} "
+            f"req {s.get('requests', 0):>7}  err {s.get('errors_total', 0):>5}  "
+            f"p95 {lat.get('p95', 0):>8.1f} ms  {path}"
+        )
+    return ExitCode.OK
+
+
+def _cmd_replay(args: argparse.Namespace) -> int:
+    from loadtui.headless.runner import RunOptions, run_headless
+    from loadtui.locations import runs_dir
+    from loadtui.storage.runfile import load_run, run_config, run_controls
+
+    path = Path(args.run_file)
+    if not path.exists() and not args.run_file.endswith(".json"):
+        path = runs_dir() / f"{args.run_file}.json"
+    run = load_run(path)
+    config = run_config(run, path)
+    schedule = run_controls(run, path)
+    if args.url:
+        try:
+            config = config.with_overrides(target={"url": args.url})
+        except ValidationError as exc:
+            from loadtui.storage.presets import validation_message
+
+            raise ConfigError(validation_message(exc, "invalid option: ")) from None
+    if not args.headless:
+        return _cmd_app(args)
+    api_key = args.api_key or os.environ.get("OPENAI_API_KEY")
+    code, _ = run_headless(
+        config,
+        RunOptions(
+            api_key=api_key, out=args.out, schedule=schedule, replay_of=run["id"], live=args.live
+        ),
+    )
+    return code
+
+
+def _cmd_mock(args: argparse.Namespace) -> int:
+    from loadtui.engine import aio
+    from loadtui.engine.mock import MockSettings, serve
+
+    if args.tokens < 1:
+        raise ConfigError(f"--tokens must be at least 1, got {args.tokens}")
+    if not 0 <= args.port <= 65535:
+        raise ConfigError(f"--port must be 0-65535, got {args.port}")
+    if sum(rate for _, rate in args.fault) > 1.0:
+        raise ConfigError("--fault rates add up to more than 1")
+    settings = MockSettings(
+        latency=args.latency,
+        ttft=args.ttft,
+        itl=args.itl,
+        tokens=args.tokens,
+        faults=tuple(args.fault),
+    )
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            loop.add_signal_handler(sig, stop.set)
+
+        def ready(port: int) -> None:
+            host = f"[{args.host}]" if ":" in args.host else args.host
+            print(f"mock upstream listening on http://{host}:{port} (Ctrl-C stops it)", flush=True)
+
+        await serve(settings, args.host, args.port, on_ready=ready, stop=stop)
+
+    try:
+        aio.run(main())
+    except OSError as exc:
+        raise StartError(f"cannot listen on {args.host}:{args.port}: {exc.strerror}") from None
+    return ExitCode.OK
+
+
+COMMANDS = {
+    None: _cmd_run,
+    "presets": _cmd_presets,
+    "runs": _cmd_runs,
+    "replay": _cmd_replay,
+    "mock": _cmd_mock,
+}

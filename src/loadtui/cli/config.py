@@ -1,0 +1,89 @@
+"""From a preset and the command-line options to one validated RunConfig."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from typing import Any
+
+from pydantic import ValidationError
+
+from loadtui.errors import ConfigError
+from loadtui.model.plan import RunConfig, fit_duration, scale_time
+from loadtui.storage.presets import load_preset, validation_message
+
+__all__ = ["resolve_config"]
+
+
+def resolve_config(args: argparse.Namespace) -> RunConfig:
+    """The preset with every given option applied and validated."""
+
+    config = load_preset(args.preset or "smoke")
+    load: dict[str, Any] = {}
+    target: dict[str, Any] = {}
+    url = args.url or os.environ.get("OPENAI_BASE_URL")
+    if url:
+        target["url"] = url
+    if args.model:
+        target["model"] = args.model
+    if args.users is not None:
+        if args.users < 1:
+            raise ConfigError(f"--users must be at least 1, got {args.users}")
+        load["users"] = args.users
+        if config.load.mode in ("stages", "burst", "open"):
+            load["mode"] = "closed"
+            load.setdefault("duration", config.load.total_duration)
+    if args.rate is not None:
+        if args.rate <= 0:
+            raise ConfigError(f"--rate must be greater than 0, got {args.rate:g}")
+        load["rate"] = args.rate
+        if config.load.mode != "open":
+            load["mode"] = "open"
+            load.setdefault("duration", config.load.total_duration)
+    for opt, key in (
+        ("spawn_rate", "spawn_rate"),
+        ("arrival", "arrival"),
+        ("max_in_flight", "max_in_flight"),
+        ("think_time", "think_time"),
+    ):
+        value = getattr(args, opt)
+        if value is not None:
+            load[key] = value
+    requests = None
+    if args.stream is not None or args.max_tokens is not None or args.prompt is not None:
+        requests = []
+        for r in config.requests:
+            d = r.model_dump()
+            if r.kind == "chat":
+                if args.stream is not None:
+                    d["stream"] = args.stream
+                if args.max_tokens is not None:
+                    d["max_tokens"] = args.max_tokens
+                if args.prompt is not None:
+                    d["prompt"] = args.prompt
+            requests.append(d)
+    changes: dict[str, Any] = {}
+    if load:
+        changes["load"] = load
+    if target:
+        changes["target"] = target
+    if requests is not None:
+        changes["requests"] = requests
+    if args.workers is not None:
+        if args.workers < 1:
+            raise ConfigError(f"--workers must be at least 1, got {args.workers}")
+        changes["workers"] = args.workers
+    try:
+        if changes:
+            config = config.with_overrides(**changes)
+        if args.duration is not None:
+            if args.duration <= 0:
+                raise ConfigError("--duration must be greater than 0")
+            config = fit_duration(config, args.duration)
+        if args.time_scale is not None:
+            if args.time_scale <= 0:
+                raise ConfigError(f"--time-scale must be greater than 0, got {args.time_scale:g}")
+            config = scale_time(config, args.time_scale)
+    except ValidationError as exc:
+        raise ConfigError(validation_message(exc, "invalid option: ")) from None
+    return config

@@ -1,0 +1,126 @@
+"""The argument parser: every option of every command, with one-line errors (exit 2)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import NoReturn
+
+from loadtui import __version__
+from loadtui.headless.exitcodes import ExitCode
+from loadtui.model.durations import parse_duration, parse_range
+from loadtui.model.plan import FAULTS, parse_fault
+
+__all__ = ["build_parser"]
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        self.exit(ExitCode.USAGE, f"loadtui: error: {message} (see loadtui --help)\n")
+
+
+def _duration(text: str) -> float:
+    try:
+        return parse_duration(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _range(text: str) -> tuple[float, float]:
+    try:
+        return parse_range(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _fault(text: str) -> tuple[str, float]:
+    try:
+        return parse_fault(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _run_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("target")
+    g.add_argument(
+        "--url",
+        help="base URL of an OpenAI-compatible API (default: $OPENAI_BASE_URL, else the embedded mock)",
+    )
+    g.add_argument("--api-key", help="API key (default: $OPENAI_API_KEY); never written to disk")
+    g.add_argument("--model", help="model name sent in each request")
+    g = p.add_argument_group("load")
+    g.add_argument("--users", type=int, help="virtual users (closed loop)")
+    g.add_argument("--spawn-rate", type=float, help="users started per second (0 = all at once)")
+    g.add_argument("--rate", type=float, help="arrivals per second (switches to open loop)")
+    g.add_argument("--arrival", choices=("constant", "poisson"), help="open-loop arrival spacing")
+    g.add_argument("--max-in-flight", type=int, help="open-loop cap on requests in flight")
+    g.add_argument(
+        "--duration", type=_duration, help="run length, e.g. 30s or 5m (stages are fitted to it)"
+    )
+    g.add_argument(
+        "--time-scale", type=float, help="multiply every duration of the shape, e.g. 0.1"
+    )
+    g.add_argument(
+        "--think-time", type=_range, help="pause between a user's requests, e.g. 0.5-2s (0 = none)"
+    )
+    g.add_argument("--workers", type=int, help="worker processes (default: automatic)")
+    g = p.add_argument_group("requests")
+    g.add_argument(
+        "--stream",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="stream chat answers (SSE)",
+    )
+    g.add_argument("--max-tokens", type=int, help="max_tokens in each chat request")
+    g.add_argument("--prompt", help="the user message of each chat request")
+    g = p.add_argument_group("run")
+    g.add_argument(
+        "--control-file", help="TOML file of timed control changes ([[control]] at/action/value)"
+    )
+    g.add_argument("--out", type=Path, help="where to write the run file (default: the data dir)")
+    g.add_argument(
+        "--live",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="redraw progress in place (default: when stdout is a terminal)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(
+        prog="loadtui",
+        description="Load tester for LLM APIs and gateways. Without a command: the interactive app "
+        "(or a headless run with --headless).",
+    )
+    p.add_argument("--version", action="version", version=f"loadtui {__version__}")
+    p.add_argument("--headless", action="store_true", help="run without the interactive app")
+    p.add_argument("--preset", default=None, help="preset name or .toml path (default: smoke)")
+    _run_options(p)
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.add_parser("presets", help="list presets")
+    sub.add_parser("runs", help="list saved runs, newest first")
+    r = sub.add_parser("replay", help="re-run the exact load shape of a run file")
+    r.add_argument("run_file", help="a run file (path) or a run id")
+    r.add_argument("--headless", action="store_true", help="run without the interactive app")
+    r.add_argument("--url", help="send the replay to this URL instead of the recorded target")
+    r.add_argument("--api-key", help="API key (default: $OPENAI_API_KEY)")
+    r.add_argument("--out", type=Path, help="where to write the new run file")
+    r.add_argument("--live", action=argparse.BooleanOptionalAction, default=None)
+    m = sub.add_parser("mock", help="run the mock OpenAI-compatible upstream on its own")
+    m.add_argument("--host", default="127.0.0.1")
+    m.add_argument("--port", type=int, default=9999)
+    m.add_argument(
+        "--latency", type=_duration, default=0.0, help="delay before a non-streaming answer"
+    )
+    m.add_argument("--ttft", type=_duration, default=0.0, help="delay to the first streamed token")
+    m.add_argument("--itl", type=_duration, default=0.0, help="delay between streamed tokens")
+    m.add_argument("--tokens", type=int, default=16, help="tokens per answer")
+    m.add_argument(
+        "--fault",
+        action="append",
+        type=_fault,
+        default=[],
+        metavar="KIND[:RATE]",
+        help="inject a fault into chat requests (repeatable): " + ", ".join(FAULTS),
+    )
+    return p
