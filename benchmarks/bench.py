@@ -29,6 +29,12 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
+PEERS = {
+    "aiohttp": "raw aiohttp (asyncio)",
+    "aiohttp-uvloop": "raw aiohttp (uvloop)",
+    "httpx": "httpx (default transport)",
+    "httpx-aiohttp": "httpx (httpx-aiohttp transport)",
+}
 PY = sys.executable
 
 
@@ -101,35 +107,17 @@ def run_loadtui(
         return json.loads(out.read_text())
 
 
-def run_raw(url: str, core: int, concurrency: int, seconds: float, uvloop: bool) -> float:
+def run_raw(url: str, core: int, concurrency: int, seconds: float, client: str) -> float | None:
     cmd = [
         PY,
-        str(HERE / "raw_aiohttp.py"),
+        str(HERE / "raw_client.py"),
         url + "/v1/chat/completions",
         "--concurrency",
         str(concurrency),
         "--seconds",
         str(seconds),
-    ]
-    if uvloop:
-        cmd.append("--uvloop")
-    out = subprocess.run(cmd, capture_output=True, text=True, preexec_fn=_pin(core), check=True)
-    return json.loads(out.stdout)["rps"]
-
-
-def run_httpx(
-    url: str, core: int, concurrency: int, seconds: float, transport: str
-) -> float | None:
-    cmd = [
-        PY,
-        str(HERE / "raw_httpx.py"),
-        url + "/v1/chat/completions",
-        "--concurrency",
-        str(concurrency),
-        "--seconds",
-        str(seconds),
-        "--transport",
-        transport,
+        "--client",
+        client,
     ]
     out = subprocess.run(cmd, capture_output=True, text=True, preexec_fn=_pin(core))
     return json.loads(out.stdout)["rps"] if out.returncode == 0 else None
@@ -191,31 +179,16 @@ def main() -> None:
     }
     mock, url = start_mock(a.server_core)
     try:
-        samples: dict[str, list[float]] = {
-            "loadtui": [],
-            "raw aiohttp (asyncio)": [],
-            "raw aiohttp (uvloop)": [],
-            "httpx (default transport)": [],
-            "httpx (httpx-aiohttp transport)": [],
-            "locust FastHttpUser": [],
-        }
+        names = ["loadtui", *PEERS.values(), "locust FastHttpUser"]
+        samples: dict[str, list[float]] = {name: [] for name in names}
         for i in range(a.repeats):
             print(f"throughput round {i + 1}/{a.repeats} ...", file=sys.stderr)
             run = run_loadtui(
                 url, a.gen_core, a.concurrency, a.seconds, stream=False, max_tokens=16
             )
             samples["loadtui"].append(run["summary"]["rps"])
-            samples["raw aiohttp (asyncio)"].append(
-                run_raw(url, a.gen_core, a.concurrency, a.seconds, False)
-            )
-            samples["raw aiohttp (uvloop)"].append(
-                run_raw(url, a.gen_core, a.concurrency, a.seconds, True)
-            )
-            for transport, name in (
-                ("default", "httpx (default transport)"),
-                ("aiohttp", "httpx (httpx-aiohttp transport)"),
-            ):
-                rps = run_httpx(url, a.gen_core, a.concurrency, a.seconds, transport)
+            for client, name in PEERS.items():
+                rps = run_raw(url, a.gen_core, a.concurrency, a.seconds, client)
                 if rps is not None:
                     samples[name].append(rps)
             locust = run_locust(url, a.gen_core, a.concurrency, a.seconds)
