@@ -161,3 +161,18 @@ def test_open_loop_against_a_slow_target_is_honest():
     gen = result["generator"]
     assert gen["in_flight_cap_seconds"] >= 1
     assert any("max_in_flight" in w for w in gen["warnings"])
+
+
+def test_users_flapping_down_and_up_ends_at_the_last_count(mock):
+    cfg = RunConfig(
+        load={"mode": "closed", "users": 6, "duration": "2.5s"}, requests=[chat()], workers=2
+    )
+    schedule = [
+        ControlChange("users", 1, at=1.0, source="test"),
+        ControlChange("users", 6, at=1.02, source="test"),
+        ControlChange("users", 2, at=1.5, source="test"),
+        ControlChange("users", 5, at=1.5, source="test"),
+    ]
+    result = drive(cfg, mock.url, schedule).result()
+    assert result["series"][-1]["users"] == 5
+    assert result["summary"]["requests"] == mock.stats()["served"]

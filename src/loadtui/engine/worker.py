@@ -60,13 +60,14 @@ class Worker:
         self.think = cfg.load.think_time
         self.rate: float | None = None
         self.in_flight = 0
-        self.paused = asyncio.Event()
-        self.paused.set()  # set = running
+        self.running = asyncio.Event()
+        self.running.set()
         self.t0: float | None = None
         self.session: aiohttp.ClientSession | None = None
         self.oneshots: set[asyncio.Task[None]] = set()
         self.arrival_task: asyncio.Task[None] | None = None
         self.stop_event = asyncio.Event()
+        self.grace: float | None = None
         self.started = asyncio.Event()
         self.lag_max = 0.0
         cap = max(1, cfg.load.max_in_flight // spec.count)
@@ -87,9 +88,9 @@ class Worker:
         elif op == "think_time":
             self.think = tuple(msg[1])
         elif op == "pause":
-            self.paused.clear()
+            self.running.clear()
         elif op == "resume":
-            self.paused.set()
+            self.running.set()
         elif op == "burst":
             self._burst(msg[1])
         elif op == "stop":
@@ -101,19 +102,23 @@ class Worker:
 
     def _set_users(self, total: int) -> None:
         want = set(self._mine(total))
-        for uid in want - self.users.keys():
-            self.stopping_users.discard(uid)
-            status = self.users[uid] = UserStatus(uid)
-            self.tasks[uid] = asyncio.ensure_future(self._user(status))
-        for uid in sorted(self.users.keys() - want, reverse=True):
+        for uid in sorted(want):
+            if uid in self.stopping_users:
+                self.stopping_users.discard(uid)  # asked back before its last request ended
+            elif uid not in self.users:
+                status = self.users[uid] = UserStatus(uid)
+                self.tasks[uid] = asyncio.ensure_future(self._user(status))
+        for uid in sorted(self.users.keys() - want - self.stopping_users, reverse=True):
             self._retire(uid)
 
     def _retire(self, uid: int) -> None:
         """Stop a user after its current request; at once if it has none in flight."""
-        self.stopping_users.add(uid)
         status = self.users[uid]
-        if status.state not in (UserState.CONNECTING, UserState.WAITING, UserState.STREAMING):
-            self.tasks[uid].cancel()
+        if status.state in (UserState.CONNECTING, UserState.WAITING, UserState.STREAMING):
+            self.stopping_users.add(uid)
+        else:
+            del self.users[uid]
+            self.tasks.pop(uid).cancel()
 
     def _set_rate(self, rate: float) -> None:
         self.rate = rate
@@ -140,9 +145,9 @@ class Worker:
         try:
             await self._until_start()
             while uid not in self.stopping_users:
-                if not self.paused.is_set():
+                if not self.running.is_set():
                     status.state = UserState.PAUSED
-                    await self.paused.wait()
+                    await self.running.wait()
                     continue
                 self.in_flight += 1
                 try:
@@ -159,9 +164,10 @@ class Worker:
             pass
         finally:
             status.state = UserState.STOPPED
-            self.users.pop(uid, None)
-            self.tasks.pop(uid, None)
-            self.stopping_users.discard(uid)
+            if self.users.get(uid) is status:  # not already replaced by a new user of this id
+                del self.users[uid]
+                self.tasks.pop(uid, None)
+                self.stopping_users.discard(uid)
 
     async def _arrivals(self) -> None:
         """Open loop: schedule intended send times at the rate; never wait on responses."""
@@ -171,8 +177,8 @@ class Worker:
         i = self.spec.index
         next_t = perf_counter()
         while True:
-            if not self.paused.is_set():
-                await self.paused.wait()
+            if not self.running.is_set():
+                await self.running.wait()
                 next_t = perf_counter()
             rate = self.rate or 0.0
             if rate <= 0:
@@ -183,9 +189,9 @@ class Worker:
             # wait in short steps so a rate change or a pause takes effect at once
             while (delay := due - perf_counter()) > 0:
                 await asyncio.sleep(min(delay, _LAG_PROBE))
-                if self.rate != rate or not self.paused.is_set():
+                if self.rate != rate or not self.running.is_set():
                     break
-            if self.rate != rate or not self.paused.is_set():
+            if self.rate != rate or not self.running.is_set():
                 next_t = perf_counter()
                 continue
             next_t = due
@@ -272,7 +278,7 @@ class Worker:
             report = asyncio.ensure_future(self._report())
             cpu0, wall0 = time.process_time(), perf_counter()
             await self.stop_event.wait()
-            await self._drain(getattr(self, "grace", load.graceful_stop))
+            await self._drain(load.graceful_stop if self.grace is None else self.grace)
             report.cancel()
             probe.cancel()
             t = perf_counter() - self.t0
@@ -283,9 +289,10 @@ class Worker:
         """Stop starting requests; give in-flight ones ``grace`` seconds, then cancel them."""
         if self.arrival_task is not None:
             self.arrival_task.cancel()
-        for uid in list(self.users):
-            self._retire(uid)
         pending = [t for t in (*self.tasks.values(), *self.oneshots) if not t.done()]
+        for uid in list(self.users):
+            if uid not in self.stopping_users:
+                self._retire(uid)
         if pending:
             _, still = await asyncio.wait(pending, timeout=grace)
             for t in still:

@@ -35,7 +35,8 @@ class Series:
         if agg is None:
             agg = self._open[s] = Aggregate()
         agg.add_decoded(snap, decoded)
-        self._gauges.setdefault(s, {})[snap.worker] = (snap.users, snap.in_flight)
+        if not snap.final:  # a worker's last word is "0 users" after draining: not a gauge
+            self._gauges.setdefault(s, {})[snap.worker] = (snap.users, snap.in_flight)
 
     def set_target(self, second: int, users: int, rate: float | None) -> None:
         self._targets[second] = (users, rate)
