@@ -82,6 +82,8 @@ def test_failed_threshold_exits_1(private_dirs: Path):
         (["--headless", "--control-file", "missing.toml"], "no such control file"),
         (["replay", "missing.json", "--headless"], "no such run file"),
         (["--bogus"], "unrecognized arguments"),
+        (["--headless", "--out", "/nonexistent-dir/run.json"], "does not exist"),
+        (["--headless", "--out", "/"], "is a folder"),
         (["mock", "--fault", "meteor"], "unknown fault"),
         (["mock", "--fault", "reset:2"], "fault rate must be from 0 to 1"),
         (["mock", "--tokens", "0"], "--tokens must be at least 1"),
@@ -327,3 +329,21 @@ def test_ruff_is_clean():
         [str(ruff), "check", "src", "tests", "benchmarks"], capture_output=True, text=True, cwd=REPO
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_failed_preflight_exits_3(unused_port: int, private_dirs: Path):
+    proc = run_cli("--headless", "--preset", "burst", "--url", f"http://127.0.0.1:{unused_port}")
+    assert proc.returncode == 3, proc.stdout + proc.stderr
+    assert "pre-flight request" in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_burst_preset_passes_against_the_mock(private_dirs: Path):
+    out = private_dirs / "burst.json"
+    proc = run_cli("--headless", "--preset", "burst", "--out", str(out))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    run = json.loads(out.read_text())
+    assert run["summary"]["requests"] == 50
+    assert run["thresholds"] == [
+        {"metric": "success_rate", "expression": "rate>=0.9", "actual": 1.0, "passed": True}
+    ]

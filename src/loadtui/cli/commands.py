@@ -18,6 +18,18 @@ from loadtui.model.durations import format_duration
 __all__ = ["COMMANDS"]
 
 
+def _check_out(out: Path | None) -> None:
+    """Refuse an --out the run could not be written to, before any load is sent."""
+    if out is None:
+        return
+    if out.is_dir():
+        raise ConfigError(f"--out {out} is a folder; give a file name such as {out / 'run.json'}")
+    if not out.parent.is_dir():
+        raise ConfigError(f"--out {out}: the folder {out.parent} does not exist")
+    if not os.access(out.parent, os.W_OK):
+        raise ConfigError(f"--out {out}: the folder {out.parent} is not writable")
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
     from loadtui.headless.runner import RunOptions, run_headless
     from loadtui.storage.presets import load_control_file
@@ -25,6 +37,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if not args.headless:
         return _cmd_app(args)
     config = resolve_config(args)
+    _check_out(args.out)
     schedule = load_control_file(args.control_file) if args.control_file else []
     api_key = args.api_key or os.environ.get("OPENAI_API_KEY")
     code, _ = run_headless(
@@ -81,6 +94,7 @@ def _cmd_replay(args: argparse.Namespace) -> int:
         path = runs_dir() / f"{args.run_file}.json"
     run = load_run(path)
     config = run_config(run, path)
+    _check_out(args.out)
     schedule = run_controls(run, path)
     if args.url:
         try:

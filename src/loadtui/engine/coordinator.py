@@ -185,6 +185,8 @@ class Coordinator:
 
     def _finalize(self, everything: bool = False) -> None:
         live = [s for w, s in self.latest.items() if w not in self.finals]
+        if not everything and len(self.latest) < self.n:
+            return  # a second is complete only when every worker has reported past it
         if everything or not live:
             through = 10**9 if everything or len(self.finals) == self.n else self._finalized
         else:

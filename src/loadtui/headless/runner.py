@@ -122,7 +122,13 @@ def run_headless(
             coord, config, status, started_at, base_url, embedded, mock_settings, options
         )
         run["error"] = error
-        path = save_run(run, options.out, secret=options.api_key)
+        try:
+            path = save_run(run, options.out, secret=options.api_key)
+        except OSError as exc:
+            if options.out is None:
+                raise
+            console.print(f"cannot write {options.out} ({exc.strerror}); saving to the data dir")
+            path = save_run(run, None, secret=options.api_key)
     console.print(summary_renderable(run))
     console.print(f"run saved: {path}")
     if run["error"]:
