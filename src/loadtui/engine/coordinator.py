@@ -82,6 +82,8 @@ class Coordinator:
         self.paused = False
         self.stop_requested = False
         self.t0: float | None = None
+        self.load_ended_at: float | None = None
+        """Offset when the load stopped (before in-flight requests drained)."""
         self.ended_at: float | None = None
         self._sent_users: int | None = None
         self._sent_rate: float | None = None
@@ -194,7 +196,10 @@ class Coordinator:
         if through <= self._finalized:
             return
         cap = max(1, self.config.load.max_in_flight // self.n) * self.n  # as workers split it
+        end = self.load_ended_at if self.load_ended_at is not None else float("inf")
         for point in self.series.finalize_through(through):
+            if point["t"] + 1 > end:
+                continue  # the drain after the load stopped is not a second to judge
             self.health.close_second(
                 point["t"], point["target_rate"], point["arrivals"], point["in_flight"], cap
             )
@@ -218,6 +223,7 @@ class Coordinator:
             return
         grace = self.config.load.graceful_stop if grace is None else grace
         self.stop_requested = True  # the shape must not start users while workers drain
+        self.load_ended_at = self.elapsed
         self.pool.broadcast(("stop", grace))
         deadline = perf_counter() + grace + 5.0
         while len(self.finals | self.exited) < self.n and perf_counter() < deadline:
@@ -253,8 +259,9 @@ class Coordinator:
         targets = [p["target_rate"] for p in self.series.points if p["target_rate"]]
         if targets:
             generator["target_rate_mean"] = round(sum(targets) / len(targets), 3)
+            load_time = self.load_ended_at or duration
             generator["achieved_rate"] = round(
-                self.totals.counters["arrivals"] / duration if duration else 0.0, 3
+                self.totals.counters["arrivals"] / load_time if load_time else 0.0, 3
             )
         return {
             "controls": [c.to_dict() for c in self.controls],

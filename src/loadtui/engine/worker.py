@@ -175,6 +175,7 @@ class Worker:
         prepared = self.prepared
         n = len(prepared)
         i = self.spec.index
+        await self._until_start()
         next_t = perf_counter()
         while True:
             if not self.running.is_set():

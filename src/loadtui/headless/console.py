@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from rich import box
 from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
@@ -19,7 +20,7 @@ __all__ = ["progress_line", "progress_panel", "summary_renderable"]
 
 _METRIC_LABELS = (
     ("latency_ms", "latency"),
-    ("latency_actual_ms", "latency (from actual send)"),
+    ("latency_actual_ms", "latency (actual)"),
     ("ttft_ms", "TTFT"),
     ("itl_ms", "ITL"),
     ("tpot_ms", "TPOT"),
@@ -27,9 +28,10 @@ _METRIC_LABELS = (
 
 
 def _ms(v: float | None) -> str:
+    """Milliseconds in at most 6 characters, so the table fits 80 columns."""
     if v is None:
         return "-"
-    return f"{v:,.1f}" if v < 10_000 else f"{v:,.0f}"
+    return f"{v:.1f}" if v < 100 else f"{v:,.0f}"
 
 
 def _headline(view: LiveView) -> tuple[str, str, str]:
@@ -93,6 +95,12 @@ def progress_panel(view: LiveView) -> Table:
     return grid
 
 
+def _is_open_loop(load: dict[str, Any]) -> bool:
+    """Open loop is where latency from the intended send can differ from the actual one."""
+    stages = load.get("stages") or []
+    return load.get("mode") == "open" or bool(stages and stages[0].get("rate") is not None)
+
+
 def summary_renderable(run: dict[str, Any]) -> Group:
     """The end-of-run report: counts, errors, percentiles, thresholds, generator health."""
     s = run["summary"]
@@ -122,20 +130,19 @@ def summary_renderable(run: dict[str, Any]) -> Group:
         f"output {s['output_tokens']:,} ({s['output_tokens_per_s']:.1f}/s), input {s['input_tokens']:,}",
     )
     parts.append(counts)
-    table = Table(title="percentiles (ms)", title_justify="left", expand=False)
-    table.add_column("metric")
+    table = Table(
+        title="percentiles (ms)", title_justify="left", box=box.SIMPLE_HEAD, padding=(0, 1)
+    )
+    table.add_column("metric", no_wrap=True)
     for col in ("count", "mean", "p50", "p90", "p95", "p99", "p99.9", "max"):
         table.add_column(col, justify="right")
-    open_loop = run.get("config", {}).get("load", {}).get("mode") in ("open",) or (
-        run.get("config", {}).get("load", {}).get("stages")
-        and run["config"]["load"]["stages"][0].get("rate") is not None
-    )
+    open_loop = _is_open_loop(run.get("config", {}).get("load", {}))
     for key, label in _METRIC_LABELS:
         m = s["metrics"].get(key)
         if not m or (key == "latency_actual_ms" and not open_loop):
             continue
         if key == "latency_ms" and open_loop:
-            label = "latency (from intended send)"
+            label = "latency (intended)"
         if not m["count"]:
             table.add_row(label, "0", *["-"] * 7)
             continue
@@ -145,8 +152,16 @@ def summary_renderable(run: dict[str, Any]) -> Group:
             *(_ms(m[k]) for k in ("mean", "p50", "p90", "p95", "p99", "p999", "max")),
         )
     parts.append(table)
+    if open_loop:
+        parts.append(
+            Text(
+                "open loop: latency (intended) runs from each request's scheduled send time, so "
+                "time spent waiting to be sent counts; latency (actual) from when it was sent",
+                style="dim",
+            )
+        )
     if run.get("thresholds"):
-        th = Table(title="thresholds", title_justify="left")
+        th = Table(title="thresholds", title_justify="left", box=box.SIMPLE_HEAD)
         th.add_column("metric")
         th.add_column("threshold")
         th.add_column("actual", justify="right")
@@ -162,7 +177,7 @@ def summary_renderable(run: dict[str, Any]) -> Group:
         parts.append(th)
     g = run.get("generator", {})
     rate = (
-        f", arrivals {g['achieved_rate']:g}/s of {g['target_rate_mean']:g}/s"
+        f", arrivals {g['achieved_rate']:.1f}/s of {g['target_rate_mean']:g}/s"
         if "achieved_rate" in g
         else ""
     )

@@ -99,13 +99,6 @@ class Aggregate:
     def add_snapshot(self, snap: WorkerSnapshot) -> None:
         self.add_decoded(snap, decode_histograms(snap))
 
-    def merge(self, other: Aggregate) -> None:
-        self.counters.update(other.counters)
-        self.errors.update(other.errors)
-        self.status_codes.update(other.status_codes)
-        for name, h in other.hist.items():
-            self.hist[name].merge(h)
-
     @property
     def requests(self) -> int:
         return self.counters["requests"]
