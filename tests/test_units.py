@@ -208,6 +208,9 @@ def test_time_scale_and_fit_duration():
     fitted = fit_duration(cfg, 30)
     assert [s.duration for s in fitted.load.stages] == pytest.approx([20.0, 10.0])
     assert fit_duration(RunConfig(), 7).load.duration == 7
+    ramped = RunConfig(load={"users": 20, "spawn_rate": 2, "duration": "1h"})
+    fast = scale_time(ramped, 0.01)
+    assert (fast.load.duration, fast.load.spawn_rate) == pytest.approx((36.0, 200.0))
 
 
 def test_every_public_name_exists():

@@ -44,26 +44,44 @@ def _run_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("target")
     g.add_argument(
         "--url",
+        metavar="URL",
         help="base URL of an OpenAI-compatible API (default: $OPENAI_BASE_URL, else the embedded mock)",
     )
-    g.add_argument("--api-key", help="API key (default: $OPENAI_API_KEY); never written to disk")
-    g.add_argument("--model", help="model name sent in each request")
+    g.add_argument(
+        "--api-key", metavar="KEY", help="API key (default: $OPENAI_API_KEY); never written to disk"
+    )
+    g.add_argument("--model", metavar="NAME", help="model name sent in each request")
     g = p.add_argument_group("load")
-    g.add_argument("--users", type=int, help="virtual users (closed loop)")
-    g.add_argument("--spawn-rate", type=float, help="users started per second (0 = all at once)")
-    g.add_argument("--rate", type=float, help="arrivals per second (switches to open loop)")
+    g.add_argument("--users", type=int, metavar="N", help="virtual users (closed loop)")
+    g.add_argument(
+        "--spawn-rate", type=float, metavar="R", help="users started per second (0 = all at once)"
+    )
+    g.add_argument(
+        "--rate", type=float, metavar="R", help="arrivals per second (switches to open loop)"
+    )
     g.add_argument("--arrival", choices=("constant", "poisson"), help="open-loop arrival spacing")
-    g.add_argument("--max-in-flight", type=int, help="open-loop cap on requests in flight")
     g.add_argument(
-        "--duration", type=_duration, help="run length, e.g. 30s or 5m (stages are fitted to it)"
+        "--max-in-flight", type=int, metavar="N", help="open-loop cap on requests in flight"
     )
     g.add_argument(
-        "--time-scale", type=float, help="multiply every duration of the shape, e.g. 0.1"
+        "--duration",
+        type=_duration,
+        metavar="DUR",
+        help="run length, e.g. 30s or 5m (stages are fitted to it)",
     )
     g.add_argument(
-        "--think-time", type=_range, help="pause between a user's requests, e.g. 0.5-2s (0 = none)"
+        "--time-scale",
+        type=float,
+        metavar="F",
+        help="speed up the shape's clock: durations × F, spawn rate ÷ F (e.g. 0.1)",
     )
-    g.add_argument("--workers", type=int, help="worker processes (default: automatic)")
+    g.add_argument(
+        "--think-time",
+        type=_range,
+        metavar="RANGE",
+        help="pause between a user's requests, e.g. 0.5-2s (0 = none)",
+    )
+    g.add_argument("--workers", type=int, metavar="N", help="worker processes (default: automatic)")
     g = p.add_argument_group("requests")
     g.add_argument(
         "--stream",
@@ -71,13 +89,20 @@ def _run_options(p: argparse.ArgumentParser) -> None:
         default=None,
         help="stream chat answers (SSE)",
     )
-    g.add_argument("--max-tokens", type=int, help="max_tokens in each chat request")
-    g.add_argument("--prompt", help="the user message of each chat request")
+    g.add_argument("--max-tokens", type=int, metavar="N", help="max_tokens in each chat request")
+    g.add_argument("--prompt", metavar="TEXT", help="the user message of each chat request")
     g = p.add_argument_group("run")
     g.add_argument(
-        "--control-file", help="TOML file of timed control changes ([[control]] at/action/value)"
+        "--control-file",
+        metavar="FILE",
+        help="TOML file of timed control changes ([[control]] at/action/value)",
     )
-    g.add_argument("--out", type=Path, help="where to write the run file (default: the data dir)")
+    g.add_argument(
+        "--out",
+        type=Path,
+        metavar="FILE",
+        help="where to write the run file (default: the data dir)",
+    )
     g.add_argument(
         "--live",
         action=argparse.BooleanOptionalAction,
@@ -94,7 +119,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--version", action="version", version=f"loadtui {__version__}")
     p.add_argument("--headless", action="store_true", help="run without the interactive app")
-    p.add_argument("--preset", default=None, help="preset name or .toml path (default: smoke)")
+    p.add_argument(
+        "--preset", metavar="NAME", default=None, help="preset name or .toml path (default: smoke)"
+    )
     _run_options(p)
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.add_parser("presets", help="list presets")
@@ -102,9 +129,11 @@ def build_parser() -> argparse.ArgumentParser:
     r = sub.add_parser("replay", help="re-run the exact load shape of a run file")
     r.add_argument("run_file", help="a run file (path) or a run id")
     r.add_argument("--headless", action="store_true", help="run without the interactive app")
-    r.add_argument("--url", help="send the replay to this URL instead of the recorded target")
-    r.add_argument("--api-key", help="API key (default: $OPENAI_API_KEY)")
-    r.add_argument("--out", type=Path, help="where to write the new run file")
+    r.add_argument(
+        "--url", metavar="URL", help="send the replay to this URL instead of the recorded target"
+    )
+    r.add_argument("--api-key", metavar="KEY", help="API key (default: $OPENAI_API_KEY)")
+    r.add_argument("--out", type=Path, metavar="FILE", help="where to write the new run file")
     r.add_argument("--live", action=argparse.BooleanOptionalAction, default=None)
     m = sub.add_parser("mock", help="run the mock OpenAI-compatible upstream on its own")
     m.add_argument("--host", default="127.0.0.1")

@@ -231,11 +231,13 @@ class RunConfig(BaseModel):
 
 
 def scale_time(config: RunConfig, factor: float) -> RunConfig:
-    """Every duration of the load shape multiplied by ``factor`` (``--time-scale``)."""
+    """The load shape's clock sped up or slowed down (``--time-scale``): durations and stages
+    are multiplied by ``factor`` and the spawn rate divided by it, so a ramp keeps its shape."""
     if factor <= 0:
         raise ValueError("time scale must be greater than 0")
     load = config.load.model_dump()
     load["duration"] = load["duration"] * factor
+    load["spawn_rate"] = load["spawn_rate"] / factor
     for stage in load["stages"]:
         stage["duration"] = stage["duration"] * factor
     return config.with_overrides(load=load)
