@@ -3,7 +3,7 @@
 ``WorkerPool`` is what the coordinator needs: start workers from specs, send a control tuple to
 one or all, receive whatever came up (snapshots and lifecycle events), close. ``ProcessPool``
 implements it with local processes and pipes. A pool of Ray actors (or any other distributed
-engine) can implement the same four methods — the messages are plain picklable data and the
+engine) can implement the same five methods — the messages are plain picklable data and the
 histograms inside snapshots are HdrHistogram-encoded bytes, so nothing else changes.
 """
 
