@@ -8,7 +8,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from loadtui.engine.mock import MockProcess, MockSettings
+from loadtui.engine.mock import MockProcess
+from loadtui.model.plan import MockSpec
 
 
 @pytest.fixture(autouse=True)
@@ -23,7 +24,7 @@ def private_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 @pytest.fixture(scope="module")
 def mock_upstream() -> Iterator[MockProcess]:
     """A mock with a known TTFT (50 ms) and inter-chunk gap (10 ms), 8 tokens an answer."""
-    with MockProcess(MockSettings(latency=0.02, ttft=0.05, itl=0.01, tokens=8)) as mock:
+    with MockProcess(MockSpec(latency=0.02, ttft=0.05, itl=0.01, tokens=8)) as mock:
         yield mock
 
 

@@ -85,8 +85,10 @@ def test_failed_threshold_exits_1(private_dirs: Path):
         (["--headless", "--out", "/nonexistent-dir/run.json"], "does not exist"),
         (["--headless", "--out", "/"], "is a folder"),
         (["mock", "--fault", "meteor"], "unknown fault"),
-        (["mock", "--fault", "reset:2"], "fault rate must be from 0 to 1"),
-        (["mock", "--tokens", "0"], "--tokens must be at least 1"),
+        (["mock", "--fault", "reset:2"], "faults.reset: Input should be less than or equal to 1"),
+        (["mock", "--tokens", "0"], "tokens: Input should be greater than or equal to 1"),
+        (["mock", "--fault", "reset:0.6", "--fault", "stall:0.6"], "add up to more than 1"),
+        (["mock", "--fault", "reset:x"], "fault rate must be a number"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(args, fragment):

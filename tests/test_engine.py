@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from helpers import drive
-from loadtui.engine.mock import MockProcess, MockSettings
+from loadtui.engine.mock import MockProcess
 from loadtui.model.controls import ControlChange
-from loadtui.model.plan import RunConfig
+from loadtui.model.plan import MockSpec, RunConfig
 
 
 def chat(stream: bool = True) -> dict:
@@ -146,7 +146,7 @@ def test_poisson_arrivals_average_the_rate(mock):
 def test_open_loop_against_a_slow_target_is_honest():
     """A target slower than the arrival rate: the in-flight cap holds requests back, and the
     latency from the intended send time shows the wait that the actual-send latency hides."""
-    slow = MockSettings(latency=0.4)
+    slow = MockSpec(latency=0.4, ttft=0, itl=0)
     cfg = RunConfig(
         load={"mode": "open", "rate": 40, "duration": "3s", "max_in_flight": 4},
         requests=[chat(False)],

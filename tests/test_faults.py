@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from helpers import drive
-from loadtui.engine.mock import MockProcess, MockSettings
-from loadtui.model.plan import RunConfig
+from loadtui.engine.mock import MockProcess
+from loadtui.model.plan import MockSpec, RunConfig
 
 
 @pytest.mark.parametrize(
@@ -24,7 +24,7 @@ from loadtui.model.plan import RunConfig
     ],
 )
 def test_each_fault_lands_in_its_class(fault: str, stream: bool, error_class: str):
-    settings = MockSettings(ttft=0.005, itl=0.002, tokens=6, faults=((fault, 1.0),))
+    settings = MockSpec(latency=0, ttft=0.005, itl=0.002, tokens=6, faults={fault: 1.0})
     cfg = RunConfig(
         target={"timeout": "0.5s"},
         load={"mode": "closed", "users": 2, "duration": "1.2s", "graceful_stop": "1s"},
@@ -43,7 +43,7 @@ def test_each_fault_lands_in_its_class(fault: str, stream: bool, error_class: st
 
 
 def test_partial_fault_rate_is_counted_beside_successes():
-    settings = MockSettings(ttft=0.002, itl=0.001, tokens=4, faults=(("http_500", 0.3),))
+    settings = MockSpec(latency=0, ttft=0.002, itl=0.001, tokens=4, faults={"http_500": 0.3})
     cfg = RunConfig(
         load={"mode": "closed", "users": 4, "duration": "1.5s"},
         requests=[{"kind": "chat", "stream": True}],

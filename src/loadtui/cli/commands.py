@@ -117,21 +117,22 @@ def _cmd_replay(args: argparse.Namespace) -> int:
 
 def _cmd_mock(args: argparse.Namespace) -> int:
     from loadtui.engine import aio
-    from loadtui.engine.mock import MockSettings, serve
+    from loadtui.engine.mock import serve
+    from loadtui.model.plan import MockSpec
+    from loadtui.storage.presets import validation_message
 
-    if args.tokens < 1:
-        raise ConfigError(f"--tokens must be at least 1, got {args.tokens}")
     if not 0 <= args.port <= 65535:
         raise ConfigError(f"--port must be 0-65535, got {args.port}")
-    if sum(rate for _, rate in args.fault) > 1.0:
-        raise ConfigError("--fault rates add up to more than 1")
-    settings = MockSettings(
-        latency=args.latency,
-        ttft=args.ttft,
-        itl=args.itl,
-        tokens=args.tokens,
-        faults=tuple(args.fault),
-    )
+    try:
+        spec = MockSpec(
+            latency=args.latency,
+            ttft=args.ttft,
+            itl=args.itl,
+            tokens=args.tokens,
+            faults=dict(args.fault),
+        )
+    except ValidationError as exc:
+        raise ConfigError(validation_message(exc, "loadtui mock: ")) from None
 
     async def main() -> None:
         stop = asyncio.Event()
@@ -143,7 +144,7 @@ def _cmd_mock(args: argparse.Namespace) -> int:
             host = f"[{args.host}]" if ":" in args.host else args.host
             print(f"mock upstream listening on http://{host}:{port} (Ctrl-C stops it)", flush=True)
 
-        await serve(settings, args.host, args.port, on_ready=ready, stop=stop)
+        await serve(spec, args.host, args.port, on_ready=ready, stop=stop)
 
     try:
         aio.run(main())

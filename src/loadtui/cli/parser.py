@@ -9,7 +9,7 @@ from typing import NoReturn
 from loadtui import __version__
 from loadtui.headless.exitcodes import ExitCode
 from loadtui.model.durations import parse_duration, parse_range
-from loadtui.model.plan import FAULTS, parse_fault
+from loadtui.model.plan import FAULTS
 
 __all__ = ["build_parser"]
 
@@ -34,10 +34,11 @@ def _range(text: str) -> tuple[float, float]:
 
 
 def _fault(text: str) -> tuple[str, float]:
+    kind, _, rate = text.partition(":")
     try:
-        return parse_fault(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
+        return kind, float(rate) if rate else 1.0
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"fault rate must be a number, got {rate!r}") from None
 
 
 def _run_options(p: argparse.ArgumentParser) -> None:

@@ -16,7 +16,7 @@ from typing import Any
 
 from loadtui.engine.channel import ProcessPool, WorkerPool
 from loadtui.engine.shape import Shape
-from loadtui.engine.worker import WorkerSpec
+from loadtui.engine.worker import WorkerSpec, in_flight_cap
 from loadtui.errors import StartError
 from loadtui.metrics.health import HealthTracker
 from loadtui.metrics.series import Series, second_of
@@ -195,7 +195,7 @@ class Coordinator:
             through = math.floor(min(s.t for s in live) + 1e-6) - 1
         if through <= self._finalized:
             return
-        cap = max(1, self.config.load.max_in_flight // self.n) * self.n  # as workers split it
+        cap = in_flight_cap(self.config.load.max_in_flight, self.n) * self.n
         end = self.load_ended_at if self.load_ended_at is not None else float("inf")
         for point in self.series.finalize_through(through):
             if point["t"] + 1 > end:

@@ -17,42 +17,27 @@ import socket
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
 
 from loadtui.engine import aio
-from loadtui.model.plan import FAULTS
+from loadtui.model.plan import MockSpec
 
-__all__ = ["FAULTS", "MockProcess", "MockSettings", "build_app", "serve"]
+__all__ = ["MockProcess", "build_app", "serve"]
 
 MOCK_MODEL = "mock-model"
-
-
-@dataclass(frozen=True)
-class MockSettings:
-    latency: float = 0.0
-    """Seconds before a non-streaming answer."""
-    ttft: float = 0.0
-    """Seconds from the request's arrival to the first content chunk."""
-    itl: float = 0.0
-    """Seconds between content chunks."""
-    tokens: int = 16
-    """Content chunks (one token each) per answer, capped by the request's max_tokens."""
-    faults: tuple[tuple[str, float], ...] = ()
-    """(fault, probability) pairs for chat requests; at most one fault per request."""
 
 
 def _error_body(message: str, type_: str, code: str | None = None) -> dict[str, Any]:
     return {"error": {"message": message, "type": type_, "param": None, "code": code}}
 
 
-def _pick_fault(faults: tuple[tuple[str, float], ...]) -> str | None:
+def _pick_fault(faults: dict[str, float]) -> str | None:
     if not faults:
         return None
     draw = random.random()
-    for kind, rate in faults:
+    for kind, rate in faults.items():
         if draw < rate:
             return kind
         draw -= rate
@@ -63,11 +48,15 @@ def _chunk(obj: dict[str, Any]) -> bytes:
     return b"data: " + json.dumps(obj, separators=(",", ":")).encode() + b"\n\n"
 
 
-def build_app(settings: MockSettings) -> web.Application:
+def _delta(chunk: dict[str, Any], delta: dict[str, Any], finish: str | None = None) -> bytes:
+    """One ``chat.completion.chunk`` event with a single choice carrying ``delta``."""
+    choice = {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}
+    return _chunk({**chunk, "choices": [choice]})
+
+
+def build_app(settings: MockSpec) -> web.Application:
     served: Counter[str] = Counter()
     app = web.Application()
-    app["settings"] = settings
-    app["served"] = served
 
     async def health(request: web.Request) -> web.Response:
         served["/health"] += 1
@@ -158,21 +147,7 @@ def build_app(settings: MockSettings) -> web.Application:
         )
         await resp.prepare(request)
         chunk = {**base, "object": "chat.completion.chunk"}
-        await resp.write(
-            _chunk(
-                {
-                    **chunk,
-                    "choices": [
-                        {
-                            "index": 0,
-                            "delta": {"role": "assistant", "content": ""},
-                            "logprobs": None,
-                            "finish_reason": None,
-                        }
-                    ],
-                }
-            )
-        )
+        await resp.write(_delta(chunk, {"role": "assistant", "content": ""}))
         for k in range(n):
             await _sleep_until(arrived + settings.ttft + k * settings.itl)
             if k == n // 2 and fault is not None:
@@ -188,27 +163,8 @@ def build_app(settings: MockSettings) -> web.Application:
                     )
                 elif fault == "stall":
                     await asyncio.sleep(3600)
-            await resp.write(
-                _chunk(
-                    {
-                        **chunk,
-                        "choices": [
-                            {
-                                "index": 0,
-                                "delta": {"content": f"tok{k} "},
-                                "logprobs": None,
-                                "finish_reason": None,
-                            }
-                        ],
-                    }
-                )
-            )
-        tail = _chunk(
-            {
-                **chunk,
-                "choices": [{"index": 0, "delta": {}, "logprobs": None, "finish_reason": finish}],
-            }
-        )
+            await resp.write(_delta(chunk, {"content": f"tok{k} "}))
+        tail = _delta(chunk, {}, finish)
         options = body.get("stream_options")
         if isinstance(options, dict) and options.get("include_usage"):
             tail += _chunk({**chunk, "choices": [], "usage": usage})
@@ -238,7 +194,7 @@ async def _sleep_until(deadline: float) -> None:
 
 
 async def serve(
-    settings: MockSettings,
+    settings: MockSpec,
     host: str = "127.0.0.1",
     port: int = 0,
     on_ready: Callable[[int], None] | None = None,
@@ -263,8 +219,8 @@ async def serve(
 class MockProcess:
     """The mock in its own process (so it never shares a core's event loop with the engine)."""
 
-    def __init__(self, settings: MockSettings | None = None, host: str = "127.0.0.1") -> None:
-        self.settings = settings or MockSettings()
+    def __init__(self, settings: MockSpec | None = None, host: str = "127.0.0.1") -> None:
+        self.settings = settings or MockSpec()
         self.host = host
         self.port: int | None = None
         self._proc: Any = None
@@ -311,7 +267,7 @@ class MockProcess:
         self.stop()
 
 
-def _process_main(settings: MockSettings, host: str, conn: Any) -> None:
+def _process_main(settings: MockSpec, host: str, conn: Any) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
 

@@ -28,10 +28,15 @@ from loadtui.model.outcomes import UserState
 from loadtui.model.plan import RunConfig
 from loadtui.model.snapshot import WorkerSnapshot
 
-__all__ = ["SNAPSHOT_INTERVAL", "Worker", "WorkerSpec"]
+__all__ = ["SNAPSHOT_INTERVAL", "Worker", "WorkerSpec", "in_flight_cap"]
 
 SNAPSHOT_INTERVAL = 0.25
 _LAG_PROBE = 0.05
+
+
+def in_flight_cap(max_in_flight: int, workers: int) -> int:
+    """Each worker's share of the open-loop in-flight cap."""
+    return max(1, max_in_flight // workers)
 
 
 @dataclass(frozen=True)
@@ -70,8 +75,7 @@ class Worker:
         self.grace: float | None = None
         self.started = asyncio.Event()
         self.lag_max = 0.0
-        cap = max(1, cfg.load.max_in_flight // spec.count)
-        self.slots = asyncio.Semaphore(cap)
+        self.slots = asyncio.Semaphore(in_flight_cap(cfg.load.max_in_flight, spec.count))
 
     # -- control -------------------------------------------------------------------------
     def handle(self, msg: tuple) -> None:

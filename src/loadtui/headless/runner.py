@@ -20,7 +20,7 @@ from rich.live import Live
 
 from loadtui import __version__
 from loadtui.engine.coordinator import Coordinator
-from loadtui.engine.mock import MockProcess, MockSettings
+from loadtui.engine.mock import MockProcess
 from loadtui.engine.preflight import preflight
 from loadtui.errors import StartError
 from loadtui.headless.console import make_console, progress_line, progress_panel, summary_renderable
@@ -82,17 +82,8 @@ def run_headless(
     with ExitStack() as stack:
         stack.enter_context(_signals(stop))
         embedded = config.target.url is None
-        mock_settings = None
         if embedded:
-            m = config.mock
-            mock_settings = MockSettings(
-                latency=m.latency,
-                ttft=m.ttft,
-                itl=m.itl,
-                tokens=m.tokens,
-                faults=tuple(m.faults.items()),
-            )
-            mock = MockProcess(mock_settings)
+            mock = MockProcess(config.mock)
             try:
                 base_url = mock.start()
             except RuntimeError as exc:
@@ -118,10 +109,7 @@ def run_headless(
         coord.stop(grace)
         if status == "completed" and coord.exited - coord.finals:
             status = "failed"
-        run = _assemble(
-            coord, config, status, started_at, base_url, embedded, mock_settings, options
-        )
-        run["error"] = error
+        run = _assemble(coord, config, status, error, started_at, base_url, embedded, options)
         try:
             path = save_run(run, options.out, secret=options.api_key)
         except OSError as exc:
@@ -184,10 +172,10 @@ def _assemble(
     coord: Coordinator,
     config: RunConfig,
     status: str,
+    error: str | None,
     started_at: datetime,
     base_url: str,
     embedded: bool,
-    mock: MockSettings | None,
     options: RunOptions,
 ) -> dict[str, Any]:
     result = coord.result()
@@ -195,6 +183,7 @@ def _assemble(
     return {
         "id": new_run_id(config.preset, started_at),
         "status": status,
+        "error": error,
         "started_at": started_at.isoformat(),
         "ended_at": datetime.now(UTC).isoformat(),
         "preset": config.preset,
@@ -204,7 +193,7 @@ def _assemble(
         "target": {
             "url": base_url,
             "embedded_mock": embedded,
-            "mock": None if mock is None else vars(mock),
+            "mock": config.mock.model_dump(mode="json") if embedded else None,
             "model": config.target.model,
             "api_key": "***" if options.api_key else None,
         },

@@ -23,7 +23,6 @@ __all__ = [
     "StageSpec",
     "TargetSpec",
     "fit_duration",
-    "parse_fault",
     "scale_time",
 ]
 
@@ -34,20 +33,6 @@ _STRICT = ConfigDict(frozen=True, extra="forbid")
 
 FAULTS = ("http_400", "http_429", "http_500", "reset", "malformed", "stream_error", "stall")
 """Faults a chat request can be given on purpose, each producing one error class in loadtui."""
-
-
-def parse_fault(text: str) -> tuple[str, float]:
-    """``KIND`` or ``KIND:RATE`` (rate 0-1, default 1) — ValueError names what is wrong."""
-    kind, _, rate_text = text.partition(":")
-    if kind not in FAULTS:
-        raise ValueError(f"unknown fault {kind!r}; choose from {', '.join(FAULTS)}")
-    try:
-        rate = float(rate_text) if rate_text else 1.0
-    except ValueError:
-        raise ValueError(f"fault rate must be a number from 0 to 1, got {rate_text!r}") from None
-    if not 0.0 <= rate <= 1.0:
-        raise ValueError(f"fault rate must be from 0 to 1, got {rate_text}")
-    return kind, rate
 
 
 class TargetSpec(BaseModel):
@@ -165,7 +150,8 @@ class LoadSpec(BaseModel):
 
 
 class MockSpec(BaseModel):
-    """Timing of the embedded mock, used only when no target URL is given."""
+    """The mock upstream's behaviour: the embedded mock of a run without a target URL, and
+    ``loadtui mock``. Its timing is the truth tests and benchmarks measure against."""
 
     model_config = _STRICT
 
@@ -178,7 +164,8 @@ class MockSpec(BaseModel):
     tokens: int = Field(default=16, ge=1)
     """Content chunks per answer (capped by max_tokens)."""
     faults: dict[str, Annotated[float, Field(ge=0, le=1)]] = {}
-    """Fault injection: probability per fault kind, e.g. ``{reset = 0.05, http_429 = 0.1}``."""
+    """Fault injection for chat requests: probability per kind (at most one fault a request),
+    e.g. ``{reset = 0.05, http_429 = 0.1}``."""
 
     @model_validator(mode="after")
     def _check_faults(self) -> MockSpec:
