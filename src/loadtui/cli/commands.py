@@ -132,7 +132,7 @@ def _cmd_mock(args: argparse.Namespace) -> int:
             faults=dict(args.fault),
         )
     except ValidationError as exc:
-        raise ConfigError(validation_message(exc, "loadtui mock: ")) from None
+        raise ConfigError(validation_message(exc, "invalid option: ")) from None
 
     async def main() -> None:
         stop = asyncio.Event()
