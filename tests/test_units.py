@@ -226,3 +226,87 @@ def test_every_public_name_exists():
         module = importlib.import_module(info.name)
         for name in getattr(module, "__all__", ()):
             assert hasattr(module, name), f"{info.name}.__all__ names missing {name}"
+
+
+def test_histogram_summary_matches_hdrhistograms_own_iterators():
+    """The fast summary reads the same buckets the library's (slow) iterators walk."""
+    import random
+
+    from loadtui.metrics.histogram import PERCENTILES
+
+    rng = random.Random(7)
+    for n in (1, 2, 7, 1000, 20000):
+        h = Histogram()
+        for _ in range(n):
+            h.record_ms(rng.choice([rng.uniform(0.001, 5), rng.expovariate(0.01), 3000.0]))
+        lib = h._h
+        values = lib.get_percentile_to_value_dict([p for _, p in PERCENTILES])
+        expected = {
+            "count": n,
+            "mean": round(lib.get_mean_value() / 1000.0, 3),
+            "min": lib.get_min_value() / 1000.0,
+            "max": lib.get_max_value() / 1000.0,
+            **{name: values[p] / 1000.0 for name, p in PERCENTILES},
+        }
+        assert h.summary() == expected
+
+
+def test_rolling_window_keeps_only_the_last_seconds():
+    from loadtui.metrics.stats import decode_histograms
+    from loadtui.metrics.window import RollingWindow
+    from loadtui.model.snapshot import WorkerSnapshot
+
+    window = RollingWindow(3)
+    for second in range(6):
+        rec = Recorder()
+        rec.requests = second + 1
+        rec.hist["latency_ms"].record_ms(10.0 * (second + 1))
+        snap = rec.drain(0, second + 0.5)
+        window.add(snap, decode_histograms(snap))
+    agg = window.aggregate()
+    assert agg.requests == 4 + 5 + 6  # seconds 3, 4, 5
+    assert agg.hist["latency_ms"].summary()["min"] == pytest.approx(40.0, rel=0.01)
+    assert window.span == 3
+    assert isinstance(snap, WorkerSnapshot)
+
+
+def test_closed_loop_rate_is_a_live_cap():
+    shape = Shape(LoadSpec(mode="closed", users=4, spawn_rate=0))
+    assert shape.desired(1.0) == (4, None)
+    shape.set_rate(20.0, 1.0)
+    assert shape.desired(2.0) == (4, 20.0)
+    shape.set_rate(0.0, 3.0)  # 0 lifts the cap
+    assert shape.desired(4.0) == (4, 0.0)
+    open_shape = Shape(LoadSpec(mode="open", rate=5))
+    open_shape.set_rate(9.0, 1.0)
+    assert open_shape.desired(2.0) == (0, 9.0)
+
+
+def test_a_rate_control_may_be_zero_but_not_negative():
+    from loadtui.model.controls import parse_control
+
+    assert parse_control({"action": "rate", "value": 0, "at": 1}, source="t").value == 0.0
+    with pytest.raises(ValueError, match="≥ 0"):
+        parse_control({"action": "rate", "value": -1, "at": 1}, source="t")
+
+
+def test_compare_runs_deltas_and_verdicts():
+    from loadtui.headless.compare import compare_runs
+
+    def run(rps, p95, errors):
+        return {
+            "summary": {
+                "requests": 100,
+                "rps": rps,
+                "error_rate": errors,
+                "metrics": {"latency_ms": {"count": 100, "p50": 10.0, "p95": p95, "p99": 30.0}},
+            }
+        }
+
+    rows = {r.label: r for r in compare_runs(run(10.0, 20.0, 0.0), run(12.0, 25.0, 0.01))}
+    assert rows["req/s"].delta == pytest.approx(2.0) and rows["req/s"].verdict == "better"
+    assert rows["latency p95"].ratio == pytest.approx(0.25)
+    assert rows["latency p95"].verdict == "worse"
+    assert rows["latency p50"].verdict == ""
+    assert rows["requests"].verdict == ""  # a count is neither better nor worse
+    assert rows["TTFT p50"].a is None and rows["TTFT p50"].delta is None  # no samples, no delta
