@@ -176,3 +176,20 @@ def test_users_flapping_down_and_up_ends_at_the_last_count(mock):
     result = drive(cfg, mock.url, schedule).result()
     assert result["series"][-1]["users"] == 5
     assert result["summary"]["requests"] == mock.stats()["served"]
+
+
+def test_closed_loop_rate_cap_limits_then_lifts(mock):
+    """A live rate in closed loop caps requests/s across all users; 0 lifts the cap."""
+    config = RunConfig(
+        load={"mode": "closed", "users": 4, "spawn_rate": 0, "duration": 6},
+        requests=[{"kind": "chat", "stream": False}],
+        workers=2,
+    )
+    schedule = [ControlChange("rate", 10.0, 0.0), ControlChange("rate", 0.0, 3.0)]
+    coord = drive(config, mock.url, schedule)
+    points = {p["t"]: p for p in coord.series.points}
+    capped = [points[t]["rps"] for t in (1, 2)]
+    free = [points[t]["rps"] for t in (4, 5)]
+    assert all(8 <= r <= 12 for r in capped), capped  # 10/s ± one request per worker
+    assert min(free) > 30, free  # 4 users at ~20 ms each are far above the cap
+    assert coord.result()["generator"]["saturated_seconds"] == 0  # a cap is not a shortfall

@@ -21,6 +21,7 @@ from loadtui.errors import StartError
 from loadtui.metrics.health import HealthTracker
 from loadtui.metrics.series import Series, second_of
 from loadtui.metrics.stats import Aggregate, decode_histograms
+from loadtui.metrics.window import RollingWindow
 from loadtui.model.controls import ControlChange
 from loadtui.model.plan import RunConfig
 from loadtui.model.snapshot import UserRow, WorkerSnapshot
@@ -75,6 +76,8 @@ class Coordinator:
         self.totals = Aggregate()
         self.series = Series()
         self.health = HealthTracker()
+        self.recent = RollingWindow(10)
+        """The last 10 seconds, for live tables; run files use ``totals`` and ``series``."""
         self.controls: list[ControlChange] = []
         self.latest: dict[int, WorkerSnapshot] = {}
         self.finals: set[int] = set()
@@ -180,6 +183,7 @@ class Coordinator:
         decoded = decode_histograms(snap)
         self.totals.add_decoded(snap, decoded)
         self.series.add(snap, decoded)
+        self.recent.add(snap, decoded)
         self.health.observe(snap, second_of(snap.t))
         self.latest[snap.worker] = snap
         if snap.final:
@@ -197,12 +201,12 @@ class Coordinator:
             return
         cap = in_flight_cap(self.config.load.max_in_flight, self.n) * self.n
         end = self.load_ended_at if self.load_ended_at is not None else float("inf")
+        open_loop = self.config.load.open_loop  # a closed-loop rate is a cap, not a promise
         for point in self.series.finalize_through(through):
             if point["t"] + 1 > end:
                 continue  # the drain after the load stopped is not a second to judge
-            self.health.close_second(
-                point["t"], point["target_rate"], point["arrivals"], point["in_flight"], cap
-            )
+            target = point["target_rate"] if open_loop else None
+            self.health.close_second(point["t"], target, point["arrivals"], point["in_flight"], cap)
         self._finalized = through
 
     @property
@@ -257,7 +261,7 @@ class Coordinator:
         duration = self.ended_at if self.ended_at is not None else self.elapsed
         generator: dict[str, Any] = {"workers": self.n, **self.health.summary()}
         targets = [p["target_rate"] for p in self.series.points if p["target_rate"]]
-        if targets:
+        if targets and self.config.load.open_loop:
             generator["target_rate_mean"] = round(sum(targets) / len(targets), 3)
             load_time = self.load_ended_at or duration
             generator["achieved_rate"] = round(

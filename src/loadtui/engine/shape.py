@@ -21,6 +21,8 @@ class Shape:
         self._override_stage: int | None = None
         self._override_users: int | None = None
         self._override_rate: float | None = None
+        self._pace: float | None = None
+        """Closed loop: a live cap on requests/s across all users (0 lifts it)."""
 
     # -- live overrides ------------------------------------------------------------------
     def set_users(self, users: int, now: float) -> None:
@@ -30,6 +32,9 @@ class Shape:
             self._override_users = users
 
     def set_rate(self, rate: float, now: float) -> None:
+        if not self.load.open_loop:
+            self._pace = rate
+            return
         self._rate_target = rate
         if self.load.mode == "stages":
             self._override_stage = self.stage_index(now)
@@ -67,13 +72,13 @@ class Shape:
                     return 0, self._override_rate
                 return 0, round(self._stage_value(now, "rate"), 3)
             if overridden and self._override_users is not None:
-                return self._override_users, None
-            return int(self._stage_value(now, "users")), None
+                return self._override_users, self._pace
+            return int(self._stage_value(now, "users")), self._pace
         if load.mode == "open":
             return 0, self._rate_target
         if load.mode == "burst":
             return 0, None
-        return self._ramp(now), None
+        return self._ramp(now), self._pace
 
     def _ramp(self, now: float) -> int:
         target = self._users_target

@@ -3,7 +3,8 @@
 The coordinator sends control tuples down; the worker sends a ``WorkerSnapshot`` up every
 ``SNAPSHOT_INTERVAL`` seconds, aligned on the shared start time so every worker's intervals end
 at the same offsets. Users with ``uid % workers == index`` belong to this worker; in open loop it
-runs ``rate / workers`` arrivals per second under ``max_in_flight / workers``.
+runs ``rate / workers`` arrivals per second under ``max_in_flight / workers``. In closed loop a
+rate, if one is set live, caps this worker's users at ``rate / workers`` requests per second.
 
 Messages down: ("start", t0) ("users", total) ("rate", per_worker) ("think_time", (lo, hi))
 ("pause",) ("resume",) ("burst", n) ("stop", grace_seconds).
@@ -76,6 +77,8 @@ class Worker:
         self.started = asyncio.Event()
         self.lag_max = 0.0
         self.slots = asyncio.Semaphore(in_flight_cap(cfg.load.max_in_flight, spec.count))
+        self.open_loop = cfg.load.open_loop
+        self._next_slot = 0.0
 
     # -- control -------------------------------------------------------------------------
     def handle(self, msg: tuple) -> None:
@@ -126,7 +129,7 @@ class Worker:
 
     def _set_rate(self, rate: float) -> None:
         self.rate = rate
-        if self.arrival_task is None and self.session is not None:
+        if self.open_loop and self.arrival_task is None and self.session is not None:
             self.arrival_task = asyncio.ensure_future(self._arrivals())
 
     def _burst(self, n: int) -> None:
@@ -153,6 +156,10 @@ class Worker:
                     status.state = UserState.PAUSED
                     await self.running.wait()
                     continue
+                if self.rate and not self.open_loop:
+                    await self._pace(status)
+                    if uid in self.stopping_users or not self.running.is_set():
+                        continue
                 self.in_flight += 1
                 try:
                     await execute(self.session, prepared[i % n], self.rec, self.protocol, status)
@@ -172,6 +179,16 @@ class Worker:
                 del self.users[uid]
                 self.tasks.pop(uid, None)
                 self.stopping_users.discard(uid)
+
+    async def _pace(self, status: UserStatus) -> None:
+        """Closed loop under a rate cap: each request takes the next free slot of 1/rate s."""
+        rate = self.rate or 0.0
+        now = perf_counter()
+        slot = max(now, self._next_slot)
+        self._next_slot = slot + 1.0 / rate
+        if slot > now:
+            status.state = UserState.THINKING
+            await asyncio.sleep(slot - now)
 
     async def _arrivals(self) -> None:
         """Open loop: schedule intended send times at the rate; never wait on responses."""
@@ -277,7 +294,7 @@ class Worker:
         ) as session:
             self.session = session
             await self._until_start()
-            if self.rate is not None and self.arrival_task is None:
+            if self.open_loop and self.rate is not None and self.arrival_task is None:
                 self.arrival_task = asyncio.ensure_future(self._arrivals())
             probe = asyncio.ensure_future(self._lag_probe())
             report = asyncio.ensure_future(self._report())

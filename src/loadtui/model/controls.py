@@ -19,8 +19,9 @@ ACTIONS = ("users", "rate", "think_time", "pause", "resume", "stop")
 
 @dataclass(frozen=True, slots=True)
 class ControlChange:
-    """One change to a running engine. ``value`` is users (int), rate (float), think time
-    (low, high) seconds, or None for pause/resume/stop."""
+    """One change to a running engine. ``value`` is users (int), rate (float, requests/s: the
+    arrival rate in open loop, a cap over all users in closed loop, where 0 lifts the cap), think
+    time (low, high) seconds, or None for pause/resume/stop."""
 
     action: str
     value: Any = None
@@ -53,8 +54,8 @@ def parse_control(raw: dict[str, Any], *, source: str) -> ControlChange:
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             raise ValueError(f"'users' needs a whole number ≥ 0, got {value!r}")
     elif action == "rate":
-        if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
-            raise ValueError(f"'rate' needs a number > 0, got {value!r}")
+        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+            raise ValueError(f"'rate' needs a number ≥ 0, got {value!r}")
         value = float(value)
     elif action == "think_time":
         value = parse_range(value)

@@ -143,6 +143,11 @@ class LoadSpec(BaseModel):
         return bool(self.stages) and self.stages[0].rate is not None
 
     @property
+    def open_loop(self) -> bool:
+        """Arrivals on a schedule (a rate) rather than users waiting on responses."""
+        return self.mode == "open" or (self.mode == "stages" and self.stages_are_rate)
+
+    @property
     def total_duration(self) -> float:
         if self.mode == "stages":
             return sum(s.duration for s in self.stages)
