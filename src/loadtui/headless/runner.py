@@ -11,24 +11,18 @@ import signal
 import sys
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from time import perf_counter
 from typing import Any, TextIO
 
 from rich.live import Live
 
-from loadtui import __version__
 from loadtui.engine.coordinator import Coordinator
-from loadtui.engine.mock import MockProcess
-from loadtui.engine.preflight import preflight
-from loadtui.errors import StartError
 from loadtui.headless.console import make_console, progress_line, progress_panel, summary_renderable
 from loadtui.headless.exitcodes import ExitCode
+from loadtui.headless.session import RunSession
 from loadtui.model.controls import ControlChange
 from loadtui.model.plan import RunConfig
-from loadtui.model.thresholds import evaluate
-from loadtui.storage.runfile import new_run_id, save_run
 
 __all__ = ["RunOptions", "run_headless"]
 
@@ -79,44 +73,21 @@ def run_headless(
     console = make_console(out)
     live_mode = console.is_terminal if options.live is None else options.live
     stop = _Stop()
-    with ExitStack() as stack:
-        stack.enter_context(_signals(stop))
-        embedded = config.target.url is None
-        if embedded:
-            mock = MockProcess(config.mock)
-            try:
-                base_url = mock.start()
-            except RuntimeError as exc:
-                raise StartError(str(exc)) from None
-            stack.callback(mock.stop)
-            console.print(f"target: the embedded mock upstream at {base_url} (no --url given)")
-        else:
-            base_url = config.target.url or ""
-            console.print(f"target: {base_url}")
-        if config.load.mode == "burst":
-            preflight(config, base_url, options.api_key)
-        started_at = datetime.now(UTC)
-        coord = Coordinator(config, base_url, options.api_key)
-        coord.start()
-        stack.callback(coord.stop, 0.0)
+    with (
+        _signals(stop),
+        RunSession(
+            config, options.api_key, options.replay_of, options.out, say=console.print
+        ) as session,
+    ):
+        coord = session.start()
         schedule = sorted(options.schedule, key=lambda c: c.at or 0.0)
         error = None
         try:
             status = _drive(coord, schedule, stop, console, live_mode)
         except Exception as exc:  # a bug in drawing or scheduling must not lose the run
             status, error = "failed", f"{type(exc).__name__}: {exc}"
-        grace = 0.0 if stop.count > 1 else None
-        coord.stop(grace)
-        if status == "completed" and coord.exited - coord.finals:
-            status = "failed"
-        run = _assemble(coord, config, status, error, started_at, base_url, embedded, options)
-        try:
-            path = save_run(run, options.out, secret=options.api_key)
-        except OSError as exc:
-            if options.out is None:
-                raise
-            console.print(f"cannot write {options.out} ({exc.strerror}); saving to the data dir")
-            path = save_run(run, None, secret=options.api_key)
+        run, path = session.finish(status, error, grace=0.0 if stop.count > 1 else None)
+    status = run["status"]
     console.print(summary_renderable(run))
     console.print(f"run saved: {path}")
     if run["error"]:
@@ -166,37 +137,3 @@ def _drive(
             elif coord.elapsed >= next_plain:
                 console.print(progress_line(coord.view()), soft_wrap=True)
                 next_plain += plain_every
-
-
-def _assemble(
-    coord: Coordinator,
-    config: RunConfig,
-    status: str,
-    error: str | None,
-    started_at: datetime,
-    base_url: str,
-    embedded: bool,
-    options: RunOptions,
-) -> dict[str, Any]:
-    result = coord.result()
-    thresholds = evaluate(config.thresholds, result["summary"])
-    return {
-        "id": new_run_id(config.preset, started_at),
-        "status": status,
-        "error": error,
-        "started_at": started_at.isoformat(),
-        "ended_at": datetime.now(UTC).isoformat(),
-        "preset": config.preset,
-        "replay_of": options.replay_of,
-        "loadtui_version": __version__,
-        "config": config.model_dump(mode="json"),
-        "target": {
-            "url": base_url,
-            "embedded_mock": embedded,
-            "mock": config.mock.model_dump(mode="json") if embedded else None,
-            "model": config.target.model,
-            "api_key": "***" if options.api_key else None,
-        },
-        **result,
-        "thresholds": thresholds,
-    }

@@ -1,9 +1,15 @@
-"""From a preset and the command-line options to one validated RunConfig."""
+"""From a preset and a user's options to one validated RunConfig.
+
+The command line and the app's setup form both describe a run as "this preset, with these
+changes"; both go through ``resolve_config`` so an option means the same thing wherever it is
+typed, and a bad value gets the same one-line message.
+"""
 
 from __future__ import annotations
 
 import argparse
 import os
+from dataclasses import dataclass, fields
 from typing import Any
 
 from pydantic import ValidationError
@@ -12,10 +18,35 @@ from loadtui.errors import ConfigError
 from loadtui.model.plan import RunConfig, fit_duration, scale_time
 from loadtui.storage.presets import load_preset, validation_message
 
-__all__ = ["resolve_config"]
+__all__ = ["Overrides", "resolve_config"]
 
 
-def resolve_config(args: argparse.Namespace) -> RunConfig:
+@dataclass
+class Overrides:
+    """Changes to a preset; None leaves the preset's value."""
+
+    preset: str | None = None
+    url: str | None = None
+    model: str | None = None
+    users: int | None = None
+    spawn_rate: float | None = None
+    rate: float | None = None
+    arrival: str | None = None
+    max_in_flight: int | None = None
+    think_time: tuple[float, float] | None = None
+    duration: float | None = None
+    time_scale: float | None = None
+    workers: int | None = None
+    stream: bool | None = None
+    max_tokens: int | None = None
+    prompt: str | None = None
+
+    @classmethod
+    def from_namespace(cls, ns: argparse.Namespace) -> Overrides:
+        return cls(**{f.name: getattr(ns, f.name, None) for f in fields(cls)})
+
+
+def resolve_config(args: Overrides) -> RunConfig:
     """The preset with every given option applied and validated."""
 
     config = load_preset(args.preset or "smoke")
