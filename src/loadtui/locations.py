@@ -40,3 +40,16 @@ def builtin_presets_dir() -> Path:
     if packaged.is_dir():
         return packaged
     return Path(__file__).resolve().parents[2] / "presets"
+
+
+def tui_state_file() -> Path:
+    """The app's remembered choices: theme and recent targets (never keys)."""
+    return config_dir() / "tui.json"
+
+
+def builtin_themes_dir() -> Path:
+    """Themes shipped in the wheel (``loadtui/themes``) or, in a source checkout, ``themes/``."""
+    packaged = Path(__file__).parent / "themes"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parents[2] / "themes"

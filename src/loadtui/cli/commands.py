@@ -10,10 +10,10 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from loadtui.cli.config import resolve_config
 from loadtui.errors import ConfigError, StartError, UsageError
 from loadtui.headless.exitcodes import ExitCode
 from loadtui.model.durations import format_duration
+from loadtui.storage.options import Overrides, resolve_config
 
 __all__ = ["COMMANDS"]
 
@@ -36,7 +36,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     if not args.headless:
         return _cmd_app(args)
-    config = resolve_config(args)
+    config = resolve_config(Overrides.from_namespace(args))
     _check_out(args.out)
     schedule = load_control_file(args.control_file) if args.control_file else []
     api_key = args.api_key or os.environ.get("OPENAI_API_KEY")
@@ -46,10 +46,51 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return code
 
 
+def _open_app(prefill: object = None, start: object = None) -> int:
+    """Run the Textual app (imported here only, so headless runs never load Textual)."""
+    import sys
+
+    if not (sys.stdin.isatty() and sys.stderr.isatty()):  # Textual draws on stderr
+        raise UsageError("the interactive app needs a terminal; add --headless to run without it")
+    from loadtui.tui.app import LoadtuiApp
+
+    app = LoadtuiApp(prefill=prefill, start=start)  # type: ignore[arg-type]
+    saved = app.run() or []
+    for path in saved:
+        print(f"run saved: {path}")
+    if app.interrupted_by and app.interrupted_by != "quit":
+        return ExitCode.INTERRUPTED
+    return ExitCode.OK
+
+
 def _cmd_app(args: argparse.Namespace) -> int:
-    raise UsageError(
-        "the interactive app is not built yet; run with --headless (loadtui --headless --preset smoke)"
+    from loadtui.storage.presets import load_control_file
+    from loadtui.tui.app import StartNow
+    from loadtui.tui.screens.setup import Prefill
+
+    api_key = args.api_key or os.environ.get("OPENAI_API_KEY")
+    start = None
+    config = resolve_config(Overrides.from_namespace(args))  # bad options fail before the app opens
+    if not args.start and (args.out or args.control_file):
+        flag = "--out" if args.out else "--control-file"
+        raise UsageError(f"{flag} needs --start (or --headless): the setup form has no such field")
+    if args.start:
+        _check_out(args.out)
+        schedule = load_control_file(args.control_file) if args.control_file else []
+        start = StartNow(config, api_key, schedule, out=args.out)
+    prefill = Prefill(
+        preset=config.preset,
+        url=args.url,
+        model=args.model,
+        api_key=api_key,
+        users=args.users,
+        spawn_rate=args.spawn_rate,
+        rate=args.rate,
+        think_time=args.think_time,
+        duration=args.duration,
+        stream=args.stream,
     )
+    return _open_app(prefill, start)
 
 
 def _cmd_presets(args: argparse.Namespace) -> int:
@@ -103,9 +144,11 @@ def _cmd_replay(args: argparse.Namespace) -> int:
             from loadtui.storage.presets import validation_message
 
             raise ConfigError(validation_message(exc, "invalid option: ")) from None
-    if not args.headless:
-        return _cmd_app(args)
     api_key = args.api_key or os.environ.get("OPENAI_API_KEY")
+    if not args.headless:
+        from loadtui.tui.app import StartNow
+
+        return _open_app(None, StartNow(config, api_key, schedule, run["id"], args.out))
     code, _ = run_headless(
         config,
         RunOptions(

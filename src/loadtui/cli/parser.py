@@ -121,6 +121,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"loadtui {__version__}")
     p.add_argument("--headless", action="store_true", help="run without the interactive app")
     p.add_argument(
+        "--start",
+        action="store_true",
+        help="in the app: start the run at once instead of showing the setup form",
+    )
+    p.add_argument(
         "--preset", metavar="NAME", default=None, help="preset name or .toml path (default: smoke)"
     )
     _run_options(p)

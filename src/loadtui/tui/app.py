@@ -1,0 +1,241 @@
+"""The Textual app: it wires screens together and nothing else.
+
+Screens post messages about what happened (a start was asked, a run was saved, a run was picked
+in history); the app answers by pushing the next screen. The one piece of state it keeps is the
+live run, so quitting can ask first and then save it as interrupted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+
+from loadtui.errors import LoadtuiError
+from loadtui.model.controls import ControlChange
+from loadtui.model.plan import RunConfig
+from loadtui.storage.runfile import run_config, run_controls
+from loadtui.tui.bridge import RunBridge, prepare_processes
+from loadtui.tui.screens.compare import CompareScreen
+from loadtui.tui.screens.confirm import ConfirmScreen
+from loadtui.tui.screens.detail import DetailScreen
+from loadtui.tui.screens.help import HelpScreen
+from loadtui.tui.screens.history import HistoryScreen
+from loadtui.tui.screens.run import RunScreen
+from loadtui.tui.screens.setup import Prefill, SetupScreen
+from loadtui.tui.settings import Settings
+from loadtui.tui.themes import load_themes
+
+__all__ = ["LoadtuiApp", "StartNow"]
+
+
+@dataclass
+class StartNow:
+    """A run to start as soon as the app opens (``--start``, ``loadtui replay X``)."""
+
+    config: RunConfig
+    api_key: str | None = None
+    schedule: list[ControlChange] | None = None
+    replay_of: str | None = None
+    out: Path | None = None
+    """Where to write the run file (``--out``); the data dir when None."""
+
+
+class LoadtuiApp(App[list[str]]):
+    TITLE = "loadtui"
+    CSS_PATH = [
+        "css/app.tcss",
+        "css/setup.tcss",
+        "css/run.tcss",
+        "css/history.tcss",
+        "css/dialogs.tcss",
+    ]
+    BINDINGS = [
+        Binding("f1", "help", "help", id="app.help", tooltip="Every key on this screen"),
+        Binding(
+            "question_mark",
+            "help",
+            "help",
+            show=False,
+            id="app.help_q",
+            tooltip="Every key on this screen",
+        ),
+        Binding(
+            "f2",
+            "history",
+            "runs",
+            id="app.history",
+            tooltip="Saved runs: open, compare, replay",
+        ),
+        Binding("f3", "new_run", "new", id="app.new_run", tooltip="New run: back to setup"),
+        Binding(
+            "ctrl+q",
+            "quit",
+            "quit",
+            id="app.quit",
+            tooltip="Quit (asks first during a run)",
+            priority=True,
+        ),
+        Binding(
+            "ctrl+c",
+            "quit",
+            "quit",
+            show=False,
+            id="app.quit_c",
+            tooltip="Quit (asks first during a run)",
+            priority=True,
+        ),
+    ]
+
+    def __init__(
+        self,
+        prefill: Prefill | None = None,
+        start: StartNow | None = None,
+        settings: Settings | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        prepare_processes()
+        self.prefill, self.start_now = prefill, start
+        self.settings = settings or Settings.load()
+        self.bridge: RunBridge | None = None
+        self.saved: list[str] = []
+        self.interrupted_by: str | None = None
+
+    def on_mount(self) -> None:
+        themes, problems = load_themes()
+        for theme in themes:
+            self.register_theme(theme)
+        self.theme = (
+            self.settings.theme if self.settings.theme in self.available_themes else "loadtui-dark"
+        )
+        for problem in problems:
+            self.notify(problem, severity="warning")
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGHUP):
+            loop.add_signal_handler(sig, lambda s=sig: self.run_worker(self._save_and_exit(s.name)))
+        self.push_screen(SetupScreen(self.settings.recent_targets, self.prefill))
+        if self.start_now:
+            s = self.start_now
+            self.start_run(s.config, s.api_key, s.schedule, s.replay_of, s.out)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # one run at a time: the footer drops "new run" until the live one is saved
+        return not (action == "new_run" and self.run_is_live)
+
+    def watch_theme(self, theme: str) -> None:
+        if theme.startswith("loadtui-") or theme in self.available_themes:
+            self.settings.theme = theme
+            self.settings.save()
+
+    # -- runs ----------------------------------------------------------------------------
+    @property
+    def run_is_live(self) -> bool:
+        return self.bridge is not None and not self.bridge.finished
+
+    def start_run(
+        self,
+        config: RunConfig,
+        api_key: str | None = None,
+        schedule: list[ControlChange] | None = None,
+        replay_of: str | None = None,
+        out: Path | None = None,
+    ) -> None:
+        if self.run_is_live:
+            self.notify("a run is in progress: stop it (x) first", severity="warning")
+            return
+        self.bridge = RunBridge(config, api_key, schedule, replay_of, out=out)
+        title = f"{'replay of ' + replay_of if replay_of else config.preset or 'custom'}"
+        self.push_screen(RunScreen(self.bridge, title))
+
+    def on_setup_screen_start_requested(self, event: SetupScreen.StartRequested) -> None:
+        self.settings.remember_target(event.config.target.url or "", event.api_key)
+        self.settings.save()
+        self.start_run(event.config, event.api_key)
+
+    def on_run_screen_saved(self, event: RunScreen.Saved) -> None:
+        self.saved.append(event.path)
+
+    def on_history_screen_open_run(self, event: HistoryScreen.OpenRun) -> None:
+        self.push_screen(DetailScreen(event.run, event.path))
+
+    def on_history_screen_compare_runs(self, event: HistoryScreen.CompareRuns) -> None:
+        self.push_screen(CompareScreen(event.a, event.b))
+
+    def on_history_screen_replay_run(self, event: HistoryScreen.ReplayRun) -> None:
+        try:
+            config = run_config(event.run, event.path)
+            schedule = run_controls(event.run, event.path)
+        except LoadtuiError as exc:
+            self.notify(str(exc), title="cannot replay", severity="error")
+            return
+        self.start_run(config, os.environ.get("OPENAI_API_KEY"), schedule, event.run["id"])
+
+    # -- actions -------------------------------------------------------------------------
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(self.screen))
+
+    def action_history(self) -> None:
+        if not isinstance(self.screen, HistoryScreen):
+            self.push_screen(HistoryScreen())
+
+    def action_new_run(self) -> None:
+        if self.run_is_live:
+            self.notify("a run is in progress: stop it (x) first", severity="warning")
+            return
+        while not isinstance(self.screen, SetupScreen) and len(self.screen_stack) > 2:
+            self.pop_screen()
+
+    async def action_quit(self) -> None:
+        if not self.run_is_live:
+            self.exit(self.saved)
+            return
+
+        def answer(yes: bool | None) -> None:
+            if yes:
+                self.run_worker(self._save_and_exit(None))
+
+        self.push_screen(
+            ConfirmScreen("A run is in progress. Quit and save it as interrupted?"), answer
+        )
+
+    async def _save_and_exit(self, signal_name: str | None) -> None:
+        bridge = self.bridge
+        if bridge is not None and not bridge.finished:
+            self.interrupted_by = signal_name or "quit"
+            self.notify("saving the run…", timeout=30)
+            bridge.interrupt()
+            await asyncio.to_thread(bridge.wait, 60.0)
+            if bridge.path is not None:
+                self.saved.append(str(bridge.path))
+        if signal_name is not None:
+            # After SIGHUP the terminal is gone and Textual's shutdown can block writing to it
+            # forever; the run is saved and the workers are stopped, so don't wait past 3 s.
+            watchdog = threading.Timer(3.0, os._exit, args=(130,))
+            watchdog.daemon = True
+            watchdog.start()
+        self.exit(self.saved)
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        yield SystemCommand(
+            "New run", "Back to setup: pick a preset and start", self.action_new_run
+        )
+        yield SystemCommand("History", "Saved runs: open, compare, replay", self.action_history)
+        yield SystemCommand("Keys", "Every key on this screen", self.action_help)
+        if isinstance(screen, RunScreen) and self.run_is_live:
+            yield SystemCommand("Stop the run", "Stop the load, drain, save", screen.action_stop)
+            yield SystemCommand("Pause or resume", "Hold or release the load", screen.action_pause)
+            yield SystemCommand(
+                "Set users, rate or think time", "Exact live value", screen.action_set_value
+            )

@@ -1,0 +1,1 @@
+"""One module per screen: setup, run, history, run detail, compare, and the small dialogs."""

@@ -1,0 +1,63 @@
+"""Two saved runs side by side: the same figures, with deltas (B against A)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Static
+
+from loadtui.headless.compare import compare_runs
+from loadtui.tui.format import ms, rate
+
+__all__ = ["CompareScreen"]
+
+
+def _value(v: float | None, unit: str, label: str, signed: bool = False) -> str:
+    if v is None:
+        return "—"
+    sign = ("+" if v > 0 else "−" if v < 0 else "±") if signed else ""
+    a = abs(v)
+    if unit == "ms":
+        return sign + ms(a)
+    if unit == "/s":
+        return sign + rate(a)
+    if label == "error rate":
+        return f"{sign}{a:.2%}"
+    return f"{sign}{a:,.0f}"
+
+
+class CompareScreen(Screen[None]):
+    BINDINGS = [Binding("escape", "back", "back", id="compare.back", tooltip="Back to history")]
+
+    def __init__(self, a: dict[str, Any], b: dict[str, Any], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.a, self.b = a, b
+
+    def compose(self) -> ComposeResult:
+        yield Static(
+            f"[b]Compare[/b]  A = {self.a['id']} ({self.a.get('status')})\n"
+            f"         B = {self.b['id']} ({self.b.get('status')})",
+            id="compare-title",
+        )
+        yield DataTable(id="comparison", cursor_type="row", zebra_stripes=True)
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        table.add_columns("figure", "A", "B", "Δ (B−A)", "Δ %", "")
+        for row in compare_runs(self.a, self.b):
+            table.add_row(
+                row.label,
+                _value(row.a, row.unit, row.label),
+                _value(row.b, row.unit, row.label),
+                _value(row.delta, row.unit, row.label, signed=True),
+                "—" if row.ratio is None else f"{row.ratio:+.1%}",
+                row.verdict,
+            )
+        table.focus()
+
+    def action_back(self) -> None:
+        self.app.pop_screen()

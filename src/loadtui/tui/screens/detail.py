@@ -1,0 +1,72 @@
+"""One saved run: its final tables, charts, health, thresholds and control timeline — drawn by
+the same widgets as a live run, from ``frame_from_run``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import Footer, TabbedContent, TabPane
+
+from loadtui.tui.frame import frame_from_run
+from loadtui.tui.screens.history import HistoryScreen, headless_command
+from loadtui.tui.widgets.overview import RunOverview
+from loadtui.tui.widgets.status import RunStatus
+from loadtui.tui.widgets.timeline import Timeline
+
+__all__ = ["DetailScreen"]
+
+
+class DetailScreen(Screen[None]):
+    BINDINGS = [
+        Binding(
+            "r",
+            "replay",
+            "replay",
+            id="detail.replay",
+            tooltip="Replay this run here, with its live changes",
+        ),
+        Binding(
+            "y",
+            "command",
+            "cmd",
+            id="detail.command",
+            tooltip="Show (and copy) the headless replay command",
+        ),
+        Binding("escape", "back", "back", id="detail.back", tooltip="Back to history"),
+    ]
+
+    def __init__(self, run: dict[str, Any], path: Path, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.run, self.path = run, path
+
+    def compose(self) -> ComposeResult:
+        yield RunStatus(id="run-status")
+        with TabbedContent():
+            with TabPane("Overview"):
+                yield RunOverview(id="overview")
+            with TabPane("Timeline"):
+                yield Timeline(id="timeline")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        frame = frame_from_run(self.run)
+        status = self.query_one(RunStatus)
+        status.title = f"{self.run.get('preset') or 'custom'} · {self.run['id']}"
+        status.frame = frame
+        self.query_one(RunOverview).frame = frame
+        self.query_one(Timeline).controls = frame.controls
+
+    def action_replay(self) -> None:
+        self.post_message(HistoryScreen.ReplayRun(self.run, self.path))
+
+    def action_command(self) -> None:
+        cmd = headless_command(self.run)
+        self.app.copy_to_clipboard(cmd)
+        self.notify(cmd, title="headless replay (copied)", timeout=15)
+
+    def action_back(self) -> None:
+        self.app.pop_screen()

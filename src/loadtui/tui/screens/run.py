@@ -1,0 +1,257 @@
+"""The run screen — the heart of the product: steer the load live and watch what it does.
+
+The screen reads the bridge's newest frame on a fixed timer (``REFRESH``), so drawing costs the
+same whatever the run's length or user count, and a slow frame can never delay a request: load
+and timestamps live in worker processes. Keys become ``ControlChange``s sent to the bridge; the
+status line shows what was asked at once, before the engine confirms it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Footer, TabbedContent, TabPane
+
+from loadtui.model.controls import ControlChange
+from loadtui.tui.bridge import RunBridge
+from loadtui.tui.frame import Frame
+from loadtui.tui.screens.value import ValueScreen
+from loadtui.tui.widgets.overview import RunOverview
+from loadtui.tui.widgets.status import RunStatus
+from loadtui.tui.widgets.timeline import Timeline
+from loadtui.tui.widgets.users import UserTable
+
+__all__ = ["REFRESH", "RunScreen", "next_rate"]
+
+REFRESH = 0.5
+"""Seconds between redraws; the bridge publishes a frame at the same pace."""
+
+_LIVE = ("running", "paused")
+_USERS = Binding.Group("users", compact=True)
+_USERS10 = Binding.Group("×10", compact=True)
+_RATE = Binding.Group("rate", compact=True)
+_CONTROL_ACTIONS = {"users", "rate", "pause", "stop", "set_value"}
+
+
+def next_rate(current: float, step: int) -> float:
+    """±10% per key press, at least ±1/s above 10/s and ±0.1/s below; never below 0.1/s."""
+    delta = max(current * 0.1, 1.0 if current >= 10 else 0.1)
+    return round(max(0.1, current + step * delta), 1)
+
+
+class RunScreen(Screen[None]):
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (150, "-wide")]
+    BINDINGS = [
+        Binding(
+            "w",
+            "users(1)",
+            "+1 user",
+            id="run.users_up",
+            tooltip="Add one virtual user",
+            group=_USERS,
+        ),
+        Binding(
+            "s",
+            "users(-1)",
+            "−1 user",
+            id="run.users_down",
+            tooltip="Remove one virtual user",
+            group=_USERS,
+        ),
+        Binding(
+            "W",
+            "users(10)",
+            "+10 users",
+            id="run.users_up10",
+            tooltip="Add ten virtual users",
+            group=_USERS10,
+        ),
+        Binding(
+            "S",
+            "users(-10)",
+            "−10 users",
+            id="run.users_down10",
+            tooltip="Remove ten virtual users",
+            group=_USERS10,
+        ),
+        Binding(
+            "r",
+            "rate(1)",
+            "rate +10%",
+            id="run.rate_up",
+            tooltip="Raise the rate (closed loop: a cap) by 10%",
+            group=_RATE,
+        ),
+        Binding(
+            "f",
+            "rate(-1)",
+            "rate −10%",
+            id="run.rate_down",
+            tooltip="Lower the rate (closed loop: a cap) by 10%",
+            group=_RATE,
+        ),
+        Binding(
+            "equals_sign",
+            "set_value",
+            "set",
+            id="run.set",
+            tooltip="Type an exact users, rate or think-time value",
+        ),
+        Binding("p", "pause", "pause", id="run.pause", tooltip="Pause or resume the load"),
+        Binding("x", "stop", "stop", id="run.stop", tooltip="Stop the load, drain, save the run"),
+        Binding(
+            "escape", "leave", "back", id="run.back", tooltip="Back to setup once the run is saved"
+        ),
+    ]
+
+    class Saved(Message):
+        """The run ended and its file is written."""
+
+        def __init__(self, path: str) -> None:
+            super().__init__()
+            self.path = path
+
+    def __init__(self, bridge: RunBridge, title: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.bridge = bridge
+        self.title_text = title
+        self._shown: Frame | None = None
+        self._said = 0
+        self._announced = False
+        self.phase = "starting"
+        self._asked_at = 0
+        """How many controls the timeline must hold before the asked values are confirmed."""
+
+    def compose(self) -> ComposeResult:
+        yield RunStatus(id="run-status")
+        with TabbedContent(id="run-tabs"):
+            with TabPane("Overview", id="tab-overview"), Horizontal(id="overview-row"):
+                yield RunOverview(id="overview")
+                yield UserTable(id="side-users")
+            with TabPane("Users", id="tab-users"):
+                yield UserTable(id="users")
+            with TabPane("Timeline", id="tab-timeline"):
+                yield Timeline(id="timeline")
+        yield Footer(compact=True, show_command_palette=False)  # ctrl+p still opens it
+
+    def on_mount(self) -> None:
+        self.query_one(RunStatus).title = self.title_text
+        self.bridge.start()
+        self.set_interval(REFRESH, self.redraw)
+        self.redraw()
+
+    # -- drawing -------------------------------------------------------------------------
+    def redraw(self) -> None:
+        bridge = self.bridge
+        while self._said < len(bridge.messages):
+            self.notify(bridge.messages[self._said], timeout=4)
+            self._said += 1
+        frame = bridge.frame
+        if frame is self._shown:
+            return
+        self.show_frame(frame)
+        if bridge.finished and not self._announced:
+            self._announced = True
+            if bridge.error:
+                self.notify(
+                    bridge.error, title="the run could not start", severity="error", timeout=30
+                )
+            elif bridge.path is not None:
+                self.notify(f"run saved: {bridge.path}", timeout=10)
+                self.post_message(self.Saved(str(bridge.path)))
+
+    def show_frame(self, frame: Frame) -> None:
+        """Hand a frame down to every widget (also used by snapshot tests with fixed frames)."""
+        self._shown = frame
+        status = self.query_one(RunStatus)
+        status.frame = frame
+        confirmed = len(frame.controls)
+        if confirmed >= self._asked_at:
+            status.asked_users = None
+            status.asked_rate = None
+        self.query_one(RunOverview).frame = frame
+        for table in self.query(UserTable):
+            table.rows = frame.users_rows
+        self.query_one(Timeline).controls = frame.controls
+        if frame.phase != self.phase:
+            self.phase = frame.phase
+            self.refresh_bindings()
+
+    # -- controls ------------------------------------------------------------------------
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in _CONTROL_ACTIONS:
+            if self.phase not in _LIVE:
+                return None  # shown, but greyed out until the run is live / once it ended
+            mode = self._shown.mode if self._shown else ""
+            if action == "users" and (mode == "burst" or (self._shown and self._shown.open_loop)):
+                return None
+            if action == "rate" and mode == "burst":
+                return None
+        if action == "leave":
+            return self.bridge.finished
+        return True
+
+    def _send(self, change: ControlChange) -> None:
+        self.bridge.send(change)
+        self._asked_at = len(self._shown.controls if self._shown else []) + 1
+
+    def action_users(self, step: int) -> None:
+        status = self.query_one(RunStatus)
+        frame = self._shown
+        base = (
+            status.asked_users
+            if status.asked_users is not None
+            else frame.target_users
+            if frame
+            else 0
+        )
+        users = max(0, base + step)
+        status.asked_users = users
+        self._send(ControlChange("users", users))
+
+    def action_rate(self, step: int) -> None:
+        status = self.query_one(RunStatus)
+        frame = self._shown
+        base = (
+            status.asked_rate
+            if status.asked_rate is not None
+            else frame.target_rate
+            if frame
+            else None
+        )
+        if not base:  # closed loop without a cap yet: start from what is achieved now
+            base = float((frame.last or {}).get("rps") or 0) if frame else 0.0
+            base = base or 1.0
+        rate = next_rate(base, step)
+        status.asked_rate = rate
+        self._send(ControlChange("rate", rate))
+
+    def action_pause(self) -> None:
+        self._send(ControlChange("resume" if self.phase == "paused" else "pause"))
+
+    def action_stop(self) -> None:
+        self._send(ControlChange("stop"))
+        self.notify("stopping: in-flight requests drain, then the run is saved")
+
+    def action_set_value(self) -> None:
+        def apply(change: ControlChange | None) -> None:
+            if change is None:
+                return
+            status = self.query_one(RunStatus)
+            if change.action == "users":
+                status.asked_users = int(change.value)
+            elif change.action == "rate":
+                status.asked_rate = float(change.value)
+            self._send(change)
+
+        self.app.push_screen(
+            ValueScreen(open_loop=bool(self._shown and self._shown.open_loop)), apply
+        )
+
+    def action_leave(self) -> None:
+        self.app.pop_screen()

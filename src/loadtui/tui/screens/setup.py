@@ -1,0 +1,227 @@
+"""The first screen: pick a preset, adjust the target and the load, start.
+
+Every field left blank keeps the preset's value (shown as the placeholder). The form becomes an
+``Overrides`` and goes through the same ``resolve_config`` as the command line, so a bad value
+gets the same one-line message here as there.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
+from textual.message import Message
+from textual.screen import Screen
+from textual.suggester import SuggestFromList
+from textual.widgets import Button, Footer, Input, Label, OptionList, Static, Switch
+from textual.widgets.option_list import Option
+
+from loadtui.errors import ConfigError
+from loadtui.model.durations import format_duration, parse_duration, parse_range
+from loadtui.model.plan import RunConfig
+from loadtui.storage.options import Overrides, resolve_config
+from loadtui.storage.presets import find_presets, load_preset
+from loadtui.tui.screens.plan import describe_load, describe_requests
+
+__all__ = ["SetupScreen"]
+
+_FIELDS = (
+    ("url", "URL"),
+    ("model", "Model"),
+    ("api-key", "API key"),
+    ("users", "Users"),
+    ("spawn-rate", "Spawn rate"),
+    ("rate", "Rate"),
+    ("think-time", "Think time"),
+    ("duration", "Duration"),
+)
+
+
+@dataclass
+class Prefill:
+    """Values the command line gave (``loadtui --preset stress --url …``) to start the form with."""
+
+    preset: str | None = None
+    url: str | None = None
+    model: str | None = None
+    api_key: str | None = None
+    users: int | None = None
+    spawn_rate: float | None = None
+    rate: float | None = None
+    think_time: tuple[float, float] | None = None
+    duration: float | None = None
+    stream: bool | None = None
+
+
+class SetupScreen(Screen[None]):
+    BINDINGS = [
+        Binding(
+            "ctrl+s",
+            "start",
+            "Start",
+            id="setup.start",
+            tooltip="Start the run with these settings",
+        ),
+        Binding("f5", "start", "Start", show=False, id="setup.start_f5", tooltip="Start the run"),
+    ]
+
+    class StartRequested(Message):
+        """The form is valid: start this run."""
+
+        def __init__(self, config: RunConfig, api_key: str | None) -> None:
+            super().__init__()
+            self.config = config
+            self.api_key = api_key
+
+    def __init__(self, recent: list[str], prefill: Prefill | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.recent = recent
+        self.prefill = prefill or Prefill()
+        self.presets = find_presets()
+        self.preset: str = self.prefill.preset or ("smoke" if "smoke" in self.presets else "")
+        self.config: RunConfig | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static(
+            "[b]loadtui[/b] — pick a preset, point it at a target (blank: the embedded mock), start",
+            id="setup-title",
+        )
+        with Horizontal(id="setup-body"):
+            with Vertical(id="presets"):
+                yield Label("Presets", classes="section")
+                options = [
+                    Option(f"{name}{' (user)' if info.user else ''}", id=name)
+                    for name, info in self.presets.items()
+                ]
+                yield OptionList(*options, id="preset-list")
+            with VerticalScroll(id="form"):
+                yield Static("", id="preset-info")
+                with Grid(id="fields"):
+                    for key, label in _FIELDS:
+                        yield Label(label, classes="field-label")
+                        yield Input(
+                            id=key,
+                            compact=True,
+                            password=key == "api-key",
+                            suggester=SuggestFromList(self.recent) if key == "url" else None,
+                        )
+                    yield Label("Streaming", classes="field-label")
+                    yield Switch(id="stream", animate=False)
+                yield Static("", id="recent")
+                yield Button("Start  ctrl+s", id="start", variant="primary", compact=True)
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        p = self.prefill
+        url = p.url or os.environ.get("OPENAI_BASE_URL") or ""
+        key = p.api_key or os.environ.get("OPENAI_API_KEY") or ""
+        self.query_one("#url", Input).value = url
+        self.query_one("#api-key", Input).value = key
+        for field, value in (
+            ("model", p.model),
+            ("users", p.users),
+            ("spawn-rate", p.spawn_rate),
+            ("rate", p.rate),
+            ("duration", format_duration(p.duration) if p.duration else None),
+            ("think-time", f"{p.think_time[0]:g}-{p.think_time[1]:g}s" if p.think_time else None),
+        ):
+            if value is not None:
+                self.query_one(f"#{field}", Input).value = str(value)
+        if self.recent:
+            self.query_one("#recent", Static).update(
+                "recent targets: " + " · ".join(self.recent[:3])
+            )
+        names = list(self.presets)
+        option_list = self.query_one("#preset-list", OptionList)
+        if self.preset in names:
+            option_list.highlighted = names.index(self.preset)
+        self._show_preset(self.preset)
+        option_list.focus()
+
+    @on(OptionList.OptionHighlighted, "#preset-list")
+    def _preset_highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        if event.option.id:
+            self._show_preset(event.option.id)
+
+    @on(OptionList.OptionSelected, "#preset-list")
+    def _preset_selected(self, event: OptionList.OptionSelected) -> None:
+        self.query_one("#url", Input).focus()
+
+    def _show_preset(self, name: str) -> None:
+        info = self.query_one("#preset-info", Static)
+        try:
+            config = load_preset(name)
+        except ConfigError as exc:
+            self.config = None
+            info.update(f"[b]{name}[/b]: cannot be used — {exc}")
+            return
+        self.preset, self.config = name, config
+        info.update(
+            f"[b]{name}[/b] — {config.description}\n{describe_load(config)}\n{describe_requests(config)}"
+        )
+        load = config.load
+        placeholders = {
+            "url": "blank: $OPENAI_BASE_URL, else the embedded mock",
+            "model": config.target.model,
+            "api-key": "blank: $OPENAI_API_KEY (never saved)",
+            "users": str(load.users) if load.mode == "closed" else "(set: closed loop)",
+            "spawn-rate": f"{load.spawn_rate:g}/s",
+            "rate": f"{load.rate:g}/s" if load.mode == "open" else "(set: open loop)",
+            "think-time": f"{load.think_time[0]:g}-{load.think_time[1]:g}s",
+            "duration": format_duration(load.total_duration),
+        }
+        for key, text in placeholders.items():
+            self.query_one(f"#{key}", Input).placeholder = text
+        chats = [r for r in config.requests if r.kind == "chat"]
+        switch = self.query_one("#stream", Switch)
+        switch.value = (
+            self.prefill.stream if self.prefill.stream is not None else any(r.stream for r in chats)
+        )
+        switch.disabled = not chats
+
+    @on(Input.Submitted)
+    @on(Button.Pressed, "#start")
+    def action_start(self) -> None:
+        try:
+            overrides = self._overrides()
+            config = resolve_config(overrides)
+        except (ConfigError, ValueError) as exc:
+            self.notify(str(exc), title="cannot start", severity="error")
+            return
+        key = self.query_one("#api-key", Input).value.strip() or None
+        self.post_message(self.StartRequested(config, key))
+
+    def _overrides(self) -> Overrides:
+        def text(key: str) -> str:
+            return self.query_one(f"#{key}", Input).value.strip()
+
+        def number(key: str, label: str, kind: type = float) -> Any:
+            raw = text(key)
+            if not raw:
+                return None
+            try:
+                return kind(raw.removesuffix("/s"))
+            except ValueError:
+                raise ConfigError(f"{label} must be a number, got {raw!r}") from None
+
+        o = Overrides(preset=self.preset or None)
+        o.url = text("url") or None
+        o.model = text("model") or None
+        o.users = number("users", "Users", int)
+        o.spawn_rate = number("spawn-rate", "Spawn rate")
+        o.rate = number("rate", "Rate")
+        if text("think-time"):
+            o.think_time = parse_range(text("think-time"))
+        if text("duration"):
+            o.duration = parse_duration(text("duration"))
+        if self.config is not None:
+            chats = [r for r in self.config.requests if r.kind == "chat"]
+            stream = self.query_one("#stream", Switch).value
+            if chats and stream != any(r.stream for r in chats):
+                o.stream = stream
+        return o

@@ -1,0 +1,50 @@
+"""The run's control timeline: every live change, when it landed and where it came from."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.reactive import reactive
+from textual.widgets import DataTable
+
+from loadtui.tui.format import clock
+
+__all__ = ["Timeline", "describe"]
+
+
+def describe(change: dict[str, Any]) -> str:
+    action, value = change["action"], change.get("value")
+    if action == "users":
+        return f"users → {value}"
+    if action == "rate":
+        return f"rate → {value:g}/s" if value else "rate cap lifted"
+    if action == "think_time":
+        lo, hi = value
+        return f"think time → {lo:g}–{hi:g}s"
+    return action
+
+
+class Timeline(DataTable[str]):
+    controls: reactive[list[dict[str, Any]]] = reactive(list, always_update=True)
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
+        self._shown = 0
+
+    def on_mount(self) -> None:
+        self.add_column("at", width=9)
+        self.add_column("change", width=24)
+        self.add_column("source", width=8)
+
+    def watch_controls(self, controls: list[dict[str, Any]]) -> None:
+        if not self.is_mounted:
+            return
+        if len(controls) < self._shown:
+            self.clear()
+            self._shown = 0
+        for change in controls[self._shown :]:  # append only: cost per new change, not per frame
+            at = change.get("at") or 0.0
+            self.add_row(
+                f"{clock(at)}.{int(at * 10) % 10}", describe(change), change.get("source", "")
+            )
+        self._shown = len(controls)

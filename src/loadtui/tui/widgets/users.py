@@ -1,0 +1,156 @@
+"""Per-user status, one page at a time: fast with thousands of users.
+
+Only the rows of the visible page are put in the table, so a redraw costs the same with 10 or
+10,000 users; sorting the compact row tuples is the only per-user work (well under a millisecond
+for a thousand). Keys: ``[``/``]`` page, ``o`` cycles the sort.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.reactive import reactive
+from textual.widgets import DataTable, Static
+
+from loadtui.model.outcomes import UserState
+from loadtui.model.snapshot import UserRow
+from loadtui.tui.format import count, ms
+
+__all__ = ["SORTS", "UserTable", "sort_rows"]
+
+STATE_NAMES = {
+    UserState.IDLE: "idle",
+    UserState.CONNECTING: "connecting",
+    UserState.WAITING: "waiting 1st token",
+    UserState.STREAMING: "streaming",
+    UserState.THINKING: "thinking",
+    UserState.ERROR: "error",
+    UserState.PAUSED: "paused",
+    UserState.STOPPED: "stopped",
+}
+# errors first, then the users holding a request open, then the idle ones
+_STATE_ORDER = {
+    UserState.ERROR: 0,
+    UserState.CONNECTING: 1,
+    UserState.WAITING: 2,
+    UserState.STREAMING: 3,
+    UserState.THINKING: 4,
+    UserState.PAUSED: 5,
+    UserState.IDLE: 6,
+    UserState.STOPPED: 7,
+}
+
+SORTS = ("user", "state", "latency", "age")
+
+
+def sort_rows(rows: list[UserRow], by: str) -> list[UserRow]:
+    """Rows in display order: by user id, by state, slowest last latency first, oldest request."""
+    if by == "state":
+        return sorted(rows, key=lambda r: (_STATE_ORDER.get(UserState(r[1]), 9), r[0]))
+    if by == "latency":
+        return sorted(rows, key=lambda r: (-r[3], r[0]))
+    if by == "age":
+        return sorted(rows, key=lambda r: (-r[2], r[0]))
+    return sorted(rows)
+
+
+class UserTable(Vertical):
+    BINDINGS = [
+        Binding(
+            "left_square_bracket",
+            "page(-1)",
+            "Prev page",
+            id="users.prev",
+            tooltip="Previous page of users",
+        ),
+        Binding(
+            "right_square_bracket",
+            "page(1)",
+            "Next page",
+            id="users.next",
+            tooltip="Next page of users",
+        ),
+        Binding(
+            "o", "sort", "Sort", id="users.sort", tooltip="Sort users by id, state, latency or age"
+        ),
+    ]
+
+    rows: reactive[list[UserRow]] = reactive(list, always_update=True)
+    sort_by: reactive[str] = reactive("state")
+    page: reactive[int] = reactive(0)
+
+    def __init__(self, page_size: int | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._fixed_page = page_size
+
+    def compose(self) -> ComposeResult:
+        yield Static("", classes="users-caption")
+        yield DataTable(cursor_type="row", zebra_stripes=True)
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        for label, width in (
+            ("user", 6),
+            ("state", 17),
+            ("age s", 7),
+            ("last ms", 8),
+            ("TTFT ms", 8),
+            ("reqs", 7),
+            ("errs", 6),
+        ):
+            table.add_column(label, width=width)
+        self._redraw()
+
+    @property
+    def page_size(self) -> int:
+        if self._fixed_page:
+            return self._fixed_page
+        return max(5, self.size.height - 2)  # less the caption and the header row
+
+    def action_page(self, step: int) -> None:
+        self.page = max(0, self.page + step)
+
+    def action_sort(self) -> None:
+        self.sort_by = SORTS[(SORTS.index(self.sort_by) + 1) % len(SORTS)]
+
+    def on_resize(self) -> None:
+        self._redraw()  # the page size follows the height
+
+    def watch_rows(self) -> None:
+        self._redraw()
+
+    def watch_sort_by(self) -> None:
+        self._redraw()
+
+    def watch_page(self) -> None:
+        self._redraw()
+
+    def _redraw(self) -> None:
+        if not self.is_mounted:
+            return
+        rows = self.rows
+        size = self.page_size
+        pages = max(1, -(-len(rows) // size))
+        page = min(self.page, pages - 1)
+        shown = sort_rows(rows, self.sort_by)[page * size : (page + 1) * size]
+        table = self.query_one(DataTable)
+        table.clear()
+        for uid, state, age, last, ttft, reqs, errs in shown:
+            table.add_row(
+                str(uid),
+                STATE_NAMES.get(UserState(state), "?"),
+                f"{age:.1f}" if age >= 0 else "—",
+                ms(last),
+                ms(ttft),
+                count(reqs),
+                count(errs),
+            )
+        first = page * size + 1 if rows else 0
+        last_shown = min(len(rows), (page + 1) * size)
+        self.query_one(".users-caption", Static).update(
+            f"users {first}–{last_shown} of {count(len(rows))} · page {page + 1}/{pages}"
+            f" · sorted by {self.sort_by}  ([b]\\[ ][/b] page · [b]o[/b] sort)"
+        )

@@ -1,0 +1,526 @@
+"""The app as a person uses it: Pilot drives real runs against the embedded mock; snapshots of
+every screen fed fixed data (run files recorded once in tests/data); one tmux session that
+types into the real ``loadtui`` command."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from loadtui.model.plan import RunConfig
+from loadtui.storage.presets import load_preset
+from loadtui.storage.runfile import list_runs
+from loadtui.tui.app import LoadtuiApp, StartNow
+from loadtui.tui.screens.confirm import ConfirmScreen
+from loadtui.tui.screens.run import RunScreen
+from loadtui.tui.settings import Settings
+
+DATA = Path(__file__).parent / "data"
+
+
+def _config(**load: Any) -> RunConfig:
+    base = load_preset("baseline")
+    return base.with_overrides(
+        load={
+            "mode": "closed",
+            "users": 2,
+            "spawn_rate": 0,
+            "think_time": (0.05, 0.05),
+            "duration": 60,
+            **load,
+        },
+        mock={"latency": 0.01, "ttft": 0.02, "itl": 0.005, "tokens": 4},
+        workers=1,
+    )
+
+
+async def _until(pilot: Any, predicate: Any, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out waiting for the app")
+        await pilot.pause(0.1)
+
+
+def test_live_controls_land_in_the_saved_timeline() -> None:
+    """Start a run, change users and rate, pause, resume, type an exact value, stop."""
+
+    async def scenario() -> LoadtuiApp:
+        app = LoadtuiApp(start=StartNow(_config()), settings=Settings())
+        async with app.run_test(size=(100, 30)) as pilot:
+            await _until(pilot, lambda: getattr(app.screen, "phase", "") == "running")
+            screen = app.screen
+            assert isinstance(screen, RunScreen)
+            await pilot.press("w")  # 2 → 3 users
+            status = screen.query_one("#run-status")
+            assert status.asked_users == 3  # on screen at once, before the engine confirms
+            await pilot.press("W", "s")  # 13, then 12
+            await pilot.pause(0.3)
+            await pilot.press("r")  # closed loop: a rate cap, from the achieved rate
+            await pilot.press("p")
+            await _until(pilot, lambda: screen.phase == "paused")
+            await pilot.press("p")
+            await _until(pilot, lambda: screen.phase == "running")
+            await pilot.press("equals_sign")
+            await pilot.press(*"users 4", "enter")
+            await _until(pilot, lambda: len(app.bridge.frame.controls) >= 7)
+            await pilot.press("x")
+            await _until(pilot, lambda: app.bridge.finished, timeout=30)
+            await pilot.pause(0.6)  # one redraw: the saved message reaches the app
+            await pilot.press("ctrl+q")
+        return app
+
+    app = asyncio.run(scenario())
+    assert app.bridge is not None and app.bridge.error is None
+    run = app.bridge.run
+    assert run is not None and run["status"] == "completed"
+    actions = [(c["action"], c["value"]) for c in run["controls"]]
+    assert [a for a, _ in actions] == [
+        "users",
+        "users",
+        "users",
+        "rate",
+        "pause",
+        "resume",
+        "users",
+        "stop",
+    ]
+    assert [v for a, v in actions if a == "users"] == [3, 13, 12, 4]
+    assert actions[3][1] > 0
+    offsets = [c["at"] for c in run["controls"]]
+    assert offsets == sorted(offsets) and all(c["source"] == "live" for c in run["controls"])
+    saved = json.loads(Path(app.bridge.path).read_text())
+    assert saved["controls"] == run["controls"]
+    assert max(p["users"] for p in saved["series"]) >= 12  # the engine really followed the keys
+    assert app.saved == [str(app.bridge.path)]
+
+
+def test_quitting_mid_run_asks_then_saves_it_as_interrupted() -> None:
+    async def scenario() -> LoadtuiApp:
+        app = LoadtuiApp(start=StartNow(_config()), settings=Settings())
+        async with app.run_test(size=(80, 24)) as pilot:
+            await _until(pilot, lambda: getattr(app.screen, "phase", "") == "running")
+            await pilot.press("ctrl+q")
+            await pilot.pause(0.2)
+            assert isinstance(app.screen, ConfirmScreen)
+            await pilot.press("n")  # changed my mind: the run goes on
+            await pilot.pause(0.2)
+            assert isinstance(app.screen, RunScreen) and not app.bridge.finished
+            await pilot.press("ctrl+q")
+            await pilot.pause(0.2)
+            await pilot.press("y")
+            await _until(pilot, lambda: app.bridge.finished, timeout=30)
+            await pilot.pause(0.3)
+        return app
+
+    app = asyncio.run(scenario())
+    runs = list_runs()
+    assert len(runs) == 1 and runs[0][1]["status"] == "interrupted"
+    assert app.saved == [str(runs[0][0])]
+
+
+# -- snapshots: every screen, fixed data --------------------------------------------------------
+
+
+class FixedRun:
+    """A run source that never runs: one fixed frame, for drawing the run screen."""
+
+    def __init__(self, frame: Any) -> None:
+        self.frame = frame
+        self.messages: list[str] = []
+        self.finished = False
+        self.error = None
+        self.path = None
+        self.sent: list[Any] = []
+
+    def start(self) -> None:
+        pass
+
+    def send(self, change: Any) -> None:
+        self.sent.append(change)
+
+
+def _fixture_run(name: str = "run-a") -> dict[str, Any]:
+    return json.loads((DATA / f"{name}.json").read_text())
+
+
+def _live_frame() -> Any:
+    from dataclasses import replace
+
+    from loadtui.tui.frame import frame_from_run
+
+    frame = frame_from_run(_fixture_run())
+    states = [3, 3, 2, 4, 1, 5, 3, 4]
+    rows = [
+        (
+            uid,
+            states[uid % len(states)],
+            0.1 * (uid % 7),
+            180.0 + uid,
+            200.0 + uid % 5,
+            10 + uid,
+            uid % 3,
+        )
+        for uid in range(40)
+    ]
+    return replace(
+        frame,
+        phase="running",
+        elapsed=42.0,
+        duration=150.0,
+        users=40,
+        target_users=50,
+        in_flight=31,
+        recent=frame.totals,
+        window_s=10,
+        users_rows=rows,
+        health={**frame.health, "cpu_now": 37.0, "lag_now_ms": 1.2, "warning": None},
+    )
+
+
+def _app(**settings: Any) -> LoadtuiApp:
+    return LoadtuiApp(settings=Settings(**settings))
+
+
+async def _show_run(pilot: Any, frame: Any = None) -> None:
+    screen = RunScreen(FixedRun(frame or _live_frame()), "stress")  # type: ignore[arg-type]
+    await pilot.app.push_screen(screen)
+    await pilot.pause(0.3)
+
+
+def test_snapshot_setup(snap_compare: Any) -> None:
+    app = _app(recent_targets=["http://127.0.0.1:8000", "http://127.0.0.1:4000"])
+    assert snap_compare(app, terminal_size=(80, 24))
+
+
+def test_snapshot_run_80x24(snap_compare: Any) -> None:
+    assert snap_compare(_app(), terminal_size=(80, 24), run_before=_show_run)
+
+
+def test_snapshot_run_wide(snap_compare: Any) -> None:
+    """A large terminal gets the per-user table beside the figures."""
+    assert snap_compare(_app(), terminal_size=(160, 48), run_before=_show_run)
+
+
+def test_snapshot_run_users_tab(snap_compare: Any) -> None:
+    async def users_tab(pilot: Any) -> None:
+        await _show_run(pilot)
+        pilot.app.screen.query_one("#run-tabs").active = "tab-users"
+        await pilot.pause(0.2)
+
+    assert snap_compare(_app(), terminal_size=(80, 24), run_before=users_tab)
+
+
+def test_snapshot_run_saturated_light_theme(snap_compare: Any) -> None:
+    from dataclasses import replace
+
+    frame = _live_frame()
+    frame = replace(
+        frame,
+        health={
+            **frame.health,
+            "cpu_now": 97.0,
+            "warning": "generator saturated: worker 0 CPU at 97%",
+        },
+    )
+
+    async def show(pilot: Any) -> None:
+        await _show_run(pilot, frame)
+
+    assert snap_compare(_app(theme="loadtui-light"), terminal_size=(80, 24), run_before=show)
+
+
+def test_snapshot_help_high_contrast(snap_compare: Any) -> None:
+    async def help_over_run(pilot: Any) -> None:
+        await _show_run(pilot)
+        await pilot.press("f1")
+        await pilot.pause(0.2)
+
+    assert snap_compare(
+        _app(theme="loadtui-high-contrast"), terminal_size=(100, 34), run_before=help_over_run
+    )
+
+
+def _seed_runs() -> None:
+    runs = Path(os.environ["LOADTUI_DATA_DIR"]) / "runs"
+    runs.mkdir(parents=True)
+    for name in ("run-a", "run-b"):
+        shutil.copy(DATA / f"{name}.json", runs / f"{name}.json")
+
+
+def test_snapshot_history(snap_compare: Any) -> None:
+    _seed_runs()
+
+    async def history(pilot: Any) -> None:
+        await pilot.press("f2")
+        await pilot.pause(0.5)
+
+    assert snap_compare(_app(), terminal_size=(100, 24), run_before=history)
+
+
+def test_snapshot_run_detail(snap_compare: Any) -> None:
+    _seed_runs()
+
+    async def detail(pilot: Any) -> None:
+        await pilot.press("f2")
+        await pilot.pause(0.5)
+        await pilot.press("down", "enter")
+        await pilot.pause(0.3)
+
+    assert snap_compare(_app(), terminal_size=(80, 24), run_before=detail)
+
+
+def test_snapshot_compare(snap_compare: Any) -> None:
+    _seed_runs()
+
+    async def compare(pilot: Any) -> None:
+        await pilot.press("f2")
+        await pilot.pause(0.5)
+        await pilot.press("space", "down", "c")
+        await pilot.pause(0.3)
+
+    assert snap_compare(_app(), terminal_size=(80, 24), run_before=compare)
+
+
+# -- tmux: the real command, keystrokes, the screen as text ---------------------------------
+
+
+class Tmux:
+    """One private tmux server (its own socket) running one command in an 80×24 pane."""
+
+    def __init__(self, command: str) -> None:
+        self.sock = f"loadtui-test-{os.getpid()}-{time.monotonic_ns()}"
+        env = " ".join(
+            f"{k}={os.environ[k]}"
+            for k in ("LOADTUI_DATA_DIR", "LOADTUI_CONFIG_DIR")
+            if k in os.environ
+        )
+        self.run(
+            "new-session",
+            "-d",
+            "-s",
+            "t",
+            "-x",
+            "80",
+            "-y",
+            "24",
+            f"env {env} TERM=xterm-256color {command}",
+        )
+
+    def run(self, *args: str) -> str:
+        return subprocess.run(
+            ["tmux", "-L", self.sock, *args], capture_output=True, text=True, timeout=10, check=True
+        ).stdout
+
+    def screen(self) -> str:
+        return self.run("capture-pane", "-p", "-t", "t")
+
+    def keys(self, *keys: str) -> None:
+        self.run("send-keys", "-t", "t", *keys)
+
+    def wait_for(self, text: str, timeout: float) -> str:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            shown = self.screen()
+            if text in shown:
+                return shown
+            time.sleep(0.25)
+        raise AssertionError(f"{text!r} never appeared; the screen was:\n{self.screen()}")
+
+    def kill(self) -> None:
+        subprocess.run(["tmux", "-L", self.sock, "kill-server"], capture_output=True, timeout=10)
+
+
+LOADTUI = Path(sys.executable).parent / "loadtui"
+needs_tmux = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+
+
+@needs_tmux
+def test_tmux_start_smoke_with_keystrokes(private_dirs: Path) -> None:
+    """``loadtui`` in an 80×24 tmux pane: ctrl+s starts the preselected smoke preset, the run
+    screen shows it running then completed, ctrl+q quits, and the saved file's path is printed."""
+    tmux = Tmux(f"{LOADTUI}; echo LOADTUI-EXIT=$?; sleep 60")
+    try:
+        setup = tmux.wait_for("Presets", 30)
+        assert "smoke" in setup and "ctrl+s" in setup
+        tmux.keys("C-s")
+        running = tmux.wait_for("RUNNING", 30)
+        assert "latency" in running and "TTFT" in running
+        done = tmux.wait_for("COMPLETED", 40)
+        assert "requests" in done
+        tmux.keys("C-q")
+        after = tmux.wait_for("LOADTUI-EXIT=", 30)
+        assert "LOADTUI-EXIT=0" in after and "run saved:" in after
+    finally:
+        tmux.kill()
+    runs = list_runs()
+    assert len(runs) == 1
+    assert runs[0][1]["preset"] == "smoke" and runs[0][1]["status"] == "completed"
+
+
+def _alive(pid: int) -> bool:
+    """Running, not just an unreaped zombie (an orphan's reaper may be slow in a container)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(") ")[1][0] != "Z"
+    except (OSError, IndexError):
+        return False
+
+
+@needs_tmux
+@pytest.mark.parametrize("how", ["SIGTERM", "SIGHUP"])
+def test_signals_save_the_run_and_end_the_app(private_dirs: Path, how: str) -> None:
+    """SIGTERM (terminal alive) and a dropped session (tmux gone: SIGHUP) both save the run as
+    interrupted, and the process really ends."""
+    pidfile = private_dirs / "app.pid"
+    tmux = Tmux(
+        f"sh -c 'echo $$ > {pidfile}; exec {LOADTUI} --preset baseline --start'; "
+        "echo LOADTUI-EXIT=$?; sleep 60"
+    )
+    try:
+        tmux.wait_for("RUNNING", 40)
+        pid = int(pidfile.read_text())
+        if how == "SIGTERM":
+            os.kill(pid, signal.SIGTERM)
+            after = tmux.wait_for("LOADTUI-EXIT=", 40)
+            assert "LOADTUI-EXIT=130" in after and "run saved:" in after
+        else:
+            tmux.kill()
+        deadline = time.monotonic() + 40
+        while _alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.25)
+        assert not _alive(pid), "the app outlived its terminal"
+    finally:
+        tmux.kill()
+    runs = list_runs()
+    assert len(runs) == 1 and runs[0][1]["status"] == "interrupted"
+
+
+# -- the app's plain functions -------------------------------------------------------------
+
+
+def test_rate_keys_step_ten_percent() -> None:
+    from loadtui.tui.screens.run import next_rate
+
+    assert next_rate(100.0, 1) == 110.0
+    assert next_rate(100.0, -1) == 90.0
+    assert next_rate(12.0, 1) == 13.2
+    assert next_rate(5.0, 1) == 5.5  # small rates move by 10%, at least 0.1/s
+    assert next_rate(0.1, -1) == 0.1  # never to 0 by key: 0 is typed on purpose
+
+
+def test_exact_value_dialog_parses_like_a_control_file() -> None:
+    from loadtui.tui.screens.value import parse_value
+
+    assert (parse_value("users 50").action, parse_value("users 50").value) == ("users", 50)
+    assert parse_value("rate 12.5/s").value == 12.5
+    assert parse_value("think 1-2s").value == (1.0, 2.0)
+    for bad, message in (
+        ("users -1", "≥ 0"),
+        ("users many", "whole number"),
+        ("speed 3", "type users N"),
+        ("rate -2", "≥ 0"),
+    ):
+        with pytest.raises(ValueError, match=message):
+            parse_value(bad)
+
+
+def test_user_rows_sort_by_state_latency_age() -> None:
+    from loadtui.tui.widgets.users import sort_rows
+
+    rows = [
+        (0, 4, 1.0, 10.0, 5.0, 1, 0),
+        (1, 5, 3.0, 50.0, 5.0, 1, 1),
+        (2, 3, 2.0, 30.0, 5.0, 1, 0),
+    ]
+    assert [r[0] for r in sort_rows(rows, "state")] == [1, 2, 0]  # error, streaming, thinking
+    assert [r[0] for r in sort_rows(rows, "latency")] == [1, 2, 0]
+    assert [r[0] for r in sort_rows(rows, "age")] == [1, 2, 0]
+    assert [r[0] for r in sort_rows(rows[::-1], "user")] == [0, 1, 2]
+
+
+def test_settings_remember_targets_without_keys(private_dirs: Path) -> None:
+    from loadtui.locations import tui_state_file
+
+    s = Settings()
+    s.remember_target("https://user:sekrit@gw.example:8443/v1")
+    s.remember_target("https://gw.example/ak/sk-123/v1", secret="sk-123")
+    s.remember_target("https://gw.example:8443/v1")  # again: moves to the front, no duplicate
+    s.save()
+    text = tui_state_file().read_text()
+    assert "sekrit" not in text and "sk-123" not in text
+    again = Settings.load()
+    assert again.recent_targets == ["https://gw.example:8443/v1", "https://gw.example/ak/{key}/v1"]
+    tui_state_file().write_text("{not json")
+    assert Settings.load() == Settings()  # a damaged file means defaults, never a crash
+
+
+def test_themes_folder_has_dark_light_and_high_contrast(tmp_path: Path) -> None:
+    from loadtui.tui.themes import load_themes
+
+    themes, problems = load_themes()
+    assert not problems
+    names = {t.name: t for t in themes}
+    assert {"loadtui-dark", "loadtui-light", "loadtui-high-contrast"} <= set(names)
+    assert names["loadtui-dark"].dark and not names["loadtui-light"].dark
+    (tmp_path / "broken.toml").write_text("name = 'x'\nprimary = ")
+    (tmp_path / "ok.toml").write_text("name = 'mine'\nprimary = '#ff0000'\n")
+    themes, problems = load_themes(tmp_path)
+    assert [t.name for t in themes] == ["mine"] and "broken.toml" in problems[0]
+
+
+def test_theme_choice_is_remembered(private_dirs: Path) -> None:
+    async def scenario() -> None:
+        app = LoadtuiApp(settings=Settings.load())
+        async with app.run_test() as pilot:
+            app.theme = "loadtui-high-contrast"
+            await pilot.pause(0.1)
+
+    asyncio.run(scenario())
+    assert Settings.load().theme == "loadtui-high-contrast"
+
+
+def test_setup_form_errors_are_one_line_and_nothing_starts() -> None:
+    async def scenario() -> LoadtuiApp:
+        app = LoadtuiApp(settings=Settings())
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.pause(0.2)
+            app.screen.query_one("#users").value = "lots"
+            await pilot.press("ctrl+s")
+            await pilot.pause(0.2)
+            notes = [n.message for n in app._notifications]
+            assert notes == ["Users must be a number, got 'lots'"]
+            app.screen.query_one("#users").value = "3"
+            app.screen.query_one("#duration").value = "soon"
+            await pilot.press("ctrl+s")
+            await pilot.pause(0.2)
+            assert "soon" in [n.message for n in app._notifications][-1]
+            assert app.bridge is None
+        return app
+
+    asyncio.run(scenario())
+
+
+def test_saved_run_frame_and_history_row() -> None:
+    from loadtui.tui.frame import frame_from_run
+    from loadtui.tui.screens.history import headless_command, history_row
+
+    run = _fixture_run()
+    frame = frame_from_run(run)
+    assert frame.phase == "completed" and frame.totals["requests"] == run["summary"]["requests"]
+    assert frame.controls == run["controls"] and not frame.open_loop
+    assert frame.spark["rps"] == [float(p["rps"]) for p in run["series"]]
+    row = history_row(run)
+    assert row[1] == "streaming" and row[2] == "mock" and row[3] == "completed"
+    assert headless_command(run) == f"loadtui replay {run['id']} --headless"
+    remote = {**run, "target": {"url": "http://127.0.0.1:8000", "embedded_mock": False}}
+    assert headless_command(remote).endswith("--url http://127.0.0.1:8000")
