@@ -146,7 +146,9 @@ def main() -> None:
         key: (statistics.median(r[key] for r in head), statistics.median(r[key] for r in app))
         for key in ("ttft_p50", "ttft_p99", "itl_p50", "requests", "cpu_max")
     }
-    print(f"\n{a.users} streams, mock TTFT {float(a.ttft) * 1000:g} ms, {a.seconds:g} s × {a.repeats}")
+    print(
+        f"\n{a.users} streams, mock TTFT {float(a.ttft) * 1000:g} ms, {a.seconds:g} s × {a.repeats}"
+    )
     print("| figure (median) | headless | app under tmux | app − headless |")
     print("|---|---:|---:|---:|")
     for key, (h, t) in med.items():

@@ -310,3 +310,18 @@ def test_compare_runs_deltas_and_verdicts():
     assert rows["latency p50"].verdict == ""
     assert rows["requests"].verdict == ""  # a count is neither better nor worse
     assert rows["TTFT p50"].a is None and rows["TTFT p50"].delta is None  # no samples, no delta
+
+
+def test_replaying_an_interrupted_run_stops_where_it_was_interrupted():
+    from loadtui.storage.runfile import run_controls
+
+    recorded = [{"action": "users", "value": 5, "at": 2.0, "source": "live"}]
+    run = {"status": "interrupted", "load_ended_s": 28.4, "controls": recorded}
+    schedule = run_controls(run)
+    assert [(c.action, c.value, c.at) for c in schedule] == [
+        ("users", 5, 2.0),
+        ("stop", None, 28.4),
+    ]
+    assert schedule[-1].source == "replay"  # recorded ones keep their source
+    completed = {**run, "status": "completed"}
+    assert [c.action for c in run_controls(completed)] == ["users"]  # a full run needs no stop

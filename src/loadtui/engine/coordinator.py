@@ -268,6 +268,7 @@ class Coordinator:
                 self.totals.counters["arrivals"] / load_time if load_time else 0.0, 3
             )
         return {
+            "load_ended_s": None if self.load_ended_at is None else round(self.load_ended_at, 3),
             "controls": [c.to_dict() for c in self.controls],
             "series": self.series.points,
             "summary": self.totals.summary(duration),

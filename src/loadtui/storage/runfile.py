@@ -115,6 +115,8 @@ def run_config(run: dict[str, Any], path: str | Path = "run file") -> RunConfig:
 
 
 def run_controls(run: dict[str, Any], path: str | Path = "run file") -> list[ControlChange]:
+    """The changes a replay applies: the recorded timeline, and for a run that was interrupted,
+    a stop where its load ended — so the replay has the same length as the original."""
     controls = run.get("controls")
     if not isinstance(controls, list):
         raise RunFileError(f"{path}: controls must be a list")
@@ -124,6 +126,10 @@ def run_controls(run: dict[str, Any], path: str | Path = "run file") -> list[Con
             out.append(parse_control(raw, source="replay"))
         except ValueError as exc:
             raise RunFileError(f"{path}: controls[{i}]: {exc}") from None
+    ended = run.get("load_ended_s")
+    interrupted = run.get("status") == "interrupted" and isinstance(ended, int | float)
+    if interrupted and ended > 0 and not any(c.action == "stop" for c in out):
+        out.append(ControlChange("stop", None, float(ended), "replay"))
     return out
 
 

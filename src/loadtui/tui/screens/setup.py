@@ -88,7 +88,7 @@ class SetupScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Static(
-            "[b]loadtui[/b] — pick a preset, point it at a target (blank: the embedded mock), start",
+            "[b]loadtui[/b] — pick a preset, set a target (blank: embedded mock), ctrl+s",
             id="setup-title",
         )
         with Horizontal(id="setup-body"):
