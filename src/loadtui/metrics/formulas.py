@@ -11,6 +11,8 @@ __all__ = [
     "error_rate",
     "itl_ms",
     "output_tokens_per_s",
+    "overhead_ms",
+    "pass_rate",
     "tpot_ms",
     "ttft_ms",
 ]
@@ -51,3 +53,16 @@ def output_tokens_per_s(output_tokens: int, seconds: float) -> float:
 def error_rate(errors: int, requests: int) -> float:
     """Failed requests / completed requests (cancelled requests are in neither)."""
     return errors / requests if requests else 0.0
+
+
+def overhead_ms(proxied: float, direct: float) -> float:
+    """Proxy overhead at one percentile: the proxied requests' percentile minus the direct
+    requests' percentile (a difference of percentiles, not a percentile of differences — the
+    two halves of a pair are different requests, interleaved so both see the same conditions)."""
+    return proxied - direct
+
+
+def pass_rate(passed: int, failed: int) -> float:
+    """Checks that passed / checks evaluated (1.0 when none were evaluated)."""
+    total = passed + failed
+    return passed / total if total else 1.0

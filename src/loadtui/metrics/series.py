@@ -34,7 +34,7 @@ class Series:
         agg = self._open.get(s)
         if agg is None:
             agg = self._open[s] = Aggregate()
-        agg.add_decoded(snap, decoded)
+        agg.add_decoded(snap, decoded, labels=False)
         if not snap.final:  # a worker's last word is "0 users" after draining: not a gauge
             self._gauges.setdefault(s, {})[snap.worker] = (snap.users, snap.in_flight)
 

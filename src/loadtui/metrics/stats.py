@@ -10,11 +10,11 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from loadtui.metrics.formulas import error_rate, output_tokens_per_s
+from loadtui.metrics.formulas import error_rate, output_tokens_per_s, overhead_ms, pass_rate
 from loadtui.metrics.histogram import Histogram
 from loadtui.model.snapshot import WorkerSnapshot
 
-__all__ = ["HISTOGRAMS", "Aggregate", "Recorder"]
+__all__ = ["HISTOGRAMS", "Aggregate", "LabelStats", "Recorder"]
 
 HISTOGRAMS = (
     "latency_ms",
@@ -41,17 +41,65 @@ COUNTERS = (
 )
 
 
+class LabelStats:
+    """One request label's share of an interval (or of a whole run, once merged)."""
+
+    __slots__ = ("errors", "latency", "requests", "ttft")
+
+    def __init__(self) -> None:
+        self.requests = 0
+        self.errors = 0
+        self.latency = Histogram()
+        self.ttft = Histogram()
+
+    def record(self, latency_ms: float, ok: bool, ttft_ms: float | None = None) -> None:
+        self.requests += 1
+        if not ok:
+            self.errors += 1
+        self.latency.record_ms(latency_ms)
+        if ttft_ms is not None:
+            self.ttft.record_ms(ttft_ms)
+
+    def merge(self, requests: int, errors: int, latency: Histogram, ttft: Histogram) -> None:
+        self.requests += requests
+        self.errors += errors
+        self.latency.merge(latency)
+        self.ttft.merge(ttft)
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "requests": self.requests,
+            "errors": self.errors,
+            "latency_ms": self.latency.summary(),
+            "ttft_ms": self.ttft.summary(),
+        }
+
+
 class Recorder:
     """Accumulates one interval in a worker. Not thread-safe; one per event loop."""
 
-    __slots__ = ("errors", "hist", "status_codes", *COUNTERS)
+    __slots__ = ("checks", "errors", "hist", "labels", "status_codes", *COUNTERS)
 
     def __init__(self) -> None:
         self.hist: dict[str, Histogram] = {name: Histogram() for name in HISTOGRAMS}
         self.errors: dict[str, int] = {}
         self.status_codes: dict[int, int] = {}
+        self.labels: dict[str, LabelStats] = {}
+        self.checks: dict[str, list[int]] = {}
         for name in COUNTERS:
             setattr(self, name, 0)
+
+    def label(self, name: str) -> LabelStats:
+        stats = self.labels.get(name)
+        if stats is None:
+            stats = self.labels[name] = LabelStats()
+        return stats
+
+    def check(self, name: str, passed: bool) -> None:
+        counts = self.checks.get(name)
+        if counts is None:
+            counts = self.checks[name] = [0, 0]
+        counts[0 if passed else 1] += 1
 
     def error(self, error_class: str) -> None:
         self.errors[error_class] = self.errors.get(error_class, 0) + 1
@@ -68,11 +116,23 @@ class Recorder:
             errors=self.errors,
             status_codes=self.status_codes,
             histograms={name: h.encode() for name, h in self.hist.items() if h.count},
+            labels={
+                name: (
+                    s.requests,
+                    s.errors,
+                    s.latency.encode(),
+                    s.ttft.encode() if s.ttft.count else b"",
+                )
+                for name, s in self.labels.items()
+            },
+            checks={name: (c[0], c[1]) for name, c in self.checks.items()},
         )
         for h in self.hist.values():
             h.reset()
         self.errors = {}
         self.status_codes = {}
+        self.labels = {}
+        self.checks = {}
         for name in COUNTERS:
             setattr(self, name, 0)
         return snap
@@ -81,20 +141,52 @@ class Recorder:
 class Aggregate:
     """Exactly merged statistics over any set of intervals and workers."""
 
-    __slots__ = ("counters", "errors", "hist", "status_codes")
+    __slots__ = ("checks", "counters", "errors", "hist", "labels", "status_codes")
 
     def __init__(self) -> None:
         self.counters: Counter[str] = Counter()
         self.errors: Counter[str] = Counter()
         self.status_codes: Counter[int] = Counter()
         self.hist: dict[str, Histogram] = {name: Histogram() for name in HISTOGRAMS}
+        self.labels: dict[str, LabelStats] = {}
+        self.checks: dict[str, list[int]] = {}
 
-    def add_decoded(self, snap: WorkerSnapshot, decoded: dict[str, Histogram]) -> None:
+    def add_decoded(
+        self, snap: WorkerSnapshot, decoded: dict[str, Histogram], labels: bool = True
+    ) -> None:
+        """Add a snapshot whose main histograms are decoded; ``labels=False`` skips the
+        per-label ones (per-second points and the recent window do not show them)."""
         self.counters.update(snap.counters)
         self.errors.update(snap.errors)
         self.status_codes.update(snap.status_codes)
         for name, h in decoded.items():
             self.hist[name].merge(h)
+        for name, (requests, errors, lat, ttft) in snap.labels.items() if labels else ():
+            stats = self.labels.get(name)
+            if stats is None:
+                stats = self.labels[name] = LabelStats()
+            stats.merge(requests, errors, Histogram.decode(lat), Histogram.decode(ttft))
+        for name, (passed, failed) in snap.checks.items():
+            counts = self.checks.setdefault(name, [0, 0])
+            counts[0] += passed
+            counts[1] += failed
+
+    def merge(self, other: Aggregate) -> None:
+        """Add another aggregate (exact: counters add, histograms merge)."""
+        self.counters.update(other.counters)
+        self.errors.update(other.errors)
+        self.status_codes.update(other.status_codes)
+        for name, h in other.hist.items():
+            self.hist[name].merge(h)
+        for name, s in other.labels.items():
+            mine = self.labels.get(name)
+            if mine is None:
+                mine = self.labels[name] = LabelStats()
+            mine.merge(s.requests, s.errors, s.latency, s.ttft)
+        for name, (passed, failed) in other.checks.items():
+            counts = self.checks.setdefault(name, [0, 0])
+            counts[0] += passed
+            counts[1] += failed
 
     def add_snapshot(self, snap: WorkerSnapshot) -> None:
         self.add_decoded(snap, decode_histograms(snap))
@@ -132,7 +224,32 @@ class Aggregate:
             },
             "bytes_received": self.counters["bytes"],
             "metrics": metrics,
+            "by_label": {name: s.summary() for name, s in sorted(self.labels.items())},
+            "checks": {
+                name: {"passed": p, "failed": f, "pass_rate": round(pass_rate(p, f), 6)}
+                for name, (p, f) in sorted(self.checks.items())
+            },
+            "overhead": overhead(self.labels),
         }
+
+
+def overhead(labels: dict[str, LabelStats]) -> dict[str, Any] | None:
+    """Proxy overhead (``proxied`` − ``direct``) at p50/p95/p99 for latency and TTFT; None
+    unless the run sent both kinds."""
+    direct, proxied = labels.get("direct"), labels.get("proxied")
+    if direct is None or proxied is None or not direct.requests or not proxied.requests:
+        return None
+    out: dict[str, Any] = {"pairs": min(direct.requests, proxied.requests)}
+    for key, d, p in (
+        ("latency_ms", direct.latency, proxied.latency),
+        ("ttft_ms", direct.ttft, proxied.ttft),
+    ):
+        if d.count and p.count:
+            out[key] = {
+                pct: round(overhead_ms(p.percentile(q), d.percentile(q)), 3)
+                for pct, q in (("p50", 50.0), ("p95", 95.0), ("p99", 99.0))
+            }
+    return out
 
 
 def decode_histograms(snap: WorkerSnapshot) -> dict[str, Histogram]:

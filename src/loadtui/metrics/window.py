@@ -26,7 +26,7 @@ class RollingWindow:
         bucket = self._buckets.get(s)
         if bucket is None:
             bucket = self._buckets[s] = Aggregate()
-        bucket.add_decoded(snap, decoded)
+        bucket.add_decoded(snap, decoded, labels=False)
         if s > self._newest:
             self._newest = s
             for old in [k for k in self._buckets if k <= s - self.seconds]:
@@ -37,11 +37,7 @@ class RollingWindow:
         out = Aggregate()
         for s, bucket in self._buckets.items():
             if s > self._newest - self.seconds:
-                out.counters.update(bucket.counters)
-                out.errors.update(bucket.errors)
-                out.status_codes.update(bucket.status_codes)
-                for name, h in bucket.hist.items():
-                    out.hist[name].merge(h)
+                out.merge(bucket)
         return out
 
     @property

@@ -27,6 +27,12 @@ class ErrorClass(StrEnum):
     HTTP_429 = "http_429"
     HTTP_4XX = "http_4xx"
     HTTP_5XX = "http_5xx"
+    HTTP_529 = "http_529"
+    """Overloaded (Anthropic's 529, also as an ``overloaded_error`` event after a 200)."""
+    BATCH_FAILED = "batch_failed"
+    """A batch job ended failed, expired or cancelled — or completed with no successful line."""
+    BATCH_MISMATCH = "batch_mismatch"
+    """A batch's output and error files do not add up to its request_counts or its input."""
     OTHER = "other"
 
 

@@ -13,11 +13,17 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from loadtui.model.durations import parse_duration, parse_range
+from loadtui.model.requests import CheckSpec, PromptSpec, RequestSpec
+from loadtui.model.workflows import BatchSpec, OverheadSpec
 
 __all__ = [
     "FAULTS",
+    "BatchSpec",
+    "CheckSpec",
     "LoadSpec",
     "MockSpec",
+    "OverheadSpec",
+    "PromptSpec",
     "RequestSpec",
     "RunConfig",
     "StageSpec",
@@ -31,8 +37,20 @@ SecondsRange = Annotated[tuple[float, float], BeforeValidator(parse_range)]
 
 _STRICT = ConfigDict(frozen=True, extra="forbid")
 
-FAULTS = ("http_400", "http_429", "http_500", "reset", "malformed", "stream_error", "stall")
-"""Faults a chat request can be given on purpose, each producing one error class in loadtui."""
+FAULTS = (
+    "http_400",
+    "http_429",
+    "http_500",
+    "http_529",
+    "reset",
+    "malformed",
+    "stream_error",
+    "stall",
+    "slow_headers",
+)
+"""Faults a chat, completion or messages request can be given on purpose, each producing one
+error class in loadtui (``slow_headers`` delays the headers by ``MockSpec.slow_headers`` and
+is an error only if that exceeds the client's timeout)."""
 
 
 class TargetSpec(BaseModel):
@@ -48,6 +66,10 @@ class TargetSpec(BaseModel):
     """Total time allowed for one request, headers to last byte."""
     connect_timeout: Seconds = 10.0
     """Time allowed to open a connection."""
+    auth: Literal["auto", "bearer", "x-api-key"] = "auto"
+    """How the key is sent: auto = Bearer for OpenAI kinds, ``x-api-key`` for messages."""
+    anthropic_version: str = "2023-06-01"
+    """The ``anthropic-version`` header of messages requests."""
 
     @model_validator(mode="after")
     def _check_url(self) -> TargetSpec:
@@ -62,21 +84,6 @@ class TargetSpec(BaseModel):
         if self.timeout <= 0 or self.connect_timeout <= 0:
             raise ValueError("timeouts must be greater than 0")
         return self
-
-
-class RequestSpec(BaseModel):
-    """One kind of request a virtual user sends."""
-
-    model_config = _STRICT
-
-    kind: Literal["chat", "models", "health"] = "chat"
-    """chat = POST /v1/chat/completions; models = GET /v1/models; health = GET /health."""
-    prompt: str = "Write a haiku about load testing."
-    """The user message of a chat request."""
-    max_tokens: int = Field(default=64, ge=1)
-    """``max_tokens`` in the request body."""
-    stream: bool = True
-    """Stream the answer (SSE) — TTFT, ITL and TPOT exist only for streamed requests."""
 
 
 class StageSpec(BaseModel):
@@ -169,8 +176,18 @@ class MockSpec(BaseModel):
     tokens: int = Field(default=16, ge=1)
     """Content chunks per answer (capped by max_tokens)."""
     faults: dict[str, Annotated[float, Field(ge=0, le=1)]] = {}
-    """Fault injection for chat requests: probability per kind (at most one fault a request),
-    e.g. ``{reset = 0.05, http_429 = 0.1}``."""
+    """Fault injection for chat, completion and messages requests: probability per kind (at
+    most one fault a request), e.g. ``{reset = 0.05, http_429 = 0.1}``."""
+    slow_headers: Seconds = 2.0
+    """How long the ``slow_headers`` fault holds the response headers."""
+    headers: dict[str, str] = {}
+    """Extra response headers on every answer, e.g. ``{"X-Cache" = "HIT"}``."""
+    embedding_dim: int = Field(default=8, ge=1)
+    """Floats per embedding."""
+    batch_phase: Seconds = 0.3
+    """Time a batch spends in each of validating, in_progress and finalizing."""
+    batch_line_errors: float = Field(default=0.0, ge=0, le=1)
+    """Share of batch lines that fail (they go to the error file)."""
 
     @model_validator(mode="after")
     def _check_faults(self) -> MockSpec:
@@ -192,7 +209,13 @@ class RunConfig(BaseModel):
     target: TargetSpec = TargetSpec()
     load: LoadSpec = LoadSpec()
     requests: tuple[RequestSpec, ...] = (RequestSpec(),)
-    """Each user cycles through these in order."""
+    """The request mix: each user cycles through these in order, each ``weight`` times."""
+    prompts: PromptSpec = PromptSpec()
+    """Prompt data for chat, completion, messages and embedding requests."""
+    batch: BatchSpec = BatchSpec()
+    """The Batch API job of ``batch`` requests."""
+    overhead: OverheadSpec = OverheadSpec()
+    """Proxy-overhead mode: each request direct and through the proxy."""
     thresholds: dict[str, tuple[str, ...]] = {}
     """k6-style thresholds by metric, e.g. ``{"ttft": ["p(95)<500"]}``."""
     workers: int = Field(default=0, ge=0)
@@ -204,6 +227,8 @@ class RunConfig(BaseModel):
     def _check(self) -> RunConfig:
         if not self.requests:
             raise ValueError("requests must name at least one request")
+        if self.overhead.enabled and any(r.kind == "batch" for r in self.requests):
+            raise ValueError("overhead mode measures single requests, not batch jobs")
         from loadtui.model.thresholds import parse_threshold
 
         for metric, exprs in self.thresholds.items():

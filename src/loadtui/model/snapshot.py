@@ -32,5 +32,10 @@ class WorkerSnapshot:
     """Worst event-loop lag seen in the interval."""
     cpu_percent: float = 0.0
     users_rows: list[UserRow] = field(default_factory=list)
+    labels: dict[str, tuple[int, int, bytes, bytes]] = field(default_factory=dict)
+    """Per request label (kind, mix entry, ``direct``/``proxied``, batch step): requests,
+    errors, encoded latency histogram, encoded TTFT histogram."""
+    checks: dict[str, tuple[int, int]] = field(default_factory=dict)
+    """Per check: (passed, failed)."""
     final: bool = False
     """The worker has stopped; this is its last snapshot."""

@@ -22,8 +22,17 @@ METRICS: dict[str, str] = {
     "tpot": "tpot_ms",
     "error_rate": "error_rate",
     "success_rate": "success_rate",
+    "checks": "checks",
+    "overhead_latency": "latency_ms",
+    "overhead_ttft": "ttft_ms",
+    "batch_job": "batch job",
+    "batch_completion": "batch completion",
 }
-_RATES = {"error_rate", "success_rate"}
+"""overhead_*: proxied − direct (p50/p95/p99 only); batch_*: the ``by_label`` entries of a
+Batch API run; checks: the share of checks that passed."""
+_RATES = {"error_rate", "success_rate", "checks"}
+_OVERHEAD = {"overhead_latency", "overhead_ttft"}
+_LABELS = {"batch_job", "batch_completion"}
 _OPS = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge, "==": operator.eq}
 _EXPR = re.compile(
     r"^\s*(p\((\d+(?:\.\d+)?)\)|avg|min|max|med|rate)\s*(<=|>=|==|<|>)\s*(-?\d+(?:\.\d+)?)\s*$"
@@ -57,7 +66,9 @@ def parse_threshold(metric: str, expression: str) -> Threshold:
         aggregate = "rate"
     else:
         if agg == "rate":
-            raise ValueError(f"threshold {metric}: 'rate' applies to error_rate/success_rate only")
+            raise ValueError(
+                f"threshold {metric}: 'rate' applies to error_rate, success_rate and checks only"
+            )
         if pct is not None:
             p = float(pct)
             if not 0 < p <= 100:
@@ -66,6 +77,8 @@ def parse_threshold(metric: str, expression: str) -> Threshold:
             aggregate = {"p99.9": "p999"}.get(aggregate, aggregate)
         else:
             aggregate = {"avg": "mean", "med": "p50"}.get(agg, agg)
+    if metric in _OVERHEAD and aggregate not in ("p50", "p95", "p99"):
+        raise ValueError(f"threshold {metric}: use p(50), p(95) or p(99), got {expression!r}")
     return Threshold(metric, expression.strip(), aggregate, op, limit)
 
 
@@ -89,6 +102,20 @@ def evaluate(
 
 
 def _actual(t: Threshold, summary: dict[str, Any]) -> float | None:
+    if t.metric == "checks":
+        checks = summary.get("checks") or {}
+        passed = sum(c["passed"] for c in checks.values())
+        failed = sum(c["failed"] for c in checks.values())
+        return passed / (passed + failed) if passed + failed else None
+    if t.metric in _OVERHEAD:
+        section = (summary.get("overhead") or {}).get(METRICS[t.metric])
+        return None if not section else section.get(t.aggregate)
+    if t.metric in _LABELS:
+        label = (summary.get("by_label") or {}).get(METRICS[t.metric])
+        section = None if not label else label["latency_ms"]
+        if not section or not section.get("count"):
+            return None
+        return section.get(t.aggregate)
     if t.aggregate == "rate":
         requests = summary.get("requests", 0)
         if not requests:

@@ -1,0 +1,146 @@
+"""What a virtual user sends: request kinds, a weighted mix, checks on answers, prompt data.
+
+Load tests against gateways are request mixes (some streamed, some not, some with a system
+message, a health probe) with assertions on each answer (a JSON field, a cache header, the
+statuses that are acceptable). A preset declares them here; the engine prepares every variant
+once, before the run, so the hot path only picks pre-built bytes.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+
+from loadtui.model.durations import parse_duration
+
+__all__ = [
+    "KINDS",
+    "STREAMABLE",
+    "CheckSpec",
+    "Prompt",
+    "PromptSpec",
+    "RequestSpec",
+    "SyntheticPrompts",
+]
+
+_STRICT = ConfigDict(frozen=True, extra="forbid")
+Seconds = Annotated[float, BeforeValidator(parse_duration)]
+
+Prompt = str | list[dict[str, Any]]
+"""One prompt: text, or a whole messages list (from Batch-format prompt data)."""
+
+KINDS = ("chat", "completion", "embedding", "messages", "models", "health", "batch")
+STREAMABLE = ("chat", "completion", "messages")
+
+
+class CheckSpec(BaseModel):
+    """One assertion on an answer; passes and failures are counted per check, never raised.
+
+    Exactly one of ``json_field`` (a dotted path that must be present in the JSON body, or in
+    some event of a stream), ``header`` (present, or equal to ``equals``) or ``status`` (the
+    answer's status is one of these — and such a status is then not counted as an error).
+    """
+
+    model_config = _STRICT
+
+    name: str | None = None
+    json_field: str | None = None
+    header: str | None = None
+    equals: str | None = None
+    status: tuple[int, ...] | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> CheckSpec:
+        given = [x is not None for x in (self.json_field, self.header, self.status)]
+        if sum(given) != 1:
+            raise ValueError("a check needs exactly one of json_field, header or status")
+        if self.equals is not None and self.header is None:
+            raise ValueError("equals goes with header")
+        return self
+
+    @property
+    def label(self) -> str:
+        if self.name:
+            return self.name
+        if self.json_field:
+            return f"json {self.json_field}"
+        if self.header:
+            return f"header {self.header}" + (f" = {self.equals}" if self.equals else "")
+        return "status in " + ",".join(str(s) for s in self.status or ())
+
+
+class RequestSpec(BaseModel):
+    """One kind of request a virtual user sends."""
+
+    model_config = _STRICT
+
+    kind: Literal["chat", "completion", "embedding", "messages", "models", "health", "batch"] = (
+        "chat"
+    )
+    """chat = /v1/chat/completions; completion = /v1/completions; embedding = /v1/embeddings;
+    messages = Anthropic /v1/messages; models = GET /v1/models; health = GET /health;
+    batch = one OpenAI Batch API job (upload, create, poll, download, check)."""
+    name: str | None = None
+    """Label in the per-request table (default: the kind, plus " stream" when streamed)."""
+    weight: int = Field(default=1, ge=1)
+    """Share of this request in the mix: weights 3, 3, 2, 1 send 9 requests per round."""
+    prompt: str = "Write a haiku about load testing."
+    """The user message (chat, messages), prompt (completion) or input (embedding)."""
+    system: str | None = None
+    """A system message (chat: a system-role message; messages: the ``system`` field)."""
+    max_tokens: int = Field(default=64, ge=1)
+    """``max_tokens`` in the request body."""
+    stream: bool = True
+    """Stream the answer (SSE) — TTFT, ITL and TPOT exist only for streamed requests."""
+    path: str | None = None
+    """Path under the base URL instead of the standard one; ``{key}`` is replaced by the API
+    key at send time (never stored), e.g. ``/ak/{key}/v1/messages``."""
+    checks: tuple[CheckSpec, ...] = ()
+
+    @property
+    def streamed(self) -> bool:
+        return self.stream and self.kind in STREAMABLE
+
+    @property
+    def label(self) -> str:
+        return self.name or (self.kind + (" stream" if self.streamed else ""))
+
+
+class SyntheticPrompts(BaseModel):
+    """Generated prompts whose lengths (in words) follow a distribution; seeded, so a replay
+    sends the same prompts."""
+
+    model_config = _STRICT
+
+    count: int = Field(default=100, ge=1)
+    distribution: Literal["uniform", "normal", "lognormal"] = "uniform"
+    min_words: int = Field(default=10, ge=1)
+    max_words: int = Field(default=200, ge=1)
+    mean_words: float | None = Field(default=None, gt=0)
+    """Centre of normal/lognormal (default: the middle of min..max)."""
+    seed: int = 1
+
+    @model_validator(mode="after")
+    def _range(self) -> SyntheticPrompts:
+        if self.min_words > self.max_words:
+            raise ValueError("min_words is larger than max_words")
+        return self
+
+
+class PromptSpec(BaseModel):
+    """Where prompts come from: a JSONL file, generated ones, or (neither) each request's own."""
+
+    model_config = _STRICT
+
+    file: str | None = None
+    """JSONL: Batch API lines (``{"custom_id", "body": {"messages": [...]}}``) or
+    ``{"prompt": "..."}`` lines; a bundled set by name (``prompts-example``) or a path
+    (relative to the current directory)."""
+    synthetic: SyntheticPrompts | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> PromptSpec:
+        if self.file is not None and self.synthetic is not None:
+            raise ValueError("prompts: give a file or synthetic, not both")
+        return self
