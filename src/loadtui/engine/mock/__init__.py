@@ -1,0 +1,12 @@
+"""The embedded mock upstream: OpenAI- and Anthropic-compatible, with known, configurable timing.
+
+It gives every run a target (``loadtui --headless`` with no ``--url``), gives tests a ground
+truth (fixed TTFT and inter-chunk gaps, a count of requests served at ``/mock/stats``) and runs
+standalone as ``loadtui mock``. One module per API family: ``openai`` (chat, completions,
+embeddings, models), ``anthropic`` (messages), ``batches`` (Files and Batches), ``faults``
+(what can go wrong on purpose); ``server`` wires them and runs the process.
+"""
+
+from loadtui.engine.mock.server import MOCK_MODEL, MockProcess, build_app, serve
+
+__all__ = ["MOCK_MODEL", "MockProcess", "build_app", "serve"]
