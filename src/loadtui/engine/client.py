@@ -13,11 +13,11 @@ from time import perf_counter
 
 import aiohttp
 
+from loadtui.engine.checks import record_checks
 from loadtui.engine.protocols import (
     CONTENT,
     DONE,
     IGNORE,
-    OpenAIProtocol,
     Prepared,
     Tokens,
     status_class,
@@ -27,7 +27,7 @@ from loadtui.metrics import formulas
 from loadtui.metrics.stats import Recorder
 from loadtui.model.outcomes import ErrorClass, UserState
 
-__all__ = ["UserStatus", "execute"]
+__all__ = ["UserStatus", "execute", "settle"]
 
 
 class UserStatus:
@@ -45,15 +45,36 @@ class UserStatus:
         self.errors = 0
 
 
+def settle(
+    rec: Recorder, user: UserStatus | None, latency: float, error: ErrorClass | None
+) -> bool:
+    """Book a finished request on its user (and its error class); True when it succeeded."""
+    if user is not None:
+        user.requests += 1
+        user.last_latency = latency
+        user.started = -1.0
+    if error is None:
+        return True
+    rec.error(error)
+    if user is not None:
+        user.errors += 1
+        user.state = UserState.ERROR
+    return False
+
+
 async def execute(
     session: aiohttp.ClientSession,
     prep: Prepared,
     rec: Recorder,
-    protocol: OpenAIProtocol,
     user: UserStatus | None = None,
     intended: float | None = None,
 ) -> bool:
     """Send ``prep``, record everything about it into ``rec``; True if it succeeded."""
+    protocol = prep.protocol
+    checks = prep.checks
+    keep: list[bytes] | None = [] if checks else None  # bodies/events, only for checks
+    resp_headers = None
+    status: int | None = None
     sent = perf_counter()
     if intended is None:
         intended = sent
@@ -79,11 +100,18 @@ async def execute(
             if user is not None:
                 user.state = UserState.WAITING
             error = status_class(status)
+            if keep is not None:
+                resp_headers = resp.headers
+            accepted = error is not None and status in prep.accept
             if error is not None or not prep.stream:
                 data = await resp.read()
                 end = perf_counter()
                 nbytes = len(data)
-                if error is None:
+                if keep is not None:
+                    keep.append(data)
+                if accepted:
+                    error = None  # a status the request's checks accept is not a failure
+                elif error is None:
                     error = protocol.body(prep.kind, data, tokens)
             else:
                 parser = SSEParser()
@@ -94,6 +122,8 @@ async def execute(
                     now = perf_counter()
                     nbytes += len(chunk)
                     for event, payload in parser.feed(chunk):
+                        if keep is not None and len(keep) < 64:
+                            keep.append(payload)
                         kind = protocol.stream_event(event, payload, tokens)
                         if kind == CONTENT:
                             chunks += 1
@@ -144,19 +174,15 @@ async def execute(
     latency_actual = formulas.e2e_ms(sent, end)
     rec.hist["latency_ms"].record_ms(latency)
     rec.hist["latency_actual_ms"].record_ms(latency_actual)
-    if user is not None:
-        user.requests += 1
-        user.last_latency = latency
-        user.started = -1.0
-    if error is not None:
-        rec.error(error)
-        if user is not None:
-            user.errors += 1
-            user.state = UserState.ERROR
+    if checks:
+        record_checks(checks, rec, status, resp_headers, keep or [])
+    ttft = formulas.ttft_ms(sent, first) if first is not None and error is None else None
+    if prep.label:  # empty when the run has one label only: its row would repeat the totals
+        rec.label(prep.label).record(latency, error is None, ttft)
+    if not settle(rec, user, latency, error):
         return False
     rec.ok += 1
-    if first is not None:
-        ttft = formulas.ttft_ms(sent, first)
+    if ttft is not None:
         rec.hist["ttft_ms"].record_ms(ttft)
         if user is not None:
             user.last_ttft = ttft

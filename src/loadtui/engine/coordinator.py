@@ -15,6 +15,7 @@ from time import perf_counter
 from typing import Any
 
 from loadtui.engine.channel import ProcessPool, WorkerPool
+from loadtui.engine.protocols import Prompt
 from loadtui.engine.shape import Shape
 from loadtui.engine.worker import WorkerSpec, in_flight_cap
 from loadtui.errors import StartError
@@ -25,6 +26,7 @@ from loadtui.metrics.window import RollingWindow
 from loadtui.model.controls import ControlChange
 from loadtui.model.plan import RunConfig
 from loadtui.model.snapshot import UserRow, WorkerSnapshot
+from loadtui.model.workflows import BatchInput
 
 __all__ = ["Coordinator", "LiveView", "auto_workers"]
 
@@ -66,10 +68,16 @@ class Coordinator:
         base_url: str,
         api_key: str | None = None,
         pool: WorkerPool | None = None,
+        prompts: list[Prompt] | None = None,
+        direct_url: str | None = None,
+        batch: BatchInput | None = None,
     ) -> None:
         self.config = config
         self.base_url = base_url
         self.api_key = api_key
+        self.prompts = tuple(prompts) if prompts else None
+        self.direct_url = direct_url
+        self.batch = batch
         self.pool = pool or ProcessPool()
         self.n = auto_workers(config)
         self.shape = Shape(config.load)
@@ -95,7 +103,17 @@ class Coordinator:
     # -- lifecycle -----------------------------------------------------------------------
     def start(self, ready_timeout: float = 60.0) -> None:
         specs = [
-            WorkerSpec(i, self.n, self.config, self.base_url, self.api_key) for i in range(self.n)
+            WorkerSpec(
+                i,
+                self.n,
+                self.config,
+                self.base_url,
+                self.api_key,
+                prompts=self.prompts,
+                direct_url=self.direct_url,
+                batch=self.batch,
+            )
+            for i in range(self.n)
         ]
         self.pool.start(specs)
         ready: set[int] = set()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import httpx
 
-from loadtui.engine.protocols import OpenAIProtocol
+from loadtui.engine.mix import RequestMix
 from loadtui.errors import StartError
 from loadtui.model.plan import RunConfig
 
@@ -17,7 +17,10 @@ __all__ = ["preflight"]
 
 def preflight(config: RunConfig, base_url: str, api_key: str | None) -> None:
     """Send the run's first request once; StartError unless it answers 2xx."""
-    prep = OpenAIProtocol().prepare(config.requests[0], config.target, base_url, api_key)
+    prep = RequestMix(config, base_url, api_key).first
+    if prep.kind == "batch":
+        return  # a batch job checks itself step by step
+    shown = prep.url.replace(api_key, "***") if api_key else prep.url  # a key may sit in the path
     try:
         resp = httpx.request(
             prep.method,
@@ -28,7 +31,8 @@ def preflight(config: RunConfig, base_url: str, api_key: str | None) -> None:
         )
     except httpx.HTTPError as exc:
         raise StartError(
-            f"pre-flight request to {prep.url} failed: {type(exc).__name__}: {exc}"
+            f"pre-flight request to {shown} failed: {type(exc).__name__}: "
+            + (str(exc).replace(api_key, "***") if api_key else str(exc))
         ) from None
     if not 200 <= resp.status_code < 300:
-        raise StartError(f"pre-flight request to {prep.url} answered HTTP {resp.status_code}")
+        raise StartError(f"pre-flight request to {shown} answered HTTP {resp.status_code}")

@@ -1,10 +1,11 @@
 """Wire protocols: how a ``RequestSpec`` becomes bytes, and how answers are read.
 
 Each protocol turns a request spec into a ``Prepared`` request once, before the run (the hot
-path only sends pre-built bytes), and classifies stream events and bodies. Facts follow
-../shared/protocols.md: TTFT starts at the first chunk with non-empty ``delta.content`` (or a
-tool-call / refusal delta), usage is optional on every chunk and the last one wins, a
-``{"error": ...}`` payload after a 200 is a stream error.
+path only sends pre-built bytes), and classifies stream events and bodies. OpenAI facts follow
+../shared/protocols.md §1: TTFT starts at the first chunk with non-empty ``delta.content`` (or
+a tool-call / refusal delta; ``text`` for /v1/completions), usage is optional on every chunk and
+the last one wins, a ``{"error": ...}`` payload after a 200 is a stream error. Anthropic is in
+``engine/anthropic.py``.
 """
 
 from __future__ import annotations
@@ -14,9 +15,23 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from loadtui.model.outcomes import ErrorClass
-from loadtui.model.plan import RequestSpec, TargetSpec
+from loadtui.model.plan import CheckSpec, RequestSpec, TargetSpec
+from loadtui.model.requests import Prompt
 
-__all__ = ["CONTENT", "DONE", "IGNORE", "OpenAIProtocol", "Prepared", "Tokens"]
+__all__ = [
+    "CONTENT",
+    "DONE",
+    "IGNORE",
+    "OpenAIProtocol",
+    "Prepared",
+    "Prompt",
+    "Tokens",
+    "finish",
+    "join_url",
+    "json_object",
+    "status_class",
+]
+
 
 IGNORE, CONTENT, DONE = 0, 1, 2
 
@@ -37,62 +52,137 @@ class Prepared:
     body: bytes | None = None
     stream: bool = False
     kind: str = "chat"
+    label: str = "chat"
+    """The per-request table's row this request counts in ("" = none: a single-kind run)."""
+    protocol: Any = None
+    """Reads the answer: ``stream_event`` and ``body`` (OpenAIProtocol, AnthropicProtocol)."""
+    checks: tuple[CheckSpec, ...] = ()
+    accept: frozenset[int] = frozenset()
+    """Statuses a ``status`` check accepts: not counted as errors."""
+    extra: Any = None
+    """Kind-specific data (a batch job's input and settings)."""
 
 
-def join_url(base: str, path: str) -> str:
-    """``base`` may or may not end in ``/v1``; ``path`` is ``/v1/...`` or ``/health``."""
+def join_url(base: str, path: str, key: str | None = None) -> str:
+    """``base`` may or may not end in ``/v1``; ``path`` is ``/v1/...`` or ``/health``. A
+    ``{key}`` in either is replaced by the API key — here, in memory, never in a file."""
     base = base.rstrip("/")
-    if base.endswith("/v1") and path.startswith("/v1/"):
-        return base + path[3:]
-    return base + path
+    url = base + path[3:] if base.endswith("/v1") and path.startswith("/v1/") else base + path
+    return url.replace("{key}", key or "") if "{key}" in url else url
+
+
+def json_object(data: bytes) -> dict[str, Any] | None:
+    """The JSON object in ``data``, or None when it is not one (the caller's MALFORMED)."""
+    try:
+        obj = json.loads(data)
+    except ValueError:
+        return None
+    return obj if isinstance(obj, dict) else None
+
+
+def user_messages(spec: RequestSpec, prompt: Prompt | None) -> list[dict[str, Any]]:
+    """The messages of a chat request: a system message if the spec has one, then the prompt
+    (or the prompt data's whole messages list)."""
+    if isinstance(prompt, list):
+        return prompt
+    messages = [{"role": "system", "content": spec.system}] if spec.system else []
+    return [*messages, {"role": "user", "content": prompt if prompt is not None else spec.prompt}]
+
+
+def _text(prompt: Prompt | None, spec: RequestSpec) -> str:
+    if prompt is None:
+        return spec.prompt
+    if isinstance(prompt, str):
+        return prompt
+    return "\n".join(str(m.get("content", "")) for m in prompt if isinstance(m, dict))
+
+
+_PATHS = {
+    "chat": "/v1/chat/completions",
+    "completion": "/v1/completions",
+    "embedding": "/v1/embeddings",
+    "models": "/v1/models",
+}
+
+
+def finish(prep: Prepared, spec: RequestSpec, protocol: Any) -> Prepared:
+    """Attach what every protocol's prepared request carries: label, reader, checks."""
+    accept = frozenset(s for c in spec.checks if c.status for s in c.status)
+    return Prepared(
+        prep.method,
+        prep.url,
+        prep.headers,
+        prep.body,
+        prep.stream,
+        prep.kind,
+        spec.label,
+        protocol,
+        spec.checks,
+        accept,
+        prep.extra,
+    )
 
 
 class OpenAIProtocol:
-    """OpenAI-compatible chat completions, /v1/models and /health."""
+    """OpenAI-compatible chat completions, completions, embeddings, /v1/models and /health."""
 
     name = "openai"
 
     def prepare(
-        self, spec: RequestSpec, target: TargetSpec, base_url: str, api_key: str | None
+        self,
+        spec: RequestSpec,
+        target: TargetSpec,
+        base_url: str,
+        api_key: str | None,
+        prompt: Prompt | None = None,
     ) -> Prepared:
         headers = {"Accept": "application/json"}
         if api_key:
-            headers["Authorization"] = f"Bearer {api_key}"
+            if target.auth == "x-api-key":
+                headers["x-api-key"] = api_key
+            else:
+                headers["Authorization"] = f"Bearer {api_key}"
+        path = spec.path or _PATHS.get(spec.kind, "")
         if spec.kind == "health":
             root = base_url.rstrip("/")
             root = root[:-3] if root.endswith("/v1") else root
-            return Prepared("GET", root + "/health", headers, None, False, "health")
+            url = join_url(root, spec.path or "/health", api_key)
+            return finish(Prepared("GET", url, headers, None, False, "health"), spec, self)
         if spec.kind == "models":
-            return Prepared("GET", join_url(base_url, "/v1/models"), headers, None, False, "models")
-        body: dict[str, Any] = {
-            "model": target.model,
-            "messages": [{"role": "user", "content": spec.prompt}],
-            "max_tokens": spec.max_tokens,
-        }
-        if spec.stream:
+            url = join_url(base_url, path, api_key)
+            return finish(Prepared("GET", url, headers, None, False, "models"), spec, self)
+        body: dict[str, Any] = {"model": target.model}
+        if spec.kind == "chat":
+            body["messages"] = user_messages(spec, prompt)
+            body["max_tokens"] = spec.max_tokens
+        elif spec.kind == "completion":
+            body["prompt"] = _text(prompt, spec)
+            body["max_tokens"] = spec.max_tokens
+        else:  # embedding: the SDK's default wire format is base64 (protocols.md §1)
+            body["input"] = _text(prompt, spec)
+            body["encoding_format"] = "base64"
+        if spec.streamed:
             body["stream"] = True
             body["stream_options"] = {"include_usage": True}
             headers["Accept"] = "text/event-stream"
         headers["Content-Type"] = "application/json"
-        return Prepared(
+        prep = Prepared(
             "POST",
-            join_url(base_url, "/v1/chat/completions"),
+            join_url(base_url, path, api_key),
             headers,
             json.dumps(body).encode(),
-            spec.stream,
-            "chat",
+            spec.streamed,
+            spec.kind,
         )
+        return finish(prep, spec, self)
 
     @staticmethod
     def stream_event(event: str | None, data: bytes, tokens: Tokens) -> int | ErrorClass:
         """Classify one SSE event: CONTENT, DONE, IGNORE, or the ErrorClass it signals."""
         if data[:6] == b"[DONE]":
             return DONE
-        try:
-            obj = json.loads(data)
-        except ValueError:
-            return ErrorClass.MALFORMED
-        if not isinstance(obj, dict):
+        obj = json_object(data)
+        if obj is None:
             return ErrorClass.MALFORMED
         if obj.get("error"):
             return ErrorClass.STREAM_ERROR
@@ -104,6 +194,8 @@ class OpenAIProtocol:
             delta = choice.get("delta")
             if delta and (delta.get("content") or delta.get("tool_calls") or delta.get("refusal")):
                 return CONTENT
+            if choice.get("text"):  # /v1/completions chunks have the whole-answer shape
+                return CONTENT
         return IGNORE
 
     @staticmethod
@@ -111,16 +203,18 @@ class OpenAIProtocol:
         """Check a complete 2xx body; returns an ErrorClass when it is not what was promised."""
         if kind == "health":
             return None
-        try:
-            obj = json.loads(data)
-        except ValueError:
-            return ErrorClass.MALFORMED
-        if not isinstance(obj, dict):
+        obj = json_object(data)
+        if obj is None:
             return ErrorClass.MALFORMED
         if obj.get("error"):
             return ErrorClass.STREAM_ERROR
-        if kind == "models":
-            return None if isinstance(obj.get("data"), list) else ErrorClass.MALFORMED
+        if kind in ("models", "embedding"):
+            if not isinstance(obj.get("data"), list):
+                return ErrorClass.MALFORMED
+            usage = obj.get("usage")
+            if kind == "embedding" and usage:
+                tokens.input = usage.get("prompt_tokens")
+            return None
         if not isinstance(obj.get("choices"), list):
             return ErrorClass.MALFORMED
         usage = obj.get("usage")
@@ -135,6 +229,8 @@ def status_class(status: int) -> ErrorClass | None:
         return None
     if status == 429:
         return ErrorClass.HTTP_429
+    if status == 529:
+        return ErrorClass.HTTP_529
     if status < 500:
         return ErrorClass.HTTP_4XX
     return ErrorClass.HTTP_5XX

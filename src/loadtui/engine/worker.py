@@ -22,12 +22,15 @@ from typing import Any
 
 import aiohttp
 
+from loadtui.engine.batch import run_batch_job
 from loadtui.engine.client import UserStatus, execute
-from loadtui.engine.protocols import OpenAIProtocol, Prepared
+from loadtui.engine.mix import RequestMix
+from loadtui.engine.protocols import Prepared, Prompt
 from loadtui.metrics.stats import Recorder
 from loadtui.model.outcomes import UserState
 from loadtui.model.plan import RunConfig
 from loadtui.model.snapshot import WorkerSnapshot
+from loadtui.model.workflows import BatchInput
 
 __all__ = ["SNAPSHOT_INTERVAL", "Worker", "WorkerSpec", "in_flight_cap"]
 
@@ -48,6 +51,21 @@ class WorkerSpec:
     base_url: str
     api_key: str | None = None
     snapshot_interval: float = SNAPSHOT_INTERVAL
+    prompts: tuple[Prompt, ...] | None = None
+    """Prompt data, loaded and checked before the run (``storage.prompts``)."""
+    direct_url: str | None = None
+    """Overhead mode: the upstream, for the direct half of each pair."""
+    batch: BatchInput | None = None
+    """The input file of ``batch`` requests."""
+
+
+async def perform(
+    session: Any, prep: Prepared, rec: Recorder, user: Any = None, intended: float | None = None
+) -> bool:
+    """One turn's request: a single HTTP request, or a whole Batch API job."""
+    if prep.kind == "batch":
+        return await run_batch_job(session, prep, rec, user)
+    return await execute(session, prep, rec, user, intended)
 
 
 class Worker:
@@ -55,10 +73,14 @@ class Worker:
         self.spec = spec
         self.send = send
         cfg = spec.config
-        self.protocol = OpenAIProtocol()
-        self.prepared: list[Prepared] = [
-            self.protocol.prepare(r, cfg.target, spec.base_url, spec.api_key) for r in cfg.requests
-        ]
+        self.mix = RequestMix(
+            cfg,
+            spec.base_url,
+            spec.api_key,
+            list(spec.prompts) if spec.prompts else None,
+            spec.direct_url,
+            spec.batch,
+        )
         self.rec = Recorder()
         self.users: dict[int, UserStatus] = {}
         self.tasks: dict[int, asyncio.Task[None]] = {}
@@ -134,7 +156,7 @@ class Worker:
 
     def _burst(self, n: int) -> None:
         for _ in self._mine(n):
-            self._oneshot(self.prepared[0], None)
+            self._oneshot(self.mix.next_round(0), None)
 
     # -- load ----------------------------------------------------------------------------
     async def _until_start(self) -> None:
@@ -145,8 +167,7 @@ class Worker:
             await asyncio.sleep(delay)
 
     async def _user(self, status: UserStatus) -> None:
-        prepared = self.prepared
-        n = len(prepared)
+        mix = self.mix
         i = 0
         uid = status.uid
         try:
@@ -162,7 +183,8 @@ class Worker:
                         continue
                 self.in_flight += 1
                 try:
-                    await execute(self.session, prepared[i % n], self.rec, self.protocol, status)
+                    for prep in mix.next_round(i):
+                        await perform(self.session, prep, self.rec, status)
                 finally:
                     self.in_flight -= 1
                 i += 1
@@ -193,8 +215,7 @@ class Worker:
     async def _arrivals(self) -> None:
         """Open loop: schedule intended send times at the rate; never wait on responses."""
         poisson = self.spec.config.load.arrival == "poisson"
-        prepared = self.prepared
-        n = len(prepared)
+        mix = self.mix
         i = self.spec.index
         await self._until_start()
         next_t = perf_counter()
@@ -218,21 +239,22 @@ class Worker:
                 continue
             next_t = due
             self.rec.arrivals += 1
-            self._oneshot(prepared[i % n], due)
+            self._oneshot(mix.next_round(i), due)
             i += 1
 
-    def _oneshot(self, prep: Prepared, intended: float | None) -> None:
-        task = asyncio.ensure_future(self._one(prep, intended))
+    def _oneshot(self, turn: tuple[Prepared, ...], intended: float | None) -> None:
+        task = asyncio.ensure_future(self._one(turn, intended))
         self.oneshots.add(task)
         task.add_done_callback(self.oneshots.discard)
 
-    async def _one(self, prep: Prepared, intended: float | None) -> None:
+    async def _one(self, turn: tuple[Prepared, ...], intended: float | None) -> None:
         if intended is None:
             await self._until_start()
         async with self.slots:
             self.in_flight += 1
             try:
-                await execute(self.session, prep, self.rec, self.protocol, None, intended)
+                for k, prep in enumerate(turn):  # an overhead pair: the second half starts now
+                    await perform(self.session, prep, self.rec, None, intended if k == 0 else None)
             finally:
                 self.in_flight -= 1
 

@@ -14,6 +14,7 @@ from rich.table import Table
 from rich.text import Text
 
 from loadtui.engine.coordinator import LiveView
+from loadtui.headless.sections import workflow_sections
 from loadtui.model.durations import format_duration
 
 __all__ = ["progress_line", "progress_panel", "summary_renderable"]
@@ -152,6 +153,7 @@ def summary_renderable(run: dict[str, Any]) -> Group:
             *(_ms(m[k]) for k in ("mean", "p50", "p90", "p95", "p99", "p999", "max")),
         )
     parts.append(table)
+    parts.extend(workflow_sections(s))
     if open_loop:
         parts.append(
             Text(

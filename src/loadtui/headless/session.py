@@ -15,11 +15,11 @@ from typing import Any
 
 from loadtui import __version__
 from loadtui.engine.coordinator import Coordinator
-from loadtui.engine.mock import MockProcess
 from loadtui.engine.preflight import preflight
-from loadtui.errors import StartError
+from loadtui.headless.target import bring_up, mint_key
 from loadtui.model.plan import RunConfig
 from loadtui.model.thresholds import evaluate
+from loadtui.storage.data import load_batch_input, load_prompts
 from loadtui.storage.runfile import new_run_id, save_run
 
 __all__ = ["RunSession"]
@@ -44,6 +44,9 @@ class RunSession:
         self.embedded = config.target.url is None
         self.base_url = ""
         self.coord: Coordinator | None = None
+        self.direct_url: str | None = None
+        self.secrets: list[str] = [api_key] if api_key else []
+        """Every key this run knows: scrubbed from the run file."""
         self.started_at = datetime.now(UTC)
         self._stack = ExitStack()
 
@@ -55,21 +58,23 @@ class RunSession:
 
     def start(self) -> Coordinator:
         """Bring up the target (the embedded mock if no URL) and the workers; raises StartError."""
-        if self.embedded:
-            mock = MockProcess(self.config.mock)
-            try:
-                self.base_url = mock.start()
-            except RuntimeError as exc:
-                raise StartError(str(exc)) from None
-            self._stack.callback(mock.stop)
-            self.say(f"target: the embedded mock upstream at {self.base_url} (no --url given)")
-        else:
-            self.base_url = self.config.target.url or ""
-            self.say(f"target: {self.base_url}")
-        if self.config.load.mode == "burst":
-            preflight(self.config, self.base_url, self.api_key)
+        config = self.config
+        prompts = load_prompts(config.prompts)  # bad data: a one-line error before any load
+        batch = None
+        if any(r.kind == "batch" for r in config.requests):
+            batch = load_batch_input(config.batch)
+        self.base_url, direct_url = bring_up(config, self._stack, self.say)
+        self.direct_url = direct_url
+        if config.batch.admin_url and any(r.kind == "batch" for r in config.requests):
+            self.api_key = mint_key(config, self.base_url)
+            self.secrets.append(self.api_key)
+            self.say("batch: minted one API key for this run (it is never written)")
+        if config.load.mode == "burst":
+            preflight(config, self.base_url, self.api_key)
         self.started_at = datetime.now(UTC)
-        coord = Coordinator(self.config, self.base_url, self.api_key)
+        coord = Coordinator(
+            config, self.base_url, self.api_key, prompts=prompts, direct_url=direct_url, batch=batch
+        )
         coord.start()
         self._stack.callback(coord.stop, 0.0)
         self.coord = coord
@@ -86,12 +91,12 @@ class RunSession:
             status = "failed"
         run = self.assemble(status, error)
         try:
-            path = save_run(run, self.out, secret=self.api_key)
+            path = save_run(run, self.out, secret=self.secrets)
         except OSError as exc:
             if self.out is None:
                 raise
             self.say(f"cannot write {self.out} ({exc.strerror}); saving to the data dir")
-            path = save_run(run, None, secret=self.api_key)
+            path = save_run(run, None, secret=self.secrets)
         return run, path
 
     def assemble(self, status: str, error: str | None) -> dict[str, Any]:
@@ -113,6 +118,7 @@ class RunSession:
             "target": {
                 "url": self.base_url,
                 "embedded_mock": self.embedded,
+                "direct_url": self.direct_url,
                 "mock": config.mock.model_dump(mode="json") if self.embedded else None,
                 "model": config.target.model,
                 "api_key": "***" if self.api_key else None,

@@ -18,7 +18,19 @@ from loadtui.errors import ConfigError
 from loadtui.model.plan import RunConfig, fit_duration, scale_time
 from loadtui.storage.presets import load_preset, validation_message
 
-__all__ = ["Overrides", "resolve_config"]
+__all__ = ["Overrides", "default_api_key", "resolve_config"]
+
+
+def default_api_key(config: RunConfig, given: str | None = None) -> str | None:
+    """The key to use: the one given, else $ANTHROPIC_API_KEY for a run of Anthropic messages,
+    else $OPENAI_API_KEY."""
+    if given:
+        return given
+    if any(r.kind == "messages" for r in config.requests):
+        key = os.environ.get("ANTHROPIC_API_KEY")
+        if key:
+            return key
+    return os.environ.get("OPENAI_API_KEY")
 
 
 @dataclass
@@ -40,6 +52,12 @@ class Overrides:
     stream: bool | None = None
     max_tokens: int | None = None
     prompt: str | None = None
+    prompts: str | None = None
+    """Prompt data file (JSONL)."""
+    data: str | None = None
+    """Batch input file (JSONL) or bundled set name."""
+    direct_url: str | None = None
+    """Overhead mode: the upstream for the direct requests."""
 
     @classmethod
     def from_namespace(cls, ns: argparse.Namespace) -> Overrides:
@@ -85,8 +103,8 @@ def resolve_config(args: Overrides) -> RunConfig:
         requests = []
         for r in config.requests:
             d = r.model_dump()
-            if r.kind == "chat":
-                if args.stream is not None:
+            if r.kind in ("chat", "completion", "messages", "embedding"):
+                if args.stream is not None and r.kind != "embedding":
                     d["stream"] = args.stream
                 if args.max_tokens is not None:
                     d["max_tokens"] = args.max_tokens
@@ -100,6 +118,14 @@ def resolve_config(args: Overrides) -> RunConfig:
         changes["target"] = target
     if requests is not None:
         changes["requests"] = requests
+    if args.prompts is not None:
+        changes["prompts"] = {"file": args.prompts, "synthetic": None}
+    elif args.prompt is not None:  # one fixed prompt replaces the preset's prompt data
+        changes["prompts"] = {"file": None, "synthetic": None}
+    if args.data is not None:
+        changes["batch"] = {"data": args.data}
+    if args.direct_url is not None:
+        changes["overhead"] = {"enabled": True, "direct_url": args.direct_url}
     if args.workers is not None:
         if args.workers < 1:
             raise ConfigError(f"--workers must be at least 1, got {args.workers}")

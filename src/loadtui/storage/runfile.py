@@ -42,15 +42,18 @@ def new_run_id(preset: str | None, now: datetime | None = None) -> str:
     return f"{now:%Y%m%d-%H%M%S}-{preset or 'custom'}-{secrets.token_hex(2)}"
 
 
-def redact(text: str, secret: str | None) -> str:
-    """Replace every occurrence of ``secret`` in ``text``."""
-    if secret and len(secret) >= 4:
-        return text.replace(secret, "***")
+def redact(text: str, secret: str | list[str] | None) -> str:
+    """Replace every occurrence of ``secret`` (or of each of several) in ``text``."""
+    for s in [secret] if isinstance(secret, str) or secret is None else secret:
+        if s and len(s) >= 4:
+            text = text.replace(s, "***")
     return text
 
 
-def save_run(run: dict[str, Any], path: Path | None = None, secret: str | None = None) -> Path:
-    """Write ``run`` atomically; ``secret`` (the API key) is scrubbed from every byte written."""
+def save_run(
+    run: dict[str, Any], path: Path | None = None, secret: str | list[str] | None = None
+) -> Path:
+    """Write ``run`` atomically; ``secret`` (API keys) is scrubbed from every byte written."""
     run = {"schema_version": SCHEMA_VERSION, **run}
     if path is None:
         path = runs_dir() / f"{run['id']}.json"

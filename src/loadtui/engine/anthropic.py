@@ -1,0 +1,136 @@
+"""Anthropic Messages: ``POST /v1/messages``, streaming and not (../shared/protocols.md §2).
+
+The key goes in ``x-api-key`` (or as a Bearer token with ``auth = "bearer"``), with
+``anthropic-version``. In a stream, TTFT is the first ``content_block_delta`` carrying text (or
+thinking) — ``message_start`` arrives early and is not a token; ``message_delta.usage`` is
+cumulative, so the last one gives the output tokens; ``ping`` may come anywhere and unknown
+events are ignored. An ``error`` event after a 200 is a stream error — or, for
+``overloaded_error``, the same class as a 529 status.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from loadtui.engine.protocols import (
+    CONTENT,
+    DONE,
+    IGNORE,
+    Prepared,
+    Prompt,
+    Tokens,
+    finish,
+    join_url,
+    json_object,
+)
+from loadtui.model.outcomes import ErrorClass
+from loadtui.model.plan import RequestSpec, TargetSpec
+
+__all__ = ["AnthropicProtocol"]
+
+_TEXT_DELTAS = ("text_delta", "thinking_delta")
+
+
+def _error_class(obj: dict[str, Any]) -> ErrorClass:
+    """An error after a 200: overloaded is the 529 class, anything else a stream error."""
+    err = obj.get("error") or {}
+    return ErrorClass.HTTP_529 if err.get("type") == "overloaded_error" else ErrorClass.STREAM_ERROR
+
+
+def _input_tokens(usage: dict[str, Any]) -> int:
+    return sum(
+        usage.get(k) or 0
+        for k in ("input_tokens", "cache_creation_input_tokens", "cache_read_input_tokens")
+    )
+
+
+class AnthropicProtocol:
+    name = "anthropic"
+
+    def prepare(
+        self,
+        spec: RequestSpec,
+        target: TargetSpec,
+        base_url: str,
+        api_key: str | None,
+        prompt: Prompt | None = None,
+    ) -> Prepared:
+        headers = {
+            "Accept": "application/json",
+            "Content-Type": "application/json",
+            "anthropic-version": target.anthropic_version,
+        }
+        if api_key:
+            if target.auth == "bearer":
+                headers["Authorization"] = f"Bearer {api_key}"
+            else:
+                headers["x-api-key"] = api_key
+        if isinstance(prompt, list):  # Batch-format data: a system message becomes ``system``
+            system = "\n".join(
+                str(m.get("content"))
+                for m in prompt
+                if isinstance(m, dict) and m.get("role") == "system"
+            )
+            messages = [m for m in prompt if isinstance(m, dict) and m.get("role") != "system"]
+        else:
+            system = spec.system or ""
+            messages = [{"role": "user", "content": prompt if prompt is not None else spec.prompt}]
+        body: dict[str, Any] = {
+            "model": target.model,
+            "max_tokens": spec.max_tokens,
+            "messages": messages,
+        }
+        if system:
+            body["system"] = system
+        if spec.streamed:
+            body["stream"] = True
+            headers["Accept"] = "text/event-stream"
+        url = join_url(base_url, spec.path or "/v1/messages", api_key)
+        prep = Prepared("POST", url, headers, json.dumps(body).encode(), spec.streamed, "messages")
+        return finish(prep, spec, self)
+
+    @staticmethod
+    def stream_event(event: str | None, data: bytes, tokens: Tokens) -> int | ErrorClass:
+        obj = json_object(data)
+        if obj is None:
+            return ErrorClass.MALFORMED
+        kind = obj.get("type") or event
+        if kind == "content_block_delta":
+            delta = obj.get("delta") or {}
+            if delta.get("type") in _TEXT_DELTAS and (delta.get("text") or delta.get("thinking")):
+                return CONTENT
+            return IGNORE
+        if kind == "message_start":
+            usage = (obj.get("message") or {}).get("usage") or {}
+            if usage:
+                tokens.input = _input_tokens(usage)
+            return IGNORE
+        if kind == "message_delta":
+            usage = obj.get("usage") or {}
+            if usage.get("output_tokens") is not None:
+                tokens.output = usage["output_tokens"]  # cumulative: the last one wins
+            if usage.get("input_tokens") is not None:
+                tokens.input = _input_tokens(usage)
+            return IGNORE
+        if kind == "message_stop":
+            return DONE
+        if kind == "error":
+            return _error_class(obj)
+        return IGNORE  # ping, content_block_start/stop, and event types added later
+
+    @staticmethod
+    def body(kind: str, data: bytes, tokens: Tokens) -> ErrorClass | None:
+        obj = json_object(data)
+        if obj is None:
+            return ErrorClass.MALFORMED
+        if obj.get("type") == "error":
+            return _error_class(obj)
+        if not isinstance(obj.get("content"), list):
+            return ErrorClass.MALFORMED
+        usage = obj.get("usage") or {}
+        if usage.get("output_tokens") is not None:
+            tokens.output = usage["output_tokens"]
+        if usage:
+            tokens.input = _input_tokens(usage)
+        return None

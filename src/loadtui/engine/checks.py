@@ -1,0 +1,57 @@
+"""Checks on answers (k6's ``check``): evaluated after a request, counted per check, never raised.
+
+A check looks at what the request already has — status, headers, the JSON body or the stream's
+events — so it costs nothing on requests without checks and never delays a timestamp (it runs
+after the last byte's time is taken).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from loadtui.metrics.stats import Recorder
+from loadtui.model.requests import CheckSpec
+
+__all__ = ["has_field", "record_checks"]
+
+
+def has_field(obj: Any, path: str) -> bool:
+    """``choices`` or ``usage.total_tokens``: a dotted path into the JSON (lists: any item)."""
+    head, _, rest = path.partition(".")
+    if isinstance(obj, list):
+        return any(has_field(item, path) for item in obj)
+    if not isinstance(obj, dict) or head not in obj:
+        return False
+    return has_field(obj[head], rest) if rest else True
+
+
+def _json_objects(payloads: Iterable[bytes]) -> Iterable[Any]:
+    for data in payloads:
+        try:
+            yield json.loads(data)
+        except ValueError:
+            continue
+
+
+def record_checks(
+    checks: tuple[CheckSpec, ...],
+    rec: Recorder,
+    status: int | None,
+    headers: Mapping[str, str] | None,
+    payloads: list[bytes],
+) -> None:
+    """Count each check as passed or failed. ``payloads`` is the body, or the stream's events."""
+    objects: list[Any] | None = None
+    for check in checks:
+        if check.status is not None:
+            passed = status is not None and status in check.status
+        elif check.header is not None:
+            value = headers.get(check.header) if headers is not None else None
+            passed = value is not None and (check.equals is None or value == check.equals)
+        else:
+            if objects is None:
+                objects = list(_json_objects(payloads))
+            passed = any(has_field(obj, check.json_field or "") for obj in objects)
+        rec.check(check.label, passed)

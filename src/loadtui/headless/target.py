@@ -1,0 +1,81 @@
+"""Bringing up what a run talks to: the embedded mock, the overhead proxy, a minted API key.
+
+With no target URL the embedded mock serves; in overhead mode without a URL a pass-through
+proxy is started in front of it, so ``--preset overhead`` works with nothing installed. The
+optional admin step of Batch runs mints one API key for the whole run (never written anywhere).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from contextlib import ExitStack
+
+import httpx
+
+from loadtui.engine.mock import MockProcess
+from loadtui.engine.proxy import ProxyProcess
+from loadtui.errors import ConfigError, StartError
+from loadtui.model.plan import RunConfig
+
+__all__ = ["bring_up", "mint_key"]
+
+
+def _start(server: MockProcess | ProxyProcess, stack: ExitStack) -> str:
+    try:
+        url = server.start()
+    except RuntimeError as exc:
+        raise StartError(str(exc)) from None
+    stack.callback(server.stop)
+    return url
+
+
+def bring_up(
+    config: RunConfig, stack: ExitStack, say: Callable[[str], None]
+) -> tuple[str, str | None]:
+    """(base URL the load goes to, direct upstream URL in overhead mode)."""
+    overhead = config.overhead
+    if config.target.url is None:
+        mock_url = _start(MockProcess(config.mock), stack)
+        if overhead.enabled:
+            proxy_url = _start(ProxyProcess(overhead.direct_url or mock_url), stack)
+            say(
+                f"target: a pass-through proxy at {proxy_url} in front of the embedded mock at "
+                f"{mock_url} (no --url given); each request goes both ways"
+            )
+            return proxy_url, overhead.direct_url or mock_url
+        say(f"target: the embedded mock upstream at {mock_url} (no --url given)")
+        return mock_url, None
+    if overhead.enabled:
+        if not overhead.direct_url:
+            raise ConfigError(
+                "overhead mode with --url (the proxy) needs --direct-url (the upstream)"
+            )
+        say(f"target: {config.target.url} (proxied) and {overhead.direct_url} (direct)")
+        return config.target.url, overhead.direct_url
+    say(f"target: {config.target.url}")
+    return config.target.url, None
+
+
+def mint_key(config: RunConfig, base_url: str) -> str:
+    """POST to the admin endpoint with Basic auth; the JSON answer's ``key`` (StartError if not)."""
+    spec = config.batch
+    url = (spec.admin_url or "").replace("{base}", base_url.rstrip("/"))
+    password = os.environ.get(spec.admin_password_env)
+    if not password:
+        raise ConfigError(
+            f"batch.admin_url is set: put the admin password in ${spec.admin_password_env}"
+        )
+    try:
+        resp = httpx.post(url, auth=(spec.admin_user, password), timeout=config.target.timeout)
+    except httpx.HTTPError as exc:
+        raise StartError(f"minting an API key at {url} failed: {type(exc).__name__}") from None
+    if resp.status_code >= 300:
+        raise StartError(f"minting an API key at {url} answered HTTP {resp.status_code}")
+    try:
+        key = resp.json()["key"]
+    except (ValueError, KeyError, TypeError):
+        raise StartError(f"minting an API key at {url}: the answer has no 'key'") from None
+    if not isinstance(key, str) or not key:
+        raise StartError(f"minting an API key at {url}: the answer has no 'key'")
+    return key
