@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from loadtui.engine.coordinator import Coordinator
 from loadtui.model.controls import ControlChange
@@ -19,9 +20,11 @@ def drive(
     url: str,
     schedule: list[ControlChange] | None = None,
     api_key: str | None = None,
+    **data: Any,
 ) -> Coordinator:
-    """Run a config to completion through the real coordinator and worker processes."""
-    coord = Coordinator(config, url, api_key)
+    """Run a config to completion through the real coordinator and worker processes
+    (``data``: prompts, direct_url, batch — as the session passes them)."""
+    coord = Coordinator(config, url, api_key, **data)
     coord.start()
     pending = sorted(schedule or [], key=lambda c: c.at or 0.0)
     try:

@@ -5,6 +5,7 @@ types into the real ``loadtui`` command."""
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import os
 import shutil
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from rich.console import Console
 
 from loadtui.model.plan import RunConfig
 from loadtui.storage.presets import load_preset
@@ -524,3 +526,38 @@ def test_saved_run_frame_and_history_row() -> None:
     assert headless_command(run) == f"loadtui replay {run['id']} --headless"
     remote = {**run, "target": {"url": "http://127.0.0.1:8000", "embedded_mock": False}}
     assert headless_command(remote).endswith("--url http://127.0.0.1:8000")
+
+
+def test_snapshot_requests_tab_of_a_mix(snap_compare: Any) -> None:
+    """Issue 4's figures in the app: per request, checks (a saved mix run)."""
+    from loadtui.tui.screens.detail import DetailScreen
+
+    async def requests_tab(pilot: Any) -> None:
+        run = _fixture_run("run-mix")
+        await pilot.app.push_screen(DetailScreen(run, DATA / "run-mix.json"))
+        await pilot.pause(0.2)
+        await pilot.press("right")
+        await pilot.pause(0.3)
+
+    assert snap_compare(_app(), terminal_size=(80, 30), run_before=requests_tab)
+
+
+def test_overhead_run_shows_in_the_app() -> None:
+    """The overhead preset started in the app: the Requests tab shows the overhead table."""
+    config = load_preset("overhead").with_overrides(load={"duration": 2}, workers=1)
+
+    async def scenario() -> str:
+        app = LoadtuiApp(start=StartNow(config), settings=Settings())
+        async with app.run_test(size=(100, 40)) as pilot:
+            await _until(pilot, lambda: app.bridge is not None and app.bridge.finished, timeout=40)
+            await pilot.pause(0.6)
+            screen = app.screen
+            screen.query_one("#run-tabs").active = "tab-requests"
+            await pilot.pause(0.3)
+            panel = screen.query_one("#requests")
+            console = Console(width=100, record=True, file=io.StringIO())
+            console.print(panel.content)
+            return console.export_text()
+
+    shown = asyncio.run(scenario())
+    assert "proxy overhead" in shown and "direct" in shown and "proxied" in shown

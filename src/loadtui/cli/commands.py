@@ -7,13 +7,14 @@ import asyncio
 import os
 import signal
 from pathlib import Path
+from typing import Any
 
 from pydantic import ValidationError
 
 from loadtui.errors import ConfigError, StartError, UsageError
 from loadtui.headless.exitcodes import ExitCode
 from loadtui.model.durations import format_duration
-from loadtui.storage.options import Overrides, resolve_config
+from loadtui.storage.options import Overrides, default_api_key, resolve_config
 
 __all__ = ["COMMANDS"]
 
@@ -39,7 +40,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     config = resolve_config(Overrides.from_namespace(args))
     _check_out(args.out)
     schedule = load_control_file(args.control_file) if args.control_file else []
-    api_key = args.api_key or os.environ.get("OPENAI_API_KEY")
+    api_key = default_api_key(config, args.api_key)
     code, _ = run_headless(
         config, RunOptions(api_key=api_key, out=args.out, schedule=schedule, live=args.live)
     )
@@ -68,9 +69,9 @@ def _cmd_app(args: argparse.Namespace) -> int:
     from loadtui.tui.app import StartNow
     from loadtui.tui.screens.setup import Prefill
 
-    api_key = args.api_key or os.environ.get("OPENAI_API_KEY")
     start = None
     config = resolve_config(Overrides.from_namespace(args))  # bad options fail before the app opens
+    api_key = default_api_key(config, args.api_key)
     if not args.start and (args.out or args.control_file):
         flag = "--out" if args.out else "--control-file"
         raise UsageError(f"{flag} needs --start (or --headless): the setup form has no such field")
@@ -144,7 +145,7 @@ def _cmd_replay(args: argparse.Namespace) -> int:
             from loadtui.storage.presets import validation_message
 
             raise ConfigError(validation_message(exc, "invalid option: ")) from None
-    api_key = args.api_key or os.environ.get("OPENAI_API_KEY")
+    api_key = default_api_key(config, args.api_key)
     if not args.headless:
         from loadtui.tui.app import StartNow
 
@@ -158,24 +159,12 @@ def _cmd_replay(args: argparse.Namespace) -> int:
     return code
 
 
-def _cmd_mock(args: argparse.Namespace) -> int:
+def _serve_until_signal(serve: Any, host: str, port: int, what: str) -> int:
+    """Run ``serve(host, port, on_ready, stop)`` in the foreground until Ctrl-C or SIGTERM."""
     from loadtui.engine import aio
-    from loadtui.engine.mock import serve
-    from loadtui.model.plan import MockSpec
-    from loadtui.storage.presets import validation_message
 
-    if not 0 <= args.port <= 65535:
-        raise ConfigError(f"--port must be 0-65535, got {args.port}")
-    try:
-        spec = MockSpec(
-            latency=args.latency,
-            ttft=args.ttft,
-            itl=args.itl,
-            tokens=args.tokens,
-            faults=dict(args.fault),
-        )
-    except ValidationError as exc:
-        raise ConfigError(validation_message(exc, "invalid option: ")) from None
+    if not 0 <= port <= 65535:
+        raise ConfigError(f"--port must be 0-65535, got {port}")
 
     async def main() -> None:
         stop = asyncio.Event()
@@ -183,17 +172,64 @@ def _cmd_mock(args: argparse.Namespace) -> int:
         for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
             loop.add_signal_handler(sig, stop.set)
 
-        def ready(port: int) -> None:
-            host = f"[{args.host}]" if ":" in args.host else args.host
-            print(f"mock upstream listening on http://{host}:{port} (Ctrl-C stops it)", flush=True)
+        def ready(bound: int) -> None:
+            shown = f"[{host}]" if ":" in host else host
+            print(f"{what} listening on http://{shown}:{bound} (Ctrl-C stops it)", flush=True)
 
-        await serve(spec, args.host, args.port, on_ready=ready, stop=stop)
+        await serve(host, port, ready, stop)
 
     try:
         aio.run(main())
     except OSError as exc:
-        raise StartError(f"cannot listen on {args.host}:{args.port}: {exc.strerror}") from None
+        raise StartError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
     return ExitCode.OK
+
+
+def _cmd_mock(args: argparse.Namespace) -> int:
+    from loadtui.engine.mock import serve
+    from loadtui.model.plan import MockSpec
+    from loadtui.storage.presets import validation_message
+
+    try:
+        spec = MockSpec(
+            latency=args.latency,
+            ttft=args.ttft,
+            itl=args.itl,
+            tokens=args.tokens,
+            faults=dict(args.fault),
+            headers=dict(args.header),
+            batch_phase=args.batch_phase,
+            batch_line_errors=args.batch_line_errors,
+        )
+    except ValidationError as exc:
+        raise ConfigError(validation_message(exc, "invalid option: ")) from None
+    return _serve_until_signal(
+        lambda host, port, ready, stop: serve(spec, host, port, ready, stop),
+        args.host,
+        args.port,
+        "mock upstream",
+    )
+
+
+def _cmd_proxy(args: argparse.Namespace) -> int:
+    from loadtui.engine.proxy import build_proxy
+    from loadtui.engine.servers import serve_app
+    from loadtui.model.plan import TargetSpec
+
+    try:
+        TargetSpec(url=args.upstream)
+    except ValidationError:
+        raise ConfigError(
+            f"--upstream must be http(s)://host[:port], got {args.upstream!r}"
+        ) from None
+    return _serve_until_signal(
+        lambda host, port, ready, stop: serve_app(
+            build_proxy(args.upstream), host, port, ready, stop
+        ),
+        args.host,
+        args.port,
+        f"pass-through proxy to {args.upstream}",
+    )
 
 
 COMMANDS = {
@@ -202,4 +238,5 @@ COMMANDS = {
     "runs": _cmd_runs,
     "replay": _cmd_replay,
     "mock": _cmd_mock,
+    "proxy": _cmd_proxy,
 }

@@ -41,15 +41,26 @@ def _fault(text: str) -> tuple[str, float]:
         raise argparse.ArgumentTypeError(f"fault rate must be a number, got {rate!r}") from None
 
 
+def _header(text: str) -> tuple[str, str]:
+    name, sep, value = text.partition(":")
+    if not sep or not name.strip():
+        raise argparse.ArgumentTypeError(f"a header is NAME:VALUE, got {text!r}")
+    return name.strip(), value.strip()
+
+
 def _run_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("target")
     g.add_argument(
         "--url",
         metavar="URL",
-        help="base URL of an OpenAI-compatible API (default: $OPENAI_BASE_URL, else the embedded mock)",
+        help="base URL of an OpenAI-compatible or Anthropic API; may hold {key} (default: "
+        "$OPENAI_BASE_URL, else the embedded mock)",
     )
     g.add_argument(
-        "--api-key", metavar="KEY", help="API key (default: $OPENAI_API_KEY); never written to disk"
+        "--api-key",
+        metavar="KEY",
+        help="API key (default: $ANTHROPIC_API_KEY for messages, else $OPENAI_API_KEY); "
+        "never written to disk",
     )
     g.add_argument("--model", metavar="NAME", help="model name sent in each request")
     g = p.add_argument_group("load")
@@ -88,10 +99,27 @@ def _run_options(p: argparse.ArgumentParser) -> None:
         "--stream",
         action=argparse.BooleanOptionalAction,
         default=None,
-        help="stream chat answers (SSE)",
+        help="stream chat, completion and messages answers (SSE)",
     )
-    g.add_argument("--max-tokens", type=int, metavar="N", help="max_tokens in each chat request")
-    g.add_argument("--prompt", metavar="TEXT", help="the user message of each chat request")
+    g.add_argument("--max-tokens", type=int, metavar="N", help="max_tokens in each request")
+    g.add_argument(
+        "--prompt", metavar="TEXT", help="one fixed prompt for every request (replaces prompt data)"
+    )
+    g.add_argument(
+        "--prompts",
+        metavar="FILE",
+        help='prompt data: JSONL of {"prompt": ...} lines or Batch API lines',
+    )
+    g.add_argument(
+        "--data",
+        metavar="FILE",
+        help="Batch API input JSONL for batch requests (bundled: batch-3, batch-10, batch-50)",
+    )
+    g.add_argument(
+        "--direct-url",
+        metavar="URL",
+        help="overhead mode: the upstream behind --url (the proxy); each request goes both ways",
+    )
     g = p.add_argument_group("run")
     g.add_argument(
         "--control-file",
@@ -138,7 +166,9 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument(
         "--url", metavar="URL", help="send the replay to this URL instead of the recorded target"
     )
-    r.add_argument("--api-key", metavar="KEY", help="API key (default: $OPENAI_API_KEY)")
+    r.add_argument(
+        "--api-key", metavar="KEY", help="API key (default: $ANTHROPIC_API_KEY or $OPENAI_API_KEY)"
+    )
     r.add_argument("--out", type=Path, metavar="FILE", help="where to write the new run file")
     r.add_argument("--live", action=argparse.BooleanOptionalAction, default=None)
     m = sub.add_parser("mock", help="run the mock OpenAI-compatible upstream on its own")
@@ -156,6 +186,32 @@ def build_parser() -> argparse.ArgumentParser:
         type=_fault,
         default=[],
         metavar="KIND[:RATE]",
-        help="inject a fault into chat requests (repeatable): " + ", ".join(FAULTS),
+        help="inject a fault into chat, completion and messages requests (repeatable): "
+        + ", ".join(FAULTS),
     )
+    m.add_argument(
+        "--header",
+        action="append",
+        type=_header,
+        default=[],
+        metavar="NAME:VALUE",
+        help="add a response header to every answer (repeatable), e.g. X-Cache:HIT",
+    )
+    m.add_argument(
+        "--batch-phase",
+        type=_duration,
+        default=0.3,
+        help="time a batch spends in validating, in_progress and finalizing each",
+    )
+    m.add_argument(
+        "--batch-line-errors",
+        type=float,
+        default=0.0,
+        metavar="RATE",
+        help="share of batch lines that fail (they go to the error file)",
+    )
+    x = sub.add_parser("proxy", help="run the pass-through proxy (for overhead runs) on its own")
+    x.add_argument("--upstream", required=True, metavar="URL", help="where to forward requests")
+    x.add_argument("--host", default="127.0.0.1")
+    x.add_argument("--port", type=int, default=9998)
     return p

@@ -23,6 +23,7 @@ from textual.screen import Screen
 from loadtui.errors import LoadtuiError
 from loadtui.model.controls import ControlChange
 from loadtui.model.plan import RunConfig
+from loadtui.storage.options import default_api_key
 from loadtui.storage.runfile import run_config, run_controls
 from loadtui.tui.bridge import RunBridge, prepare_processes
 from loadtui.tui.screens.compare import CompareScreen
@@ -178,7 +179,7 @@ class LoadtuiApp(App[list[str]]):
         except LoadtuiError as exc:
             self.notify(str(exc), title="cannot replay", severity="error")
             return
-        self.start_run(config, os.environ.get("OPENAI_API_KEY"), schedule, event.run["id"])
+        self.start_run(config, default_api_key(config), schedule, event.run["id"])
 
     # -- actions -------------------------------------------------------------------------
     def action_help(self) -> None:

@@ -8,12 +8,14 @@ from typing import Any
 
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, TabbedContent, TabPane
 
 from loadtui.tui.frame import frame_from_run
 from loadtui.tui.screens.history import HistoryScreen, headless_command
 from loadtui.tui.widgets.overview import RunOverview
+from loadtui.tui.widgets.requests import RequestsPanel
 from loadtui.tui.widgets.status import RunStatus
 from loadtui.tui.widgets.timeline import Timeline
 
@@ -48,6 +50,8 @@ class DetailScreen(Screen[None]):
         with TabbedContent():
             with TabPane("Overview"):
                 yield RunOverview(id="overview")
+            with TabPane("Requests"), VerticalScroll():
+                yield RequestsPanel(id="requests")
             with TabPane("Timeline"):
                 yield Timeline(id="timeline")
         yield Footer(compact=True)
@@ -59,6 +63,7 @@ class DetailScreen(Screen[None]):
         status.frame = frame
         self.query_one(RunOverview).frame = frame
         self.query_one(Timeline).controls = frame.controls
+        self.query_one(RequestsPanel).frame = frame
 
     def action_replay(self) -> None:
         self.post_message(HistoryScreen.ReplayRun(self.run, self.path))

@@ -12,7 +12,7 @@ from typing import Any
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal
+from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, TabbedContent, TabPane
@@ -22,6 +22,7 @@ from loadtui.tui.bridge import RunBridge
 from loadtui.tui.frame import Frame
 from loadtui.tui.screens.value import ValueScreen
 from loadtui.tui.widgets.overview import RunOverview
+from loadtui.tui.widgets.requests import RequestsPanel
 from loadtui.tui.widgets.status import RunStatus
 from loadtui.tui.widgets.timeline import Timeline
 from loadtui.tui.widgets.users import UserTable
@@ -135,6 +136,8 @@ class RunScreen(Screen[None]):
                 yield UserTable(id="side-users")
             with TabPane("Users", id="tab-users"):
                 yield UserTable(id="users")
+            with TabPane("Requests", id="tab-requests"), VerticalScroll():
+                yield RequestsPanel(id="requests")
             with TabPane("Timeline", id="tab-timeline"):
                 yield Timeline(id="timeline")
         yield Footer(compact=True, show_command_palette=False)  # ctrl+p still opens it
@@ -178,6 +181,7 @@ class RunScreen(Screen[None]):
         for table in self.query(UserTable):
             table.rows = frame.users_rows
         self.query_one(Timeline).controls = frame.controls
+        self.query_one(RequestsPanel).frame = frame
         if frame.phase != self.phase:
             self.phase = frame.phase
             self.refresh_bindings()

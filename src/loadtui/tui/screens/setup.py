@@ -24,7 +24,7 @@ from textual.widgets.option_list import Option
 from loadtui.errors import ConfigError
 from loadtui.model.durations import format_duration, parse_duration, parse_range
 from loadtui.model.plan import RunConfig
-from loadtui.storage.options import Overrides, resolve_config
+from loadtui.storage.options import Overrides, default_api_key, resolve_config
 from loadtui.storage.presets import find_presets, load_preset
 from loadtui.tui.screens.plan import describe_load, describe_requests
 
@@ -119,7 +119,7 @@ class SetupScreen(Screen[None]):
     def on_mount(self) -> None:
         p = self.prefill
         url = p.url or os.environ.get("OPENAI_BASE_URL") or ""
-        key = p.api_key or os.environ.get("OPENAI_API_KEY") or ""
+        key = p.api_key or ""  # blank: the environment's key, chosen at start (never shown)
         self.query_one("#url", Input).value = url
         self.query_one("#api-key", Input).value = key
         for field, value in (
@@ -168,7 +168,7 @@ class SetupScreen(Screen[None]):
         placeholders = {
             "url": "blank: $OPENAI_BASE_URL, else the embedded mock",
             "model": config.target.model,
-            "api-key": "blank: $OPENAI_API_KEY (never saved)",
+            "api-key": "blank: $ANTHROPIC_API_KEY (messages) or $OPENAI_API_KEY; never saved",
             "users": str(load.users) if load.mode == "closed" else "(set: closed loop)",
             "spawn-rate": f"{load.spawn_rate:g}/s",
             "rate": f"{load.rate:g}/s" if load.mode == "open" else "(set: open loop)",
@@ -193,7 +193,7 @@ class SetupScreen(Screen[None]):
         except (ConfigError, ValueError) as exc:
             self.notify(str(exc), title="cannot start", severity="error")
             return
-        key = self.query_one("#api-key", Input).value.strip() or None
+        key = default_api_key(config, self.query_one("#api-key", Input).value.strip() or None)
         self.post_message(self.StartRequested(config, key))
 
     def _overrides(self) -> Overrides:
