@@ -249,6 +249,7 @@ def test_presets_and_runs_listing(private_dirs: Path):
     assert proc.returncode == 0
     names = [line.split()[0] for line in proc.stdout.splitlines()]
     assert {"smoke", "baseline", "stress", "soak", "spike", "streaming", "burst"} <= set(names)
+    assert {"anthropic", "completions", "embeddings", "batch", "overhead", "mix"} <= set(names)
     user = private_dirs / "config" / "presets"
     user.mkdir(parents=True)
     (user / "smoke.toml").write_text('description = "my own smoke"\n[load]\nduration = "1s"\n')

@@ -103,7 +103,7 @@ def _cmd_presets(args: argparse.Namespace) -> int:
             line = f"{cfg.load.mode:7} {format_duration(cfg.load.total_duration):>6}  {cfg.description}"
         except ConfigError as exc:
             line = f"invalid: {exc}"
-        print(f"{name:10} {'(user) ' if info.user else ''}{line}")
+        print(f"{name:12} {'(user) ' if info.user else ''}{line}")
     return ExitCode.OK
 
 
