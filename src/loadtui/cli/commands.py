@@ -7,7 +7,7 @@ import asyncio
 import os
 import signal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
@@ -15,6 +15,9 @@ from loadtui.errors import ConfigError, StartError, UsageError
 from loadtui.headless.exitcodes import ExitCode
 from loadtui.model.durations import format_duration
 from loadtui.storage.options import Overrides, default_api_key, resolve_config
+
+if TYPE_CHECKING:
+    from loadtui.tui.app import StartNow
 
 __all__ = ["COMMANDS"]
 
@@ -47,7 +50,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return code
 
 
-def _open_app(prefill: object = None, start: object = None) -> int:
+def _open_app(
+    prefill: Overrides | None = None, api_key: str | None = None, start: StartNow | None = None
+) -> int:
     """Run the Textual app (imported here only, so headless runs never load Textual)."""
     import sys
 
@@ -55,7 +60,7 @@ def _open_app(prefill: object = None, start: object = None) -> int:
         raise UsageError("the interactive app needs a terminal; add --headless to run without it")
     from loadtui.tui.app import LoadtuiApp
 
-    app = LoadtuiApp(prefill=prefill, start=start)  # type: ignore[arg-type]
+    app = LoadtuiApp(prefill=prefill, api_key=api_key, start=start)
     saved = app.run() or []
     for path in saved:
         print(f"run saved: {path}")
@@ -67,31 +72,20 @@ def _open_app(prefill: object = None, start: object = None) -> int:
 def _cmd_app(args: argparse.Namespace) -> int:
     from loadtui.storage.presets import load_control_file
     from loadtui.tui.app import StartNow
-    from loadtui.tui.screens.setup import Prefill
 
-    start = None
-    config = resolve_config(Overrides.from_namespace(args))  # bad options fail before the app opens
+    prefill = Overrides.from_namespace(args)
+    config = resolve_config(prefill)  # bad options fail before the app opens
+    prefill.preset = config.preset
     api_key = default_api_key(config, args.api_key)
     if not args.start and (args.out or args.control_file):
         flag = "--out" if args.out else "--control-file"
         raise UsageError(f"{flag} needs --start (or --headless): the setup form has no such field")
+    start = None
     if args.start:
         _check_out(args.out)
         schedule = load_control_file(args.control_file) if args.control_file else []
         start = StartNow(config, api_key, schedule, out=args.out)
-    prefill = Prefill(
-        preset=config.preset,
-        url=args.url,
-        model=args.model,
-        api_key=api_key,
-        users=args.users,
-        spawn_rate=args.spawn_rate,
-        rate=args.rate,
-        think_time=args.think_time,
-        duration=args.duration,
-        stream=args.stream,
-    )
-    return _open_app(prefill, start)
+    return _open_app(prefill, args.api_key, start)
 
 
 def _cmd_presets(args: argparse.Namespace) -> int:
@@ -149,7 +143,7 @@ def _cmd_replay(args: argparse.Namespace) -> int:
     if not args.headless:
         from loadtui.tui.app import StartNow
 
-        return _open_app(None, StartNow(config, api_key, schedule, run["id"], args.out))
+        return _open_app(None, None, StartNow(config, api_key, schedule, run["id"], args.out))
     code, _ = run_headless(
         config,
         RunOptions(

@@ -23,7 +23,7 @@ from textual.screen import Screen
 from loadtui.errors import LoadtuiError
 from loadtui.model.controls import ControlChange
 from loadtui.model.plan import RunConfig
-from loadtui.storage.options import default_api_key
+from loadtui.storage.options import Overrides, default_api_key
 from loadtui.storage.runfile import run_config, run_controls
 from loadtui.tui.bridge import RunBridge, prepare_processes
 from loadtui.tui.screens.compare import CompareScreen
@@ -32,7 +32,7 @@ from loadtui.tui.screens.detail import DetailScreen
 from loadtui.tui.screens.help import HelpScreen
 from loadtui.tui.screens.history import HistoryScreen
 from loadtui.tui.screens.run import RunScreen
-from loadtui.tui.screens.setup import Prefill, SetupScreen
+from loadtui.tui.screens.setup import SetupScreen
 from loadtui.tui.settings import Settings
 from loadtui.tui.themes import load_themes
 
@@ -99,14 +99,15 @@ class LoadtuiApp(App[list[str]]):
 
     def __init__(
         self,
-        prefill: Prefill | None = None,
+        prefill: Overrides | None = None,
+        api_key: str | None = None,
         start: StartNow | None = None,
         settings: Settings | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         prepare_processes()
-        self.prefill, self.start_now = prefill, start
+        self.prefill, self.api_key, self.start_now = prefill, api_key, start
         self.settings = settings or Settings.load()
         self.bridge: RunBridge | None = None
         self.saved: list[str] = []
@@ -124,7 +125,7 @@ class LoadtuiApp(App[list[str]]):
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGHUP):
             loop.add_signal_handler(sig, lambda s=sig: self.run_worker(self._save_and_exit(s.name)))
-        self.push_screen(SetupScreen(self.settings.recent_targets, self.prefill))
+        self.push_screen(SetupScreen(self.settings.recent_targets, self.prefill, self.api_key))
         if self.start_now:
             s = self.start_now
             self.start_run(s.config, s.api_key, s.schedule, s.replay_of, s.out)

@@ -8,7 +8,6 @@ gets the same one-line message here as there.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from typing import Any
 
 from textual import on
@@ -42,22 +41,6 @@ _FIELDS = (
 )
 
 
-@dataclass
-class Prefill:
-    """Values the command line gave (``loadtui --preset stress --url …``) to start the form with."""
-
-    preset: str | None = None
-    url: str | None = None
-    model: str | None = None
-    api_key: str | None = None
-    users: int | None = None
-    spawn_rate: float | None = None
-    rate: float | None = None
-    think_time: tuple[float, float] | None = None
-    duration: float | None = None
-    stream: bool | None = None
-
-
 class SetupScreen(Screen[None]):
     BINDINGS = [
         Binding(
@@ -78,10 +61,18 @@ class SetupScreen(Screen[None]):
             self.config = config
             self.api_key = api_key
 
-    def __init__(self, recent: list[str], prefill: Prefill | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        recent: list[str],
+        prefill: Overrides | None = None,
+        api_key: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        """``prefill``: what the command line gave (``loadtui --preset stress --url …``)."""
         super().__init__(**kwargs)
         self.recent = recent
-        self.prefill = prefill or Prefill()
+        self.prefill = prefill or Overrides()
+        self.api_key = api_key
         self.presets = find_presets()
         self.preset: str = self.prefill.preset or ("smoke" if "smoke" in self.presets else "")
         self.config: RunConfig | None = None
@@ -119,7 +110,7 @@ class SetupScreen(Screen[None]):
     def on_mount(self) -> None:
         p = self.prefill
         url = p.url or os.environ.get("OPENAI_BASE_URL") or ""
-        key = p.api_key or ""  # blank: the environment's key, chosen at start (never shown)
+        key = self.api_key or ""  # blank: the environment's key, chosen at start (never shown)
         self.query_one("#url", Input).value = url
         self.query_one("#api-key", Input).value = key
         for field, value in (
