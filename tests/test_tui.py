@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 from rich.console import Console
+from textual.widgets import Input
 
 from loadtui.model.plan import RunConfig
 from loadtui.storage.presets import load_preset
@@ -74,6 +75,7 @@ def test_live_controls_land_in_the_saved_timeline() -> None:
             await pilot.press("p")
             await _until(pilot, lambda: screen.phase == "running")
             await pilot.press("equals_sign")
+            await _until(pilot, lambda: isinstance(app.focused, Input))  # the dialog is up
             await pilot.press(*"users 4", "enter")
             await _until(pilot, lambda: len(app.bridge.frame.controls) >= 7)
             await pilot.press("x")
@@ -113,13 +115,12 @@ def test_quitting_mid_run_asks_then_saves_it_as_interrupted() -> None:
         async with app.run_test(size=(80, 24)) as pilot:
             await _until(pilot, lambda: getattr(app.screen, "phase", "") == "running")
             await pilot.press("ctrl+q")
-            await pilot.pause(0.2)
-            assert isinstance(app.screen, ConfirmScreen)
+            await _until(pilot, lambda: isinstance(app.screen, ConfirmScreen), timeout=5)
             await pilot.press("n")  # changed my mind: the run goes on
-            await pilot.pause(0.2)
-            assert isinstance(app.screen, RunScreen) and not app.bridge.finished
+            await _until(pilot, lambda: isinstance(app.screen, RunScreen), timeout=5)
+            assert not app.bridge.finished
             await pilot.press("ctrl+q")
-            await pilot.pause(0.2)
+            await _until(pilot, lambda: isinstance(app.screen, ConfirmScreen), timeout=5)
             await pilot.press("y")
             await _until(pilot, lambda: app.bridge.finished, timeout=30)
             await pilot.pause(0.3)

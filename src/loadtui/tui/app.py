@@ -165,7 +165,12 @@ class LoadtuiApp(App[list[str]]):
         self.start_run(event.config, event.api_key)
 
     def on_run_screen_saved(self, event: RunScreen.Saved) -> None:
-        self.saved.append(event.path)
+        self._remember(event.path)
+
+    def _remember(self, path: str) -> None:
+        """A saved run's path, printed after the app closes (once, whoever saw it first)."""
+        if path not in self.saved:
+            self.saved.append(path)
 
     def on_history_screen_open_run(self, event: HistoryScreen.OpenRun) -> None:
         self.push_screen(DetailScreen(event.run, event.path))
@@ -219,7 +224,7 @@ class LoadtuiApp(App[list[str]]):
             bridge.interrupt()
             await asyncio.to_thread(bridge.wait, 60.0)
             if bridge.path is not None:
-                self.saved.append(str(bridge.path))
+                self._remember(str(bridge.path))
         if signal_name is not None:
             # After SIGHUP the terminal is gone and Textual's shutdown can block writing to it
             # forever; the run is saved and the workers are stopped, so don't wait past 3 s.
