@@ -18,8 +18,8 @@ from typing import Any
 
 import aiohttp
 
-from loadtui.engine.client import settle
-from loadtui.engine.protocols import Prepared, join_url, status_class
+from loadtui.engine.client import failure_class, settle
+from loadtui.engine.protocols import Prepared, join_url, json_object, status_class
 from loadtui.metrics import formulas
 from loadtui.metrics.stats import Recorder
 from loadtui.model.outcomes import ErrorClass, UserState
@@ -52,15 +52,8 @@ async def _call(
             rec.status(resp.status)
             data = await resp.read()
             error = status_class(resp.status)
-    except TimeoutError:
-        error = ErrorClass.TIMEOUT
-    except aiohttp.ClientConnectorError as exc:
-        refused = isinstance(exc.os_error, ConnectionRefusedError)
-        error = ErrorClass.CONNECT_REFUSED if refused else ErrorClass.CONNECT_ERROR
-    except (aiohttp.ServerDisconnectedError, aiohttp.ClientPayloadError, ConnectionError):
-        error = ErrorClass.RESET
-    except (aiohttp.ClientError, OSError):
-        error = ErrorClass.OTHER
+    except (TimeoutError, aiohttp.ClientError, OSError) as exc:
+        error = failure_class(exc)
     rec.bytes += len(data)
     rec.label(label).record(formulas.e2e_ms(start, perf_counter()), error is None)
     if error is not None:
@@ -68,14 +61,19 @@ async def _call(
     return data
 
 
-def _json(data: bytes) -> dict[str, Any]:
-    try:
-        obj = json.loads(data)
-    except ValueError:
-        raise _Failed(ErrorClass.MALFORMED) from None
-    if not isinstance(obj, dict):
+async def _call_json(*args: Any, **kwargs: Any) -> dict[str, Any]:
+    """A step whose answer must be a JSON object (``_call``'s arguments)."""
+    obj = json_object(await _call(*args, **kwargs))
+    if obj is None:
         raise _Failed(ErrorClass.MALFORMED)
     return obj
+
+
+def _id(obj: dict[str, Any]) -> str:
+    value = obj.get("id")
+    if not isinstance(value, str):
+        raise _Failed(ErrorClass.MALFORMED)
+    return value
 
 
 def _lines(data: bytes) -> list[dict[str, Any]]:
@@ -94,23 +92,14 @@ async def _job(session: aiohttp.ClientSession, prep: Prepared, rec: Recorder, us
     form.add_field(
         "file", batch_input.data, filename="requests.jsonl", content_type="application/jsonl"
     )
-    upload = _json(
-        await _call(
-            session, rec, "batch upload", "POST", join_url(base, "/v1/files"), auth, data=form
-        )
-    )
-    file_id = upload.get("id")
-    if not isinstance(file_id, str):
-        raise _Failed(ErrorClass.MALFORMED)
+    url = join_url(base, "/v1/files")
+    file_id = _id(await _call_json(session, rec, "batch upload", "POST", url, auth, data=form))
     if spec.verify == "content":
         url = join_url(base, f"/v1/files/{file_id}/content")
         ok = await _call(session, rec, "batch verify", "GET", url, auth) == batch_input.data
     else:
-        meta = _json(
-            await _call(
-                session, rec, "batch verify", "GET", join_url(base, f"/v1/files/{file_id}"), auth
-            )
-        )
+        url = join_url(base, f"/v1/files/{file_id}")
+        meta = await _call_json(session, rec, "batch verify", "GET", url, auth)
         ok = meta.get("bytes") == len(batch_input.data) and meta.get("purpose") == "batch"
     rec.check("batch upload verified", ok)
     if not ok:
@@ -121,14 +110,9 @@ async def _job(session: aiohttp.ClientSession, prep: Prepared, rec: Recorder, us
         "completion_window": spec.completion_window,
     }
     created_at = perf_counter()
-    batch = _json(
-        await _call(
-            session, rec, "batch create", "POST", join_url(base, "/v1/batches"), auth, json=body
-        )
-    )
-    batch_id = batch.get("id")
-    if not isinstance(batch_id, str):
-        raise _Failed(ErrorClass.MALFORMED)
+    url = join_url(base, "/v1/batches")
+    batch = await _call_json(session, rec, "batch create", "POST", url, auth, json=body)
+    batch_id = _id(batch)
     if user is not None:
         user.state = UserState.WAITING
     wait = spec.poll_initial
@@ -138,7 +122,7 @@ async def _job(session: aiohttp.ClientSession, prep: Prepared, rec: Recorder, us
         await asyncio.sleep(wait)
         wait = min(wait * spec.poll_factor, spec.poll_max)
         url = join_url(base, f"/v1/batches/{batch_id}")
-        batch = _json(await _call(session, rec, "batch poll", "GET", url, auth))
+        batch = await _call_json(session, rec, "batch poll", "GET", url, auth)
     rec.label("batch completion").record(formulas.e2e_ms(created_at, perf_counter()), True)
     if user is not None:
         user.state = UserState.STREAMING

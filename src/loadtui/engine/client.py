@@ -27,7 +27,7 @@ from loadtui.metrics import formulas
 from loadtui.metrics.stats import Recorder
 from loadtui.model.outcomes import ErrorClass, UserState
 
-__all__ = ["UserStatus", "execute", "settle"]
+__all__ = ["UserStatus", "execute", "failure_class", "settle"]
 
 
 class UserStatus:
@@ -43,6 +43,22 @@ class UserStatus:
         self.last_ttft = -1.0
         self.requests = 0
         self.errors = 0
+
+
+def failure_class(exc: BaseException) -> ErrorClass:
+    """The error class of a transport failure (never raised: counted)."""
+    if isinstance(exc, TimeoutError):
+        return ErrorClass.TIMEOUT
+    if isinstance(exc, aiohttp.ClientConnectorError):  # before ClientOSError, its base class
+        refused = isinstance(exc.os_error, ConnectionRefusedError)
+        return ErrorClass.CONNECT_REFUSED if refused else ErrorClass.CONNECT_ERROR
+    reset = (
+        aiohttp.ServerDisconnectedError,
+        aiohttp.ClientPayloadError,
+        aiohttp.ClientOSError,
+        ConnectionError,
+    )
+    return ErrorClass.RESET if isinstance(exc, reset) else ErrorClass.OTHER
 
 
 def settle(
@@ -148,24 +164,8 @@ async def execute(
         if user is not None:
             user.state = UserState.STOPPED
         raise
-    except TimeoutError:
-        error = ErrorClass.TIMEOUT
-        end = perf_counter()
-    except aiohttp.ClientConnectorError as exc:
-        error = (
-            ErrorClass.CONNECT_REFUSED
-            if isinstance(exc.os_error, ConnectionRefusedError)
-            else ErrorClass.CONNECT_ERROR
-        )
-        end = perf_counter()
-    except (aiohttp.ServerDisconnectedError, aiohttp.ClientPayloadError, ConnectionError):
-        error = ErrorClass.RESET
-        end = perf_counter()
-    except aiohttp.ClientOSError:
-        error = ErrorClass.RESET
-        end = perf_counter()
-    except (aiohttp.ClientError, ValueError, OSError):
-        error = ErrorClass.OTHER
+    except (TimeoutError, aiohttp.ClientError, ValueError, OSError) as exc:
+        error = failure_class(exc)
         end = perf_counter()
 
     rec.requests += 1

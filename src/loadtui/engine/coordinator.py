@@ -87,6 +87,8 @@ class Coordinator:
         self.recent = RollingWindow(10)
         """The last 10 seconds, for live tables; run files use ``totals`` and ``series``."""
         self.controls: list[ControlChange] = []
+        self.control_log: list[dict[str, Any]] = []
+        """``controls`` as run-file dicts, built once each (frames copy the list, not the work)."""
         self.latest: dict[int, WorkerSnapshot] = {}
         self.finals: set[int] = set()
         self.exited: set[int] = set()
@@ -166,6 +168,7 @@ class Coordinator:
         elif action == "stop":
             self.stop_requested = True
         self.controls.append(recorded)
+        self.control_log.append(recorded.to_dict())
         return recorded
 
     def _push_shape(self) -> None:
@@ -287,7 +290,7 @@ class Coordinator:
             )
         return {
             "load_ended_s": None if self.load_ended_at is None else round(self.load_ended_at, 3),
-            "controls": [c.to_dict() for c in self.controls],
+            "controls": list(self.control_log),
             "series": self.series.points,
             "summary": self.totals.summary(duration),
             "generator": generator,

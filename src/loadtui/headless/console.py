@@ -16,6 +16,7 @@ from rich.text import Text
 from loadtui.engine.coordinator import LiveView
 from loadtui.headless.sections import workflow_sections
 from loadtui.model.durations import format_duration
+from loadtui.model.plan import open_loop_of
 
 __all__ = ["progress_line", "progress_panel", "summary_renderable"]
 
@@ -96,12 +97,6 @@ def progress_panel(view: LiveView) -> Table:
     return grid
 
 
-def _is_open_loop(load: dict[str, Any]) -> bool:
-    """Open loop is where latency from the intended send can differ from the actual one."""
-    stages = load.get("stages") or []
-    return load.get("mode") == "open" or bool(stages and stages[0].get("rate") is not None)
-
-
 def summary_renderable(run: dict[str, Any]) -> Group:
     """The end-of-run report: counts, errors, percentiles, thresholds, generator health."""
     s = run["summary"]
@@ -137,7 +132,8 @@ def summary_renderable(run: dict[str, Any]) -> Group:
     table.add_column("metric", no_wrap=True)
     for col in ("count", "mean", "p50", "p90", "p95", "p99", "p99.9", "max"):
         table.add_column(col, justify="right")
-    open_loop = _is_open_loop(run.get("config", {}).get("load", {}))
+    # open loop is where latency from the intended send can differ from the actual one
+    open_loop = open_loop_of(run.get("config", {}).get("load", {}))
     for key, label in _METRIC_LABELS:
         m = s["metrics"].get(key)
         if not m or (key == "latency_actual_ms" and not open_loop):

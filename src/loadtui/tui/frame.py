@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from loadtui.engine.coordinator import Coordinator
+from loadtui.model.plan import open_loop_of
 from loadtui.model.snapshot import UserRow
 from loadtui.model.thresholds import evaluate
 
@@ -96,7 +97,7 @@ def build_frame(coord: Coordinator, phase: str, target_url: str = "") -> Frame:
         users_rows=rows,
         health=health,
         thresholds=evaluate(coord.config.thresholds, totals),
-        controls=[c.to_dict() for c in coord.controls],
+        controls=list(coord.control_log),
         target_url=target_url,
     )
 
@@ -115,8 +116,7 @@ def frame_from_run(run: dict[str, Any]) -> Frame:
         elapsed=summary.get("duration_s", 0.0),
         duration=summary.get("duration_s", 0.0),
         mode=load.get("mode", "closed"),
-        open_loop=load.get("mode") == "open"
-        or (load.get("mode") == "stages" and bool((load.get("stages") or [{}])[0].get("rate"))),
+        open_loop=open_loop_of(load),
         target_users=(last or {}).get("target_users") or 0,
         target_rate=(last or {}).get("target_rate"),
         users=max((p.get("users", 0) for p in series), default=0),

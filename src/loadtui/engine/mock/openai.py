@@ -41,12 +41,21 @@ def _words(value: Any) -> int:
     return 0
 
 
-def _tokens(settings: MockSpec, body: dict[str, Any]) -> int:
+def _sized(
+    settings: MockSpec, body: dict[str, Any], prompt_tokens: int
+) -> tuple[int, str, dict[str, int]]:
+    """Tokens in the answer (capped by ``max_tokens``), its finish_reason and its usage."""
     n = settings.tokens
     max_tokens = body.get("max_tokens")
     if isinstance(max_tokens, int) and 0 < max_tokens < n:
         n = max_tokens
-    return n
+    finish = "length" if n < settings.tokens else "stop"
+    usage = {
+        "prompt_tokens": prompt_tokens,
+        "completion_tokens": n,
+        "total_tokens": prompt_tokens + n,
+    }
+    return n, finish, usage
 
 
 async def stream_answer(
@@ -152,10 +161,7 @@ def openai_routes(settings: MockSpec, served: Any) -> list[tuple[str, str, Handl
         if isinstance(begun, web.StreamResponse):
             return begun
         arrived, body, fault = begun
-        n = _tokens(settings, body)
-        finish = "length" if n < settings.tokens else "stop"
-        prompt = _words(body["messages"])
-        usage = {"prompt_tokens": prompt, "completion_tokens": n, "total_tokens": prompt + n}
+        n, finish, usage = _sized(settings, body, _words(body["messages"]))
         base = {"id": "chatcmpl-mock", "created": int(time.time()), "model": body.get("model")}
         if not body.get("stream"):
             message = {"role": "assistant", "content": " ".join(f"tok{i}" for i in range(n))}
@@ -187,10 +193,7 @@ def openai_routes(settings: MockSpec, served: Any) -> list[tuple[str, str, Handl
         if isinstance(begun, web.StreamResponse):
             return begun
         arrived, body, fault = begun
-        n = _tokens(settings, body)
-        finish = "length" if n < settings.tokens else "stop"
-        prompt = _words(body["prompt"])
-        usage = {"prompt_tokens": prompt, "completion_tokens": n, "total_tokens": prompt + n}
+        n, finish, usage = _sized(settings, body, _words(body["prompt"]))
         base = {
             "id": "cmpl-mock",
             "object": "text_completion",

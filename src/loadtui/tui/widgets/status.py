@@ -28,12 +28,15 @@ class RunStatus(Static):
     asked_rate: reactive[float | None] = reactive(None)
     title: reactive[str] = reactive("")
 
+    def watch_frame(self, frame: Frame | None) -> None:
+        if frame is not None:  # colour by phase here, not in render (render only draws)
+            for cls in set(_PHASE_CLASS.values()):
+                self.set_class(_PHASE_CLASS.get(frame.phase) == cls, cls)
+
     def render(self) -> str:
         f = self.frame
         if f is None:
             return self.title
-        for cls in set(_PHASE_CLASS.values()):
-            self.set_class(_PHASE_CLASS.get(f.phase) == cls, cls)
         parts = [
             f"[b]{f.phase.upper()}[/b]",
             self.title,

@@ -129,8 +129,8 @@ class UserTable(Vertical):
         self._redraw()
 
     def _redraw(self) -> None:
-        if not self.is_mounted:
-            return
+        if not self.is_mounted or not self.size.area:
+            return  # hidden (another tab, or the narrow layout): drawn when it is resized into view
         rows = self.rows
         size = self.page_size
         pages = max(1, -(-len(rows) // size))
