@@ -16,5 +16,11 @@ class ExitCode(IntEnum):
     """Bad input: options, preset, control file, run file."""
     NOT_STARTED = 3
     """The run could not start: pre-flight failed, workers or the embedded mock did not start."""
+    RUN_FAILED = 4
+    """The run started but failed (a worker died, the run loop broke); it was still saved, with
+    status ``failed``."""
+    INTERNAL_ERROR = 70
+    """An unexpected error inside loadtui (a bug): one line on stderr naming the log with the
+    details (EX_SOFTWARE of sysexits.h)."""
     INTERRUPTED = 130
     """Stopped by Ctrl-C, SIGTERM or SIGHUP; the run was still saved, with status interrupted."""
