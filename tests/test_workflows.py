@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from helpers import drive, run_cli
+from helpers import LATE_MS, drive, run_cli
 from loadtui.engine.mix import weighted_order
 from loadtui.engine.mock import MockProcess
 from loadtui.engine.proxy import ProxyProcess
@@ -47,7 +48,7 @@ def test_anthropic_messages_tokens_and_ttft(stream: bool):
     assert s["input_tokens"] > 0  # from message_start.usage
     assert s["by_label"] == {}  # one kind of request: its row would repeat the totals
     if stream:  # TTFT is the first text delta: the mock's 50 ms, not message_start at ~0 ms
-        assert 48 <= s["metrics"]["ttft_ms"]["p50"] <= 60
+        assert 48 <= s["metrics"]["ttft_ms"]["p50"] <= 50 + LATE_MS
         assert s["token_source"]["usage"] == s["requests"]
     else:
         assert s["metrics"]["ttft_ms"]["count"] == 0
@@ -109,7 +110,7 @@ def test_completions_streamed_and_not_and_embeddings():
     assert set(by) == {"completion stream", "completion", "embedding"}
     assert s["errors_total"] == 0 and served["/v1/embeddings"] == by["embedding"]["requests"]
     assert by["completion stream"]["ttft_ms"]["count"] == by["completion stream"]["requests"]
-    assert 48 <= by["completion stream"]["ttft_ms"]["p50"] <= 60
+    assert 48 <= by["completion stream"]["ttft_ms"]["p50"] <= 50 + LATE_MS
     assert by["embedding"]["ttft_ms"]["count"] == 0
 
 
@@ -353,16 +354,25 @@ def test_batch_data_must_match_the_endpoint(private_dirs: Path):
 # -- proxy overhead -------------------------------------------------------------------------
 
 
+def assert_overhead_verdict(proc: Any, run: dict) -> None:
+    """The run worked and its exit code says what its thresholds said. The preset's overhead
+    thresholds (p99 < 10 ms) are honest figures of the machine: a loaded CI box may fail them."""
+    assert proc.returncode in (0, 1), proc.stdout + proc.stderr
+    failing = {t["metric"] for t in run["thresholds"] if not t["passed"]}
+    assert failing <= {"overhead_latency", "overhead_ttft"}, run["thresholds"]
+    assert proc.returncode == (1 if failing else 0)
+
+
 def test_overhead_preset_out_of_the_box(private_dirs: Path):
     out = private_dirs / "o.json"
     proc = run_cli("--headless", "--preset", "overhead", "--duration", "3s", "--out", str(out))
-    assert proc.returncode == 0, proc.stdout + proc.stderr
     run = json.loads(out.read_text())
+    assert_overhead_verdict(proc, run)
     s = run["summary"]
     direct, proxied = s["by_label"]["direct"]["requests"], s["by_label"]["proxied"]["requests"]
     assert abs(direct - proxied) <= 10 and s["overhead"]["pairs"] == min(direct, proxied)
     assert set(s["overhead"]["latency_ms"]) == {"p50", "p95", "p99"}
-    assert -5 < s["overhead"]["latency_ms"]["p50"] < 20  # a local pass-through proxy
+    assert -LATE_MS < s["overhead"]["latency_ms"]["p50"] < LATE_MS  # a local pass-through proxy
     assert {t["metric"] for t in run["thresholds"]} == {"overhead_latency", "overhead_ttft"}
     assert run["target"]["direct_url"] and "proxy overhead" in proc.stdout
 
@@ -381,8 +391,10 @@ def test_overhead_with_a_url_needs_the_direct_url(private_dirs: Path):
             mock.url,
             "--duration",
             "2s",
+            "--out",
+            str(private_dirs / "o.json"),
         )
-        assert proc.returncode == 0, proc.stdout + proc.stderr
+        assert_overhead_verdict(proc, json.loads((private_dirs / "o.json").read_text()))
         assert mock.stats()["by_path"]["/v1/chat/completions"] >= 4
 
 
@@ -394,8 +406,9 @@ def test_the_proxy_relays_streams_and_errors():
         s = drive(_cfg([{"kind": "chat", "stream": True}], 1.5), proxy.url).result()["summary"]
     assert s["requests"] > 4 and set(s["errors"]) <= {"http_429"}
     assert (
-        s["ok"] > 0 and 48 <= s["metrics"]["ttft_ms"]["p50"] <= 62
-    )  # streamed through, not buffered
+        s["ok"] > 0 and s["metrics"]["ttft_ms"]["p50"] >= 48
+    )  # streamed through, not buffered: the first token comes well before the last
+    assert s["metrics"]["ttft_ms"]["p50"] < s["metrics"]["latency_ms"]["p50"] - 20
 
 
 @pytest.mark.parametrize("preset", ["anthropic", "completions", "embeddings", "mix"])
