@@ -5,8 +5,13 @@ Each test runs ``python -m loadtui`` as a user would, against the embedded mock,
 
 from __future__ import annotations
 
+import base64
 import json
 import re
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from helpers import run_cli
@@ -67,3 +72,174 @@ def test_closed_loop_rate_cap_shows_users_and_cap(private_dirs: Path):
     assert progress, proc.stdout
     assert all(re.search(r"users \d+/2 cap 5/s", ln) for ln in progress), progress
     assert not any("rate 0/" in ln for ln in progress)
+
+
+# a small upstream of this test's own: it records each request and wants Basic auth if told
+
+
+class _Recorder(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, want_auth: str | None) -> None:
+        super().__init__(("127.0.0.1", 0), _Handler)
+        self.want_auth = want_auth
+        self.seen: list[tuple[str, str | None]] = []
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: _Recorder
+
+    def _answer(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        self.rfile.read(length)
+        auth = self.headers.get("Authorization")
+        self.server.seen.append((self.path, auth))
+        ok = self.server.want_auth is None or auth == self.server.want_auth
+        body = json.dumps(
+            {
+                "object": "list",
+                "data": [],
+                "choices": [{"index": 0, "message": {"role": "assistant", "content": "hi"}}],
+                "usage": {"prompt_tokens": 1, "completion_tokens": 1},
+            }
+            if ok
+            else {"error": "Basic auth required"}
+        ).encode()
+        self.send_response(200 if ok else 401)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    do_GET = do_POST = _answer
+
+    def log_message(self, *args: object) -> None:  # keep the test output clean
+        pass
+
+
+@contextmanager
+def recorder(want_auth: str | None = None) -> Iterator[_Recorder]:
+    server = _Recorder(want_auth)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        thread.join(5)
+        server.server_close()
+
+
+# 20. credentials in the URL: Basic auth kept in memory, never written or shown
+
+
+def test_userinfo_is_sent_as_basic_auth_and_never_written(private_dirs: Path):
+    basic = "Basic " + base64.b64encode(b"alice:pw").decode()
+    with recorder(want_auth=basic) as server:
+        url = server.url.replace("http://", "http://alice:pw@")
+        proc = run_cli("--headless", "--no-stream", "--duration", "1s", "--url", url)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert server.seen and all(auth == basic for _, auth in server.seen)
+    (run,) = runs_in(private_dirs / "data")
+    assert run["summary"]["errors_total"] == 0
+    assert run["target"]["url"] == server.url
+    assert run["config"]["target"]["url"] == server.url
+    raw = next((private_dirs / "data" / "runs").glob("*.json")).read_text()
+    assert "alice:pw" not in raw and "pw@" not in raw
+    assert "alice:pw" not in proc.stdout + proc.stderr
+
+
+def test_userinfo_with_a_bearer_key_is_refused(private_dirs: Path):
+    proc = run_cli(
+        "--headless", "--url", "http://alice:pw@127.0.0.1:9/v1", "--api-key", "sk-secret-1234"
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.count("\n") == 1 and "Basic auth" in proc.stderr, proc.stderr
+    assert "pw" not in proc.stderr and "sk-secret-1234" not in proc.stderr
+
+
+def test_a_key_typed_into_the_url_is_never_printed(private_dirs: Path):
+    key = "sk-typed-in-the-path-5678"
+    with recorder() as server:
+        proc = run_cli(
+            "--headless",
+            "--no-stream",
+            "--duration",
+            "1s",
+            "--url",
+            f"{server.url}/ak/{key}",
+            "--api-key",
+            key,
+        )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "target: " in proc.stdout
+    assert key not in proc.stdout + proc.stderr
+    assert any(path.startswith(f"/ak/{key}/") for path, _ in server.seen)  # it was still sent
+
+
+def test_key_placeholder_without_a_key_is_a_usage_error(private_dirs: Path):
+    proc = run_cli("--headless", "--url", "http://127.0.0.1:9/ak/{key}", "--duration", "1s")
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("loadtui: error: ") and "{key}" in proc.stderr
+    assert proc.stderr.count("\n") == 1
+    assert not (private_dirs / "data" / "runs").exists()
+
+
+# 23. where the target comes from: command line > preset > environment > embedded mock
+
+
+def test_preset_url_wins_over_the_environment(private_dirs: Path):
+    with recorder() as server:
+        preset = private_dirs / "mine.toml"
+        preset.write_text(
+            f'[target]\nurl = "{server.url}"\n[load]\nduration = "1s"\n'
+            "[[requests]]\nkind = 'chat'\nstream = false\n"
+        )
+        env = {"OPENAI_BASE_URL": "http://127.0.0.1:9"}
+        proc = run_cli("--headless", "--preset", str(preset), env=env)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert f"target: {server.url} (from the preset)" in proc.stdout
+    assert server.seen
+
+
+def test_mock_flag_beats_the_environment(private_dirs: Path):
+    env = {"OPENAI_BASE_URL": "http://127.0.0.1:9"}
+    proc = run_cli("--headless", "--mock", "--duration", "1s", env=env)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "embedded mock upstream" in proc.stdout and "(--mock)" in proc.stdout
+    (run,) = runs_in(private_dirs / "data")
+    assert run["target"]["embedded_mock"] is True
+
+
+def test_environment_url_is_used_and_named(private_dirs: Path):
+    with recorder() as server:
+        env = {"OPENAI_BASE_URL": server.url}
+        proc = run_cli("--headless", "--no-stream", "--duration", "1s", env=env)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert f"target: {server.url} (from $OPENAI_BASE_URL)" in proc.stdout
+    assert server.seen
+
+
+def test_overhead_preset_ignores_the_environment(private_dirs: Path):
+    env = {"OPENAI_BASE_URL": "http://127.0.0.1:9"}
+    proc = run_cli("--headless", "--preset", "overhead", "--duration", "1s", env=env)
+    # 1 = its overhead thresholds on a busy machine: not what this test is about
+    assert proc.returncode in (0, 1), proc.stdout + proc.stderr
+    assert "--url" not in proc.stderr
+    (run,) = runs_in(private_dirs / "data")
+    assert run["status"] == "completed" and run["target"]["embedded_mock"] is True
+    assert "in front of the embedded mock" in proc.stdout
+
+
+def test_anthropic_base_url_serves_messages_presets(private_dirs: Path):
+    with recorder() as server:
+        env = {"ANTHROPIC_BASE_URL": server.url, "OPENAI_BASE_URL": "http://127.0.0.1:9"}
+        proc = run_cli("--headless", "--preset", "anthropic", "--duration", "1s", env=env)
+    assert proc.returncode in (0, 1), proc.stdout + proc.stderr  # our stand-in is no Anthropic
+    assert f"target: {server.url} (from $ANTHROPIC_BASE_URL)" in proc.stdout
+    assert any("/v1/messages" in path for path, _ in server.seen)

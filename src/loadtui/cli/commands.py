@@ -14,7 +14,13 @@ from pydantic import ValidationError
 from loadtui.errors import ConfigError, StartError, UsageError
 from loadtui.headless.exitcodes import ExitCode
 from loadtui.model.durations import format_duration
-from loadtui.storage.options import Overrides, default_api_key, resolve_config
+from loadtui.storage.options import (
+    Overrides,
+    check_credentials,
+    default_api_key,
+    resolve,
+    resolve_config,
+)
 
 if TYPE_CHECKING:
     from loadtui.tui.app import StartNow
@@ -40,13 +46,21 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     if not args.headless:
         return _cmd_app(args)
-    config = resolve_config(Overrides.from_namespace(args))
+    resolved = resolve(Overrides.from_namespace(args))
+    config = resolved.config
     _check_out(args.out)
     schedule = load_control_file(args.control_file) if args.control_file else []
     api_key = default_api_key(config, args.api_key)
-    code, _ = run_headless(
-        config, RunOptions(api_key=api_key, out=args.out, schedule=schedule, live=args.live)
+    check_credentials(config, api_key, resolved.userinfo)
+    options = RunOptions(
+        api_key=api_key,
+        out=args.out,
+        schedule=schedule,
+        live=args.live,
+        userinfo=resolved.userinfo,
+        target_source=resolved.source,
     )
+    code, _ = run_headless(config, options)
     return code
 
 
@@ -77,6 +91,7 @@ def _cmd_app(args: argparse.Namespace) -> int:
     config = resolve_config(prefill)  # bad options fail before the app opens
     prefill.preset = config.preset
     api_key = default_api_key(config, args.api_key)
+    check_credentials(config, api_key, None)
     if not args.start and (args.out or args.control_file):
         flag = "--out" if args.out else "--control-file"
         raise UsageError(f"{flag} needs --start (or --headless): the setup form has no such field")

@@ -53,8 +53,15 @@ def _run_options(p: argparse.ArgumentParser) -> None:
     g.add_argument(
         "--url",
         metavar="URL",
-        help="base URL of an OpenAI-compatible or Anthropic API; may hold {key} (default: "
-        "$OPENAI_BASE_URL, else the embedded mock)",
+        help="base URL of an OpenAI-compatible or Anthropic API; may hold {key}, or user:password@ "
+        "(sent as Basic auth, never written) (default: the preset's url, else $ANTHROPIC_BASE_URL "
+        "for messages or $OPENAI_BASE_URL, else the embedded mock)",
+    )
+    g.add_argument(
+        "--mock",
+        action="store_true",
+        default=None,
+        help="run against the embedded mock, whatever the preset or the environment name",
     )
     g.add_argument(
         "--api-key",

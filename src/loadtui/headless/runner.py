@@ -45,6 +45,10 @@ class RunOptions:
     """Where progress and the summary go (stdout by default)."""
     live: bool | None = None
     """Redraw progress in place; None = when the output is a terminal."""
+    userinfo: str | None = None
+    """``user:password`` taken out of the target URL (Basic auth, memory only)."""
+    target_source: str | None = None
+    """Where the target URL came from, for the ``target:`` line."""
 
 
 class _Stop:
@@ -84,7 +88,15 @@ def run_headless(
     stop = _Stop()
     with (
         _signals(stop),
-        RunSession(config, options.api_key, options.replay_of, options.out, say=say) as session,
+        RunSession(
+            config,
+            options.api_key,
+            options.replay_of,
+            options.out,
+            say=say,
+            userinfo=options.userinfo,
+            target_source=options.target_source,
+        ) as session,
     ):
         coord = session.start()
         schedule = sorted(options.schedule, key=lambda c: c.at or 0.0)
