@@ -243,3 +243,28 @@ def test_anthropic_base_url_serves_messages_presets(private_dirs: Path):
     assert proc.returncode in (0, 1), proc.stdout + proc.stderr  # our stand-in is no Anthropic
     assert f"target: {server.url} (from $ANTHROPIC_BASE_URL)" in proc.stdout
     assert any("/v1/messages" in path for path, _ in server.seen)
+
+
+# 24. a streaming metric's threshold in a run without streams: not judged, and said so
+
+
+def test_no_stream_run_skips_streaming_thresholds(private_dirs: Path):
+    proc = run_cli("--headless", "--preset", "baseline", "--no-stream", "--duration", "1s")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    (run,) = runs_in(private_dirs / "data")
+    (ttft,) = [t for t in run["thresholds"] if t["metric"] == "ttft"]
+    assert ttft["skipped"] is True and ttft["passed"] is True and ttft["actual"] is None
+    assert "exists only for streams" in ttft["reason"]
+    (line,) = [ln for ln in proc.stdout.splitlines() if "p(95)<2000" in ln]
+    assert "skipped" in line and "only for streams" in line
+
+
+def test_a_threshold_without_samples_fails_with_a_reason():
+    from loadtui.model.thresholds import evaluate
+
+    summary = {"requests": 4, "errors_total": 4, "metrics": {"ttft_ms": {"count": 0}}}
+    (ttft,) = evaluate({"ttft": ["p(95)<500"]}, summary, streamed=True)
+    assert ttft["passed"] is False and "skipped" not in ttft
+    assert ttft["reason"] == "no samples (TTFT exists only for streams)"
+    (lat,) = evaluate({"latency": ["p(95)<500"]}, summary)
+    assert lat["passed"] is False and lat["reason"] == "no samples"

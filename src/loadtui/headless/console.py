@@ -124,6 +124,31 @@ def progress_panel(view: LiveView, open_loop: bool | None = None) -> Table:
     return grid
 
 
+def _thresholds(results: list[dict[str, Any]]) -> Table:
+    """Each threshold with its result, and why when there was nothing to judge."""
+    th = Table(title="thresholds", title_justify="left", box=box.SIMPLE_HEAD)
+    th.add_column("metric")
+    th.add_column("threshold")
+    th.add_column("actual", justify="right")
+    th.add_column("result")
+    reasons = any(r.get("reason") for r in results)
+    if reasons:
+        th.add_column("why", overflow="fold")
+    for r in results:
+        actual = "-" if r["actual"] is None else f"{r['actual']:.4g}"
+        if r.get("skipped"):
+            result = Text("skipped", style="dim")
+        elif r["passed"]:
+            result = Text("pass", style="green")
+        else:
+            result = Text("FAIL", style="red bold")
+        row = [Text(r["metric"]), Text(r["expression"]), actual, result]
+        if reasons:
+            row.append(Text(r.get("reason") or ""))
+        th.add_row(*row)
+    return th
+
+
 def summary_renderable(run: dict[str, Any]) -> Group:
     """The end-of-run report: counts, errors, percentiles, thresholds, generator health."""
     s = run["summary"]
@@ -186,20 +211,7 @@ def summary_renderable(run: dict[str, Any]) -> Group:
             )
         )
     if run.get("thresholds"):
-        th = Table(title="thresholds", title_justify="left", box=box.SIMPLE_HEAD)
-        th.add_column("metric")
-        th.add_column("threshold")
-        th.add_column("actual", justify="right")
-        th.add_column("result")
-        for r in run["thresholds"]:
-            actual = "-" if r["actual"] is None else f"{r['actual']:.4g}"
-            th.add_row(
-                r["metric"],
-                r["expression"],
-                actual,
-                Text("pass", style="green") if r["passed"] else Text("FAIL", style="red bold"),
-            )
-        parts.append(th)
+        parts.append(_thresholds(run["thresholds"]))
     g = run.get("generator", {})
     rate = (
         f", arrivals {g['achieved_rate']:.1f}/s of {g['target_rate_mean']:g}/s"

@@ -137,5 +137,9 @@ class RunSession:
                 "api_key": "***" if self.api_key else None,
             },
             **result,
-            "thresholds": evaluate(config.thresholds, result["summary"]),
+            "thresholds": evaluate(
+                config.thresholds,
+                result["summary"],
+                streamed=any(r.streamed for r in config.requests),
+            ),
         }
