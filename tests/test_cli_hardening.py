@@ -14,6 +14,8 @@ from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import pytest
+
 from helpers import run_cli
 
 
@@ -268,3 +270,40 @@ def test_a_threshold_without_samples_fails_with_a_reason():
     assert ttft["reason"] == "no samples (TTFT exists only for streams)"
     (lat,) = evaluate({"latency": ["p(95)<500"]}, summary)
     assert lat["passed"] is False and lat["reason"] == "no samples"
+
+
+# 25. inputs accepted and then ignored: refused up front, or made to work
+
+
+def test_users_control_in_an_open_loop_run_is_refused(private_dirs: Path):
+    controls = private_dirs / "c.toml"
+    controls.write_text('[[control]]\nat = "0.5s"\naction = "users"\nvalue = 4\n')
+    proc = run_cli("--headless", "--rate", "5", "--duration", "1s", "--control-file", str(controls))
+    assert proc.returncode == 2
+    assert proc.stderr.count("\n") == 1 and "open-loop" in proc.stderr, proc.stderr
+    assert not (private_dirs / "data" / "runs").exists()
+
+
+def test_control_after_the_end_is_refused(private_dirs: Path):
+    controls = private_dirs / "c.toml"
+    controls.write_text('[[control]]\nat = "5s"\naction = "pause"\n')
+    proc = run_cli("--headless", "--duration", "1s", "--control-file", str(controls))
+    assert proc.returncode == 2
+    assert "after the end of the run (1s)" in proc.stderr and "5s" in proc.stderr, proc.stderr
+
+
+def test_users_with_rate_is_refused():
+    proc = run_cli("--headless", "--users", "3", "--rate", "5", "--duration", "1s")
+    assert proc.returncode == 2
+    assert proc.stderr.count("\n") == 1 and "--users" in proc.stderr and "--rate" in proc.stderr
+
+
+def test_time_scale_scales_think_time():
+    from loadtui.storage.options import Overrides, resolve_config
+
+    config = resolve_config(Overrides(preset="baseline", time_scale=0.1))
+    assert config.load.think_time == pytest.approx((0.05, 0.2))
+    assert config.load.duration == pytest.approx(6.0)
+    # --duration alone fits the length and leaves a user's pauses as they are
+    config = resolve_config(Overrides(preset="baseline", duration=6.0))
+    assert config.load.think_time == pytest.approx((0.5, 2.0))

@@ -16,6 +16,7 @@ from loadtui.headless.exitcodes import ExitCode
 from loadtui.model.durations import format_duration
 from loadtui.storage.options import (
     Overrides,
+    check_controls,
     check_credentials,
     default_api_key,
     resolve,
@@ -50,6 +51,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     config = resolved.config
     _check_out(args.out)
     schedule = load_control_file(args.control_file) if args.control_file else []
+    check_controls(config, schedule, args.control_file)
     api_key = default_api_key(config, args.api_key)
     check_credentials(config, api_key, resolved.userinfo)
     options = RunOptions(
@@ -99,6 +101,7 @@ def _cmd_app(args: argparse.Namespace) -> int:
     if args.start:
         _check_out(args.out)
         schedule = load_control_file(args.control_file) if args.control_file else []
+        check_controls(config, schedule, args.control_file)
         start = StartNow(config, api_key, schedule, out=args.out)
     return _open_app(prefill, args.api_key, start)
 

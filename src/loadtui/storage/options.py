@@ -16,12 +16,15 @@ from urllib.parse import urlsplit, urlunsplit
 from pydantic import ValidationError
 
 from loadtui.errors import ConfigError
+from loadtui.model.controls import ControlChange
+from loadtui.model.durations import format_duration
 from loadtui.model.plan import RunConfig, fit_duration, scale_time
 from loadtui.storage.presets import load_preset, validation_message
 
 __all__ = [
     "Overrides",
     "Resolved",
+    "check_controls",
     "check_credentials",
     "default_api_key",
     "redact_url",
@@ -163,6 +166,23 @@ def check_credentials(config: RunConfig, api_key: str | None, userinfo: str | No
         )
 
 
+def check_controls(config: RunConfig, schedule: list[ControlChange], where: str) -> None:
+    """Refuse a scheduled change the run would accept and ignore (exit 2, before any load)."""
+    end = config.load.total_duration
+    for change in schedule:
+        at = change.at or 0.0
+        what = f"{where}: the {change.action!r} control at {format_duration(at)}"
+        if at >= end:
+            raise ConfigError(
+                f"{what} comes at or after the end of the run ({format_duration(end)}): "
+                "it would never apply"
+            )
+        if config.load.open_loop and change.action in ("users", "think_time"):
+            raise ConfigError(
+                f"{what} has no effect in an open-loop run (arrivals per second); use 'rate'"
+            )
+
+
 def _uses_authorization(config: RunConfig) -> bool:
     """Whether any request sends its key in ``Authorization`` (Bearer), not ``x-api-key``."""
     auth = config.target.auth
@@ -203,6 +223,11 @@ def resolve(args: Overrides) -> Resolved:
             load["mode"] = "closed"
             load.setdefault("duration", config.load.total_duration)
     if args.rate is not None:
+        if args.users is not None:
+            raise ConfigError(
+                "--users (virtual users, closed loop) and --rate (arrivals per second, open "
+                "loop) describe different runs; give one (a cap on users' pace: a 'rate' control)"
+            )
         if args.rate <= 0:
             raise ConfigError(f"--rate must be greater than 0, got {args.rate:g}")
         load["rate"] = args.rate
@@ -260,7 +285,16 @@ def resolve(args: Overrides) -> Resolved:
         if args.time_scale is not None:
             if args.time_scale <= 0:
                 raise ConfigError(f"--time-scale must be greater than 0, got {args.time_scale:g}")
-            config = scale_time(config, args.time_scale)
+            config = _scale_think_time(scale_time(config, args.time_scale), args.time_scale)
     except ValidationError as exc:
         raise ConfigError(validation_message(exc, "invalid option: ")) from None
     return Resolved(config, userinfo, source)
+
+
+def _scale_think_time(config: RunConfig, factor: float) -> RunConfig:
+    """``--time-scale`` speeds up the whole plan: a user's pauses too, or a scaled run would be
+    mostly think time (``--duration`` alone leaves them: it only fits the shape's length)."""
+    lo, hi = config.load.think_time
+    if not hi:
+        return config
+    return config.with_overrides(load={"think_time": (lo * factor, hi * factor)})
