@@ -8,6 +8,8 @@ from __future__ import annotations
 import base64
 import json
 import re
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -307,3 +309,72 @@ def test_time_scale_scales_think_time():
     # --duration alone fits the length and leaves a user's pauses as they are
     config = resolve_config(Overrides(preset="baseline", duration=6.0))
     assert config.load.think_time == pytest.approx((0.5, 2.0))
+
+
+# 26. `loadtui mock` has the embedded mock's defaults and says its units; listings that mislead
+
+
+def test_mock_help_shows_defaults_and_units():
+    proc = run_cli("mock", "--help")
+    assert proc.returncode == 0
+    text = " ".join(proc.stdout.split())
+    assert "--ttft MS delay to the first streamed token (default: 50ms)" in text
+    assert "--itl MS delay between streamed tokens (default: 10ms)" in text
+    assert "a bare number is milliseconds" in text
+
+
+@contextmanager
+def standalone_mock(port: int, *options: str) -> Iterator[str]:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "loadtui", "mock", "--port", str(port), *options],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()  # the mock says where it listens once it does
+        assert "listening on" in line, line
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def test_standalone_mock_has_the_embedded_defaults_and_bare_numbers_are_ms(
+    private_dirs: Path, unused_port: int
+):
+    # no --ttft: the embedded mock's 50 ms; --itl 20 is 20 ms (it meant 20 s before)
+    with standalone_mock(unused_port, "--itl", "20") as url:
+        proc = run_cli("--headless", "--url", url, "--duration", "1s", "--users", "2")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    (run,) = runs_in(private_dirs / "data")
+    m = run["summary"]["metrics"]
+    assert m["ttft_ms"]["count"] and m["ttft_ms"]["min"] >= 45
+    assert m["itl_ms"]["count"] and 15 <= m["itl_ms"]["p50"] < 5000
+
+
+def test_presets_listing_keeps_its_columns(private_dirs: Path):
+    user = private_dirs / "config" / "presets"
+    user.mkdir(parents=True)
+    (user / "mine.toml").write_text('description = "mine"\n[load]\nduration = "2s"\n')
+    proc = run_cli("presets")
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    (mine,) = [ln for ln in lines if ln.startswith("mine ")]
+    assert mine.endswith("mine (user)")
+    (burst,) = [ln for ln in lines if ln.startswith("burst ")]
+    assert re.search(r"\b\d+ req\b", burst)  # a burst ends when it is answered: not "30s"
+    modes = {ln.split()[1] for ln in lines}
+    assert modes <= {"closed", "open", "stages", "burst"}  # the mode column is the mode
+    starts = {re.match(r"\S+\s+", ln).end() for ln in lines}  # type: ignore[union-attr]
+    assert len(starts) == 1  # at the same column
+
+
+def test_batch_summary_labels_jobs_and_http_calls(private_dirs: Path):
+    proc = run_cli("--headless", "--preset", "batch", "--duration", "1s")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    (run,) = runs_in(private_dirs / "data")
+    jobs = run["summary"]["requests"]
+    calls = sum(run["summary"]["status_codes"].values())
+    assert re.search(rf"^jobs\s+{jobs} ", proc.stdout, re.M), proc.stdout
+    assert re.search(rf"^HTTP calls\s+200: {calls}\b", proc.stdout, re.M), proc.stdout

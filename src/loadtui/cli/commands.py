@@ -24,6 +24,7 @@ from loadtui.storage.options import (
 )
 
 if TYPE_CHECKING:
+    from loadtui.model.plan import RunConfig
     from loadtui.tui.app import StartNow
 
 __all__ = ["COMMANDS"]
@@ -110,13 +111,21 @@ def _cmd_presets(args: argparse.Namespace) -> int:
     from loadtui.storage.presets import find_presets, load_preset
 
     for name, info in find_presets().items():
+        mine = " (user)" if info.user else ""  # at the end, so the columns stay aligned
         try:
             cfg = load_preset(str(info.path))
-            line = f"{cfg.load.mode:7} {format_duration(cfg.load.total_duration):>6}  {cfg.description}"
+            print(f"{name:12} {cfg.load.mode:7} {_length(cfg):>9}  {cfg.description}{mine}")
         except ConfigError as exc:
-            line = f"invalid: {exc}"
-        print(f"{name:12} {'(user) ' if info.user else ''}{line}")
+            print(f"{name:12} invalid: {exc}{mine}")
     return ExitCode.OK
+
+
+def _length(cfg: RunConfig) -> str:
+    """How long a preset runs; a burst ends when its requests have answered, whatever its
+    duration says, so it shows how many it fires."""
+    if cfg.load.mode == "burst":
+        return f"{cfg.load.burst_requests} req"
+    return format_duration(cfg.load.total_duration)
 
 
 def _cmd_runs(args: argparse.Namespace) -> int:
@@ -202,16 +211,19 @@ def _cmd_mock(args: argparse.Namespace) -> int:
     from loadtui.model.plan import MockSpec
     from loadtui.storage.presets import validation_message
 
-    try:
+    given = {
+        "latency": args.latency,
+        "ttft": args.ttft,
+        "itl": args.itl,
+        "tokens": args.tokens,
+        "batch_phase": args.batch_phase,
+        "batch_line_errors": args.batch_line_errors,
+    }
+    try:  # MockSpec's defaults are the embedded mock's: the same mock either way
         spec = MockSpec(
-            latency=args.latency,
-            ttft=args.ttft,
-            itl=args.itl,
-            tokens=args.tokens,
             faults=dict(args.fault),
             headers=dict(args.header),
-            batch_phase=args.batch_phase,
-            batch_line_errors=args.batch_line_errors,
+            **{k: v for k, v in given.items() if v is not None},
         )
     except ValidationError as exc:
         raise ConfigError(validation_message(exc, "invalid option: ")) from None

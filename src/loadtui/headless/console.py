@@ -149,6 +149,29 @@ def _thresholds(results: list[dict[str, Any]]) -> Table:
     return th
 
 
+def _counts(s: dict[str, Any], requests: list[dict[str, Any]]) -> Table:
+    """Requests, errors, status codes, tokens. A Batch job counts once however many HTTP calls
+    it makes, so in a run with jobs the rows say which they count."""
+    kinds = {r.get("kind") for r in requests}
+    unit = "jobs" if kinds == {"batch"} else "requests + jobs" if "batch" in kinds else "requests"
+    counts = Table.grid(padding=(0, 2))
+    counts.add_column(style="bold")
+    counts.add_column()
+    counts.add_row(
+        unit,
+        f"{s['requests']:,} ({s['rps']:.1f}/s), ok {s['ok']:,}, cancelled {s['cancelled']}",
+    )
+    errs = ", ".join(f"{k} {v}" for k, v in s["errors"].items()) or "none"
+    counts.add_row("errors", f"{s['errors_total']:,} ({s['error_rate'] * 100:.2f}%): {errs}")
+    codes = ", ".join(f"{k}: {v}" for k, v in s["status_codes"].items()) or "-"
+    counts.add_row("HTTP calls" if "batch" in kinds else "status codes", codes)
+    counts.add_row(
+        "tokens",
+        f"output {s['output_tokens']:,} ({s['output_tokens_per_s']:.1f}/s), input {s['input_tokens']:,}",
+    )
+    return counts
+
+
 def summary_renderable(run: dict[str, Any]) -> Group:
     """The end-of-run report: counts, errors, percentiles, thresholds, generator health."""
     s = run["summary"]
@@ -161,23 +184,7 @@ def summary_renderable(run: dict[str, Any]) -> Group:
         f"against {where} — {run['status']}, {s['duration_s']:.1f}s",
     )
     parts.append(head)
-    counts = Table.grid(padding=(0, 2))
-    counts.add_column(style="bold")
-    counts.add_column()
-    counts.add_row(
-        "requests",
-        f"{s['requests']:,} ({s['rps']:.1f}/s), ok {s['ok']:,}, cancelled {s['cancelled']}",
-    )
-    errs = ", ".join(f"{k} {v}" for k, v in s["errors"].items()) or "none"
-    counts.add_row("errors", f"{s['errors_total']:,} ({s['error_rate'] * 100:.2f}%): {errs}")
-    counts.add_row(
-        "status codes", ", ".join(f"{k}: {v}" for k, v in s["status_codes"].items()) or "-"
-    )
-    counts.add_row(
-        "tokens",
-        f"output {s['output_tokens']:,} ({s['output_tokens_per_s']:.1f}/s), input {s['input_tokens']:,}",
-    )
-    parts.append(counts)
+    parts.append(_counts(s, run.get("config", {}).get("requests") or []))
     table = Table(
         title="percentiles (ms)", title_justify="left", box=box.SIMPLE_HEAD, padding=(0, 1)
     )
