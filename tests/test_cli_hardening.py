@@ -378,3 +378,17 @@ def test_batch_summary_labels_jobs_and_http_calls(private_dirs: Path):
     calls = sum(run["summary"]["status_codes"].values())
     assert re.search(rf"^jobs\s+{jobs} ", proc.stdout, re.M), proc.stdout
     assert re.search(rf"^HTTP calls\s+200: {calls}\b", proc.stdout, re.M), proc.stdout
+
+
+def test_replay_to_a_url_with_userinfo_keeps_it_out_of_the_file(private_dirs: Path):
+    assert run_cli("--headless", "--no-stream", "--duration", "1s").returncode == 0
+    (first,) = runs_in(private_dirs / "data")
+    basic = "Basic " + base64.b64encode(b"bob:hunter22").decode()
+    with recorder(want_auth=basic) as server:
+        url = server.url.replace("http://", "http://bob:hunter22@")
+        proc = run_cli("replay", first["id"], "--headless", "--url", url)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert server.seen and all(auth == basic for _, auth in server.seen)
+    files = sorted((private_dirs / "data" / "runs").glob("*.json"))
+    assert len(files) == 2 and not any("hunter22" in f.read_text() for f in files)
+    assert "hunter22" not in proc.stdout + proc.stderr

@@ -21,6 +21,7 @@ from loadtui.storage.options import (
     default_api_key,
     resolve,
     resolve_config,
+    split_userinfo,
 )
 
 if TYPE_CHECKING:
@@ -159,22 +160,32 @@ def _cmd_replay(args: argparse.Namespace) -> int:
     config = run_config(run, path)
     _check_out(args.out)
     schedule = run_controls(run, path)
-    if args.url:
+    url, userinfo = split_userinfo(args.url) if args.url else (None, None)
+    if url:
         try:
-            config = config.with_overrides(target={"url": args.url})
+            config = config.with_overrides(target={"url": url})
         except ValidationError as exc:
             from loadtui.storage.presets import validation_message
 
             raise ConfigError(validation_message(exc, "invalid option: ")) from None
     api_key = default_api_key(config, args.api_key)
+    check_credentials(config, api_key, userinfo)
     if not args.headless:
+        if userinfo:
+            raise ConfigError("user:password in --url is sent as Basic auth by --headless only")
         from loadtui.tui.app import StartNow
 
         return _open_app(None, None, StartNow(config, api_key, schedule, run["id"], args.out))
     code, _ = run_headless(
         config,
         RunOptions(
-            api_key=api_key, out=args.out, schedule=schedule, replay_of=run["id"], live=args.live
+            api_key=api_key,
+            out=args.out,
+            schedule=schedule,
+            replay_of=run["id"],
+            live=args.live,
+            userinfo=userinfo,
+            target_source="--url" if url else None,
         ),
     )
     return code
