@@ -166,7 +166,7 @@ def check_credentials(config: RunConfig, api_key: str | None, userinfo: str | No
         )
 
 
-def check_controls(config: RunConfig, schedule: list[ControlChange], where: str) -> None:
+def check_controls(config: RunConfig, schedule: list[ControlChange], where: str | None) -> None:
     """Refuse a scheduled change the run would accept and ignore (exit 2, before any load)."""
     end = config.load.total_duration
     for change in schedule:
