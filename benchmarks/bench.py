@@ -177,7 +177,8 @@ def main() -> None:
         "seconds": a.seconds,
         "repeats": a.repeats,
     }
-    mock, url = start_mock(a.server_core)
+    # a zero-delay mock: throughput of the generators, not of the mock's timing
+    mock, url = start_mock(a.server_core, "--latency", "0ms", "--ttft", "0ms", "--itl", "0ms")
     try:
         names = ["loadtui", *PEERS.values(), "locust FastHttpUser"]
         samples: dict[str, list[float]] = {name: [] for name in names}

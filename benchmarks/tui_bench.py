@@ -123,7 +123,8 @@ def main() -> None:
     a = p.parse_args()
     if shutil.which("tmux") is None:
         raise SystemExit("tmux is needed: apt-get install tmux")
-    mock, url = start_mock(a.server_core, "--ttft", a.ttft, "--itl", "0.02", "--tokens", "20")
+    ttft = f"{float(a.ttft) * 1000:g}ms"  # the mock's bare numbers are ms; ours is seconds
+    mock, url = start_mock(a.server_core, "--ttft", ttft, "--itl", "20ms", "--tokens", "20")
     rows: list[dict[str, Any]] = []
     try:
         with tempfile.TemporaryDirectory() as dirs:

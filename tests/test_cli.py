@@ -254,7 +254,7 @@ def test_presets_and_runs_listing(private_dirs: Path):
     user.mkdir(parents=True)
     (user / "smoke.toml").write_text('description = "my own smoke"\n[load]\nduration = "1s"\n')
     proc = run_cli("presets")
-    assert "(user) closed" in proc.stdout and "my own smoke" in proc.stdout
+    assert "my own smoke (user)" in proc.stdout  # the mark at the end keeps the columns
     assert run_cli("runs").stdout.startswith("no saved runs")
     for _ in range(2):
         assert run_cli("--headless", "--preset", "smoke").returncode == 0

@@ -14,9 +14,18 @@ from pydantic import ValidationError
 from loadtui.errors import ConfigError, StartError, UsageError
 from loadtui.headless.exitcodes import ExitCode
 from loadtui.model.durations import format_duration
-from loadtui.storage.options import Overrides, default_api_key, resolve_config
+from loadtui.storage.options import (
+    Overrides,
+    check_controls,
+    check_credentials,
+    default_api_key,
+    resolve,
+    resolve_config,
+    split_userinfo,
+)
 
 if TYPE_CHECKING:
+    from loadtui.model.plan import RunConfig
     from loadtui.tui.app import StartNow
 
 __all__ = ["COMMANDS"]
@@ -40,13 +49,22 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     if not args.headless:
         return _cmd_app(args)
-    config = resolve_config(Overrides.from_namespace(args))
+    resolved = resolve(Overrides.from_namespace(args))
+    config = resolved.config
     _check_out(args.out)
     schedule = load_control_file(args.control_file) if args.control_file else []
+    check_controls(config, schedule, args.control_file)
     api_key = default_api_key(config, args.api_key)
-    code, _ = run_headless(
-        config, RunOptions(api_key=api_key, out=args.out, schedule=schedule, live=args.live)
+    check_credentials(config, api_key, resolved.userinfo)
+    options = RunOptions(
+        api_key=api_key,
+        out=args.out,
+        schedule=schedule,
+        live=args.live,
+        userinfo=resolved.userinfo,
+        target_source=resolved.source,
     )
+    code, _ = run_headless(config, options)
     return code
 
 
@@ -77,6 +95,7 @@ def _cmd_app(args: argparse.Namespace) -> int:
     config = resolve_config(prefill)  # bad options fail before the app opens
     prefill.preset = config.preset
     api_key = default_api_key(config, args.api_key)
+    check_credentials(config, api_key, None)
     if not args.start and (args.out or args.control_file):
         flag = "--out" if args.out else "--control-file"
         raise UsageError(f"{flag} needs --start (or --headless): the setup form has no such field")
@@ -84,6 +103,7 @@ def _cmd_app(args: argparse.Namespace) -> int:
     if args.start:
         _check_out(args.out)
         schedule = load_control_file(args.control_file) if args.control_file else []
+        check_controls(config, schedule, args.control_file)
         start = StartNow(config, api_key, schedule, out=args.out)
     return _open_app(prefill, args.api_key, start)
 
@@ -92,13 +112,21 @@ def _cmd_presets(args: argparse.Namespace) -> int:
     from loadtui.storage.presets import find_presets, load_preset
 
     for name, info in find_presets().items():
+        mine = " (user)" if info.user else ""  # at the end, so the columns stay aligned
         try:
             cfg = load_preset(str(info.path))
-            line = f"{cfg.load.mode:7} {format_duration(cfg.load.total_duration):>6}  {cfg.description}"
+            print(f"{name:12} {cfg.load.mode:7} {_length(cfg):>9}  {cfg.description}{mine}")
         except ConfigError as exc:
-            line = f"invalid: {exc}"
-        print(f"{name:12} {'(user) ' if info.user else ''}{line}")
+            print(f"{name:12} invalid: {exc}{mine}")
     return ExitCode.OK
+
+
+def _length(cfg: RunConfig) -> str:
+    """How long a preset runs; a burst ends when its requests have answered, whatever its
+    duration says, so it shows how many it fires."""
+    if cfg.load.mode == "burst":
+        return f"{cfg.load.burst_requests} req"
+    return format_duration(cfg.load.total_duration)
 
 
 def _cmd_runs(args: argparse.Namespace) -> int:
@@ -132,22 +160,32 @@ def _cmd_replay(args: argparse.Namespace) -> int:
     config = run_config(run, path)
     _check_out(args.out)
     schedule = run_controls(run, path)
-    if args.url:
+    url, userinfo = split_userinfo(args.url) if args.url else (None, None)
+    if url:
         try:
-            config = config.with_overrides(target={"url": args.url})
+            config = config.with_overrides(target={"url": url})
         except ValidationError as exc:
             from loadtui.storage.presets import validation_message
 
             raise ConfigError(validation_message(exc, "invalid option: ")) from None
     api_key = default_api_key(config, args.api_key)
+    check_credentials(config, api_key, userinfo)
     if not args.headless:
+        if userinfo:
+            raise ConfigError("user:password in --url is sent as Basic auth by --headless only")
         from loadtui.tui.app import StartNow
 
         return _open_app(None, None, StartNow(config, api_key, schedule, run["id"], args.out))
     code, _ = run_headless(
         config,
         RunOptions(
-            api_key=api_key, out=args.out, schedule=schedule, replay_of=run["id"], live=args.live
+            api_key=api_key,
+            out=args.out,
+            schedule=schedule,
+            replay_of=run["id"],
+            live=args.live,
+            userinfo=userinfo,
+            target_source="--url" if url else None,
         ),
     )
     return code
@@ -184,16 +222,19 @@ def _cmd_mock(args: argparse.Namespace) -> int:
     from loadtui.model.plan import MockSpec
     from loadtui.storage.presets import validation_message
 
-    try:
+    given = {
+        "latency": args.latency,
+        "ttft": args.ttft,
+        "itl": args.itl,
+        "tokens": args.tokens,
+        "batch_phase": args.batch_phase,
+        "batch_line_errors": args.batch_line_errors,
+    }
+    try:  # MockSpec's defaults are the embedded mock's: the same mock either way
         spec = MockSpec(
-            latency=args.latency,
-            ttft=args.ttft,
-            itl=args.itl,
-            tokens=args.tokens,
             faults=dict(args.fault),
             headers=dict(args.header),
-            batch_phase=args.batch_phase,
-            batch_line_errors=args.batch_line_errors,
+            **{k: v for k, v in given.items() if v is not None},
         )
     except ValidationError as exc:
         raise ConfigError(validation_message(exc, "invalid option: ")) from None

@@ -8,8 +8,8 @@ from typing import NoReturn
 
 from loadtui import __version__
 from loadtui.headless.exitcodes import ExitCode
-from loadtui.model.durations import parse_duration, parse_range
-from loadtui.model.plan import FAULTS
+from loadtui.model.durations import format_duration, parse_duration, parse_range
+from loadtui.model.plan import FAULTS, MockSpec
 
 __all__ = ["build_parser"]
 
@@ -24,6 +24,20 @@ def _duration(text: str) -> float:
         return parse_duration(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _mock_ms(text: str) -> float:
+    """A mock timing option in seconds: ``50ms``, ``0.05s``, or a bare number of milliseconds
+    (mock timings are TTFT and ITL figures, which are quoted in ms)."""
+    try:
+        return float(text) / 1000.0
+    except ValueError:
+        return _duration(text)
+
+
+def _mock_default(name: str) -> str:
+    """A MockSpec default for ``--help``: one source for the embedded and the standalone mock."""
+    return format_duration(MockSpec.model_fields[name].default)
 
 
 def _range(text: str) -> tuple[float, float]:
@@ -53,8 +67,15 @@ def _run_options(p: argparse.ArgumentParser) -> None:
     g.add_argument(
         "--url",
         metavar="URL",
-        help="base URL of an OpenAI-compatible or Anthropic API; may hold {key} (default: "
-        "$OPENAI_BASE_URL, else the embedded mock)",
+        help="base URL of an OpenAI-compatible or Anthropic API; may hold {key}, or user:password@ "
+        "(sent as Basic auth, never written) (default: the preset's url, else $ANTHROPIC_BASE_URL "
+        "for messages or $OPENAI_BASE_URL, else the embedded mock)",
+    )
+    g.add_argument(
+        "--mock",
+        action="store_true",
+        default=None,
+        help="run against the embedded mock, whatever the preset or the environment name",
     )
     g.add_argument(
         "--api-key",
@@ -85,7 +106,7 @@ def _run_options(p: argparse.ArgumentParser) -> None:
         "--time-scale",
         type=float,
         metavar="F",
-        help="speed up the shape's clock: durations × F, spawn rate ÷ F (e.g. 0.1)",
+        help="speed up the shape's clock: durations and think time × F, spawn rate ÷ F (e.g. 0.1)",
     )
     g.add_argument(
         "--think-time",
@@ -171,15 +192,38 @@ def build_parser() -> argparse.ArgumentParser:
     )
     r.add_argument("--out", type=Path, metavar="FILE", help="where to write the new run file")
     r.add_argument("--live", action=argparse.BooleanOptionalAction, default=None)
-    m = sub.add_parser("mock", help="run the mock OpenAI-compatible upstream on its own")
-    m.add_argument("--host", default="127.0.0.1")
-    m.add_argument("--port", type=int, default=9999)
-    m.add_argument(
-        "--latency", type=_duration, default=0.0, help="delay before a non-streaming answer"
+    m = sub.add_parser(
+        "mock",
+        help="run the mock OpenAI-compatible upstream on its own",
+        description="The mock upstream on its own, with the embedded mock's defaults. Its timing "
+        "options take a unit (50ms, 0.05s); a bare number is milliseconds.",
     )
-    m.add_argument("--ttft", type=_duration, default=0.0, help="delay to the first streamed token")
-    m.add_argument("--itl", type=_duration, default=0.0, help="delay between streamed tokens")
-    m.add_argument("--tokens", type=int, default=16, help="tokens per answer")
+    m.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    m.add_argument("--port", type=int, default=9999, help="port to listen on (default: 9999)")
+    m.add_argument(
+        "--latency",
+        type=_mock_ms,
+        metavar="MS",
+        help=f"delay before a non-streaming answer (default: {_mock_default('latency')})",
+    )
+    m.add_argument(
+        "--ttft",
+        type=_mock_ms,
+        metavar="MS",
+        help=f"delay to the first streamed token (default: {_mock_default('ttft')})",
+    )
+    m.add_argument(
+        "--itl",
+        type=_mock_ms,
+        metavar="MS",
+        help=f"delay between streamed tokens (default: {_mock_default('itl')})",
+    )
+    m.add_argument(
+        "--tokens",
+        type=int,
+        metavar="N",
+        help=f"tokens per answer (default: {MockSpec.model_fields['tokens'].default})",
+    )
     m.add_argument(
         "--fault",
         action="append",
@@ -199,16 +243,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     m.add_argument(
         "--batch-phase",
-        type=_duration,
-        default=0.3,
-        help="time a batch spends in validating, in_progress and finalizing each",
+        type=_mock_ms,
+        metavar="MS",
+        help="time a batch spends in validating, in_progress and finalizing each "
+        f"(default: {_mock_default('batch_phase')})",
     )
     m.add_argument(
         "--batch-line-errors",
         type=float,
-        default=0.0,
         metavar="RATE",
-        help="share of batch lines that fail (they go to the error file)",
+        help="share of batch lines that fail, they go to the error file (default: "
+        f"{MockSpec.model_fields['batch_line_errors'].default:g})",
     )
     x = sub.add_parser("proxy", help="run the pass-through proxy (for overhead runs) on its own")
     x.add_argument("--upstream", required=True, metavar="URL", help="where to forward requests")

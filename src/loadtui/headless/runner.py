@@ -16,9 +16,17 @@ from time import perf_counter
 from typing import Any, TextIO
 
 from rich.live import Live
+from rich.text import Text
 
 from loadtui.engine.coordinator import Coordinator
-from loadtui.headless.console import make_console, progress_line, progress_panel, summary_renderable
+from loadtui.headless.console import (
+    live_wanted,
+    make_console,
+    plain_printer,
+    progress_line,
+    progress_panel,
+    summary_renderable,
+)
 from loadtui.headless.exitcodes import ExitCode
 from loadtui.headless.session import RunSession
 from loadtui.model.controls import ControlChange
@@ -37,6 +45,10 @@ class RunOptions:
     """Where progress and the summary go (stdout by default)."""
     live: bool | None = None
     """Redraw progress in place; None = when the output is a terminal."""
+    userinfo: str | None = None
+    """``user:password`` taken out of the target URL (Basic auth, memory only)."""
+    target_source: str | None = None
+    """Where the target URL came from, for the ``target:`` line."""
 
 
 class _Stop:
@@ -71,12 +83,19 @@ def run_headless(
     options = options or RunOptions()
     out = options.stream or sys.stdout
     console = make_console(out)
-    live_mode = console.is_terminal if options.live is None else options.live
+    live_mode = live_wanted(console, options.live)
+    say = plain_printer(console)
     stop = _Stop()
     with (
         _signals(stop),
         RunSession(
-            config, options.api_key, options.replay_of, options.out, say=console.print
+            config,
+            options.api_key,
+            options.replay_of,
+            options.out,
+            say=say,
+            userinfo=options.userinfo,
+            target_source=options.target_source,
         ) as session,
     ):
         coord = session.start()
@@ -89,13 +108,11 @@ def run_headless(
         run, path = session.finish(status, error, grace=0.0 if stop.count > 1 else None)
     status = run["status"]
     console.print(summary_renderable(run))
-    console.print(f"run saved: {path}")
+    say(f"run saved: {path}")
     if run["error"]:
-        console.print(f"the run failed: {run['error']}")
+        say(f"the run failed: {run['error']}")
     if status == "interrupted":
-        console.print(
-            f"interrupted by {stop.signal or 'stop'}; the run was saved with status interrupted"
-        )
+        say(f"interrupted by {stop.signal or 'stop'}; the run was saved with status interrupted")
         return ExitCode.INTERRUPTED, path
     if any(not t["passed"] for t in run["thresholds"]) or status == "failed":
         return ExitCode.THRESHOLDS_FAILED, path
@@ -107,9 +124,15 @@ def _drive(
 ) -> str:
     """Tick the coordinator until the run is done; returns the run's status."""
     plain_every = 1.0 if coord.duration <= 60 else 5.0
+    open_loop = coord.config.load.open_loop
     next_plain = plain_every
     live = (
-        Live(progress_panel(coord.view()), console=console, refresh_per_second=4, transient=True)
+        Live(
+            progress_panel(coord.view(), open_loop),
+            console=console,
+            refresh_per_second=4,
+            transient=True,
+        )
         if live_mode
         else None
     )
@@ -132,8 +155,8 @@ def _drive(
             now = perf_counter()
             if live is not None:
                 if now - last_draw >= 0.25:
-                    live.update(progress_panel(coord.view()))
+                    live.update(progress_panel(coord.view(), open_loop))
                     last_draw = now
             elif coord.elapsed >= next_plain:
-                console.print(progress_line(coord.view()), soft_wrap=True)
+                console.print(Text(progress_line(coord.view(), open_loop)), soft_wrap=True)
                 next_plain += plain_every

@@ -20,7 +20,8 @@ from loadtui.headless.target import bring_up, mint_key
 from loadtui.model.plan import RunConfig
 from loadtui.model.thresholds import evaluate
 from loadtui.storage.data import load_batch_input, load_prompts
-from loadtui.storage.runfile import new_run_id, save_run
+from loadtui.storage.options import redact_url, with_userinfo
+from loadtui.storage.runfile import new_run_id, redact, save_run
 
 __all__ = ["RunSession"]
 
@@ -35,18 +36,25 @@ class RunSession:
         replay_of: str | None = None,
         out: Path | None = None,
         say: Callable[[str], None] = print,
+        userinfo: str | None = None,
+        target_source: str | None = None,
     ) -> None:
         self.config = config
         self.api_key = api_key
         self.replay_of = replay_of
         self.out = out
-        self.say = say
+        self._say = say
+        self.userinfo = userinfo
+        """``user:password`` of the target URL: Basic auth, in memory only (never in config)."""
+        self.target_source = target_source
         self.embedded = config.target.url is None
         self.base_url = ""
         self.coord: Coordinator | None = None
         self.direct_url: str | None = None
-        self.secrets: list[str] = [api_key] if api_key else []
-        """Every key this run knows: scrubbed from the run file."""
+        self.secrets: list[str] = [s for s in (api_key, userinfo) if s]
+        """Every key this run knows: scrubbed from the run file and from every message."""
+        if userinfo and ":" in userinfo:
+            self.secrets.append(userinfo.partition(":")[2])
         self.started_at = datetime.now(UTC)
         self._stack = ExitStack()
 
@@ -56,6 +64,10 @@ class RunSession:
     def __exit__(self, *exc: object) -> None:
         self._stack.close()
 
+    def say(self, text: str) -> None:
+        """Tell the user something, with every secret of the run replaced by ``***``."""
+        self._say(redact(text, self.secrets))
+
     def start(self) -> Coordinator:
         """Bring up the target (the embedded mock if no URL) and the workers; raises StartError."""
         config = self.config
@@ -63,17 +75,18 @@ class RunSession:
         batch = None
         if any(r.kind == "batch" for r in config.requests):
             batch = load_batch_input(config.batch)
-        self.base_url, direct_url = bring_up(config, self._stack, self.say)
+        self.base_url, direct_url = bring_up(config, self._stack, self.say, self.target_source)
         self.direct_url = direct_url
+        send_url = with_userinfo(self.base_url, self.userinfo)  # Basic auth, memory only
         if config.batch.admin_url and any(r.kind == "batch" for r in config.requests):
             self.api_key = mint_key(config, self.base_url)
             self.secrets.append(self.api_key)
             self.say("batch: minted one API key for this run (it is never written)")
         if config.load.mode == "burst":
-            preflight(config, self.base_url, self.api_key)
+            preflight(config, send_url, self.api_key)
         self.started_at = datetime.now(UTC)
         coord = Coordinator(
-            config, self.base_url, self.api_key, prompts=prompts, direct_url=direct_url, batch=batch
+            config, send_url, self.api_key, prompts=prompts, direct_url=direct_url, batch=batch
         )
         coord.start()
         self._stack.callback(coord.stop, 0.0)
@@ -116,7 +129,7 @@ class RunSession:
             "loadtui_version": __version__,
             "config": config.model_dump(mode="json"),
             "target": {
-                "url": self.base_url,
+                "url": redact_url(self.base_url, self.secrets),
                 "embedded_mock": self.embedded,
                 "direct_url": self.direct_url,
                 "mock": config.mock.model_dump(mode="json") if self.embedded else None,
@@ -124,5 +137,9 @@ class RunSession:
                 "api_key": "***" if self.api_key else None,
             },
             **result,
-            "thresholds": evaluate(config.thresholds, result["summary"]),
+            "thresholds": evaluate(
+                config.thresholds,
+                result["summary"],
+                streamed=any(r.streamed for r in config.requests),
+            ),
         }

@@ -31,9 +31,11 @@ def _start(server: MockProcess | ProxyProcess, stack: ExitStack) -> str:
 
 
 def bring_up(
-    config: RunConfig, stack: ExitStack, say: Callable[[str], None]
+    config: RunConfig, stack: ExitStack, say: Callable[[str], None], source: str | None = None
 ) -> tuple[str, str | None]:
-    """(base URL the load goes to, direct upstream URL in overhead mode)."""
+    """(base URL the load goes to, direct upstream URL in overhead mode); ``source`` says where
+    the URL came from (``--url``, ``the preset``, ``$OPENAI_BASE_URL``, ``--mock``)."""
+    why = f"({source})" if source else "(no --url given)"
     overhead = config.overhead
     if config.target.url is None:
         mock_url = _start(MockProcess(config.mock), stack)
@@ -41,10 +43,10 @@ def bring_up(
             proxy_url = _start(ProxyProcess(overhead.direct_url or mock_url), stack)
             say(
                 f"target: a pass-through proxy at {proxy_url} in front of the embedded mock at "
-                f"{mock_url} (no --url given); each request goes both ways"
+                f"{mock_url} {why}; each request goes both ways"
             )
             return proxy_url, overhead.direct_url or mock_url
-        say(f"target: the embedded mock upstream at {mock_url} (no --url given)")
+        say(f"target: the embedded mock upstream at {mock_url} {why}")
         return mock_url, None
     if overhead.enabled:
         if not overhead.direct_url:
@@ -53,7 +55,7 @@ def bring_up(
             )
         say(f"target: {config.target.url} (proxied) and {overhead.direct_url} (direct)")
         return config.target.url, overhead.direct_url
-    say(f"target: {config.target.url}")
+    say(f"target: {config.target.url}" + (f" (from {source})" if source else ""))
     return config.target.url, None
 
 

@@ -33,6 +33,8 @@ Batch API run; checks: the share of checks that passed."""
 _RATES = {"error_rate", "success_rate", "checks"}
 _OVERHEAD = {"overhead_latency", "overhead_ttft"}
 _LABELS = {"batch_job", "batch_completion"}
+_STREAMING = {"ttft": "TTFT", "itl": "ITL", "tpot": "TPOT", "overhead_ttft": "TTFT"}
+"""Metrics that only streamed answers have: with no stream in a run they cannot be judged."""
 _OPS = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge, "==": operator.eq}
 _EXPR = re.compile(
     r"^\s*(p\((\d+(?:\.\d+)?)\)|avg|min|max|med|rate)\s*(<=|>=|==|<|>)\s*(-?\d+(?:\.\d+)?)\s*$"
@@ -83,11 +85,15 @@ def parse_threshold(metric: str, expression: str) -> Threshold:
 
 
 def evaluate(
-    thresholds: dict[str, tuple[str, ...] | list[str]], summary: dict[str, Any]
+    thresholds: dict[str, tuple[str, ...] | list[str]],
+    summary: dict[str, Any],
+    streamed: bool = True,
 ) -> list[dict[str, Any]]:
     """Evaluate each threshold against a run summary; one result dict per threshold.
 
-    A latency threshold over a metric that saw no samples fails (nothing was proven).
+    A threshold over a metric that saw no samples fails (nothing was proven) and says why in
+    ``reason`` — except a streaming metric (TTFT, ITL, TPOT) in a run that sends no streamed
+    request (``streamed`` False): that one is not judged (``skipped``, counted as passed).
     """
     results = []
     for metric, exprs in thresholds.items():
@@ -95,10 +101,28 @@ def evaluate(
             t = parse_threshold(metric, expr)
             actual = _actual(t, summary)
             ok = actual is not None and _OPS[t.op](actual, t.limit)
-            results.append(
-                {"metric": metric, "expression": t.expression, "actual": actual, "passed": bool(ok)}
-            )
+            result = {"metric": metric, "expression": t.expression, "actual": actual}
+            result["passed"] = bool(ok)
+            if actual is None:
+                result.update(_no_samples(t, streamed))
+            results.append(result)
     return results
+
+
+def _no_samples(t: Threshold, streamed: bool) -> dict[str, Any]:
+    """``reason`` (and ``skipped``) of a threshold that had nothing to judge."""
+    if t.metric in _STREAMING:
+        name = _STREAMING[t.metric]
+        if not streamed:
+            return {
+                "passed": True,
+                "skipped": True,
+                "reason": f"not judged: this run sends no streams ({name} exists only for streams)",
+            }
+        return {"reason": f"no samples ({name} exists only for streams)"}
+    if t.aggregate == "rate":
+        return {"reason": "no requests finished" if t.metric != "checks" else "no checks ran"}
+    return {"reason": "no samples"}
 
 
 def _actual(t: Threshold, summary: dict[str, Any]) -> float | None:

@@ -11,14 +11,28 @@ import argparse
 import os
 from dataclasses import dataclass, fields
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import ValidationError
 
 from loadtui.errors import ConfigError
+from loadtui.model.controls import ControlChange
+from loadtui.model.durations import format_duration
 from loadtui.model.plan import RunConfig, fit_duration, scale_time
 from loadtui.storage.presets import load_preset, validation_message
 
-__all__ = ["Overrides", "default_api_key", "resolve_config"]
+__all__ = [
+    "Overrides",
+    "Resolved",
+    "check_controls",
+    "check_credentials",
+    "default_api_key",
+    "redact_url",
+    "resolve",
+    "resolve_config",
+    "split_userinfo",
+    "with_userinfo",
+]
 
 
 def default_api_key(config: RunConfig, given: str | None = None) -> str | None:
@@ -58,20 +72,146 @@ class Overrides:
     """Batch input file (JSONL) or bundled set name."""
     direct_url: str | None = None
     """Overhead mode: the upstream for the direct requests."""
+    mock: bool | None = None
+    """Use the embedded mock whatever the preset or the environment name (``--mock``)."""
 
     @classmethod
     def from_namespace(cls, ns: argparse.Namespace) -> Overrides:
         return cls(**{f.name: getattr(ns, f.name, None) for f in fields(cls)})
 
 
-def resolve_config(args: Overrides) -> RunConfig:
-    """The preset with every given option applied and validated."""
+@dataclass(frozen=True)
+class Resolved:
+    """A resolved run: the config (no credentials in it) and what stays in memory beside it."""
 
+    config: RunConfig
+    userinfo: str | None = None
+    """``user:password`` taken out of the URL: sent as Basic auth, never written or shown."""
+    source: str | None = None
+    """Where the target URL came from (``--url``, ``the preset``, ``$OPENAI_BASE_URL``,
+    ``--mock``); None = the embedded mock because nothing named a URL."""
+
+
+def split_userinfo(url: str) -> tuple[str, str | None]:
+    """``http://u:p@host/x`` → (``http://host/x``, ``u:p``); a URL without userinfo is unchanged."""
+    parts = urlsplit(url)
+    userinfo, at, host = parts.netloc.rpartition("@")
+    if not at:
+        return url, None
+    return urlunsplit(parts._replace(netloc=host)), userinfo
+
+
+def with_userinfo(url: str, userinfo: str | None) -> str:
+    """The URL the engine sends to (in memory only): the credentials put back."""
+    if not userinfo:
+        return url
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(netloc=f"{userinfo}@{parts.netloc}"))
+
+
+def redact_url(url: str, secrets: list[str] | tuple[str, ...] = ()) -> str:
+    """A URL fit to show: userinfo and every known key replaced by ``***``."""
+    clean, userinfo = split_userinfo(url)
+    if userinfo:
+        parts = urlsplit(clean)
+        clean = urlunsplit(parts._replace(netloc=f"***@{parts.netloc}"))
+    for secret in secrets:
+        if len(secret) >= 4:  # as the run file's scrubbing: a short one would mangle the URL
+            clean = clean.replace(secret, "***")
+    return clean
+
+
+def _env_url(config: RunConfig) -> tuple[str | None, str | None]:
+    """($ANTHROPIC_BASE_URL for a run of Anthropic messages, else $OPENAI_BASE_URL, its name)."""
+    var = (
+        "ANTHROPIC_BASE_URL"
+        if any(r.kind == "messages" for r in config.requests)
+        else "OPENAI_BASE_URL"
+    )
+    url = os.environ.get(var)
+    return (url, f"${var}") if url else (None, None)
+
+
+def _target_url(args: Overrides, config: RunConfig) -> tuple[str | None, str | None]:
+    """(URL, where it came from). Order: --mock, --url, the preset, the environment, the mock.
+
+    The environment names an API, not a proxy, so overhead mode (which needs the proxy as its
+    URL) never takes it.
+    """
+    if args.mock:
+        if args.url:
+            raise ConfigError("--mock and --url contradict each other; give one")
+        return None, "--mock"
+    if args.url:
+        return args.url, "--url"
+    if config.target.url:
+        return config.target.url, "the preset"
+    if config.overhead.enabled or args.direct_url is not None:
+        return None, None
+    return _env_url(config)
+
+
+def check_credentials(config: RunConfig, api_key: str | None, userinfo: str | None) -> None:
+    """Refuse a run whose requests could not authenticate as the user meant (exit 2)."""
+    paths = [config.target.url or ""] + [r.path or "" for r in config.requests]
+    if not api_key and any("{key}" in p for p in paths):
+        raise ConfigError(
+            "the URL has {key} but there is no API key: give --api-key, or set "
+            "$ANTHROPIC_API_KEY (messages) or $OPENAI_API_KEY"
+        )
+    if userinfo and api_key and _uses_authorization(config):
+        raise ConfigError(
+            "the URL holds user:password (Basic auth) and an API key is sent as Bearer: both "
+            "use the Authorization header; drop one (the key may come from $OPENAI_API_KEY)"
+        )
+
+
+def check_controls(config: RunConfig, schedule: list[ControlChange], where: str | None) -> None:
+    """Refuse a scheduled change the run would accept and ignore (exit 2, before any load)."""
+    end = config.load.total_duration
+    for change in schedule:
+        at = change.at or 0.0
+        what = f"{where}: the {change.action!r} control at {format_duration(at)}"
+        if at >= end:
+            raise ConfigError(
+                f"{what} comes at or after the end of the run ({format_duration(end)}): "
+                "it would never apply"
+            )
+        if config.load.open_loop and change.action in ("users", "think_time"):
+            raise ConfigError(
+                f"{what} has no effect in an open-loop run (arrivals per second); use 'rate'"
+            )
+
+
+def _uses_authorization(config: RunConfig) -> bool:
+    """Whether any request sends its key in ``Authorization`` (Bearer), not ``x-api-key``."""
+    auth = config.target.auth
+    return any(
+        auth == "bearer" if r.kind == "messages" else auth != "x-api-key" for r in config.requests
+    )
+
+
+def resolve_config(args: Overrides) -> RunConfig:
+    """The preset with every given option applied and validated; credentials in the URL are
+    refused here (callers that can keep them in memory use ``resolve``)."""
+    resolved = resolve(args)
+    if resolved.userinfo:
+        raise ConfigError(
+            "user:password in the URL is sent as Basic auth by headless runs only (--headless)"
+        )
+    return resolved.config
+
+
+def resolve(args: Overrides) -> Resolved:
+    """The preset with every given option applied and validated, userinfo kept apart."""
     config = load_preset(args.preset or "smoke")
     load: dict[str, Any] = {}
     target: dict[str, Any] = {}
-    url = args.url or os.environ.get("OPENAI_BASE_URL")
+    url, source = _target_url(args, config)
+    userinfo = None
     if url:
+        url, userinfo = split_userinfo(url)
+    if url != config.target.url:
         target["url"] = url
     if args.model:
         target["model"] = args.model
@@ -83,6 +223,11 @@ def resolve_config(args: Overrides) -> RunConfig:
             load["mode"] = "closed"
             load.setdefault("duration", config.load.total_duration)
     if args.rate is not None:
+        if args.users is not None:
+            raise ConfigError(
+                "--users (virtual users, closed loop) and --rate (arrivals per second, open "
+                "loop) describe different runs; give one (a cap on users' pace: a 'rate' control)"
+            )
         if args.rate <= 0:
             raise ConfigError(f"--rate must be greater than 0, got {args.rate:g}")
         load["rate"] = args.rate
@@ -140,7 +285,16 @@ def resolve_config(args: Overrides) -> RunConfig:
         if args.time_scale is not None:
             if args.time_scale <= 0:
                 raise ConfigError(f"--time-scale must be greater than 0, got {args.time_scale:g}")
-            config = scale_time(config, args.time_scale)
+            config = _scale_think_time(scale_time(config, args.time_scale), args.time_scale)
     except ValidationError as exc:
         raise ConfigError(validation_message(exc, "invalid option: ")) from None
-    return config
+    return Resolved(config, userinfo, source)
+
+
+def _scale_think_time(config: RunConfig, factor: float) -> RunConfig:
+    """``--time-scale`` speeds up the whole plan: a user's pauses too, or a scaled run would be
+    mostly think time (``--duration`` alone leaves them: it only fits the shape's length)."""
+    lo, hi = config.load.think_time
+    if not hi:
+        return config
+    return config.with_overrides(load={"think_time": (lo * factor, hi * factor)})

@@ -7,7 +7,6 @@ gets the same one-line message here as there.
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from textual import on
@@ -109,7 +108,7 @@ class SetupScreen(Screen[None]):
 
     def on_mount(self) -> None:
         p = self.prefill
-        url = p.url or os.environ.get("OPENAI_BASE_URL") or ""
+        url = p.url or ""  # blank: resolve_config's order (preset, then the environment, then mock)
         key = self.api_key or ""  # blank: the environment's key, chosen at start (never shown)
         self.query_one("#url", Input).value = url
         self.query_one("#api-key", Input).value = key
