@@ -1,8 +1,10 @@
 """A headless run from start to saved file: target, coordinator, signals, progress, summary.
 
 The same function serves ``loadtui --headless`` and ``loadtui replay --headless``. Whatever
-happens after the workers start — the time runs out, a threshold fails, Ctrl-C, SIGTERM, a
-dropped SSH session (SIGHUP) — the run is saved before this returns.
+happens after the workers start — the time runs out, a stop control, a threshold fails, Ctrl-C,
+SIGTERM, a dropped SSH session (SIGHUP) — the run is saved before this returns; a second signal
+cuts the drain short. Progress and the summary go to stdout, the last line naming the run file;
+notices about where the run went go to stderr.
 """
 
 from __future__ import annotations
@@ -17,7 +19,6 @@ from typing import Any, TextIO
 
 from rich.live import Live
 
-from loadtui.engine.coordinator import Coordinator
 from loadtui.headless.console import make_console, progress_line, progress_panel, summary_renderable
 from loadtui.headless.exitcodes import ExitCode
 from loadtui.headless.session import RunSession
@@ -76,36 +77,74 @@ def run_headless(
     with (
         _signals(stop),
         RunSession(
-            config, options.api_key, options.replay_of, options.out, say=console.print
+            config,
+            options.api_key,
+            options.replay_of,
+            options.out,
+            say=console.print,
+            warn=_warn,
         ) as session,
     ):
-        coord = session.start()
+        session.start()
         schedule = sorted(options.schedule, key=lambda c: c.at or 0.0)
         error = None
         try:
-            status = _drive(coord, schedule, stop, console, live_mode)
+            status = _drive(session, schedule, stop, console, live_mode)
         except Exception as exc:  # a bug in drawing or scheduling must not lose the run
             status, error = "failed", f"{type(exc).__name__}: {exc}"
-        run, path = session.finish(status, error, grace=0.0 if stop.count > 1 else None)
+        seen = stop.count  # any signal after this one cuts the drain short
+        run, path = session.finish(
+            status, error, grace=0.0 if seen > 1 else None, cut_short=lambda: stop.count > seen
+        )
+        asked = session.out or session.path
+    return _report(run, path, asked, stop, console), path
+
+
+def _warn(message: str) -> None:
+    """Notices about the run file go to stderr, so stdout stays the summary."""
+    print(f"loadtui: {message}", file=sys.stderr, flush=True)
+
+
+def _report(
+    run: dict[str, Any], path: Path | None, asked: Path, stop: _Stop, console: Any
+) -> ExitCode:
+    """Print the summary and where the run went (the last line); returns the exit code."""
     status = run["status"]
     console.print(summary_renderable(run))
-    console.print(f"run saved: {path}")
     if run["error"]:
-        console.print(f"the run failed: {run['error']}")
+        console.print(f"the run failed: {run['error']}", markup=False, soft_wrap=True)
     if status == "interrupted":
         console.print(
             f"interrupted by {stop.signal or 'stop'}; the run was saved with status interrupted"
         )
-        return ExitCode.INTERRUPTED, path
-    if any(not t["passed"] for t in run["thresholds"]) or status == "failed":
-        return ExitCode.THRESHOLDS_FAILED, path
-    return ExitCode.OK, path
+    elif status == "stopped":
+        console.print(f"stopped at {run.get('load_ended_s') or 0:g}s by a stop control")
+    if path is None:
+        _warn("the run could not be saved anywhere (see the lines above)")
+        console.print("run not saved")
+        return ExitCode.INTERRUPTED if status == "interrupted" else ExitCode.RUN_FAILED
+    # one unwrapped plain line, so scripts can take the path from the end of stdout
+    console.print(f"run saved: {path}", markup=False, highlight=False, soft_wrap=True)
+    if status == "interrupted":
+        return ExitCode.INTERRUPTED
+    if status == "failed" or path != asked:
+        return ExitCode.RUN_FAILED
+    if any(not t["passed"] for t in run["thresholds"]):
+        return ExitCode.THRESHOLDS_FAILED
+    return ExitCode.OK
 
 
 def _drive(
-    coord: Coordinator, schedule: list[ControlChange], stop: _Stop, console: Any, live_mode: bool
+    session: RunSession,
+    schedule: list[ControlChange],
+    stop: _Stop,
+    console: Any,
+    live_mode: bool,
 ) -> str:
-    """Tick the coordinator until the run is done; returns the run's status."""
+    """Tick the coordinator until the run is done; returns the run's status. Every wait is
+    bounded (0.1 s), so a signal ends the run however busy the coordinator is."""
+    coord = session.coord
+    assert coord is not None
     plain_every = 1.0 if coord.duration <= 60 else 5.0
     next_plain = plain_every
     live = (
@@ -119,7 +158,7 @@ def _drive(
             if stop.signal:
                 return "interrupted"
             if coord.done:
-                return "completed"
+                return "stopped" if coord.stop_requested else "completed"
             timeout = 0.1
             if schedule:
                 timeout = max(0.0, min(timeout, (schedule[0].at or 0.0) - coord.elapsed))
@@ -128,7 +167,8 @@ def _drive(
                 change = schedule.pop(0)
                 coord.apply(change)
                 if change.action == "stop":
-                    return "completed"
+                    return "stopped"
+            session.checkpoint()
             now = perf_counter()
             if live is not None:
                 if now - last_draw >= 0.25:

@@ -2,27 +2,38 @@
 
 The headless console and the Textual app drive a run differently (a loop on the main thread, a
 background thread), but what a run *is* — the embedded mock when no URL is given, the burst
-pre-flight, the run file's contents, the save with its fallback — is written once, here.
+pre-flight, the run file's contents, its checkpoints, the save with its fallbacks — is written
+once, here. Nothing the user ran is lost: the destination is checked before any load is sent,
+a checkpoint (status ``running``) replaces the file every few seconds, and a final save that
+still fails goes to the current folder or the temp folder, named through ``warn``.
 """
 
 from __future__ import annotations
 
+import contextlib
+import tempfile
 from collections.abc import Callable
 from contextlib import ExitStack
 from datetime import UTC, datetime
 from pathlib import Path
+from time import perf_counter
 from typing import Any
 
 from loadtui import __version__
 from loadtui.engine.coordinator import Coordinator
 from loadtui.engine.preflight import preflight
+from loadtui.errors import ConfigError, StartError
 from loadtui.headless.target import bring_up, mint_key
+from loadtui.locations import runs_dir
 from loadtui.model.plan import RunConfig
 from loadtui.model.thresholds import evaluate
 from loadtui.storage.data import load_batch_input, load_prompts
 from loadtui.storage.runfile import new_run_id, save_run
 
-__all__ = ["RunSession"]
+__all__ = ["CHECKPOINT_EVERY", "RunSession"]
+
+CHECKPOINT_EVERY = 5.0
+"""Seconds between checkpoints of the run file while a run is going."""
 
 
 class RunSession:
@@ -35,12 +46,15 @@ class RunSession:
         replay_of: str | None = None,
         out: Path | None = None,
         say: Callable[[str], None] = print,
+        warn: Callable[[str], None] | None = None,
     ) -> None:
         self.config = config
         self.api_key = api_key
         self.replay_of = replay_of
         self.out = out
         self.say = say
+        self.warn = warn or say
+        """Notices about where the run went (the headless runner sends them to stderr)."""
         self.embedded = config.target.url is None
         self.base_url = ""
         self.coord: Coordinator | None = None
@@ -48,6 +62,11 @@ class RunSession:
         self.secrets: list[str] = [api_key] if api_key else []
         """Every key this run knows: scrubbed from the run file."""
         self.started_at = datetime.now(UTC)
+        self.run_id = new_run_id(config.preset, self.started_at)
+        self.path: Path = out or runs_dir() / f"{self.run_id}.json"
+        """Where checkpoints and the final save go."""
+        self._next_checkpoint = 0.0
+        self._checkpointed = False
         self._stack = ExitStack()
 
     def __enter__(self) -> RunSession:
@@ -59,6 +78,7 @@ class RunSession:
     def start(self) -> Coordinator:
         """Bring up the target (the embedded mock if no URL) and the workers; raises StartError."""
         config = self.config
+        self._check_destination()
         prompts = load_prompts(config.prompts)  # bad data: a one-line error before any load
         batch = None
         if any(r.kind == "batch" for r in config.requests):
@@ -72,32 +92,93 @@ class RunSession:
         if config.load.mode == "burst":
             preflight(config, self.base_url, self.api_key)
         self.started_at = datetime.now(UTC)
+        self.run_id = new_run_id(config.preset, self.started_at)
+        if self.out is None:
+            self.path = runs_dir() / f"{self.run_id}.json"
         coord = Coordinator(
             config, self.base_url, self.api_key, prompts=prompts, direct_url=direct_url, batch=batch
         )
         coord.start()
         self._stack.callback(coord.stop, 0.0)
         self.coord = coord
+        self._next_checkpoint = perf_counter() + CHECKPOINT_EVERY
         return coord
 
+    def _check_destination(self) -> None:
+        """Refuse, before any load, a run file that could not be written."""
+        if self.out is not None:
+            if self.out.exists() and not self.out.is_file():
+                raise ConfigError(
+                    f"--out {self.out} is not a regular file (a device, pipe or folder); "
+                    "give a path for a new or existing .json file"
+                )
+            return
+        folder = runs_dir()
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            with tempfile.TemporaryFile(dir=folder):
+                pass
+        except OSError as exc:
+            raise StartError(
+                f"cannot write runs to {folder} ({exc.strerror or exc}); "
+                "set LOADTUI_DATA_DIR to a writable folder or give --out FILE"
+            ) from None
+
+    def checkpoint(self, force: bool = False) -> None:
+        """Every CHECKPOINT_EVERY seconds, replace the run file with the run so far (status
+        ``running``): a SIGKILL loses at most those seconds. Call it from the drive loop."""
+        now = perf_counter()
+        if self.coord is None or (not force and now < self._next_checkpoint):
+            return
+        self._next_checkpoint = now + CHECKPOINT_EVERY
+        run = self.assemble("running", None)
+        run["load_ended_s"] = round(self.coord.elapsed, 3)  # a replay stops where this ends
+        try:
+            save_run(run, self.path, secret=self.secrets)
+            self._checkpointed = True
+        except OSError as exc:
+            self._next_checkpoint = float("inf")  # said once; the final save has fallbacks
+            self.warn(f"cannot checkpoint the run to {self.path} ({exc.strerror or exc})")
+
     def finish(
-        self, status: str, error: str | None = None, grace: float | None = None
-    ) -> tuple[dict[str, Any], Path]:
-        """Stop the workers (draining for ``grace``), assemble the run and save it."""
+        self,
+        status: str,
+        error: str | None = None,
+        grace: float | None = None,
+        cut_short: Callable[[], bool] | None = None,
+    ) -> tuple[dict[str, Any], Path | None]:
+        """Stop the workers (draining for ``grace``, less if ``cut_short()`` turns true),
+        assemble the run and save it; the path is None only if no fallback could be written."""
         coord = self.coord
         assert coord is not None, "finish() before start()"
-        coord.stop(grace)
-        if status == "completed" and coord.exited - coord.finals:
+        coord.stop(grace, cut_short=cut_short)
+        if status in ("completed", "stopped") and coord.exited - coord.finals:
             status = "failed"
         run = self.assemble(status, error)
-        try:
-            path = save_run(run, self.out, secret=self.secrets)
-        except OSError as exc:
-            if self.out is None:
-                raise
-            self.say(f"cannot write {self.out} ({exc.strerror}); saving to the data dir")
-            path = save_run(run, None, secret=self.secrets)
-        return run, path
+        self._next_checkpoint = float("inf")
+        return run, self.save(run)
+
+    def save(self, run: dict[str, Any]) -> Path | None:
+        """Save to ``self.path``; if that fails, to the data dir (for --out), the current
+        folder, then the temp folder — each failure named through ``warn``."""
+        name = f"{run['id']}.json"
+        places = [self.path]
+        if self.out is not None:
+            places.append(runs_dir() / name)
+        places += [Path.cwd() / name, Path(tempfile.gettempdir()) / name]
+        for place in dict.fromkeys(places):
+            try:
+                path = save_run(run, place, secret=self.secrets)
+            except OSError as exc:
+                self.warn(f"cannot write the run to {place} ({exc.strerror or exc})")
+                continue
+            if place != self.path:
+                self.warn(f"the run was saved to {path} instead of {self.path}")
+                if self._checkpointed:  # a stale `running` copy must not look like the run
+                    with contextlib.suppress(OSError):
+                        self.path.unlink()
+            return path
+        return None
 
     def assemble(self, status: str, error: str | None) -> dict[str, Any]:
         """The run file's contents (schema in docs/run-format.md)."""
@@ -106,7 +187,7 @@ class RunSession:
         config = self.config
         result = coord.result()
         return {
-            "id": new_run_id(config.preset, self.started_at),
+            "id": self.run_id,
             "status": status,
             "error": error,
             "started_at": self.started_at.isoformat(),

@@ -1,0 +1,298 @@
+"""A run's life as a user meets it: stop, signals, SIGKILL, checkpoints, where the run is saved.
+
+Every test runs ``python -m loadtui`` against the embedded mock (127.0.0.1 only) and waits on
+conditions with deadlines; the bounds asserted are far below the failures they guard against
+(a 60 s shutdown, a 20 s drain), so a busy machine does not fail them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+import pytest
+
+from helpers import run_cli
+from loadtui.engine.mock import MockProcess
+from loadtui.model.plan import MockSpec
+
+
+def _popen(*args: str, cwd: Path | None = None) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "loadtui", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        text=True,
+        cwd=cwd,
+    )
+
+
+def _wait_for(cond: Callable[[], object], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not cond():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.05)
+
+
+def _read_until(proc: subprocess.Popen[str], prefix: str, timeout: float = 30) -> None:
+    """Read stdout lines until one starts with ``prefix`` (progress lines start with "[")."""
+    assert proc.stdout is not None
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        assert line, f"stdout ended before a line starting {prefix!r}"
+        if line.startswith(prefix):
+            return
+    raise AssertionError(f"no line starting {prefix!r} within {timeout}s")
+
+
+def _preset(folder: Path, extra: str = "", load: str = "") -> Path:
+    path = folder / "p.toml"
+    path.write_text(
+        f'description = "lifecycle"\n[load]\nusers = 2\nduration = "60s"\n{load}'
+        f'[[requests]]\nkind = "chat"\nstream = true\n{extra}'
+    )
+    return path
+
+
+# -- item 12: stop is `stopped`, and a replay stops at the same offset ---------------------
+def test_stop_control_saves_stopped_and_replay_stops_there(private_dirs: Path):
+    controls = private_dirs / "stop.toml"
+    controls.write_text('[[control]]\nat = "1s"\naction = "stop"\n')
+    first = private_dirs / "first.json"
+    proc = run_cli(
+        "--headless", "--duration", "1h", "--control-file", str(controls), "--out", str(first)
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    original = json.loads(first.read_text())
+    assert original["status"] == "stopped"
+    assert 0.9 <= original["load_ended_s"] < 30
+    assert proc.stdout.rstrip().splitlines()[-1] == f"run saved: {first}"
+
+    second = private_dirs / "second.json"
+    proc = run_cli("replay", str(first), "--headless", "--out", str(second))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    replay = json.loads(second.read_text())
+    assert replay["status"] == "stopped"
+    assert abs(replay["load_ended_s"] - original["load_ended_s"]) < 0.5
+
+
+# -- item 19: a stalled request never holds a server's shutdown --------------------------
+def _stall(url: str, n: int) -> None:
+    """Send ``n`` requests that the mock will stall (each in a thread; they end in error)."""
+    body = {"model": "m", "messages": [{"role": "user", "content": "hi"}]}
+
+    def one() -> None:
+        # the server goes away under the stalled request: an error here is expected
+        with contextlib.suppress(httpx.HTTPError):
+            httpx.post(url + "/v1/chat/completions", json=body, timeout=30)
+
+    for _ in range(n):
+        threading.Thread(target=one, daemon=True).start()
+
+
+def _served(url: str) -> int:
+    return httpx.get(url + "/mock/stats", timeout=5).json()["served"]
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_mock_command_with_stalled_requests_exits_promptly(sig: signal.Signals):
+    proc = _popen("mock", "--port", "0", "--fault", "stall:1.0")
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        assert "listening on" in line, proc.stderr.read() if proc.stderr else ""
+        url = line.split("listening on ")[1].split()[0]
+        _stall(url, 3)
+        _wait_for(lambda: _served(url) >= 3, 15, "three requests to reach the mock")
+        started = time.monotonic()
+        proc.send_signal(sig)
+        proc.wait(timeout=20)
+        took = time.monotonic() - started
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0
+    assert took < 10, f"the mock took {took:.1f}s to stop"
+
+
+def test_embedded_mock_with_stalled_requests_stops_promptly():
+    mock = MockProcess(MockSpec(latency=0.01, faults={"stall": 1.0}))
+    mock.start()
+    try:
+        _stall(mock.url, 3)
+        _wait_for(lambda: _served(mock.url) >= 3, 15, "three requests to reach the mock")
+        pid = mock._proc.pid
+    finally:
+        started = time.monotonic()
+        mock.stop()
+        took = time.monotonic() - started
+    assert not _alive(pid)
+    assert took < 4.5, f"stop() took {took:.1f}s: the server waited on its stalled requests"
+
+
+# -- item 22 and issue 9 #8: the run is never lost at save time ---------------------------
+def test_out_unwritable_at_save_time_falls_back_and_says_so_on_stderr(private_dirs: Path):
+    proc = run_cli("--headless", "--duration", "1s", "--out", "/proc/loadtui-x.json")
+    assert proc.returncode == 4, proc.stdout + proc.stderr
+    assert "cannot write the run to /proc/loadtui-x.json" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    last = proc.stdout.rstrip().splitlines()[-1]
+    assert last.startswith("run saved: ")
+    saved = Path(last.removeprefix("run saved: "))
+    assert saved.parent == private_dirs / "data" / "runs"
+    assert f"saved to {saved}" in proc.stderr
+    assert json.loads(saved.read_text())["status"] == "completed"
+    assert "cannot" not in proc.stdout
+
+
+@pytest.mark.parametrize("device", ["/dev/null", "/dev/zero"])
+def test_out_onto_a_device_is_refused(device: str):
+    proc = run_cli("--headless", "--duration", "1s", "--out", device)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert proc.stderr.count("\n") == 1 and "not a regular file" in proc.stderr
+    assert Path(device).is_char_device()
+
+
+def test_unwritable_data_dir_is_refused_before_the_run(private_dirs: Path):
+    blocker = private_dirs / "a-file"
+    blocker.write_text("not a folder")
+    proc = run_cli(
+        "--headless", "--duration", "1s", env={"LOADTUI_DATA_DIR": str(blocker / "data")}
+    )
+    assert proc.returncode == 3, proc.stdout + proc.stderr
+    assert proc.stderr.count("\n") == 1 and "cannot write runs to" in proc.stderr
+    assert "run saved" not in proc.stdout
+
+
+def test_data_dir_broken_during_the_run_saves_to_the_current_folder(private_dirs: Path):
+    work = private_dirs / "work"
+    work.mkdir()
+    proc = _popen("--headless", "--duration", "2s", cwd=work)
+    _read_until(proc, "target:")  # the data dir was checked before this line
+    runs = private_dirs / "data" / "runs"
+    for stale in runs.iterdir():
+        stale.unlink()
+    runs.rmdir()
+    runs.write_text("the disk went bad")  # now runs/<id>.json cannot be written
+    stdout, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 4, stdout + stderr
+    assert "Traceback" not in stderr
+    (saved,) = work.glob("*.json")
+    assert json.loads(saved.read_text())["status"] == "completed"
+    assert "requests" in stdout  # the summary was printed
+    assert stdout.rstrip().splitlines()[-1] == f"run saved: {saved}"
+    assert f"saved to {saved}" in stderr
+
+
+# -- issue 9 #9: SIGKILL keeps a checkpoint and leaves no process behind ------------------
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    return state != "Z"  # a zombie has exited; only its reaping is pending
+
+
+def _descendants(pid: int) -> set[int]:
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        children.setdefault(ppid, []).append(int(entry.name))
+    found, todo = set(), [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.add(child)
+            todo.append(child)
+    return found
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_sigkill_leaves_a_checkpoint_and_no_process(private_dirs: Path):
+    out = private_dirs / "killed.json"
+    proc = _popen("--headless", "--duration", "60s", "--workers", "2", "--out", str(out))
+    try:
+        _wait_for(out.exists, 40, "the first checkpoint")
+        helpers = _descendants(proc.pid)
+        assert len(helpers) >= 4, helpers  # 2 workers, the mock, the resource tracker
+        proc.kill()
+        proc.wait(timeout=10)
+        _wait_for(lambda: not any(_alive(p) for p in helpers), 5, "helpers to die")
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    run = json.loads(out.read_text())
+    assert run["status"] == "running"
+    assert run["summary"]["requests"] > 0
+    assert run["load_ended_s"] > 0
+
+
+# -- issue 9 #9: a second Ctrl-C during the drain stops at once ----------------------------
+def test_second_ctrl_c_cuts_the_drain_short(private_dirs: Path):
+    # stalled requests hold the drain for the whole graceful_stop (20 s) unless cut short
+    preset = _preset(
+        private_dirs, "[mock]\nfaults = {stall = 1.0}\n", load='graceful_stop = "20s"\n'
+    )
+    out = private_dirs / "r.json"
+    proc = _popen("--headless", "--preset", str(preset), "--out", str(out))
+    try:
+        _read_until(proc, "[")
+        proc.send_signal(signal.SIGINT)
+        time.sleep(1.0)  # let the first one start the drain (nothing shows that it has)
+        started = time.monotonic()
+        proc.send_signal(signal.SIGINT)
+        stdout, stderr = proc.communicate(timeout=40)
+        took = time.monotonic() - started
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 130, stdout + stderr
+    assert took < 12, f"{took:.1f}s after the second Ctrl-C"
+    assert json.loads(out.read_text())["status"] == "interrupted"
+
+
+# -- exit code of a failed run ------------------------------------------------------------
+def test_a_worker_dying_fails_the_run_with_exit_4(private_dirs: Path):
+    out = private_dirs / "r.json"
+    proc = _popen("--headless", "--duration", "3s", "--workers", "2", "--out", str(out))
+    try:
+        _read_until(proc, "[")
+        spawned = [p for p in _descendants(proc.pid) if b"spawn_main" in _cmdline(p)]
+        assert len(spawned) == 3, spawned  # the mock, then the two workers
+        os.kill(max(spawned, key=_start_time), signal.SIGKILL)
+        stdout, stderr = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 4, stdout + stderr
+    assert json.loads(out.read_text())["status"] == "failed"
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
+
+
+def _start_time(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19])
