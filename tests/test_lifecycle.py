@@ -223,12 +223,20 @@ def _descendants(pid: int) -> set[int]:
     return found
 
 
+def _requests_in(path: Path) -> int:
+    """Requests in the run file so far (0 while there is none: it appears whole, atomically)."""
+    try:
+        return json.loads(path.read_text())["summary"]["requests"]
+    except FileNotFoundError:
+        return 0
+
+
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 def test_sigkill_leaves_a_checkpoint_and_no_process(private_dirs: Path):
     out = private_dirs / "killed.json"
     proc = _popen("--headless", "--duration", "60s", "--workers", "2", "--out", str(out))
     try:
-        _wait_for(out.exists, 40, "the first checkpoint")
+        _wait_for(lambda: _requests_in(out) > 0, 40, "a checkpoint with requests in it")
         helpers = _descendants(proc.pid)
         assert len(helpers) >= 4, helpers  # 2 workers, the mock, the resource tracker
         proc.kill()

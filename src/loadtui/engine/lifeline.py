@@ -5,6 +5,10 @@ workers and the embedded mock would live on for minutes, holding the terminal's 
 would multiprocessing's resource tracker, which exits only once every process holding its pipe
 (every spawned child inherits it) is gone. On Linux the kernel kills the child when its parent
 dies (``PR_SET_PDEATHSIG``); elsewhere a thread polls the parent's pid.
+
+Linux sends the signal when the *thread* that started the child ends, not only the process: a
+helper must be started on a thread that outlives it (the session starts and stops its workers
+and servers on one thread, the main one or the app's run thread).
 """
 
 from __future__ import annotations

@@ -101,7 +101,7 @@ class RunSession:
         coord.start()
         self._stack.callback(coord.stop, 0.0)
         self.coord = coord
-        self._next_checkpoint = perf_counter() + CHECKPOINT_EVERY
+        self._next_checkpoint = perf_counter() + 1.0  # the first one early: the file exists
         return coord
 
     def _check_destination(self) -> None:
@@ -130,12 +130,15 @@ class RunSession:
         now = perf_counter()
         if self.coord is None or (not force and now < self._next_checkpoint):
             return
-        self._next_checkpoint = now + CHECKPOINT_EVERY
         run = self.assemble("running", None)
         run["load_ended_s"] = round(self.coord.elapsed, 3)  # a replay stops where this ends
         try:
             save_run(run, self.path, secret=self.secrets)
             self._checkpointed = True
+            # a day-long soak's file takes a while to write: keep that under 5 % of the
+            # coordinator's time (the same thread takes in the workers' snapshots)
+            took = perf_counter() - now
+            self._next_checkpoint = perf_counter() + max(CHECKPOINT_EVERY, 20 * took)
         except OSError as exc:
             self._next_checkpoint = float("inf")  # said once; the final save has fallbacks
             self.warn(f"cannot checkpoint the run to {self.path} ({exc.strerror or exc})")
