@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import multiprocessing as mp
 import os
 import signal
 import subprocess
@@ -17,6 +18,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -304,3 +306,37 @@ def _cmdline(pid: int) -> bytes:
 
 def _start_time(pid: int) -> int:
     return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19])
+
+
+# -- the lifeline's fallback, where PR_SET_PDEATHSIG is not available ---------------------
+def _orphan_without_prctl(conn: Any) -> None:
+    """Grandchild: the watching thread alone must end it once its parent is gone."""
+    from loadtui.engine import lifeline
+
+    lifeline._pdeathsig = lambda sig: False  # as on macOS: the kernel will not help
+    lifeline.die_with_parent(poll=0.05)
+    conn.send(os.getpid())
+    time.sleep(60)
+
+
+def _parent_that_dies(conn: Any) -> None:
+    child = mp.get_context("spawn").Process(target=_orphan_without_prctl, args=(conn,))
+    child.start()
+    child.join(30)  # never returns in time: the test kills this process first
+
+
+def test_lifeline_fallback_ends_a_child_whose_parent_died():
+    ctx = mp.get_context("spawn")
+    receive, send = ctx.Pipe(duplex=False)
+    parent = ctx.Process(target=_parent_that_dies, args=(send,))
+    parent.start()
+    try:
+        assert receive.poll(30), "the grandchild did not start"
+        grandchild = receive.recv()
+        assert _alive(grandchild)
+        os.kill(parent.pid, signal.SIGKILL)
+        parent.join(10)
+        _wait_for(lambda: not _alive(grandchild), 5, "the orphan to end itself")
+    finally:
+        if parent.is_alive():
+            parent.kill()
