@@ -145,18 +145,39 @@ def test_embedded_mock_with_stalled_requests_stops_promptly():
 
 
 # -- item 22 and issue 9 #8: the run is never lost at save time ---------------------------
-def test_out_unwritable_at_save_time_falls_back_and_says_so_on_stderr(private_dirs: Path):
+def test_out_that_cannot_be_written_is_refused_before_the_run():
     proc = run_cli("--headless", "--duration", "1s", "--out", "/proc/loadtui-x.json")
-    assert proc.returncode == 4, proc.stdout + proc.stderr
-    assert "cannot write the run to /proc/loadtui-x.json" in proc.stderr
-    assert "Traceback" not in proc.stderr
-    last = proc.stdout.rstrip().splitlines()[-1]
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert proc.stderr.count("\n") == 1 and "cannot write in /proc" in proc.stderr
+    assert "run saved" not in proc.stdout
+
+
+def _break_folder(folder: Path) -> None:
+    """Make ``folder`` unusable even for root: a file takes its place."""
+    for stale in folder.iterdir():
+        stale.unlink()
+    folder.rmdir()
+    folder.write_text("the disk went bad")
+
+
+def test_out_unwritable_at_save_time_falls_back_and_says_so_on_stderr(private_dirs: Path):
+    folder = private_dirs / "results"
+    folder.mkdir()
+    out = folder / "run.json"
+    proc = _popen("--headless", "--duration", "2s", "--out", str(out))
+    _read_until(proc, "target:")  # --out was checked before this line
+    _break_folder(folder)
+    stdout, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 4, stdout + stderr
+    assert f"cannot write the run to {out}" in stderr
+    assert "Traceback" not in stderr
+    last = stdout.rstrip().splitlines()[-1]
     assert last.startswith("run saved: ")
     saved = Path(last.removeprefix("run saved: "))
     assert saved.parent == private_dirs / "data" / "runs"
-    assert f"saved to {saved}" in proc.stderr
+    assert f"saved to {saved} instead of {out}" in stderr
     assert json.loads(saved.read_text())["status"] == "completed"
-    assert "cannot" not in proc.stdout
+    assert "cannot" not in stdout
 
 
 @pytest.mark.parametrize("device", ["/dev/null", "/dev/zero"])
@@ -183,11 +204,7 @@ def test_data_dir_broken_during_the_run_saves_to_the_current_folder(private_dirs
     work.mkdir()
     proc = _popen("--headless", "--duration", "2s", cwd=work)
     _read_until(proc, "target:")  # the data dir was checked before this line
-    runs = private_dirs / "data" / "runs"
-    for stale in runs.iterdir():
-        stale.unlink()
-    runs.rmdir()
-    runs.write_text("the disk went bad")  # now runs/<id>.json cannot be written
+    _break_folder(private_dirs / "data" / "runs")  # now runs/<id>.json cannot be written
     stdout, stderr = proc.communicate(timeout=60)
     assert proc.returncode == 4, stdout + stderr
     assert "Traceback" not in stderr

@@ -92,6 +92,8 @@ def run_headless(
             status = _drive(session, schedule, stop, console, live_mode)
         except Exception as exc:  # a bug in drawing or scheduling must not lose the run
             status, error = "failed", f"{type(exc).__name__}: {exc}"
+            if stop.signal:  # e.g. drawing onto the terminal that SIGHUP just closed
+                status, error = "interrupted", None
         seen = stop.count  # any signal after this one cuts the drain short
         run, path = session.finish(
             status, error, grace=0.0 if seen > 1 else None, cut_short=lambda: stop.count > seen

@@ -105,24 +105,28 @@ class RunSession:
         return coord
 
     def _check_destination(self) -> None:
-        """Refuse, before any load, a run file that could not be written."""
+        """Refuse, before any load, a run file that could not be written. A device or pipe
+        would be replaced by the rename (as root, ``--out /dev/null`` would replace the real
+        one); a folder's write permission says little to root, so a file is really made."""
         if self.out is not None:
             if self.out.exists() and not self.out.is_file():
                 raise ConfigError(
                     f"--out {self.out} is not a regular file (a device, pipe or folder); "
                     "give a path for a new or existing .json file"
                 )
+            problem = _cannot_write_in(self.out.parent, create=False)
+            if problem:
+                raise ConfigError(
+                    f"--out {self.out}: cannot write in {self.out.parent} ({problem})"
+                )
             return
         folder = runs_dir()
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-            with tempfile.TemporaryFile(dir=folder):
-                pass
-        except OSError as exc:
+        problem = _cannot_write_in(folder, create=True)
+        if problem:
             raise StartError(
-                f"cannot write runs to {folder} ({exc.strerror or exc}); "
+                f"cannot write runs to {folder} ({problem}); "
                 "set LOADTUI_DATA_DIR to a writable folder or give --out FILE"
-            ) from None
+            )
 
     def checkpoint(self, force: bool = False) -> None:
         """Every CHECKPOINT_EVERY seconds, replace the run file with the run so far (status
@@ -210,3 +214,14 @@ class RunSession:
             **result,
             "thresholds": evaluate(config.thresholds, result["summary"]),
         }
+
+
+def _cannot_write_in(folder: Path, create: bool) -> str | None:
+    """Why a file cannot be made in ``folder`` (None when one can: it was made and removed)."""
+    try:
+        if create:
+            folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".loadtui-probe-"):
+            return None
+    except OSError as exc:
+        return exc.strerror or str(exc)
