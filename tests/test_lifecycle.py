@@ -7,6 +7,7 @@ conditions with deadlines; the bounds asserted are far below the failures they g
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import multiprocessing as mp
@@ -357,3 +358,34 @@ def test_lifeline_fallback_ends_a_child_whose_parent_died():
     finally:
         if parent.is_alive():
             parent.kill()
+
+
+def test_a_stalled_handler_ends_when_its_client_gives_up():
+    import aiohttp
+
+    from loadtui.engine.mock import build_app
+    from loadtui.engine.servers import serve_app
+
+    async def scenario() -> int:
+        stop = asyncio.Event()
+        ports: list[int] = []
+        app = build_app(MockSpec(latency=0.01, faults={"stall": 1.0}))
+        server = asyncio.ensure_future(serve_app(app, on_ready=ports.append, stop=stop))
+        while not ports:
+            await asyncio.sleep(0.01)
+        idle = len(asyncio.all_tasks())
+        body = {"model": "m", "messages": [{"role": "user", "content": "hi"}]}
+        timeout = aiohttp.ClientTimeout(total=0.5)
+        async with aiohttp.ClientSession(timeout=timeout) as session:
+            with contextlib.suppress(asyncio.TimeoutError):
+                url = f"http://127.0.0.1:{ports[0]}/v1/chat/completions"
+                await session.post(url, json=body)
+        deadline = time.monotonic() + 10
+        while len(asyncio.all_tasks()) > idle and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        left = len(asyncio.all_tasks()) - idle
+        stop.set()
+        await server
+        return left
+
+    assert asyncio.run(scenario()) == 0  # the handler's task is gone, not asleep for an hour
