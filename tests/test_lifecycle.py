@@ -389,3 +389,32 @@ def test_a_stalled_handler_ends_when_its_client_gives_up():
         return left
 
     assert asyncio.run(scenario()) == 0  # the handler's task is gone, not asleep for an hour
+
+
+# -- a signal while starting ends loadtui at once ------------------------------------------
+def test_ctrl_c_during_a_hanging_preflight_exits_at_once(private_dirs: Path):
+    import select
+    import socket
+
+    with socket.socket() as silent:  # accepts connections (backlog), never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        url = f"http://127.0.0.1:{silent.getsockname()[1]}"
+        proc = _popen("--headless", "--preset", "burst", "--url", url)
+        try:
+            ready, _, _ = select.select([silent], [], [], 30)  # the pre-flight connected
+            assert ready, "the pre-flight request never came"
+            started = time.monotonic()
+            proc.send_signal(signal.SIGINT)
+            stdout, stderr = proc.communicate(timeout=30)
+            took = time.monotonic() - started
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    assert proc.returncode == 130, stdout + stderr
+    assert "interrupted by SIGINT while starting" in stderr and "Traceback" not in stderr
+    assert took < 10, f"{took:.1f}s after Ctrl-C"
+    assert not (private_dirs / "data" / "runs").exists() or not any(
+        (private_dirs / "data" / "runs").glob("*.json")
+    )

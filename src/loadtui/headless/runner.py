@@ -40,14 +40,23 @@ class RunOptions:
     """Redraw progress in place; None = when the output is a terminal."""
 
 
+class _StartInterrupted(BaseException):
+    """A signal while the run was starting (pre-flight, workers): no load was sent yet."""
+
+
 class _Stop:
     def __init__(self) -> None:
         self.signal: str | None = None
         self.count = 0
+        self.starting = False
+        """While True a signal aborts the start at once (a pre-flight may wait a minute)."""
 
     def __call__(self, signum: int, frame: Any) -> None:
         self.signal = signal.Signals(signum).name
         self.count += 1
+        if self.starting:
+            self.starting = False
+            raise _StartInterrupted
 
 
 @contextmanager
@@ -85,7 +94,14 @@ def run_headless(
             warn=_warn,
         ) as session,
     ):
-        session.start()
+        try:
+            stop.starting = True
+            session.start()
+        except _StartInterrupted:
+            _warn(f"interrupted by {stop.signal} while starting; no load was sent, nothing saved")
+            return ExitCode.INTERRUPTED, None
+        finally:
+            stop.starting = False
         schedule = sorted(options.schedule, key=lambda c: c.at or 0.0)
         error = None
         try:
