@@ -418,3 +418,33 @@ def test_ctrl_c_during_a_hanging_preflight_exits_at_once(private_dirs: Path):
     assert not (private_dirs / "data" / "runs").exists() or not any(
         (private_dirs / "data" / "runs").glob("*.json")
     )
+
+
+# -- item 12 in the app's run thread, and with a failed threshold --------------------------
+def test_the_apps_stop_key_saves_the_run_as_stopped(private_dirs: Path):
+    from loadtui.model.controls import ControlChange
+    from loadtui.storage.presets import load_preset
+    from loadtui.tui.bridge import RunBridge
+
+    config = load_preset("baseline").with_overrides(
+        load={"users": 1, "spawn_rate": 0, "duration": 3600}, workers=1
+    )
+    bridge = RunBridge(config, out=private_dirs / "r.json")
+    bridge.start()
+    _wait_for(lambda: bridge.frame.phase == "running" or bridge.error, 60, "the run to start")
+    bridge.send(ControlChange("stop", source="live"))  # what the app's x sends
+    assert bridge.wait(60) and bridge.error is None
+    assert bridge.run is not None and bridge.run["status"] == "stopped"
+    assert json.loads((private_dirs / "r.json").read_text())["status"] == "stopped"
+
+
+def test_a_stopped_run_with_a_failed_threshold_exits_1(private_dirs: Path):
+    preset = _preset(private_dirs, '[thresholds]\nttft = ["p(95)<1"]\n')
+    controls = private_dirs / "stop.toml"
+    controls.write_text('[[control]]\nat = "1s"\naction = "stop"\n')
+    out = private_dirs / "r.json"
+    proc = run_cli(
+        "--headless", "--preset", str(preset), "--control-file", str(controls), "--out", str(out)
+    )
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert json.loads(out.read_text())["status"] == "stopped"
