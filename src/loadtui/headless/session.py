@@ -16,13 +16,13 @@ from collections.abc import Callable
 from contextlib import ExitStack
 from datetime import UTC, datetime
 from pathlib import Path
-from time import perf_counter
 from typing import Any
 
 from loadtui import __version__
 from loadtui.engine.coordinator import Coordinator
 from loadtui.engine.preflight import preflight
 from loadtui.errors import ConfigError, StartError
+from loadtui.headless.checkpoint import Checkpoints
 from loadtui.headless.target import bring_up, mint_key
 from loadtui.locations import runs_dir
 from loadtui.model.plan import RunConfig
@@ -30,10 +30,7 @@ from loadtui.model.thresholds import evaluate
 from loadtui.storage.data import load_batch_input, load_prompts
 from loadtui.storage.runfile import new_run_id, save_run
 
-__all__ = ["CHECKPOINT_EVERY", "RunSession"]
-
-CHECKPOINT_EVERY = 5.0
-"""Seconds between checkpoints of the run file while a run is going."""
+__all__ = ["RunSession"]
 
 
 class RunSession:
@@ -65,8 +62,7 @@ class RunSession:
         self.run_id = new_run_id(config.preset, self.started_at)
         self.path: Path = out or runs_dir() / f"{self.run_id}.json"
         """Where checkpoints and the final save go."""
-        self._next_checkpoint = 0.0
-        self._checkpointed = False
+        self._checkpoints: Checkpoints | None = None
         self._stack = ExitStack()
 
     def __enter__(self) -> RunSession:
@@ -101,7 +97,7 @@ class RunSession:
         coord.start()
         self._stack.callback(coord.stop, 0.0)
         self.coord = coord
-        self._next_checkpoint = perf_counter() + 1.0  # the first one early: the file exists
+        self._checkpoints = Checkpoints(self.path, self.secrets, self.warn)
         return coord
 
     def _check_destination(self) -> None:
@@ -128,24 +124,16 @@ class RunSession:
                 "set LOADTUI_DATA_DIR to a writable folder or give --out FILE"
             )
 
-    def checkpoint(self, force: bool = False) -> None:
-        """Every CHECKPOINT_EVERY seconds, replace the run file with the run so far (status
-        ``running``): a SIGKILL loses at most those seconds. Call it from the drive loop."""
-        now = perf_counter()
-        if self.coord is None or (not force and now < self._next_checkpoint):
+    def checkpoint(self) -> None:
+        """Call from the drive loop: every few seconds, the run so far replaces the run file
+        (status ``running``), written in the background (see ``checkpoint.py``)."""
+        coord = self.coord
+        if coord is None or self._checkpoints is None or not self._checkpoints.due():
             return
         run = self.assemble("running", None)
-        run["load_ended_s"] = round(self.coord.elapsed, 3)  # a replay stops where this ends
-        try:
-            save_run(run, self.path, secret=self.secrets)
-            self._checkpointed = True
-            # a day-long soak's file takes a while to write: keep that under 5 % of the
-            # coordinator's time (the same thread takes in the workers' snapshots)
-            took = perf_counter() - now
-            self._next_checkpoint = perf_counter() + max(CHECKPOINT_EVERY, 20 * took)
-        except OSError as exc:
-            self._next_checkpoint = float("inf")  # said once; the final save has fallbacks
-            self.warn(f"cannot checkpoint the run to {self.path} ({exc.strerror or exc})")
+        run["series"] = list(run["series"])  # the drive loop goes on appending to its own
+        run["load_ended_s"] = round(coord.elapsed, 3)  # a replay stops where this ends
+        self._checkpoints.write(run)
 
     def finish(
         self,
@@ -162,7 +150,8 @@ class RunSession:
         if status in ("completed", "stopped") and coord.exited - coord.finals:
             status = "failed"
         run = self.assemble(status, error)
-        self._next_checkpoint = float("inf")
+        if self._checkpoints is not None:
+            self._checkpoints.close()  # a late checkpoint must not overwrite the final save
         return run, self.save(run)
 
     def save(self, run: dict[str, Any]) -> Path | None:
@@ -181,7 +170,7 @@ class RunSession:
                 continue
             if place != self.path:
                 self.warn(f"the run was saved to {path} instead of {self.path}")
-                if self._checkpointed:  # a stale `running` copy must not look like the run
+                if self._checkpoints and self._checkpoints.written:  # a stale `running` copy
                     with contextlib.suppress(OSError):
                         self.path.unlink()
             return path
