@@ -448,3 +448,26 @@ def test_a_stopped_run_with_a_failed_threshold_exits_1(private_dirs: Path):
     )
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert json.loads(out.read_text())["status"] == "stopped"
+
+
+# -- checkpoints: written off the drive loop, never over the final save --------------------
+def test_a_checkpoint_being_written_never_lands_over_the_final_save(tmp_path: Path):
+    from loadtui.headless.checkpoint import Checkpoints
+    from loadtui.storage.runfile import load_run, save_run
+
+    path = tmp_path / "r.json"
+    said: list[str] = []
+    checkpoints = Checkpoints(path, ["sk-secret-1234"], said.append, first=0.0)
+    assert checkpoints.due()
+    point = {"t": 0, "rps": 1, "latency_ms": {"p50": 1.0, "p95": 2.0, "p99": 3.0}}
+    big = {"id": "x", "status": "running", "config": {}, "controls": [], "summary": {}}
+    big["series"] = [dict(point, t=i) for i in range(20_000)]  # takes a while to encode
+    big["note"] = "key sk-secret-1234"
+    checkpoints.write(big)
+    assert not checkpoints.due()  # one at a time, however slow the disk
+    checkpoints.close()  # what finish() does before the final save
+    assert checkpoints.written and not checkpoints.due()
+    assert "sk-secret-1234" not in path.read_text()
+    save_run({**big, "status": "completed", "series": []}, path)
+    assert load_run(path)["status"] == "completed"
+    assert said == []
