@@ -22,8 +22,9 @@ from loadtui.engine.lifeline import die_with_parent
 
 __all__ = ["SHUTDOWN_TIMEOUT", "ServerProcess", "serve_app"]
 
-SHUTDOWN_TIMEOUT = 1.0
-"""Seconds open requests get once a server is told to stop; then they are cancelled."""
+SHUTDOWN_TIMEOUT = 0.5
+"""Seconds open requests get once a server is told to stop; aiohttp then cancels them and waits
+as long again, so a server with stalled requests is down within about 1 s."""
 
 
 async def serve_app(
