@@ -161,7 +161,9 @@ class RunSession:
         places = [self.path]
         if self.out is not None:
             places.append(runs_dir() / name)
-        places += [Path.cwd() / name, Path(tempfile.gettempdir()) / name]
+        for folder in (Path.cwd, lambda: Path(tempfile.gettempdir())):
+            with contextlib.suppress(OSError):  # a deleted cwd, no usable temp folder
+                places.append(folder() / name)
         for place in dict.fromkeys(places):
             try:
                 path = save_run(run, place, secret=self.secrets)
