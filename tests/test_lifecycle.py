@@ -1,8 +1,9 @@
 """A run's life as a user meets it: stop, signals, SIGKILL, checkpoints, where the run is saved.
 
-Every test runs ``python -m loadtui`` against the embedded mock (127.0.0.1 only) and waits on
-conditions with deadlines; the bounds asserted are far below the failures they guard against
-(a 60 s shutdown, a 20 s drain), so a busy machine does not fail them.
+Most tests run ``python -m loadtui`` as a user would, against the embedded mock (127.0.0.1
+only), send real signals and wait on conditions with deadlines; the bounds asserted are far
+below the failures they guard against (a 60 s shutdown, a 20 s drain), so a busy machine does
+not fail them. Section comments name the issue item each test covers.
 """
 
 from __future__ import annotations
@@ -68,7 +69,7 @@ def _preset(folder: Path, extra: str = "", load: str = "") -> Path:
     return path
 
 
-# -- item 12: stop is `stopped`, and a replay stops at the same offset ---------------------
+# -- issue 8 #12: stop is `stopped`, and a replay stops at the same offset ---------------------
 def test_stop_control_saves_stopped_and_replay_stops_there(private_dirs: Path):
     controls = private_dirs / "stop.toml"
     controls.write_text('[[control]]\nat = "1s"\naction = "stop"\n')
@@ -90,7 +91,7 @@ def test_stop_control_saves_stopped_and_replay_stops_there(private_dirs: Path):
     assert abs(replay["load_ended_s"] - original["load_ended_s"]) < 0.5
 
 
-# -- item 19: a stalled request never holds a server's shutdown --------------------------
+# -- issue 8 #19: a stalled request never holds a server's shutdown --------------------------
 def _stall(url: str, n: int) -> None:
     """Send ``n`` requests that the mock will stall (each in a thread; they end in error)."""
     body = {"model": "m", "messages": [{"role": "user", "content": "hi"}]}
@@ -145,7 +146,7 @@ def test_embedded_mock_with_stalled_requests_stops_promptly():
     assert took < 4.5, f"stop() took {took:.1f}s: the server waited on its stalled requests"
 
 
-# -- item 22 and issue 9 #8: the run is never lost at save time ---------------------------
+# -- issue 8 #22 and issue 9 #8: the run is never lost at save time ---------------------------
 def test_out_that_cannot_be_written_is_refused_before_the_run():
     proc = run_cli("--headless", "--duration", "1s", "--out", "/proc/loadtui-x.json")
     assert proc.returncode == 2, proc.stdout + proc.stderr
@@ -420,7 +421,7 @@ def test_ctrl_c_during_a_hanging_preflight_exits_at_once(private_dirs: Path):
     )
 
 
-# -- item 12 in the app's run thread, and with a failed threshold --------------------------
+# -- issue 8 #12 in the app's run thread, and with a failed threshold --------------------------
 def test_the_apps_stop_key_saves_the_run_as_stopped(private_dirs: Path):
     from loadtui.model.controls import ControlChange
     from loadtui.storage.presets import load_preset
