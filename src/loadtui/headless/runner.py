@@ -132,9 +132,7 @@ def _report(
     if run["error"]:
         console.print(f"the run failed: {run['error']}", markup=False, soft_wrap=True)
     if status == "interrupted":
-        console.print(
-            f"interrupted by {stop.signal or 'stop'}; the run was saved with status interrupted"
-        )
+        console.print(f"interrupted by {stop.signal or 'stop'}; the run's status is interrupted")
     elif status == "stopped":
         console.print(f"stopped at {run.get('load_ended_s') or 0:g}s by a stop control")
     if path is None:
