@@ -17,6 +17,7 @@ from multiprocessing.connection import Connection, wait
 from typing import Any, Protocol
 
 from loadtui.engine import aio
+from loadtui.engine.lifeline import die_with_parent
 from loadtui.engine.worker import Worker, WorkerSpec
 
 __all__ = ["ProcessPool", "WorkerPool"]
@@ -91,6 +92,7 @@ class ProcessPool:
 
 
 def _process_main(spec: WorkerSpec, conn: Connection) -> None:
+    die_with_parent()  # a SIGKILLed coordinator must not leave load running
     # The coordinator owns shutdown: Ctrl-C and a dropped SSH session reach it, and it stops us.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGHUP, signal.SIG_IGN)

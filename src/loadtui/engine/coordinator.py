@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from time import perf_counter
 from typing import Any
@@ -242,8 +243,9 @@ class Coordinator:
             )
         return self.elapsed >= self.duration
 
-    def stop(self, grace: float | None = None) -> None:
-        """Stop every worker gracefully and take in their final snapshots."""
+    def stop(self, grace: float | None = None, cut_short: Callable[[], bool] | None = None) -> None:
+        """Stop every worker gracefully and take in their final snapshots; when ``cut_short()``
+        turns true (a second Ctrl-C) the drain ends at once with what has arrived."""
         if self.ended_at is not None:
             return
         grace = self.config.load.graceful_stop if grace is None else grace
@@ -251,10 +253,14 @@ class Coordinator:
         self.load_ended_at = self.elapsed
         self.pool.broadcast(("stop", grace))
         deadline = perf_counter() + grace + 5.0
+        cut = False
         while len(self.finals | self.exited) < self.n and perf_counter() < deadline:
+            if cut_short is not None and cut_short():
+                cut = True
+                break
             self.tick(0.1)
         self.ended_at = self.elapsed
-        self.pool.close(2.0)
+        self.pool.close(0.0 if cut else 2.0)
         self._finalize(everything=True)
 
     # -- reading -------------------------------------------------------------------------

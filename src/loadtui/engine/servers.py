@@ -2,7 +2,8 @@
 
 A server never shares an event loop (or, pinned, a core) with the engine that measures it. The
 process reports its bound port over a pipe, ignores Ctrl-C and SIGHUP (the parent decides when
-it ends) and stops on SIGTERM.
+it ends), stops on SIGTERM and dies with its parent. A server never waits long for its open
+requests at shutdown (a stalled request would otherwise hold it for aiohttp's default 60 s).
 """
 
 from __future__ import annotations
@@ -17,8 +18,13 @@ from typing import Any
 from aiohttp import web
 
 from loadtui.engine import aio
+from loadtui.engine.lifeline import die_with_parent
 
-__all__ = ["ServerProcess", "serve_app"]
+__all__ = ["SHUTDOWN_TIMEOUT", "ServerProcess", "serve_app"]
+
+SHUTDOWN_TIMEOUT = 0.5
+"""Seconds open requests get once a server is told to stop; aiohttp then cancels them and waits
+as long again, so a server with stalled requests is down within about 1 s."""
 
 
 async def serve_app(
@@ -29,7 +35,9 @@ async def serve_app(
     stop: asyncio.Event | None = None,
 ) -> None:
     """Serve ``app`` until ``stop`` is set (or forever); ``on_ready`` gets the bound port."""
-    runner = web.AppRunner(app, access_log=None, handle_signals=False)
+    runner = web.AppRunner(
+        app, access_log=None, handle_signals=False, shutdown_timeout=SHUTDOWN_TIMEOUT
+    )
     await runner.setup()
     sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -85,6 +93,9 @@ class ServerProcess:
         if self._proc is not None and self._proc.is_alive():
             self._proc.terminate()
             self._proc.join(5.0)
+            if self._proc.is_alive():  # it should have stopped within SHUTDOWN_TIMEOUT
+                self._proc.kill()
+                self._proc.join(1.0)
         self._proc = None
 
     def __enter__(self) -> ServerProcess:
@@ -98,6 +109,7 @@ class ServerProcess:
 def _process_main(
     factory: Callable[[Any], web.Application], arg: Any, host: str, conn: Any
 ) -> None:
+    die_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
 

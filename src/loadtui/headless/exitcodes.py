@@ -9,7 +9,7 @@ __all__ = ["ExitCode"]
 
 class ExitCode(IntEnum):
     OK = 0
-    """The run completed and every threshold passed."""
+    """The run completed (or a stop control ended it) and every threshold passed."""
     THRESHOLDS_FAILED = 1
     """The run completed and at least one threshold failed."""
     USAGE = 2
@@ -18,7 +18,8 @@ class ExitCode(IntEnum):
     """The run could not start: pre-flight failed, workers or the embedded mock did not start."""
     RUN_FAILED = 4
     """The run started but failed (a worker died, the run loop broke); it was still saved, with
-    status ``failed``."""
+    status ``failed``. Also when the run file could not be written where asked and went to a
+    fallback (named on stderr)."""
     INTERNAL_ERROR = 70
     """An unexpected error inside loadtui (a bug): one line on stderr naming the log with the
     details (EX_SOFTWARE of sysexits.h)."""

@@ -1,14 +1,17 @@
 """A headless run from start to saved file: target, coordinator, signals, progress, summary.
 
 The same function serves ``loadtui --headless`` and ``loadtui replay --headless``. Whatever
-happens after the workers start — the time runs out, a threshold fails, Ctrl-C, SIGTERM, a
-dropped SSH session (SIGHUP) — the run is saved before this returns.
+happens after the workers start — the time runs out, a stop control, a threshold fails, Ctrl-C,
+SIGTERM, a dropped SSH session (SIGHUP) — the run is saved before this returns; a second signal
+cuts the drain short. Progress and the summary go to stdout, the last line naming the run file;
+notices about where the run went go to stderr.
 """
 
 from __future__ import annotations
 
 import signal
 import sys
+from collections.abc import Callable
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,7 +21,6 @@ from typing import Any, TextIO
 from rich.live import Live
 from rich.text import Text
 
-from loadtui.engine.coordinator import Coordinator
 from loadtui.headless.console import (
     live_wanted,
     make_console,
@@ -51,14 +53,23 @@ class RunOptions:
     """Where the target URL came from, for the ``target:`` line."""
 
 
+class _StartInterrupted(BaseException):
+    """A signal while the run was starting (pre-flight, workers): no load was sent yet."""
+
+
 class _Stop:
     def __init__(self) -> None:
         self.signal: str | None = None
         self.count = 0
+        self.starting = False
+        """While True a signal aborts the start at once (a pre-flight may wait a minute)."""
 
     def __call__(self, signum: int, frame: Any) -> None:
         self.signal = signal.Signals(signum).name
         self.count += 1
+        if self.starting:
+            self.starting = False
+            raise _StartInterrupted
 
 
 @contextmanager
@@ -94,35 +105,83 @@ def run_headless(
             options.replay_of,
             options.out,
             say=say,
+            warn=_warn,
             userinfo=options.userinfo,
             target_source=options.target_source,
         ) as session,
     ):
-        coord = session.start()
+        try:
+            stop.starting = True
+            session.start()
+        except _StartInterrupted:
+            _warn(f"interrupted by {stop.signal} while starting; no load was sent, nothing saved")
+            return ExitCode.INTERRUPTED, None
+        finally:
+            stop.starting = False
         schedule = sorted(options.schedule, key=lambda c: c.at or 0.0)
         error = None
         try:
-            status = _drive(coord, schedule, stop, console, live_mode)
+            status = _drive(session, schedule, stop, console, live_mode)
         except Exception as exc:  # a bug in drawing or scheduling must not lose the run
             status, error = "failed", f"{type(exc).__name__}: {exc}"
-        run, path = session.finish(status, error, grace=0.0 if stop.count > 1 else None)
+            if stop.signal:  # e.g. drawing onto the terminal that SIGHUP just closed
+                status, error = "interrupted", None
+        seen = stop.count  # any signal after this one cuts the drain short
+        run, path = session.finish(
+            status, error, grace=0.0 if seen > 1 else None, cut_short=lambda: stop.count > seen
+        )
+        asked = session.out or session.path
+    return _report(run, path, asked, stop, console, say), path
+
+
+def _warn(message: str) -> None:
+    """Notices about the run file go to stderr, so stdout stays the summary."""
+    print(f"loadtui: {message}", file=sys.stderr, flush=True)
+
+
+def _report(
+    run: dict[str, Any],
+    path: Path | None,
+    asked: Path,
+    stop: _Stop,
+    console: Any,
+    say: Callable[[str], None],
+) -> ExitCode:
+    """Print the summary and where the run went (the last line); returns the exit code."""
     status = run["status"]
     console.print(summary_renderable(run))
-    say(f"run saved: {path}")
     if run["error"]:
         say(f"the run failed: {run['error']}")
     if status == "interrupted":
-        say(f"interrupted by {stop.signal or 'stop'}; the run was saved with status interrupted")
-        return ExitCode.INTERRUPTED, path
-    if any(not t["passed"] for t in run["thresholds"]) or status == "failed":
-        return ExitCode.THRESHOLDS_FAILED, path
-    return ExitCode.OK, path
+        console.print(f"interrupted by {stop.signal or 'stop'}; the run's status is interrupted")
+    elif status == "stopped":
+        console.print(f"stopped at {run.get('load_ended_s') or 0:g}s by a stop control")
+    if path is None:
+        _warn("the run could not be saved anywhere (see the lines above)")
+        console.print("run not saved")
+        return ExitCode.INTERRUPTED if status == "interrupted" else ExitCode.RUN_FAILED
+    # one unwrapped plain line, so scripts can take the path from the end of stdout
+    say(f"run saved: {path}")
+    if status == "interrupted":
+        return ExitCode.INTERRUPTED
+    if status == "failed" or path != asked:
+        return ExitCode.RUN_FAILED
+    if any(not t["passed"] for t in run["thresholds"]):
+        return ExitCode.THRESHOLDS_FAILED
+    return ExitCode.OK
 
 
 def _drive(
-    coord: Coordinator, schedule: list[ControlChange], stop: _Stop, console: Any, live_mode: bool
+    session: RunSession,
+    schedule: list[ControlChange],
+    stop: _Stop,
+    console: Any,
+    live_mode: bool,
 ) -> str:
-    """Tick the coordinator until the run is done; returns the run's status."""
+    """Tick the coordinator until the run is done; returns the run's status. Every wait is
+    bounded (0.1 s), so a signal ends the run however busy the coordinator is."""
+    coord = session.coord
+    assert coord is not None
     plain_every = 1.0 if coord.duration <= 60 else 5.0
     open_loop = coord.config.load.open_loop
     next_plain = plain_every
@@ -142,7 +201,7 @@ def _drive(
             if stop.signal:
                 return "interrupted"
             if coord.done:
-                return "completed"
+                return "stopped" if coord.stop_requested else "completed"
             timeout = 0.1
             if schedule:
                 timeout = max(0.0, min(timeout, (schedule[0].at or 0.0) - coord.elapsed))
@@ -151,7 +210,8 @@ def _drive(
                 change = schedule.pop(0)
                 coord.apply(change)
                 if change.action == "stop":
-                    return "completed"
+                    return "stopped"
+            session.checkpoint()
             now = perf_counter()
             if live is not None:
                 if now - last_draw >= 0.25:

@@ -2,11 +2,16 @@
 
 The headless console and the Textual app drive a run differently (a loop on the main thread, a
 background thread), but what a run *is* — the embedded mock when no URL is given, the burst
-pre-flight, the run file's contents, the save with its fallback — is written once, here.
+pre-flight, the run file's contents, its checkpoints, the save with its fallbacks — is written
+once, here. Nothing the user ran is lost: the destination is checked before any load is sent,
+a checkpoint (status ``running``) replaces the file every few seconds, and a final save that
+still fails goes to the current folder or the temp folder, named through ``warn``.
 """
 
 from __future__ import annotations
 
+import contextlib
+import tempfile
 from collections.abc import Callable
 from contextlib import ExitStack
 from datetime import UTC, datetime
@@ -16,7 +21,10 @@ from typing import Any
 from loadtui import __version__
 from loadtui.engine.coordinator import Coordinator
 from loadtui.engine.preflight import preflight
+from loadtui.errors import ConfigError, StartError
+from loadtui.headless.checkpoint import Checkpoints
 from loadtui.headless.target import bring_up, mint_key
+from loadtui.locations import runs_dir
 from loadtui.model.plan import RunConfig
 from loadtui.model.thresholds import evaluate
 from loadtui.storage.data import load_batch_input, load_prompts
@@ -38,6 +46,7 @@ class RunSession:
         say: Callable[[str], None] = print,
         userinfo: str | None = None,
         target_source: str | None = None,
+        warn: Callable[[str], None] | None = None,
     ) -> None:
         self.config = config
         self.api_key = api_key
@@ -47,6 +56,8 @@ class RunSession:
         self.userinfo = userinfo
         """``user:password`` of the target URL: Basic auth, in memory only (never in config)."""
         self.target_source = target_source
+        self._warn = warn or say
+        """Notices about where the run went (the headless runner sends them to stderr)."""
         self.embedded = config.target.url is None
         self.base_url = ""
         self.coord: Coordinator | None = None
@@ -56,6 +67,10 @@ class RunSession:
         if userinfo and ":" in userinfo:
             self.secrets.append(userinfo.partition(":")[2])
         self.started_at = datetime.now(UTC)
+        self.run_id = new_run_id(config.preset, self.started_at)
+        self.path: Path = out or runs_dir() / f"{self.run_id}.json"
+        """Where checkpoints and the final save go."""
+        self._checkpoints: Checkpoints | None = None
         self._stack = ExitStack()
 
     def __enter__(self) -> RunSession:
@@ -68,9 +83,14 @@ class RunSession:
         """Tell the user something, with every secret of the run replaced by ``***``."""
         self._say(redact(text, self.secrets))
 
+    def warn(self, text: str) -> None:
+        """A notice about where the run went, secrets replaced (stderr when headless)."""
+        self._warn(redact(text, self.secrets))
+
     def start(self) -> Coordinator:
         """Bring up the target (the embedded mock if no URL) and the workers; raises StartError."""
         config = self.config
+        self._check_destination()
         prompts = load_prompts(config.prompts)  # bad data: a one-line error before any load
         batch = None
         if any(r.kind == "batch" for r in config.requests):
@@ -85,32 +105,95 @@ class RunSession:
         if config.load.mode == "burst":
             preflight(config, send_url, self.api_key)
         self.started_at = datetime.now(UTC)
+        self.run_id = new_run_id(config.preset, self.started_at)
+        if self.out is None:
+            self.path = runs_dir() / f"{self.run_id}.json"
         coord = Coordinator(
             config, send_url, self.api_key, prompts=prompts, direct_url=direct_url, batch=batch
         )
         coord.start()
         self._stack.callback(coord.stop, 0.0)
         self.coord = coord
+        self._checkpoints = Checkpoints(self.path, self.secrets, self.warn)
         return coord
 
+    def _check_destination(self) -> None:
+        """Refuse, before any load, a run file that could not be written. A device or pipe
+        would be replaced by the rename (as root, ``--out /dev/null`` would replace the real
+        one); a folder's write permission says little to root, so a file is really made."""
+        if self.out is not None:
+            if self.out.exists() and not self.out.is_file():
+                raise ConfigError(
+                    f"--out {self.out} is not a regular file (a device, pipe or folder); "
+                    "give a path for a new or existing .json file"
+                )
+            problem = _cannot_write_in(self.out.parent, create=False)
+            if problem:
+                raise ConfigError(
+                    f"--out {self.out}: cannot write in {self.out.parent} ({problem})"
+                )
+            return
+        folder = runs_dir()
+        problem = _cannot_write_in(folder, create=True)
+        if problem:
+            raise StartError(
+                f"cannot write runs to {folder} ({problem}); "
+                "set LOADTUI_DATA_DIR to a writable folder or give --out FILE"
+            )
+
+    def checkpoint(self) -> None:
+        """Call from the drive loop: every few seconds, the run so far replaces the run file
+        (status ``running``), written in the background (see ``checkpoint.py``)."""
+        coord = self.coord
+        if coord is None or self._checkpoints is None or not self._checkpoints.due():
+            return
+        run = self.assemble("running", None)
+        run["series"] = list(run["series"])  # the drive loop goes on appending to its own
+        run["load_ended_s"] = round(coord.elapsed, 3)  # a replay stops where this ends
+        self._checkpoints.write(run)
+
     def finish(
-        self, status: str, error: str | None = None, grace: float | None = None
-    ) -> tuple[dict[str, Any], Path]:
-        """Stop the workers (draining for ``grace``), assemble the run and save it."""
+        self,
+        status: str,
+        error: str | None = None,
+        grace: float | None = None,
+        cut_short: Callable[[], bool] | None = None,
+    ) -> tuple[dict[str, Any], Path | None]:
+        """Stop the workers (draining for ``grace``, less if ``cut_short()`` turns true),
+        assemble the run and save it; the path is None only if no fallback could be written."""
         coord = self.coord
         assert coord is not None, "finish() before start()"
-        coord.stop(grace)
-        if status == "completed" and coord.exited - coord.finals:
+        coord.stop(grace, cut_short=cut_short)
+        if status in ("completed", "stopped") and coord.exited - coord.finals:
             status = "failed"
         run = self.assemble(status, error)
-        try:
-            path = save_run(run, self.out, secret=self.secrets)
-        except OSError as exc:
-            if self.out is None:
-                raise
-            self.say(f"cannot write {self.out} ({exc.strerror}); saving to the data dir")
-            path = save_run(run, None, secret=self.secrets)
-        return run, path
+        if self._checkpoints is not None:
+            self._checkpoints.close()  # a late checkpoint must not overwrite the final save
+        return run, self.save(run)
+
+    def save(self, run: dict[str, Any]) -> Path | None:
+        """Save to ``self.path``; if that fails, to the data dir (for --out), the current
+        folder, then the temp folder — each failure named through ``warn``."""
+        name = f"{run['id']}.json"
+        places = [self.path]
+        if self.out is not None:
+            places.append(runs_dir() / name)
+        for folder in (Path.cwd, lambda: Path(tempfile.gettempdir())):
+            with contextlib.suppress(OSError):  # a deleted cwd, no usable temp folder
+                places.append(folder() / name)
+        for place in dict.fromkeys(places):
+            try:
+                path = save_run(run, place, secret=self.secrets)
+            except OSError as exc:
+                self.warn(f"cannot write the run to {place} ({exc.strerror or exc})")
+                continue
+            if place != self.path:
+                self.warn(f"the run was saved to {path} instead of {self.path}")
+                if self._checkpoints and self._checkpoints.written:  # a stale `running` copy
+                    with contextlib.suppress(OSError):
+                        self.path.unlink()
+            return path
+        return None
 
     def assemble(self, status: str, error: str | None) -> dict[str, Any]:
         """The run file's contents (schema in docs/run-format.md)."""
@@ -119,7 +202,7 @@ class RunSession:
         config = self.config
         result = coord.result()
         return {
-            "id": new_run_id(config.preset, self.started_at),
+            "id": self.run_id,
             "status": status,
             "error": error,
             "started_at": self.started_at.isoformat(),
@@ -143,3 +226,14 @@ class RunSession:
                 streamed=any(r.streamed for r in config.requests),
             ),
         }
+
+
+def _cannot_write_in(folder: Path, create: bool) -> str | None:
+    """Why a file cannot be made in ``folder`` (None when one can: it was made and removed)."""
+    try:
+        if create:
+            folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".loadtui-probe-"):
+            return None
+    except OSError as exc:
+        return exc.strerror or str(exc)

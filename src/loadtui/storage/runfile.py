@@ -35,6 +35,8 @@ __all__ = [
 
 SCHEMA_VERSION = 1
 _REQUIRED = ("schema_version", "id", "status", "config", "controls", "summary")
+_ENDED_EARLY = ("interrupted", "stopped", "running")
+"""Statuses of runs whose load ended before the plan did (``running``: a checkpoint)."""
 
 
 def new_run_id(preset: str | None, now: datetime | None = None) -> str:
@@ -118,8 +120,9 @@ def run_config(run: dict[str, Any], path: str | Path = "run file") -> RunConfig:
 
 
 def run_controls(run: dict[str, Any], path: str | Path = "run file") -> list[ControlChange]:
-    """The changes a replay applies: the recorded timeline, and for a run that was interrupted,
-    a stop where its load ended — so the replay has the same length as the original."""
+    """The changes a replay applies: the recorded timeline, and for a run that ended early
+    (interrupted, stopped, or killed while ``running``), a stop where its load ended — so the
+    replay has the same length as the original."""
     controls = run.get("controls")
     if not isinstance(controls, list):
         raise RunFileError(f"{path}: controls must be a list")
@@ -130,8 +133,8 @@ def run_controls(run: dict[str, Any], path: str | Path = "run file") -> list[Con
         except ValueError as exc:
             raise RunFileError(f"{path}: controls[{i}]: {exc}") from None
     ended = run.get("load_ended_s")
-    interrupted = run.get("status") == "interrupted" and isinstance(ended, int | float)
-    if interrupted and ended > 0 and not any(c.action == "stop" for c in out):
+    early = run.get("status") in _ENDED_EARLY and isinstance(ended, int | float)
+    if early and ended > 0 and not any(c.action == "stop" for c in out):
         out.append(ControlChange("stop", None, float(ended), "replay"))
     return out
 

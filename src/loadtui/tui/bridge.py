@@ -122,15 +122,16 @@ class RunBridge:
                     break
                 coord.apply(change)
                 if change.action == "stop":
-                    return "completed"
+                    return "stopped"
             while self.schedule and (self.schedule[0].at or 0.0) <= coord.elapsed:
                 change = self.schedule.pop(0)
                 coord.apply(change)
                 if change.action == "stop":
-                    return "completed"
+                    return "stopped"
             if coord.done:
-                return "completed"
+                return "stopped" if coord.stop_requested else "completed"
             coord.tick(0.05)
+            session.checkpoint()
             now = perf_counter()
             if now >= next_frame:
                 phase = "paused" if coord.paused else "running"

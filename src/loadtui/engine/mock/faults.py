@@ -103,5 +103,18 @@ async def stall_or_reset(fault: str | None, request: web.Request) -> bool:
         request.transport.abort()
         return True
     if fault == "stall":
-        await asyncio.sleep(3600)
+        await _hold_until_client_leaves(request)
+        return True
     return False
+
+
+async def _hold_until_client_leaves(request: web.Request, limit: float = 3600.0) -> None:
+    """Send nothing more until the client gives up (its timeout). aiohttp does not cancel a
+    handler whose client left, so a fixed hour-long sleep would keep every stalled handler
+    alive long after its request ended; the server's shutdown cancels any still waiting."""
+    deadline = time.perf_counter() + limit
+    while time.perf_counter() < deadline:
+        transport = request.transport
+        if transport is None or transport.is_closing():
+            return
+        await asyncio.sleep(0.2)
