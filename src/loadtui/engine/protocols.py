@@ -232,7 +232,8 @@ class OpenAIProtocol:
             if kind == "embedding" and usage:
                 tokens.input = token_count(usage.get("prompt_tokens"))
             return None
-        if not isinstance(obj.get("choices"), list):
+        choices = obj.get("choices")
+        if not isinstance(choices, list) or not all(isinstance(c, dict) for c in choices):
             return ErrorClass.MALFORMED
         usage = obj.get("usage")
         if usage:

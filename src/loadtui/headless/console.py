@@ -118,6 +118,9 @@ def summary_renderable(run: dict[str, Any]) -> Group:
     )
     errs = ", ".join(f"{k} {v}" for k, v in s["errors"].items()) or "none"
     counts.add_row("errors", f"{s['errors_total']:,} ({s['error_rate'] * 100:.2f}%): {errs}")
+    for error_class, reasons in s.get("error_reasons", {}).items():
+        for reason in reasons:  # a server's words: plain text, never markup
+            counts.add_row("", Text(f"{error_class}: {reason}", style="dim"))
     counts.add_row(
         "status codes", ", ".join(f"{k}: {v}" for k, v in s["status_codes"].items()) or "-"
     )
