@@ -4,12 +4,15 @@ how aiohttp's parse failures are classified."""
 
 from __future__ import annotations
 
+import asyncio
 import time
+from dataclasses import replace
 
+import aiohttp
 import pytest
 
 from loadtui.engine.anthropic import AnthropicProtocol
-from loadtui.engine.client import BodyTooLarge, exception_class
+from loadtui.engine.client import BodyTooLarge, exception_class, execute
 from loadtui.engine.protocols import OpenAIProtocol, Tokens, token_count
 from loadtui.engine.sse import EventTooLarge, SSEParser
 from loadtui.metrics.stats import REASONS_PER_CLASS, Aggregate, Recorder
@@ -140,3 +143,23 @@ def test_size_limits_are_the_too_large_class():
     assert exception_class(BodyTooLarge("x")) is ErrorClass.TOO_LARGE
     assert exception_class(EventTooLarge("x")) is ErrorClass.TOO_LARGE
     assert exception_class(RuntimeError("x")) is ErrorClass.OTHER
+
+
+def test_an_other_error_carries_its_reason_without_the_key_in_its_url():
+    config = RunConfig.model_validate({"requests": [{}]})
+    # a {key} URL puts the key in the path; aiohttp refuses the scheme and quotes the URL
+    prep = OpenAIProtocol().prepare(
+        config.requests[0], config.target, "ftp://127.0.0.1:9/{key}/v1", "sk-secret-7"
+    )
+    assert "sk-secret-7" in prep.url
+    rec = Recorder()
+
+    async def send() -> bool:
+        async with aiohttp.ClientSession() as session:
+            return await execute(session, replace(prep, label=""), rec)
+
+    assert asyncio.run(send()) is False
+    assert rec.errors == {"other": 1}
+    (reason,) = rec.reasons["other"]
+    assert reason.startswith("NonHttpUrlClientError: ftp://127.0.0.1:9/")
+    assert "sk-secret-7" not in reason
