@@ -48,32 +48,33 @@ class SSEParser:
             # a CR ending this read ends its line; an LF opening the next read belongs to it
             self._skip_lf = chunk.endswith(b"\r")
             chunk = chunk.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
-        if b"\n" not in chunk:
-            self._tail.append(chunk)
-            self._tail_len += len(chunk)
-            if self._tail_len > self._max:
-                raise EventTooLarge(f"an SSE line over {self._max} bytes")
-            return []
-        if self._tail:  # the unfinished line ends in this read: join its pieces once
-            self._tail.append(chunk)
-            chunk = b"".join(self._tail)
         lines = chunk.split(b"\n")
         last = lines.pop()
-        self._tail = [last] if last else []
-        self._tail_len = len(last)
-        if self._tail_len > self._max:
-            raise EventTooLarge(f"an SSE line over {self._max} bytes")
-        return self._lines(lines)
-
-    def _lines(self, lines: list[bytes]) -> list[tuple[str | None, bytes]]:
+        tail = self._tail
+        if tail:
+            if not lines:  # still no line end: keep the piece, join them when the line ends
+                tail.append(last)
+                self._tail_len += len(last)
+                if self._tail_len > self._max:
+                    raise EventTooLarge(f"an SSE line over {self._max} bytes")
+                return []
+            tail.append(lines[0])
+            lines[0] = b"".join(tail)
+            self._tail = tail = []
+        if last:
+            tail.append(last)
+            self._tail_len = len(last)
+            if len(last) > self._max:
+                raise EventTooLarge(f"an SSE line over {self._max} bytes")
         events: list[tuple[str | None, bytes]] = []
         data = self._data
+        size = self._data_len
         for line in lines:
             if not line:
                 if data:
                     events.append((self._event, data[0] if len(data) == 1 else b"\n".join(data)))
                     data = self._data = []
-                    self._data_len = 0
+                    size = 0
                 self._event = None
                 continue
             if line[0] == 58:  # ':' comment / keep-alive
@@ -83,9 +84,10 @@ class SSEParser:
                 value = value[1:]
             if field == b"data":
                 data.append(value)
-                self._data_len += len(value)
-                if self._data_len > self._max:  # data lines with no blank line to end them
+                size += len(value)
+                if size > self._max:  # data lines with no blank line to end them
                     raise EventTooLarge(f"an SSE event over {self._max} bytes")
             elif field == b"event":
                 self._event = value.decode("utf-8", "replace")
+        self._data_len = size
         return events
