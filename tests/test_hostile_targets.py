@@ -35,7 +35,7 @@ a run against a small answer, 114 MB for the worker reading an endless body (its
 limit, then ``too_large``); without limits an endless body took a worker to 1.9 GB in 3 s."""
 
 Behaviour = Callable[[asyncio.StreamReader, asyncio.StreamWriter, bytes], Awaitable[bool]]
-"""Answers one request (given its body); returns True to keep the connection for the next."""
+"""Answers one request (given its head and body); returns True to keep the connection."""
 
 PIECE = b"x" * 65536
 
@@ -92,7 +92,7 @@ class Hostile:
                         length = int(value)
                 body = await reader.readexactly(length)
                 self.seen += 1
-                if not await self.behaviour(reader, writer, body):
+                if not await self.behaviour(reader, writer, head + body):
                     break
         except (asyncio.IncompleteReadError, ConnectionError, OSError):
             pass  # the client went away: expected of every case here
@@ -208,12 +208,17 @@ class RssWatch:
 
 
 def run_against(
-    server: Hostile, tmp_path: Path, stream: bool, extra: str = "", thresholds: bool = True
+    server: Hostile,
+    tmp_path: Path,
+    stream: bool,
+    extra: str = "",
+    thresholds: bool = True,
+    kind: str = "chat",
 ) -> tuple[subprocess.CompletedProcess[str], dict[str, Any], int]:
-    """One 1 s headless run of one user sending chat requests; (process, run, peak MB)."""
+    """One 1 s headless run of one user sending ``kind`` requests; (process, run, peak MB)."""
     preset = tmp_path / "hostile.toml"
-    text = f"[load]\nusers = 1\n\n[target]\n{extra}\n[[requests]]\nkind = 'chat'\n"
-    text += f"stream = {'true' if stream else 'false'}\n"
+    text = f"[load]\nusers = 1\n\n[target]\n{extra}\n[[requests]]\nkind = '{kind}'\n"
+    text += f"stream = {'true' if stream else 'false'}\n" if kind == "chat" else ""
     if thresholds:
         text += "\n[thresholds]\nerror_rate = ['rate<0.01']\n"
     preset.write_text(text)
@@ -344,3 +349,51 @@ def test_a_target_that_never_answers_times_out_and_is_counted(tmp_path: Path):
     assert_truthful(server, done, run, "timeout")
     assert done.returncode == ExitCode.OK, done.stdout
     assert run["summary"]["error_reasons"]["timeout"] == ["TimeoutError"]
+
+
+def batch_api(variants: list[tuple[bytes, bytes]]) -> Behaviour:
+    """A Batch API whose upload and verify steps are right and whose jobs, in turn, complete
+    with each ``(batch object, output file)`` of ``variants``."""
+    uploaded = jobs = 0
+
+    async def behave(reader: Any, writer: asyncio.StreamWriter, request: bytes) -> bool:
+        nonlocal uploaded, jobs
+        line = request.split(b"\r\n", 1)[0]
+        if line.startswith(b"POST /v1/files "):
+            part = request.split(b'filename="requests.jsonl"', 1)[1].split(b"\r\n\r\n", 1)[1]
+            uploaded = len(part.split(b"\r\n--", 1)[0])
+            body = b'{"id": "file-in"}'
+        elif line.startswith(b"GET /v1/files/file-in "):
+            body = json.dumps({"id": "file-in", "bytes": uploaded, "purpose": "batch"}).encode()
+        elif line.startswith(b"POST /v1/batches "):
+            jobs += 1
+            body = variants[jobs % len(variants)][0]
+        else:  # the output file
+            body = variants[jobs % len(variants)][1]
+        return await answer("application/json", body)(reader, writer, request)
+
+    return behave
+
+
+BATCH_STEPS = ("batch upload", "batch verify", "batch create", "batch poll", "batch download")
+
+
+def test_batch_answers_of_the_wrong_shape_are_malformed_and_the_user_goes_on(tmp_path: Path):
+    done_batch = b'{"id": "b1", "status": "completed", "output_file_id": "file-out", '
+    variants = [
+        (done_batch + b'"request_counts": {"total": 3, "completed": 3, "failed": 0}}', b"[1]\n"),
+        (done_batch + b'"request_counts": 5}', b'{"custom_id": "request-1", "response": 7}\n'),
+    ]
+    with Hostile(batch_api(variants)) as server:
+        done, run, peak = run_against(
+            server, tmp_path, stream=False, kind="batch", extra="", thresholds=True
+        )
+    s = run["summary"]
+    assert "Traceback" not in done.stderr, done.stderr
+    assert run["status"] == "completed"
+    assert s["requests"] >= 2 and s["ok"] == 0, s  # both variants were served
+    assert s["errors"] == {"malformed": s["requests"]}, s
+    steps = sum(s["by_label"].get(label, {}).get("requests", 0) for label in BATCH_STEPS)
+    assert server.seen <= steps + s["cancelled"] <= server.seen + 1, (server.seen, s)
+    assert done.returncode == ExitCode.THRESHOLDS_FAILED, done.stdout
+    assert peak < PEAK_RSS_MB
