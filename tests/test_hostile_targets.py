@@ -7,7 +7,8 @@ or no answer at all. The server counts the requests it received in full. Then th
 the truth: the fault counted under its error class, every request the server saw counted
 (completed or cancelled), the run saved as ``completed``, the exit code 1 when the run has an
 error-rate threshold (or 0 when it has none), and no process of the run growing past a bound
-(its peak resident memory, ``VmHWM``, read from /proc while it runs).
+(its peak resident memory, ``VmHWM``, read from /proc while it runs). One test sends to such a
+server in-process instead, to check a body limit to the byte.
 """
 
 from __future__ import annotations
@@ -23,9 +24,14 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 
+from loadtui.engine.client import execute
+from loadtui.engine.protocols import OpenAIProtocol
 from loadtui.headless.exitcodes import ExitCode
+from loadtui.metrics.stats import Recorder
+from loadtui.model.plan import RunConfig
 
 pytestmark = pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs /proc")
 
@@ -319,8 +325,31 @@ def test_html_page_for_a_stream_is_malformed_not_reset(tmp_path: Path):
     with Hostile(answer("text/html", page)) as server:
         done, run, peak = run_against(server, tmp_path, stream=True)
     assert_truthful(server, done, run, "malformed")
+    assert run["summary"]["error_reasons"]["malformed"] == [
+        "ValueError: no SSE event in a text/html answer"
+    ]
     assert done.returncode == ExitCode.THRESHOLDS_FAILED, done.stdout
     assert peak < PEAK_RSS_MB
+
+
+def test_a_body_past_max_body_bytes_is_too_large_and_one_at_the_limit_is_read(tmp_path: Path):
+    config = RunConfig.model_validate(
+        {"target": {"max_body_bytes": 1024}, "requests": [{"stream": False}]}
+    )
+    opening = b'{"choices": [], "pad": "'
+    at_limit = opening + b"p" * (1024 - len(opening) - 2) + b'"}'
+    assert len(at_limit) == 1024
+    rec = Recorder()
+    with Hostile(cycle("application/json", [at_limit, at_limit + b" "])) as server:
+        prep = OpenAIProtocol().prepare(config.requests[0], config.target, server.url, None)
+
+        async def send_two() -> list[bool]:
+            async with aiohttp.ClientSession() as session:
+                return [await execute(session, prep, rec) for _ in range(2)]
+
+        assert asyncio.run(send_two()) == [True, False]
+    assert rec.errors == {"too_large": 1}
+    assert rec.reasons["too_large"] == ["BodyTooLarge: body of 1025 bytes over the limit of 1024"]
 
 
 ENDLESS = {

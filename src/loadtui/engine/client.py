@@ -196,8 +196,11 @@ async def _read_stream(
     if error is None and not done:
         # no event at all, and not an event stream (an HTML page, say): not a cut-off stream
         ctype = resp.headers.get("Content-Type", "")
-        cut_off = events or "event-stream" in ctype
-        error = ErrorClass.RESET if cut_off else ErrorClass.MALFORMED
+        if events or "event-stream" in ctype:
+            error = ErrorClass.RESET
+        else:
+            error = ErrorClass.MALFORMED
+            rec.reason(error, ValueError(f"no SSE event in a {ctype[:40] or 'untyped'} answer"))
     return error
 
 
