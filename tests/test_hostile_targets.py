@@ -352,6 +352,27 @@ def test_a_body_past_max_body_bytes_is_too_large_and_one_at_the_limit_is_read(tm
     assert rec.reasons["too_large"] == ["BodyTooLarge: body of 1025 bytes over the limit of 1024"]
 
 
+async def not_http(reader: Any, writer: asyncio.StreamWriter, request: bytes) -> bool:
+    writer.write(b"garbage\r\n\r\n")
+    await writer.drain()
+    return False
+
+
+def test_an_answer_that_is_not_http_is_malformed():
+    config = RunConfig.model_validate({"requests": [{"stream": False}]})
+    rec = Recorder()
+    with Hostile(not_http) as server:
+        prep = OpenAIProtocol().prepare(config.requests[0], config.target, server.url, None)
+
+        async def send() -> bool:
+            async with aiohttp.ClientSession() as session:
+                return await execute(session, prep, rec)
+
+        assert asyncio.run(send()) is False
+    assert rec.errors == {"malformed": 1}
+    assert rec.reasons["malformed"][0].startswith("ClientResponseError: 400")
+
+
 ENDLESS = {
     "body": (False, endless("application/json", b'{"choices":[', PIECE)),
     "sse line": (True, endless("text/event-stream", b"data: ", PIECE)),
