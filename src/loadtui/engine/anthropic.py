@@ -23,6 +23,7 @@ from loadtui.engine.protocols import (
     finish,
     join_url,
     json_object,
+    token_count,
 )
 from loadtui.model.outcomes import ErrorClass
 from loadtui.model.plan import RequestSpec, TargetSpec
@@ -39,8 +40,9 @@ def _error_class(obj: dict[str, Any]) -> ErrorClass:
 
 
 def _input_tokens(usage: dict[str, Any]) -> int:
+    """Input tokens: fresh plus cache writes and reads (each validated by ``token_count``)."""
     return sum(
-        usage.get(k) or 0
+        token_count(usage.get(k)) or 0
         for k in ("input_tokens", "cache_creation_input_tokens", "cache_read_input_tokens")
     )
 
@@ -88,7 +90,7 @@ class AnthropicProtocol:
             headers["Accept"] = "text/event-stream"
         url = join_url(base_url, spec.path or "/v1/messages", api_key)
         prep = Prepared("POST", url, headers, json.dumps(body).encode(), spec.streamed, "messages")
-        return finish(prep, spec, self)
+        return finish(prep, spec, self, target)
 
     @staticmethod
     def stream_event(event: str | None, data: bytes, tokens: Tokens) -> int | ErrorClass:
@@ -108,8 +110,8 @@ class AnthropicProtocol:
             return IGNORE
         if kind == "message_delta":
             usage = obj.get("usage") or {}
-            if usage.get("output_tokens") is not None:
-                tokens.output = usage["output_tokens"]  # cumulative: the last one wins
+            if usage.get("output_tokens") is not None:  # cumulative: the last one wins
+                tokens.output = token_count(usage["output_tokens"])
             if usage.get("input_tokens") is not None:
                 tokens.input = _input_tokens(usage)
             return IGNORE
@@ -130,7 +132,7 @@ class AnthropicProtocol:
             return ErrorClass.MALFORMED
         usage = obj.get("usage") or {}
         if usage.get("output_tokens") is not None:
-            tokens.output = usage["output_tokens"]
+            tokens.output = token_count(usage["output_tokens"])
         if usage:
             tokens.input = _input_tokens(usage)
         return None

@@ -18,8 +18,8 @@ from typing import Any
 
 import aiohttp
 
-from loadtui.engine.client import failure_class, settle
-from loadtui.engine.protocols import Prepared, join_url, json_object, status_class
+from loadtui.engine.client import exception_class, read_body, settle
+from loadtui.engine.protocols import Prepared, join_url, json_object, status_class, token_count
 from loadtui.metrics import formulas
 from loadtui.metrics.stats import Recorder
 from loadtui.model.outcomes import ErrorClass, UserState
@@ -40,20 +40,22 @@ async def _call(
     label: str,
     method: str,
     url: str,
-    headers: dict[str, str],
+    prep: Prepared,
     **kwargs: Any,
 ) -> bytes:
-    """One HTTP step: timed under ``label``; a failure ends the job with its error class."""
+    """One HTTP step (with the job's headers and body limit): timed under ``label``; a failure
+    ends the job with its error class."""
     start = perf_counter()
     error: ErrorClass | None = None
     data = b""
     try:
-        async with session.request(method, url, headers=headers, **kwargs) as resp:
+        async with session.request(method, url, headers=prep.headers, **kwargs) as resp:
             rec.status(resp.status)
-            data = await resp.read()
+            data = await read_body(resp, prep.max_body)
             error = status_class(resp.status)
-    except (TimeoutError, aiohttp.ClientError, OSError) as exc:
-        error = failure_class(exc)
+    except Exception as exc:  # every fault of a step is counted; only cancellation propagates
+        error = exception_class(exc)
+        rec.reason(error, exc)
     rec.bytes += len(data)
     rec.label(label).record(formulas.e2e_ms(start, perf_counter()), error is None)
     if error is not None:
@@ -78,28 +80,31 @@ def _id(obj: dict[str, Any]) -> str:
 
 def _lines(data: bytes) -> list[dict[str, Any]]:
     try:
-        return [json.loads(line) for line in data.splitlines() if line.strip()]
+        lines = [json.loads(line) for line in data.splitlines() if line.strip()]
     except ValueError:
         raise _Failed(ErrorClass.MALFORMED) from None
+    if not all(isinstance(line, dict) for line in lines):
+        raise _Failed(ErrorClass.MALFORMED)
+    return lines
 
 
 async def _job(session: aiohttp.ClientSession, prep: Prepared, rec: Recorder, user: Any) -> int:
     """Run the job; returns its output tokens. Raises _Failed with the job's error class."""
     batch_input, spec = prep.extra
-    base, auth = prep.url, prep.headers
+    base = prep.url
     form = aiohttp.FormData()
     form.add_field("purpose", "batch")
     form.add_field(
         "file", batch_input.data, filename="requests.jsonl", content_type="application/jsonl"
     )
     url = join_url(base, "/v1/files")
-    file_id = _id(await _call_json(session, rec, "batch upload", "POST", url, auth, data=form))
+    file_id = _id(await _call_json(session, rec, "batch upload", "POST", url, prep, data=form))
     if spec.verify == "content":
         url = join_url(base, f"/v1/files/{file_id}/content")
-        ok = await _call(session, rec, "batch verify", "GET", url, auth) == batch_input.data
+        ok = await _call(session, rec, "batch verify", "GET", url, prep) == batch_input.data
     else:
         url = join_url(base, f"/v1/files/{file_id}")
-        meta = await _call_json(session, rec, "batch verify", "GET", url, auth)
+        meta = await _call_json(session, rec, "batch verify", "GET", url, prep)
         ok = meta.get("bytes") == len(batch_input.data) and meta.get("purpose") == "batch"
     rec.check("batch upload verified", ok)
     if not ok:
@@ -111,7 +116,7 @@ async def _job(session: aiohttp.ClientSession, prep: Prepared, rec: Recorder, us
     }
     created_at = perf_counter()
     url = join_url(base, "/v1/batches")
-    batch = await _call_json(session, rec, "batch create", "POST", url, auth, json=body)
+    batch = await _call_json(session, rec, "batch create", "POST", url, prep, json=body)
     batch_id = _id(batch)
     if user is not None:
         user.state = UserState.WAITING
@@ -122,7 +127,7 @@ async def _job(session: aiohttp.ClientSession, prep: Prepared, rec: Recorder, us
         await asyncio.sleep(wait)
         wait = min(wait * spec.poll_factor, spec.poll_max)
         url = join_url(base, f"/v1/batches/{batch_id}")
-        batch = await _call_json(session, rec, "batch poll", "GET", url, auth)
+        batch = await _call_json(session, rec, "batch poll", "GET", url, prep)
     rec.label("batch completion").record(formulas.e2e_ms(created_at, perf_counter()), True)
     if user is not None:
         user.state = UserState.STREAMING
@@ -133,7 +138,7 @@ async def _job(session: aiohttp.ClientSession, prep: Prepared, rec: Recorder, us
         fid = batch.get(key)
         if fid:
             url = join_url(base, f"/v1/files/{fid}/content")
-            into.extend(_lines(await _call(session, rec, "batch download", "GET", url, auth)))
+            into.extend(_lines(await _call(session, rec, "batch download", "GET", url, prep)))
     counts = batch.get("request_counts") or {}
     ok_ids = [
         line.get("custom_id")
@@ -156,7 +161,7 @@ async def _job(session: aiohttp.ClientSession, prep: Prepared, rec: Recorder, us
     tokens = 0
     for line in out:
         usage = ((line.get("response") or {}).get("body") or {}).get("usage") or {}
-        tokens += usage.get("completion_tokens") or 0
+        tokens += token_count(usage.get("completion_tokens")) or 0
     return tokens
 
 
@@ -177,6 +182,12 @@ async def run_batch_job(
     except asyncio.CancelledError:
         rec.cancelled += 1
         raise
+    except (AttributeError, TypeError, KeyError, ValueError) as exc:
+        error = ErrorClass.MALFORMED  # a file, batch or line not shaped as the Batch API's
+        rec.reason(error, exc)
+    except Exception as exc:  # any other fault is counted too; the user goes on
+        error = exception_class(exc)
+        rec.reason(error, exc)
     latency = formulas.e2e_ms(start, perf_counter())
     rec.requests += 1
     rec.hist["latency_ms"].record_ms(latency)

@@ -3,7 +3,10 @@
 aiohttp carries the bytes (chosen by benchmark over httpx's default transport — see
 docs/performance.md). Timestamps are ``perf_counter()`` readings taken the moment a read
 returns, in the worker process; every event completed by that read shares its timestamp.
-Faults are classified and recorded, never raised; only cancellation propagates.
+Faults are classified and recorded, never raised; only cancellation propagates: every exception
+while sending, reading or classifying a request becomes an error class (its message kept as a
+reason) and the user goes on. Bodies and SSE events are read up to the target's size limits, so
+a server that never stops sending costs a bounded amount of memory (``too_large``).
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import asyncio
 from time import perf_counter
 
 import aiohttp
+from aiohttp.http_exceptions import HttpProcessingError, LineTooLong
 
 from loadtui.engine.checks import record_checks
 from loadtui.engine.protocols import (
@@ -22,12 +26,24 @@ from loadtui.engine.protocols import (
     Tokens,
     status_class,
 )
-from loadtui.engine.sse import SSEParser
+from loadtui.engine.sse import EventTooLarge, SSEParser
 from loadtui.metrics import formulas
 from loadtui.metrics.stats import Recorder
 from loadtui.model.outcomes import ErrorClass, UserState
 
-__all__ = ["UserStatus", "execute", "failure_class", "settle"]
+__all__ = [
+    "BodyTooLarge",
+    "UserStatus",
+    "exception_class",
+    "execute",
+    "failure_class",
+    "read_body",
+    "settle",
+]
+
+
+class BodyTooLarge(Exception):
+    """A response body longer than the request's ``max_body`` bytes."""
 
 
 class UserStatus:
@@ -61,6 +77,38 @@ def failure_class(exc: BaseException) -> ErrorClass:
     return ErrorClass.RESET if isinstance(exc, reset) else ErrorClass.OTHER
 
 
+def exception_class(exc: Exception) -> ErrorClass:
+    """The error class of any exception raised by one request (transport, parsing, limits)."""
+    if isinstance(exc, (BodyTooLarge, EventTooLarge)):
+        return ErrorClass.TOO_LARGE
+    if isinstance(exc, aiohttp.ClientResponseError) and isinstance(
+        exc.__cause__, HttpProcessingError
+    ):  # aiohttp could not parse the response: headers past its limits, or not HTTP at all
+        root = exc.__cause__.__cause__ or exc.__cause__
+        too_many = "Too many headers" in str(root)
+        return (
+            ErrorClass.TOO_LARGE
+            if too_many or isinstance(root, LineTooLong)
+            else ErrorClass.MALFORMED
+        )
+    return failure_class(exc)
+
+
+async def read_body(resp: aiohttp.ClientResponse, limit: int) -> bytes:
+    """The whole body, or ``BodyTooLarge`` as soon as it passes ``limit`` bytes (an announced
+    length past it fails before any read)."""
+    if resp.content_length is not None and resp.content_length > limit:
+        raise BodyTooLarge(f"body of {resp.content_length} bytes over the limit of {limit}")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in resp.content.iter_any():
+        size += len(chunk)
+        if size > limit:
+            raise BodyTooLarge(f"body over the limit of {limit} bytes")
+        chunks.append(chunk)
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
 def settle(
     rec: Recorder, user: UserStatus | None, latency: float, error: ErrorClass | None
 ) -> bool:
@@ -78,6 +126,84 @@ def settle(
     return False
 
 
+class _Reading:
+    """What reading one response found so far (kept when a read fails half-way)."""
+
+    __slots__ = ("chunks", "events", "first", "nbytes")
+
+    def __init__(self) -> None:
+        self.first: float | None = None
+        self.chunks = 0
+        self.events = 0
+        self.nbytes = 0
+
+
+def _body_class(prep: Prepared, data: bytes, tokens: Tokens, rec: Recorder) -> ErrorClass | None:
+    """The protocol's verdict on a complete 2xx body; a reader that raises found a wrong shape."""
+    try:
+        return prep.protocol.body(prep.kind, data, tokens)
+    except Exception as exc:
+        rec.reason(ErrorClass.MALFORMED, exc)
+        return ErrorClass.MALFORMED
+
+
+async def _read_stream(
+    resp: aiohttp.ClientResponse,
+    prep: Prepared,
+    rec: Recorder,
+    user: UserStatus | None,
+    tokens: Tokens,
+    keep: list[bytes] | None,
+    got: _Reading,
+) -> ErrorClass | None:
+    """Read an SSE answer event by event, timing tokens; returns its error class or None."""
+    stream_event = prep.protocol.stream_event
+    parser = SSEParser(prep.max_event)
+    itl = rec.hist["itl_ms"]
+    last = 0.0
+    done = False
+    error: ErrorClass | None = None
+    first: float | None = None
+    chunks = events = 0
+    async for chunk in resp.content.iter_any():
+        now = perf_counter()
+        got.nbytes += len(chunk)
+        for event, payload in parser.feed(chunk):
+            events += 1
+            if keep is not None and len(keep) < 64:
+                keep.append(payload)
+            try:
+                kind = stream_event(event, payload, tokens)
+            except Exception as exc:  # a reader tripping on a shape the protocol does not have
+                rec.reason(ErrorClass.MALFORMED, exc)
+                kind = ErrorClass.MALFORMED
+            if kind == CONTENT:
+                chunks += 1
+                if first is None:
+                    got.first = first = now
+                    if user is not None:
+                        user.state = UserState.STREAMING
+                else:
+                    itl.record_ms(formulas.itl_ms(last, now))
+                last = now
+            elif kind == IGNORE:
+                continue
+            elif kind == DONE:
+                done = True
+            elif error is None:
+                error = kind
+    got.chunks, got.events = chunks, events
+    if error is None and not done:
+        # no event at all, and not an event stream (an HTML page, say): not a cut-off stream
+        ctype = resp.headers.get("Content-Type", "")
+        if events or "event-stream" in ctype:
+            error = ErrorClass.RESET
+        else:
+            error = ErrorClass.MALFORMED
+            rec.reason(error, ValueError(f"no SSE event in a {ctype[:40] or 'untyped'} answer"))
+    return error
+
+
 async def execute(
     session: aiohttp.ClientSession,
     prep: Prepared,
@@ -86,9 +212,7 @@ async def execute(
     intended: float | None = None,
 ) -> bool:
     """Send ``prep``, record everything about it into ``rec``; True if it succeeded."""
-    protocol = prep.protocol
-    checks = prep.checks
-    keep: list[bytes] | None = [] if checks else None  # bodies/events, only for checks
+    keep: list[bytes] | None = [] if prep.checks else None  # bodies/events, only for checks
     resp_headers = None
     status: int | None = None
     sent = perf_counter()
@@ -100,17 +224,14 @@ async def execute(
         user.state = UserState.CONNECTING
         user.started = sent
     error: ErrorClass | None = None
-    first: float | None = None
     tokens = Tokens()
-    chunks = 0
-    nbytes = 0
+    got = _Reading()
     end = sent
     try:
         async with session.request(
             prep.method, prep.url, data=prep.body, headers=prep.headers
         ) as resp:
-            headers_at = perf_counter()
-            rec.hist["headers_ms"].record_ms((headers_at - sent) * 1000.0)
+            rec.hist["headers_ms"].record_ms((perf_counter() - sent) * 1000.0)
             status = resp.status
             rec.status(status)
             if user is not None:
@@ -118,64 +239,56 @@ async def execute(
             error = status_class(status)
             if keep is not None:
                 resp_headers = resp.headers
-            accepted = error is not None and status in prep.accept
             if error is not None or not prep.stream:
-                data = await resp.read()
+                data = await read_body(resp, prep.max_body)
                 end = perf_counter()
-                nbytes = len(data)
+                got.nbytes = len(data)
                 if keep is not None:
                     keep.append(data)
-                if accepted:
+                if error is not None and status in prep.accept:
                     error = None  # a status the request's checks accept is not a failure
                 elif error is None:
-                    error = protocol.body(prep.kind, data, tokens)
+                    error = _body_class(prep, data, tokens, rec)
             else:
-                parser = SSEParser()
-                last = 0.0
-                itl = rec.hist["itl_ms"]
-                done = False
-                async for chunk in resp.content.iter_any():
-                    now = perf_counter()
-                    nbytes += len(chunk)
-                    for event, payload in parser.feed(chunk):
-                        if keep is not None and len(keep) < 64:
-                            keep.append(payload)
-                        kind = protocol.stream_event(event, payload, tokens)
-                        if kind == CONTENT:
-                            chunks += 1
-                            if first is None:
-                                first = now
-                                if user is not None:
-                                    user.state = UserState.STREAMING
-                            else:
-                                itl.record_ms(formulas.itl_ms(last, now))
-                            last = now
-                        elif kind == IGNORE:
-                            continue
-                        elif kind == DONE:
-                            done = True
-                        elif error is None:
-                            error = kind
+                error = await _read_stream(resp, prep, rec, user, tokens, keep, got)
                 end = perf_counter()
-                if error is None and not done:
-                    error = ErrorClass.RESET
     except asyncio.CancelledError:
         rec.cancelled += 1
         if user is not None:
             user.state = UserState.STOPPED
         raise
-    except (TimeoutError, aiohttp.ClientError, ValueError, OSError) as exc:
-        error = failure_class(exc)
+    except Exception as exc:  # any fault of this request is counted; the user goes on
         end = perf_counter()
+        error = exception_class(exc)
+        rec.reason(error, exc)
+    if prep.checks:
+        try:
+            record_checks(prep.checks, rec, status, resp_headers, keep or [])
+        except Exception as exc:  # a check tripping on an odd answer fails the request
+            rec.reason(ErrorClass.MALFORMED, exc)
+            error = error or ErrorClass.MALFORMED
+    return _book(rec, user, prep, intended, sent, end, error, tokens, got)
 
+
+def _book(
+    rec: Recorder,
+    user: UserStatus | None,
+    prep: Prepared,
+    intended: float,
+    sent: float,
+    end: float,
+    error: ErrorClass | None,
+    tokens: Tokens,
+    got: _Reading,
+) -> bool:
+    """Record a finished request's latency, tokens and outcome; True if it succeeded."""
     rec.requests += 1
-    rec.bytes += nbytes
+    rec.bytes += got.nbytes
     latency = formulas.e2e_ms(intended, end)
     latency_actual = formulas.e2e_ms(sent, end)
     rec.hist["latency_ms"].record_ms(latency)
     rec.hist["latency_actual_ms"].record_ms(latency_actual)
-    if checks:
-        record_checks(checks, rec, status, resp_headers, keep or [])
+    first = got.first
     ttft = formulas.ttft_ms(sent, first) if first is not None and error is None else None
     if prep.label:  # empty when the run has one label only: its row would repeat the totals
         rec.label(prep.label).record(latency, error is None, ttft)
@@ -191,7 +304,7 @@ async def execute(
             output = tokens.output
         else:
             rec.tokens_counted += 1
-            output = chunks
+            output = got.chunks
         tpot = formulas.tpot_ms(latency_actual, ttft, output)
         if tpot is not None:
             rec.hist["tpot_ms"].record_ms(tpot)

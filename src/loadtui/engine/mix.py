@@ -85,6 +85,7 @@ class RequestMix:
                         "batch job",
                         None,
                         extra=extra,
+                        max_body=config.target.max_body_bytes,
                     ),
                 )
             ]

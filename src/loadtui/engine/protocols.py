@@ -30,6 +30,7 @@ __all__ = [
     "join_url",
     "json_object",
     "status_class",
+    "token_count",
 ]
 
 
@@ -61,6 +62,10 @@ class Prepared:
     """Statuses a ``status`` check accepts: not counted as errors."""
     extra: Any = None
     """Kind-specific data (a batch job's input and settings)."""
+    max_body: int = 64 * 1024 * 1024
+    """Largest body read (``TargetSpec.max_body_bytes``)."""
+    max_event: int = 8 * 1024 * 1024
+    """Largest SSE line or event (``TargetSpec.max_event_bytes``)."""
 
 
 def join_url(base: str, path: str, key: str | None = None) -> str:
@@ -105,8 +110,16 @@ _PATHS = {
 }
 
 
-def finish(prep: Prepared, spec: RequestSpec, protocol: Any) -> Prepared:
-    """Attach what every protocol's prepared request carries: label, reader, checks."""
+def token_count(value: Any) -> int | None:
+    """A usage count as sent: None when absent, else it must be an int ≥ 0 — anything else
+    raises ``ValueError`` (the caller's MALFORMED) before it can reach a counter."""
+    if value is None or (type(value) is int and value >= 0):
+        return value
+    raise ValueError(f"token count is not an int >= 0: {value!r:.40}")
+
+
+def finish(prep: Prepared, spec: RequestSpec, protocol: Any, target: TargetSpec) -> Prepared:
+    """Attach what every protocol's prepared request carries: label, reader, checks, limits."""
     accept = frozenset(s for c in spec.checks if c.status for s in c.status)
     return Prepared(
         prep.method,
@@ -120,6 +133,8 @@ def finish(prep: Prepared, spec: RequestSpec, protocol: Any) -> Prepared:
         spec.checks,
         accept,
         prep.extra,
+        target.max_body_bytes,
+        target.max_event_bytes,
     )
 
 
@@ -147,10 +162,10 @@ class OpenAIProtocol:
             root = base_url.rstrip("/")
             root = root[:-3] if root.endswith("/v1") else root
             url = join_url(root, spec.path or "/health", api_key)
-            return finish(Prepared("GET", url, headers, None, False, "health"), spec, self)
+            return finish(Prepared("GET", url, headers, None, False, "health"), spec, self, target)
         if spec.kind == "models":
             url = join_url(base_url, path, api_key)
-            return finish(Prepared("GET", url, headers, None, False, "models"), spec, self)
+            return finish(Prepared("GET", url, headers, None, False, "models"), spec, self, target)
         body: dict[str, Any] = {"model": target.model}
         if spec.kind == "chat":
             body["messages"] = user_messages(spec, prompt)
@@ -174,7 +189,7 @@ class OpenAIProtocol:
             spec.streamed,
             spec.kind,
         )
-        return finish(prep, spec, self)
+        return finish(prep, spec, self, target)
 
     @staticmethod
     def stream_event(event: str | None, data: bytes, tokens: Tokens) -> int | ErrorClass:
@@ -187,9 +202,11 @@ class OpenAIProtocol:
         if obj.get("error"):
             return ErrorClass.STREAM_ERROR
         usage = obj.get("usage")
-        if usage:
-            tokens.output = usage.get("completion_tokens", tokens.output)
-            tokens.input = usage.get("prompt_tokens", tokens.input)
+        if usage:  # readers may raise on a wrong shape: the caller counts it as MALFORMED
+            output = token_count(usage.get("completion_tokens"))
+            prompt = token_count(usage.get("prompt_tokens"))
+            tokens.output = tokens.output if output is None else output
+            tokens.input = tokens.input if prompt is None else prompt
         for choice in obj.get("choices") or ():
             delta = choice.get("delta")
             if delta and (delta.get("content") or delta.get("tool_calls") or delta.get("refusal")):
@@ -213,14 +230,15 @@ class OpenAIProtocol:
                 return ErrorClass.MALFORMED
             usage = obj.get("usage")
             if kind == "embedding" and usage:
-                tokens.input = usage.get("prompt_tokens")
+                tokens.input = token_count(usage.get("prompt_tokens"))
             return None
-        if not isinstance(obj.get("choices"), list):
+        choices = obj.get("choices")
+        if not isinstance(choices, list) or not all(isinstance(c, dict) for c in choices):
             return ErrorClass.MALFORMED
         usage = obj.get("usage")
         if usage:
-            tokens.output = usage.get("completion_tokens")
-            tokens.input = usage.get("prompt_tokens")
+            tokens.output = token_count(usage.get("completion_tokens"))
+            tokens.input = token_count(usage.get("prompt_tokens"))
         return None
 
 

@@ -163,6 +163,9 @@ def _counts(s: dict[str, Any], requests: list[dict[str, Any]]) -> Table:
     )
     errs = ", ".join(f"{k} {v}" for k, v in s["errors"].items()) or "none"
     counts.add_row("errors", f"{s['errors_total']:,} ({s['error_rate'] * 100:.2f}%): {errs}")
+    for error_class, reasons in s.get("error_reasons", {}).items():
+        for reason in reasons:  # a server's words: plain text, never markup
+            counts.add_row("", Text(f"{error_class}: {reason}", style="dim"))
     codes = ", ".join(f"{k}: {v}" for k, v in s["status_codes"].items()) or "-"
     counts.add_row("HTTP calls" if "batch" in kinds else "status codes", codes)
     counts.add_row(

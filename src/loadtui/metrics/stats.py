@@ -12,9 +12,10 @@ from typing import Any
 
 from loadtui.metrics.formulas import error_rate, output_tokens_per_s, overhead_ms, pass_rate
 from loadtui.metrics.histogram import Histogram
+from loadtui.model.outcomes import reason_text
 from loadtui.model.snapshot import WorkerSnapshot
 
-__all__ = ["HISTOGRAMS", "Aggregate", "LabelStats", "Recorder"]
+__all__ = ["HISTOGRAMS", "REASONS_PER_CLASS", "Aggregate", "LabelStats", "Recorder", "add_reasons"]
 
 HISTOGRAMS = (
     "latency_ms",
@@ -27,6 +28,10 @@ HISTOGRAMS = (
 )
 """latency_ms is measured from the intended send time (equal to the actual one in closed loop);
 latency_actual_ms from the actual send; send_lag_ms = actual − intended send time (open loop)."""
+
+REASONS_PER_CLASS = 5
+"""Distinct error reasons kept per error class: the first few name the fault; more would only
+grow every snapshot and the run file."""
 
 COUNTERS = (
     "requests",
@@ -78,7 +83,7 @@ class LabelStats:
 class Recorder:
     """Accumulates one interval in a worker. Not thread-safe; one per event loop."""
 
-    __slots__ = ("checks", "errors", "hist", "labels", "status_codes", *COUNTERS)
+    __slots__ = ("checks", "errors", "hist", "labels", "reasons", "status_codes", *COUNTERS)
 
     def __init__(self) -> None:
         self.hist: dict[str, Histogram] = {name: Histogram() for name in HISTOGRAMS}
@@ -86,6 +91,7 @@ class Recorder:
         self.status_codes: dict[int, int] = {}
         self.labels: dict[str, LabelStats] = {}
         self.checks: dict[str, list[int]] = {}
+        self.reasons: dict[str, list[str]] = {}
         for name in COUNTERS:
             setattr(self, name, 0)
 
@@ -103,6 +109,17 @@ class Recorder:
 
     def error(self, error_class: str) -> None:
         self.errors[error_class] = self.errors.get(error_class, 0) + 1
+
+    def reason(self, error_class: str, exc: BaseException) -> None:
+        """Keep why a request failed (the first few distinct messages per class, redacted)."""
+        kept = self.reasons.get(error_class)
+        if kept is None:
+            kept = self.reasons[error_class] = []
+        elif len(kept) >= REASONS_PER_CLASS:
+            return  # full: do not even format the message
+        text = reason_text(exc)
+        if text not in kept:
+            kept.append(text)
 
     def status(self, code: int) -> None:
         self.status_codes[code] = self.status_codes.get(code, 0) + 1
@@ -126,6 +143,7 @@ class Recorder:
                 for name, s in self.labels.items()
             },
             checks={name: (c[0], c[1]) for name, c in self.checks.items()},
+            error_reasons=self.reasons,
         )
         for h in self.hist.values():
             h.reset()
@@ -133,6 +151,7 @@ class Recorder:
         self.status_codes = {}
         self.labels = {}
         self.checks = {}
+        self.reasons = {}
         for name in COUNTERS:
             setattr(self, name, 0)
         return snap
@@ -141,7 +160,7 @@ class Recorder:
 class Aggregate:
     """Exactly merged statistics over any set of intervals and workers."""
 
-    __slots__ = ("checks", "counters", "errors", "hist", "labels", "status_codes")
+    __slots__ = ("checks", "counters", "errors", "hist", "labels", "reasons", "status_codes")
 
     def __init__(self) -> None:
         self.counters: Counter[str] = Counter()
@@ -150,6 +169,7 @@ class Aggregate:
         self.hist: dict[str, Histogram] = {name: Histogram() for name in HISTOGRAMS}
         self.labels: dict[str, LabelStats] = {}
         self.checks: dict[str, list[int]] = {}
+        self.reasons: dict[str, list[str]] = {}
 
     def add_decoded(
         self, snap: WorkerSnapshot, decoded: dict[str, Histogram], labels: bool = True
@@ -170,6 +190,8 @@ class Aggregate:
             counts = self.checks.setdefault(name, [0, 0])
             counts[0] += passed
             counts[1] += failed
+        if snap.error_reasons:
+            add_reasons(self.reasons, snap.error_reasons)
 
     def merge(self, other: Aggregate) -> None:
         """Add another aggregate (exact: counters add, histograms merge)."""
@@ -187,6 +209,8 @@ class Aggregate:
             counts = self.checks.setdefault(name, [0, 0])
             counts[0] += passed
             counts[1] += failed
+        if other.reasons:
+            add_reasons(self.reasons, other.reasons)
 
     def add_snapshot(self, snap: WorkerSnapshot) -> None:
         self.add_decoded(snap, decode_histograms(snap))
@@ -209,6 +233,7 @@ class Aggregate:
             "ok": self.counters["ok"],
             "errors_total": errors,
             "errors": dict(sorted(self.errors.items())),
+            "error_reasons": {k: list(v) for k, v in sorted(self.reasons.items())},
             "status_codes": {str(k): v for k, v in sorted(self.status_codes.items())},
             "cancelled": self.counters["cancelled"],
             "error_rate": round(error_rate(errors, requests), 6),
@@ -231,6 +256,17 @@ class Aggregate:
             },
             "overhead": overhead(self.labels),
         }
+
+
+def add_reasons(into: dict[str, list[str]], more: dict[str, list[str]]) -> None:
+    """Merge error reasons: per class, the first ``REASONS_PER_CLASS`` distinct ones."""
+    for error_class, texts in more.items():
+        kept = into.setdefault(error_class, [])
+        for text in texts:
+            if len(kept) >= REASONS_PER_CLASS:
+                break
+            if text not in kept:
+                kept.append(text)
 
 
 def overhead(labels: dict[str, LabelStats]) -> dict[str, Any] | None:

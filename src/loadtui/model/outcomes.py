@@ -6,9 +6,15 @@ summary can say exactly what went wrong how often.
 
 from __future__ import annotations
 
+import re
 from enum import IntEnum, StrEnum
 
-__all__ = ["ErrorClass", "UserState"]
+__all__ = ["REASON_CHARS", "ErrorClass", "UserState", "reason_text"]
+
+REASON_CHARS = 200
+"""An error reason is cut to this many characters: enough to name the fault, bounded in size."""
+
+_URL = re.compile(r"(\b[a-zA-Z][a-zA-Z0-9+.-]*://)(?:[^/\s@'\"]*@)?([^/\s?#'\"]*)[^\s'\"]*")
 
 
 class ErrorClass(StrEnum):
@@ -21,7 +27,10 @@ class ErrorClass(StrEnum):
     RESET = "reset"
     """The server closed or reset the connection before the response was complete."""
     MALFORMED = "malformed"
-    """A body or SSE event that is not the JSON the protocol promises."""
+    """A body or SSE event that is not the JSON the protocol promises (wrong shape, bad token
+    counts, an HTML page where a stream was asked for, an unparseable HTTP response)."""
+    TOO_LARGE = "too_large"
+    """A body, SSE line or event, or response headers past their size limit."""
     STREAM_ERROR = "stream_error"
     """An error object inside a stream that began with status 200."""
     HTTP_429 = "http_429"
@@ -34,6 +43,7 @@ class ErrorClass(StrEnum):
     BATCH_MISMATCH = "batch_mismatch"
     """A batch's output and error files do not add up to its request_counts or its input."""
     OTHER = "other"
+    """Any other exception; its message is kept among the run's ``error_reasons``."""
 
 
 class UserState(IntEnum):
@@ -50,3 +60,13 @@ class UserState(IntEnum):
     """The last request failed; shown until the next one starts."""
     PAUSED = 6
     STOPPED = 7
+
+
+def reason_text(exc: BaseException) -> str:
+    """``Type: message`` of an exception, for ``error_reasons``: URLs cut to scheme and host
+    (a ``{key}`` URL carries the API key in its path or query, userinfo may hold a password),
+    at most ``REASON_CHARS`` long."""
+    message = str(exc)
+    text = f"{type(exc).__name__}: {message}" if message else type(exc).__name__
+    text = _URL.sub(r"\1\2/…", text) if "://" in text else text
+    return text if len(text) <= REASON_CHARS else text[: REASON_CHARS - 1] + "…"

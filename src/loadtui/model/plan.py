@@ -71,6 +71,10 @@ class TargetSpec(BaseModel):
     """How the key is sent: auto = Bearer for OpenAI kinds, ``x-api-key`` for messages."""
     anthropic_version: str = "2023-06-01"
     """The ``anthropic-version`` header of messages requests."""
+    max_body_bytes: int = Field(default=64 * 1024 * 1024, ge=1024)
+    """Largest response body read (64 MiB); a longer one is the error ``too_large``."""
+    max_event_bytes: int = Field(default=8 * 1024 * 1024, ge=1024)
+    """Largest SSE line or event (8 MiB); a longer one is the error ``too_large``."""
 
     @model_validator(mode="after")
     def _check_url(self) -> TargetSpec:

@@ -37,5 +37,8 @@ class WorkerSnapshot:
     errors, encoded latency histogram, encoded TTFT histogram."""
     checks: dict[str, tuple[int, int]] = field(default_factory=dict)
     """Per check: (passed, failed)."""
+    error_reasons: dict[str, list[str]] = field(default_factory=dict)
+    """Per error class, the first few distinct exception messages of the interval (redacted,
+    truncated: ``model.outcomes.reason_text``)."""
     final: bool = False
     """The worker has stopped; this is its last snapshot."""
