@@ -16,7 +16,7 @@ from loadtui.model.durations import parse_duration
 
 __all__ = ["BatchInput", "BatchSpec", "OverheadSpec"]
 
-_STRICT = ConfigDict(frozen=True, extra="forbid")
+_STRICT = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 Seconds = Annotated[float, BeforeValidator(parse_duration)]
 
 
@@ -36,7 +36,7 @@ class BatchSpec(BaseModel):
     poll_initial: Seconds = 0.25
     """First wait between status polls; doubles (``poll_factor``) up to ``poll_max``."""
     poll_max: Seconds = 5.0
-    poll_factor: float = Field(default=2.0, ge=1.0)
+    poll_factor: float = Field(default=2.0, ge=1.0, le=100.0)
     job_timeout: Seconds = 600.0
     """Give up on a job that has not reached a terminal status by then (error ``timeout``)."""
     admin_url: str | None = None
