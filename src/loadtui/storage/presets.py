@@ -85,7 +85,7 @@ def _is_file(path: Path) -> bool:
 def load_preset(name_or_path: str) -> RunConfig:
     """A preset by name (``smoke``) or by path to a .toml file."""
     path = Path(name_or_path)
-    if name_or_path.endswith(".toml") or _is_file(path):
+    if name_or_path.endswith(".toml") or "/" in name_or_path or _is_file(path):
         name = path.stem
     else:
         presets = find_presets()
