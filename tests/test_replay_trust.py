@@ -78,16 +78,28 @@ def test_a_file_this_machine_wrote_is_trusted_until_a_byte_changes(private_dirs:
 
 
 def test_a_run_file_never_chooses_the_admin_password_variable():
-    run = _run(
-        None,
-        batch={"admin_url": "http://127.0.0.1:9/keys", "admin_password_env": "OPENAI_API_KEY"},
-    )
+    run = _run(None, batch={"admin_url": "http://127.0.0.1:9/keys"})
+    run["config"]["batch"]["admin_password_env"] = "HOME"  # any variable the file fancies
     assert run_config(run).batch.admin_password_env == "LOADTUI_ADMIN_PASSWORD"
 
 
 @pytest.mark.parametrize(
+    "batch",
+    [
+        {"admin_password_env": "OPENAI_API_KEY"},
+        {"admin_password_env": "ANTHROPIC_API_KEY"},
+        {"admin_url": "{base}@127.0.0.1:9/x"},
+        {"admin_url": "http://user@127.0.0.1:9/x"},
+    ],
+)
+def test_no_config_sends_an_api_key_as_the_admin_password_or_hides_a_host(batch: dict):
+    with pytest.raises(ValueError):
+        RunConfig.model_validate({"batch": batch})
+
+
+@pytest.mark.parametrize(
     ("admin_url", "sent_elsewhere"),
-    [("{base}/admin/keys", False), ("{base}@127.0.0.1:9/x", True), ("http://127.0.0.1:9", True)],
+    [("{base}/admin/keys", False), ("http://127.0.0.1:9", True)],
 )
 def test_an_admin_url_outside_the_target_is_a_key_destination(admin_url: str, sent_elsewhere: bool):
     config = RunConfig.model_validate({"batch": {"admin_url": admin_url}})
