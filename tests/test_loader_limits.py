@@ -118,17 +118,20 @@ def test_listings_skip_and_name_broken_or_huge_run_files(private_dirs: Path):
     runs = good.parent
     (runs / "broken.json").write_text('{"schema_version": 1, "id": "x"')
     (runs / "wrong.json").write_text(good.read_text().replace('"requests": 1', '"requests": []'))
+    (runs / "escape.json").write_text(good.read_text().replace('"completed"', '"\\u001b[2J"'))
     _sparse(runs / "huge.json", LIST_LIMIT + 1)
     listed, skipped = scan_runs()
     assert [p for p, _ in listed] == [good]
     assert sorted(s.split(":")[0].rsplit("/", 1)[-1] for s in skipped) == [
         "broken.json",
+        "escape.json",
         "huge.json",
         "wrong.json",
     ]
     proc = run_cli("runs")
     assert proc.returncode == 0 and str(good) in proc.stdout
-    assert len(proc.stderr.strip().splitlines()) == 3 and "broken.json" in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 4 and "broken.json" in proc.stderr
+    assert "\x1b" not in proc.stdout + proc.stderr
 
 
 def test_a_broken_user_preset_is_named_in_the_listing(private_dirs: Path):

@@ -101,7 +101,9 @@ def _default(obj: Any) -> Any:
 
 def load_run(path: str | Path, limit: int = RUN_FILE_LIMIT) -> dict[str, Any]:
     """Read and check a run file; RunFileError (one line) on anything wrong."""
-    return load_run_checked(path, limit)[0]
+    path = Path(path)
+    data = read_capped(path, limit, "run file", RunFileError)
+    return _parse(decode(data, path, RunFileError), shown_path(path))
 
 
 def load_run_checked(path: str | Path, limit: int = RUN_FILE_LIMIT) -> tuple[dict[str, Any], bool]:
@@ -145,6 +147,8 @@ def _parse(raw: str, shown: str) -> dict[str, Any]:
 
 
 _LOOSE = ConfigDict(extra="allow", allow_inf_nan=False)
+_PRINTABLE = r"^[^\x00-\x1f\x7f]{0,200}$"
+"""Listings print these as they are: no escape sequence from a file may reach the terminal."""
 
 
 class _Summary(BaseModel):
@@ -165,10 +169,10 @@ class _Shape(BaseModel):
 
     model_config = _LOOSE
     id: str = Field(pattern=f"^{RUN_ID.pattern}$")
-    status: str
-    started_at: str = ""
-    preset: str | None = None
-    replay_of: str | None = None
+    status: str = Field(pattern=_PRINTABLE)
+    started_at: str = Field(default="", pattern=_PRINTABLE)
+    preset: str | None = Field(default=None, pattern=_PRINTABLE)
+    replay_of: str | None = Field(default=None, pattern=_PRINTABLE)
     summary: _Summary
     target: _Target | None = None
     config: dict[str, Any]
