@@ -17,6 +17,7 @@ from loadtui.model.durations import format_duration
 from loadtui.storage.options import Overrides, default_api_key, resolve_config
 
 if TYPE_CHECKING:
+    from loadtui.model.plan import RunConfig
     from loadtui.tui.app import StartNow
 
 __all__ = ["COMMANDS"]
@@ -140,7 +141,9 @@ def _replay_path(arg: str) -> Path:
     return path
 
 
-def _check_trust(config: Any, path: Path, written_here: bool, args: argparse.Namespace) -> None:
+def _check_trust(
+    config: RunConfig, path: Path, written_here: bool, args: argparse.Namespace
+) -> None:
     """Refuse to send the user's key to hosts named by a run file this machine did not write
     (a URL given with --url is the user's own choice)."""
     from loadtui.storage.trust import key_destinations
