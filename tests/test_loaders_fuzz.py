@@ -445,3 +445,10 @@ def test_bad_control_file_and_run_file_on_the_command_line(private_dirs: Path):
     run = private_dirs / "r.json"
     run.write_bytes(_json_bytes({**BASE_RUN, "load_ended_s": HUGE}))
     _one_line_usage_error(run_cli("replay", str(run), "--headless"))
+
+
+def test_bad_prompt_and_batch_data_on_the_command_line(private_dirs: Path):
+    _one_line_usage_error(run_cli("--headless", "--prompts", "/dev/zero"))
+    data = private_dirs / "batch.jsonl"
+    data.write_bytes(_json_bytes(GOOD_BATCH) + b"\n" + b'{"custom_id": "\xff"}\n')
+    _one_line_usage_error(run_cli("--headless", "--preset", "batch", "--data", str(data)))
