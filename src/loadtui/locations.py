@@ -53,3 +53,13 @@ def builtin_themes_dir() -> Path:
     if packaged.is_dir():
         return packaged
     return Path(__file__).resolve().parents[2] / "themes"
+
+
+def written_runs_index() -> Path:
+    """Digests of the run files this machine wrote: a replay trusts their targets."""
+    return data_dir() / "written-runs"
+
+
+def error_log_dir() -> Path:
+    """Where an internal error's traceback is written (the one-line message names the file)."""
+    return data_dir() / "logs"

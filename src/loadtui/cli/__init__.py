@@ -1,21 +1,38 @@
 """Command line: parse arguments, build a RunConfig, hand it to the headless runner.
 
-Every ``LoadtuiError`` becomes one line on stderr and its exit code; argparse errors too.
-The Textual app (when it exists) is imported only inside the function that starts it.
+Every ``LoadtuiError`` becomes one line on stderr and its exit code; argparse errors too. Any
+other exception is a bug: one line naming it and the log file holding its traceback, exit 70
+(never 1, which means "a threshold failed"). The Textual app is imported only inside the
+function that starts it.
 """
 
 from __future__ import annotations
 
 import os
 import sys
+import tempfile
+import traceback
 from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
 
 from loadtui.cli.commands import COMMANDS
 from loadtui.cli.parser import build_parser
 from loadtui.errors import LoadtuiError, StartError, UsageError
 from loadtui.headless.exitcodes import ExitCode
+from loadtui.locations import error_log_dir
+from loadtui.storage.redact import redact_text
 
 __all__ = ["build_parser", "main"]
+
+_MAX_LINE = 1000
+
+
+def one_line(text: str) -> str:
+    """``text`` as one printable line: a newline or escape in a file's key or a server's answer
+    is shown escaped, never obeyed, and a huge message is cut."""
+    flat = "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
+    return flat if len(flat) <= _MAX_LINE else flat[: _MAX_LINE - 1] + "…"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -23,13 +40,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(COMMANDS[args.command](args))
     except UsageError as exc:
-        print(f"loadtui: error: {exc}", file=sys.stderr)
+        print(f"loadtui: error: {one_line(str(exc))}", file=sys.stderr)
         return ExitCode.USAGE
     except StartError as exc:
-        print(f"loadtui: could not start: {exc}", file=sys.stderr)
+        print(f"loadtui: could not start: {one_line(str(exc))}", file=sys.stderr)
         return ExitCode.NOT_STARTED
     except LoadtuiError as exc:
-        print(f"loadtui: error: {exc}", file=sys.stderr)
+        print(f"loadtui: error: {one_line(str(exc))}", file=sys.stderr)
         return ExitCode.USAGE
     except KeyboardInterrupt:
         return ExitCode.INTERRUPTED
@@ -37,3 +54,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         # the reader went away (``loadtui runs | head``): not an error, and nothing to print
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return ExitCode.OK
+    except Exception as exc:  # a bug: say so in one line, keep the details in a log
+        keys = [getattr(args, "api_key", None), *(os.environ.get(v) for v in _KEY_VARS)]
+        log = _write_log(exc, args.command, keys)
+        where = f"details in {log}" if log else "no log could be written"
+        what = redact_text(f"{type(exc).__name__}: {exc}", keys)
+        print(f"loadtui: internal error: {one_line(what)} ({where})", file=sys.stderr)
+        return ExitCode.INTERNAL_ERROR
+
+
+_KEY_VARS = ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "LOADTUI_ADMIN_PASSWORD")
+
+
+def _write_log(exc: BaseException, command: str | None, keys: list[str | None]) -> Path | None:
+    """The traceback (keys redacted) in a new file under the data dir's ``logs/``, or the temp
+    dir if that is not writable; None if neither is."""
+    name = f"internal-error-{datetime.now(UTC):%Y%m%d-%H%M%S}-{os.getpid()}.log"
+    text = redact_text("".join(traceback.format_exception(exc)), keys)
+    for folder in (error_log_dir(), Path(tempfile.gettempdir()) / "loadtui"):
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            path = folder / name
+            path.write_text(f"loadtui {command or 'run'}\n{text}", encoding="utf-8")
+            return path
+        except OSError:
+            continue
+    return None

@@ -130,10 +130,14 @@ def _length(cfg: RunConfig) -> str:
 
 
 def _cmd_runs(args: argparse.Namespace) -> int:
-    from loadtui.locations import runs_dir
-    from loadtui.storage.runfile import list_runs
+    import sys
 
-    runs = list_runs()
+    from loadtui.locations import runs_dir
+    from loadtui.storage.runfile import scan_runs
+
+    runs, skipped = scan_runs()
+    for reason in skipped:  # named, so a broken file is not silently missing from the list
+        print(f"loadtui: skipped {reason}", file=sys.stderr)
     if not runs:
         print(f"no saved runs in {runs_dir()}")
         return ExitCode.OK
@@ -148,15 +152,44 @@ def _cmd_runs(args: argparse.Namespace) -> int:
     return ExitCode.OK
 
 
+def _replay_path(arg: str) -> Path:
+    """A path when it looks like one (a separator, or ``.json``); else a run id, which must look
+    like one, in the runs folder — ``replay ../../x`` never reads outside it."""
+    from loadtui.locations import runs_dir
+    from loadtui.storage.runfile import RUN_ID
+
+    if "/" in arg or os.sep in arg or arg.endswith(".json"):
+        return Path(arg)
+    if not RUN_ID.fullmatch(arg) or ".." in arg:
+        raise UsageError(f"{arg[:80]!r} is not a run id; give a run file as a path (./{arg[:40]})")
+    path = runs_dir() / f"{arg}.json"
+    if not path.exists() and Path(arg).is_file():
+        raise UsageError(f"no saved run {arg!r}; to replay the file of that name, give ./{arg}")
+    return path
+
+
+def _check_trust(
+    config: RunConfig, path: Path, written_here: bool, args: argparse.Namespace
+) -> None:
+    """Refuse to send the user's key to hosts named by a run file this machine did not write
+    (a URL given with --url is the user's own choice)."""
+    from loadtui.storage.trust import key_destinations
+
+    hosts = [u for u in key_destinations(config) if u != args.url]
+    if written_here or args.trust_target or not hosts:
+        return
+    raise UsageError(
+        f"{path} was not written by this machine and would send your API key to "
+        f"{', '.join(hosts)}; give --url with your own target, or --trust-target if you trust it"
+    )
+
+
 def _cmd_replay(args: argparse.Namespace) -> int:
     from loadtui.headless.runner import RunOptions, run_headless
-    from loadtui.locations import runs_dir
-    from loadtui.storage.runfile import load_run, run_config, run_controls
+    from loadtui.storage.runfile import load_run_checked, run_config, run_controls
 
-    path = Path(args.run_file)
-    if not path.exists() and not args.run_file.endswith(".json"):
-        path = runs_dir() / f"{args.run_file}.json"
-    run = load_run(path)
+    path = _replay_path(args.run_file)
+    run, written_here = load_run_checked(path)
     config = run_config(run, path)
     _check_out(args.out)
     schedule = run_controls(run, path)
@@ -168,6 +201,7 @@ def _cmd_replay(args: argparse.Namespace) -> int:
             from loadtui.storage.presets import validation_message
 
             raise ConfigError(validation_message(exc, "invalid option: ")) from None
+    _check_trust(config, path, written_here, args)
     api_key = default_api_key(config, args.api_key)
     check_credentials(config, api_key, userinfo)
     if not args.headless:

@@ -188,6 +188,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--url", metavar="URL", help="send the replay to this URL instead of the recorded target"
     )
     r.add_argument(
+        "--trust-target",
+        action="store_true",
+        help="replay a run file from elsewhere against the hosts it names (your API key goes there)",
+    )
+    r.add_argument(
         "--api-key", metavar="KEY", help="API key (default: $ANTHROPIC_API_KEY or $OPENAI_API_KEY)"
     )
     r.add_argument("--out", type=Path, metavar="FILE", help="where to write the new run file")

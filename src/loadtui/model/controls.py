@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from loadtui.model.durations import parse_duration, parse_range
+from loadtui.model.plan import MAX_RATE, MAX_USERS
 
 __all__ = ["ACTIONS", "ControlChange", "parse_control"]
 
@@ -37,28 +38,33 @@ class ControlChange:
 
 
 def parse_control(raw: dict[str, Any], *, source: str) -> ControlChange:
-    """Validate one control entry (from a control file or a run file's timeline)."""
+    """Validate one control entry (from a control file or a run file's timeline).
+
+    Its ``source`` becomes ``source`` (``control-file``, ``replay``): a recorded ``live`` change
+    applied again by a replay is the replay's doing, as docs/run-format.md says."""
     if not isinstance(raw, dict):
-        raise ValueError(f"a control change must be a table, got {raw!r}")
+        raise ValueError(f"a control change must be a table, got a {type(raw).__name__}")
     unknown = set(raw) - {"action", "value", "at", "source"}
     if unknown:
         raise ValueError(f"unknown key(s) in control change: {', '.join(sorted(unknown))}")
     action = raw.get("action")
-    if action not in ACTIONS:
-        raise ValueError(f"control action must be one of {', '.join(ACTIONS)}, got {action!r}")
+    if not isinstance(action, str) or action not in ACTIONS:
+        shown = repr(action)[:40] if isinstance(action, str) else f"a {type(action).__name__}"
+        raise ValueError(f"control action must be one of {', '.join(ACTIONS)}, got {shown}")
     if "at" not in raw:
         raise ValueError(f"control change {action!r} needs 'at' (offset from the start, e.g. 5s)")
     at = parse_duration(raw["at"])
     value = raw.get("value")
     if action == "users":
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise ValueError(f"'users' needs a whole number ≥ 0, got {value!r}")
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_USERS:
+            raise ValueError(f"'users' needs a whole number ≥ 0 (at most {MAX_USERS:,})")
     elif action == "rate":
-        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-            raise ValueError(f"'rate' needs a number ≥ 0, got {value!r}")
+        number = isinstance(value, int | float) and not isinstance(value, bool)
+        if not number or not 0 <= value <= MAX_RATE:  # also refuses nan
+            raise ValueError(f"'rate' needs a number ≥ 0 (at most {MAX_RATE:,.0f})")
         value = float(value)
     elif action == "think_time":
         value = parse_range(value)
     elif value is not None:
         raise ValueError(f"{action!r} takes no value")
-    return ControlChange(action=action, value=value, at=at, source=raw.get("source", source))
+    return ControlChange(action=action, value=value, at=at, source=source)

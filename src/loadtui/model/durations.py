@@ -8,7 +8,11 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["format_duration", "parse_duration", "parse_range"]
+__all__ = ["MAX_DURATION", "format_duration", "parse_duration", "parse_range"]
+
+MAX_DURATION = 30 * 86400.0
+"""The longest time any option takes (30 days): beyond it a value is a typo or an overflow, and
+a run that long would never end in practice."""
 
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 _PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)")
@@ -17,12 +21,13 @@ _PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)")
 def parse_duration(text: str | float | int) -> float:
     """Seconds from ``"30s"``, ``"1m30s"``, ``"250ms"``, ``"2h"`` or a bare number of seconds.
 
-    Raises ValueError with a message fit for a user.
+    Raises ValueError with a message fit for a user — also for a list, table or null (a preset,
+    run file or control file can hold any of them) and for anything beyond ``MAX_DURATION``.
     """
-    if isinstance(text, bool):
-        raise ValueError(f"expected a duration like 30s, got {text!r}")
+    if isinstance(text, bool) or not isinstance(text, str | int | float):
+        raise ValueError(f"expected a duration like 30s, got {_shown(text)}")
     if isinstance(text, int | float):
-        value = float(text)
+        value = _finite(text)
     else:
         s = text.strip().lower()
         if not s:
@@ -32,6 +37,8 @@ def parse_duration(text: str | float | int) -> float:
         except ValueError:
             pos = 0
             value = 0.0
+            if len(s) > 100:
+                raise ValueError(f"expected a duration like 30s, got {_shown(text)}") from None
             for m in _PART.finditer(s):
                 if m.start() != pos:
                     break
@@ -39,11 +46,33 @@ def parse_duration(text: str | float | int) -> float:
                 pos = m.end()
             if pos != len(s) or pos == 0:
                 raise ValueError(
-                    f"expected a duration like 30s, 1m30s or 250ms, got {text!r}"
+                    f"expected a duration like 30s, 1m30s or 250ms, got {_shown(text)}"
                 ) from None
-    if value < 0 or value != value:
-        raise ValueError(f"a duration cannot be negative, got {text!r}")
+    if value != value or value == float("inf"):
+        raise ValueError(f"a duration must be a finite number, got {_shown(text)}")
+    if value < 0:
+        raise ValueError(f"a duration cannot be negative, got {_shown(text)}")
+    if value > MAX_DURATION:
+        raise ValueError(f"a duration can be at most 30 days, got {_shown(text)}")
     return value
+
+
+def _finite(number: int | float) -> float:
+    """``float(number)``; an integer too large for a float is simply too long a duration."""
+    try:
+        return float(number)
+    except OverflowError:
+        return float("inf")
+
+
+def _shown(value: object) -> str:
+    """A value as a message shows it: its type for a list or table, at most 40 characters."""
+    if isinstance(value, list | tuple | dict) or value is None:
+        return "an empty value" if value is None else f"a {type(value).__name__}"
+    if isinstance(value, int) and abs(value) > 10**40:
+        return "a huge number"
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def parse_range(text: str | float | int | list | tuple) -> tuple[float, float]:
@@ -53,7 +82,7 @@ def parse_range(text: str | float | int | list | tuple) -> tuple[float, float]:
     """
     if isinstance(text, list | tuple):
         if len(text) != 2:
-            raise ValueError(f"expected a range like 0.5-2s, got {text!r}")
+            raise ValueError(f"expected a range like 0.5-2s, got {_shown(text)}")
         lo, hi = parse_duration(text[0]), parse_duration(text[1])
     elif isinstance(text, str) and "-" in text.strip().lstrip("-"):
         left, _, right = text.strip().partition("-")
@@ -64,11 +93,11 @@ def parse_range(text: str | float | int | list | tuple) -> tuple[float, float]:
         try:
             lo, hi = parse_duration(left), parse_duration(right)
         except ValueError:
-            raise ValueError(f"expected a range like 0.5-2s, got {text!r}") from None
+            raise ValueError(f"expected a range like 0.5-2s, got {_shown(text)}") from None
     else:
         lo = hi = parse_duration(text)
     if hi < lo:
-        raise ValueError(f"the range {text!r} ends before it starts")
+        raise ValueError(f"the range {_shown(text)} ends before it starts")
     return lo, hi
 
 

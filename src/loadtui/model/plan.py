@@ -12,12 +12,14 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
-from loadtui.model.durations import parse_duration, parse_range
+from loadtui.model.durations import MAX_DURATION, parse_duration, parse_range
 from loadtui.model.requests import CheckSpec, PromptSpec, RequestSpec
 from loadtui.model.workflows import BatchSpec, OverheadSpec
 
 __all__ = [
     "FAULTS",
+    "MAX_RATE",
+    "MAX_USERS",
     "BatchSpec",
     "CheckSpec",
     "LoadSpec",
@@ -36,7 +38,15 @@ __all__ = [
 Seconds = Annotated[float, BeforeValidator(parse_duration)]
 SecondsRange = Annotated[tuple[float, float], BeforeValidator(parse_range)]
 
-_STRICT = ConfigDict(frozen=True, extra="forbid")
+_STRICT = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+
+# Upper bounds (docs/presets.md lists them): far beyond what one machine can generate, low
+# enough that a typo (``users = 100000000``) is an error now, not a hang or an overflow later.
+MAX_USERS = 100_000
+"""Virtual users, and requests in flight or in a burst."""
+MAX_RATE = 1_000_000.0
+"""Arrivals per second (and users started per second)."""
+MAX_WORKERS = 256
 
 FAULTS = (
     "http_400",
@@ -97,8 +107,8 @@ class StageSpec(BaseModel):
     model_config = _STRICT
 
     duration: Seconds
-    users: int | None = Field(default=None, ge=0)
-    rate: float | None = Field(default=None, ge=0)
+    users: int | None = Field(default=None, ge=0, le=MAX_USERS)
+    rate: float | None = Field(default=None, ge=0, le=MAX_RATE)
 
     @model_validator(mode="after")
     def _one_target(self) -> StageSpec:
@@ -116,22 +126,22 @@ class LoadSpec(BaseModel):
 
     mode: Literal["closed", "open", "stages", "burst"] = "closed"
     """closed = virtual users; open = arrival rate; stages = ramps; burst = N at once."""
-    users: int = Field(default=1, ge=1)
+    users: int = Field(default=1, ge=1, le=MAX_USERS)
     """Virtual users (closed loop)."""
-    spawn_rate: float = Field(default=0.0, ge=0)
+    spawn_rate: float = Field(default=0.0, ge=0, le=MAX_RATE)
     """Users started (or stopped) per second; 0 = all at once."""
-    rate: float | None = Field(default=None, gt=0)
+    rate: float | None = Field(default=None, gt=0, le=MAX_RATE)
     """Arrivals per second (open loop)."""
     arrival: Literal["constant", "poisson"] = "constant"
     """Spacing of open-loop arrivals."""
-    max_in_flight: int = Field(default=512, ge=1)
+    max_in_flight: int = Field(default=512, ge=1, le=MAX_USERS)
     """Cap on requests in flight in open loop; arrivals beyond it wait (and the wait is measured)."""
     think_time: SecondsRange = (0.0, 0.0)
     """Pause between a user's requests, drawn uniformly from the range."""
     duration: Seconds = 30.0
     """Length of the run (stages: the sum of the stages unless given)."""
-    stages: tuple[StageSpec, ...] = ()
-    burst_requests: int = Field(default=10, ge=1)
+    stages: tuple[StageSpec, ...] = Field(default=(), max_length=1000)
+    burst_requests: int = Field(default=10, ge=1, le=MAX_USERS)
     """Requests fired at once in burst mode, after one pre-flight request."""
     graceful_stop: Seconds = 10.0
     """Time in-flight requests get to finish when the run ends."""
@@ -141,6 +151,8 @@ class LoadSpec(BaseModel):
         if self.mode == "open" and self.rate is None:
             raise ValueError("open-loop mode needs a rate (requests per second)")
         if self.mode == "stages":
+            if sum(s.duration for s in self.stages) > MAX_DURATION:
+                raise ValueError("the stages add up to more than 30 days")
             if not self.stages:
                 raise ValueError("stages mode needs at least one stage")
             kinds = {s.users is not None for s in self.stages}
@@ -178,7 +190,7 @@ class MockSpec(BaseModel):
     """Delay from a request's arrival to its first content chunk."""
     itl: Seconds = 0.01
     """Delay between content chunks."""
-    tokens: int = Field(default=16, ge=1)
+    tokens: int = Field(default=16, ge=1, le=100_000)
     """Content chunks per answer (capped by max_tokens)."""
     faults: dict[str, Annotated[float, Field(ge=0, le=1)]] = {}
     """Fault injection for chat, completion and messages requests: probability per kind (at
@@ -187,7 +199,7 @@ class MockSpec(BaseModel):
     """How long the ``slow_headers`` fault holds the response headers."""
     headers: dict[str, str] = {}
     """Extra response headers on every answer, e.g. ``{"X-Cache" = "HIT"}``."""
-    embedding_dim: int = Field(default=8, ge=1)
+    embedding_dim: int = Field(default=8, ge=1, le=65_536)
     """Floats per embedding."""
     batch_phase: Seconds = 0.3
     """Time a batch spends in each of validating, in_progress and finalizing."""
@@ -213,7 +225,7 @@ class RunConfig(BaseModel):
     description: str = ""
     target: TargetSpec = TargetSpec()
     load: LoadSpec = LoadSpec()
-    requests: tuple[RequestSpec, ...] = (RequestSpec(),)
+    requests: tuple[RequestSpec, ...] = Field(default=(RequestSpec(),), max_length=1000)
     """The request mix: each user cycles through these in order, each ``weight`` times."""
     prompts: PromptSpec = PromptSpec()
     """Prompt data for chat, completion, messages and embedding requests."""
@@ -223,7 +235,7 @@ class RunConfig(BaseModel):
     """Proxy-overhead mode: each request direct and through the proxy."""
     thresholds: dict[str, tuple[str, ...]] = {}
     """k6-style thresholds by metric, e.g. ``{"ttft": ["p(95)<500"]}``."""
-    workers: int = Field(default=0, ge=0)
+    workers: int = Field(default=0, ge=0, le=MAX_WORKERS)
     """Worker processes; 0 = automatic."""
     mock: MockSpec = MockSpec()
     """The embedded mock's timing (when ``target.url`` is not set)."""

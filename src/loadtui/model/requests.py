@@ -24,7 +24,12 @@ __all__ = [
     "SyntheticPrompts",
 ]
 
-_STRICT = ConfigDict(frozen=True, extra="forbid")
+_STRICT = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+# Bounds that keep a typo from running for ever or filling memory (docs/presets.md lists them).
+MAX_WEIGHT = 1000
+"""A request's share of the mix: each round of the mix holds sum(weights) requests."""
+MAX_PROMPTS = 100_000
+MAX_PROMPT_WORDS = 100_000
 Seconds = Annotated[float, BeforeValidator(parse_duration)]
 
 Prompt = str | list[dict[str, Any]]
@@ -48,7 +53,7 @@ class CheckSpec(BaseModel):
     json_field: str | None = None
     header: str | None = None
     equals: str | None = None
-    status: tuple[int, ...] | None = None
+    status: tuple[Annotated[int, Field(ge=100, le=599)], ...] | None = None
 
     @model_validator(mode="after")
     def _one(self) -> CheckSpec:
@@ -83,20 +88,20 @@ class RequestSpec(BaseModel):
     batch = one OpenAI Batch API job (upload, create, poll, download, check)."""
     name: str | None = None
     """Label in the per-request table (default: the kind, plus " stream" when streamed)."""
-    weight: int = Field(default=1, ge=1)
+    weight: int = Field(default=1, ge=1, le=MAX_WEIGHT)
     """Share of this request in the mix: weights 3, 3, 2, 1 send 9 requests per round."""
     prompt: str = "Write a haiku about load testing."
     """The user message (chat, messages), prompt (completion) or input (embedding)."""
     system: str | None = None
     """A system message (chat: a system-role message; messages: the ``system`` field)."""
-    max_tokens: int = Field(default=64, ge=1)
+    max_tokens: int = Field(default=64, ge=1, le=10_000_000)
     """``max_tokens`` in the request body."""
     stream: bool = True
     """Stream the answer (SSE) — TTFT, ITL and TPOT exist only for streamed requests."""
     path: str | None = None
     """Path under the base URL instead of the standard one; ``{key}`` is replaced by the API
     key at send time (never stored), e.g. ``/ak/{key}/v1/messages``."""
-    checks: tuple[CheckSpec, ...] = ()
+    checks: tuple[CheckSpec, ...] = Field(default=(), max_length=100)
 
     @property
     def streamed(self) -> bool:
@@ -113,18 +118,23 @@ class SyntheticPrompts(BaseModel):
 
     model_config = _STRICT
 
-    count: int = Field(default=100, ge=1)
+    count: int = Field(default=100, ge=1, le=MAX_PROMPTS)
     distribution: Literal["uniform", "normal", "lognormal"] = "uniform"
-    min_words: int = Field(default=10, ge=1)
-    max_words: int = Field(default=200, ge=1)
-    mean_words: float | None = Field(default=None, gt=0)
+    min_words: int = Field(default=10, ge=1, le=MAX_PROMPT_WORDS)
+    max_words: int = Field(default=200, ge=1, le=MAX_PROMPT_WORDS)
+    mean_words: float | None = Field(default=None, gt=0, le=MAX_PROMPT_WORDS)
     """Centre of normal/lognormal (default: the middle of min..max)."""
-    seed: int = 1
+    seed: int = Field(default=1, ge=0, lt=2**63)
 
     @model_validator(mode="after")
     def _range(self) -> SyntheticPrompts:
         if self.min_words > self.max_words:
             raise ValueError("min_words is larger than max_words")
+        if self.count * self.max_words > MAX_PROMPT_WORDS * 100:
+            raise ValueError(
+                f"count × max_words can be at most {MAX_PROMPT_WORDS * 100:,} words "
+                "(the prompts are generated in memory before the run)"
+            )
         return self
 
 

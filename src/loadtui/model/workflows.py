@@ -7,6 +7,7 @@ configured per run, in a preset's ``[batch]`` and ``[overhead]`` tables.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Annotated, Literal
 
@@ -16,7 +17,9 @@ from loadtui.model.durations import parse_duration
 
 __all__ = ["BatchInput", "BatchSpec", "OverheadSpec"]
 
-_STRICT = ConfigDict(frozen=True, extra="forbid")
+_KEY_VARIABLES = ("OPENAI_API_KEY", "ANTHROPIC_API_KEY")
+
+_STRICT = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 Seconds = Annotated[float, BeforeValidator(parse_duration)]
 
 
@@ -36,7 +39,7 @@ class BatchSpec(BaseModel):
     poll_initial: Seconds = 0.25
     """First wait between status polls; doubles (``poll_factor``) up to ``poll_max``."""
     poll_max: Seconds = 5.0
-    poll_factor: float = Field(default=2.0, ge=1.0)
+    poll_factor: float = Field(default=2.0, ge=1.0, le=100.0)
     job_timeout: Seconds = 600.0
     """Give up on a job that has not reached a terminal status by then (error ``timeout``)."""
     admin_url: str | None = None
@@ -52,6 +55,14 @@ class BatchSpec(BaseModel):
             raise ValueError("completion_window: the Batch API accepts only '24h'")
         if self.poll_initial <= 0 or self.poll_max < self.poll_initial:
             raise ValueError("poll_initial must be > 0 and poll_max at least poll_initial")
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,99}", self.admin_password_env):
+            raise ValueError("admin_password_env must be an environment variable name")
+        if self.admin_password_env in _KEY_VARIABLES:
+            # the password is sent to admin_url: it must never be the user's API key
+            raise ValueError(f"admin_password_env cannot be {self.admin_password_env}")
+        admin = self.admin_url
+        if admin is not None and not re.match(r"(\{base\}|https?://[^/?#@\s]+)(/|$)", admin):
+            raise ValueError("admin_url must be {base}/path or http(s)://host/path")
         return self
 
 

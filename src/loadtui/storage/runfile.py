@@ -9,70 +9,87 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from loadtui.errors import RunFileError
 from loadtui.locations import runs_dir
 from loadtui.model.controls import ControlChange, parse_control
 from loadtui.model.plan import RunConfig
+from loadtui.storage.files import MB, decode, read_capped, shown_path
+from loadtui.storage.presets import validation_message
+from loadtui.storage.redact import redact_text, redacted_json
+from loadtui.storage.trust import remember, written_here
 
 __all__ = [
+    "LIST_LIMIT",
+    "RUN_FILE_LIMIT",
+    "RUN_ID",
     "SCHEMA_VERSION",
     "list_runs",
     "load_run",
+    "load_run_checked",
     "new_run_id",
     "redact",
     "run_config",
     "run_controls",
     "save_run",
+    "scan_runs",
 ]
 
 SCHEMA_VERSION = 1
 _REQUIRED = ("schema_version", "id", "status", "config", "controls", "summary")
 _ENDED_EARLY = ("interrupted", "stopped", "running")
 """Statuses of runs whose load ended before the plan did (``running``: a checkpoint)."""
+RUN_FILE_LIMIT = 256 * MB
+"""Largest run file ``replay`` reads (a day-long run is a few MB)."""
+LIST_LIMIT = 32 * MB
+"""Largest run file ``runs`` and the history screen parse; a larger one is named, not listed."""
+RUN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,199}")
+"""What a run id looks like (``replay ID``): no separators, so it cannot leave the runs folder."""
 
 
 def new_run_id(preset: str | None, now: datetime | None = None) -> str:
+    """``YYYYMMDD-HHMMSS-<preset>-<4 hex>``; the preset part keeps only characters safe in a
+    file name, so any preset name gives a run that can be saved."""
     now = now or datetime.now(UTC)
-    return f"{now:%Y%m%d-%H%M%S}-{preset or 'custom'}-{secrets.token_hex(2)}"
+    name = re.sub(r"[^A-Za-z0-9._-]+", "_", preset or "custom")[:40].strip("._") or "custom"
+    return f"{now:%Y%m%d-%H%M%S}-{name}-{secrets.token_hex(2)}"
 
 
 def redact(text: str, secret: str | list[str] | None) -> str:
     """Replace every occurrence of ``secret`` (or of each of several) in ``text``."""
-    for s in [secret] if isinstance(secret, str) or secret is None else secret:
-        if s and len(s) >= 4:
-            text = text.replace(s, "***")
-    return text
+    return redact_text(text, secret)
 
 
 def save_run(
     run: dict[str, Any], path: Path | None = None, secret: str | list[str] | None = None
 ) -> Path:
-    """Write ``run`` atomically; ``secret`` (API keys) is scrubbed from every byte written."""
+    """Write ``run`` atomically; ``secret`` (API keys) is redacted from every value that can
+    carry one (storage/redact.py), and the file is remembered as written here (storage/trust.py)."""
     run = {"schema_version": SCHEMA_VERSION, **run}
     if path is None:
         path = runs_dir() / f"{run['id']}.json"
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    text = redact(json.dumps(run, indent=2, default=_default), secret)
+    data = (redacted_json(run, secret, indent=2, default=_default) + "\n").encode("utf-8")
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.write("\n")
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    remember(data)
     return path
 
 
@@ -84,39 +101,99 @@ def _default(obj: Any) -> Any:
     raise TypeError(f"cannot write {type(obj).__name__} to a run file")
 
 
-def load_run(path: str | Path) -> dict[str, Any]:
+def load_run(path: str | Path, limit: int = RUN_FILE_LIMIT) -> dict[str, Any]:
     """Read and check a run file; RunFileError (one line) on anything wrong."""
     path = Path(path)
+    data = read_capped(path, limit, "run file", RunFileError)
+    return _parse(decode(data, path, RunFileError), shown_path(path))
+
+
+def load_run_checked(path: str | Path, limit: int = RUN_FILE_LIMIT) -> tuple[dict[str, Any], bool]:
+    """The run, and whether this machine wrote exactly this file (storage/trust.py)."""
+    path = Path(path)
+    data = read_capped(path, limit, "run file", RunFileError)
+    return _parse(decode(data, path, RunFileError), shown_path(path)), written_here(data)
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _parse(raw: str, shown: str) -> dict[str, Any]:
     try:
-        raw = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise RunFileError(f"{path}: no such run file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise RunFileError(f"{path}: cannot read: {exc}") from None
-    try:
-        run = json.loads(raw)
+        run = json.loads(raw, parse_constant=_reject_constant)
     except json.JSONDecodeError as exc:
-        raise RunFileError(f"{path}: not valid JSON (line {exc.lineno}: {exc.msg})") from None
+        raise RunFileError(f"{shown}: not valid JSON (line {exc.lineno}: {exc.msg})") from None
+    except RecursionError:
+        raise RunFileError(f"{shown}: not valid JSON (nested too deeply)") from None
+    except ValueError as exc:  # an integer of more than 4,300 digits, NaN, Infinity
+        raise RunFileError(f"{shown}: not valid JSON ({exc})") from None
     if not isinstance(run, dict):
-        raise RunFileError(f"{path}: not a loadtui run file (top level is not an object)")
+        raise RunFileError(f"{shown}: not a loadtui run file (top level is not an object)")
     version = run.get("schema_version")
-    if version != SCHEMA_VERSION:
+    if version != SCHEMA_VERSION or isinstance(version, bool):
+        got = repr(version)[:40] if isinstance(version, int | str | None) else "a non-number"
         raise RunFileError(
-            f"{path}: schema_version {version!r} is not supported (this loadtui reads {SCHEMA_VERSION})"
+            f"{shown}: schema_version {got} is not supported (this loadtui reads {SCHEMA_VERSION})"
         )
     missing = [k for k in _REQUIRED if k not in run]
     if missing:
-        raise RunFileError(f"{path}: not a loadtui run file (missing {', '.join(missing)})")
+        raise RunFileError(f"{shown}: not a loadtui run file (missing {', '.join(missing)})")
+    try:
+        _Shape.model_validate(run)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(str(p) for p in err["loc"])[:120]
+        raise RunFileError(f"{shown}: {where}: {err['msg']}") from None
     return run
 
 
+_LOOSE = ConfigDict(extra="allow", allow_inf_nan=False)
+_PRINTABLE = r"^[^\x00-\x1f\x7f]{0,200}$"
+"""Listings print these as they are: no escape sequence from a file may reach the terminal."""
+
+
+class _Summary(BaseModel):
+    model_config = _LOOSE
+    requests: float = 0
+    errors_total: float = 0
+    metrics: dict[str, dict[str, float]] = {}
+
+
+class _Target(BaseModel):
+    model_config = _LOOSE
+    url: str
+    embedded_mock: bool = False
+
+
+class _Shape(BaseModel):
+    """The fields listings, the history screen and replay read without further checks."""
+
+    model_config = _LOOSE
+    id: str = Field(pattern=f"^{RUN_ID.pattern}$")
+    status: str = Field(pattern=_PRINTABLE)
+    started_at: str = Field(default="", pattern=_PRINTABLE)
+    preset: str | None = Field(default=None, pattern=_PRINTABLE)
+    replay_of: str | None = Field(default=None, pattern=_PRINTABLE)
+    summary: _Summary
+    target: _Target | None = None
+    config: dict[str, Any]
+    controls: list[Any]
+    load_ended_s: float | None = None
+    series: list[dict[str, Any]] = []
+
+
 def run_config(run: dict[str, Any], path: str | Path = "run file") -> RunConfig:
+    """The run's config, to run it again. A run file never chooses which environment variable
+    is read (``batch.admin_password_env``): a replay reads the default one."""
+    config = run["config"]
+    batch = config.get("batch") if isinstance(config, dict) else None
+    if isinstance(batch, dict) and "admin_password_env" in batch:
+        config = {**config, "batch": {k: v for k, v in batch.items() if k != "admin_password_env"}}
     try:
-        return RunConfig.model_validate(run["config"])
+        return RunConfig.model_validate(config)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        where = ".".join(str(p) for p in err["loc"])
-        raise RunFileError(f"{path}: config.{where}: {err['msg']}") from None
+        raise RunFileError(validation_message(exc, f"{shown_path(path)}: config.")) from None
 
 
 def run_controls(run: dict[str, Any], path: str | Path = "run file") -> list[ControlChange]:
@@ -141,12 +218,20 @@ def run_controls(run: dict[str, Any], path: str | Path = "run file") -> list[Con
 
 def list_runs(folder: Path | None = None) -> list[tuple[Path, dict[str, Any]]]:
     """Readable run files, newest first (unreadable ones are skipped)."""
+    return scan_runs(folder)[0]
+
+
+def scan_runs(
+    folder: Path | None = None,
+) -> tuple[list[tuple[Path, dict[str, Any]]], list[str]]:
+    """Readable run files, newest first, and a one-line reason for each file skipped (broken,
+    or larger than ``LIST_LIMIT``: a listing never parses a huge file)."""
     folder = folder or runs_dir()
-    runs = []
-    for path in folder.glob("*.json") if folder.is_dir() else ():
+    runs, skipped = [], []
+    for path in sorted(folder.glob("*.json")) if folder.is_dir() else ():
         try:
-            runs.append((path, load_run(path)))
-        except RunFileError:
-            continue
+            runs.append((path, load_run(path, LIST_LIMIT)))
+        except RunFileError as exc:
+            skipped.append(str(exc))
     runs.sort(key=lambda pr: pr[1].get("started_at", ""), reverse=True)
-    return runs
+    return runs, skipped

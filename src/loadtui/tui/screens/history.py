@@ -5,6 +5,7 @@ Run files are read on a worker thread so a data dir with hundreds of runs never 
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 from typing import Any
 
@@ -23,10 +24,10 @@ __all__ = ["HistoryScreen", "headless_command", "history_row"]
 
 def headless_command(run: dict[str, Any]) -> str:
     """The command that replays ``run`` headlessly (the target URL only if it was not the mock)."""
-    cmd = f"loadtui replay {run['id']} --headless"
+    cmd = f"loadtui replay {shlex.quote(run['id'])} --headless"
     target = run.get("target", {})
     if target.get("url") and not target.get("embedded_mock"):
-        cmd += f" --url {target['url']}"
+        cmd += f" --url {shlex.quote(target['url'])}"
     return cmd
 
 
