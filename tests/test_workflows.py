@@ -117,10 +117,13 @@ def test_completions_streamed_and_not_and_embeddings():
 @pytest.mark.parametrize("fault", ["http_500", "malformed", "slow_headers"])
 def test_completion_faults(fault: str):
     settings = MockSpec(
-        latency=0, ttft=0.005, itl=0.002, tokens=6, faults={fault: 1.0}, slow_headers=1.0
+        latency=0, ttft=0.005, itl=0.002, tokens=6, faults={fault: 1.0}, slow_headers=3.0
     )
+    # slow headers (3 s) outlast a 1 s timeout; the other faults answer at once, and a loaded
+    # machine must not turn them into timeouts
+    timeout = "1s" if fault == "slow_headers" else "10s"
     cfg = _cfg([{"kind": "completion", "stream": False}], 1.0).with_overrides(
-        target={"timeout": "0.4s"}
+        target={"timeout": timeout}
     )
     with MockProcess(settings) as mock:
         s = drive(cfg, mock.url).result()["summary"]
@@ -408,7 +411,8 @@ def test_the_proxy_relays_streams_and_errors():
     assert (
         s["ok"] > 0 and s["metrics"]["ttft_ms"]["p50"] >= 48
     )  # streamed through, not buffered: the first token comes well before the last
-    assert s["metrics"]["ttft_ms"]["p50"] < s["metrics"]["latency_ms"]["p50"] - 20
+    # half the answers are quick 429s: the slow end of the latencies is the streamed ones
+    assert s["metrics"]["ttft_ms"]["p50"] < s["metrics"]["latency_ms"]["p95"] - 20
 
 
 @pytest.mark.parametrize("preset", ["anthropic", "completions", "embeddings", "mix"])
