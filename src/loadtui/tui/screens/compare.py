@@ -6,6 +6,7 @@ from typing import Any
 
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
@@ -38,8 +39,11 @@ class CompareScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Static(
-            f"[b]Compare[/b]  A = {self.a['id']} ({self.a.get('status')})\n"
-            f"         B = {self.b['id']} ({self.b.get('status')})",
+            Content.from_markup(
+                "[b]Compare[/b]  A = $a\n         B = $b",
+                a=f"{self.a['id']} ({self.a.get('status')})",
+                b=f"{self.b['id']} ({self.b.get('status')})",
+            ),
             id="compare-title",
         )
         yield DataTable(id="comparison", cursor_type="row", zebra_stripes=True)

@@ -13,7 +13,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, TabbedContent, TabPane
 
 from loadtui.tui.frame import frame_from_run
-from loadtui.tui.screens.history import HistoryScreen, headless_command
+from loadtui.tui.screens.history import HistoryScreen, headless_command, show_command
 from loadtui.tui.widgets.overview import RunOverview
 from loadtui.tui.widgets.requests import RequestsPanel
 from loadtui.tui.widgets.status import RunStatus
@@ -36,7 +36,7 @@ class DetailScreen(Screen[None]):
             "command",
             "cmd",
             id="detail.command",
-            tooltip="Show (and copy) the headless replay command",
+            tooltip="Show the headless replay command (and offer it to the clipboard)",
         ),
         Binding("escape", "back", "back", id="detail.back", tooltip="Back to history"),
     ]
@@ -69,9 +69,7 @@ class DetailScreen(Screen[None]):
         self.post_message(HistoryScreen.ReplayRun(self.run, self.path))
 
     def action_command(self) -> None:
-        cmd = headless_command(self.run)
-        self.app.copy_to_clipboard(cmd)
-        self.notify(cmd, title="headless replay (copied)", timeout=15)
+        show_command(self, headless_command(self.run))
 
     def action_back(self) -> None:
         self.app.pop_screen()
