@@ -69,7 +69,7 @@ class CountersPanel(Static):
         classes = error_classes(t.get("errors", {}))
         self.update(
             Content.from_markup(
-                f"finished [b]{count(t.get('requests', 0))}[/b] · ok {count(t.get('ok', 0))}"
+                f"requests [b]{count(t.get('requests', 0))}[/b] done · ok {count(t.get('ok', 0))}"
                 f" · {rate(t.get('rps'))}/s avg\n"
                 f"errors [b]{count(n_errors)}[/b]{': $classes' if classes else ''}"
                 f" · cancelled {count(t.get('cancelled', 0))}\n"
