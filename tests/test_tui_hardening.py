@@ -260,6 +260,7 @@ def test_run_file_strings_are_shown_as_plain_text() -> None:
         "target": {"url": "http://h/[/x]", "embedded_mock": False},
         "summary": {**run["summary"], "errors": {"[/x]": 2}, "errors_total": 2},
         "thresholds": [{**run["thresholds"][0], "expression": "p(95)<[/x]", "passed": False}],
+        "controls": [{"action": "users", "value": 5, "at": 1.0, "source": "[@click=quit]"}],
     }
     (Path(__import__("os").environ["LOADTUI_DATA_DIR"]) / "runs").mkdir(parents=True)
     path = Path(__import__("os").environ["LOADTUI_DATA_DIR"]) / "runs" / "odd.json"
@@ -279,10 +280,16 @@ def test_run_file_strings_are_shown_as_plain_text() -> None:
                 str(app.screen.query_one(w).render())
                 for w in ("#run-status", "#counters", "#thresholds")
             ]
-            return row + shown
+            await pilot.press("3")  # the timeline, drawn on screen
+            timeline = app.screen.query_one("#timeline", DataTable)
+            await _until(pilot, lambda: timeline.size.area)
+            await pilot.wait_for_scheduled_animations()
+            assert app.is_running
+            return row + shown + [str(c) for c in timeline.get_row_at(0)]
 
     shown = " ".join(asyncio.run(scenario()))
     assert "[/x]" in shown and "[b]id[/b]" in shown and "p(95)<[/x]" in shown
+    assert "[@click=quit]" in shown
 
 
 # -- item 3: one confirm at a time -----------------------------------------------------------
@@ -607,3 +614,18 @@ def test_staged_run_says_when_a_live_change_ends() -> None:
 
     assert f"held to {clock(first)}" in header
     assert any("next stage" in n for n in notes)
+
+
+def test_error_reasons_are_shown_when_the_run_has_them() -> None:
+    from loadtui.tui.widgets.requests import errors_table
+
+    with_reasons = {
+        "errors": {"other": 2, "too_large": 1},
+        "error_reasons": {"other": "upstream said [nope]"},
+        "cancelled": 0,
+    }
+    shown = _rich_text(errors_table(with_reasons))
+    assert "other" in shown and "upstream said [nope]" in shown and "too_large" in shown
+    old_run = _rich_text(errors_table({"errors": {"timeout": 3}}))  # no error_reasons key
+    assert "timeout" in old_run and "3" in old_run
+    assert errors_table({"errors": {}, "cancelled": 0}) is None

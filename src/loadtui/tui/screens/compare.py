@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.content import Content
@@ -54,7 +55,7 @@ class CompareScreen(Screen[None]):
         table.add_columns("figure", "A", "B", "Δ (B−A)", "Δ %", "")
         for row in compare_runs(self.a, self.b):
             table.add_row(
-                row.label,
+                Text(row.label),  # request labels come from the run files: plain text
                 _value(row.a, row.unit, row.label),
                 _value(row.b, row.unit, row.label),
                 _value(row.delta, row.unit, row.label, signed=True),

@@ -21,6 +21,8 @@ from loadtui.tui.widgets.timeline import Timeline
 
 __all__ = ["DetailScreen"]
 
+_TABS = Binding.Group("tabs", compact=True)
+
 
 class DetailScreen(Screen[None]):
     BINDINGS = [
@@ -39,6 +41,21 @@ class DetailScreen(Screen[None]):
             tooltip="Show the headless replay command (and offer it to the clipboard)",
         ),
         Binding("escape", "back", "back", id="detail.back", tooltip="Back to history"),
+        *(
+            Binding(
+                key,
+                f"tab('{pane}')",
+                label,
+                id=f"detail.tab_{label.lower()}",
+                tooltip=f"Show the {label} tab",
+                group=_TABS,
+            )
+            for key, pane, label in (
+                ("1", "tab-overview", "Overview"),
+                ("2", "tab-requests", "Requests"),
+                ("3", "tab-timeline", "Timeline"),
+            )
+        ),
     ]
 
     def __init__(self, run: dict[str, Any], path: Path, **kwargs: Any) -> None:
@@ -47,12 +64,12 @@ class DetailScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield RunStatus(id="run-status")
-        with TabbedContent():
-            with TabPane("Overview"):
+        with TabbedContent(id="detail-tabs"):
+            with TabPane("1 Overview", id="tab-overview"):
                 yield RunOverview(id="overview")
-            with TabPane("Requests"), VerticalScroll():
+            with TabPane("2 Requests", id="tab-requests"), VerticalScroll():
                 yield RequestsPanel(id="requests")
-            with TabPane("Timeline"):
+            with TabPane("3 Timeline", id="tab-timeline"):
                 yield Timeline(id="timeline")
         yield Footer(compact=True)
 
@@ -70,6 +87,9 @@ class DetailScreen(Screen[None]):
 
     def action_command(self) -> None:
         show_command(self, headless_command(self.run))
+
+    def action_tab(self, pane: str) -> None:
+        self.query_one(TabbedContent).active = pane
 
     def action_back(self) -> None:
         self.app.pop_screen()

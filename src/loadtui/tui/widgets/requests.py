@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from rich import box
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
@@ -28,7 +29,9 @@ def errors_table(totals: dict[str, Any]) -> Table | None:
     if not errors and not cancelled:
         return None
     reasons: dict[str, str] = totals.get("error_reasons") or {}
-    table = Table(title="errors by class", title_justify="left", expand=False)
+    table = Table(
+        title="errors by class", title_justify="left", box=box.SIMPLE_HEAD, padding=(0, 1)
+    )
     table.add_column("class")
     table.add_column("count", justify="right")
     table.add_column("first reason", overflow="fold")
