@@ -629,3 +629,28 @@ def test_error_reasons_are_shown_when_the_run_has_them() -> None:
     old_run = _rich_text(errors_table({"errors": {"timeout": 3}}))  # no error_reasons key
     assert "timeout" in old_run and "3" in old_run
     assert errors_table({"errors": {}, "cancelled": 0}) is None
+
+
+def test_a_burst_header_and_counters_have_no_planned_length_or_cap() -> None:
+    from loadtui.tui.widgets.panels import _rate_line
+    from loadtui.tui.widgets.status import status_parts
+
+    burst = replace(_live(), mode="burst", phase="completed", elapsed=3.0, duration=30.0)
+    parts = status_parts(burst)
+    assert parts[0] == "00:03" and "burst" in parts and not any("users" in p for p in parts)
+    assert "no cap" not in _rate_line(burst, burst.totals)
+
+
+def test_the_focused_field_stands_out() -> None:
+    async def scenario() -> tuple[Any, Any]:
+        app = RecordingApp(settings=Settings())
+        async with app.run_test(size=(80, 24)) as pilot:
+            await _until(pilot, lambda: app.screen.query("#url"))
+            await pilot.press("tab")
+            await pilot.wait_for_scheduled_animations()
+            focused = app.screen.query_one("#url", Input)
+            other = app.screen.query_one("#model", Input)
+            return focused.styles.background, other.styles.background
+
+    focused, other = asyncio.run(scenario())
+    assert focused != other
