@@ -562,16 +562,19 @@ def test_toasts_leave_health_and_thresholds_visible_at_80x24() -> None:
 def test_many_error_classes_stay_on_one_line() -> None:
     errors = {f"class_{i}": i + 1 for i in range(9)}
     frame = _live()
-    frame = replace(frame, totals={**frame.totals, "errors": errors, "errors_total": 45})
+    totals = {**frame.totals, "errors": errors, "errors_total": 45}
+    frame = replace(frame, totals=totals, recent=totals, window_s=10)  # the full table
 
-    async def scenario() -> str:
+    async def scenario() -> tuple[str, int]:
         app = LoadtuiApp(settings=Settings())
         async with app.run_test(size=(80, 24)) as pilot:
             screen = await _show(pilot, FixedRun(frame))
-            return str(screen.query_one("#counters").render())
+            overview = screen.query_one("#overview")
+            return str(screen.query_one("#counters").render()), overview.max_scroll_y
 
-    text = asyncio.run(scenario())
-    errors_line = next(line for line in text.split("\n") if line.startswith("errors"))
+    text, overflow = asyncio.run(scenario())
+    assert overflow == 0, f"the Overview overflows 80×24 by {overflow} rows"
+    errors_line = next(line for line in text.split("\n") if "class_8" in line)
     assert "class_8 9" in errors_line and "+6 more" in errors_line and "class_0" not in text
 
 

@@ -65,20 +65,18 @@ class CountersPanel(Static):
             tokens += f"{rate(t.get('output_tokens_per_s'))} avg"
         else:
             tokens = f"[b]{rate(t.get('output_tokens_per_s'))}[/b] avg"
-        n_errors = t.get("errors_total", 0)
+        lines = [
+            f"requests [b]{count(t.get('requests', 0))}[/b] done · ok {count(t.get('ok', 0))}"
+            f" · {rate(t.get('rps'))}/s avg",
+            f"errors [b]{count(t.get('errors_total', 0))}[/b]"
+            f" · cancelled {count(t.get('cancelled', 0))}",
+        ]
         classes = error_classes(t.get("errors", {}))
+        if classes:
+            lines.append("  $classes")  # server-given names: a template variable, not markup
+        lines += [f"HTTP status (incl. in flight) {codes}", f"out tokens/s {tokens}", "$rate"]
         self.update(
-            Content.from_markup(
-                f"requests [b]{count(t.get('requests', 0))}[/b] done · ok {count(t.get('ok', 0))}"
-                f" · {rate(t.get('rps'))}/s avg\n"
-                f"errors [b]{count(n_errors)}[/b]{': $classes' if classes else ''}"
-                f" · cancelled {count(t.get('cancelled', 0))}\n"
-                f"HTTP status (incl. in flight) {codes}\n"
-                f"out tokens/s {tokens}\n"
-                "$rate_line",
-                classes=classes,
-                rate_line=_rate_line(frame, t),
-            )
+            Content.from_markup("\n".join(lines), classes=classes, rate=_rate_line(frame, t))
         )
 
 
