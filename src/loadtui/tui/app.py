@@ -121,7 +121,7 @@ class LoadtuiApp(App[list[str]]):
             self.settings.theme if self.settings.theme in self.available_themes else "loadtui-dark"
         )
         for problem in problems:
-            self.notify(problem, severity="warning")
+            self.notify(problem, severity="warning", markup=False)
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGHUP):
             loop.add_signal_handler(sig, lambda s=sig: self.run_worker(self._save_and_exit(s.name)))
@@ -183,7 +183,7 @@ class LoadtuiApp(App[list[str]]):
             config = run_config(event.run, event.path)
             schedule = run_controls(event.run, event.path)
         except LoadtuiError as exc:
-            self.notify(str(exc), title="cannot replay", severity="error")
+            self.notify(str(exc), title="cannot replay", severity="error", markup=False)
             return
         self.start_run(config, default_api_key(config), schedule, event.run["id"])
 
@@ -207,6 +207,8 @@ class LoadtuiApp(App[list[str]]):
         if not self.run_is_live:
             self.exit(self.saved)
             return
+        if any(isinstance(s, ConfirmScreen) for s in self.screen_stack) or self.interrupted_by:
+            return  # one question at a time: a second ctrl+c is not a second question
 
         def answer(yes: bool | None) -> None:
             if yes:

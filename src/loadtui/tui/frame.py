@@ -35,6 +35,8 @@ class Frame:
     target_users: int = 0
     target_rate: float | None = None
     users: int = 0
+    peak_users: int = 0
+    """The most users running at once so far (what a finished run's header shows)."""
     in_flight: int = 0
     workers: int = 0
     totals: dict[str, Any] = field(default_factory=dict)
@@ -42,8 +44,9 @@ class Frame:
     recent: dict[str, Any] = field(default_factory=dict)
     """The last ``window_s`` seconds, same shape; empty for a saved run."""
     window_s: int = 0
-    spark: dict[str, list[float]] = field(default_factory=dict)
-    """ttft_p50, ttft_p95, rps, errors: one value per second, oldest first."""
+    spark: dict[str, list[float | None]] = field(default_factory=dict)
+    """ttft_p50, ttft_p95, rps, errors: one value per second, oldest first; None where a second
+    had no sample (no TTFT without a streamed answer) — drawn as a gap, never as a zero."""
     last: dict[str, Any] | None = None
     """The newest finished per-second point."""
     users_rows: list[UserRow] = field(default_factory=list)
@@ -55,11 +58,11 @@ class Frame:
     target_url: str = ""
 
 
-def _spark(points: list[dict[str, Any]]) -> dict[str, list[float]]:
+def _spark(points: list[dict[str, Any]]) -> dict[str, list[float | None]]:
     pts = points[-SPARK_SECONDS:]
     return {
-        "ttft_p50": [p["ttft_ms"]["p50"] or 0.0 for p in pts],
-        "ttft_p95": [p["ttft_ms"]["p95"] or 0.0 for p in pts],
+        "ttft_p50": [p["ttft_ms"]["p50"] for p in pts],
+        "ttft_p95": [p["ttft_ms"]["p95"] for p in pts],
         "rps": [float(p["rps"]) for p in pts],
         "errors": [float(p["errors"]) for p in pts],
     }
@@ -87,6 +90,7 @@ def build_frame(coord: Coordinator, phase: str, target_url: str = "") -> Frame:
         target_users=coord.target_users,
         target_rate=coord.target_rate,
         users=sum(s.users for s in latest),
+        peak_users=max((p.get("users", 0) for p in coord.series.points), default=0),
         in_flight=sum(s.in_flight for s in latest),
         workers=coord.n,
         totals=totals,
@@ -120,6 +124,7 @@ def frame_from_run(run: dict[str, Any]) -> Frame:
         target_users=(last or {}).get("target_users") or 0,
         target_rate=(last or {}).get("target_rate"),
         users=max((p.get("users", 0) for p in series), default=0),
+        peak_users=max((p.get("users", 0) for p in series), default=0),
         workers=generator.get("workers", 0),
         totals=summary,
         spark=_spark(series),

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
@@ -38,8 +40,11 @@ class CompareScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Static(
-            f"[b]Compare[/b]  A = {self.a['id']} ({self.a.get('status')})\n"
-            f"         B = {self.b['id']} ({self.b.get('status')})",
+            Content.from_markup(
+                "[b]Compare[/b]  A = $a\n         B = $b",
+                a=f"{self.a['id']} ({self.a.get('status')})",
+                b=f"{self.b['id']} ({self.b.get('status')})",
+            ),
             id="compare-title",
         )
         yield DataTable(id="comparison", cursor_type="row", zebra_stripes=True)
@@ -50,7 +55,7 @@ class CompareScreen(Screen[None]):
         table.add_columns("figure", "A", "B", "Δ (B−A)", "Δ %", "")
         for row in compare_runs(self.a, self.b):
             table.add_row(
-                row.label,
+                Text(row.label),  # request labels come from the run files: plain text
                 _value(row.a, row.unit, row.label),
                 _value(row.b, row.unit, row.label),
                 _value(row.delta, row.unit, row.label, signed=True),

@@ -13,13 +13,15 @@ from textual.screen import Screen
 from textual.widgets import Footer, TabbedContent, TabPane
 
 from loadtui.tui.frame import frame_from_run
-from loadtui.tui.screens.history import HistoryScreen, headless_command
+from loadtui.tui.screens.history import HistoryScreen, headless_command, show_command
 from loadtui.tui.widgets.overview import RunOverview
 from loadtui.tui.widgets.requests import RequestsPanel
 from loadtui.tui.widgets.status import RunStatus
 from loadtui.tui.widgets.timeline import Timeline
 
 __all__ = ["DetailScreen"]
+
+_TABS = Binding.Group("tabs", compact=True)
 
 
 class DetailScreen(Screen[None]):
@@ -36,9 +38,24 @@ class DetailScreen(Screen[None]):
             "command",
             "cmd",
             id="detail.command",
-            tooltip="Show (and copy) the headless replay command",
+            tooltip="Show the headless replay command (and offer it to the clipboard)",
         ),
         Binding("escape", "back", "back", id="detail.back", tooltip="Back to history"),
+        *(
+            Binding(
+                key,
+                f"tab('{pane}')",
+                label,
+                id=f"detail.tab_{label.lower()}",
+                tooltip=f"Show the {label} tab",
+                group=_TABS,
+            )
+            for key, pane, label in (
+                ("1", "tab-overview", "Overview"),
+                ("2", "tab-requests", "Requests"),
+                ("3", "tab-timeline", "Timeline"),
+            )
+        ),
     ]
 
     def __init__(self, run: dict[str, Any], path: Path, **kwargs: Any) -> None:
@@ -47,12 +64,12 @@ class DetailScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield RunStatus(id="run-status")
-        with TabbedContent():
-            with TabPane("Overview"):
+        with TabbedContent(id="detail-tabs"):
+            with TabPane("1 Overview", id="tab-overview"):
                 yield RunOverview(id="overview")
-            with TabPane("Requests"), VerticalScroll():
+            with TabPane("2 Requests", id="tab-requests"), VerticalScroll():
                 yield RequestsPanel(id="requests")
-            with TabPane("Timeline"):
+            with TabPane("3 Timeline", id="tab-timeline"):
                 yield Timeline(id="timeline")
         yield Footer(compact=True)
 
@@ -69,9 +86,10 @@ class DetailScreen(Screen[None]):
         self.post_message(HistoryScreen.ReplayRun(self.run, self.path))
 
     def action_command(self) -> None:
-        cmd = headless_command(self.run)
-        self.app.copy_to_clipboard(cmd)
-        self.notify(cmd, title="headless replay (copied)", timeout=15)
+        show_command(self, headless_command(self.run))
+
+    def action_tab(self, pane: str) -> None:
+        self.query_one(TabbedContent).active = pane
 
     def action_back(self) -> None:
         self.app.pop_screen()

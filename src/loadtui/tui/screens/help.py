@@ -56,7 +56,8 @@ class HelpScreen(ModalScreen[None]):
             for note in _NOTES:
                 yield Static(note, classes="note")
             yield Static(
-                "ctrl+p opens the command palette (theme, history, new run, …). Esc closes.",
+                "↑/↓ scroll the keys · ctrl+p opens the command palette (theme, history, new run,"
+                " …) · Esc closes.",
                 classes="note",
             )
 

@@ -9,17 +9,20 @@ import shlex
 from pathlib import Path
 from typing import Any
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.events import Resize
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
+from loadtui.model.durations import format_duration
 from loadtui.storage.runfile import list_runs
 from loadtui.tui.format import count, ms, rate
 
-__all__ = ["HistoryScreen", "headless_command", "history_row"]
+__all__ = ["COLUMNS", "HistoryScreen", "headless_command", "history_columns", "history_row"]
 
 
 def headless_command(run: dict[str, Any]) -> str:
@@ -31,22 +34,76 @@ def headless_command(run: dict[str, Any]) -> str:
     return cmd
 
 
+COLUMNS = (
+    ("started", "started (UTC)"),
+    ("run", "preset"),
+    ("target", "target"),
+    ("status", "status"),
+    ("users", "users"),
+    ("duration", "length"),
+    ("requests", "requests"),
+    ("errors", "err%"),
+    ("rps", "req/s"),
+    ("p95", "p95 ms"),
+    ("ttft", "TTFT p95"),
+)
+"""Every column ``history_row`` fills, in its order."""
+NARROW = ("started", "run", "status", "users", "rps", "errors", "p95", "ttft")
+"""What fits 80 columns without a sideways scroll: the figures people compare runs by."""
+WIDE_FROM = 110
+"""From this width the table has every column."""
+
+
+def history_columns(width: int) -> list[tuple[str, str]]:
+    """The columns to show in a terminal ``width`` cells wide."""
+    if width >= WIDE_FROM:
+        return list(COLUMNS)
+    return [c for c in COLUMNS if c[0] in NARROW]
+
+
 def history_row(run: dict[str, Any]) -> tuple[str, ...]:
+    """One run as text for every column of ``COLUMNS`` (a replay's preset is marked ↻)."""
     s = run.get("summary", {})
     lat = s.get("metrics", {}).get("latency_ms", {})
     ttft = s.get("metrics", {}).get("ttft_ms", {})
     target = run.get("target", {})
-    where = "mock" if target.get("embedded_mock") else target.get("url", "?").split("://")[-1]
+    where = "mock" if target.get("embedded_mock") else str(target.get("url", "?")).split("://")[-1]
+    peak = max((p.get("users", 0) for p in run.get("series", [])), default=0)
     return (
-        run.get("started_at", "?")[:16].replace("T", " "),
-        run.get("preset") or "custom",
+        str(run.get("started_at", "?"))[:16].replace("T", " "),
+        str(run.get("preset") or "custom") + (" ↻" if run.get("replay_of") else ""),
         where[:24],
-        run.get("status", "?"),
+        str(run.get("status", "?")),
+        count(peak),
+        format_duration(s.get("duration_s") or 0),
         count(s.get("requests", 0)),
         f"{100 * s.get('error_rate', 0):.1f}%",
         rate(s.get("rps")),
         ms(lat.get("p95")) if lat.get("count") else "—",
         ms(ttft.get("p95")) if ttft.get("count") else "—",
+    )
+
+
+def _cells(run: dict[str, Any], keys: list[str], narrow: bool) -> list[Text]:
+    """Plain-text cells (a run file's strings are never markup); dates shortened when narrow."""
+    values = dict(zip([k for k, _ in COLUMNS], history_row(run), strict=True))
+    if narrow:
+        values["started"] = values["started"][5:]  # MM-DD HH:MM
+        name, mark = values["run"].removesuffix(" ↻"), values["run"].endswith(" ↻")
+        values["run"] = name[:8] + " ↻" if mark else name[:10]  # the mark is never cut off
+    return [Text(values[k]) for k in keys]
+
+
+def show_command(screen: Screen[Any], cmd: str) -> None:
+    """Show ``cmd`` and ask the terminal to copy it. Textual sends OSC 52 and cannot learn
+    whether the terminal took it, so the message says what was done, not that it worked."""
+    screen.app.copy_to_clipboard(cmd)
+    screen.notify(
+        f"{cmd}\n(clipboard: sent to the terminal via OSC 52 — pasted only if your terminal"
+        " allows it; else copy it from here)",
+        title="headless replay command",
+        timeout=15,
+        markup=False,
     )
 
 
@@ -79,7 +136,7 @@ class HistoryScreen(Screen[None]):
             "command",
             "cmd",
             id="history.command",
-            tooltip="Show (and copy) the headless replay command",
+            tooltip="Show the headless replay command (and offer it to the clipboard)",
         ),
         Binding("escape", "back", "back", id="history.back", tooltip="Back"),
     ]
@@ -114,42 +171,50 @@ class HistoryScreen(Screen[None]):
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        table = self.query_one(DataTable)
-        table.add_column(" ", key="mark", width=1)
-        for label in (
-            "started (UTC)",
-            "preset",
-            "target",
-            "status",
-            "requests",
-            "errors",
-            "req/s",
-            "p95 ms",
-            "TTFT p95",
-        ):
-            table.add_column(label, key=label)
+        self._columns: list[str] = []
+        self._set_columns(self.app.size.width)
         self.load()
+
+    def on_resize(self, event: Resize) -> None:
+        self._set_columns(event.size.width)
+
+    def _set_columns(self, width: int) -> None:
+        keys = [k for k, _ in history_columns(width)]
+        if keys == self._columns:
+            return
+        self._columns = keys
+        table = self.query_one(DataTable)
+        table.clear(columns=True)
+        table.add_column(" ", key="mark", width=1)
+        for key, label in history_columns(width):
+            table.add_column(label, key=key)
+        if self.runs:
+            self._fill(list(self.runs.values()), focus=False)
 
     @work(thread=True, exclusive=True)
     def load(self) -> None:
         runs = list_runs()
         self.app.call_from_thread(self._fill, runs)
 
-    def _fill(self, runs: list[tuple[Path, dict[str, Any]]]) -> None:
+    def _fill(self, runs: list[tuple[Path, dict[str, Any]]], focus: bool = True) -> None:
         table = self.query_one(DataTable)
         table.clear()
         self.runs = {}
+        narrow = "target" not in self._columns
         for path, run in runs:
             self.runs[run["id"]] = (path, run)
-            table.add_row("", *history_row(run), key=run["id"])
+            mark = "●" if run["id"] == self.marked else ""
+            table.add_row(mark, *_cells(run, self._columns, narrow), key=run["id"])
         hint = self.query_one("#history-hint", Static)
         if runs:
             hint.update(
-                f"{len(runs)} runs · enter open · space mark · c compare · r replay · y headless command"
+                f"{len(runs)} runs · ↻ replay · enter open · space mark · c compare · r replay"
+                " · y command"
             )
         else:
             hint.update("no saved runs yet: start one from the setup screen (F3)")
-        table.focus()
+        if focus:
+            table.focus()
 
     def refresh_runs(self) -> None:
         self.load()
@@ -178,7 +243,11 @@ class HistoryScreen(Screen[None]):
         self.marked = None if self.marked == run_id else run_id
         if self.marked:
             table.update_cell(run_id, "mark", "●")
-            self.notify(f"marked {run_id}: move to another run and press c to compare", timeout=4)
+            self.notify(
+                f"marked {run_id}: move to another run and press c to compare",
+                timeout=4,
+                markup=False,
+            )
 
     def action_compare(self) -> None:
         current = self._current()
@@ -199,9 +268,7 @@ class HistoryScreen(Screen[None]):
     def action_command(self) -> None:
         current = self._current()
         if current:
-            cmd = headless_command(current[1])
-            self.app.copy_to_clipboard(cmd)
-            self.notify(cmd, title="headless replay (copied)", timeout=15)
+            show_command(self, headless_command(current[1]))
 
     def action_back(self) -> None:
         self.app.pop_screen()

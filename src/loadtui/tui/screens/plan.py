@@ -35,3 +35,20 @@ def describe_requests(config: RunConfig) -> str:
             parts.append(r.kind)
     thresholds = "; ".join(f"{m} {' '.join(e)}" for m, e in config.thresholds.items())
     return " + ".join(parts) + (f" · thresholds: {thresholds}" if thresholds else "")
+
+
+def stage_end(config: RunConfig, elapsed: float) -> float | None:
+    """When the stage running at ``elapsed`` ends, if another stage follows it; else None.
+
+    A live users (or, with rate stages, rate) change in a staged run holds only until then: the
+    engine (``engine/shape.py``) starts the next stage's ramp from its own plan.
+    """
+    load = config.load
+    if load.mode != "stages":
+        return None
+    end = 0.0
+    for i, stage in enumerate(load.stages):
+        end += stage.duration
+        if elapsed < end:
+            return end if i < len(load.stages) - 1 else None
+    return None

@@ -19,7 +19,9 @@ from textual.widgets import Footer, TabbedContent, TabPane
 
 from loadtui.model.controls import ControlChange
 from loadtui.tui.bridge import RunBridge
+from loadtui.tui.format import clock
 from loadtui.tui.frame import Frame
+from loadtui.tui.screens.plan import stage_end
 from loadtui.tui.screens.value import ValueScreen
 from loadtui.tui.widgets.overview import RunOverview
 from loadtui.tui.widgets.requests import RequestsPanel
@@ -36,7 +38,17 @@ _LIVE = ("running", "paused")
 _USERS = Binding.Group("users", compact=True)
 _USERS10 = Binding.Group("×10", compact=True)
 _RATE = Binding.Group("rate", compact=True)
+_TABS = Binding.Group("tabs", compact=True)
 _CONTROL_ACTIONS = {"users", "rate", "pause", "stop", "set_value"}
+TABS = (
+    ("1", "tab-overview", "Overview"),
+    ("2", "tab-users", "Users"),
+    ("3", "tab-requests", "Requests"),
+    ("4", "tab-timeline", "Timeline"),
+)
+"""Digit, pane id, label: the tabs are labelled with their key so they are found without F1."""
+NOTIFY_S = 3
+"""Toasts on the run screen are short: at 80×24 they sit over the health and thresholds."""
 
 
 def next_rate(current: float, step: int) -> float:
@@ -47,6 +59,7 @@ def next_rate(current: float, step: int) -> float:
 
 class RunScreen(Screen[None]):
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (150, "-wide")]
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (36, "-tall")]
     BINDINGS = [
         Binding(
             "w",
@@ -108,6 +121,41 @@ class RunScreen(Screen[None]):
         Binding(
             "escape", "leave", "back", id="run.back", tooltip="Back to setup once the run is saved"
         ),
+        *(
+            Binding(
+                key,
+                f"tab('{pane}')",
+                label,
+                id=f"run.tab_{label.lower()}",
+                tooltip=f"Show the {label} tab",
+                group=_TABS,
+            )
+            for key, pane, label in TABS
+        ),
+        Binding(
+            "left_square_bracket",
+            "users_page(-1)",
+            "prev page",
+            show=False,
+            id="run.users_prev",
+            tooltip="Users table: previous page",
+        ),
+        Binding(
+            "right_square_bracket",
+            "users_page(1)",
+            "next page",
+            show=False,
+            id="run.users_next",
+            tooltip="Users table: next page",
+        ),
+        Binding(
+            "o",
+            "users_sort",
+            "sort users",
+            show=False,
+            id="run.users_sort",
+            tooltip="Users table: sort by state, latency, age or id",
+        ),
     ]
 
     class Saved(Message):
@@ -127,18 +175,21 @@ class RunScreen(Screen[None]):
         self.phase = "starting"
         self._asked_at = 0
         """How many controls the timeline must hold before the asked values are confirmed."""
+        self._held_until: float | None = None
+        """A staged run: when the next stage replaces the live change (shown in the header)."""
 
     def compose(self) -> ComposeResult:
         yield RunStatus(id="run-status")
+        labels = {pane: f"{key} {label}" for key, pane, label in TABS}
         with TabbedContent(id="run-tabs"):
-            with TabPane("Overview", id="tab-overview"), Horizontal(id="overview-row"):
+            with TabPane(labels["tab-overview"], id="tab-overview"), Horizontal(id="overview-row"):
                 yield RunOverview(id="overview")
                 yield UserTable(id="side-users")
-            with TabPane("Users", id="tab-users"):
+            with TabPane(labels["tab-users"], id="tab-users"):
                 yield UserTable(id="users")
-            with TabPane("Requests", id="tab-requests"), VerticalScroll():
+            with TabPane(labels["tab-requests"], id="tab-requests"), VerticalScroll():
                 yield RequestsPanel(id="requests")
-            with TabPane("Timeline", id="tab-timeline"):
+            with TabPane(labels["tab-timeline"], id="tab-timeline"):
                 yield Timeline(id="timeline")
         yield Footer(compact=True, show_command_palette=False)  # ctrl+p still opens it
 
@@ -152,7 +203,7 @@ class RunScreen(Screen[None]):
     def redraw(self) -> None:
         bridge = self.bridge
         while self._said < len(bridge.messages):
-            self.notify(bridge.messages[self._said], timeout=4)
+            self.notify(bridge.messages[self._said], timeout=NOTIFY_S, markup=False)
             self._said += 1
         frame = bridge.frame
         if frame is self._shown:
@@ -162,10 +213,14 @@ class RunScreen(Screen[None]):
             self._announced = True
             if bridge.error:
                 self.notify(
-                    bridge.error, title="the run could not start", severity="error", timeout=30
+                    bridge.error,
+                    title="the run could not start",
+                    severity="error",
+                    timeout=30,
+                    markup=False,
                 )
             elif bridge.path is not None:
-                self.notify(f"run saved: {bridge.path}", timeout=10)
+                self.notify(f"run saved: {bridge.path}", timeout=10, markup=False)
                 self.post_message(self.Saved(str(bridge.path)))
 
     def show_frame(self, frame: Frame) -> None:
@@ -177,6 +232,9 @@ class RunScreen(Screen[None]):
         if confirmed >= self._asked_at:
             status.asked_users = None
             status.asked_rate = None
+        if self._held_until is not None and frame.elapsed >= self._held_until:
+            self._held_until = None
+            status.note = ""
         self.query_one(RunOverview).frame = frame
         for table in self.query(UserTable):
             table.rows = frame.users_rows
@@ -202,7 +260,32 @@ class RunScreen(Screen[None]):
 
     def _send(self, change: ControlChange) -> None:
         self.bridge.send(change)
-        self._asked_at = len(self._shown.controls if self._shown else []) + 1
+        # count every change sent, not just the last: two keys between frames need two
+        # confirmations before the asked value may give way to the engine's
+        shown = len(self._shown.controls) if self._shown else 0
+        self._asked_at = max(self._asked_at, shown) + 1
+        self._say_if_held(change)
+
+    def _say_if_held(self, change: ControlChange) -> None:
+        """A staged run keeps a users change (a rate change, with rate stages) only until the
+        next stage starts its own ramp: say so, in the header and once as a message."""
+        frame = self._shown
+        if frame is None or change.action not in ("users", "rate"):
+            return
+        if change.action == "rate" and not frame.open_loop:
+            return  # a closed-loop rate is a cap: it lasts across stages
+        end = stage_end(self.bridge.config, frame.elapsed)
+        if end is None:
+            return
+        first = self._held_until != end
+        self._held_until = end
+        self.query_one(RunStatus).note = f"held to {clock(end)}, then next stage"
+        if first:
+            self.notify(
+                f"staged run: this change holds until the next stage starts at {clock(end)};"
+                " that stage then follows its own plan",
+                timeout=NOTIFY_S + 3,
+            )
 
     def action_users(self, step: int) -> None:
         status = self.query_one(RunStatus)
@@ -240,7 +323,7 @@ class RunScreen(Screen[None]):
 
     def action_stop(self) -> None:
         self._send(ControlChange("stop"))
-        self.notify("stopping: in-flight requests drain, then the run is saved")
+        self.notify("stopping: in-flight requests drain, then the run is saved", timeout=NOTIFY_S)
 
     def action_set_value(self) -> None:
         def apply(change: ControlChange | None) -> None:
@@ -259,3 +342,24 @@ class RunScreen(Screen[None]):
 
     def action_leave(self) -> None:
         self.app.pop_screen()
+
+    def action_tab(self, pane: str) -> None:
+        self.query_one(TabbedContent).active = pane
+
+    def _visible_users(self) -> UserTable | None:
+        """The users table on screen: the Users tab, or beside the figures when wide."""
+        tabs = self.query_one(TabbedContent)
+        if tabs.active == "tab-users":
+            return self.query_one("#users", UserTable)
+        side = self.query_one("#side-users", UserTable)
+        return side if tabs.active == "tab-overview" and side.size.area else None
+
+    def action_users_page(self, step: int) -> None:
+        table = self._visible_users()
+        if table is not None:
+            table.action_page(step)
+
+    def action_users_sort(self) -> None:
+        table = self._visible_users()
+        if table is not None:
+            table.action_sort()

@@ -13,6 +13,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
+from textual.content import Content
 from textual.message import Message
 from textual.screen import Screen
 from textual.suggester import SuggestFromList
@@ -85,12 +86,14 @@ class SetupScreen(Screen[None]):
             with Vertical(id="presets"):
                 yield Label("Presets", classes="section")
                 options = [
-                    Option(f"{name}{' (user)' if info.user else ''}", id=name)
+                    Option(Content(f"{name}{' (user)' if info.user else ''}"), id=name)
                     for name, info in self.presets.items()
                 ]
                 yield OptionList(*options, id="preset-list")
-            with VerticalScroll(id="form"):
+            # not a Tab stop of its own: the first Tab after the presets lands in URL
+            with VerticalScroll(id="form", can_focus=False):
                 yield Static("", id="preset-info")
+                yield Static("", id="plan")
                 with Grid(id="fields"):
                     for key, label in _FIELDS:
                         yield Label(label, classes="field-label")
@@ -124,7 +127,7 @@ class SetupScreen(Screen[None]):
                 self.query_one(f"#{field}", Input).value = str(value)
         if self.recent:
             self.query_one("#recent", Static).update(
-                "recent targets: " + " · ".join(self.recent[:3])
+                Content("recent targets: " + " · ".join(self.recent[:3]))
             )
         names = list(self.presets)
         option_list = self.query_one("#preset-list", OptionList)
@@ -148,11 +151,13 @@ class SetupScreen(Screen[None]):
             config = load_preset(name)
         except ConfigError as exc:
             self.config = None
-            info.update(f"[b]{name}[/b]: cannot be used — {exc}")
+            info.update(
+                Content.from_markup("[b]$name[/b]: cannot be used — $exc", name=name, exc=str(exc))
+            )
             return
         self.preset, self.config = name, config
         info.update(
-            f"[b]{name}[/b] — {config.description}\n{describe_load(config)}\n{describe_requests(config)}"
+            Content.from_markup("[b]$name[/b] — $about", name=name, about=config.description)
         )
         load = config.load
         placeholders = {
@@ -173,6 +178,28 @@ class SetupScreen(Screen[None]):
             self.prefill.stream if self.prefill.stream is not None else any(r.stream for r in chats)
         )
         switch.disabled = not chats
+        self._show_plan()
+
+    @on(Input.Changed)
+    @on(Switch.Changed)
+    def _form_changed(self) -> None:
+        self._show_plan()
+
+    def _show_plan(self) -> None:
+        """The plan as the form stands (the preset's plan with the fields typed so far), so the
+        line under the description never says 10 users while Users says 200."""
+        plan = self.query_one("#plan", Static)
+        if self.config is None:
+            plan.update("")
+            return
+        try:
+            config = resolve_config(self._overrides())
+        except (ConfigError, ValueError) as exc:
+            plan.update(Content.from_markup("[$error]plan: $why[/]", why=str(exc)))
+            return
+        edited = config.load != self.config.load or config.requests != self.config.requests
+        label = "plan (with your changes)" if edited else "plan"
+        plan.update(Content(f"{label}: {describe_load(config)}\n{describe_requests(config)}"))
 
     @on(Input.Submitted)
     @on(Button.Pressed, "#start")
@@ -181,7 +208,7 @@ class SetupScreen(Screen[None]):
             overrides = self._overrides()
             config = resolve_config(overrides)
         except (ConfigError, ValueError) as exc:
-            self.notify(str(exc), title="cannot start", severity="error")
+            self.notify(str(exc), title="cannot start", severity="error", markup=False)
             return
         key = default_api_key(config, self.query_one("#api-key", Input).value.strip() or None)
         self.post_message(self.StartRequested(config, key))

@@ -8,6 +8,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label
 
@@ -74,7 +75,7 @@ class ValueScreen(ModalScreen[ControlChange | None]):
         try:
             self.dismiss(parse_value(text))
         except ValueError as exc:
-            self.query_one("#value-error", Label).update(str(exc))
+            self.query_one("#value-error", Label).update(Content(str(exc)))
 
     def action_cancel(self) -> None:
         self.dismiss(None)

@@ -1,18 +1,56 @@
-"""Small text panels of the run screen: counters, generator health, thresholds."""
+"""Small text panels of the run screen: counters, generator health, thresholds.
+
+Everything here that came from a user or a server (error classes, threshold expressions, the
+engine's warnings) goes in through ``Content`` template variables, never into markup, so a
+``[`` in it is shown as a ``[`` and can never crash the app.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
+from textual.content import Content
 from textual.reactive import reactive
 from textual.widgets import Static
 
 from loadtui.tui.format import count, ms, rate
 from loadtui.tui.frame import Frame
 
-__all__ = ["CountersPanel", "HealthPanel", "ThresholdsPanel"]
+__all__ = ["CountersPanel", "HealthPanel", "ThresholdsPanel", "error_classes"]
+
+ERROR_CLASSES_SHOWN = 3
+"""The Overview names this many error classes (the most frequent); the Requests tab has all."""
+
+
+def error_classes(errors: dict[str, int], limit: int = ERROR_CLASSES_SHOWN) -> str:
+    """``timeout 3 · http_5xx 1 · +2 more``: one line whatever the number of classes."""
+    ranked = sorted(errors.items(), key=lambda kv: (-kv[1], kv[0]))
+    shown = " · ".join(f"{k} {count(v)}" for k, v in ranked[:limit])
+    more = len(ranked) - limit
+    return shown + (f" · +{more} more (Requests tab)" if more > 0 else "")
+
+
+def _rate_line(frame: Frame, t: dict[str, Any]) -> str:
+    last = frame.last or {}
+    if frame.mode == "burst":
+        return f"burst · {rate(t.get('rps'))}/s avg"
+    live = frame.phase in ("running", "paused", "stopping")
+    if live:
+        achieved = last.get("arrivals") if frame.open_loop else last.get("rps")
+    else:
+        achieved = t.get("rps")
+    if frame.open_loop:
+        return f"rate {rate(achieved)}/s of {rate(frame.target_rate)}/s target"
+    if frame.target_rate:
+        return f"rate {rate(achieved)}/s under a cap of {rate(frame.target_rate)}/s"
+    return f"rate {rate(achieved)}/s (closed loop, no cap)"
 
 
 class CountersPanel(Static):
-    """Requests, errors by class, status codes, output tokens/s, achieved vs target rate."""
+    """Finished requests, errors by class, cancelled, status codes, tokens/s, achieved rate.
+
+    Requests are counted when they finish, status codes when the headers arrive: the labels say
+    so, because mid-run the two differ by the requests in flight."""
 
     frame: reactive[Frame | None] = reactive(None, always_update=True)
 
@@ -20,31 +58,25 @@ class CountersPanel(Static):
         if frame is None:
             return
         t = frame.totals
-        errors = t.get("errors", {})
-        err = " · ".join(f"{k} {count(v)}" for k, v in errors.items()) or "none"
         codes = " ".join(f"{k}×{count(v)}" for k, v in t.get("status_codes", {}).items()) or "—"
-        last = frame.last or {}
-        tokens_now = last.get("output_tokens")
         live = frame.phase in ("running", "paused", "stopping")
         if live:
-            achieved = last.get("arrivals") if frame.open_loop else last.get("rps")
-            tok = f"[b]{count(tokens_now)}[/b] now · {rate(t.get('output_tokens_per_s'))} avg"
+            tokens = f"[b]{count((frame.last or {}).get('output_tokens'))}[/b] now · "
+            tokens += f"{rate(t.get('output_tokens_per_s'))} avg"
         else:
-            achieved = t.get("rps")
-            tok = f"[b]{rate(t.get('output_tokens_per_s'))}[/b] avg"
-        if frame.open_loop:
-            rate_line = f"rate {rate(achieved)}/s of {rate(frame.target_rate)}/s target"
-        elif frame.target_rate:
-            rate_line = f"rate {rate(achieved)}/s under a cap of {rate(frame.target_rate)}/s"
-        else:
-            rate_line = f"rate {rate(achieved)}/s (closed loop, no cap)"
+            tokens = f"[b]{rate(t.get('output_tokens_per_s'))}[/b] avg"
+        lines = [
+            f"requests [b]{count(t.get('requests', 0))}[/b] done · ok {count(t.get('ok', 0))}"
+            f" · {rate(t.get('rps'))}/s avg",
+            f"errors [b]{count(t.get('errors_total', 0))}[/b]"
+            f" · cancelled {count(t.get('cancelled', 0))}",
+        ]
+        classes = error_classes(t.get("errors", {}))
+        if classes:
+            lines.append("  $classes")  # server-given names: a template variable, not markup
+        lines += [f"HTTP status (incl. in flight) {codes}", f"out tokens/s {tokens}", "$rate"]
         self.update(
-            f"requests [b]{count(t.get('requests', 0))}[/b] · ok {count(t.get('ok', 0))}"
-            f" · {rate(t.get('rps'))}/s avg\n"
-            f"errors [b]{count(t.get('errors_total', 0))}[/b]: {err}\n"
-            f"status {codes}\n"
-            f"out tokens/s {tok}\n"
-            f"{rate_line}"
+            Content.from_markup("\n".join(lines), classes=classes, rate=_rate_line(frame, t))
         )
 
 
@@ -69,22 +101,24 @@ class HealthPanel(Static):
             if live
             else f"lag max {ms(h.get('loop_lag_ms_max', 0.0))} ms"
         )
-        lines = [f"{frame.workers} worker{'s' if frame.workers != 1 else ''} · {cpu} · {lag}"]
-        lines.append(
-            f"in flight {count(frame.in_flight)} · saturated {h.get('saturated_seconds', 0)}s"
-        )
+        lines = [
+            Content(f"{frame.workers} worker{'s' if frame.workers != 1 else ''} · {cpu} · {lag}"),
+            Content(
+                f"in flight {count(frame.in_flight)} · saturated {h.get('saturated_seconds', 0)}s"
+            ),
+        ]
         self.set_class(bool(warning) or bool(h.get("saturated_seconds")), "-warning")
         if warning:
-            lines.append(f"[b]⚠ {warning}[/b]")
+            lines.append(Content.from_markup("[b]⚠ $w[/b]", w=str(warning)))
         elif not live and h.get("warnings"):
-            lines.extend(f"⚠ {w}" for w in h["warnings"][:2])
+            lines.extend(Content(f"⚠ {w}") for w in h["warnings"][:2])
         else:
-            lines.append("✔ generator keeping up")
-        self.update("\n".join(lines))
+            lines.append(Content("✔ generator keeping up"))
+        self.update(Content("\n").join(lines))
 
 
 class ThresholdsPanel(Static):
-    """Each threshold, passing or failing on the figures so far."""
+    """Each threshold, passing or failing on the figures so far, each line in its own colour."""
 
     frame: reactive[Frame | None] = reactive(None, always_update=True)
 
@@ -97,9 +131,11 @@ class ThresholdsPanel(Static):
             return
         lines = []
         for t in frame.thresholds:
-            mark = "[b]✔[/b]" if t["passed"] else "[b]✘[/b]"
             actual = t.get("actual")
             shown = "no data" if actual is None else f"{actual:.4g}"
-            lines.append(f"{mark} {t['metric']} {t['expression']} ({shown})")
+            template = "[$success][b]✔[/b] $line[/]" if t["passed"] else "[$error][b]✘[/b] $line[/]"
+            line = f"{t['metric']} {t['expression']} ({shown})"
+            lines.append(Content.from_markup(template, line=line))
+        # the border says "something failed"; each line says which
         self.set_class(any(not t["passed"] for t in frame.thresholds), "-failing")
-        self.update("\n".join(lines))
+        self.update(Content("\n").join(lines))

@@ -1,16 +1,45 @@
 """The Requests tab: per request label, checks and proxy overhead — the same tables as the
-headless summary (``headless.sections``), from the frame's whole-run summary."""
+headless summary (``headless.sections``), from the frame's whole-run summary — and every error
+class with the first message the server gave for it (``error_reasons``, when the run has them).
+"""
 
 from __future__ import annotations
 
-from rich.console import Group
+from typing import Any
+
+from rich import box
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
 from textual.reactive import reactive
 from textual.widgets import Static
 
 from loadtui.headless.sections import workflow_sections
+from loadtui.tui.format import count
 from loadtui.tui.frame import Frame
 
-__all__ = ["RequestsPanel"]
+__all__ = ["RequestsPanel", "errors_table"]
+
+
+def errors_table(totals: dict[str, Any]) -> Table | None:
+    """Errors by class (all of them, most frequent first), cancelled requests, and the first
+    reason seen per class; None when the run had neither errors nor cancelled requests."""
+    errors: dict[str, int] = totals.get("errors", {})
+    cancelled = totals.get("cancelled", 0)
+    if not errors and not cancelled:
+        return None
+    reasons: dict[str, str] = totals.get("error_reasons") or {}
+    table = Table(
+        title="errors by class", title_justify="left", box=box.SIMPLE_HEAD, padding=(0, 1)
+    )
+    table.add_column("class")
+    table.add_column("count", justify="right")
+    table.add_column("first reason", overflow="fold")
+    for cls, n in sorted(errors.items(), key=lambda kv: (-kv[1], kv[0])):
+        table.add_row(Text(cls), count(n), Text(str(reasons.get(cls, ""))))
+    if cancelled:
+        table.add_row(Text("cancelled"), count(cancelled), Text("cut off by the stop (not errors)"))
+    return table
 
 
 class RequestsPanel(Static):
@@ -19,8 +48,11 @@ class RequestsPanel(Static):
     def watch_frame(self, frame: Frame | None) -> None:
         if frame is None:
             return
-        sections = workflow_sections(frame.totals)
-        if sections:
-            self.update(Group(*sections))
+        parts: list[RenderableType] = list(workflow_sections(frame.totals))
+        errors = errors_table(frame.totals)
+        if errors is not None:
+            parts.append(errors)
+        if parts:
+            self.update(Group(*parts))
         else:
-            self.update("one kind of request, no checks: everything is on the Overview tab")
+            self.update("one kind of request, no checks, no errors: all is on the Overview tab")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from rich.text import Text
 from textual.reactive import reactive
 from textual.widgets import DataTable
 
@@ -44,7 +45,10 @@ class Timeline(DataTable[str]):
             self._shown = 0
         for change in controls[self._shown :]:  # append only: cost per new change, not per frame
             at = change.get("at") or 0.0
+            # a run file may hold anything: its strings are shown as text, never as markup
             self.add_row(
-                f"{clock(at)}.{int(at * 10) % 10}", describe(change), change.get("source", "")
+                f"{clock(at)}.{int(at * 10) % 10}",
+                Text(describe(change)),
+                Text(str(change.get("source", ""))),
             )
         self._shown = len(controls)

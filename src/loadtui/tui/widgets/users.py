@@ -2,7 +2,8 @@
 
 Only the rows of the visible page are put in the table, so a redraw costs the same with 10 or
 10,000 users; sorting the compact row tuples is the only per-user work (well under a millisecond
-for a thousand). Keys: ``[``/``]`` page, ``o`` cycles the sort.
+for a thousand). The run screen's keys ``[``/``]`` page and ``o`` cycles the sort of the table
+in view, wherever the focus is.
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ from __future__ import annotations
 from typing import Any
 
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Vertical
 from textual.reactive import reactive
 from textual.widgets import DataTable, Static
@@ -58,26 +58,6 @@ def sort_rows(rows: list[UserRow], by: str) -> list[UserRow]:
 
 
 class UserTable(Vertical):
-    BINDINGS = [
-        Binding(
-            "left_square_bracket",
-            "page(-1)",
-            "Prev page",
-            id="users.prev",
-            tooltip="Previous page of users",
-        ),
-        Binding(
-            "right_square_bracket",
-            "page(1)",
-            "Next page",
-            id="users.next",
-            tooltip="Next page of users",
-        ),
-        Binding(
-            "o", "sort", "Sort", id="users.sort", tooltip="Sort users by id, state, latency or age"
-        ),
-    ]
-
     rows: reactive[list[UserRow]] = reactive(list, always_update=True)
     sort_by: reactive[str] = reactive("state")
     page: reactive[int] = reactive(0)
