@@ -32,7 +32,7 @@ def _by_label(s: dict[str, Any]) -> Table | None:
     for name, row in labels.items():
         lat, ttft = row["latency_ms"], row["ttft_ms"]
         t.add_row(
-            name,
+            Text(name),  # a preset's own label: plain text, never markup
             f"{row['requests']:,}",
             f"{row['errors']:,}",
             _ms(lat["p50"]),
@@ -55,7 +55,7 @@ def _checks(s: dict[str, Any]) -> Table | None:
     t.add_column("rate", justify="right")
     for name, c in checks.items():
         failed = Text(f"{c['failed']:,}", style="red bold" if c["failed"] else "")
-        t.add_row(name, f"{c['passed']:,}", failed, f"{c['pass_rate']:.2%}")
+        t.add_row(Text(name), f"{c['passed']:,}", failed, f"{c['pass_rate']:.2%}")
     return t
 
 

@@ -161,7 +161,7 @@ class SetupScreen(Screen[None]):
         )
         load = config.load
         placeholders = {
-            "url": "blank: $OPENAI_BASE_URL, else the embedded mock",
+            "url": "blank: the preset's url, else $OPENAI_BASE_URL, else the embedded mock",
             "model": config.target.model,
             "api-key": "blank: $ANTHROPIC_API_KEY (messages) or $OPENAI_API_KEY; never saved",
             "users": str(load.users) if load.mode == "closed" else "(set: closed loop)",

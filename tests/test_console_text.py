@@ -1,0 +1,29 @@
+"""Names a preset chose (request labels, check names) print as typed, never as rich markup."""
+
+from __future__ import annotations
+
+import io
+
+from rich.console import Console
+
+from loadtui.headless.sections import workflow_sections
+
+
+def _hist(count: int) -> dict:
+    return {"count": count, "p50": 1.0, "p95": 2.0, "p99": 3.0}
+
+
+def test_labels_and_check_names_with_brackets_print_as_typed():
+    summary = {
+        "by_label": {
+            "[/x]": {"requests": 3, "errors": 0, "latency_ms": _hist(3), "ttft_ms": _hist(0)},
+            "[b]chat": {"requests": 2, "errors": 1, "latency_ms": _hist(2), "ttft_ms": _hist(2)},
+        },
+        "checks": {"[red]cache[/red]": {"passed": 4, "failed": 1, "pass_rate": 0.8}},
+    }
+    out = io.StringIO()
+    console = Console(file=out, width=120, highlight=False)
+    for section in workflow_sections(summary):
+        console.print(section)
+    text = out.getvalue()
+    assert "[/x]" in text and "[b]chat" in text and "[red]cache[/red]" in text
