@@ -255,7 +255,7 @@ def test_run_file_strings_are_shown_as_plain_text() -> None:
     run = _run_file()
     run = {
         **run,
-        "id": "[b]id[/b]",
+        "id": "20260101-000000-odd-1a2b",  # ids are checked on load: see the skipped test
         "preset": "[/x]",
         "target": {"url": "http://h/[/x]", "embedded_mock": False},
         "summary": {**run["summary"], "errors": {"[/x]": 2}, "errors_total": 2},
@@ -288,8 +288,29 @@ def test_run_file_strings_are_shown_as_plain_text() -> None:
             return row + shown + [str(c) for c in timeline.get_row_at(0)]
 
     shown = " ".join(asyncio.run(scenario()))
-    assert "[/x]" in shown and "[b]id[/b]" in shown and "p(95)<[/x]" in shown
+    assert "[/x]" in shown and "p(95)<[/x]" in shown
     assert "[@click=quit]" in shown
+
+
+def test_history_names_a_run_file_it_skips() -> None:
+    """A file the listing refuses (here an id with markup in it) is named, not dropped silently."""
+    runs = Path(__import__("os").environ["LOADTUI_DATA_DIR"]) / "runs"
+    runs.mkdir(parents=True)
+    (runs / "good.json").write_text(json.dumps(_run_file()))
+    (runs / "odd.json").write_text(json.dumps({**_run_file(), "id": "[b]id[/b]"}))
+
+    async def scenario() -> tuple[int, list[str]]:
+        app = LoadtuiApp(settings=Settings())
+        async with app.run_test(size=(100, 30)) as pilot:
+            await pilot.press("f2")
+            await _until(pilot, lambda: app.screen.query(DataTable) and app.screen.runs)
+            await _until(pilot, lambda: bool(app._notifications))
+            notes = [f"{n.title}: {n.message}" for n in app._notifications]
+            return len(app.screen.runs), notes
+
+    listed, notes = asyncio.run(scenario())
+    assert listed == 1
+    assert any("1 run file(s) skipped" in n and "odd.json" in n for n in notes), notes
 
 
 # -- item 3: one confirm at a time -----------------------------------------------------------

@@ -19,7 +19,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
 from loadtui.model.durations import format_duration
-from loadtui.storage.runfile import list_runs
+from loadtui.storage.runfile import scan_runs
 from loadtui.tui.format import count, ms, rate
 
 __all__ = ["COLUMNS", "HistoryScreen", "headless_command", "history_columns", "history_row"]
@@ -193,8 +193,20 @@ class HistoryScreen(Screen[None]):
 
     @work(thread=True, exclusive=True)
     def load(self) -> None:
-        runs = list_runs()
+        runs, skipped = scan_runs()
         self.app.call_from_thread(self._fill, runs)
+        if skipped:  # named, never silently dropped (a broken or huge file, an odd id)
+            shown = "\n".join(skipped[:3]) + (
+                f"\n… and {len(skipped) - 3} more" if len(skipped) > 3 else ""
+            )
+            self.app.call_from_thread(
+                self.notify,
+                shown,
+                title=f"{len(skipped)} run file(s) skipped",
+                severity="warning",
+                timeout=8,
+                markup=False,
+            )
 
     def _fill(self, runs: list[tuple[Path, dict[str, Any]]], focus: bool = True) -> None:
         table = self.query_one(DataTable)
