@@ -38,7 +38,12 @@ COUNTERS = (
     "tokens_counted",
     "bytes",
     "arrivals",
+    "dropped",
+    "late",
 )
+"""``arrivals``: open-loop arrivals scheduled; each is sent (and then counted in ``requests`` or
+``cancelled``) or ``dropped`` (the backlog was full, or the run ended first); ``late``: sent
+more than ``LATE_MS`` after its intended time."""
 
 
 class LabelStats:
@@ -211,6 +216,8 @@ class Aggregate:
             "errors": dict(sorted(self.errors.items())),
             "status_codes": {str(k): v for k, v in sorted(self.status_codes.items())},
             "cancelled": self.counters["cancelled"],
+            "dropped": self.counters["dropped"],
+            "late": self.counters["late"],
             "error_rate": round(error_rate(errors, requests), 6),
             "success_rate": round(1.0 - error_rate(errors, requests), 6) if requests else 0.0,
             "duration_s": round(duration_s, 3),
