@@ -315,12 +315,10 @@ class Worker:
                 continue
             if (behind := perf_counter() - due) > MAX_BEHIND_S:
                 skip = int(behind * rate)
-                self.rec.arrivals += skip
                 self.rec.dropped += skip
                 due += skip / rate
                 i += skip
             next_t = due
-            self.rec.arrivals += 1
             if self.backlog >= BACKLOG_LIMIT:
                 self.rec.dropped += 1
             else:
@@ -345,6 +343,7 @@ class Worker:
             raise
         if intended is not None:
             self.backlog -= 1
+            self.rec.arrivals += 1  # sent: what the achieved rate counts
             if (perf_counter() - intended) * 1000.0 > LATE_MS:
                 self.rec.late += 1
         self.in_flight += 1

@@ -88,8 +88,8 @@ class HealthTracker:
         dropped: int = 0,
         late: int = 0,
     ) -> str | None:
-        """Judge one finished second (``arrivals`` scheduled, ``dropped`` of them never sent);
-        returns the warning for it, if any."""
+        """Judge one finished second (``arrivals`` sent, ``dropped`` never sent); returns the
+        warning for it, if any."""
         bad = self._second_bad.pop(second, None)
         for s in [k for k in self._second_bad if k < second]:
             del self._second_bad[s]
@@ -98,10 +98,9 @@ class HealthTracker:
         at_cap = target_rate is not None and in_flight >= cap
         if at_cap:
             self.cap_seconds += 1
-        sent = arrivals - dropped
-        short = target_rate and not at_cap and sent < RATE_SHORTFALL * target_rate
+        short = target_rate and not at_cap and arrivals < RATE_SHORTFALL * target_rate
         if bad is None and short and second > 0:  # the first second is partial
-            bad = ("rate", f"sent {sent} arrivals/s of a target {target_rate:g}/s")
+            bad = ("rate", f"sent {arrivals} arrivals/s of a target {target_rate:g}/s")
         behind = f": {dropped} arrivals dropped, {late} sent late" if dropped or late else ""
         if bad is not None:
             self.saturated_seconds += 1

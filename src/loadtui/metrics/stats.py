@@ -41,9 +41,9 @@ COUNTERS = (
     "dropped",
     "late",
 )
-"""``arrivals``: open-loop arrivals scheduled; each is sent (and then counted in ``requests`` or
-``cancelled``) or ``dropped`` (the backlog was full, or the run ended first); ``late``: sent
-more than ``LATE_MS`` after its intended time."""
+"""Open loop: each scheduled arrival is either sent (``arrivals``; it then ends in ``requests`` or
+``cancelled``) or ``dropped`` (the backlog was full, it fell more than a second behind, or the
+run ended first); ``late``: sent more than ``LATE_MS`` after its intended time."""
 
 
 class LabelStats:
