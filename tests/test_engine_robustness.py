@@ -4,6 +4,10 @@ open loop that cannot keep up. Real coordinator, real worker processes, loopback
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -205,6 +209,33 @@ def test_ten_thousand_users_at_once_finish_and_save(mock, tmp_path: Path):
     assert run["status"] == "completed"
     assert max(p["users"] for p in run["series"]) == 10000
     print(f"10,000 users: {took:.1f}s wall")
+
+
+def test_sigterm_during_ten_thousand_users_ends_and_saves_the_run(mock, tmp_path: Path):
+    """The deadlock at 10,000 users also ignored SIGTERM: the signal must end and save."""
+    out = tmp_path / "term.json"
+    args = ["--headless", "--no-live", "--url", mock.url, "--users", "10000"]
+    args += ["--spawn-rate", "0", "--think-time", "30s", "--duration", "60s", "--workers", "2"]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "loadtui", *args, "--no-stream", "--out", str(out)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=os.environ.copy(),
+    )
+    try:
+        assert proc.stdout is not None
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            line = proc.stdout.readline()
+            if line.startswith("[") and "users 10000/" in line:  # all users are up
+                break
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130
+    assert json.loads(out.read_text())["status"] == "interrupted"
 
 
 def test_snapshots_carry_a_bounded_page_of_user_rows(mock):
