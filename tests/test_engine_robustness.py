@@ -4,10 +4,6 @@ open loop that cannot keep up. Real coordinator, real worker processes, loopback
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -211,31 +207,17 @@ def test_ten_thousand_users_at_once_finish_and_save(mock, tmp_path: Path):
     print(f"10,000 users: {took:.1f}s wall")
 
 
-def test_sigterm_during_ten_thousand_users_ends_and_saves_the_run(mock, tmp_path: Path):
-    """The deadlock at 10,000 users also ignored SIGTERM: the signal must end and save."""
-    out = tmp_path / "term.json"
-    args = ["--headless", "--no-live", "--url", mock.url, "--users", "10000"]
-    args += ["--spawn-rate", "0", "--think-time", "30s", "--duration", "60s", "--workers", "2"]
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "loadtui", *args, "--no-stream", "--out", str(out)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=os.environ.copy(),
+def test_a_parent_busy_for_two_seconds_loses_nothing_at_ten_thousand_users(mock):
+    """A slow frame in the parent once let the pipe fill: a worker's 170 KB snapshot broke off
+    half-way (EAGAIN), its reporter died and the run showed 5,000 of 10,000 users."""
+    config = RunConfig(
+        load={"mode": "closed", "users": 10000, "spawn_rate": 0, "duration": 3, "think_time": 30},
+        requests=[{"kind": "chat", "stream": False}],
+        workers=2,
     )
-    try:
-        assert proc.stdout is not None
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            line = proc.stdout.readline()
-            if line.startswith("[") and "users 10000/" in line:  # all users are up
-                break
-        proc.send_signal(signal.SIGTERM)
-        proc.communicate(timeout=60)
-    finally:
-        proc.kill()
-    assert proc.returncode == 130
-    assert json.loads(out.read_text())["status"] == "interrupted"
+    coord = drive_with(config, mock.url, [(1.0, lambda c: time.sleep(2.0))])
+    assert coord.finals == {0, 1} and not coord.lost_workers
+    assert max(p["users"] for p in coord.series.points) == 10000
 
 
 def test_snapshots_carry_a_bounded_page_of_user_rows(mock):
