@@ -15,6 +15,7 @@ Linux only (reads /proc). Not a test: it takes as long as the run.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import socket
 import subprocess
@@ -135,7 +136,13 @@ def main() -> int:
             run.wait()
             mock.terminate()
             mock.wait(5)
-    print(f"exit code {run.returncode}")
+        print(f"exit code {run.returncode}")
+        saved = Path(data) / "run.json"
+        if saved.exists():
+            summary = json.loads(saved.read_text())["summary"]
+            print(
+                f"requests {summary['requests']} ({summary['rps']}/s), errors {summary['errors_total']}"
+            )
     flat = verdict("parent", parent, args.warmup)
     for kid, s in workers.items():
         flat = verdict(f"worker {kid}", s[:-1], args.warmup) and flat  # last: shutting down
