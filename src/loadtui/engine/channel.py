@@ -172,15 +172,17 @@ def _process_main(spec: WorkerSpec, down: Connection, up: Connection) -> None:
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
     send = _Sender(up)
     try:
-        aio.run(_serve(spec, down, send))
+        failure = aio.run(_serve(spec, down, send))
     except BaseException as exc:  # a bug outside any task: say so, then exit non-zero
         send(("failed", spec.index, describe(exc, "worker")))
-        send.close()
-        raise SystemExit(1) from None
+        failure = "reported"
     send.close()
+    if failure is not None:
+        raise SystemExit(1)
 
 
-async def _serve(spec: WorkerSpec, down: Connection, send: _Sender) -> None:
+async def _serve(spec: WorkerSpec, down: Connection, send: _Sender) -> str | None:
+    """Serve until stopped; returns the failure the worker reported, if any."""
     loop = asyncio.get_running_loop()
     worker = Worker(spec, send)
 
@@ -197,3 +199,4 @@ async def _serve(spec: WorkerSpec, down: Connection, send: _Sender) -> None:
     loop.add_reader(down.fileno(), readable)
     send(("ready", spec.index))
     await worker.serve()
+    return worker.failure
