@@ -44,7 +44,7 @@ class Histogram:
         # histogram (a 92 KB counts array) waits for the cyclic GC, which a quiet coordinator
         # runs rarely: the parent grew ~0.6 MB/s even at 1 request/s. Breaking the cycle lets
         # reference counting free it at once.
-        encoder = getattr(self._h, "encoder", None)
+        encoder = getattr(getattr(self, "_h", None), "encoder", None)
         if encoder is not None:
             encoder.histogram = None
 
