@@ -12,13 +12,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import multiprocessing as mp
+import pickle
+import queue
 import signal
-from multiprocessing.connection import Connection, wait
+import threading
+from multiprocessing.connection import Connection
 from typing import Any, Protocol
 
 from loadtui.engine import aio
 from loadtui.engine.lifeline import die_with_parent
-from loadtui.engine.worker import Worker, WorkerSpec
+from loadtui.engine.worker import Worker, WorkerSpec, describe
 
 __all__ = ["ProcessPool", "WorkerPool"]
 
@@ -28,57 +31,97 @@ class WorkerPool(Protocol):
     def send(self, index: int, message: tuple) -> None: ...
     def broadcast(self, message: tuple) -> None: ...
     def receive(self, timeout: float) -> list[Any]:
-        """Messages that arrived within ``timeout``: snapshots, ("ready", i), ("exited", i)."""
+        """Messages that arrived within ``timeout``: snapshots, ("ready", i),
+        ("exited", i, exit code or None), ("failed", i, text) — a worker hit an unexpected
+        exception and is exiting."""
         ...
 
     def close(self, timeout: float = 5.0) -> None: ...
 
 
 class ProcessPool:
-    """Workers as spawned processes, one duplex pipe each."""
+    """Workers as spawned processes, two one-way pipes each.
+
+    Down (controls) the child reads from its event loop; up (snapshots) a child thread writes
+    in blocking mode, so a large snapshot is always written whole — the loop's reader makes its
+    fd non-blocking, and a shared duplex pipe once tore a 170 KB snapshot in half (EAGAIN) and
+    left the parent waiting forever for the rest. In the parent one reader thread per worker
+    blocks on its pipe, so ``receive`` only waits on a queue: a partial message, a stopped
+    worker or a dead one can never hang the coordinator or keep a signal from being handled.
+    """
 
     def __init__(self) -> None:
         self._ctx = mp.get_context("spawn")
-        self._conns: list[Connection] = []
+        self._down: list[Connection] = []
+        self._up: list[Connection] = []
         self._procs: list[Any] = []
-        self._open: dict[Connection, int] = {}
+        self._readers: list[threading.Thread] = []
+        self._inbox: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._gone: set[int] = set()
 
     def start(self, specs: list[WorkerSpec]) -> None:
         for spec in specs:
-            parent, child = self._ctx.Pipe(duplex=True)
+            down_r, down_w = self._ctx.Pipe(duplex=False)
+            up_r, up_w = self._ctx.Pipe(duplex=False)
             proc = self._ctx.Process(
                 target=_process_main,
-                args=(spec, child),
+                args=(spec, down_r, up_w),
                 name=f"loadtui-worker-{spec.index}",
                 daemon=True,
             )
             proc.start()
-            child.close()
-            self._conns.append(parent)
+            down_r.close()
+            up_w.close()
+            self._down.append(down_w)
+            self._up.append(up_r)
             self._procs.append(proc)
-            self._open[parent] = spec.index
+            reader = threading.Thread(
+                target=self._read, args=(spec.index, up_r, proc), name=f"loadtui-read-{spec.index}"
+            )
+            reader.daemon = True
+            reader.start()
+            self._readers.append(reader)
+
+    def _read(self, index: int, conn: Connection, proc: Any) -> None:
+        try:
+            while True:
+                self._inbox.put(conn.recv())
+        except (EOFError, OSError, pickle.UnpicklingError):
+            pass
+        finally:
+            proc.join(2.0)  # EOF comes as it exits: wait for its exit code, to say why
+            self._inbox.put(("exited", index, proc.exitcode))
 
     def send(self, index: int, message: tuple) -> None:
-        conn = self._conns[index]
-        if conn in self._open:
-            with contextlib.suppress(BrokenPipeError, OSError):
-                conn.send(message)
+        if index in self._gone:
+            return
+        with contextlib.suppress(BrokenPipeError, OSError):
+            self._down[index].send(message)
 
     def broadcast(self, message: tuple) -> None:
-        for i in range(len(self._conns)):
+        for i in range(len(self._down)):
             self.send(i, message)
 
     def receive(self, timeout: float) -> list[Any]:
         out: list[Any] = []
-        if not self._open:
+        if len(self._gone) >= len(self._procs):
             return out
-        for conn in wait(list(self._open), timeout):
-            try:
-                while conn.poll():
-                    out.append(conn.recv())
-            except (EOFError, OSError):
-                out.append(("exited", self._open.pop(conn)))
+        try:
+            out.append(self._inbox.get(timeout=max(0.0, timeout)))
+            while True:
+                out.append(self._inbox.get_nowait())
+        except queue.Empty:
+            pass
+        for msg in out:
+            if isinstance(msg, tuple) and msg[0] == "exited":
+                self._gone.add(msg[1])
         return out
+
+    def kill(self, index: int) -> None:
+        """End one worker at once (tests, and a worker that stopped answering)."""
+        proc = self._procs[index]
+        if proc.is_alive():
+            proc.kill()
 
     def close(self, timeout: float = 5.0) -> None:
         for proc in self._procs:
@@ -86,32 +129,76 @@ class ProcessPool:
             if proc.is_alive():
                 proc.terminate()
                 proc.join(1.0)
-        for conn in self._conns:
+            if proc.is_alive():
+                proc.kill()
+                proc.join(1.0)
+        for reader in self._readers:
+            reader.join(1.0)  # the child is gone: its pipe is at EOF
+        for conn in (*self._down, *self._up):
             conn.close()
-        self._open.clear()
+        self._gone.update(range(len(self._procs)))
 
 
-def _process_main(spec: WorkerSpec, conn: Connection) -> None:
+class _Sender:
+    """The worker's way up: whole messages written from a thread on a blocking pipe, in order.
+
+    The event loop only enqueues; if the parent reads slowly, the thread waits, not the loop.
+    """
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._run, name="loadtui-send", daemon=True)
+        self._thread.start()
+
+    def __call__(self, message: Any) -> None:
+        self._queue.put(message)
+
+    def _run(self) -> None:
+        while (message := self._queue.get()) is not None:
+            try:
+                self._conn.send(message)
+            except (BrokenPipeError, OSError):
+                return  # the parent is gone; nobody is left to tell
+
+    def close(self, timeout: float = 10.0) -> None:
+        """Flush what is queued (the final snapshot) before the process exits."""
+        self._queue.put(None)
+        self._thread.join(timeout)
+
+
+def _process_main(spec: WorkerSpec, down: Connection, up: Connection) -> None:
     die_with_parent()  # a SIGKILLed coordinator must not leave load running
     # The coordinator owns shutdown: Ctrl-C and a dropped SSH session reach it, and it stops us.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
-    aio.run(_serve(spec, conn))
+    send = _Sender(up)
+    try:
+        failure = aio.run(_serve(spec, down, send))
+    except BaseException as exc:  # a bug outside any task: say so, then exit non-zero
+        send(("failed", spec.index, describe(exc, "worker")))
+        failure = "reported"
+    send.close()
+    if failure is not None:
+        raise SystemExit(1)
 
 
-async def _serve(spec: WorkerSpec, conn: Connection) -> None:
+async def _serve(spec: WorkerSpec, down: Connection, send: _Sender) -> str | None:
+    """Serve until stopped; returns the failure the worker reported, if any."""
     loop = asyncio.get_running_loop()
-    worker = Worker(spec, conn.send)
+    worker = Worker(spec, send)
 
     def readable() -> None:
+        # Control messages are tiny (< PIPE_BUF), so each arrives whole even on this
+        # non-blocking fd.
         try:
-            while conn.poll():
-                worker.handle(conn.recv())
+            while down.poll():
+                worker.handle(down.recv())
         except (EOFError, OSError):
-            loop.remove_reader(conn.fileno())
+            loop.remove_reader(down.fileno())
             worker.handle(("stop", 0.0))
 
-    loop.add_reader(conn.fileno(), readable)
-    conn.send(("ready", spec.index))
-    with contextlib.suppress(BrokenPipeError, OSError):
-        await worker.serve()
+    loop.add_reader(down.fileno(), readable)
+    send(("ready", spec.index))
+    await worker.serve()
+    return worker.failure

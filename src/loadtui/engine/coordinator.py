@@ -4,6 +4,10 @@ It runs in the process that draws the UI or the console, but does no I/O on the 
 sends a handful of control tuples and folds fixed-size snapshots into an ``Aggregate`` (the whole
 run), a ``Series`` (one point a second) and a ``HealthTracker``. Callers drive it with ``tick()``
 and read ``view()``; the headless runner, the TUI, replays and tests all use it the same way.
+
+A worker that dies or reports an unexpected exception is *lost*: the survivors are renumbered
+and take its users and its share of the rate, the series goes on without it, and
+``lost_workers`` says what happened (the run's status is the session's call).
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from loadtui.engine.channel import ProcessPool, WorkerPool
 from loadtui.engine.protocols import Prompt
 from loadtui.engine.shape import Shape
 from loadtui.engine.worker import WorkerSpec, in_flight_cap
-from loadtui.errors import StartError
+from loadtui.errors import ConfigError, StartError
 from loadtui.metrics.health import HealthTracker
 from loadtui.metrics.series import Series, second_of
 from loadtui.metrics.stats import Aggregate, decode_histograms
@@ -29,9 +33,11 @@ from loadtui.model.plan import RunConfig
 from loadtui.model.snapshot import UserRow, WorkerSnapshot
 from loadtui.model.workflows import BatchInput
 
-__all__ = ["Coordinator", "LiveView", "auto_workers"]
+__all__ = ["MAX_USERS", "Coordinator", "LiveView", "auto_workers"]
 
 _START_DELAY = 0.1
+MAX_USERS = 1_000_000
+"""More users than any machine can run: refused here, before a worker tries to allocate them."""
 
 
 def auto_workers(config: RunConfig) -> int:
@@ -93,6 +99,11 @@ class Coordinator:
         self.latest: dict[int, WorkerSnapshot] = {}
         self.finals: set[int] = set()
         self.exited: set[int] = set()
+        self.alive: list[int] = list(range(self.n))
+        """Workers still running their share, in order; a lost one leaves this list."""
+        self.lost_workers: dict[int, str] = {}
+        """Workers that ended mid-run, with why (their exception, or how they exited)."""
+        self._failures: dict[int, str] = {}
         self.paused = False
         self.stop_requested = False
         self.t0: float | None = None
@@ -102,6 +113,7 @@ class Coordinator:
         self._sent_users: int | None = None
         self._sent_rate: float | None = None
         self._finalized = -1
+        _check_users(config)
 
     # -- lifecycle -----------------------------------------------------------------------
     def start(self, ready_timeout: float = 60.0) -> None:
@@ -130,9 +142,10 @@ class Coordinator:
             for msg in self.pool.receive(0.2):
                 if isinstance(msg, tuple) and msg[0] == "ready":
                     ready.add(msg[1])
-                elif isinstance(msg, tuple) and msg[0] == "exited":
+                elif isinstance(msg, tuple) and msg[0] in ("exited", "failed"):
                     self.pool.close(1.0)
-                    raise StartError(f"worker {msg[1]} exited while starting")
+                    why = msg[2] if msg[0] == "failed" else "exited"
+                    raise StartError(f"worker {msg[1]} failed while starting: {why}")
         self.t0 = perf_counter() + _START_DELAY
         self.pool.broadcast(("start", self.t0))
         if self.config.load.mode == "burst":
@@ -153,6 +166,8 @@ class Coordinator:
         recorded = ControlChange(change.action, change.value, round(now, 3), change.source)
         action, value = change.action, change.value
         if action == "users":
+            if int(value) > MAX_USERS:
+                raise ConfigError(f"users: {value} is more than loadtui can run ({MAX_USERS:,})")
             self.shape.set_users(int(value), now)
             self._push_shape()
         elif action == "rate":
@@ -177,9 +192,9 @@ class Coordinator:
         if self.config.load.mode in ("closed", "stages") and users != self._sent_users:
             self._sent_users = users
             self.pool.broadcast(("users", users))
-        if rate is not None and rate != self._sent_rate:
+        if rate is not None and rate != self._sent_rate and self.alive:
             self._sent_rate = rate
-            self.pool.broadcast(("rate", rate / self.n))
+            self.pool.broadcast(("rate", rate / len(self.alive)))
 
     @property
     def target_users(self) -> int:
@@ -194,12 +209,38 @@ class Coordinator:
         for msg in self.pool.receive(timeout):
             if isinstance(msg, WorkerSnapshot):
                 self._absorb(msg)
+            elif isinstance(msg, tuple) and msg[0] == "failed":
+                self._failures[msg[1]] = str(msg[2])
             elif isinstance(msg, tuple) and msg[0] == "exited":
                 self.exited.add(msg[1])
+                if msg[1] not in self.finals:
+                    self._lose(msg[1], _exit_reason(msg))
         if not self.stop_requested and self.t0 is not None:
             self._push_shape()
             self.series.set_target(int(self.elapsed), self.target_users, self.target_rate)
         self._finalize()
+
+    def _lose(self, worker: int, default: str) -> None:
+        """A worker ended without its final snapshot: move its share to the survivors."""
+        if worker not in self.alive:
+            return
+        self.alive.remove(worker)
+        reason = self._failures.pop(worker, default)
+        self.lost_workers[worker] = reason
+        self.health.worker_lost(worker, self.elapsed, reason)
+        if not self.alive or self.stop_requested:
+            return
+        for k, w in enumerate(self.alive):
+            self.pool.send(w, ("assign", k, len(self.alive)))
+        self._sent_rate = None  # resend the rate split over fewer workers
+        self._push_shape()
+
+    @property
+    def failure(self) -> str | None:
+        """One line for the run's error when a worker was lost, else None."""
+        if not self.lost_workers:
+            return None
+        return "; ".join(f"worker {w} lost: {why}" for w, why in self.lost_workers.items())
 
     def _absorb(self, snap: WorkerSnapshot) -> None:
         decoded = decode_histograms(snap)
@@ -212,23 +253,33 @@ class Coordinator:
             self.finals.add(snap.worker)
 
     def _finalize(self, everything: bool = False) -> None:
-        live = [s for w, s in self.latest.items() if w not in self.finals]
-        if not everything and len(self.latest) < self.n:
-            return  # a second is complete only when every worker has reported past it
+        alive = self.alive
+        live = [self.latest[w] for w in alive if w in self.latest and w not in self.finals]
+        if not everything and any(w not in self.latest for w in alive):
+            return  # a second is complete only when every live worker has reported past it
         if everything or not live:
-            through = 10**9 if everything or len(self.finals) == self.n else self._finalized
+            through = 10**9 if everything or set(alive) <= self.finals else self._finalized
         else:
             through = math.floor(min(s.t for s in live) + 1e-6) - 1
         if through <= self._finalized:
             return
-        cap = in_flight_cap(self.config.load.max_in_flight, self.n) * self.n
+        workers = max(1, len(alive))
+        cap = in_flight_cap(self.config.load.max_in_flight, workers) * workers
         end = self.load_ended_at if self.load_ended_at is not None else float("inf")
         open_loop = self.config.load.open_loop  # a closed-loop rate is a cap, not a promise
         for point in self.series.finalize_through(through):
             if point["t"] + 1 > end:
                 continue  # the drain after the load stopped is not a second to judge
             target = point["target_rate"] if open_loop else None
-            self.health.close_second(point["t"], target, point["arrivals"], point["in_flight"], cap)
+            self.health.close_second(
+                point["t"],
+                target,
+                point["arrivals"],
+                point["in_flight"],
+                cap,
+                point["dropped"],
+                point["late"],
+            )
         self._finalized = through
 
     @property
@@ -301,3 +352,19 @@ class Coordinator:
             "summary": self.totals.summary(duration),
             "generator": generator,
         }
+
+
+def _exit_reason(msg: tuple) -> str:
+    code = msg[2] if len(msg) > 2 else None
+    if code is None:
+        return "exited unexpectedly"
+    if code < 0:
+        return f"killed by signal {-code}"
+    return f"exited unexpectedly (exit code {code})"
+
+
+def _check_users(config: RunConfig) -> None:
+    load = config.load
+    counts = [load.users] + [s.users for s in load.stages if s.users is not None]
+    if max(counts) > MAX_USERS:
+        raise ConfigError(f"users: {max(counts)} is more than loadtui can run ({MAX_USERS:,})")

@@ -5,14 +5,19 @@ The coordinator sends control tuples down; the worker sends a ``WorkerSnapshot``
 at the same offsets. Users with ``uid % workers == index`` belong to this worker; in open loop it
 runs ``rate / workers`` arrivals per second under ``max_in_flight / workers``. In closed loop a
 rate, if one is set live, caps this worker's users at ``rate / workers`` requests per second.
+When a worker is lost the coordinator renumbers the survivors (``assign``) so they take its
+share.
 
 Messages down: ("start", t0) ("users", total) ("rate", per_worker) ("think_time", (lo, hi))
-("pause",) ("resume",) ("burst", n) ("stop", grace_seconds).
+("pause",) ("resume",) ("burst", n) ("assign", index, count) ("stop", grace_seconds).
+Messages up: ("ready", index), snapshots, and ("failed", index, text) when an exception outside
+any one request (a user task, the arrivals loop, the reporter, a control) ended the worker.
 """
 
 from __future__ import annotations
 
 import asyncio
+import heapq
 import random
 import time
 from collections.abc import Callable
@@ -26,16 +31,43 @@ from loadtui.engine.batch import run_batch_job
 from loadtui.engine.client import UserStatus, execute
 from loadtui.engine.mix import RequestMix
 from loadtui.engine.protocols import Prepared, Prompt
+from loadtui.engine.slots import Slots
+from loadtui.metrics.health import LATE_MS
 from loadtui.metrics.stats import Recorder
 from loadtui.model.outcomes import UserState
 from loadtui.model.plan import RunConfig
 from loadtui.model.snapshot import WorkerSnapshot
 from loadtui.model.workflows import BatchInput
 
-__all__ = ["SNAPSHOT_INTERVAL", "Worker", "WorkerSpec", "in_flight_cap"]
+__all__ = [
+    "BACKLOG_LIMIT",
+    "SNAPSHOT_INTERVAL",
+    "USER_ROWS_MAX",
+    "Worker",
+    "WorkerSpec",
+    "describe",
+    "in_flight_cap",
+]
 
 SNAPSHOT_INTERVAL = 0.25
 _LAG_PROBE = 0.05
+USER_ROWS_MAX = 200
+"""Per-user rows in one snapshot (the lowest user ids): 10,000 rows made 170 KB four times a
+second per worker; the users table shows a page at a time anyway."""
+BACKLOG_LIMIT = 1000
+"""Open loop: arrivals waiting to be sent (for an in-flight slot or for the loop) beyond this
+are counted ``dropped`` instead of queued, so a slow target or a saturated generator cannot
+grow memory without bound."""
+MAX_BEHIND_S = 1.0
+"""Open loop: arrivals whose intended time is further back than this are counted ``dropped``
+in one step, so a generator that cannot keep the rate does not chase it for ever."""
+
+
+def describe(exc: BaseException, where: str) -> str:
+    """One line naming where an unexpected exception happened and what it was."""
+    text = str(exc).splitlines()[0] if str(exc) else ""
+    line = f"{where}: {type(exc).__name__}" + (f": {text}" if text else "")
+    return line[:300]
 
 
 def in_flight_cap(max_in_flight: int, workers: int) -> int:
@@ -98,12 +130,41 @@ class Worker:
         self.grace: float | None = None
         self.started = asyncio.Event()
         self.lag_max = 0.0
-        self.slots = asyncio.Semaphore(in_flight_cap(cfg.load.max_in_flight, spec.count))
+        self.index = spec.index
+        """This worker's place among the live workers (changes when one is lost)."""
+        self.count = spec.count
+        self.users_total = 0
+        self.slots = Slots(in_flight_cap(cfg.load.max_in_flight, spec.count))
+        self.backlog = 0
+        """Open-loop arrivals scheduled but not yet sent."""
         self.open_loop = cfg.load.open_loop
+        self.failure: str | None = None
+        """Set when an unexpected exception ended this worker."""
         self._next_slot = 0.0
 
     # -- control -------------------------------------------------------------------------
     def handle(self, msg: tuple) -> None:
+        try:
+            self._handle(msg)
+        except Exception as exc:  # a loop callback would only log it: make it end the run
+            self.fail(f"control {msg[0]!r}", exc)
+
+    def fail(self, where: str, exc: BaseException) -> None:
+        """An exception outside any one request: stop at once and report it (first one wins)."""
+        if self.failure is None:
+            self.failure = describe(exc, where)
+            self.grace = 0.0
+            self.stop_event.set()
+
+    def _watch(self, task: asyncio.Task[Any], where: str) -> asyncio.Task[Any]:
+        def done(t: asyncio.Task[Any]) -> None:
+            if not t.cancelled() and (exc := t.exception()) is not None:
+                self.fail(where, exc)
+
+        task.add_done_callback(done)
+        return task
+
+    def _handle(self, msg: tuple) -> None:
         op = msg[0]
         if self.stop_event.is_set() and op in ("users", "rate", "burst"):
             return  # draining: start nothing new
@@ -122,21 +183,31 @@ class Worker:
             self.running.set()
         elif op == "burst":
             self._burst(msg[1])
+        elif op == "assign":
+            self._assign(msg[1], msg[2])
         elif op == "stop":
             self.grace = float(msg[1])
             self.stop_event.set()
 
-    def _mine(self, total: int) -> list[int]:
-        return list(range(self.spec.index, total, self.spec.count))
+    def _mine(self, total: int) -> range:
+        return range(self.index, total, self.count)
+
+    def _assign(self, index: int, count: int) -> None:
+        """Take a new place among ``count`` live workers: a share of users and of the cap."""
+        self.index, self.count = index, count
+        self.slots.resize(in_flight_cap(self.spec.config.load.max_in_flight, count))
+        if self.users_total and not self.stop_event.is_set():
+            self._set_users(self.users_total)
 
     def _set_users(self, total: int) -> None:
+        self.users_total = total
         want = set(self._mine(total))
         for uid in sorted(want):
             if uid in self.stopping_users:
                 self.stopping_users.discard(uid)  # asked back before its last request ended
             elif uid not in self.users:
                 status = self.users[uid] = UserStatus(uid)
-                self.tasks[uid] = asyncio.ensure_future(self._user(status))
+                self.tasks[uid] = self._watch(asyncio.ensure_future(self._user(status)), "user")
         for uid in sorted(self.users.keys() - want - self.stopping_users, reverse=True):
             self._retire(uid)
 
@@ -152,7 +223,10 @@ class Worker:
     def _set_rate(self, rate: float) -> None:
         self.rate = rate
         if self.open_loop and self.arrival_task is None and self.session is not None:
-            self.arrival_task = asyncio.ensure_future(self._arrivals())
+            self._start_arrivals()
+
+    def _start_arrivals(self) -> None:
+        self.arrival_task = self._watch(asyncio.ensure_future(self._arrivals()), "arrivals")
 
     def _burst(self, n: int) -> None:
         for _ in self._mine(n):
@@ -229,7 +303,9 @@ class Worker:
                 next_t = perf_counter()
                 continue
             due = next_t + (random.expovariate(rate) if poisson else 1.0 / rate)
-            # wait in short steps so a rate change or a pause takes effect at once
+            # wait in short steps so a rate change or a pause takes effect at once; behind
+            # schedule, still yield once an arrival, or nothing else on this loop ever runs
+            await asyncio.sleep(0)
             while (delay := due - perf_counter()) > 0:
                 await asyncio.sleep(min(delay, _LAG_PROBE))
                 if self.rate != rate or not self.running.is_set():
@@ -237,26 +313,46 @@ class Worker:
             if self.rate != rate or not self.running.is_set():
                 next_t = perf_counter()
                 continue
+            if (behind := perf_counter() - due) > MAX_BEHIND_S:
+                skip = int(behind * rate)
+                self.rec.dropped += skip
+                due += skip / rate
+                i += skip
             next_t = due
-            self.rec.arrivals += 1
-            self._oneshot(mix.next_round(i), due)
+            if self.backlog >= BACKLOG_LIMIT:
+                self.rec.dropped += 1
+            else:
+                self.backlog += 1
+                self._oneshot(mix.next_round(i), due)
             i += 1
 
     def _oneshot(self, turn: tuple[Prepared, ...], intended: float | None) -> None:
-        task = asyncio.ensure_future(self._one(turn, intended))
+        task = self._watch(asyncio.ensure_future(self._one(turn, intended)), "request task")
         self.oneshots.add(task)
         task.add_done_callback(self.oneshots.discard)
 
     async def _one(self, turn: tuple[Prepared, ...], intended: float | None) -> None:
         if intended is None:
             await self._until_start()
-        async with self.slots:
-            self.in_flight += 1
-            try:
-                for k, prep in enumerate(turn):  # an overhead pair: the second half starts now
-                    await perform(self.session, prep, self.rec, None, intended if k == 0 else None)
-            finally:
-                self.in_flight -= 1
+        try:
+            await self.slots.acquire()
+        except asyncio.CancelledError:
+            if intended is not None:
+                self.backlog -= 1
+                self.rec.dropped += 1  # the run ended before it could be sent
+            raise
+        if intended is not None:
+            self.backlog -= 1
+            self.rec.arrivals += 1  # sent: what the achieved rate counts
+            if (perf_counter() - intended) * 1000.0 > LATE_MS:
+                self.rec.late += 1
+        self.in_flight += 1
+        try:
+            for k, prep in enumerate(turn):  # an overhead pair: the second half starts now
+                await perform(self.session, prep, self.rec, None, intended if k == 0 else None)
+        finally:
+            self.in_flight -= 1
+            self.slots.release()
 
     # -- reporting -----------------------------------------------------------------------
     def snapshot(self, t: float, cpu: float, final: bool = False) -> WorkerSnapshot:
@@ -267,6 +363,9 @@ class Worker:
         snap.cpu_percent = cpu
         snap.final = final
         now = perf_counter()
+        users = self.users
+        if len(users) > USER_ROWS_MAX:
+            users = {uid: users[uid] for uid in heapq.nsmallest(USER_ROWS_MAX, users)}
         snap.users_rows = [
             (
                 u.uid,
@@ -277,7 +376,7 @@ class Worker:
                 u.requests,
                 u.errors,
             )
-            for u in self.users.values()
+            for u in users.values()
         ]
         self.lag_max = 0.0
         return snap
@@ -317,9 +416,9 @@ class Worker:
             self.session = session
             await self._until_start()
             if self.open_loop and self.rate is not None and self.arrival_task is None:
-                self.arrival_task = asyncio.ensure_future(self._arrivals())
-            probe = asyncio.ensure_future(self._lag_probe())
-            report = asyncio.ensure_future(self._report())
+                self._start_arrivals()
+            probe = self._watch(asyncio.ensure_future(self._lag_probe()), "lag probe")
+            report = self._watch(asyncio.ensure_future(self._report()), "reporter")
             cpu0, wall0 = time.process_time(), perf_counter()
             await self.stop_event.wait()
             await self._drain(load.graceful_stop if self.grace is None else self.grace)
@@ -327,7 +426,9 @@ class Worker:
             probe.cancel()
             t = perf_counter() - self.t0
             cpu = 100.0 * (time.process_time() - cpu0) / max(1e-9, perf_counter() - wall0)
-            self.send(self.snapshot(t, cpu, final=True))
+            self.send(self.snapshot(t, cpu, final=self.failure is None))
+            if self.failure is not None:
+                self.send(("failed", self.spec.index, self.failure))
 
     async def _drain(self, grace: float) -> None:
         """Stop starting requests; give in-flight ones ``grace`` seconds, then cancel them."""

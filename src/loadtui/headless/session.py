@@ -164,8 +164,11 @@ class RunSession:
         coord = self.coord
         assert coord is not None, "finish() before start()"
         coord.stop(grace, cut_short=cut_short)
-        if status in ("completed", "stopped") and coord.exited - coord.finals:
-            status = "failed"
+        if status in ("completed", "stopped") and (
+            coord.lost_workers or coord.exited - coord.finals
+        ):
+            status = "failed"  # a worker died: its counts since its last snapshot are lost
+            error = error or coord.failure
         run = self.assemble(status, error)
         if self._checkpoints is not None:
             self._checkpoints.close()  # a late checkpoint must not overwrite the final save

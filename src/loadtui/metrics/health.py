@@ -2,7 +2,8 @@
 
 A load tester that silently saturates reports the generator's latency as the target's. Workers
 report CPU and event-loop lag each interval; the coordinator adds the achieved vs target arrival
-rate. The rules that raise a warning are written here, once, and quoted in docs/metrics.md.
+rate, open-loop arrivals dropped or sent late, and workers lost mid-run. The rules that raise a
+warning are written here, once, and quoted in docs/metrics.md.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import Any
 
 from loadtui.model.snapshot import WorkerSnapshot
 
-__all__ = ["CPU_LIMIT", "LAG_LIMIT_MS", "RATE_SHORTFALL", "HealthTracker"]
+__all__ = ["CPU_LIMIT", "LAG_LIMIT_MS", "LATE_MS", "RATE_SHORTFALL", "HealthTracker"]
 
 CPU_LIMIT = 90.0
 """A worker above this CPU % is saturated."""
@@ -21,6 +22,8 @@ LAG_LIMIT_MS = 25.0
 RATE_SHORTFALL = 0.95
 """Open loop: achieved arrivals below this fraction of the target rate (with room under the
 in-flight cap) means the generator cannot keep up."""
+LATE_MS = 100.0
+"""Open loop: an arrival sent more than this after its intended time is counted ``late``."""
 
 _REASONS = {
     "cpu": f"a worker's CPU at or above {CPU_LIMIT:.0f}%",
@@ -38,6 +41,10 @@ class HealthTracker:
         self.saturated_seconds = 0
         self.cap_seconds = 0
         self.reasons: Counter[str] = Counter()
+        self.dropped = 0
+        self.late = 0
+        self.lost: list[dict[str, Any]] = []
+        """Workers that ended mid-run: ``{"worker", "at_s", "reason"}``."""
         self._second_bad: dict[int, tuple[str, str]] = {}
         self.current_warning: str | None = None
 
@@ -57,27 +64,61 @@ class HealthTracker:
                 f"worker {snap.worker} event loop lagging {snap.loop_lag_ms:.0f} ms",
             )
 
+    def worker_lost(self, worker: int, at_s: float, reason: str) -> None:
+        """A worker ended mid-run; the warning stays up for the rest of the run."""
+        self.lost.append({"worker": worker, "at_s": round(at_s, 3), "reason": reason})
+        self.current_warning = self._lost_warning()
+
+    def _lost_warning(self) -> str | None:
+        if not self.lost:
+            return None
+        last = self.lost[-1]
+        return (
+            f"{len(self.lost)} worker(s) lost (worker {last['worker']}: {last['reason']}): "
+            "their load moved to the others"
+        )
+
     def close_second(
-        self, second: int, target_rate: float | None, arrivals: int, in_flight: int, cap: int
+        self,
+        second: int,
+        target_rate: float | None,
+        arrivals: int,
+        in_flight: int,
+        cap: int,
+        dropped: int = 0,
+        late: int = 0,
     ) -> str | None:
-        """Judge one finished second; returns the warning for it, if any."""
+        """Judge one finished second (``arrivals`` sent, ``dropped`` never sent); returns the
+        warning for it, if any."""
         bad = self._second_bad.pop(second, None)
         for s in [k for k in self._second_bad if k < second]:
             del self._second_bad[s]
+        self.dropped += dropped
+        self.late += late
         at_cap = target_rate is not None and in_flight >= cap
         if at_cap:
             self.cap_seconds += 1
         short = target_rate and not at_cap and arrivals < RATE_SHORTFALL * target_rate
         if bad is None and short and second > 0:  # the first second is partial
-            bad = ("rate", f"achieved {arrivals} arrivals/s of a target {target_rate:g}/s")
+            bad = ("rate", f"sent {arrivals} arrivals/s of a target {target_rate:g}/s")
+        behind = f": {dropped} arrivals dropped, {late} sent late" if dropped or late else ""
         if bad is not None:
             self.saturated_seconds += 1
             self.reasons[bad[0]] += 1
-            self.current_warning = f"generator saturated: {bad[1]}"
+            self.current_warning = f"generator saturated: {bad[1]}{behind}"
         elif at_cap:
-            self.current_warning = "in-flight cap reached: the target is slower than the rate"
+            self.current_warning = (
+                f"in-flight cap reached: the target is slower than the rate{behind}"
+            )
+        elif behind:
+            self.current_warning = f"open loop behind schedule{behind}"
         else:
             self.current_warning = None
+        lost = self._lost_warning()  # stays up for the rest of the run, first
+        if lost is not None:
+            self.current_warning = lost + (
+                f" · {self.current_warning}" if self.current_warning else ""
+            )
         return self.current_warning
 
     @property
@@ -90,6 +131,18 @@ class HealthTracker:
             out.append(
                 f"max_in_flight reached for {self.cap_seconds}s: the target is slower than the arrival rate"
             )
+        if self.dropped:
+            out.append(
+                f"{self.dropped} arrivals dropped: more were waiting to be sent than the backlog holds"
+            )
+        if self.late:
+            out.append(
+                f"{self.late} arrivals sent more than {LATE_MS:g} ms after their intended time"
+            )
+        out.extend(
+            f"worker {w['worker']} lost at {w['at_s']:g}s ({w['reason']}): its load moved to the others"
+            for w in self.lost
+        )
         return out
 
     def summary(self) -> dict[str, Any]:
@@ -99,5 +152,7 @@ class HealthTracker:
             "loop_lag_ms_max": round(self.lag_max_ms, 2),
             "saturated_seconds": self.saturated_seconds,
             "in_flight_cap_seconds": self.cap_seconds,
+            "workers_lost": len(self.lost),
+            "lost_workers": list(self.lost),
             "warnings": self.warnings,
         }

@@ -8,6 +8,8 @@ snapshots today and for remote workers later.
 
 from __future__ import annotations
 
+import ctypes
+import sys
 from bisect import bisect_left
 from itertools import accumulate
 from typing import Any
@@ -37,6 +39,15 @@ class Histogram:
     def __init__(self, _h: HdrHistogram | None = None) -> None:
         self._h = _h if _h is not None else HdrHistogram(_LOW_US, _HIGH_US, _DIGITS)
 
+    def __del__(self) -> None:
+        # An HdrHistogram and its encoder point at each other, so without this every dropped
+        # histogram (a 92 KB counts array) waits for the cyclic GC, which a quiet coordinator
+        # runs rarely: the parent grew ~0.6 MB/s even at 1 request/s. Breaking the cycle lets
+        # reference counting free it at once.
+        encoder = getattr(getattr(self, "_h", None), "encoder", None)
+        if encoder is not None:
+            encoder.histogram = None
+
     def record_ms(self, ms: float) -> None:
         us = int(ms * 1000.0 + 0.5)
         if us < _LOW_US:
@@ -54,17 +65,25 @@ class Histogram:
             self._h.add(other._h)
 
     def reset(self) -> None:
-        self._h.reset()
+        # HdrHistogram.reset zeroes its ~12,000 counters in a Python loop (~1 ms); a worker
+        # resets seven histograms four times a second, so zero the ctypes array in one call.
+        h = self._h
+        if h.total_count:
+            ctypes.memset(ctypes.addressof(h.counts), 0, ctypes.sizeof(h.counts))
+        h.total_count = 0
+        h.min_value = sys.maxsize
+        h.max_value = 0
+        h.start_time_stamp_msec = sys.maxsize
+        h.end_time_stamp_msec = 0
 
     def encode(self) -> bytes:
         return self._h.encode()
 
     @classmethod
     def decode(cls, data: bytes) -> Histogram:
-        h = cls()
-        if data:
-            h._h.add(HdrHistogram.decode(data))
-        return h
+        if not data:
+            return cls()
+        return cls(HdrHistogram.decode(data))  # one counts array, not an empty one plus a copy
 
     def percentile(self, pct: float) -> float:
         return self._h.get_value_at_percentile(pct) / 1000.0

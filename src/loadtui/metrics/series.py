@@ -76,6 +76,8 @@ def _point(
         "in_flight": sum(f for _, f in gauges.values()),
         "rps": agg.requests,
         "arrivals": agg.counters["arrivals"],
+        "dropped": agg.counters["dropped"],
+        "late": agg.counters["late"],
         "errors": agg.errors_total,
         "output_tokens": agg.counters["output_tokens"],
         "latency_ms": _pcts(agg.hist["latency_ms"]),

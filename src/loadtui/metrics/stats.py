@@ -43,7 +43,12 @@ COUNTERS = (
     "tokens_counted",
     "bytes",
     "arrivals",
+    "dropped",
+    "late",
 )
+"""Open loop: each scheduled arrival is either sent (``arrivals``; it then ends in ``requests`` or
+``cancelled``) or ``dropped`` (the backlog was full, it fell more than a second behind, or the
+run ended first); ``late``: sent more than ``LATE_MS`` after its intended time."""
 
 
 class LabelStats:
@@ -236,6 +241,8 @@ class Aggregate:
             "error_reasons": {k: list(v) for k, v in sorted(self.reasons.items())},
             "status_codes": {str(k): v for k, v in sorted(self.status_codes.items())},
             "cancelled": self.counters["cancelled"],
+            "dropped": self.counters["dropped"],
+            "late": self.counters["late"],
             "error_rate": round(error_rate(errors, requests), 6),
             "success_rate": round(1.0 - error_rate(errors, requests), 6) if requests else 0.0,
             "duration_s": round(duration_s, 3),
