@@ -27,3 +27,16 @@ def test_labels_and_check_names_with_brackets_print_as_typed():
         console.print(section)
     text = out.getvalue()
     assert "[/x]" in text and "[b]chat" in text and "[red]cache[/red]" in text
+
+
+def test_the_summary_counts_dropped_and_late_arrivals():
+    import json
+    from pathlib import Path
+
+    from loadtui.headless.console import summary_renderable
+
+    run = json.loads((Path(__file__).parent / "data" / "run-a.json").read_text())
+    run["summary"] = {**run["summary"], "dropped": 1234, "late": 56}
+    out = io.StringIO()
+    Console(file=out, width=120).print(summary_renderable(run))
+    assert "dropped 1,234 (never sent), late 56" in out.getvalue()

@@ -383,6 +383,20 @@ def test_cancelled_requests_are_shown_on_overview_and_requests_tab() -> None:
     assert "cancelled" in requests and "3" in requests
 
 
+def test_dropped_and_late_arrivals_are_shown_on_the_overview() -> None:
+    frame = _live()
+    frame = replace(frame, totals={**frame.totals, "dropped": 1200, "late": 7})
+
+    async def scenario() -> str:
+        app = LoadtuiApp(settings=Settings())
+        async with app.run_test(size=(80, 24)) as pilot:
+            screen = await _show(pilot, FixedRun(frame))
+            return str(screen.query_one("#counters").render())
+
+    counters = asyncio.run(scenario())
+    assert "dropped 1,200" in counters and "late 7" in counters
+
+
 def _rich_text(renderable: Any) -> str:
     import io
 

@@ -161,6 +161,12 @@ def _counts(s: dict[str, Any], requests: list[dict[str, Any]]) -> Table:
         unit,
         f"{s['requests']:,} ({s['rps']:.1f}/s), ok {s['ok']:,}, cancelled {s['cancelled']}",
     )
+    if s.get("dropped") or s.get("late"):  # open loop: arrivals never sent, or sent late
+        counts.add_row(
+            "arrivals",
+            f"dropped {s.get('dropped', 0):,} (never sent), late {s.get('late', 0):,} "
+            "(sent > 100 ms after their time)",
+        )
     errs = ", ".join(f"{k} {v}" for k, v in s["errors"].items()) or "none"
     counts.add_row("errors", f"{s['errors_total']:,} ({s['error_rate'] * 100:.2f}%): {errs}")
     for error_class, reasons in s.get("error_reasons", {}).items():

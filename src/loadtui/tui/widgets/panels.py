@@ -69,7 +69,10 @@ class CountersPanel(Static):
             f"requests [b]{count(t.get('requests', 0))}[/b] done · ok {count(t.get('ok', 0))}"
             f" · {rate(t.get('rps'))}/s avg",
             f"errors [b]{count(t.get('errors_total', 0))}[/b]"
-            f" · cancelled {count(t.get('cancelled', 0))}",
+            f" · cancelled {count(t.get('cancelled', 0))}"
+            # open loop: arrivals never sent (backlog full, far behind) or sent > 100 ms late
+            + (f" · dropped {count(t['dropped'])}" if t.get("dropped") else "")
+            + (f" · late {count(t['late'])}" if t.get("late") else ""),
         ]
         classes = error_classes(t.get("errors", {}))
         if classes:
