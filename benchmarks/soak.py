@@ -66,7 +66,7 @@ def children(pid: int) -> list[int]:
 def start_mock() -> tuple[subprocess.Popen, str]:
     port = _free_port()
     proc = subprocess.Popen(
-        [PY, "-m", "loadtui", "mock", "--port", str(port), "--ttft", "0.05", "--itl", "0.01"],
+        [PY, "-m", "loadtui", "mock", "--port", str(port), "--ttft", "50ms", "--itl", "10ms"],
         stdout=subprocess.PIPE,
         text=True,
     )

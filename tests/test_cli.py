@@ -84,6 +84,7 @@ def test_failed_threshold_exits_1(private_dirs: Path):
         (["--bogus"], "unrecognized arguments"),
         (["--headless", "--out", "/nonexistent-dir/run.json"], "does not exist"),
         (["--headless", "--out", "/"], "is a folder"),
+        (["--headless", "--direct-url", "http://u:pw@127.0.0.1:9"], "must not hold user:password"),
         (["mock", "--fault", "meteor"], "unknown fault"),
         (["mock", "--fault", "reset:2"], "faults.reset: Input should be less than or equal to 1"),
         (["mock", "--tokens", "0"], "tokens: Input should be greater than or equal to 1"),

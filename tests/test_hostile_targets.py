@@ -461,3 +461,48 @@ def test_batch_answers_of_the_wrong_shape_are_malformed_and_the_user_goes_on(tmp
     assert server.seen <= steps + s["cancelled"] <= server.seen + 1, (server.seen, s)
     assert done.returncode == ExitCode.THRESHOLDS_FAILED, done.stdout
     assert peak < PEAK_RSS_MB
+
+
+LOADTUI = (sys.executable, "-m", "loadtui")
+
+
+def test_a_burst_pre_flight_reads_an_endless_body_only_to_its_limit(tmp_path: Path):
+    """The pre-flight runs in the process the user started: an endless answer must be cut at
+    the body limit (exit 3, one line), not buffered until memory runs out."""
+    preset = tmp_path / "burst.toml"
+    preset.write_text(
+        '[load]\nmode = "burst"\nburst_requests = 2\n\n[target]\nmax_body_bytes = 4194304\n\n'
+        "[[requests]]\nkind = 'chat'\nstream = false\n"
+    )
+    with Hostile(endless("application/json", b"{", PIECE)) as server:
+        proc = subprocess.Popen(
+            [*LOADTUI, "--headless", "--preset", str(preset), "--url", server.url],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "LOADTUI_DATA_DIR": str(tmp_path / "data")},
+        )
+        watch = RssWatch(proc.pid)
+        try:
+            stdout, stderr = proc.communicate(timeout=60)
+        finally:
+            peak = watch.stop()
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    assert proc.returncode == ExitCode.NOT_STARTED, stdout + stderr
+    assert "pre-flight" in stderr and "over 4,194,304 bytes" in stderr, stderr
+    assert len(stderr.strip().splitlines()) == 1 and "Traceback" not in stderr
+    assert peak < PEAK_RSS_MB, f"{peak} MB"
+
+
+def test_minting_a_key_reads_an_endless_admin_answer_only_to_its_cap(monkeypatch):
+    from loadtui.errors import StartError
+    from loadtui.headless.target import mint_key
+
+    monkeypatch.setenv("LOADTUI_ADMIN_PASSWORD", "pw")
+    config = RunConfig(batch={"admin_url": "{base}/admin/keys"}, requests=[{"kind": "batch"}])
+    with Hostile(endless("application/json", b'{"key": "', PIECE)) as server:
+        with pytest.raises(StartError, match="too large"):
+            mint_key(config, server.url)
+        assert server.seen == 1

@@ -316,6 +316,37 @@ def test_a_worker_dying_fails_the_run_with_exit_4(private_dirs: Path):
     assert json.loads(out.read_text())["status"] == "failed"
 
 
+def test_a_worker_that_hangs_past_the_drain_fails_the_run(private_dirs: Path):
+    """A frozen worker neither reports its last snapshot nor exits: the run must not be
+    `completed` with its counts missing."""
+    preset = _preset(private_dirs, load='graceful_stop = "0.2s"\n')
+    out = private_dirs / "r.json"
+    proc = _popen(
+        "--headless",
+        "--preset",
+        str(preset),
+        "--duration",
+        "2s",
+        "--workers",
+        "2",
+        "--out",
+        str(out),
+    )
+    try:
+        _read_until(proc, "[")
+        spawned = [p for p in _descendants(proc.pid) if b"spawn_main" in _cmdline(p)]
+        assert len(spawned) == 3, spawned  # the mock, then the two workers
+        os.kill(max(spawned, key=_start_time), signal.SIGSTOP)  # frozen, not dead
+        stdout, stderr = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 4, stdout + stderr
+    run = json.loads(out.read_text())
+    assert run["status"] == "failed" and "no final snapshot" in (run["error"] or ""), run["error"]
+
+
 def _cmdline(pid: int) -> bytes:
     try:
         return Path(f"/proc/{pid}/cmdline").read_bytes()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import httpx
 
 from loadtui.engine.mix import RequestMix
+from loadtui.engine.protocols import Prepared
 from loadtui.errors import StartError
 from loadtui.model.plan import RunConfig
 
@@ -22,17 +23,31 @@ def preflight(config: RunConfig, base_url: str, api_key: str | None) -> None:
         return  # a batch job checks itself step by step
     shown = prep.url.replace(api_key, "***") if api_key else prep.url  # a key may sit in the path
     try:
-        resp = httpx.request(
-            prep.method,
-            prep.url,
-            content=prep.body,
-            headers=prep.headers,
-            timeout=httpx.Timeout(config.target.timeout, connect=config.target.connect_timeout),
-        )
+        status = _status_of(prep, config)
     except httpx.HTTPError as exc:
         raise StartError(
             f"pre-flight request to {shown} failed: {type(exc).__name__}: "
             + (str(exc).replace(api_key, "***") if api_key else str(exc))
         ) from None
-    if not 200 <= resp.status_code < 300:
-        raise StartError(f"pre-flight request to {shown} answered HTTP {resp.status_code}")
+    if status is None:
+        raise StartError(
+            f"pre-flight request to {shown}: the answer is over {prep.max_body:,} bytes "
+            "(target.max_body_bytes)"
+        )
+    if not 200 <= status < 300:
+        raise StartError(f"pre-flight request to {shown} answered HTTP {status}")
+
+
+def _status_of(prep: Prepared, config: RunConfig) -> int | None:
+    """The answer's status, its body read to the end but never past the request's size limit
+    (None when it goes past: a server that never stops sending must not fill our memory)."""
+    timeout = httpx.Timeout(config.target.timeout, connect=config.target.connect_timeout)
+    with httpx.stream(
+        prep.method, prep.url, content=prep.body, headers=prep.headers, timeout=timeout
+    ) as resp:
+        size = 0
+        for chunk in resp.iter_raw():
+            size += len(chunk)
+            if size > prep.max_body:
+                return None
+        return resp.status_code

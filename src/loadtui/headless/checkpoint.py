@@ -59,9 +59,10 @@ class Checkpoints:
         started = perf_counter()
         try:
             save_run(run, self.path, secret=self.secrets)
-        except OSError as exc:
+        except Exception as exc:  # OSError, or a bug while encoding: never kill the run
             self._next = float("inf")  # said once; the final save has its fallbacks
-            self.warn(f"cannot checkpoint the run to {self.path} ({exc.strerror or exc})")
+            why = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+            self.warn(f"cannot checkpoint the run to {self.path} ({why})")
             return
         self.written = True
         took = perf_counter() - started

@@ -164,11 +164,10 @@ class RunSession:
         coord = self.coord
         assert coord is not None, "finish() before start()"
         coord.stop(grace, cut_short=cut_short)
-        if status in ("completed", "stopped") and (
-            coord.lost_workers or coord.exited - coord.finals
-        ):
-            status = "failed"  # a worker died: its counts since its last snapshot are lost
-            error = error or coord.failure
+        silent = set(range(coord.n)) - coord.finals  # died, or hung past the drain
+        if status in ("completed", "stopped") and (coord.lost_workers or silent):
+            status = "failed"  # a worker's counts since its last snapshot are lost
+            error = error or coord.failure or f"worker(s) {sorted(silent)} sent no final snapshot"
         run = self.assemble(status, error)
         if self._checkpoints is not None:
             self._checkpoints.close()  # a late checkpoint must not overwrite the final save
@@ -189,6 +188,9 @@ class RunSession:
                 path = save_run(run, place, secret=self.secrets)
             except OSError as exc:
                 self.warn(f"cannot write the run to {place} ({exc.strerror or exc})")
+                continue
+            except Exception as exc:  # a bug while encoding: say it, keep the summary going
+                self.warn(f"cannot write the run to {place} ({type(exc).__name__}: {exc})")
                 continue
             if place != self.path:
                 self.warn(f"the run was saved to {path} instead of {self.path}")

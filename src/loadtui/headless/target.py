@@ -7,6 +7,7 @@ optional admin step of Batch runs mints one API key for the whole run (never wri
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable
 from contextlib import ExitStack
@@ -69,15 +70,30 @@ def mint_key(config: RunConfig, base_url: str) -> str:
             f"batch.admin_url is set: put the admin password in ${spec.admin_password_env}"
         )
     try:
-        resp = httpx.post(url, auth=(spec.admin_user, password), timeout=config.target.timeout)
+        status, body = _post_capped(url, (spec.admin_user, password), config.target.timeout)
     except httpx.HTTPError as exc:
         raise StartError(f"minting an API key at {url} failed: {type(exc).__name__}") from None
-    if resp.status_code >= 300:
-        raise StartError(f"minting an API key at {url} answered HTTP {resp.status_code}")
+    if status >= 300:
+        raise StartError(f"minting an API key at {url} answered HTTP {status}")
     try:
-        key = resp.json()["key"]
-    except (ValueError, KeyError, TypeError):
+        key = json.loads(body)["key"]
+    except (ValueError, KeyError, TypeError, RecursionError):
         raise StartError(f"minting an API key at {url}: the answer has no 'key'") from None
     if not isinstance(key, str) or not key:
         raise StartError(f"minting an API key at {url}: the answer has no 'key'")
     return key
+
+
+_ADMIN_ANSWER_MAX = 64 * 1024
+"""An admin answer is a small JSON object; more than this is refused, never buffered."""
+
+
+def _post_capped(url: str, auth: tuple[str, str], timeout: float) -> tuple[int, bytes]:
+    """POST with Basic auth; the status and at most ``_ADMIN_ANSWER_MAX`` bytes of the body."""
+    with httpx.stream("POST", url, auth=auth, timeout=timeout) as resp:
+        body = b""
+        for chunk in resp.iter_bytes():
+            body += chunk
+            if len(body) > _ADMIN_ANSWER_MAX:
+                raise StartError(f"minting an API key at {url}: the answer is too large")
+        return resp.status_code, body

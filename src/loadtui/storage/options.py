@@ -288,6 +288,12 @@ def resolve(args: Overrides) -> Resolved:
             config = _scale_think_time(scale_time(config, args.time_scale), args.time_scale)
     except ValidationError as exc:
         raise ConfigError(validation_message(exc, "invalid option: ")) from None
+    direct = config.overhead.direct_url
+    if direct and split_userinfo(direct)[1] is not None:  # it would be written to the run file
+        raise ConfigError(
+            "the overhead upstream (--direct-url / [overhead] direct_url) must not hold "
+            "user:password; give the upstream's URL without credentials"
+        )
     return Resolved(config, userinfo, source)
 
 
