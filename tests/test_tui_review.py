@@ -10,16 +10,26 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import socket
+import time
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
+from textual.widgets import DataTable, Input, Label
+
+from loadtui.model.plan import RunConfig
+from loadtui.storage.options import Overrides
 from loadtui.storage.presets import load_preset
+from loadtui.storage.runfile import save_run
 from loadtui.tui.app import LoadtuiApp, StartNow
 from loadtui.tui.format import ms
 from loadtui.tui.frame import frame_from_run
+from loadtui.tui.screens.confirm import ConfirmScreen
 from loadtui.tui.settings import Settings
 from loadtui.tui.widgets.sparks import Spark
-from test_tui_hardening import FixedRun, _live, _run_file, _show, _until
+from test_tui_hardening import FixedRun, RecordingApp, _live, _run_file, _show, _until
 
 # -- item 2: the users tab at scale -----------------------------------------------------------
 
@@ -168,3 +178,131 @@ def test_status_codes_from_a_run_file_are_plain_text() -> None:
     run = {**run, "summary": {**run["summary"], "status_codes": {"[/x]": 2, "[b]": 1}}}
     shown = _counters_of(json.loads(json.dumps(run)))
     assert "[/x]×2" in shown and "[b]×1" in shown
+
+
+# -- items 5 and 6: the setup screen honours --mock and checks credentials --------------------
+
+
+def test_mock_on_the_command_line_forces_the_embedded_mock(monkeypatch: Any) -> None:
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
+
+    async def scenario() -> tuple[Any, str, str]:
+        app = RecordingApp(prefill=Overrides(mock=True), settings=Settings())
+        async with app.run_test(size=(100, 30)) as pilot:
+            await _until(pilot, lambda: app.screen.query("#url"))
+            placeholder = app.screen.query_one("#url", Input).placeholder
+            title = str(app.screen.query_one("#setup-title").render())
+            await pilot.press("ctrl+s")
+            await _until(pilot, lambda: app.started is not None)
+            return app.started, placeholder, title
+
+    started, placeholder, title = asyncio.run(scenario())
+    assert started.target.url is None  # the embedded mock, not $OPENAI_BASE_URL
+    assert "--mock" in placeholder and "--mock" in title
+
+
+def test_a_key_url_without_a_key_does_not_start(monkeypatch: Any) -> None:
+    for var in ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "OPENAI_BASE_URL"):
+        monkeypatch.delenv(var, raising=False)
+
+    async def scenario() -> tuple[Any, list[str], Any]:
+        app = RecordingApp(settings=Settings())
+        async with app.run_test(size=(100, 30)) as pilot:
+            await _until(pilot, lambda: app.screen.query("#url"))
+            app.screen.query_one("#url", Input).value = "http://127.0.0.1:9/k/{key}/v1"
+            await pilot.press("ctrl+s")
+            await _until(pilot, lambda: app._notifications)
+            refused = app.started
+            notes = [str(n.message) for n in app._notifications]
+            app.screen.query_one("#api-key", Input).value = "sk-typed-here"
+            await pilot.press("ctrl+s")
+            await _until(pilot, lambda: app.started is not None)
+            return refused, notes, app.started
+
+    refused, notes, started = asyncio.run(scenario())
+    assert refused is None
+    assert any("{key}" in n and "no API key" in n for n in notes)
+    assert started is not None  # with a key it starts
+
+
+# -- item 8: History asks before replaying a run file from elsewhere --------------------------
+
+
+def _aimed_at(url: str) -> dict[str, Any]:
+    """run-a, re-aimed at ``url``: 1 user for 1 s, quick to end against a silent socket."""
+    config = RunConfig.model_validate(
+        {
+            "target": {"url": url, "timeout": 2, "connect_timeout": 2},
+            "load": {"users": 1, "duration": "1s", "graceful_stop": 0.5},
+        }
+    ).model_dump(mode="json")
+    return {**_run_file(), "config": config, "controls": []}
+
+
+def _knocked(listener: socket.socket) -> bool:
+    try:
+        conn, _ = listener.accept()
+    except BlockingIOError:
+        return False
+    conn.close()
+    return True
+
+
+def test_a_foreign_run_file_is_replayed_only_after_a_yes(monkeypatch: Any) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-local-secret-0123456789")
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        listener.setblocking(False)
+        host = f"127.0.0.1:{listener.getsockname()[1]}"
+        runs = Path(os.environ["LOADTUI_DATA_DIR"]) / "runs"
+        runs.mkdir(parents=True)
+        (runs / "copied.json").write_text(json.dumps(_aimed_at(f"http://{host}")))
+
+        async def scenario() -> tuple[str, bool, bool]:
+            app = LoadtuiApp(settings=Settings())
+            async with app.run_test(size=(100, 24)) as pilot:
+                await pilot.press("f2")
+                await _until(pilot, lambda: app.screen.query(DataTable) and app.screen.runs)
+                await pilot.press("r")
+                await _until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+                question = str(app.screen.query_one(Label).render())
+                await pilot.press("n")
+                await _until(pilot, lambda: not isinstance(app.screen, ConfirmScreen))
+                # a no must not connect: give a wrongly started run ample time to knock
+                deadline = time.monotonic() + 2.0
+                while time.monotonic() < deadline and not _knocked(listener):
+                    await pilot.pause(0.1)
+                after_no = _knocked(listener) or app.bridge is not None
+                await pilot.press("r")
+                await _until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+                await pilot.press("y")
+                await _until(pilot, lambda: _knocked(listener), 30)
+                await _until(pilot, lambda: app.bridge is not None and app.bridge.finished, 60)
+                return question, after_no, True
+
+        question, after_no, after_yes = asyncio.run(scenario())
+    assert host in question and "copied.json" in question
+    assert not after_no
+    assert after_yes
+
+
+def test_a_run_file_written_here_is_replayed_without_a_question() -> None:
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        listener.setblocking(False)
+        save_run(_aimed_at(f"http://127.0.0.1:{listener.getsockname()[1]}"))
+
+        async def scenario() -> bool:
+            app = LoadtuiApp(settings=Settings())
+            async with app.run_test(size=(100, 24)) as pilot:
+                await pilot.press("f2")
+                await _until(pilot, lambda: app.screen.query(DataTable) and app.screen.runs)
+                await pilot.press("r")
+                await _until(pilot, lambda: _knocked(listener), 30)
+                asked = any(isinstance(s, ConfirmScreen) for s in app.screen_stack)
+                await _until(pilot, lambda: app.bridge is not None and app.bridge.finished, 60)
+                return asked
+
+        assert asyncio.run(scenario()) is False
