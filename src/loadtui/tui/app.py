@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
@@ -24,7 +25,8 @@ from loadtui.errors import LoadtuiError
 from loadtui.model.controls import ControlChange
 from loadtui.model.plan import RunConfig
 from loadtui.storage.options import Overrides, default_api_key
-from loadtui.storage.runfile import run_config, run_controls
+from loadtui.storage.runfile import load_run_checked, run_config, run_controls
+from loadtui.storage.trust import key_destinations
 from loadtui.tui.bridge import RunBridge, prepare_processes
 from loadtui.tui.screens.compare import CompareScreen
 from loadtui.tui.screens.confirm import ConfirmScreen
@@ -49,6 +51,16 @@ class StartNow:
     replay_of: str | None = None
     out: Path | None = None
     """Where to write the run file (``--out``); the data dir when None."""
+
+
+def _hosts(urls: list[str]) -> list[str]:
+    """``host:port`` of each URL, without any ``user:password@``, each once."""
+    hosts: list[str] = []
+    for url in urls:
+        host = urlsplit(url).netloc.rpartition("@")[2] or url
+        if host not in hosts:
+            hosts.append(host)
+    return hosts
 
 
 class LoadtuiApp(App[list[str]]):
@@ -179,13 +191,35 @@ class LoadtuiApp(App[list[str]]):
         self.push_screen(CompareScreen(event.a, event.b))
 
     def on_history_screen_replay_run(self, event: HistoryScreen.ReplayRun) -> None:
+        """Replay a saved run; a file this machine did not write that names a host (where the
+        local API key would go) is replayed only after a yes naming the host(s)."""
+        if self.run_is_live:
+            self.notify("a run is in progress: stop it (x) first", severity="warning")
+            return
+        if any(isinstance(s, ConfirmScreen) for s in self.screen_stack):
+            return  # one question at a time
         try:
-            config = run_config(event.run, event.path)
-            schedule = run_controls(event.run, event.path)
+            # read again, and judge the bytes that are replayed, not those listed earlier
+            run, written_here = load_run_checked(event.path)
+            config = run_config(run, event.path)
+            schedule = run_controls(run, event.path)
         except LoadtuiError as exc:
             self.notify(str(exc), title="cannot replay", severity="error", markup=False)
             return
-        self.start_run(config, default_api_key(config), schedule, event.run["id"])
+        hosts = _hosts(key_destinations(config))
+        if written_here or not hosts:
+            self.start_run(config, default_api_key(config), schedule, run["id"])
+            return
+
+        def answer(yes: bool | None) -> None:
+            if yes:
+                self.start_run(config, default_api_key(config), schedule, run["id"])
+
+        question = (
+            f"{event.path.name} was not written on this machine. Replaying it sends load and "
+            f"your API key to {', '.join(hosts)}. Replay it?"
+        )
+        self.push_screen(ConfirmScreen(question), answer)
 
     # -- actions -------------------------------------------------------------------------
     def action_help(self) -> None:

@@ -17,7 +17,7 @@ from loadtui.model.plan import open_loop_of
 from loadtui.model.snapshot import UserRow
 from loadtui.model.thresholds import evaluate
 
-__all__ = ["SPARK_SECONDS", "Frame", "build_frame", "frame_from_run"]
+__all__ = ["SPARK_SECONDS", "Frame", "build_frame", "count_unit", "frame_from_run"]
 
 SPARK_SECONDS = 120
 """How much history the sparklines show."""
@@ -56,6 +56,16 @@ class Frame:
     error: str | None = None
     run_id: str | None = None
     target_url: str = ""
+    unit: str = "requests"
+    """What the counters count, as the console says it: ``jobs`` (a Batch run counts a job
+    once however many HTTP calls it makes), ``requests + jobs`` in a mix, else ``requests``."""
+
+
+def count_unit(kinds: set[str | None]) -> str:
+    """``jobs``, ``requests + jobs`` or ``requests`` (``headless.console._counts``'s words)."""
+    if kinds == {"batch"}:
+        return "jobs"
+    return "requests + jobs" if "batch" in kinds else "requests"
 
 
 def _spark(points: list[dict[str, Any]]) -> dict[str, list[float | None]]:
@@ -100,9 +110,15 @@ def build_frame(coord: Coordinator, phase: str, target_url: str = "") -> Frame:
         last=coord.series.points[-1] if coord.series.points else None,
         users_rows=rows,
         health=health,
-        thresholds=evaluate(coord.config.thresholds, totals),
+        # as the saved run: a TTFT threshold of a run without streams is skipped, not failed
+        thresholds=evaluate(
+            coord.config.thresholds,
+            totals,
+            streamed=any(r.streamed for r in coord.config.requests),
+        ),
         controls=list(coord.control_log),
         target_url=target_url,
+        unit=count_unit({r.kind for r in coord.config.requests}),
     )
 
 
@@ -135,4 +151,5 @@ def frame_from_run(run: dict[str, Any]) -> Frame:
         error=run.get("error"),
         run_id=run.get("id"),
         target_url=run.get("target", {}).get("url", ""),
+        unit=count_unit({r.get("kind") for r in config.get("requests") or []}),
     )

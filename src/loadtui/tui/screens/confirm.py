@@ -1,4 +1,5 @@
-"""A yes/no question, for the one thing that must never happen by accident: quitting a run."""
+"""A yes/no question, for what must never happen by accident: quitting a run, replaying a run
+file from elsewhere. The question may name a host from that file: it is shown as plain text."""
 
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="confirm-box", classes="dialog"):
-            yield Label(self.question)
+            yield Label(self.question, markup=False)
             with Horizontal(classes="buttons"):
                 yield Button("Yes (y)", id="yes", variant="error", compact=True)
                 yield Button("No (n)", id="no", compact=True)

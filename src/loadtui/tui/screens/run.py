@@ -237,6 +237,7 @@ class RunScreen(Screen[None]):
             status.note = ""
         self.query_one(RunOverview).frame = frame
         for table in self.query(UserTable):
+            table.total = frame.users  # before the rows: their redraw writes the caption
             table.rows = frame.users_rows
         self.query_one(Timeline).controls = frame.controls
         self.query_one(RequestsPanel).frame = frame

@@ -23,7 +23,12 @@ from textual.widgets.option_list import Option
 from loadtui.errors import ConfigError
 from loadtui.model.durations import format_duration, parse_duration, parse_range
 from loadtui.model.plan import RunConfig
-from loadtui.storage.options import Overrides, default_api_key, resolve_config
+from loadtui.storage.options import (
+    Overrides,
+    check_credentials,
+    default_api_key,
+    resolve_config,
+)
 from loadtui.storage.presets import find_presets, load_preset
 from loadtui.tui.screens.plan import describe_load, describe_requests
 
@@ -78,10 +83,11 @@ class SetupScreen(Screen[None]):
         self.config: RunConfig | None = None
 
     def compose(self) -> ComposeResult:
-        yield Static(
-            "[b]loadtui[/b] — pick a preset, set a target (blank: embedded mock), ctrl+s",
-            id="setup-title",
+        # where a blank URL goes is the URL field's placeholder: the title does not repeat it
+        target = (
+            "target: the embedded mock (--mock)" if self.prefill.mock else "set target and load"
         )
+        yield Static(f"[b]loadtui[/b] — pick a preset, {target}, ctrl+s", id="setup-title")
         with Horizontal(id="setup-body"):
             with Vertical(id="presets"):
                 yield Label("Presets", classes="section")
@@ -161,7 +167,11 @@ class SetupScreen(Screen[None]):
         )
         load = config.load
         placeholders = {
-            "url": "blank: the preset's url, else $OPENAI_BASE_URL, else the embedded mock",
+            "url": (
+                "the embedded mock (--mock): leave blank"
+                if self.prefill.mock
+                else "blank: the preset's url, else $OPENAI_BASE_URL, else the embedded mock"
+            ),
             "model": config.target.model,
             "api-key": "blank: $ANTHROPIC_API_KEY (messages) or $OPENAI_API_KEY; never saved",
             "users": str(load.users) if load.mode == "closed" else "(set: closed loop)",
@@ -205,12 +215,14 @@ class SetupScreen(Screen[None]):
     @on(Button.Pressed, "#start")
     def action_start(self) -> None:
         try:
-            overrides = self._overrides()
-            config = resolve_config(overrides)
+            config = resolve_config(self._overrides())
+            key = default_api_key(config, self.query_one("#api-key", Input).value.strip() or None)
+            # a {key} URL without a key would only get 404s; the URL's user:password was
+            # refused above (headless runs only), so there is none here
+            check_credentials(config, key, None)
         except (ConfigError, ValueError) as exc:
             self.notify(str(exc), title="cannot start", severity="error", markup=False)
             return
-        key = default_api_key(config, self.query_one("#api-key", Input).value.strip() or None)
         self.post_message(self.StartRequested(config, key))
 
     def _overrides(self) -> Overrides:
@@ -226,7 +238,8 @@ class SetupScreen(Screen[None]):
             except ValueError:
                 raise ConfigError(f"{label} must be a number, got {raw!r}") from None
 
-        o = Overrides(preset=self.preset or None)
+        # --mock forces the embedded mock whatever the preset or $OPENAI_BASE_URL say
+        o = Overrides(preset=self.preset or None, mock=self.prefill.mock)
         o.url = text("url") or None
         o.model = text("model") or None
         o.users = number("users", "Users", int)

@@ -58,6 +58,7 @@ class CountersPanel(Static):
         if frame is None:
             return
         t = frame.totals
+        # status codes are the run file's (or the server's) keys: a template variable, not markup
         codes = " ".join(f"{k}×{count(v)}" for k, v in t.get("status_codes", {}).items()) or "—"
         live = frame.phase in ("running", "paused", "stopping")
         if live:
@@ -66,7 +67,7 @@ class CountersPanel(Static):
         else:
             tokens = f"[b]{rate(t.get('output_tokens_per_s'))}[/b] avg"
         lines = [
-            f"requests [b]{count(t.get('requests', 0))}[/b] done · ok {count(t.get('ok', 0))}"
+            f"{frame.unit} [b]{count(t.get('requests', 0))}[/b] done · ok {count(t.get('ok', 0))}"
             f" · {rate(t.get('rps'))}/s avg",
             f"errors [b]{count(t.get('errors_total', 0))}[/b]"
             f" · cancelled {count(t.get('cancelled', 0))}"
@@ -77,9 +78,11 @@ class CountersPanel(Static):
         classes = error_classes(t.get("errors", {}))
         if classes:
             lines.append("  $classes")  # server-given names: a template variable, not markup
-        lines += [f"HTTP status (incl. in flight) {codes}", f"out tokens/s {tokens}", "$rate"]
+        lines += ["HTTP status (incl. in flight) $codes", f"out tokens/s {tokens}", "$rate"]
         self.update(
-            Content.from_markup("\n".join(lines), classes=classes, rate=_rate_line(frame, t))
+            Content.from_markup(
+                "\n".join(lines), classes=classes, codes=codes, rate=_rate_line(frame, t)
+            )
         )
 
 
@@ -121,7 +124,9 @@ class HealthPanel(Static):
 
 
 class ThresholdsPanel(Static):
-    """Each threshold, passing or failing on the figures so far, each line in its own colour."""
+    """Each threshold, passing or failing on the figures so far, each line in its own colour; a
+    threshold not judged (a TTFT limit in a run without streams) is dim and says why, and a
+    failing one says why when there is a reason (no samples)."""
 
     frame: reactive[Frame | None] = reactive(None, always_update=True)
 
@@ -136,9 +141,19 @@ class ThresholdsPanel(Static):
         for t in frame.thresholds:
             actual = t.get("actual")
             shown = "no data" if actual is None else f"{actual:.4g}"
-            template = "[$success][b]✔[/b] $line[/]" if t["passed"] else "[$error][b]✘[/b] $line[/]"
-            line = f"{t['metric']} {t['expression']} ({shown})"
-            lines.append(Content.from_markup(template, line=line))
+            line = f"{t['metric']} {t['expression']}"
+            reason = t.get("reason")
+            if t.get("skipped"):
+                template = "[dim]– $line skipped ($reason)[/]"
+            elif t["passed"]:
+                template = "[$success][b]✔[/b] $line ($shown)[/]"
+            elif reason:
+                template = "[$error][b]✘[/b] $line ($shown: $reason)[/]"
+            else:
+                template = "[$error][b]✘[/b] $line ($shown)[/]"
+            lines.append(
+                Content.from_markup(template, line=line, shown=shown, reason=str(reason or ""))
+            )
         # the border says "something failed"; each line says which
         self.set_class(any(not t["passed"] for t in frame.thresholds), "-failing")
         self.update(Content("\n").join(lines))

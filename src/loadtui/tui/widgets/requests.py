@@ -1,6 +1,7 @@
 """The Requests tab: per request label, checks and proxy overhead — the same tables as the
 headless summary (``headless.sections``), from the frame's whole-run summary — and every error
-class with the first message the server gave for it (``error_reasons``, when the run has them).
+class with the messages the server gave for it (``error_reasons``: a list per class, when the
+run has them; each shown as plain text, one per line).
 """
 
 from __future__ import annotations
@@ -22,24 +23,32 @@ __all__ = ["RequestsPanel", "errors_table"]
 
 
 def errors_table(totals: dict[str, Any]) -> Table | None:
-    """Errors by class (all of them, most frequent first), cancelled requests, and the first
-    reason seen per class; None when the run had neither errors nor cancelled requests."""
+    """Errors by class (all of them, most frequent first), cancelled requests, and the reasons
+    kept per class; None when the run had neither errors nor cancelled requests."""
     errors: dict[str, int] = totals.get("errors", {})
     cancelled = totals.get("cancelled", 0)
     if not errors and not cancelled:
         return None
-    reasons: dict[str, str] = totals.get("error_reasons") or {}
+    reasons: dict[str, list[str] | str] = totals.get("error_reasons") or {}
     table = Table(
         title="errors by class", title_justify="left", box=box.SIMPLE_HEAD, padding=(0, 1)
     )
     table.add_column("class")
     table.add_column("count", justify="right")
-    table.add_column("first reason", overflow="fold")
+    table.add_column("reasons", overflow="fold")
     for cls, n in sorted(errors.items(), key=lambda kv: (-kv[1], kv[0])):
-        table.add_row(Text(cls), count(n), Text(str(reasons.get(cls, ""))))
+        table.add_row(Text(cls), count(n), _reasons(reasons.get(cls)))
     if cancelled:
         table.add_row(Text("cancelled"), count(cancelled), Text("cut off by the stop (not errors)"))
     return table
+
+
+def _reasons(given: list[str] | str | None) -> Text:
+    """A class's messages, one per line, as plain text (a server's words are never markup)."""
+    if not given:
+        return Text("")
+    messages = [given] if isinstance(given, str) else [str(m) for m in given]
+    return Text("\n").join(Text(m) for m in messages)
 
 
 class RequestsPanel(Static):

@@ -3,7 +3,8 @@
 Textual's ``Sparkline`` stretches any series to full height, so one point, an all-zero series
 (errors/s with no errors) and 120→101 ms all looked like full bars. ``Spark`` draws its own:
 counts sit on a zero baseline (0 is the lowest eighth, never a full bar), TTFT spans its own
-min..max with the range printed beside it, and a second without data is a gap, not a zero.
+min..max with the range of the seconds drawn printed beside it, and a second without data is a
+gap, not a zero.
 """
 
 from __future__ import annotations
@@ -77,14 +78,36 @@ def spark_scale(
 
 
 class Spark(Widget):
-    """One sparkline; as many rows high as the CSS gives it."""
+    """One sparkline; as many rows high as the CSS gives it.
+
+    It draws only the last ``width`` seconds, so it also writes its scale label (``scale``):
+    the label's min–max is over exactly the values drawn, at every width."""
 
     DEFAULT_CSS = "Spark { height: 1; }"
     data: reactive[list[float | None]] = reactive(list, always_update=True)
 
-    def __init__(self, zero_based: bool = True, **kwargs: object) -> None:
+    def __init__(
+        self,
+        zero_based: bool = True,
+        fmt: Callable[[float | None], str] = count,
+        scale: Label | None = None,
+        **kwargs: object,
+    ) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.zero_based = zero_based
+        self.fmt = fmt
+        self.scale = scale
+
+    def watch_data(self) -> None:
+        self._update_scale()
+
+    def on_resize(self) -> None:
+        self._update_scale()  # a wider chart draws more seconds: their range may differ
+
+    def _update_scale(self) -> None:
+        if self.scale is not None and self.size.width:
+            drawn = self.data[-self.size.width :]
+            self.scale.update(spark_scale(drawn, self.fmt, self.zero_based))
 
     def render(self) -> Content:
         rows = spark_rows(self.data, self.size.width, max(1, self.size.height), self.zero_based)
@@ -95,21 +118,21 @@ class SparkPanel(Vertical):
     frame: reactive[Frame | None] = reactive(None, always_update=True)
 
     def compose(self) -> ComposeResult:
-        for key, label, _, zero_based in LINES:
+        for key, label, fmt, zero_based in LINES:
             slug = key.replace("_", "-")
+            scale = Label("", id=f"scale-{slug}", classes="spark-scale")
             with Horizontal(classes="spark-row"):
                 yield Label(label, classes="spark-label")
-                yield Spark(zero_based, id=f"spark-{slug}", classes=f"spark {key}")
-                yield Label("", id=f"scale-{slug}", classes="spark-scale")
+                yield Spark(zero_based, fmt, scale, id=f"spark-{slug}", classes=f"spark {key}")
+                yield scale
                 yield Label("—", id=f"now-{slug}", classes="spark-now")
 
     def watch_frame(self, frame: Frame | None) -> None:
         if frame is None or not self.is_mounted:
             return
-        for key, _, fmt, zero_based in LINES:
+        for key, _, fmt, _ in LINES:
             slug = key.replace("_", "-")
             values = frame.spark.get(key, [])[-SPARK_SECONDS:]
-            self.query_one(f"#spark-{slug}", Spark).data = values
-            self.query_one(f"#scale-{slug}", Label).update(spark_scale(values, fmt, zero_based))
+            self.query_one(f"#spark-{slug}", Spark).data = values  # it writes its scale
             # a second without a streamed answer has no TTFT: show that, not a 0 ms TTFT
             self.query_one(f"#now-{slug}", Label).update(fmt(values[-1]) if values else "—")

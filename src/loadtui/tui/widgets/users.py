@@ -15,6 +15,7 @@ from textual.containers import Vertical
 from textual.reactive import reactive
 from textual.widgets import DataTable, Static
 
+from loadtui.engine.worker import USER_ROWS_MAX
 from loadtui.model.outcomes import UserState
 from loadtui.model.snapshot import UserRow
 from loadtui.tui.format import count, ms
@@ -65,6 +66,8 @@ class UserTable(Vertical):
     def __init__(self, page_size: int | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._fixed_page = page_size
+        self.total = 0
+        """Users running (``Frame.users``): more than the rows when workers cap their rows."""
 
     def compose(self) -> ComposeResult:
         yield Static("", classes="users-caption")
@@ -131,6 +134,16 @@ class UserTable(Vertical):
         first = page * size + 1 if rows else 0
         last_shown = min(len(rows), (page + 1) * size)
         self.query_one(".users-caption", Static).update(
-            f"users {first}–{last_shown} of {count(len(rows))} · page {page + 1}/{pages}"
+            f"users {first}–{last_shown} of {self._listed(len(rows))} · page {page + 1}/{pages}"
             f" · sorted by {self.sort_by}  ([b]\\[ ][/b] page · [b]o[/b] sort)"
+        )
+
+    def _listed(self, n: int) -> str:
+        """``400`` or, when each worker sent only its lowest ids' rows, ``400 listed of 10,000
+        users (lowest ids, up to 200 per worker)``: never a row count passed off as the users."""
+        if self.total <= n:
+            return count(n)
+        return (
+            f"{count(n)} listed of {count(self.total)} users"
+            f" (lowest ids, up to {USER_ROWS_MAX} per worker)"
         )
