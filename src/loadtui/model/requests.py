@@ -22,6 +22,7 @@ __all__ = [
     "PromptSpec",
     "RequestSpec",
     "SyntheticPrompts",
+    "count_unit",
 ]
 
 _STRICT = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
@@ -154,3 +155,12 @@ class PromptSpec(BaseModel):
         if self.file is not None and self.synthetic is not None:
             raise ValueError("prompts: give a file or synthetic, not both")
         return self
+
+
+def count_unit(kinds: set[str | None]) -> str:
+    """What a run's request count counts: a Batch job is one, however many HTTP calls it makes,
+    so a run with jobs says ``jobs`` (or ``requests + jobs`` in a mix). The console and the app
+    both label their counts with this."""
+    if kinds == {"batch"}:
+        return "jobs"
+    return "requests + jobs" if "batch" in kinds else "requests"

@@ -14,10 +14,11 @@ from typing import Any
 
 from loadtui.engine.coordinator import Coordinator
 from loadtui.model.plan import open_loop_of
+from loadtui.model.requests import count_unit
 from loadtui.model.snapshot import UserRow
 from loadtui.model.thresholds import evaluate
 
-__all__ = ["SPARK_SECONDS", "Frame", "build_frame", "count_unit", "frame_from_run"]
+__all__ = ["SPARK_SECONDS", "Frame", "build_frame", "frame_from_run"]
 
 SPARK_SECONDS = 120
 """How much history the sparklines show."""
@@ -59,13 +60,6 @@ class Frame:
     unit: str = "requests"
     """What the counters count, as the console says it: ``jobs`` (a Batch run counts a job
     once however many HTTP calls it makes), ``requests + jobs`` in a mix, else ``requests``."""
-
-
-def count_unit(kinds: set[str | None]) -> str:
-    """``jobs``, ``requests + jobs`` or ``requests`` (``headless.console._counts``'s words)."""
-    if kinds == {"batch"}:
-        return "jobs"
-    return "requests + jobs" if "batch" in kinds else "requests"
 
 
 def _spark(points: list[dict[str, Any]]) -> dict[str, list[float | None]]:
