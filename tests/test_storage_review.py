@@ -1,0 +1,112 @@
+"""Review fixes in loaders, trust and validation: a run file cannot steer the key to another
+host through ``path``, ``--url`` with ``user:pw@`` counts as the user's own target, the mix and
+the body caps are bounded, and there is one ``MAX_USERS``."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+from helpers import run_cli
+from loadtui.engine import coordinator
+from loadtui.engine.mix import weighted_order
+from loadtui.engine.mock import MockProcess
+from loadtui.model import plan
+from loadtui.model.plan import RunConfig
+from loadtui.model.requests import MAX_KINDS, MAX_TOTAL_WEIGHT, RequestSpec
+
+KEY = "sk-local-secret-0123456789"
+
+
+def _foreign(tmp: Path, url: str, **config: Any) -> Path:
+    """A run file this machine did not write (not through save_run)."""
+    cfg = RunConfig.model_validate(
+        {"target": {"url": url}, "load": {"users": 1, "duration": "1s"}, **config}
+    ).model_dump(mode="json")
+    run = {
+        "schema_version": 1,
+        "id": "20260101-000000-custom-abcd",
+        "status": "completed",
+        "started_at": "2026-01-01T00:00:00+00:00",
+        "config": cfg,
+        "controls": [],
+        "summary": {"requests": 1},
+    }
+    path = tmp / "downloaded.json"
+    path.write_text(json.dumps(run))
+    return path
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "@evil.example/v1/chat/completions",
+        ".evil.example/v1",
+        "v1/chat",
+        "/v1\\x",
+        "/v1 x",
+        "/v1\nHost: x",
+        "/v1\x00",
+        "",
+    ],
+)
+def test_a_request_path_must_be_an_absolute_path(path: str):
+    with pytest.raises(ValidationError, match="path must start with /"):
+        RequestSpec(path=path)
+    assert RequestSpec(path="/ak/{key}/v1/messages").path == "/ak/{key}/v1/messages"
+
+
+def test_a_foreign_file_whose_path_changes_the_host_is_refused_even_with_url(
+    private_dirs: Path, mock: MockProcess
+):
+    path = _foreign(private_dirs, mock.url, requests=[{"kind": "chat"}])
+    run = json.loads(path.read_text())
+    run["config"]["requests"][0]["path"] = "@evil.example/v1/chat/completions"
+    path.write_text(json.dumps(run))
+    proc = run_cli(
+        "replay", str(path), "--headless", "--url", mock.url, env={"OPENAI_API_KEY": KEY}
+    )
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert "path must start with /" in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in proc.stderr
+
+
+def test_url_with_user_and_password_lets_a_foreign_file_replay(
+    private_dirs: Path, mock: MockProcess
+):
+    path = _foreign(private_dirs, "http://127.0.0.1:9")  # a host the user never chose
+    url = mock.url.replace("http://", "http://u:pw@")
+    proc = run_cli("replay", str(path), "--headless", "--url", url)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "pw" not in proc.stdout + proc.stderr
+
+
+def test_the_mix_is_bounded_and_the_worst_allowed_mix_builds_fast():
+    with pytest.raises(ValidationError, match="at most"):
+        RunConfig(requests=[{"kind": "health"}] * (MAX_KINDS + 1))
+    with pytest.raises(ValidationError, match="weights of requests add up to"):
+        RunConfig(requests=[{"kind": "health", "weight": 1000}] * 11)
+    worst = RunConfig(
+        requests=[{"kind": "health", "weight": MAX_TOTAL_WEIGHT // MAX_KINDS}] * MAX_KINDS
+    )
+    started = time.perf_counter()
+    order = weighted_order([r.weight for r in worst.requests])
+    assert time.perf_counter() - started < 1.0
+    assert len(order) == MAX_TOTAL_WEIGHT
+
+
+def test_the_body_caps_cannot_be_switched_off():
+    for key in ("max_body_bytes", "max_event_bytes"):
+        with pytest.raises(ValidationError, match=key):
+            RunConfig(target={key: 2**40})
+        assert RunConfig(target={key: 1024**3}).target.model_dump()[key] == 1024**3
+
+
+def test_one_max_users():
+    assert coordinator.MAX_USERS == plan.MAX_USERS
