@@ -16,9 +16,13 @@ from helpers import run_cli
 from loadtui.engine import coordinator
 from loadtui.engine.mix import weighted_order
 from loadtui.engine.mock import MockProcess
+from loadtui.headless.checkpoint import Checkpoints
+from loadtui.locations import written_runs_index
 from loadtui.model import plan
 from loadtui.model.plan import RunConfig
 from loadtui.model.requests import MAX_KINDS, MAX_TOTAL_WEIGHT, RequestSpec
+from loadtui.storage import trust
+from loadtui.storage.runfile import load_run_checked, save_run
 
 KEY = "sk-local-secret-0123456789"
 
@@ -110,3 +114,50 @@ def test_the_body_caps_cannot_be_switched_off():
 
 def test_one_max_users():
     assert coordinator.MAX_USERS == plan.MAX_USERS
+
+
+def _index_lines() -> int:
+    path = written_runs_index()
+    return len(path.read_bytes().split()) if path.exists() else 0
+
+
+def _small_run(n: int) -> dict[str, Any]:
+    return {
+        "id": f"20260101-000000-custom-{n:04x}",
+        "status": "completed",
+        "config": {},
+        "controls": [],
+        "summary": {"requests": n},
+    }
+
+
+def test_checkpoints_do_not_fill_the_trust_index(private_dirs: Path):
+    path = private_dirs / "run.json"
+    checkpoints = Checkpoints(path, [], warn=lambda text: None, first=0.0)
+    checkpoints.write({**_small_run(0), "status": "running"})
+    checkpoints.close()
+    assert checkpoints.written
+    assert _index_lines() == 0
+    final = save_run(_small_run(9), path)
+    assert _index_lines() == 1
+    assert load_run_checked(final)[1] is True
+
+
+def test_the_trust_index_is_pruned_to_the_newest_digests(
+    private_dirs: Path, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setattr(trust, "KEEP", 5)
+    paths = [save_run(_small_run(n), private_dirs / f"r{n}.json") for n in range(23)]
+    assert _index_lines() <= 10
+    assert load_run_checked(paths[-1])[1] is True  # the newest stay trusted
+    assert load_run_checked(paths[0])[1] is False
+    assert written_runs_index().stat().st_mode & 0o777 == 0o600
+
+
+def test_an_index_grown_past_the_cap_still_knows_the_newest_files(private_dirs: Path):
+    path = save_run(_small_run(1), private_dirs / "r.json")
+    index = written_runs_index()
+    mine = index.read_bytes()
+    # another program (or an old loadtui) appended far more than the index keeps
+    index.write_bytes(b"0" * 64 * 1024 * 1024 + b"\n" + mine)
+    assert load_run_checked(path)[1] is True

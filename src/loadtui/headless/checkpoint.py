@@ -58,7 +58,7 @@ class Checkpoints:
     def _write(self, run: dict[str, Any]) -> None:
         started = perf_counter()
         try:
-            save_run(run, self.path, secret=self.secrets)
+            save_run(run, self.path, secret=self.secrets, remember=False)  # trust: final save only
         except OSError as exc:
             self._next = float("inf")  # said once; the final save has its fallbacks
             self.warn(f"cannot checkpoint the run to {self.path} ({exc.strerror or exc})")

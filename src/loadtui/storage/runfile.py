@@ -25,7 +25,8 @@ from loadtui.model.plan import RunConfig
 from loadtui.storage.files import MB, decode, read_capped, shown_path
 from loadtui.storage.presets import validation_message
 from loadtui.storage.redact import redact_text, redacted_json
-from loadtui.storage.trust import remember, written_here
+from loadtui.storage.trust import remember as remember_digest
+from loadtui.storage.trust import written_here
 
 __all__ = [
     "LIST_LIMIT",
@@ -69,10 +70,14 @@ def redact(text: str, secret: str | list[str] | None) -> str:
 
 
 def save_run(
-    run: dict[str, Any], path: Path | None = None, secret: str | list[str] | None = None
+    run: dict[str, Any],
+    path: Path | None = None,
+    secret: str | list[str] | None = None,
+    remember: bool = True,
 ) -> Path:
     """Write ``run`` atomically; ``secret`` (API keys) is redacted from every value that can
-    carry one (storage/redact.py), and the file is remembered as written here (storage/trust.py)."""
+    carry one (storage/redact.py), and unless ``remember`` is False (a checkpoint, rewritten
+    every few seconds) the file is remembered as written here (storage/trust.py)."""
     run = {"schema_version": SCHEMA_VERSION, **run}
     if path is None:
         path = runs_dir() / f"{run['id']}.json"
@@ -89,7 +94,8 @@ def save_run(
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    remember(data)
+    if remember:
+        remember_digest(data)
     return path
 
 
