@@ -22,7 +22,16 @@ from loadtui.model import plan
 from loadtui.model.plan import RunConfig
 from loadtui.model.requests import MAX_KINDS, MAX_TOTAL_WEIGHT, RequestSpec
 from loadtui.storage import trust
-from loadtui.storage.runfile import load_run_checked, save_run
+from loadtui.storage.files import MB
+from loadtui.storage.runfile import (
+    HEAD_LIMIT,
+    LIST_LIMIT,
+    LISTED_HEAD_ONLY,
+    load_listed,
+    load_run_checked,
+    save_run,
+    scan_runs,
+)
 
 KEY = "sk-local-secret-0123456789"
 
@@ -161,3 +170,39 @@ def test_an_index_grown_past_the_cap_still_knows_the_newest_files(private_dirs: 
     # another program (or an old loadtui) appended far more than the index keeps
     index.write_bytes(b"0" * 64 * 1024 * 1024 + b"\n" + mine)
     assert load_run_checked(path)[1] is True
+
+
+def _long_run(points: int, pad: int = 0) -> dict[str, Any]:
+    run = _small_run(7)
+    run["started_at"] = "2026-01-01T00:00:00+00:00"
+    run["series"] = [{"t": t, "users": 3, "rps": 1.0, "errors": 0} for t in range(points)]
+    if pad:
+        run["series"][0]["note"] = "x" * pad
+    run["generator"] = {"workers": 1}  # the engine puts keys after the series: save moves it
+    return run
+
+
+def test_a_listing_reads_only_the_head_of_a_run_larger_than_the_old_cap(private_dirs: Path):
+    folder = private_dirs / "runs"
+    path = save_run(_long_run(10, pad=LIST_LIMIT + MB), folder / "long.json")
+    assert list(json.loads(path.read_text()))[-1] == "series"
+    ((listed_path, entry),) = scan_runs(folder)[0]
+    assert listed_path == path
+    assert entry["summary"] == {"requests": 7} and entry["generator"] == {"workers": 1}
+    assert entry["series"] == [] and entry[LISTED_HEAD_ONLY] is True
+    whole = load_listed(path, entry)
+    assert len(whole["series"]) == 10 and LISTED_HEAD_ONLY not in whole
+
+
+def test_an_old_file_with_the_series_in_the_middle_is_still_listed_whole(private_dirs: Path):
+    folder = private_dirs / "runs"
+    folder.mkdir()
+    run = {"schema_version": 1, **_long_run(20_000)}
+    old = {k: v for k, v in run.items() if k not in ("summary", "controls")}
+    old.update(controls=[], summary=run["summary"])  # after the series, as issue 9 wrote them
+    path = folder / "old.json"
+    path.write_text(json.dumps(old, indent=2))
+    assert path.stat().st_size > HEAD_LIMIT
+    ((_, entry),) = scan_runs(folder)[0]
+    assert len(entry["series"]) == 20_000 and LISTED_HEAD_ONLY not in entry
+    assert load_listed(path, entry) is entry

@@ -22,18 +22,21 @@ from loadtui.errors import RunFileError
 from loadtui.locations import runs_dir
 from loadtui.model.controls import ControlChange, parse_control
 from loadtui.model.plan import RunConfig
-from loadtui.storage.files import MB, decode, read_capped, shown_path
+from loadtui.storage.files import MB, decode, read_capped, read_head, shown_path
 from loadtui.storage.presets import validation_message
 from loadtui.storage.redact import redact_text, redacted_json
 from loadtui.storage.trust import remember as remember_digest
 from loadtui.storage.trust import written_here
 
 __all__ = [
+    "HEAD_LIMIT",
+    "LISTED_HEAD_ONLY",
     "LIST_LIMIT",
     "RUN_FILE_LIMIT",
     "RUN_ID",
     "SCHEMA_VERSION",
     "list_runs",
+    "load_listed",
     "load_run",
     "load_run_checked",
     "new_run_id",
@@ -49,9 +52,16 @@ _REQUIRED = ("schema_version", "id", "status", "config", "controls", "summary")
 _ENDED_EARLY = ("interrupted", "stopped", "running")
 """Statuses of runs whose load ended before the plan did (``running``: a checkpoint)."""
 RUN_FILE_LIMIT = 256 * MB
-"""Largest run file ``replay`` reads (a day-long run is a few MB)."""
+"""Largest run file ``replay`` reads (the series takes ~1 KB a second: a day is ~90 MB)."""
 LIST_LIMIT = 32 * MB
-"""Largest run file ``runs`` and the history screen parse; a larger one is named, not listed."""
+"""Largest old-style run file (``series`` not last) ``runs`` and the history screen parse
+whole; a larger one is named, not listed."""
+HEAD_LIMIT = 1 * MB
+"""What a listing reads of a run file: ``save_run`` writes the series last, so everything a
+listing shows is in the head whatever the length of the run."""
+_SERIES_KEY = b'\n  "series": '
+"""The top-level ``series`` key as ``save_run`` writes it (indent 2: a nested key is indented
+more, and a string cannot hold a raw newline, so this cannot match anything else)."""
 RUN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,199}")
 """What a run id looks like (``replay ID``): no separators, so it cannot leave the runs folder."""
 
@@ -79,6 +89,8 @@ def save_run(
     carry one (storage/redact.py), and unless ``remember`` is False (a checkpoint, rewritten
     every few seconds) the file is remembered as written here (storage/trust.py)."""
     run = {"schema_version": SCHEMA_VERSION, **run}
+    if "series" in run:  # last: a listing reads the head of the file only (scan_runs)
+        run["series"] = run.pop("series")
     if path is None:
         path = runs_dir() / f"{run['id']}.json"
     path = Path(path)
@@ -230,14 +242,45 @@ def list_runs(folder: Path | None = None) -> list[tuple[Path, dict[str, Any]]]:
 def scan_runs(
     folder: Path | None = None,
 ) -> tuple[list[tuple[Path, dict[str, Any]]], list[str]]:
-    """Readable run files, newest first, and a one-line reason for each file skipped (broken,
-    or larger than ``LIST_LIMIT``: a listing never parses a huge file)."""
+    """Readable run files, newest first, and a one-line reason for each file skipped.
+
+    Only the head of a file is read (``HEAD_LIMIT``): a long run's entry has ``series`` empty
+    and ``LISTED_HEAD_ONLY`` set — ``load_listed`` gives the whole run. An old file whose series
+    is not last is parsed whole, up to ``LIST_LIMIT`` (a larger one is skipped, named)."""
     folder = folder or runs_dir()
     runs, skipped = [], []
     for path in sorted(folder.glob("*.json")) if folder.is_dir() else ():
         try:
-            runs.append((path, load_run(path, LIST_LIMIT)))
+            runs.append((path, _listed(path)))
         except RunFileError as exc:
             skipped.append(str(exc))
     runs.sort(key=lambda pr: pr[1].get("started_at", ""), reverse=True)
     return runs, skipped
+
+
+LISTED_HEAD_ONLY = "_listed_head_only"
+"""Set (True) in a listing's entry whose series was not read."""
+
+
+def load_listed(path: str | Path, run: dict[str, Any]) -> dict[str, Any]:
+    """The whole run for an entry of ``scan_runs`` (the entry itself when it is whole);
+    RunFileError (one line) when the file changed or broke since it was listed."""
+    return load_run(path) if run.get(LISTED_HEAD_ONLY) else run
+
+
+def _listed(path: Path) -> dict[str, Any]:
+    head, whole = read_head(path, HEAD_LIMIT, "run file", RunFileError)
+    if whole:
+        return _parse(decode(head, path, RunFileError), shown_path(path))
+    cut = head.find(_SERIES_KEY)
+    if cut >= 0:  # close the object where the series starts
+        prefix = head[:cut].rstrip().removesuffix(b",") + b"\n}"
+        try:
+            run = _parse(decode(prefix, path, RunFileError), shown_path(path))
+        except RunFileError:
+            pass  # e.g. an old file with summary after the series: read it whole below
+        else:
+            run["series"] = []
+            run[LISTED_HEAD_ONLY] = True
+            return run
+    return load_run(path, LIST_LIMIT)
