@@ -52,7 +52,8 @@ _REQUIRED = ("schema_version", "id", "status", "config", "controls", "summary")
 _ENDED_EARLY = ("interrupted", "stopped", "running")
 """Statuses of runs whose load ended before the plan did (``running``: a checkpoint)."""
 RUN_FILE_LIMIT = 256 * MB
-"""Largest run file ``replay`` reads (the series takes ~1 KB a second: a day is ~90 MB)."""
+"""Largest run file ``replay`` reads (the series takes up to ~1 KB a second, docs/performance.md:
+a day is under 90 MB)."""
 LIST_LIMIT = 32 * MB
 """Largest old-style run file (``series`` not last) ``runs`` and the history screen parse
 whole; a larger one is named, not listed."""
