@@ -16,6 +16,7 @@ from helpers import run_cli
 from loadtui.engine import coordinator
 from loadtui.engine.mix import weighted_order
 from loadtui.engine.mock import MockProcess
+from loadtui.errors import RunFileError
 from loadtui.headless.checkpoint import Checkpoints
 from loadtui.locations import written_runs_index
 from loadtui.model import plan
@@ -28,6 +29,7 @@ from loadtui.storage.runfile import (
     LIST_LIMIT,
     LISTED_HEAD_ONLY,
     load_listed,
+    load_run,
     load_run_checked,
     save_run,
     scan_runs,
@@ -175,7 +177,10 @@ def test_an_index_grown_past_the_cap_still_knows_the_newest_files(private_dirs: 
 def _long_run(points: int, pad: int = 0) -> dict[str, Any]:
     run = _small_run(7)
     run["started_at"] = "2026-01-01T00:00:00+00:00"
-    run["series"] = [{"t": t, "users": 3, "rps": 1.0, "errors": 0} for t in range(points)]
+    pcts = {"p50": 50.0, "p95": None, "p99": None, "count": 1}
+    run["series"] = [
+        {"t": t, "users": 3, "rps": 1.0, "errors": 0, "ttft_ms": pcts} for t in range(points)
+    ]
     if pad:
         run["series"][0]["note"] = "x" * pad
     run["generator"] = {"workers": 1}  # the engine puts keys after the series: save moves it
@@ -206,3 +211,39 @@ def test_an_old_file_with_the_series_in_the_middle_is_still_listed_whole(private
     ((_, entry),) = scan_runs(folder)[0]
     assert len(entry["series"]) == 20_000 and LISTED_HEAD_ONLY not in entry
     assert load_listed(path, entry) is entry
+
+
+@pytest.mark.parametrize(
+    ("where", "value"),
+    [
+        (("summary", "rps"), "x"),
+        (("summary", "error_rate"), "0.1"),
+        (("summary", "duration_s"), [1]),
+        (("summary", "ok"), True),
+        (("summary", "status_codes"), {"200": "3"}),
+        (("series", 0, "users"), "9"),
+        (("series", 0, "t"), None),
+        (("series", 0, "rps"), {}),
+        (("series", 0, "errors"), "0"),
+        (("controls", 0, "at"), "x"),
+        (("controls", 0, "action"), 3),
+        (("controls", 0, "value"), "fast"),
+        (("controls", 0, "source"), ["live"]),
+    ],
+)
+def test_odd_types_the_history_and_detail_screens_read_are_refused(
+    private_dirs: Path, where: tuple[Any, ...], value: Any
+):
+    run = {"schema_version": 1, **_long_run(2)}
+    run["controls"] = [{"action": "rate", "value": 5, "at": 1.0, "source": "live"}]
+    run["summary"] = {"requests": 1, "rps": 1.0, "status_codes": {"200": 1}}
+    node: Any = run
+    for key in where[:-1]:
+        node = node[key]
+    node[where[-1]] = value
+    path = private_dirs / "odd.json"
+    path.write_text(json.dumps(run))
+    with pytest.raises(RunFileError, match=r"\.".join(str(k) for k in where)):
+        load_run(path)
+    runs, skipped = scan_runs(private_dirs)
+    assert runs == [] and len(skipped) == 1

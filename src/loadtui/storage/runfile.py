@@ -14,7 +14,7 @@ import secrets
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -167,39 +167,142 @@ def _parse(raw: str, shown: str) -> dict[str, Any]:
     return run
 
 
-_LOOSE = ConfigDict(extra="allow", allow_inf_nan=False)
+_LOOSE = ConfigDict(extra="allow", allow_inf_nan=False, strict=True)
+"""Extra keys allowed; the known ones of the right type (strict: ``"9"`` is not a number)."""
 _PRINTABLE = r"^[^\x00-\x1f\x7f]{0,200}$"
 """Listings print these as they are: no escape sequence from a file may reach the terminal."""
+Num = float
+"""A JSON number (strict: an int or a float, never a string or a bool)."""
+OptNum = float | None
 
 
-class _Summary(BaseModel):
+class _Loose(BaseModel):
     model_config = _LOOSE
-    requests: float = 0
-    errors_total: float = 0
-    metrics: dict[str, dict[str, float]] = {}
 
 
-class _Target(BaseModel):
-    model_config = _LOOSE
+class _Pcts(_Loose):
+    """Percentiles the detail screen's tables and sparklines index directly."""
+
+    p50: OptNum
+    p95: OptNum
+    p99: OptNum = None
+    count: Num = 0
+
+
+class _Label(_Loose):
+    requests: Num
+    errors: Num
+    latency_ms: _Pcts
+    ttft_ms: _Pcts
+
+
+class _Check(_Loose):
+    passed: Num
+    failed: Num
+    pass_rate: Num
+
+
+class _Overhead(_Loose):
+    pairs: Num
+    latency_ms: _Pcts | None = None
+    ttft_ms: _Pcts | None = None
+
+
+class _Summary(_Loose):
+    requests: Num = 0
+    ok: Num = 0
+    errors_total: Num = 0
+    cancelled: Num = 0
+    dropped: Num = 0
+    late: Num = 0
+    rps: OptNum = None
+    error_rate: Num = 0
+    duration_s: Num = 0
+    output_tokens_per_s: OptNum = None
+    status_codes: dict[str, Num] = {}
+    errors: dict[str, Num] = {}
+    error_reasons: dict[str, Any] = {}
+    metrics: dict[str, dict[str, Num]] = {}
+    by_label: dict[str, _Label] = {}
+    checks: dict[str, _Check] = {}
+    overhead: _Overhead | None = None
+
+
+class _Target(_Loose):
     url: str
     embedded_mock: bool = False
 
 
-class _Shape(BaseModel):
-    """The fields listings, the history screen and replay read without further checks."""
+class _Point(_Loose):
+    """One second of the series: what the history row, the sparklines and the detail's
+    counters read (the sparklines index ``rps``, ``errors`` and ``ttft_ms`` directly)."""
 
-    model_config = _LOOSE
+    t: Num = 0
+    users: Num = 0
+    target_users: OptNum = None
+    target_rate: OptNum = None
+    in_flight: Num = 0
+    rps: Num
+    arrivals: Num = 0
+    errors: Num
+    output_tokens: Num = 0
+    latency_ms: _Pcts | None = None
+    ttft_ms: _Pcts
+
+
+class _Control(_Loose):
+    """A timeline row: ``at`` is drawn as a clock, ``value`` as a number (or a think-time pair)."""
+
+    action: str = Field(pattern=_PRINTABLE)
+    at: OptNum = 0
+    value: Num | Annotated[list[Num], Field(min_length=2, max_length=2)] | None = None
+    source: str = Field(default="", pattern=_PRINTABLE)
+
+
+class _Threshold(_Loose):
+    metric: str
+    expression: str
+    passed: bool
+    actual: OptNum = None
+
+
+class _Generator(_Loose):
+    workers: Num = 0
+    warning: str | None = None
+    warnings: list[str] = []
+    cpu_percent_max: Num = 0
+    loop_lag_ms_max: Num = 0
+    saturated_seconds: Num = 0
+
+
+class _Load(_Loose):
+    mode: str = "closed"
+    stages: list[dict[str, Any]] = []
+
+
+class _Config(_Loose):
+    load: _Load = _Load()
+
+
+class _Shape(_Loose):
+    """The fields listings, the history row, the detail screen (tables, sparklines, health,
+    thresholds, timeline) and replay read without further checks: a file that passes is safe
+    to draw."""
+
     id: str = Field(pattern=f"^{RUN_ID.pattern}$")
     status: str = Field(pattern=_PRINTABLE)
     started_at: str = Field(default="", pattern=_PRINTABLE)
     preset: str | None = Field(default=None, pattern=_PRINTABLE)
     replay_of: str | None = Field(default=None, pattern=_PRINTABLE)
+    error: str | None = None
     summary: _Summary
     target: _Target | None = None
-    config: dict[str, Any]
-    controls: list[Any]
-    load_ended_s: float | None = None
-    series: list[dict[str, Any]] = []
+    config: _Config
+    controls: list[_Control]
+    thresholds: list[_Threshold] = []
+    generator: _Generator = _Generator()
+    load_ended_s: OptNum = None
+    series: list[_Point] = []
 
 
 def run_config(run: dict[str, Any], path: str | Path = "run file") -> RunConfig:
