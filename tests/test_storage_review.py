@@ -247,3 +247,12 @@ def test_odd_types_the_history_and_detail_screens_read_are_refused(
         load_run(path)
     runs, skipped = scan_runs(private_dirs)
     assert runs == [] and len(skipped) == 1
+
+
+def test_a_head_only_listing_still_knows_the_peak_users(private_dirs: Path):
+    folder = private_dirs / "runs"
+    run = _long_run(5, pad=2 * HEAD_LIMIT)
+    run["series"][3]["users"] = 42
+    save_run(run, folder / "long.json")
+    ((_, entry),) = scan_runs(folder)[0]
+    assert entry[LISTED_HEAD_ONLY] and entry["peak_users"] == 42

@@ -90,7 +90,9 @@ def save_run(
     every few seconds) the file is remembered as written here (storage/trust.py)."""
     run = {"schema_version": SCHEMA_VERSION, **run}
     if "series" in run:  # last: a listing reads the head of the file only (scan_runs)
-        run["series"] = run.pop("series")
+        series = run.pop("series")
+        run["peak_users"] = _peak_users(series)  # what History shows of the series
+        run["series"] = series
     if path is None:
         path = runs_dir() / f"{run['id']}.json"
     path = Path(path)
@@ -109,6 +111,11 @@ def save_run(
     if remember:
         remember_digest(data)
     return path
+
+
+def _peak_users(series: Any) -> float:
+    users = (p.get("users") for p in series if isinstance(p, dict))
+    return max((u for u in users if isinstance(u, int | float)), default=0)
 
 
 def _default(obj: Any) -> Any:

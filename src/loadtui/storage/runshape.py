@@ -159,4 +159,5 @@ class RunShape(_Loose):
     thresholds: list[_Threshold] = []
     generator: _Generator = _Generator()
     load_ended_s: OptNum = None
+    peak_users: OptNum = None
     series: list[_Point] = []
