@@ -304,9 +304,29 @@ def _base_run() -> dict[str, Any]:
         "target": {"url": "http://127.0.0.1:9", "embedded_mock": True, "model": "mock-model"},
         "load_ended_s": 1.5,
         "controls": [{"action": "users", "value": 2, "at": 0.5, "source": "live"}],
-        "series": [{"t": 1, "users": 2, "latency_ms": {"p50": 1.0}}],
-        "summary": {"requests": 3, "errors_total": 0, "metrics": {"latency_ms": {"p95": 2.0}}},
-        "thresholds": [],
+        "series": [
+            {
+                "t": 1,
+                "users": 2,
+                "rps": 3.0,
+                "errors": 0,
+                "latency_ms": {"p50": 1.0, "p95": 2.0},
+                "ttft_ms": {"p50": None, "p95": None},
+            }
+        ],
+        "summary": {
+            "requests": 3,
+            "ok": 3,
+            "errors_total": 0,
+            "rps": 2.0,
+            "error_rate": 0.0,
+            "duration_s": 1.5,
+            "status_codes": {"200": 3},
+            "errors": {},
+            "metrics": {"latency_ms": {"p95": 2.0, "count": 3}},
+        },
+        "generator": {"workers": 1, "cpu_percent_max": 5.0, "warnings": []},
+        "thresholds": [{"metric": "ttft", "expression": "p(95)<500", "passed": True, "actual": 1}],
     }
 
 
@@ -355,12 +375,28 @@ def test_fuzzed_run_files_replay_or_fail_with_one_run_file_error(tmp_path: Path,
     path.write_bytes(raw if raw is not None else _json_bytes(_mutated(BASE_RUN, changes)))
     try:
         run = load_run(path)
+        _draw(run)  # a file the loader accepts is safe to list and to show
         run_config(run, path)
         run_controls(run, path)
     except RunFileError as exc:
         assert len(str(exc)) < 2000
     runs, skipped = scan_runs(tmp_path)  # the listing of the same folder never raises
     assert len(runs) + len(skipped) == 1
+
+
+def _draw(run: dict[str, Any]) -> None:
+    """What the history row, the detail screen's frame and the timeline compute from a run."""
+    from loadtui.tui.format import clock
+    from loadtui.tui.frame import frame_from_run
+    from loadtui.tui.screens.history import headless_command, history_row
+    from loadtui.tui.widgets.timeline import describe
+
+    assert len(history_row(run)) > 0
+    headless_command(run)
+    frame = frame_from_run(run)
+    for change in frame.controls:
+        describe(change)
+        clock(change.get("at") or 0.0)
 
 
 # -- prompt and Batch data ---------------------------------------------------------------

@@ -169,13 +169,14 @@ def _replay_path(arg: str) -> Path:
 
 
 def _check_trust(
-    config: RunConfig, path: Path, written_here: bool, args: argparse.Namespace
+    config: RunConfig, path: Path, written_here: bool, args: argparse.Namespace, url: str | None
 ) -> None:
     """Refuse to send the user's key to hosts named by a run file this machine did not write
-    (a URL given with --url is the user's own choice)."""
+    (``url``, from --url with any ``user:pw@`` taken out as the config holds it, is the user's
+    own choice)."""
     from loadtui.storage.trust import key_destinations
 
-    hosts = [u for u in key_destinations(config) if u != args.url]
+    hosts = [u for u in key_destinations(config) if u != url]
     if written_here or args.trust_target or not hosts:
         return
     raise UsageError(
@@ -201,7 +202,7 @@ def _cmd_replay(args: argparse.Namespace) -> int:
             from loadtui.storage.presets import validation_message
 
             raise ConfigError(validation_message(exc, "invalid option: ")) from None
-    _check_trust(config, path, written_here, args)
+    _check_trust(config, path, written_here, args, url)
     api_key = default_api_key(config, args.api_key)
     check_credentials(config, api_key, userinfo)
     if not args.headless:

@@ -29,15 +29,13 @@ from loadtui.metrics.series import Series, second_of
 from loadtui.metrics.stats import Aggregate, decode_histograms
 from loadtui.metrics.window import RollingWindow
 from loadtui.model.controls import ControlChange
-from loadtui.model.plan import RunConfig
+from loadtui.model.plan import MAX_USERS, RunConfig
 from loadtui.model.snapshot import UserRow, WorkerSnapshot
 from loadtui.model.workflows import BatchInput
 
 __all__ = ["MAX_USERS", "Coordinator", "LiveView", "auto_workers"]
 
 _START_DELAY = 0.1
-MAX_USERS = 1_000_000
-"""More users than any machine can run: refused here, before a worker tries to allocate them."""
 
 
 def auto_workers(config: RunConfig) -> int:

@@ -58,7 +58,7 @@ class Checkpoints:
     def _write(self, run: dict[str, Any]) -> None:
         started = perf_counter()
         try:
-            save_run(run, self.path, secret=self.secrets)
+            save_run(run, self.path, secret=self.secrets, remember=False)  # trust: final save only
         except Exception as exc:  # OSError, or a bug while encoding: never kill the run
             self._next = float("inf")  # said once; the final save has its fallbacks
             why = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc

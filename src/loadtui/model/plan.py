@@ -13,7 +13,13 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from loadtui.model.durations import MAX_DURATION, parse_duration, parse_range
-from loadtui.model.requests import CheckSpec, PromptSpec, RequestSpec
+from loadtui.model.requests import (
+    MAX_KINDS,
+    MAX_TOTAL_WEIGHT,
+    CheckSpec,
+    PromptSpec,
+    RequestSpec,
+)
 from loadtui.model.workflows import BatchSpec, OverheadSpec
 
 __all__ = [
@@ -47,6 +53,8 @@ MAX_USERS = 100_000
 MAX_RATE = 1_000_000.0
 """Arrivals per second (and users started per second)."""
 MAX_WORKERS = 256
+MAX_BODY_CAP = 1024**3
+"""Largest ``max_body_bytes`` / ``max_event_bytes`` (1 GiB): a run file cannot switch the cap off."""
 
 FAULTS = (
     "http_400",
@@ -81,9 +89,9 @@ class TargetSpec(BaseModel):
     """How the key is sent: auto = Bearer for OpenAI kinds, ``x-api-key`` for messages."""
     anthropic_version: str = "2023-06-01"
     """The ``anthropic-version`` header of messages requests."""
-    max_body_bytes: int = Field(default=64 * 1024 * 1024, ge=1024)
+    max_body_bytes: int = Field(default=64 * 1024 * 1024, ge=1024, le=MAX_BODY_CAP)
     """Largest response body read (64 MiB); a longer one is the error ``too_large``."""
-    max_event_bytes: int = Field(default=8 * 1024 * 1024, ge=1024)
+    max_event_bytes: int = Field(default=8 * 1024 * 1024, ge=1024, le=MAX_BODY_CAP)
     """Largest SSE line or event (8 MiB); a longer one is the error ``too_large``."""
 
     @model_validator(mode="after")
@@ -225,7 +233,7 @@ class RunConfig(BaseModel):
     description: str = ""
     target: TargetSpec = TargetSpec()
     load: LoadSpec = LoadSpec()
-    requests: tuple[RequestSpec, ...] = Field(default=(RequestSpec(),), max_length=1000)
+    requests: tuple[RequestSpec, ...] = Field(default=(RequestSpec(),), max_length=MAX_KINDS)
     """The request mix: each user cycles through these in order, each ``weight`` times."""
     prompts: PromptSpec = PromptSpec()
     """Prompt data for chat, completion, messages and embedding requests."""
@@ -244,6 +252,12 @@ class RunConfig(BaseModel):
     def _check(self) -> RunConfig:
         if not self.requests:
             raise ValueError("requests must name at least one request")
+        total = sum(r.weight for r in self.requests)
+        if total > MAX_TOTAL_WEIGHT:
+            raise ValueError(
+                f"the weights of requests add up to {total:,}; at most {MAX_TOTAL_WEIGHT:,} "
+                "(one round of the mix is built before the run)"
+            )
         if self.overhead.enabled and any(r.kind == "batch" for r in self.requests):
             raise ValueError("overhead mode measures single requests, not batch jobs")
         from loadtui.model.thresholds import parse_threshold

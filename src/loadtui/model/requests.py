@@ -8,6 +8,7 @@ once, before the run, so the hot path only picks pre-built bytes.
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
@@ -16,6 +17,8 @@ from loadtui.model.durations import parse_duration
 
 __all__ = [
     "KINDS",
+    "MAX_KINDS",
+    "MAX_TOTAL_WEIGHT",
     "STREAMABLE",
     "CheckSpec",
     "Prompt",
@@ -29,9 +32,16 @@ _STRICT = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 # Bounds that keep a typo from running for ever or filling memory (docs/presets.md lists them).
 MAX_WEIGHT = 1000
 """A request's share of the mix: each round of the mix holds sum(weights) requests."""
+MAX_KINDS = 100
+"""Request kinds in a mix."""
+MAX_TOTAL_WEIGHT = 10_000
+"""Requests in one round of the mix: building the round costs kinds × total weight steps at
+start-up (100 × 10,000 is a fraction of a second; 1,000 × 1,000,000 was minutes)."""
 MAX_PROMPTS = 100_000
 MAX_PROMPT_WORDS = 100_000
 Seconds = Annotated[float, BeforeValidator(parse_duration)]
+_BAD_PATH_CHAR = re.compile(r"[\\\s\x00-\x1f\x7f]")
+"""In a request path: a backslash (some clients read it as /), whitespace, control characters."""
 
 Prompt = str | list[dict[str, Any]]
 """One prompt: text, or a whole messages list (from Batch-format prompt data)."""
@@ -103,6 +113,19 @@ class RequestSpec(BaseModel):
     """Path under the base URL instead of the standard one; ``{key}`` is replaced by the API
     key at send time (never stored), e.g. ``/ak/{key}/v1/messages``."""
     checks: tuple[CheckSpec, ...] = Field(default=(), max_length=100)
+
+    @model_validator(mode="after")
+    def _check_path(self) -> RequestSpec:
+        # join_url appends the path to the base URL: "@evil.example/..." or ".evil.example/..."
+        # would change the host the key goes to, so only an absolute path is accepted.
+        if self.path is not None and (
+            not self.path.startswith("/") or _BAD_PATH_CHAR.search(self.path)
+        ):
+            raise ValueError(
+                f"path must start with / and hold no spaces, backslashes or control "
+                f"characters, got {self.path[:80]!r}"
+            )
+        return self
 
     @property
     def streamed(self) -> bool:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from loadtui.errors import UsageError
 
-__all__ = ["MB", "decode", "iter_lines", "read_capped", "shown_path", "size_text"]
+__all__ = ["MB", "decode", "iter_lines", "read_capped", "read_head", "shown_path", "size_text"]
 
 MB = 1024 * 1024
 
@@ -64,6 +64,14 @@ def read_capped(path: Path, limit: int, what: str, error: type[UsageError]) -> b
     if len(data) > limit:
         raise error(f"{shown_path(path)}: too large for a {what} (at most {size_text(limit)})")
     return data
+
+
+def read_head(path: Path, limit: int, what: str, error: type[UsageError]) -> tuple[bytes, bool]:
+    """At most the first ``limit`` bytes of a regular file, and whether that is all of it."""
+    fd, _ = _open(path, what, error)
+    with os.fdopen(fd, "rb") as fh:
+        data = fh.read(limit + 1)  # one byte more tells whether the file goes on
+    return data[:limit], len(data) <= limit
 
 
 def iter_lines(

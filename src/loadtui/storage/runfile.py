@@ -16,23 +16,28 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ValidationError
 
 from loadtui.errors import RunFileError
 from loadtui.locations import runs_dir
 from loadtui.model.controls import ControlChange, parse_control
 from loadtui.model.plan import RunConfig
-from loadtui.storage.files import MB, decode, read_capped, shown_path
+from loadtui.storage.files import MB, decode, read_capped, read_head, shown_path
 from loadtui.storage.presets import validation_message
 from loadtui.storage.redact import redact_text, redacted_json
-from loadtui.storage.trust import remember, written_here
+from loadtui.storage.runshape import RUN_ID, RunShape
+from loadtui.storage.trust import remember as remember_digest
+from loadtui.storage.trust import written_here
 
 __all__ = [
+    "HEAD_LIMIT",
+    "LISTED_HEAD_ONLY",
     "LIST_LIMIT",
     "RUN_FILE_LIMIT",
     "RUN_ID",
     "SCHEMA_VERSION",
     "list_runs",
+    "load_listed",
     "load_run",
     "load_run_checked",
     "new_run_id",
@@ -48,11 +53,17 @@ _REQUIRED = ("schema_version", "id", "status", "config", "controls", "summary")
 _ENDED_EARLY = ("interrupted", "stopped", "running")
 """Statuses of runs whose load ended before the plan did (``running``: a checkpoint)."""
 RUN_FILE_LIMIT = 256 * MB
-"""Largest run file ``replay`` reads (a day-long run is a few MB)."""
+"""Largest run file ``replay`` reads (the series takes up to ~1 KB a second, docs/performance.md:
+a day is under 90 MB)."""
 LIST_LIMIT = 32 * MB
-"""Largest run file ``runs`` and the history screen parse; a larger one is named, not listed."""
-RUN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,199}")
-"""What a run id looks like (``replay ID``): no separators, so it cannot leave the runs folder."""
+"""Largest old-style run file (``series`` not last) ``runs`` and the history screen parse
+whole; a larger one is named, not listed."""
+HEAD_LIMIT = 1 * MB
+"""What a listing reads of a run file: ``save_run`` writes the series last, so everything a
+listing shows is in the head whatever the length of the run."""
+_SERIES_KEY = b'\n  "series": '
+"""The top-level ``series`` key as ``save_run`` writes it (indent 2: a nested key is indented
+more, and a string cannot hold a raw newline, so this cannot match anything else)."""
 
 
 def new_run_id(preset: str | None, now: datetime | None = None) -> str:
@@ -69,11 +80,19 @@ def redact(text: str, secret: str | list[str] | None) -> str:
 
 
 def save_run(
-    run: dict[str, Any], path: Path | None = None, secret: str | list[str] | None = None
+    run: dict[str, Any],
+    path: Path | None = None,
+    secret: str | list[str] | None = None,
+    remember: bool = True,
 ) -> Path:
     """Write ``run`` atomically; ``secret`` (API keys) is redacted from every value that can
-    carry one (storage/redact.py), and the file is remembered as written here (storage/trust.py)."""
+    carry one (storage/redact.py), and unless ``remember`` is False (a checkpoint, rewritten
+    every few seconds) the file is remembered as written here (storage/trust.py)."""
     run = {"schema_version": SCHEMA_VERSION, **run}
+    if "series" in run:  # last: a listing reads the head of the file only (scan_runs)
+        series = run.pop("series")
+        run["peak_users"] = _peak_users(series)  # what History shows of the series
+        run["series"] = series
     if path is None:
         path = runs_dir() / f"{run['id']}.json"
     path = Path(path)
@@ -89,8 +108,14 @@ def save_run(
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    remember(data)
+    if remember:
+        remember_digest(data)
     return path
+
+
+def _peak_users(series: Any) -> float:
+    users = (p.get("users") for p in series if isinstance(p, dict))
+    return max((u for u in users if isinstance(u, int | float)), default=0)
 
 
 def _default(obj: Any) -> Any:
@@ -140,47 +165,12 @@ def _parse(raw: str, shown: str) -> dict[str, Any]:
     if missing:
         raise RunFileError(f"{shown}: not a loadtui run file (missing {', '.join(missing)})")
     try:
-        _Shape.model_validate(run)
+        RunShape.model_validate(run)
     except ValidationError as exc:
         err = exc.errors()[0]
         where = ".".join(str(p) for p in err["loc"])[:120]
         raise RunFileError(f"{shown}: {where}: {err['msg']}") from None
     return run
-
-
-_LOOSE = ConfigDict(extra="allow", allow_inf_nan=False)
-_PRINTABLE = r"^[^\x00-\x1f\x7f]{0,200}$"
-"""Listings print these as they are: no escape sequence from a file may reach the terminal."""
-
-
-class _Summary(BaseModel):
-    model_config = _LOOSE
-    requests: float = 0
-    errors_total: float = 0
-    metrics: dict[str, dict[str, float]] = {}
-
-
-class _Target(BaseModel):
-    model_config = _LOOSE
-    url: str
-    embedded_mock: bool = False
-
-
-class _Shape(BaseModel):
-    """The fields listings, the history screen and replay read without further checks."""
-
-    model_config = _LOOSE
-    id: str = Field(pattern=f"^{RUN_ID.pattern}$")
-    status: str = Field(pattern=_PRINTABLE)
-    started_at: str = Field(default="", pattern=_PRINTABLE)
-    preset: str | None = Field(default=None, pattern=_PRINTABLE)
-    replay_of: str | None = Field(default=None, pattern=_PRINTABLE)
-    summary: _Summary
-    target: _Target | None = None
-    config: dict[str, Any]
-    controls: list[Any]
-    load_ended_s: float | None = None
-    series: list[dict[str, Any]] = []
 
 
 def run_config(run: dict[str, Any], path: str | Path = "run file") -> RunConfig:
@@ -224,14 +214,45 @@ def list_runs(folder: Path | None = None) -> list[tuple[Path, dict[str, Any]]]:
 def scan_runs(
     folder: Path | None = None,
 ) -> tuple[list[tuple[Path, dict[str, Any]]], list[str]]:
-    """Readable run files, newest first, and a one-line reason for each file skipped (broken,
-    or larger than ``LIST_LIMIT``: a listing never parses a huge file)."""
+    """Readable run files, newest first, and a one-line reason for each file skipped.
+
+    Only the head of a file is read (``HEAD_LIMIT``): a long run's entry has ``series`` empty
+    and ``LISTED_HEAD_ONLY`` set — ``load_listed`` gives the whole run. An old file whose series
+    is not last is parsed whole, up to ``LIST_LIMIT`` (a larger one is skipped, named)."""
     folder = folder or runs_dir()
     runs, skipped = [], []
     for path in sorted(folder.glob("*.json")) if folder.is_dir() else ():
         try:
-            runs.append((path, load_run(path, LIST_LIMIT)))
+            runs.append((path, _listed(path)))
         except RunFileError as exc:
             skipped.append(str(exc))
     runs.sort(key=lambda pr: pr[1].get("started_at", ""), reverse=True)
     return runs, skipped
+
+
+LISTED_HEAD_ONLY = "_listed_head_only"
+"""Set (True) in a listing's entry whose series was not read."""
+
+
+def load_listed(path: str | Path, run: dict[str, Any]) -> dict[str, Any]:
+    """The whole run for an entry of ``scan_runs`` (the entry itself when it is whole);
+    RunFileError (one line) when the file changed or broke since it was listed."""
+    return load_run(path) if run.get(LISTED_HEAD_ONLY) else run
+
+
+def _listed(path: Path) -> dict[str, Any]:
+    head, whole = read_head(path, HEAD_LIMIT, "run file", RunFileError)
+    if whole:
+        return _parse(decode(head, path, RunFileError), shown_path(path))
+    cut = head.find(_SERIES_KEY)
+    if cut >= 0:  # close the object where the series starts
+        prefix = head[:cut].rstrip().removesuffix(b",") + b"\n}"
+        try:
+            run = _parse(decode(prefix, path, RunFileError), shown_path(path))
+        except RunFileError:
+            pass  # e.g. an old file with summary after the series: read it whole below
+        else:
+            run["series"] = []
+            run[LISTED_HEAD_ONLY] = True
+            return run
+    return load_run(path, LIST_LIMIT)

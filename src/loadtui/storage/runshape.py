@@ -1,0 +1,163 @@
+"""What a run file's keys must hold for the screens that read them unchecked.
+
+Listings, the History row, the detail screen (tables, sparklines, health, thresholds, timeline)
+and replay read a run file's values as they are; a file from elsewhere may hold anything. These
+loose models (extra keys allowed, known keys strictly typed: ``"9"`` is not a number) are the
+one check ``runfile._parse`` applies, so a file that loads is safe to draw. docs/run-format.md
+lists the keys.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Required
+
+from pydantic import BaseModel, ConfigDict, Field
+from typing_extensions import TypedDict  # pydantic needs this one before Python 3.12
+
+__all__ = ["RUN_ID", "RunShape"]
+
+RUN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,199}")
+"""What a run id looks like (``replay ID``): no separators, so it cannot leave the runs folder."""
+
+_LOOSE = ConfigDict(extra="allow", allow_inf_nan=False, strict=True)
+"""Extra keys allowed; the known ones of the right type (strict: ``"9"`` is not a number)."""
+_PRINTABLE = r"^[^\x00-\x1f\x7f]{0,200}$"
+"""Listings print these as they are: no escape sequence from a file may reach the terminal."""
+Num = float
+"""A JSON number (strict: an int or a float, never a string or a bool)."""
+OptNum = float | None
+
+
+class _Loose(BaseModel):
+    model_config = _LOOSE
+
+
+class _Pcts(TypedDict, total=False):
+    """Percentiles the detail screen's tables and sparklines index directly. The series holds
+    one of these per second, so they are TypedDicts: checked without building an object
+    (a day of series checks in a third of the time a model takes)."""
+
+    __pydantic_config__ = _LOOSE  # type: ignore[misc]
+    p50: Required[OptNum]
+    p95: Required[OptNum]
+    p99: OptNum
+    count: Num
+
+
+class _Label(_Loose):
+    requests: Num
+    errors: Num
+    latency_ms: _Pcts
+    ttft_ms: _Pcts
+
+
+class _Check(_Loose):
+    passed: Num
+    failed: Num
+    pass_rate: Num
+
+
+class _Overhead(_Loose):
+    pairs: Num
+    latency_ms: _Pcts | None = None
+    ttft_ms: _Pcts | None = None
+
+
+class _Summary(_Loose):
+    requests: Num = 0
+    ok: Num = 0
+    errors_total: Num = 0
+    cancelled: Num = 0
+    dropped: Num = 0
+    late: Num = 0
+    rps: OptNum = None
+    error_rate: Num = 0
+    duration_s: Num = 0
+    output_tokens_per_s: OptNum = None
+    status_codes: dict[str, Num] = {}
+    errors: dict[str, Num] = {}
+    error_reasons: dict[str, Any] = {}
+    metrics: dict[str, dict[str, Num]] = {}
+    by_label: dict[str, _Label] = {}
+    checks: dict[str, _Check] = {}
+    overhead: _Overhead | None = None
+
+
+class _Target(_Loose):
+    url: str
+    embedded_mock: bool = False
+
+
+class _Point(TypedDict, total=False):
+    """One second of the series: what the history row, the sparklines and the detail's
+    counters read (the sparklines index ``rps``, ``errors`` and ``ttft_ms`` directly)."""
+
+    __pydantic_config__ = _LOOSE  # type: ignore[misc]
+    t: Num
+    users: Num
+    target_users: OptNum
+    target_rate: OptNum
+    in_flight: Num
+    rps: Required[Num]
+    arrivals: Num
+    errors: Required[Num]
+    output_tokens: Num
+    latency_ms: _Pcts | None
+    ttft_ms: Required[_Pcts]
+
+
+class _Control(_Loose):
+    """A timeline row: ``at`` is drawn as a clock, ``value`` as a number (or a think-time pair)."""
+
+    action: str = Field(pattern=_PRINTABLE)
+    at: OptNum = 0
+    value: Num | Annotated[list[Num], Field(min_length=2, max_length=2)] | None = None
+    source: str = Field(default="", pattern=_PRINTABLE)
+
+
+class _Threshold(_Loose):
+    metric: str
+    expression: str
+    passed: bool
+    actual: OptNum = None
+
+
+class _Generator(_Loose):
+    workers: Num = 0
+    warning: str | None = None
+    warnings: list[str] = []
+    cpu_percent_max: Num = 0
+    loop_lag_ms_max: Num = 0
+    saturated_seconds: Num = 0
+
+
+class _Load(_Loose):
+    mode: str = "closed"
+    stages: list[dict[str, Any]] = []
+
+
+class _Config(_Loose):
+    load: _Load = _Load()
+
+
+class RunShape(_Loose):
+    """The fields listings, the history row, the detail screen (tables, sparklines, health,
+    thresholds, timeline) and replay read without further checks: a file that passes is safe
+    to draw."""
+
+    id: str = Field(pattern=f"^{RUN_ID.pattern}$")
+    status: str = Field(pattern=_PRINTABLE)
+    started_at: str = Field(default="", pattern=_PRINTABLE)
+    preset: str | None = Field(default=None, pattern=_PRINTABLE)
+    replay_of: str | None = Field(default=None, pattern=_PRINTABLE)
+    error: str | None = None
+    summary: _Summary
+    target: _Target | None = None
+    config: _Config
+    controls: list[_Control]
+    thresholds: list[_Threshold] = []
+    generator: _Generator = _Generator()
+    load_ended_s: OptNum = None
+    peak_users: OptNum = None
+    series: list[_Point] = []
