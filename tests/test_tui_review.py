@@ -306,3 +306,30 @@ def test_a_run_file_written_here_is_replayed_without_a_question() -> None:
                 return asked
 
         assert asyncio.run(scenario()) is False
+
+
+def test_a_long_run_listed_by_its_head_shows_its_peak_and_opens_whole() -> None:
+    """History reads only a run file's head (the series is written last); the users column
+    comes from ``peak_users`` and the detail screen reads the whole file."""
+    run = _run_file()
+    point = run["series"][-1]
+    run["series"] = [{**point, "t": t, "users": 7 if t == 4321 else 3} for t in range(6000)]
+    path = save_run(run)
+    assert path.stat().st_size > 1024 * 1024  # more than the head a listing reads
+
+    async def scenario() -> tuple[list[str], int]:
+        app = LoadtuiApp(settings=Settings())
+        async with app.run_test(size=(140, 30)) as pilot:
+            await pilot.press("f2")
+            await _until(pilot, lambda: app.screen.query(DataTable) and app.screen.runs)
+            history = app.screen
+            row = [str(c) for c in history.query_one(DataTable).get_row_at(0)]
+            listed = next(iter(history.runs.values()))[1]
+            assert listed["series"] == []  # the listing never parsed the series
+            await pilot.press("enter")
+            await _until(pilot, lambda: type(app.screen).__name__ == "DetailScreen")
+            return row, len(app.screen.run["series"])
+
+    row, points = asyncio.run(scenario())
+    assert "7" in row
+    assert points == 6000

@@ -68,7 +68,9 @@ def history_row(run: dict[str, Any]) -> tuple[str, ...]:
     ttft = s.get("metrics", {}).get("ttft_ms", {})
     target = run.get("target", {})
     where = "mock" if target.get("embedded_mock") else str(target.get("url", "?")).split("://")[-1]
-    peak = max((p.get("users", 0) for p in run.get("series", [])), default=0)
+    peak = run.get("peak_users")  # a listing reads the head only: the series may be absent
+    if not isinstance(peak, int):
+        peak = max((p.get("users", 0) for p in run.get("series", [])), default=0)
     return (
         str(run.get("started_at", "?"))[:16].replace("T", " "),
         str(run.get("preset") or "custom") + (" ↻" if run.get("replay_of") else ""),
