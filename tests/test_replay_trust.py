@@ -117,14 +117,8 @@ def test_the_copied_headless_command_is_shell_quoted():
     from loadtui.tui.screens.history import headless_command
 
     run = {"id": "x; rm -rf ~", "target": {"url": "http://h/$(id)", "embedded_mock": False}}
-    assert shlex.split(headless_command(run)) == [
-        "loadtui",
-        "replay",
-        "x; rm -rf ~",
-        "--headless",
-        "--url",
-        "http://h/$(id)",
-    ]
+    # quoted; and never the file's own target as --url, which would pass the trust check
+    assert shlex.split(headless_command(run)) == ["loadtui", "replay", "x; rm -rf ~", "--headless"]
 
 
 def test_replayed_control_changes_say_replay():

@@ -26,12 +26,10 @@ __all__ = ["COLUMNS", "HistoryScreen", "headless_command", "history_columns", "h
 
 
 def headless_command(run: dict[str, Any]) -> str:
-    """The command that replays ``run`` headlessly (the target URL only if it was not the mock)."""
-    cmd = f"loadtui replay {shlex.quote(run['id'])} --headless"
-    target = run.get("target", {})
-    if target.get("url") and not target.get("embedded_mock"):
-        cmd += f" --url {shlex.quote(target['url'])}"
-    return cmd
+    """The command that replays ``run`` headlessly, shell-quoted. A replay goes to the recorded
+    target by itself; the command never adds ``--url`` with the file's own target, which would
+    wave through the check that a file this machine did not write names a host you chose."""
+    return f"loadtui replay {shlex.quote(run['id'])} --headless"
 
 
 COLUMNS = (
