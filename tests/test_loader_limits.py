@@ -164,3 +164,22 @@ def test_an_internal_error_is_one_line_exit_70_and_a_log_without_the_key(
     assert log.parent == private_dirs / "data" / "logs"
     text = log.read_text()
     assert "Traceback" in text and "broken" in text and key not in text
+
+
+def test_an_internal_error_log_holds_no_password_from_a_url(
+    private_dirs: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+):
+    from loadtui.cli import commands, main
+
+    password = "pw-never-logged-42"
+
+    def broken(args: object) -> int:
+        raise RuntimeError(f"a bug near http://me:{password}@127.0.0.1:9/v1")
+
+    monkeypatch.setitem(commands.COMMANDS, None, broken)
+    assert main(["--headless", "--url", f"http://me:{password}@127.0.0.1:9/v1"]) == 70
+    err = capsys.readouterr().err
+    assert password not in err
+    log = Path(err.rsplit("(details in ", 1)[1].rstrip(")\n"))
+    assert password not in log.read_text()
+    assert log.stat().st_mode & 0o077 == 0  # readable by its owner only

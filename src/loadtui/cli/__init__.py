@@ -56,6 +56,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return ExitCode.OK
     except Exception as exc:  # a bug: say so in one line, keep the details in a log
         keys = [getattr(args, "api_key", None), *(os.environ.get(v) for v in _KEY_VARS)]
+        keys += _url_credentials(args)
         log = _write_log(exc, args.command, keys)
         where = f"details in {log}" if log else "no log could be written"
         what = redact_text(f"{type(exc).__name__}: {exc}", keys)
@@ -64,6 +65,18 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 _KEY_VARS = ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "LOADTUI_ADMIN_PASSWORD")
+
+
+def _url_credentials(args: object) -> list[str]:
+    """``user:password`` (and the password alone) of any URL option: secrets like a key."""
+    found: list[str] = []
+    for name in ("url", "direct_url", "upstream"):
+        url = getattr(args, name, None)
+        if isinstance(url, str) and "@" in url:
+            userinfo = url.split("://", 1)[-1].split("/", 1)[0].rpartition("@")[0]
+            if userinfo:
+                found += [userinfo, userinfo.partition(":")[2]]
+    return [s for s in found if s]
 
 
 def _write_log(exc: BaseException, command: str | None, keys: list[str | None]) -> Path | None:
@@ -75,7 +88,9 @@ def _write_log(exc: BaseException, command: str | None, keys: list[str | None]) 
         try:
             folder.mkdir(parents=True, exist_ok=True)
             path = folder / name
-            path.write_text(f"loadtui {command or 'run'}\n{text}", encoding="utf-8")
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)  # yours alone
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(f"loadtui {command or 'run'}\n{text}")
             return path
         except OSError:
             continue
