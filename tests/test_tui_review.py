@@ -333,3 +333,18 @@ def test_a_long_run_listed_by_its_head_shows_its_peak_and_opens_whole() -> None:
     row, points = asyncio.run(scenario())
     assert "7" in row
     assert points == 6000
+
+
+def test_health_says_keeping_up_now_after_saturated_seconds() -> None:
+    """Saturated seconds earlier and no warning now: the tick must not read as 'never behind'."""
+    base = _live()
+    frame = replace(base, health={**base.health, "warning": None, "saturated_seconds": 3})
+
+    async def scenario() -> str:
+        app = LoadtuiApp(settings=Settings())
+        async with app.run_test(size=(100, 30)) as pilot:
+            screen = await _show(pilot, FixedRun(frame))
+            return str(screen.query_one("#health").render())
+
+    health = asyncio.run(scenario())
+    assert "saturated 3s" in health and "keeping up now" in health

@@ -156,8 +156,8 @@ def check_credentials(config: RunConfig, api_key: str | None, userinfo: str | No
     paths = [config.target.url or ""] + [r.path or "" for r in config.requests]
     if not api_key and any("{key}" in p for p in paths):
         raise ConfigError(
-            "the URL has {key} but there is no API key: give --api-key, or set "
-            "$ANTHROPIC_API_KEY (messages) or $OPENAI_API_KEY"
+            "the URL has {key} but there is no API key: give one (--api-key, or the app's "
+            "API key field), or set $ANTHROPIC_API_KEY (messages) or $OPENAI_API_KEY"
         )
     if userinfo and api_key and _uses_authorization(config):
         raise ConfigError(

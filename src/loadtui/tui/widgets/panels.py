@@ -118,6 +118,8 @@ class HealthPanel(Static):
             lines.append(Content.from_markup("[b]⚠ $w[/b]", w=str(warning)))
         elif not live and h.get("warnings"):
             lines.extend(Content(f"⚠ {w}") for w in h["warnings"][:2])
+        elif h.get("saturated_seconds"):  # it was behind earlier (counted above), not now
+            lines.append(Content("✔ generator keeping up now"))
         else:
             lines.append(Content("✔ generator keeping up"))
         self.update(Content("\n").join(lines))
