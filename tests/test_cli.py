@@ -76,6 +76,7 @@ def test_failed_threshold_exits_1(private_dirs: Path):
         (["--headless", "--duration", "soon"], "expected a duration"),
         (["--headless", "--duration", "0s"], "duration must be greater than 0"),
         (["--headless", "--url", "ftp://x"], "url must be http(s)"),
+        (["--headless", "--url", "http://[::1"], "url must be http(s)"),
         (["--headless", "--url", "http://127.0.0.1:99999"], "bad port"),
         (["--headless", "--think-time", "2-1s"], "ends before it starts"),
         (["--headless", "--rate", "-1"], "--rate must be greater than 0"),

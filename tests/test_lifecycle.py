@@ -300,6 +300,24 @@ def test_second_ctrl_c_cuts_the_drain_short(private_dirs: Path):
 
 
 # -- exit code of a failed run ------------------------------------------------------------
+def test_ctrl_c_during_the_drain_after_the_end_is_interrupted_not_failed(private_dirs: Path):
+    """The time is up, a stalled request holds the drain (and the console says so); Ctrl-C then
+    cuts it short: the run was interrupted (130), not a failure of its workers."""
+    preset = _preset(private_dirs, "[mock]\nfaults = {stall = 1.0}\n")
+    out = private_dirs / "r.json"
+    proc = _popen("--headless", "--preset", str(preset), "--duration", "1s", "--out", str(out))
+    try:
+        _read_until(proc, "load ended: waiting up to 10s")
+        proc.send_signal(signal.SIGINT)
+        stdout, stderr = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 130, stdout + stderr
+    assert json.loads(out.read_text())["status"] == "interrupted"
+
+
 def test_a_worker_dying_fails_the_run_with_exit_4(private_dirs: Path):
     out = private_dirs / "r.json"
     proc = _popen("--headless", "--duration", "3s", "--workers", "2", "--out", str(out))

@@ -408,6 +408,20 @@ def test_signals_save_the_run_and_end_the_app(private_dirs: Path, how: str) -> N
     assert len(runs) == 1 and runs[0][1]["status"] == "interrupted"
 
 
+@needs_tmux
+def test_sigterm_on_the_setup_screen_exits_130(private_dirs: Path) -> None:
+    """No run is live, but a signal still ended the app: the README's 130, not 0."""
+    pidfile = private_dirs / "app.pid"
+    tmux = Tmux(f"sh -c 'echo $$ > {pidfile}; exec {LOADTUI}'; echo LOADTUI-EXIT=$?; sleep 60")
+    try:
+        tmux.wait_for("ctrl+s", 40)  # the setup form is up
+        os.kill(int(pidfile.read_text()), signal.SIGTERM)
+        after = tmux.wait_for("LOADTUI-EXIT=", 40)
+        assert "LOADTUI-EXIT=130" in after, after
+    finally:
+        tmux.kill()
+
+
 # -- the app's plain functions -------------------------------------------------------------
 
 

@@ -80,8 +80,11 @@ def _open_app(
 
     app = LoadtuiApp(prefill=prefill, api_key=api_key, start=start)
     saved = app.run() or []
-    for path in saved:
-        print(f"run saved: {path}")
+    try:
+        for path in saved:
+            print(f"run saved: {path}", flush=True)
+    except OSError:  # the terminal closed with the app (SIGHUP): the runs are saved all the same
+        pass
     if app.interrupted_by and app.interrupted_by != "quit":
         return ExitCode.INTERRUPTED
     return ExitCode.OK

@@ -127,11 +127,24 @@ def run_headless(
             if stop.signal:  # e.g. drawing onto the terminal that SIGHUP just closed
                 status, error = "interrupted", None
         seen = stop.count  # any signal after this one cuts the drain short
+        _say_drain(session, say, 0.0 if seen > 1 else None)
         run, path = session.finish(
             status, error, grace=0.0 if seen > 1 else None, cut_short=lambda: stop.count > seen
         )
         asked = session.out or session.path
     return _report(run, path, asked, stop, console, say), path
+
+
+def _say_drain(session: RunSession, say: Callable[[str], None], grace: float | None) -> None:
+    """The drain can take ``graceful_stop`` seconds (10 by default) of silence: say so."""
+    coord = session.coord
+    in_flight = coord.view().in_flight if coord is not None else 0
+    grace = session.config.load.graceful_stop if grace is None else grace
+    if in_flight and grace > 0:
+        say(
+            f"load ended: waiting up to {grace:g}s for {in_flight} request(s) in flight "
+            "(graceful_stop; Ctrl-C again cuts it short)"
+        )
 
 
 def _warn(message: str) -> None:

@@ -164,6 +164,8 @@ class RunSession:
         coord = self.coord
         assert coord is not None, "finish() before start()"
         coord.stop(grace, cut_short=cut_short)
+        if cut_short is not None and cut_short() and status in ("completed", "stopped"):
+            status = "interrupted"  # a signal cut the drain short: workers were not waited for
         silent = set(range(coord.n)) - coord.finals  # died, or hung past the drain
         if status in ("completed", "stopped") and (coord.lost_workers or silent):
             status = "failed"  # a worker's counts since its last snapshot are lost

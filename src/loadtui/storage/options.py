@@ -93,8 +93,14 @@ class Resolved:
 
 
 def split_userinfo(url: str) -> tuple[str, str | None]:
-    """``http://u:p@host/x`` → (``http://host/x``, ``u:p``); a URL without userinfo is unchanged."""
-    parts = urlsplit(url)
+    """``http://u:p@host/x`` → (``http://host/x``, ``u:p``); a URL without userinfo is unchanged.
+    ConfigError for a URL that cannot be parsed (``http://[::1``)."""
+    try:
+        parts = urlsplit(url)
+    except ValueError as exc:
+        raise ConfigError(
+            f"url must be http(s)://host[:port][/path], got {url!r} ({exc})"
+        ) from None
     userinfo, at, host = parts.netloc.rpartition("@")
     if not at:
         return url, None

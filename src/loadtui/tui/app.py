@@ -268,6 +268,8 @@ class LoadtuiApp(App[list[str]]):
 
     async def _save_and_exit(self, signal_name: str | None) -> None:
         bridge = self.bridge
+        if signal_name is not None:  # SIGTERM/SIGHUP ended the app: 130, run or no run
+            self.interrupted_by = signal_name
         if bridge is not None and not bridge.finished:
             self.interrupted_by = signal_name or "quit"
             self.notify("saving the run…", timeout=30)
