@@ -143,7 +143,9 @@ def test_a_failing_threshold_says_why() -> None:
     async def scenario() -> str:
         app = LoadtuiApp(settings=Settings())
         async with app.run_test(size=(100, 24)) as pilot:
-            screen = await _show(pilot, FixedRun(_live(thresholds=thresholds)))
+            # the verdict of a finished run (live, a threshold without data is still waiting)
+            frame = _live(thresholds=thresholds, phase="completed")
+            screen = await _show(pilot, FixedRun(frame))
             return str(screen.query_one("#thresholds").render())
 
     shown = asyncio.run(scenario())
@@ -348,3 +350,20 @@ def test_health_says_keeping_up_now_after_saturated_seconds() -> None:
 
     health = asyncio.run(scenario())
     assert "saturated 3s" in health and "keeping up now" in health
+
+
+def test_a_live_threshold_without_data_yet_waits_instead_of_failing() -> None:
+    """At 00:00 nothing has been measured: a threshold is not red until there is a sample."""
+    base = _live()
+    waiting = {"metric": "ttft", "expression": "p(95)<500", "actual": None, "passed": False}
+    frame = replace(base, thresholds=[waiting], phase="running")
+
+    async def scenario() -> tuple[str, bool]:
+        app = LoadtuiApp(settings=Settings())
+        async with app.run_test(size=(100, 30)) as pilot:
+            screen = await _show(pilot, FixedRun(frame))
+            panel = screen.query_one("#thresholds")
+            return str(panel.render()), panel.has_class("-failing")
+
+    text, failing = asyncio.run(scenario())
+    assert "no data yet" in text and "✘" not in text and not failing

@@ -140,13 +140,19 @@ class ThresholdsPanel(Static):
             self.set_class(False, "-failing")
             return
         lines = []
-        for t in frame.thresholds:
+        live = frame.phase in ("starting", "running", "paused")
+        waiting = [
+            live and t.get("actual") is None and not t.get("skipped") for t in frame.thresholds
+        ]
+        for t, wait in zip(frame.thresholds, waiting, strict=True):
             actual = t.get("actual")
             shown = "no data" if actual is None else f"{actual:.4g}"
             line = f"{t['metric']} {t['expression']}"
             reason = t.get("reason")
             if t.get("skipped"):
                 template = "[dim]– $line skipped ($reason)[/]"
+            elif wait:  # no sample yet in a live run: not judged until there is one
+                template = "[dim]… $line (no data yet)[/]"
             elif t["passed"]:
                 template = "[$success][b]✔[/b] $line ($shown)[/]"
             elif reason:
@@ -157,5 +163,8 @@ class ThresholdsPanel(Static):
                 Content.from_markup(template, line=line, shown=shown, reason=str(reason or ""))
             )
         # the border says "something failed"; each line says which
-        self.set_class(any(not t["passed"] for t in frame.thresholds), "-failing")
+        failing = [
+            not t["passed"] and not w for t, w in zip(frame.thresholds, waiting, strict=True)
+        ]
+        self.set_class(any(failing), "-failing")
         self.update(Content("\n").join(lines))
