@@ -40,3 +40,19 @@ def test_the_summary_counts_dropped_and_late_arrivals():
     out = io.StringIO()
     Console(file=out, width=120).print(summary_renderable(run))
     assert "dropped 1,234 (never sent), late 56" in out.getvalue()
+
+
+def test_a_saved_run_with_odd_request_entries_still_draws():
+    """Found by the run-file fuzzer: a listed file is drawn before its config is validated."""
+    import json
+    from pathlib import Path
+
+    from loadtui.headless.console import summary_renderable
+    from loadtui.tui.frame import frame_from_run
+
+    run = json.loads((Path(__file__).parent / "data" / "run-a.json").read_text())
+    run["config"] = {**run["config"], "requests": [{"kind": "batch"}, None, 3, "x"]}
+    assert frame_from_run(run).unit == "jobs"
+    out = io.StringIO()
+    Console(file=out, width=120).print(summary_renderable(run))
+    assert "jobs" in out.getvalue()

@@ -301,7 +301,9 @@ class Coordinator:
         self.stop_requested = True  # the shape must not start users while workers drain
         self.load_ended_at = self.elapsed
         self.pool.broadcast(("stop", grace))
-        deadline = perf_counter() + grace + 5.0
+        # past the grace, time to cancel and unwind every user's task: 10,000 users take a few
+        # seconds on a loaded machine, and a worker not heard from by then fails the run
+        deadline = perf_counter() + grace + 5.0 + 0.002 * self.target_users
         cut = False
         while len(self.finals | self.exited) < self.n and perf_counter() < deadline:
             if cut_short is not None and cut_short():
