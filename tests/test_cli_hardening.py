@@ -168,7 +168,7 @@ def test_userinfo_with_a_bearer_key_is_refused(private_dirs: Path):
 
 
 def test_a_key_typed_into_the_url_is_never_printed(private_dirs: Path):
-    key = "sk-typed-in-the-path-5678"
+    key = "fake-typed-in-the-path-5678"
     with recorder() as server:
         proc = run_cli(
             "--headless",

@@ -48,6 +48,20 @@ def _wait_for(cond: Callable[[], object], timeout: float, what: str) -> None:
         time.sleep(0.05)
 
 
+def _reap(proc: subprocess.Popen[str]) -> None:
+    """A test's loadtui that is still running when the test ends (it failed) is killed."""
+    if proc.poll() is None:
+        proc.kill()
+        proc.wait()
+
+
+def _newest_worker(proc: subprocess.Popen[str]) -> int:
+    """The pid of the run's second worker (its spawned children: the mock, then the workers)."""
+    spawned = [p for p in _descendants(proc.pid) if b"spawn_main" in _cmdline(p)]
+    assert len(spawned) == 3, spawned  # the mock, then the two workers
+    return max(spawned, key=_start_time)
+
+
 def _read_until(proc: subprocess.Popen[str], prefix: str, timeout: float = 30) -> None:
     """Read stdout lines until one starts with ``prefix`` (progress lines start with "[")."""
     assert proc.stdout is not None
@@ -124,9 +138,7 @@ def test_mock_command_with_stalled_requests_exits_promptly(sig: signal.Signals):
         proc.wait(timeout=20)
         took = time.monotonic() - started
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+        _reap(proc)
     assert proc.returncode == 0
     assert took < 10, f"the mock took {took:.1f}s to stop"
 
@@ -265,9 +277,7 @@ def test_sigkill_leaves_a_checkpoint_and_no_process(private_dirs: Path):
         # the issue's bound: nothing left 2 s after the kill (measured: 0.21 s)
         _wait_for(lambda: not any(_alive(p) for p in helpers), 2, "helpers to die")
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+        _reap(proc)
     run = json.loads(out.read_text())
     assert run["status"] == "running"
     assert run["summary"]["requests"] > 0
@@ -291,9 +301,7 @@ def test_second_ctrl_c_cuts_the_drain_short(private_dirs: Path):
         stdout, stderr = proc.communicate(timeout=40)
         took = time.monotonic() - started
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+        _reap(proc)
     assert proc.returncode == 130, stdout + stderr
     assert took < 12, f"{took:.1f}s after the second Ctrl-C"
     assert json.loads(out.read_text())["status"] == "interrupted"
@@ -311,9 +319,7 @@ def test_ctrl_c_during_the_drain_after_the_end_is_interrupted_not_failed(private
         proc.send_signal(signal.SIGINT)
         stdout, stderr = proc.communicate(timeout=30)
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+        _reap(proc)
     assert proc.returncode == 130, stdout + stderr
     assert json.loads(out.read_text())["status"] == "interrupted"
 
@@ -323,14 +329,10 @@ def test_a_worker_dying_fails_the_run_with_exit_4(private_dirs: Path):
     proc = _popen("--headless", "--duration", "3s", "--workers", "2", "--out", str(out))
     try:
         _read_until(proc, "[")
-        spawned = [p for p in _descendants(proc.pid) if b"spawn_main" in _cmdline(p)]
-        assert len(spawned) == 3, spawned  # the mock, then the two workers
-        os.kill(max(spawned, key=_start_time), signal.SIGKILL)
+        os.kill(_newest_worker(proc), signal.SIGKILL)
         stdout, stderr = proc.communicate(timeout=60)
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+        _reap(proc)
     assert proc.returncode == 4, stdout + stderr
     assert json.loads(out.read_text())["status"] == "failed"
 
@@ -353,14 +355,10 @@ def test_a_worker_that_hangs_past_the_drain_fails_the_run(private_dirs: Path):
     )
     try:
         _read_until(proc, "[")
-        spawned = [p for p in _descendants(proc.pid) if b"spawn_main" in _cmdline(p)]
-        assert len(spawned) == 3, spawned  # the mock, then the two workers
-        os.kill(max(spawned, key=_start_time), signal.SIGSTOP)  # frozen, not dead
+        os.kill(_newest_worker(proc), signal.SIGSTOP)  # frozen, not dead
         stdout, stderr = proc.communicate(timeout=60)
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+        _reap(proc)
     assert proc.returncode == 4, stdout + stderr
     run = json.loads(out.read_text())
     assert run["status"] == "failed" and "no final snapshot" in (run["error"] or ""), run["error"]

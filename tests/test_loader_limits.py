@@ -149,7 +149,7 @@ def test_an_internal_error_is_one_line_exit_70_and_a_log_without_the_key(
 ):
     from loadtui.cli import commands, main
 
-    key = "sk-do-not-log-0123456789"
+    key = "fake-do-not-log-0123456789"
     monkeypatch.setenv("OPENAI_API_KEY", key)
 
     def broken(args: object) -> int:

@@ -21,7 +21,7 @@ from loadtui.model.plan import RunConfig
 from loadtui.storage.runfile import load_run_checked, run_config, run_controls, save_run
 from loadtui.storage.trust import key_destinations
 
-KEY = "sk-local-secret-0123456789"
+KEY = "fake-local-secret-0123456789"
 
 
 def _run(url: str | None, **config: Any) -> dict[str, Any]:

@@ -53,7 +53,7 @@ def test_a_key_that_is_also_a_word_or_a_name_leaves_the_file_intact(tmp_path: Pa
 
 
 def test_a_real_key_is_in_no_byte_of_the_file_even_pasted_into_a_name(tmp_path: Path):
-    key = "sk-proj-abcdefghijklmnop0123"
+    key = "fake-proj-abcdefghijklmnop0123"
     run = _run(key)
     run["config"]["requests"][0]["prompt"] = f"my key is {key}"
     run["preset"] = key

@@ -35,7 +35,7 @@ from loadtui.storage.runfile import (
     scan_runs,
 )
 
-KEY = "sk-local-secret-0123456789"
+KEY = "fake-local-secret-0123456789"
 
 
 def _foreign(tmp: Path, url: str, **config: Any) -> Path:

@@ -251,7 +251,7 @@ def _knocked(listener: socket.socket) -> bool:
 
 
 def test_a_foreign_run_file_is_replayed_only_after_a_yes(monkeypatch: Any) -> None:
-    monkeypatch.setenv("OPENAI_API_KEY", "sk-local-secret-0123456789")
+    monkeypatch.setenv("OPENAI_API_KEY", "fake-local-secret-0123456789")
     with socket.socket() as listener:
         listener.bind(("127.0.0.1", 0))
         listener.listen()
