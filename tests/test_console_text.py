@@ -42,17 +42,20 @@ def test_the_summary_counts_dropped_and_late_arrivals():
     assert "dropped 1,234 (never sent), late 56" in out.getvalue()
 
 
-def test_a_saved_run_with_odd_request_entries_still_draws():
-    """Found by the run-file fuzzer: a listed file is drawn before its config is validated."""
+def test_a_run_file_with_odd_request_entries_is_refused_before_anything_draws(tmp_path):
+    """Found by the run-file fuzzer: the console and the app read ``config.requests`` kinds to
+    label their counts, so the run-file shape check refuses entries that are not tables."""
     import json
     from pathlib import Path
 
-    from loadtui.headless.console import summary_renderable
-    from loadtui.tui.frame import frame_from_run
+    import pytest
+
+    from loadtui.errors import RunFileError
+    from loadtui.storage.runfile import load_run
 
     run = json.loads((Path(__file__).parent / "data" / "run-a.json").read_text())
-    run["config"] = {**run["config"], "requests": [{"kind": "batch"}, None, 3, "x"]}
-    assert frame_from_run(run).unit == "jobs"
-    out = io.StringIO()
-    Console(file=out, width=120).print(summary_renderable(run))
-    assert "jobs" in out.getvalue()
+    run["config"] = {**run["config"], "requests": [{"kind": "batch"}, None]}
+    path = tmp_path / "odd.json"
+    path.write_text(json.dumps(run))
+    with pytest.raises(RunFileError, match=r"config\.requests\.1"):
+        load_run(path)

@@ -18,7 +18,7 @@ from loadtui.engine.coordinator import LiveView
 from loadtui.headless.sections import workflow_sections
 from loadtui.model.durations import format_duration
 from loadtui.model.plan import open_loop_of
-from loadtui.model.requests import count_unit, kinds_of
+from loadtui.model.requests import count_unit
 
 __all__ = [
     "live_wanted",
@@ -153,7 +153,7 @@ def _thresholds(results: list[dict[str, Any]]) -> Table:
 def _counts(s: dict[str, Any], requests: list[dict[str, Any]]) -> Table:
     """Requests, errors, status codes, tokens. A Batch job counts once however many HTTP calls
     it makes, so in a run with jobs the rows say which they count."""
-    kinds = kinds_of(requests)
+    kinds = {r.get("kind") for r in requests}
     unit = count_unit(kinds)
     counts = Table.grid(padding=(0, 2))
     counts.add_column(style="bold")

@@ -26,7 +26,6 @@ __all__ = [
     "RequestSpec",
     "SyntheticPrompts",
     "count_unit",
-    "kinds_of",
 ]
 
 _STRICT = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
@@ -179,14 +178,6 @@ class PromptSpec(BaseModel):
         if self.file is not None and self.synthetic is not None:
             raise ValueError("prompts: give a file or synthetic, not both")
         return self
-
-
-def kinds_of(requests: object) -> set[str | None]:
-    """The request kinds of a run file's plain ``config.requests`` (anything not a table is
-    skipped: a saved file is read before it is validated)."""
-    if not isinstance(requests, list):
-        return set()
-    return {r.get("kind") for r in requests if isinstance(r, dict)}
 
 
 def count_unit(kinds: set[str | None]) -> str:

@@ -137,8 +137,14 @@ class _Load(_Loose):
     stages: list[dict[str, Any]] = []
 
 
+class _Request(_Loose):
+    kind: str | None = None
+
+
 class _Config(_Loose):
     load: _Load = _Load()
+    requests: list[_Request] = []
+    """The console and the app name what a run counts (requests, jobs) from these kinds."""
 
 
 class RunShape(_Loose):

@@ -14,7 +14,7 @@ from typing import Any
 
 from loadtui.engine.coordinator import Coordinator
 from loadtui.model.plan import open_loop_of
-from loadtui.model.requests import count_unit, kinds_of
+from loadtui.model.requests import count_unit
 from loadtui.model.snapshot import UserRow
 from loadtui.model.thresholds import evaluate
 
@@ -145,5 +145,5 @@ def frame_from_run(run: dict[str, Any]) -> Frame:
         error=run.get("error"),
         run_id=run.get("id"),
         target_url=run.get("target", {}).get("url", ""),
-        unit=count_unit(kinds_of(config.get("requests"))),
+        unit=count_unit({r.get("kind") for r in config.get("requests") or []}),
     )
