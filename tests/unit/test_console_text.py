@@ -35,7 +35,7 @@ def test_the_summary_counts_dropped_and_late_arrivals():
 
     from loadtui.headless.console import summary_renderable
 
-    run = json.loads((Path(__file__).parent / "data" / "run-a.json").read_text())
+    run = json.loads((Path(__file__).parents[1] / "data" / "run-a.json").read_text())
     run["summary"] = {**run["summary"], "dropped": 1234, "late": 56}
     out = io.StringIO()
     Console(file=out, width=120).print(summary_renderable(run))
@@ -53,7 +53,7 @@ def test_a_run_file_with_odd_request_entries_is_refused_before_anything_draws(tm
     from loadtui.errors import RunFileError
     from loadtui.storage.runfile import load_run
 
-    run = json.loads((Path(__file__).parent / "data" / "run-a.json").read_text())
+    run = json.loads((Path(__file__).parents[1] / "data" / "run-a.json").read_text())
     run["config"] = {**run["config"], "requests": [{"kind": "batch"}, None]}
     path = tmp_path / "odd.json"
     path.write_text(json.dumps(run))

@@ -28,7 +28,7 @@ from loadtui.tui.screens.confirm import ConfirmScreen
 from loadtui.tui.screens.run import RunScreen
 from loadtui.tui.settings import Settings
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).parents[1] / "data"
 
 
 def _config(**load: Any) -> RunConfig:

@@ -34,7 +34,7 @@ from loadtui.tui.screens.value import ValueScreen
 from loadtui.tui.settings import Settings
 from loadtui.tui.widgets.sparks import spark_rows, spark_scale
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).parents[1] / "data"
 FIELDS = ("url", "model", "api-key", "users", "spawn-rate", "rate", "think-time", "duration")
 
 # text a user might paste: markup-looking tags, lone brackets, unicode, control-free
