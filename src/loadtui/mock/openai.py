@@ -17,7 +17,7 @@ from typing import Any
 
 from aiohttp import web
 
-from loadtui.engine.mock.faults import (
+from loadtui.mock.faults import (
     before_headers,
     openai_error,
     pick_fault,

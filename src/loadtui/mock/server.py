@@ -11,10 +11,10 @@ from typing import Any
 
 from aiohttp import web
 
-from loadtui.engine.mock.anthropic import anthropic_routes
-from loadtui.engine.mock.batches import batch_routes
-from loadtui.engine.mock.openai import MOCK_MODEL, openai_routes
-from loadtui.engine.servers import ServerProcess, serve_app
+from loadtui.mock.anthropic import anthropic_routes
+from loadtui.mock.batches import batch_routes
+from loadtui.mock.openai import MOCK_MODEL, openai_routes
+from loadtui.mock.servers import ServerProcess, serve_app
 from loadtui.model.plan import MockSpec
 
 __all__ = ["MOCK_MODEL", "MockProcess", "build_app", "serve"]

@@ -14,13 +14,13 @@ from typing import Any
 
 from aiohttp import web
 
-from loadtui.engine.mock.faults import (
+from loadtui.mock.faults import (
     anthropic_error,
     before_headers,
     pick_fault,
     sse,
 )
-from loadtui.engine.mock.openai import stream_answer, whole_answer
+from loadtui.mock.openai import stream_answer, whole_answer
 from loadtui.model.plan import MockSpec
 
 __all__ = ["anthropic_routes"]

@@ -18,7 +18,7 @@ from typing import Any
 
 from aiohttp import web
 
-from loadtui.engine.mock.faults import openai_error
+from loadtui.mock.faults import openai_error
 from loadtui.model.plan import MockSpec
 
 __all__ = ["batch_routes"]
