@@ -2,10 +2,11 @@
 the mock (tests/cli/test_mock_not_loaded.py: the mock never in a run against a real URL).
 
 import-linter proves the static imports; these tests prove what a fresh interpreter actually
-holds, which also catches an import hidden in a function that runs on the path. A spawned
+holds (third-party imports included: a library that pulls in rich is caught here). A spawned
 child imports the module of its ``target`` and — started from the ``loadtui`` console script —
 re-runs that script's imports (``from loadtui.cli import main``) as ``__mp_main__``, so every
-child entry is checked together with ``loadtui.cli``.
+child entry is checked together with ``loadtui.cli`` (tests/engine/test_spawned_imports.py
+checks a real spawned mock process).
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ import sys
 
 import pytest
 
-# entry point → (modules its process starts with, libraries it must not load)
+# entry point → (what its process starts with, libraries it must not load); "--help" = build and
+# format the parser, as ``loadtui --help`` does
 ENTRIES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "worker process": (("loadtui.cli", "loadtui.engine.channel"), ("textual", "rich")),
     "mock process": (
@@ -24,36 +26,47 @@ ENTRIES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         ("textual", "rich"),
     ),
     "proxy process": (("loadtui.cli", "loadtui.mock.proxy"), ("textual", "rich")),
+    "loadtui --help": (("loadtui.cli", "--help"), ("textual", "rich")),
     "headless runner (the console may load rich)": (("loadtui.headless.runner",), ("textual",)),
 }
 
 _PROBE = """
 import importlib, json, sys
 for name in sys.argv[1:]:
-    importlib.import_module(name)
-if "loadtui.cli" in sys.argv[1:]:
-    sys.modules["loadtui.cli"].build_parser().format_help()  # what `loadtui --help` runs
+    if name == "--help":
+        sys.modules["loadtui.cli"].build_parser().format_help()
+    else:
+        importlib.import_module(name)
 print(json.dumps(sorted({m.split(".")[0] for m in sys.modules})))
 """
 
 
-def _top_level_modules(*entry: str) -> set[str]:
-    """Top-level packages a fresh interpreter holds after importing ``entry``."""
-    out = subprocess.run(
-        [sys.executable, "-c", _PROBE, *entry], capture_output=True, text=True, timeout=60
-    )
-    assert out.returncode == 0, out.stderr
-    return set(json.loads(out.stdout))
+@pytest.fixture(scope="module")
+def loaded() -> dict[str, set[str]]:
+    """Top-level packages each entry's fresh interpreter holds; the interpreters run side by
+    side (each import is a second of CPU on a busy machine, one after another they add up)."""
+    procs = {
+        name: subprocess.Popen(
+            [sys.executable, "-c", _PROBE, *entry],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for name, (entry, _) in ENTRIES.items()
+    }
+    found: dict[str, set[str]] = {}
+    for name, proc in procs.items():
+        out, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, f"{name}: {err}"
+        found[name] = set(json.loads(out))
+    return found
 
 
 @pytest.mark.parametrize("name", list(ENTRIES))
-def test_entry_point_loads_no_front_end_library_it_must_not(name: str) -> None:
-    modules, forbidden = ENTRIES[name]
-    loaded = _top_level_modules(*modules)
-    assert "loadtui" in loaded  # the probe really imported the entry
-    assert not loaded & set(forbidden), f"{name} loads {sorted(loaded & set(forbidden))}"
-
-
-def test_help_loads_neither_textual_nor_rich() -> None:
-    loaded = _top_level_modules("loadtui.cli")
-    assert not loaded & {"textual", "rich"}
+def test_entry_point_loads_no_front_end_library_it_must_not(
+    name: str, loaded: dict[str, set[str]]
+) -> None:
+    held = loaded[name]
+    forbidden = set(ENTRIES[name][1])
+    assert "loadtui" in held  # the probe really imported the entry
+    assert not held & forbidden, f"{name} loads {sorted(held & forbidden)}"
