@@ -8,7 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from loadtui.engine.mock import MockProcess
+from loadtui.mock import MockProcess
 from loadtui.model.plan import MockSpec
 
 

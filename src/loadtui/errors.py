@@ -9,7 +9,7 @@ The CLI maps each branch to a one-line message and an exit code; nothing below i
      └── StartError          the run could not start: pre-flight failed, mock did not come up (exit 3)
 
 Faults from the *target* are never exceptions at this level: they are counted by class and the
-run goes on (see ``loadtui.model.errors``).
+run goes on (see ``loadtui.model.outcomes.ErrorClass``).
 """
 
 from __future__ import annotations

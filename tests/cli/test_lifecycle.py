@@ -26,7 +26,7 @@ import httpx
 import pytest
 
 from helpers import run_cli
-from loadtui.engine.mock import MockProcess
+from loadtui.mock import MockProcess
 from loadtui.model.plan import MockSpec
 
 
@@ -378,7 +378,7 @@ def _start_time(pid: int) -> int:
 # -- the lifeline's fallback, where PR_SET_PDEATHSIG is not available ---------------------
 def _orphan_without_prctl(conn: Any) -> None:
     """Grandchild: the watching thread alone must end it once its parent is gone."""
-    from loadtui.engine import lifeline
+    from loadtui.runtime import lifeline
 
     lifeline._pdeathsig = lambda sig: False  # as on macOS: the kernel will not help
     lifeline.die_with_parent(poll=0.05)
@@ -412,8 +412,8 @@ def test_lifeline_fallback_ends_a_child_whose_parent_died():
 def test_a_stalled_handler_ends_when_its_client_gives_up():
     import aiohttp
 
-    from loadtui.engine.mock import build_app
-    from loadtui.engine.servers import serve_app
+    from loadtui.mock import build_app
+    from loadtui.mock.servers import serve_app
 
     async def scenario() -> int:
         stop = asyncio.Event()

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from helpers import run_cli
-from loadtui.engine.mock import MockProcess
+from loadtui.mock import MockProcess
 from loadtui.model.plan import RunConfig
 from loadtui.storage.runfile import load_run_checked, run_config, run_controls, save_run
 from loadtui.storage.trust import key_destinations

@@ -12,8 +12,8 @@ import pytest
 
 from helpers import LATE_MS, drive, run_cli
 from loadtui.engine.mix import weighted_order
-from loadtui.engine.mock import MockProcess
-from loadtui.engine.proxy import ProxyProcess
+from loadtui.mock import MockProcess
+from loadtui.mock.proxy import ProxyProcess
 from loadtui.model.plan import MockSpec, RunConfig
 from loadtui.model.requests import PromptSpec, SyntheticPrompts
 from loadtui.storage.data import load_batch_input, load_prompts, synthetic_prompts

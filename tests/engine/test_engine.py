@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from helpers import LATE_MS, drive
-from loadtui.engine.mock import MockProcess
+from loadtui.mock import MockProcess
 from loadtui.model.controls import ControlChange
 from loadtui.model.plan import MockSpec, RunConfig
 

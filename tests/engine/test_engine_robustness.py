@@ -12,9 +12,9 @@ import pytest
 
 from helpers import run_cli
 from loadtui.engine.coordinator import MAX_USERS, Coordinator
-from loadtui.engine.mock import MockProcess
 from loadtui.engine.worker import USER_ROWS_MAX
 from loadtui.errors import ConfigError
+from loadtui.mock import MockProcess
 from loadtui.model.controls import ControlChange
 from loadtui.model.plan import MockSpec, RunConfig
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from helpers import drive
-from loadtui.engine.mock import MockProcess
+from loadtui.mock import MockProcess
 from loadtui.model.plan import MockSpec, RunConfig
 
 

@@ -1,4 +1,5 @@
-"""Command line: parse arguments, build a RunConfig, hand it to the headless runner.
+"""Command line: parse arguments and run the command (``cli/commands.py``): the interactive app
+(the default), a headless run (``--headless``), a replay, a listing, the mock or the proxy.
 
 Every ``LoadtuiError`` becomes one line on stderr and its exit code; argparse errors too. Any
 other exception is a bug: one line naming it and the log file holding its traceback, exit 70

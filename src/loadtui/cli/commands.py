@@ -231,7 +231,7 @@ def _cmd_replay(args: argparse.Namespace) -> int:
 
 def _serve_until_signal(serve: Any, host: str, port: int, what: str) -> int:
     """Run ``serve(host, port, on_ready, stop)`` in the foreground until Ctrl-C or SIGTERM."""
-    from loadtui.engine import aio
+    from loadtui.runtime import aio
 
     if not 0 <= port <= 65535:
         raise ConfigError(f"--port must be 0-65535, got {port}")
@@ -256,7 +256,7 @@ def _serve_until_signal(serve: Any, host: str, port: int, what: str) -> int:
 
 
 def _cmd_mock(args: argparse.Namespace) -> int:
-    from loadtui.engine.mock import serve
+    from loadtui.mock import serve
     from loadtui.model.plan import MockSpec
     from loadtui.storage.presets import validation_message
 
@@ -285,8 +285,8 @@ def _cmd_mock(args: argparse.Namespace) -> int:
 
 
 def _cmd_proxy(args: argparse.Namespace) -> int:
-    from loadtui.engine.proxy import build_proxy
-    from loadtui.engine.servers import serve_app
+    from loadtui.mock.proxy import build_proxy
+    from loadtui.mock.servers import serve_app
     from loadtui.model.plan import TargetSpec
 
     try:

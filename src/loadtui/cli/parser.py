@@ -63,6 +63,14 @@ def _header(text: str) -> tuple[str, str]:
 
 
 def _run_options(p: argparse.ArgumentParser) -> None:
+    """The options of a run (the app's and a headless one), in their ``--help`` groups."""
+    _target_options(p)
+    _load_options(p)
+    _request_options(p)
+    _recording_options(p)
+
+
+def _target_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("target")
     g.add_argument(
         "--url",
@@ -84,6 +92,9 @@ def _run_options(p: argparse.ArgumentParser) -> None:
         "never written to disk",
     )
     g.add_argument("--model", metavar="NAME", help="model name sent in each request")
+
+
+def _load_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("load")
     g.add_argument("--users", type=int, metavar="N", help="virtual users (closed loop)")
     g.add_argument(
@@ -115,6 +126,9 @@ def _run_options(p: argparse.ArgumentParser) -> None:
         help="pause between a user's requests, e.g. 0.5-2s (0 = none)",
     )
     g.add_argument("--workers", type=int, metavar="N", help="worker processes (default: automatic)")
+
+
+def _request_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("requests")
     g.add_argument(
         "--stream",
@@ -141,6 +155,9 @@ def _run_options(p: argparse.ArgumentParser) -> None:
         metavar="URL",
         help="overhead mode: the upstream behind --url (the proxy); each request goes both ways",
     )
+
+
+def _recording_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("run")
     g.add_argument(
         "--control-file",
@@ -181,55 +198,73 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.add_parser("presets", help="list presets")
     sub.add_parser("runs", help="list saved runs, newest first")
-    r = sub.add_parser("replay", help="re-run the exact load shape of a run file")
-    r.add_argument("run_file", help="a run file (path) or a run id")
-    r.add_argument("--headless", action="store_true", help="run without the interactive app")
-    r.add_argument(
-        "--url", metavar="URL", help="send the replay to this URL instead of the recorded target"
-    )
-    r.add_argument(
-        "--trust-target",
-        action="store_true",
-        help="replay a run file from elsewhere against the hosts it names (your API key goes there)",
-    )
-    r.add_argument(
-        "--api-key", metavar="KEY", help="API key (default: $ANTHROPIC_API_KEY or $OPENAI_API_KEY)"
-    )
-    r.add_argument("--out", type=Path, metavar="FILE", help="where to write the new run file")
-    r.add_argument("--live", action=argparse.BooleanOptionalAction, default=None)
+    _replay_options(sub.add_parser("replay", help="re-run the exact load shape of a run file"))
     m = sub.add_parser(
         "mock",
         help="run the mock OpenAI-compatible upstream on its own",
         description="The mock upstream on its own, with the embedded mock's defaults. Its timing "
         "options take a unit (50ms, 0.05s); a bare number is milliseconds.",
     )
-    m.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
-    m.add_argument("--port", type=int, default=9999, help="port to listen on (default: 9999)")
-    m.add_argument(
+    _mock_timing_options(m)
+    _mock_behaviour_options(m)
+    _proxy_options(
+        sub.add_parser("proxy", help="run the pass-through proxy (for overhead runs) on its own")
+    )
+    return p
+
+
+def _replay_options(p: argparse.ArgumentParser) -> None:
+    """``loadtui replay RUN``: where the replay goes, with which key, where it is saved."""
+    p.add_argument("run_file", help="a run file (path) or a run id")
+    p.add_argument("--headless", action="store_true", help="run without the interactive app")
+    p.add_argument(
+        "--url", metavar="URL", help="send the replay to this URL instead of the recorded target"
+    )
+    p.add_argument(
+        "--trust-target",
+        action="store_true",
+        help="replay a run file from elsewhere against the hosts it names (your API key goes there)",
+    )
+    p.add_argument(
+        "--api-key", metavar="KEY", help="API key (default: $ANTHROPIC_API_KEY or $OPENAI_API_KEY)"
+    )
+    p.add_argument("--out", type=Path, metavar="FILE", help="where to write the new run file")
+    p.add_argument("--live", action=argparse.BooleanOptionalAction, default=None)
+
+
+def _mock_timing_options(p: argparse.ArgumentParser) -> None:
+    """``loadtui mock``: where it listens and how fast it answers (defaults: MockSpec's)."""
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    p.add_argument("--port", type=int, default=9999, help="port to listen on (default: 9999)")
+    p.add_argument(
         "--latency",
         type=_mock_ms,
         metavar="MS",
         help=f"delay before a non-streaming answer (default: {_mock_default('latency')})",
     )
-    m.add_argument(
+    p.add_argument(
         "--ttft",
         type=_mock_ms,
         metavar="MS",
         help=f"delay to the first streamed token (default: {_mock_default('ttft')})",
     )
-    m.add_argument(
+    p.add_argument(
         "--itl",
         type=_mock_ms,
         metavar="MS",
         help=f"delay between streamed tokens (default: {_mock_default('itl')})",
     )
-    m.add_argument(
+    p.add_argument(
         "--tokens",
         type=int,
         metavar="N",
         help=f"tokens per answer (default: {MockSpec.model_fields['tokens'].default})",
     )
-    m.add_argument(
+
+
+def _mock_behaviour_options(p: argparse.ArgumentParser) -> None:
+    """``loadtui mock``: faults, extra headers and how Batch jobs go."""
+    p.add_argument(
         "--fault",
         action="append",
         type=_fault,
@@ -238,7 +273,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="inject a fault into chat, completion and messages requests (repeatable): "
         + ", ".join(FAULTS),
     )
-    m.add_argument(
+    p.add_argument(
         "--header",
         action="append",
         type=_header,
@@ -246,22 +281,24 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME:VALUE",
         help="add a response header to every answer (repeatable), e.g. X-Cache:HIT",
     )
-    m.add_argument(
+    p.add_argument(
         "--batch-phase",
         type=_mock_ms,
         metavar="MS",
         help="time a batch spends in validating, in_progress and finalizing each "
         f"(default: {_mock_default('batch_phase')})",
     )
-    m.add_argument(
+    p.add_argument(
         "--batch-line-errors",
         type=float,
         metavar="RATE",
         help="share of batch lines that fail, they go to the error file (default: "
         f"{MockSpec.model_fields['batch_line_errors'].default:g})",
     )
-    x = sub.add_parser("proxy", help="run the pass-through proxy (for overhead runs) on its own")
-    x.add_argument("--upstream", required=True, metavar="URL", help="where to forward requests")
-    x.add_argument("--host", default="127.0.0.1")
-    x.add_argument("--port", type=int, default=9998)
-    return p
+
+
+def _proxy_options(p: argparse.ArgumentParser) -> None:
+    """``loadtui proxy``: the upstream it forwards to and where it listens."""
+    p.add_argument("--upstream", required=True, metavar="URL", help="where to forward requests")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=9998)

@@ -1,4 +1,4 @@
-"""Anthropic Messages: ``POST /v1/messages``, streaming and not (../shared/protocols.md §2).
+"""Anthropic Messages: ``POST /v1/messages``, streaming and not (as the anthropic SDK sends it).
 
 The key goes in ``x-api-key`` (or as a Bearer token with ``auth = "bearer"``), with
 ``anthropic-version``. In a stream, TTFT is the first ``content_block_delta`` carrying text (or

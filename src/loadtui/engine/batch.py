@@ -1,4 +1,4 @@
-"""One OpenAI Batch API job, measured step by step (../shared/protocols.md §3).
+"""One OpenAI Batch API job, measured step by step.
 
 upload (multipart, purpose=batch) → verify the upload (metadata or content) → create the batch
 → poll with exponential backoff to a terminal status → download the output and error files →

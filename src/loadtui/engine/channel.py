@@ -19,9 +19,9 @@ import threading
 from multiprocessing.connection import Connection
 from typing import Any, Protocol
 
-from loadtui.engine import aio
-from loadtui.engine.lifeline import die_with_parent
 from loadtui.engine.worker import Worker, WorkerSpec, describe
+from loadtui.runtime import aio
+from loadtui.runtime.lifeline import die_with_parent
 
 __all__ = ["ProcessPool", "WorkerPool"]
 

@@ -1,8 +1,8 @@
 """Wire protocols: how a ``RequestSpec`` becomes bytes, and how answers are read.
 
 Each protocol turns a request spec into a ``Prepared`` request once, before the run (the hot
-path only sends pre-built bytes), and classifies stream events and bodies. OpenAI facts follow
-../shared/protocols.md §1: TTFT starts at the first chunk with non-empty ``delta.content`` (or
+path only sends pre-built bytes), and classifies stream events and bodies. OpenAI facts (from the
+openai SDK's recorded streams): TTFT starts at the first chunk with non-empty ``delta.content`` (or
 a tool-call / refusal delta; ``text`` for /v1/completions), usage is optional on every chunk and
 the last one wins, a ``{"error": ...}`` payload after a 200 is a stream error. Anthropic is in
 ``engine/anthropic.py``.
@@ -173,7 +173,7 @@ class OpenAIProtocol:
         elif spec.kind == "completion":
             body["prompt"] = _text(prompt, spec)
             body["max_tokens"] = spec.max_tokens
-        else:  # embedding: the SDK's default wire format is base64 (protocols.md §1)
+        else:  # embedding: the SDK's default wire format is base64
             body["input"] = _text(prompt, spec)
             body["encoding_format"] = "base64"
         if spec.streamed:

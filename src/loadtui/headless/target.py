@@ -11,18 +11,20 @@ import json
 import os
 from collections.abc import Callable
 from contextlib import ExitStack
+from typing import TYPE_CHECKING
 
 import httpx
 
-from loadtui.engine.mock import MockProcess
-from loadtui.engine.proxy import ProxyProcess
 from loadtui.errors import ConfigError, StartError
 from loadtui.model.plan import RunConfig
+
+if TYPE_CHECKING:
+    from loadtui.mock.servers import ServerProcess
 
 __all__ = ["bring_up", "mint_key"]
 
 
-def _start(server: MockProcess | ProxyProcess, stack: ExitStack) -> str:
+def _start(server: ServerProcess, stack: ExitStack) -> str:
     try:
         url = server.start()
     except RuntimeError as exc:
@@ -39,6 +41,10 @@ def bring_up(
     why = f"({source})" if source else "(no --url given)"
     overhead = config.overhead
     if config.target.url is None:
+        # imported only here: a run against a real URL never loads the mock or the proxy
+        from loadtui.mock import MockProcess
+        from loadtui.mock.proxy import ProxyProcess
+
         mock_url = _start(MockProcess(config.mock), stack)
         if overhead.enabled:
             proxy_url = _start(ProxyProcess(overhead.direct_url or mock_url), stack)

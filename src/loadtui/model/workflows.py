@@ -24,7 +24,7 @@ Seconds = Annotated[float, BeforeValidator(parse_duration)]
 
 
 class BatchSpec(BaseModel):
-    """One OpenAI Batch API job per ``batch`` request (../shared/protocols.md §3)."""
+    """One OpenAI Batch API job per ``batch`` request (``engine/batch.py`` runs it)."""
 
     model_config = _STRICT
 

@@ -146,7 +146,7 @@ def synthetic_prompts(spec: SyntheticPrompts) -> list[Prompt]:
 
 
 def load_batch_input(spec: BatchSpec) -> BatchInput:
-    """The batch input file, checked the way the Batch API checks it (protocols.md §3)."""
+    """The batch input file, checked the way the Batch API checks it."""
     path = bundled_data().get(spec.data) or Path(spec.data)
     ids: list[str] = []
     for n, row in _rows(path, BATCH_LIMIT):

@@ -7,6 +7,6 @@ embeddings, models), ``anthropic`` (messages), ``batches`` (Files and Batches), 
 (what can go wrong on purpose); ``server`` wires them and runs the process.
 """
 
-from loadtui.engine.mock.server import MOCK_MODEL, MockProcess, build_app, serve
+from loadtui.mock.server import MOCK_MODEL, MockProcess, build_app, serve
 
 __all__ = ["MOCK_MODEL", "MockProcess", "build_app", "serve"]

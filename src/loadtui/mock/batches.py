@@ -4,7 +4,7 @@ A batch spends ``batch_phase`` seconds in each of validating, in_progress and fi
 is completed (or failed, if its input does not validate). At completion it writes an output
 file and, when some lines fail (``batch_line_errors``), an error file with those lines as
 ordinary HTTP failures — and when every line fails, it completes with no output file and
-``request_counts.completed == 0``, the case ../shared/protocols.md §3 warns about. Output lines
+``request_counts.completed == 0``, a real Batch API outcome clients miss. Output lines
 come back in reverse order, so clients must join on ``custom_id``.
 """
 
@@ -14,11 +14,13 @@ import hashlib
 import itertools
 import json
 import time
+from collections.abc import Mapping
 from typing import Any
 
 from aiohttp import web
+from aiohttp.web_request import FileField
 
-from loadtui.engine.mock.faults import openai_error
+from loadtui.mock.faults import Route, Served, openai_error
 from loadtui.model.plan import MockSpec
 
 __all__ = ["batch_routes"]
@@ -61,7 +63,7 @@ class _Store:
         self.ids = itertools.count(1)
 
     def add_file(self, data: bytes, filename: str, purpose: str) -> dict[str, Any]:
-        meta = {
+        meta: dict[str, Any] = {
             "id": f"file-mock{next(self.ids)}",
             "object": "file",
             "bytes": len(data),
@@ -133,113 +135,149 @@ def _public(batch: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in batch.items() if not k.startswith("_")}
 
 
-def batch_routes(settings: MockSpec, served: Any) -> list[tuple[str, str, Any]]:
-    store = _Store(settings)
+def _not_found(what: str) -> web.Response:
+    return web.json_response(openai_error(f"No such {what}", "invalid_request_error"), status=404)
 
-    def not_found(what: str) -> web.Response:
-        return web.json_response(
-            openai_error(f"No such {what}", "invalid_request_error"), status=404
-        )
 
-    async def upload(request: web.Request) -> web.Response:
-        served["/v1/files"] += 1
+def _bad_request(message: str) -> web.Response:
+    return web.json_response(openai_error(message, "invalid_request_error"), status=400)
+
+
+def _create_request(raw: bytes) -> tuple[dict[str, Any], str, str]:
+    """(body, input_file_id, endpoint) of a batch creation; ValueError, KeyError or TypeError
+    when the body is not one."""
+    body = json.loads(raw)
+    file_id, endpoint = body["input_file_id"], body["endpoint"]
+    if body.get("completion_window") != "24h":
+        raise ValueError("completion_window must be '24h'")
+    return body, file_id, endpoint
+
+
+def _read_lines(data: bytes, endpoint: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(the input file's valid lines, a problem for each invalid one), as the API validates."""
+    lines: list[dict[str, Any]] = []
+    problems: list[dict[str, Any]] = []
+    for n, raw in enumerate(data.decode(errors="replace").splitlines(), 1):
+        try:
+            line = json.loads(raw)
+            if (
+                line.get("url") != endpoint
+                or line.get("method") != "POST"
+                or "custom_id" not in line
+            ):
+                raise ValueError("url must match the endpoint, method POST, custom_id set")
+            lines.append(line)
+        except (ValueError, AttributeError) as exc:
+            problems.append({"code": "invalid_line", "message": str(exc), "param": None, "line": n})
+    return lines, problems
+
+
+def _new_batch(
+    batch_id: str, body: dict[str, Any], file_id: str, endpoint: str, data: bytes
+) -> dict[str, Any]:
+    """A batch in ``validating``; ``_``-keys are the mock's own (never sent)."""
+    lines, problems = _read_lines(data, endpoint)
+    now = time.time()
+    return {
+        "id": batch_id,
+        "object": "batch",
+        "endpoint": endpoint,
+        "input_file_id": file_id,
+        "completion_window": "24h",
+        "status": "validating",
+        "output_file_id": None,
+        "error_file_id": None,
+        "errors": None,
+        "created_at": int(now),
+        "in_progress_at": None,
+        "finalizing_at": None,
+        "completed_at": None,
+        "failed_at": None,
+        "request_counts": {"total": len(lines), "completed": 0, "failed": 0},
+        "metadata": body.get("metadata"),
+        "_created": now,
+        "_lines": lines,
+        "_invalid": {"object": "list", "data": problems} if problems or not lines else None,
+    }
+
+
+class _Batches:
+    """The Files and Batches endpoints over one store, counting requests served."""
+
+    def __init__(self, settings: MockSpec, served: Served) -> None:
+        self.store = _Store(settings)
+        self.served = served
+
+    def routes(self) -> list[Route]:
+        return [
+            ("POST", "/v1/files", self.upload),
+            ("GET", "/v1/files/{id}", self.file_meta),
+            ("GET", "/v1/files/{id}/content", self.file_content),
+            ("POST", "/v1/batches", self.create),
+            ("GET", "/v1/batches", self.listing),
+            ("GET", "/v1/batches/{id}", self.get),
+            ("POST", "/v1/batches/{id}/cancel", self.cancel),
+        ]
+
+    async def upload(self, request: web.Request) -> web.Response:
+        self.served["/v1/files"] += 1
+        form: Mapping[str, object]
         try:
             form = await request.post()
         except ValueError:
             form = {}
         purpose = form.get("purpose")
         upload = form.get("file")
-        if not isinstance(purpose, str) or upload is None or isinstance(upload, str):
-            return web.json_response(
-                openai_error(
-                    "multipart fields 'purpose' and 'file' are required", "invalid_request_error"
-                ),
-                status=400,
-            )
+        if not isinstance(purpose, str) or not isinstance(upload, FileField):
+            return _bad_request("multipart fields 'purpose' and 'file' are required")
         data = upload.file.read()
-        return web.json_response(store.add_file(data, upload.filename or "upload.jsonl", purpose))
+        return web.json_response(
+            self.store.add_file(data, upload.filename or "upload.jsonl", purpose)
+        )
 
-    async def file_meta(request: web.Request) -> web.Response:
-        served["/v1/files/{id}"] += 1
-        entry = store.files.get(request.match_info["id"])
-        return web.json_response(entry["meta"]) if entry else not_found("file")
+    async def file_meta(self, request: web.Request) -> web.Response:
+        self.served["/v1/files/{id}"] += 1
+        entry = self.store.files.get(request.match_info["id"])
+        return web.json_response(entry["meta"]) if entry else _not_found("file")
 
-    async def file_content(request: web.Request) -> web.Response:
-        served["/v1/files/{id}/content"] += 1
-        entry = store.files.get(request.match_info["id"])
+    async def file_content(self, request: web.Request) -> web.Response:
+        self.served["/v1/files/{id}/content"] += 1
+        entry = self.store.files.get(request.match_info["id"])
         if not entry:
-            return not_found("file")
+            return _not_found("file")
         return web.Response(body=entry["data"], content_type="application/octet-stream")
 
-    async def create(request: web.Request) -> web.Response:
-        served["/v1/batches"] += 1
+    async def create(self, request: web.Request) -> web.Response:
+        self.served["/v1/batches"] += 1
         try:
-            body = json.loads(await request.read())
-            file_id, endpoint = body["input_file_id"], body["endpoint"]
-            if body.get("completion_window") != "24h":
-                raise ValueError("completion_window must be '24h'")
+            body, file_id, endpoint = _create_request(await request.read())
         except (ValueError, KeyError, TypeError) as exc:
-            return web.json_response(
-                openai_error(f"invalid request: {exc}", "invalid_request_error"), status=400
-            )
-        entry = store.files.get(file_id)
+            return _bad_request(f"invalid request: {exc}")
+        entry = self.store.files.get(file_id)
         if not entry:
-            return not_found("file")
-        lines, problems = [], []
-        for n, raw in enumerate(entry["data"].decode(errors="replace").splitlines(), 1):
-            try:
-                line = json.loads(raw)
-                if (
-                    line.get("url") != endpoint
-                    or line.get("method") != "POST"
-                    or "custom_id" not in line
-                ):
-                    raise ValueError("url must match the endpoint, method POST, custom_id set")
-                lines.append(line)
-            except (ValueError, AttributeError) as exc:
-                problems.append(
-                    {"code": "invalid_line", "message": str(exc), "param": None, "line": n}
-                )
-        now = time.time()
-        batch = {
-            "id": f"batch_mock{next(store.ids)}",
-            "object": "batch",
-            "endpoint": endpoint,
-            "input_file_id": file_id,
-            "completion_window": "24h",
-            "status": "validating",
-            "output_file_id": None,
-            "error_file_id": None,
-            "errors": None,
-            "created_at": int(now),
-            "in_progress_at": None,
-            "finalizing_at": None,
-            "completed_at": None,
-            "failed_at": None,
-            "request_counts": {"total": len(lines), "completed": 0, "failed": 0},
-            "metadata": body.get("metadata"),
-            "_created": now,
-            "_lines": lines,
-            "_invalid": {"object": "list", "data": problems} if problems or not lines else None,
-        }
-        store.batches[batch["id"]] = batch
+            return _not_found("file")
+        batch_id = f"batch_mock{next(self.store.ids)}"
+        batch = _new_batch(batch_id, body, file_id, endpoint, entry["data"])
+        self.store.batches[batch_id] = batch
         return web.json_response(_public(batch))
 
-    async def get(request: web.Request) -> web.Response:
-        served["/v1/batches/{id}"] += 1
-        batch = store.batches.get(request.match_info["id"])
-        return web.json_response(_public(store.advance(batch))) if batch else not_found("batch")
-
-    async def cancel(request: web.Request) -> web.Response:
-        batch = store.batches.get(request.match_info["id"])
+    async def get(self, request: web.Request) -> web.Response:
+        self.served["/v1/batches/{id}"] += 1
+        batch = self.store.batches.get(request.match_info["id"])
         if not batch:
-            return not_found("batch")
-        if store.advance(batch)["status"] not in _TERMINAL:
+            return _not_found("batch")
+        return web.json_response(_public(self.store.advance(batch)))
+
+    async def cancel(self, request: web.Request) -> web.Response:
+        batch = self.store.batches.get(request.match_info["id"])
+        if not batch:
+            return _not_found("batch")
+        if self.store.advance(batch)["status"] not in _TERMINAL:
             batch.update(status="cancelled", cancelled_at=int(time.time()))
         return web.json_response(_public(batch))
 
-    async def listing(request: web.Request) -> web.Response:
-        data = [_public(store.advance(b)) for b in store.batches.values()]
+    async def listing(self, request: web.Request) -> web.Response:
+        data = [_public(self.store.advance(b)) for b in self.store.batches.values()]
         return web.json_response(
             {
                 "object": "list",
@@ -250,12 +288,6 @@ def batch_routes(settings: MockSpec, served: Any) -> list[tuple[str, str, Any]]:
             }
         )
 
-    return [
-        ("POST", "/v1/files", upload),
-        ("GET", "/v1/files/{id}", file_meta),
-        ("GET", "/v1/files/{id}/content", file_content),
-        ("POST", "/v1/batches", create),
-        ("GET", "/v1/batches", listing),
-        ("GET", "/v1/batches/{id}", get),
-        ("POST", "/v1/batches/{id}/cancel", cancel),
-    ]
+
+def batch_routes(settings: MockSpec, served: Served) -> list[Route]:
+    return _Batches(settings, served).routes()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import aiohttp
 from aiohttp import web
 
-from loadtui.engine.servers import ServerProcess
+from loadtui.mock.servers import ServerProcess
 
 __all__ = ["ProxyProcess", "build_proxy"]
 

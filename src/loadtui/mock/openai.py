@@ -1,9 +1,9 @@
 """OpenAI-compatible endpoints of the mock: chat completions, completions, embeddings, models.
 
-Answers follow ../shared/protocols.md: a role-only first chunk, content chunks, a finish chunk,
-a usage chunk with ``choices: []`` when ``include_usage`` is asked, then ``[DONE]``. Chunks go
-out at absolute deadlines from the request's arrival (``ttft + k * itl``), so scheduling jitter
-never accumulates along a stream.
+Answers follow the openai SDK's recorded streams: a role-only first chunk, content chunks, a
+finish chunk, a usage chunk with ``choices: []`` when ``include_usage`` is asked, then
+``[DONE]``. Chunks go out at absolute deadlines from the request's arrival (``ttft + k * itl``),
+so scheduling jitter never accumulates along a stream.
 """
 
 from __future__ import annotations
@@ -13,11 +13,14 @@ import json
 import struct
 import time
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from aiohttp import web
 
-from loadtui.engine.mock.faults import (
+from loadtui.mock.faults import (
+    Route,
+    Served,
     before_headers,
     openai_error,
     pick_fault,
@@ -30,7 +33,8 @@ from loadtui.model.plan import MockSpec
 __all__ = ["MOCK_MODEL", "openai_routes", "stream_answer", "whole_answer"]
 
 MOCK_MODEL = "mock-model"
-Handler = Callable[[web.Request], Any]
+_DONE = b"data: [DONE]\n\n"
+_MID_STREAM_ERROR = sse(openai_error("injected mid-stream fault", "server_error"))
 
 
 def _words(value: Any) -> int:
@@ -132,125 +136,144 @@ async def whole_answer(
     return web.json_response(answer)
 
 
-def openai_routes(settings: MockSpec, served: Any) -> list[tuple[str, str, Handler]]:
-    async def begin(
-        request: web.Request, path: str, field: str
-    ) -> tuple[float, dict[str, Any], str | None] | web.StreamResponse:
+def _text(n: int) -> str:
+    return " ".join(f"tok{i}" for i in range(n))
+
+
+def _chat_delta(
+    chunk: dict[str, Any], d: dict[str, Any], finish_reason: str | None = None
+) -> bytes:
+    choice = {"index": 0, "delta": d, "logprobs": None, "finish_reason": finish_reason}
+    return sse({**chunk, "choices": [choice]})
+
+
+def _completion_choice(text: str, finish_reason: str | None) -> dict[str, Any]:
+    return {"text": text, "index": 0, "logprobs": None, "finish_reason": finish_reason}
+
+
+def _embeddings(count: int, dim: int, packed: bool) -> list[dict[str, Any]]:
+    """``count`` copies of a fixed vector, as floats or (``encoding_format: base64``) packed."""
+    vector = [round(0.001 * (i + 1), 6) for i in range(dim)]
+    embedding: list[float] | str = vector
+    if packed:
+        embedding = base64.b64encode(struct.pack(f"<{len(vector)}f", *vector)).decode()
+    return [{"object": "embedding", "index": i, "embedding": embedding} for i in range(count)]
+
+
+Begun = tuple[float, dict[str, Any], str | None]
+"""A request's arrival time, its checked body and its fault (None: answer normally)."""
+
+
+class _OpenAI:
+    """The endpoints, sharing the mock's settings and its count of requests served."""
+
+    def __init__(self, settings: MockSpec, served: Served) -> None:
+        self.settings = settings
+        self.served = served
+
+    def routes(self) -> list[Route]:
+        return [
+            ("GET", "/health", self.health),
+            ("GET", "/v1/models", self.models),
+            ("POST", "/v1/chat/completions", self.chat),
+            ("POST", "/v1/completions", self.completions),
+            ("POST", "/v1/embeddings", self.embeddings),
+        ]
+
+    async def begin(self, request: web.Request, path: str, field: str) -> Begun | web.Response:
         """Arrival time, the checked body and this request's fault — or the answer to send
         already (a bad body, a fault before the headers)."""
         arrived = time.perf_counter()
-        served[path] += 1
+        self.served[path] += 1
         body = await _json_body(request, field)
         if isinstance(body, web.Response):
             return body
-        fault = pick_fault(settings.faults)
-        early = await before_headers(fault, settings)
+        fault = pick_fault(self.settings.faults)
+        early = await before_headers(fault, self.settings)
         return early if early is not None else (arrived, body, fault)
 
-    async def health(request: web.Request) -> web.Response:
-        served["/health"] += 1
+    async def health(self, request: web.Request) -> web.Response:
+        self.served["/health"] += 1
         return web.json_response({"status": "ok"})
 
-    async def models(request: web.Request) -> web.Response:
-        served["/v1/models"] += 1
+    async def models(self, request: web.Request) -> web.Response:
+        self.served["/v1/models"] += 1
         model = {"id": MOCK_MODEL, "object": "model", "created": 0, "owned_by": "loadtui"}
         return web.json_response({"object": "list", "data": [model]})
 
-    async def chat(request: web.Request) -> web.StreamResponse:
-        begun = await begin(request, "/v1/chat/completions", "messages")
-        if isinstance(begun, web.StreamResponse):
+    async def chat(self, request: web.Request) -> web.StreamResponse:
+        begun = await self.begin(request, "/v1/chat/completions", "messages")
+        if isinstance(begun, web.Response):
             return begun
         arrived, body, fault = begun
-        n, finish, usage = _sized(settings, body, _words(body["messages"]))
+        n, finish, usage = _sized(self.settings, body, _words(body["messages"]))
         base = {"id": "chatcmpl-mock", "created": int(time.time()), "model": body.get("model")}
         if not body.get("stream"):
-            message = {"role": "assistant", "content": " ".join(f"tok{i}" for i in range(n))}
+            message = {"role": "assistant", "content": _text(n)}
             choice = {"index": 0, "message": message, "logprobs": None, "finish_reason": finish}
             answer = {**base, "object": "chat.completion", "choices": [choice], "usage": usage}
-            return await whole_answer(request, settings, arrived, fault, answer)
+            return await whole_answer(request, self.settings, arrived, fault, answer)
         chunk = {**base, "object": "chat.completion.chunk"}
-
-        def delta(d: dict[str, Any], finish_reason: str | None = None) -> bytes:
-            choice = {"index": 0, "delta": d, "logprobs": None, "finish_reason": finish_reason}
-            return sse({**chunk, "choices": [choice]})
-
+        delta = partial(_chat_delta, chunk)
         tail = delta({}, finish) + _usage_chunk(body, chunk, usage)
         return await stream_answer(
             request,
-            settings,
+            self.settings,
             arrived,
             fault,
             n,
             delta({"role": "assistant", "content": ""}),
             lambda k: delta({"content": f"tok{k} "}),
-            tail + b"data: [DONE]\n\n",
+            tail + _DONE,
             b'data: {"choices": [{"delta": \n\n',
-            sse(openai_error("injected mid-stream fault", "server_error")),
+            _MID_STREAM_ERROR,
         )
 
-    async def completions(request: web.Request) -> web.StreamResponse:
-        begun = await begin(request, "/v1/completions", "prompt")
-        if isinstance(begun, web.StreamResponse):
+    async def completions(self, request: web.Request) -> web.StreamResponse:
+        begun = await self.begin(request, "/v1/completions", "prompt")
+        if isinstance(begun, web.Response):
             return begun
         arrived, body, fault = begun
-        n, finish, usage = _sized(settings, body, _words(body["prompt"]))
+        n, finish, usage = _sized(self.settings, body, _words(body["prompt"]))
         base = {
             "id": "cmpl-mock",
             "object": "text_completion",
             "created": int(time.time()),
             "model": body.get("model"),
         }
-
-        def choice(text: str, finish_reason: str | None) -> dict[str, Any]:
-            return {"text": text, "index": 0, "logprobs": None, "finish_reason": finish_reason}
-
         if not body.get("stream"):
-            text = " ".join(f"tok{i}" for i in range(n))
-            answer = {**base, "choices": [choice(text, finish)], "usage": usage}
-            return await whole_answer(request, settings, arrived, fault, answer)
-        tail = sse({**base, "choices": [choice("", finish)]}) + _usage_chunk(body, base, usage)
+            answer = {**base, "choices": [_completion_choice(_text(n), finish)], "usage": usage}
+            return await whole_answer(request, self.settings, arrived, fault, answer)
+        tail = sse({**base, "choices": [_completion_choice("", finish)]})
         return await stream_answer(
             request,
-            settings,
+            self.settings,
             arrived,
             fault,
             n,
             b"",
-            lambda k: sse({**base, "choices": [choice(f"tok{k} ", None)]}),
-            tail + b"data: [DONE]\n\n",
+            lambda k: sse({**base, "choices": [_completion_choice(f"tok{k} ", None)]}),
+            tail + _usage_chunk(body, base, usage) + _DONE,
             b'data: {"choices": [{"text": \n\n',
-            sse(openai_error("injected mid-stream fault", "server_error")),
+            _MID_STREAM_ERROR,
         )
 
-    async def embeddings(request: web.Request) -> web.Response:
-        begun = await begin(request, "/v1/embeddings", "input")
-        if isinstance(begun, web.StreamResponse):
+    async def embeddings(self, request: web.Request) -> web.StreamResponse:
+        begun = await self.begin(request, "/v1/embeddings", "input")
+        if isinstance(begun, web.Response):
             return begun
         arrived, body, fault = begun
         inputs = body["input"] if isinstance(body["input"], list) else [body["input"]]
-        vector = [round(0.001 * (i + 1), 6) for i in range(settings.embedding_dim)]
-        if body.get("encoding_format") == "base64":
-            packed = base64.b64encode(struct.pack(f"<{len(vector)}f", *vector)).decode()
-            data = [
-                {"object": "embedding", "index": i, "embedding": packed} for i in range(len(inputs))
-            ]
-        else:
-            data = [
-                {"object": "embedding", "index": i, "embedding": vector} for i in range(len(inputs))
-            ]
+        packed = body.get("encoding_format") == "base64"
         words = _words(inputs)
         answer = {
             "object": "list",
-            "data": data,
+            "data": _embeddings(len(inputs), self.settings.embedding_dim, packed),
             "model": body.get("model"),
             "usage": {"prompt_tokens": words, "total_tokens": words},
         }
-        return await whole_answer(request, settings, arrived, fault, answer)
+        return await whole_answer(request, self.settings, arrived, fault, answer)
 
-    return [
-        ("GET", "/health", health),
-        ("GET", "/v1/models", models),
-        ("POST", "/v1/chat/completions", chat),
-        ("POST", "/v1/completions", completions),
-        ("POST", "/v1/embeddings", embeddings),
-    ]
+
+def openai_routes(settings: MockSpec, served: Served) -> list[Route]:
+    return _OpenAI(settings, served).routes()

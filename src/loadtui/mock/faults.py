@@ -1,4 +1,5 @@
-"""What the mock can do wrong on purpose, and the timing helpers every endpoint shares.
+"""What the mock can do wrong on purpose, and the timing helpers and route types every
+endpoint shares.
 
 Each fault maps to exactly one error class on loadtui's side, so a test (or a user checking
 their dashboards) can produce every class on demand. Faults that happen before any byte is
@@ -12,6 +13,8 @@ import asyncio
 import json
 import random
 import time
+from collections import Counter
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
@@ -19,6 +22,9 @@ from aiohttp import web
 from loadtui.model.plan import MockSpec
 
 __all__ = [
+    "Handler",
+    "Route",
+    "Served",
     "anthropic_error",
     "before_headers",
     "openai_error",
@@ -27,6 +33,12 @@ __all__ = [
     "sse",
     "stall_or_reset",
 ]
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+Route = tuple[str, str, Handler]
+"""(method, path, handler): what each API family's ``*_routes`` gives the server to add."""
+Served = Counter[str]
+"""Requests served by path, shared by every endpoint (``GET /mock/stats``)."""
 
 
 def openai_error(message: str, type_: str, code: str | None = None) -> dict[str, Any]:

@@ -17,8 +17,8 @@ from typing import Any
 
 from aiohttp import web
 
-from loadtui.engine import aio
-from loadtui.engine.lifeline import die_with_parent
+from loadtui.runtime import aio
+from loadtui.runtime.lifeline import die_with_parent
 
 __all__ = ["SHUTDOWN_TIMEOUT", "ServerProcess", "serve_app"]
 

@@ -11,17 +11,18 @@ from typing import Any
 
 from aiohttp import web
 
-from loadtui.engine.mock.anthropic import anthropic_routes
-from loadtui.engine.mock.batches import batch_routes
-from loadtui.engine.mock.openai import MOCK_MODEL, openai_routes
-from loadtui.engine.servers import ServerProcess, serve_app
+from loadtui.mock.anthropic import anthropic_routes
+from loadtui.mock.batches import batch_routes
+from loadtui.mock.faults import Route, Served
+from loadtui.mock.openai import MOCK_MODEL, openai_routes
+from loadtui.mock.servers import ServerProcess, serve_app
 from loadtui.model.plan import MockSpec
 
 __all__ = ["MOCK_MODEL", "MockProcess", "build_app", "serve"]
 
 
 def build_app(settings: MockSpec) -> web.Application:
-    served: Counter[str] = Counter()
+    served: Served = Counter()
     app = web.Application()
 
     async def extra_headers(request: web.Request, response: web.StreamResponse) -> None:
@@ -52,7 +53,7 @@ def build_app(settings: MockSpec) -> web.Application:
         served.clear()
         return web.json_response({"served": 0})
 
-    routes = [
+    routes: list[Route] = [
         *openai_routes(settings, served),
         *anthropic_routes(settings, served),
         *batch_routes(settings, served),
@@ -88,7 +89,8 @@ class MockProcess(ServerProcess):
     def stats(self) -> dict[str, Any]:
         import httpx
 
-        return httpx.get(self.url + "/mock/stats", timeout=5.0).json()
+        answer: dict[str, Any] = httpx.get(self.url + "/mock/stats", timeout=5.0).json()
+        return answer
 
     def __enter__(self) -> MockProcess:
         self.start()
