@@ -42,7 +42,7 @@ def _contains(whole: Any, part: Any, where: str = "") -> list[str]:
             return [where]
         return [
             bad
-            for i, (w, p) in enumerate(zip(whole, part))
+            for i, (w, p) in enumerate(zip(whole, part, strict=True))
             for bad in _contains(w, p, f"{where}[{i}]")
         ]
     return [] if whole == part and type(whole) is type(part) else [f"{where}: {part!r} → {whole!r}"]

@@ -55,7 +55,7 @@ def test_threshold_parsing_and_evaluation():
     assert (t.aggregate, t.op, t.limit) == ("p95", "<", 500.0)
     assert parse_threshold("latency", "p(99.9)<=10").aggregate == "p999"
     assert parse_threshold("latency", "avg<10").aggregate == "mean"
-    from loadtui.model.record import MetricSummary, Metrics, RunSummary
+    from loadtui.model.record import Metrics, MetricSummary, RunSummary
 
     summary = RunSummary(
         requests=100,
@@ -296,7 +296,7 @@ def test_a_rate_control_may_be_zero_but_not_negative():
 def test_compare_runs_deltas_and_verdicts():
     from loadtui.headless.compare import compare_runs
     from loadtui.model.plan import RunConfig
-    from loadtui.model.record import MetricSummary, Metrics, RunRecord, RunSummary, TargetInfo
+    from loadtui.model.record import Metrics, MetricSummary, RunRecord, RunSummary, TargetInfo
 
     def run(rps, p95, errors):
         latency = MetricSummary(count=100, p50=10.0, p95=p95, p99=30.0)
