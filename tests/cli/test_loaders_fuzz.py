@@ -31,11 +31,19 @@ from loadtui.errors import ConfigError, RunFileError
 from loadtui.model.controls import parse_control
 from loadtui.model.durations import MAX_DURATION, parse_duration, parse_range
 from loadtui.model.plan import RunConfig
+from loadtui.model.record import RunRecord
 from loadtui.model.requests import PromptSpec
 from loadtui.model.workflows import BatchSpec
 from loadtui.storage.data import load_batch_input, load_prompts
 from loadtui.storage.presets import load_control_file, load_preset
-from loadtui.storage.runfile import load_run, run_config, run_controls, scan_runs
+from loadtui.storage.runfile import (
+    load_record,
+    load_run,
+    run_config,
+    run_controls,
+    scan_records,
+    scan_runs,
+)
 
 EXAMPLES = int(os.environ.get("LOADTUI_FUZZ_EXAMPLES", "150"))
 MORE = EXAMPLES * 4 // 3
@@ -378,10 +386,26 @@ def test_fuzzed_run_files_replay_or_fail_with_one_run_file_error(tmp_path: Path,
         _draw(run)  # a file the loader accepts is safe to list and to show
         run_config(run, path)
         run_controls(run, path)
+        record = load_record(path)  # and its record, which the console and the CLI read
+        _print(record)
+        assert run_controls(record, path) == run_controls(run, path)
     except RunFileError as exc:
         assert len(str(exc)) < 2000
     runs, skipped = scan_runs(tmp_path)  # the listing of the same folder never raises
     assert len(runs) + len(skipped) == 1
+    records, skipped = scan_records(tmp_path)
+    assert len(records) + len(skipped) == 1
+
+
+def _print(record: RunRecord) -> None:
+    """What the console's end-of-run summary and ``loadtui runs`` print of a record."""
+    import io
+
+    from rich.console import Console
+
+    from loadtui.headless.console import summary_renderable
+
+    Console(file=io.StringIO(), width=120).print(summary_renderable(record))
 
 
 def _draw(run: dict[str, Any]) -> None:

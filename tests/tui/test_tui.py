@@ -87,8 +87,8 @@ def test_live_controls_land_in_the_saved_timeline() -> None:
     app = asyncio.run(scenario())
     assert app.bridge is not None and app.bridge.error is None
     run = app.bridge.run
-    assert run is not None and run["status"] == "stopped"  # ended by x, not by the plan
-    actions = [(c["action"], c["value"]) for c in run["controls"]]
+    assert run is not None and run.status == "stopped"  # ended by x, not by the plan
+    actions = [(c.action, c.value) for c in run.controls]
     assert [a for a, _ in actions] == [
         "users",
         "users",
@@ -101,10 +101,10 @@ def test_live_controls_land_in_the_saved_timeline() -> None:
     ]
     assert [v for a, v in actions if a == "users"] == [3, 13, 12, 4]
     assert actions[3][1] > 0
-    offsets = [c["at"] for c in run["controls"]]
-    assert offsets == sorted(offsets) and all(c["source"] == "live" for c in run["controls"])
+    offsets = [c.at for c in run.controls]
+    assert offsets == sorted(offsets) and all(c.source == "live" for c in run.controls)
     saved = json.loads(Path(app.bridge.path).read_text())
-    assert saved["controls"] == run["controls"]
+    assert saved["controls"] == [c.to_dict() for c in run.controls]
     assert max(p["users"] for p in saved["series"]) >= 12  # the engine really followed the keys
     assert app.saved == [str(app.bridge.path)]
 

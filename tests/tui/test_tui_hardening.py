@@ -247,7 +247,7 @@ def test_any_text_in_the_live_value_dialog_keeps_the_run_going() -> None:
 
     app = asyncio.run(scenario())
     assert app.bridge.error is None
-    assert app.bridge.run["status"] == "stopped"  # ended early with x (issue 8 item 12)
+    assert app.bridge.run.status == "stopped"  # ended early with x (issue 8 item 12)
 
 
 def test_run_file_strings_are_shown_as_plain_text() -> None:

@@ -1,7 +1,7 @@
 """Run files: JSON with a ``schema_version``, written atomically, never holding a secret.
 
-This is the only module that turns a run into JSON and back. docs/run-format.md documents every
-key. Writes go to a temporary file in the same folder and are renamed into place, so a reader
+This module reads and writes run files; storage/record.py turns a ``RunRecord`` into the JSON
+object and back (docs/run-format.md documents every key). Writes go to a temporary file in the same folder and are renamed into place, so a reader
 (or a crash) never sees half a run.
 """
 
@@ -12,6 +12,8 @@ import os
 import re
 import secrets
 import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -22,8 +24,9 @@ from loadtui.errors import RunFileError
 from loadtui.locations import runs_dir
 from loadtui.model.controls import ControlChange, parse_control
 from loadtui.model.plan import RunConfig
+from loadtui.model.record import SCHEMA_VERSION, RunRecord
 from loadtui.storage.files import MB, decode, read_capped, read_head, shown_path
-from loadtui.storage.presets import validation_message
+from loadtui.storage.record import RunJson, config_from_json, record_from_json, record_to_json
 from loadtui.storage.redact import redact_text, redacted_json
 from loadtui.storage.runshape import RUN_ID, RunShape
 from loadtui.storage.trust import remember as remember_digest
@@ -36,8 +39,12 @@ __all__ = [
     "RUN_FILE_LIMIT",
     "RUN_ID",
     "SCHEMA_VERSION",
+    "ListedRun",
     "list_runs",
     "load_listed",
+    "load_listed_record",
+    "load_record",
+    "load_record_checked",
     "load_run",
     "load_run_checked",
     "new_run_id",
@@ -45,10 +52,10 @@ __all__ = [
     "run_config",
     "run_controls",
     "save_run",
+    "scan_records",
     "scan_runs",
 ]
 
-SCHEMA_VERSION = 1
 _REQUIRED = ("schema_version", "id", "status", "config", "controls", "summary")
 _ENDED_EARLY = ("interrupted", "stopped", "running")
 """Statuses of runs whose load ended before the plan did (``running``: a checkpoint)."""
@@ -80,15 +87,15 @@ def redact(text: str, secret: str | list[str] | None) -> str:
 
 
 def save_run(
-    run: dict[str, Any],
+    run: RunRecord | Mapping[str, object],
     path: Path | None = None,
     secret: str | list[str] | None = None,
     remember: bool = True,
 ) -> Path:
-    """Write ``run`` atomically; ``secret`` (API keys) is redacted from every value that can
+    """Write ``run`` (a record, or a run file's JSON object) atomically; ``secret`` (API keys) is redacted from every value that can
     carry one (storage/redact.py), and unless ``remember`` is False (a checkpoint, rewritten
     every few seconds) the file is remembered as written here (storage/trust.py)."""
-    run = {"schema_version": SCHEMA_VERSION, **run}
+    run = {"schema_version": SCHEMA_VERSION, **_json_of(run)}
     if "series" in run:  # last: a listing reads the head of the file only (scan_runs)
         series = run.pop("series")
         run["peak_users"] = _peak_users(series)  # what History shows of the series
@@ -113,6 +120,10 @@ def save_run(
     return path
 
 
+def _json_of(run: RunRecord | Mapping[str, object]) -> RunJson:
+    return record_to_json(run) if isinstance(run, RunRecord) else dict(run)
+
+
 def _peak_users(series: Any) -> float:
     users = (p.get("users") for p in series if isinstance(p, dict))
     return max((u for u in users if isinstance(u, int | float)), default=0)
@@ -126,14 +137,14 @@ def _default(obj: Any) -> Any:
     raise TypeError(f"cannot write {type(obj).__name__} to a run file")
 
 
-def load_run(path: str | Path, limit: int = RUN_FILE_LIMIT) -> dict[str, Any]:
+def load_run(path: str | Path, limit: int = RUN_FILE_LIMIT) -> RunJson:
     """Read and check a run file; RunFileError (one line) on anything wrong."""
     path = Path(path)
     data = read_capped(path, limit, "run file", RunFileError)
     return _parse(decode(data, path, RunFileError), shown_path(path))
 
 
-def load_run_checked(path: str | Path, limit: int = RUN_FILE_LIMIT) -> tuple[dict[str, Any], bool]:
+def load_run_checked(path: str | Path, limit: int = RUN_FILE_LIMIT) -> tuple[RunJson, bool]:
     """The run, and whether this machine wrote exactly this file (storage/trust.py)."""
     path = Path(path)
     data = read_capped(path, limit, "run file", RunFileError)
@@ -144,7 +155,7 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON number")
 
 
-def _parse(raw: str, shown: str) -> dict[str, Any]:
+def _parse(raw: str, shown: str) -> RunJson:
     try:
         run = json.loads(raw, parse_constant=_reject_constant)
     except json.JSONDecodeError as exc:
@@ -173,24 +184,26 @@ def _parse(raw: str, shown: str) -> dict[str, Any]:
     return run
 
 
-def run_config(run: dict[str, Any], path: str | Path = "run file") -> RunConfig:
+def run_config(run: RunRecord | RunJson, path: str | Path = "run file") -> RunConfig:
     """The run's config, to run it again. A run file never chooses which environment variable
     is read (``batch.admin_password_env``): a replay reads the default one."""
-    config = run["config"]
-    batch = config.get("batch") if isinstance(config, dict) else None
-    if isinstance(batch, dict) and "admin_password_env" in batch:
-        config = {**config, "batch": {k: v for k, v in batch.items() if k != "admin_password_env"}}
-    try:
-        return RunConfig.model_validate(config)
-    except ValidationError as exc:
-        raise RunFileError(validation_message(exc, f"{shown_path(path)}: config.")) from None
+    if isinstance(run, RunRecord):
+        return run.config  # record_from_json read it so
+    return config_from_json(run["config"], shown_path(path))
 
 
-def run_controls(run: dict[str, Any], path: str | Path = "run file") -> list[ControlChange]:
+def run_controls(run: RunRecord | RunJson, path: str | Path = "run file") -> list[ControlChange]:
     """The changes a replay applies: the recorded timeline, and for a run that ended early
     (interrupted, stopped, or killed while ``running``), a stop where its load ended — so the
     replay has the same length as the original."""
-    controls = run.get("controls")
+    controls: object
+    status: object
+    ended: object
+    if isinstance(run, RunRecord):
+        controls = [c.to_dict() for c in run.controls]
+        status, ended = run.status, run.load_ended_s
+    else:
+        controls, status, ended = run.get("controls"), run.get("status"), run.get("load_ended_s")
     if not isinstance(controls, list):
         raise RunFileError(f"{path}: controls must be a list")
     out = []
@@ -199,21 +212,20 @@ def run_controls(run: dict[str, Any], path: str | Path = "run file") -> list[Con
             out.append(parse_control(raw, source="replay"))
         except ValueError as exc:
             raise RunFileError(f"{path}: controls[{i}]: {exc}") from None
-    ended = run.get("load_ended_s")
-    early = run.get("status") in _ENDED_EARLY and isinstance(ended, int | float)
-    if early and ended > 0 and not any(c.action == "stop" for c in out):
+    early = status in _ENDED_EARLY and isinstance(ended, int | float) and ended > 0
+    if early and isinstance(ended, int | float) and not any(c.action == "stop" for c in out):
         out.append(ControlChange("stop", None, float(ended), "replay"))
     return out
 
 
-def list_runs(folder: Path | None = None) -> list[tuple[Path, dict[str, Any]]]:
+def list_runs(folder: Path | None = None) -> list[tuple[Path, RunJson]]:
     """Readable run files, newest first (unreadable ones are skipped)."""
     return scan_runs(folder)[0]
 
 
 def scan_runs(
     folder: Path | None = None,
-) -> tuple[list[tuple[Path, dict[str, Any]]], list[str]]:
+) -> tuple[list[tuple[Path, RunJson]], list[str]]:
     """Readable run files, newest first, and a one-line reason for each file skipped.
 
     Only the head of a file is read (``HEAD_LIMIT``): a long run's entry has ``series`` empty
@@ -234,13 +246,13 @@ LISTED_HEAD_ONLY = "_listed_head_only"
 """Set (True) in a listing's entry whose series was not read."""
 
 
-def load_listed(path: str | Path, run: dict[str, Any]) -> dict[str, Any]:
+def load_listed(path: str | Path, run: RunJson) -> RunJson:
     """The whole run for an entry of ``scan_runs`` (the entry itself when it is whole);
     RunFileError (one line) when the file changed or broke since it was listed."""
     return load_run(path) if run.get(LISTED_HEAD_ONLY) else run
 
 
-def _listed(path: Path) -> dict[str, Any]:
+def _listed(path: Path) -> RunJson:
     head, whole = read_head(path, HEAD_LIMIT, "run file", RunFileError)
     if whole:
         return _parse(decode(head, path, RunFileError), shown_path(path))
@@ -256,3 +268,45 @@ def _listed(path: Path) -> dict[str, Any]:
             run[LISTED_HEAD_ONLY] = True
             return run
     return load_run(path, LIST_LIMIT)
+
+
+# -- typed readers: what the console, the CLI and (soon) the app read --------------------------
+def load_record(path: str | Path, limit: int = RUN_FILE_LIMIT) -> RunRecord:
+    """Read and check a run file into a record; RunFileError (one line) on anything wrong."""
+    return record_from_json(load_run(path, limit), shown_path(Path(path)))
+
+
+def load_record_checked(path: str | Path, limit: int = RUN_FILE_LIMIT) -> tuple[RunRecord, bool]:
+    """The run as a record, and whether this machine wrote exactly this file."""
+    run, trusted = load_run_checked(path, limit)
+    return record_from_json(run, shown_path(Path(path))), trusted
+
+
+@dataclass(frozen=True, slots=True)
+class ListedRun:
+    """One entry of a listing: the run without its series when only the head was read."""
+
+    path: Path
+    record: RunRecord
+    head_only: bool
+    """The series was not read (``record.series`` is empty): ``load_listed_record`` reads it."""
+
+
+def scan_records(folder: Path | None = None) -> tuple[list[ListedRun], list[str]]:
+    """``scan_runs`` as records: readable runs newest first, and why each other file was
+    skipped (a config this loadtui cannot read is skipped too, named)."""
+    runs, skipped = scan_runs(folder)
+    listed = []
+    for path, run in runs:
+        try:
+            record = record_from_json(run, shown_path(path))
+        except RunFileError as exc:
+            skipped.append(str(exc))
+            continue
+        listed.append(ListedRun(path, record, bool(run.get(LISTED_HEAD_ONLY))))
+    return listed, skipped
+
+
+def load_listed_record(entry: ListedRun) -> RunRecord:
+    """The whole run of a listing's entry (the entry's record when it is whole)."""
+    return load_record(entry.path) if entry.head_only else entry.record

@@ -17,6 +17,12 @@ from loadtui.model.plan import open_loop_of
 from loadtui.model.requests import count_unit
 from loadtui.model.snapshot import UserRow
 from loadtui.model.thresholds import evaluate
+from loadtui.storage.record import (
+    generator_to_json,
+    point_to_json,
+    summary_to_json,
+    threshold_to_json,
+)
 
 __all__ = ["SPARK_SECONDS", "Frame", "build_frame", "frame_from_run"]
 
@@ -75,13 +81,14 @@ def _spark(points: list[dict[str, Any]]) -> dict[str, list[float | None]]:
 def build_frame(coord: Coordinator, phase: str, target_url: str = "") -> Frame:
     """A frame of a live run. Call from the thread that owns the coordinator."""
     elapsed = coord.elapsed if coord.ended_at is None else coord.ended_at
-    totals = coord.totals.summary(elapsed)
+    typed_totals = coord.totals.summary(elapsed)
+    totals = summary_to_json(typed_totals)
     window = coord.recent
     latest = list(coord.latest.values())
     rows: list[UserRow] = []
     for snap in latest:
         rows.extend(snap.users_rows)
-    health = coord.health.summary()
+    health = generator_to_json(coord.health.summary())
     health["cpu_now"] = max((s.cpu_percent for s in latest), default=0.0)
     health["lag_now_ms"] = max((s.loop_lag_ms for s in latest), default=0.0)
     health["warning"] = coord.health.current_warning
@@ -94,22 +101,25 @@ def build_frame(coord: Coordinator, phase: str, target_url: str = "") -> Frame:
         target_users=coord.target_users,
         target_rate=coord.target_rate,
         users=sum(s.users for s in latest),
-        peak_users=max((p.get("users", 0) for p in coord.series.points), default=0),
+        peak_users=max((p.users for p in coord.series.points), default=0),
         in_flight=sum(s.in_flight for s in latest),
         workers=coord.n,
         totals=totals,
-        recent=window.aggregate().summary(window.span),
+        recent=summary_to_json(window.aggregate().summary(window.span)),
         window_s=window.seconds,
-        spark=_spark(coord.series.points),
-        last=coord.series.points[-1] if coord.series.points else None,
+        spark=_spark([point_to_json(p) for p in coord.series.points[-SPARK_SECONDS:]]),
+        last=point_to_json(coord.series.points[-1]) if coord.series.points else None,
         users_rows=rows,
         health=health,
         # as the saved run: a TTFT threshold of a run without streams is skipped, not failed
-        thresholds=evaluate(
-            coord.config.thresholds,
-            totals,
-            streamed=any(r.streamed for r in coord.config.requests),
-        ),
+        thresholds=[
+            threshold_to_json(t)
+            for t in evaluate(
+                coord.config.thresholds,
+                typed_totals,
+                streamed=any(r.streamed for r in coord.config.requests),
+            )
+        ],
         controls=list(coord.control_log),
         target_url=target_url,
         unit=count_unit({r.kind for r in coord.config.requests}),

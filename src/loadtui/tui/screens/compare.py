@@ -12,6 +12,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
 from loadtui.headless.compare import compare_runs
+from loadtui.storage.record import record_from_json
 from loadtui.tui.format import ms, rate
 
 __all__ = ["CompareScreen"]
@@ -53,7 +54,7 @@ class CompareScreen(Screen[None]):
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
         table.add_columns("figure", "A", "B", "Δ (B−A)", "Δ %", "")
-        for row in compare_runs(self.a, self.b):
+        for row in compare_runs(record_from_json(self.a), record_from_json(self.b)):
             table.add_row(
                 Text(row.label),  # request labels come from the run files: plain text
                 _value(row.a, row.unit, row.label),

@@ -16,6 +16,7 @@ from textual.reactive import reactive
 from textual.widgets import Static
 
 from loadtui.headless.sections import workflow_sections
+from loadtui.storage.record import summary_from_json
 from loadtui.tui.format import count
 from loadtui.tui.frame import Frame
 
@@ -57,7 +58,7 @@ class RequestsPanel(Static):
     def watch_frame(self, frame: Frame | None) -> None:
         if frame is None:
             return
-        parts: list[RenderableType] = list(workflow_sections(frame.totals))
+        parts: list[RenderableType] = list(workflow_sections(summary_from_json(frame.totals)))
         errors = errors_table(frame.totals)
         if errors is not None:
             parts.append(errors)
