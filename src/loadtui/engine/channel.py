@@ -1,10 +1,13 @@
 """The coordinator–worker channel, kept behind one small interface.
 
-``WorkerPool`` is what the coordinator needs: start workers from specs, send a control tuple to
-one or all, receive whatever came up (snapshots and lifecycle events), close. ``ProcessPool``
-implements it with local processes and pipes. A pool of Ray actors (or any other distributed
-engine) can implement the same five methods — the messages are plain picklable data and the
-histograms inside snapshots are HdrHistogram-encoded bytes, so nothing else changes.
+``WorkerPool`` is what the coordinator needs: start workers from specs, send a control message
+to one or all, receive whatever came up (snapshots and lifecycle events), close. Two pools
+implement it: ``ProcessPool`` runs each worker in a spawned process with pipes (real runs: the
+generator never shares a GIL with the UI), ``InProcessPool`` in a thread of this process with
+queues (tests whose subject is not the process boundary: no spawn, no imports twice). A pool of
+Ray actors (or any other distributed engine) can implement the same five methods — the messages
+(``engine/messages.py``) are plain picklable data and the histograms inside snapshots are
+HdrHistogram-encoded bytes, so nothing else changes.
 """
 
 from __future__ import annotations
@@ -16,27 +19,51 @@ import pickle
 import queue
 import signal
 import threading
+import time
+from collections.abc import Callable
 from multiprocessing.connection import Connection
 from typing import Any, Protocol
 
 from loadtui.engine import aio
 from loadtui.engine.lifeline import die_with_parent
+from loadtui.engine.messages import Control, Exited, Failed, Ready, Stop, Up
 from loadtui.engine.worker import Worker, WorkerSpec, describe
 
-__all__ = ["ProcessPool", "WorkerPool"]
+__all__ = ["InProcessPool", "ProcessPool", "WorkerPool"]
 
 
 class WorkerPool(Protocol):
     def start(self, specs: list[WorkerSpec]) -> None: ...
-    def send(self, index: int, message: tuple) -> None: ...
-    def broadcast(self, message: tuple) -> None: ...
-    def receive(self, timeout: float) -> list[Any]:
-        """Messages that arrived within ``timeout``: snapshots, ("ready", i),
-        ("exited", i, exit code or None), ("failed", i, text) — a worker hit an unexpected
-        exception and is exiting."""
+    def send(self, index: int, message: Control) -> None: ...
+    def broadcast(self, message: Control) -> None: ...
+    def receive(self, timeout: float) -> list[Up]:
+        """Messages that arrived within ``timeout``: snapshots, ``Ready``, ``Failed`` (a
+        worker hit an unexpected exception and is ending), ``Exited`` (it has ended)."""
         ...
 
     def close(self, timeout: float = 5.0) -> None: ...
+
+
+class _Inbox:
+    """What came up from every worker, in arrival order; knows which workers have ended."""
+
+    def __init__(self) -> None:
+        self._queue: queue.SimpleQueue[Up] = queue.SimpleQueue()
+        self.gone: set[int] = set()
+
+    def put(self, message: Up) -> None:
+        self._queue.put(message)
+
+    def take(self, timeout: float) -> list[Up]:
+        out: list[Up] = []
+        try:
+            out.append(self._queue.get(timeout=max(0.0, timeout)))
+            while True:
+                out.append(self._queue.get_nowait())
+        except queue.Empty:
+            pass
+        self.gone.update(m.worker for m in out if isinstance(m, Exited))
+        return out
 
 
 class ProcessPool:
@@ -56,8 +83,7 @@ class ProcessPool:
         self._up: list[Connection] = []
         self._procs: list[Any] = []
         self._readers: list[threading.Thread] = []
-        self._inbox: queue.SimpleQueue[Any] = queue.SimpleQueue()
-        self._gone: set[int] = set()
+        self._inbox = _Inbox()
 
     def start(self, specs: list[WorkerSpec]) -> None:
         for spec in specs:
@@ -90,32 +116,22 @@ class ProcessPool:
             pass
         finally:
             proc.join(2.0)  # EOF comes as it exits: wait for its exit code, to say why
-            self._inbox.put(("exited", index, proc.exitcode))
+            self._inbox.put(Exited(index, proc.exitcode))
 
-    def send(self, index: int, message: tuple) -> None:
-        if index in self._gone:
+    def send(self, index: int, message: Control) -> None:
+        if index in self._inbox.gone:
             return
         with contextlib.suppress(BrokenPipeError, OSError):
             self._down[index].send(message)
 
-    def broadcast(self, message: tuple) -> None:
+    def broadcast(self, message: Control) -> None:
         for i in range(len(self._down)):
             self.send(i, message)
 
-    def receive(self, timeout: float) -> list[Any]:
-        out: list[Any] = []
-        if len(self._gone) >= len(self._procs):
-            return out
-        try:
-            out.append(self._inbox.get(timeout=max(0.0, timeout)))
-            while True:
-                out.append(self._inbox.get_nowait())
-        except queue.Empty:
-            pass
-        for msg in out:
-            if isinstance(msg, tuple) and msg[0] == "exited":
-                self._gone.add(msg[1])
-        return out
+    def receive(self, timeout: float) -> list[Up]:
+        if len(self._inbox.gone) >= len(self._procs):
+            return []
+        return self._inbox.take(timeout)
 
     def kill(self, index: int) -> None:
         """End one worker at once (tests, and a worker that stopped answering)."""
@@ -136,7 +152,7 @@ class ProcessPool:
             reader.join(1.0)  # the child is gone: its pipe is at EOF
         for conn in (*self._down, *self._up):
             conn.close()
-        self._gone.update(range(len(self._procs)))
+        self._inbox.gone.update(range(len(self._procs)))
 
 
 class _Sender:
@@ -147,11 +163,11 @@ class _Sender:
 
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
-        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[Up | None] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name="loadtui-send", daemon=True)
         self._thread.start()
 
-    def __call__(self, message: Any) -> None:
+    def __call__(self, message: Up) -> None:
         self._queue.put(message)
 
     def _run(self) -> None:
@@ -176,7 +192,7 @@ def _process_main(spec: WorkerSpec, down: Connection, up: Connection) -> None:
     try:
         failure = aio.run(_serve(spec, down, send))
     except BaseException as exc:  # a bug outside any task: say so, then exit non-zero
-        send(("failed", spec.index, describe(exc, "worker")))
+        send(Failed(spec.index, describe(exc, "worker")))
         failure = "reported"
     send.close()
     if failure is not None:
@@ -196,9 +212,119 @@ async def _serve(spec: WorkerSpec, down: Connection, send: _Sender) -> str | Non
                 worker.handle(down.recv())
         except (EOFError, OSError):
             loop.remove_reader(down.fileno())
-            worker.handle(("stop", 0.0))
+            worker.handle(Stop(0.0))
 
     loop.add_reader(down.fileno(), readable)
-    send(("ready", spec.index))
+    send(Ready(spec.index))
     await worker.serve()
     return worker.failure
+
+
+_THREAD_END = 3.0
+"""How long ``InProcessPool.close`` waits for a worker told to stop at once: its cancelled
+requests unwind (up to 2 s) and it sends its last snapshot."""
+
+
+class InProcessPool:
+    """Workers as threads of this process, each with its own event loop.
+
+    The same ``Worker`` and the same messages, handed over through thread-safe queues instead of
+    pipes (by reference, not pickled: a sender never touches a message again). A run starts in
+    milliseconds instead of a spawn and a fresh import per worker, so the engine's tests use it
+    wherever the process boundary is not their subject. The workers share this process's GIL
+    with the caller, so a generator's accuracy and capacity belong to ``ProcessPool``; their
+    CPU figures are their threads'. A thread cannot be killed: ``close`` tells a worker still
+    running to stop at once and waits a little, then leaves it (a daemon thread).
+    """
+
+    def __init__(self) -> None:
+        self._inbox = _Inbox()
+        self._workers: list[_ThreadWorker] = []
+
+    def start(self, specs: list[WorkerSpec]) -> None:
+        for spec in specs:
+            worker = _ThreadWorker(spec, self._inbox.put)
+            worker.thread.start()
+            self._workers.append(worker)
+
+    def send(self, index: int, message: Control) -> None:
+        if index not in self._inbox.gone:
+            self._workers[index].send(message)
+
+    def broadcast(self, message: Control) -> None:
+        for i in range(len(self._workers)):
+            self.send(i, message)
+
+    def receive(self, timeout: float) -> list[Up]:
+        if len(self._inbox.gone) >= len(self._workers):
+            return []
+        return self._inbox.take(timeout)
+
+    def close(self, timeout: float = 5.0) -> None:
+        deadline = time.monotonic() + timeout
+        for worker in self._workers:
+            worker.thread.join(max(0.0, deadline - time.monotonic()))
+        late = [w for w in self._workers if w.thread.is_alive()]
+        for worker in late:
+            worker.send(Stop(0.0))  # what terminating a process is to ProcessPool
+        deadline = time.monotonic() + _THREAD_END
+        for worker in late:
+            worker.thread.join(max(0.0, deadline - time.monotonic()))
+        self._inbox.gone.update(range(len(self._workers)))
+
+
+class _ThreadWorker:
+    """One worker on its own thread and event loop; controls reach it through a queue."""
+
+    def __init__(self, spec: WorkerSpec, up: Callable[[Up], None]) -> None:
+        self.spec = spec
+        self.up = up
+        self._down: queue.SimpleQueue[Control] = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        """Set while the worker's loop runs: ``send`` wakes it to read the queue."""
+        self._worker: Worker | None = None
+        self.thread = threading.Thread(
+            target=self._main, name=f"loadtui-worker-{spec.index}", daemon=True
+        )
+
+    def send(self, message: Control) -> None:
+        self._down.put(message)
+        with self._lock:
+            loop = self._loop
+        if loop is not None:
+            with contextlib.suppress(RuntimeError):  # the loop closed meanwhile: it has ended
+                loop.call_soon_threadsafe(self._pump)
+
+    def _main(self) -> None:
+        code = 1
+        try:
+            code = 0 if aio.run(self._serve()) is None else 1
+        except BaseException as exc:  # a bug outside any task: say so, as a process would
+            self.up(Failed(self.spec.index, describe(exc, "worker")))
+        finally:
+            self.up(Exited(self.spec.index, code))
+
+    async def _serve(self) -> str | None:
+        """Serve until stopped; returns the failure the worker reported, if any."""
+        worker = self._worker = Worker(self.spec, self.up, time.thread_time)
+        with self._lock:
+            self._loop = asyncio.get_running_loop()
+        try:
+            self._pump()  # anything sent before the loop was known
+            self.up(Ready(self.spec.index))
+            await worker.serve()
+        finally:
+            with self._lock:
+                self._loop = None
+        return worker.failure
+
+    def _pump(self) -> None:
+        worker = self._worker
+        assert worker is not None
+        while True:
+            try:
+                message = self._down.get_nowait()
+            except queue.Empty:
+                return
+            worker.handle(message)
