@@ -43,7 +43,7 @@ class Users:
         """Users running (not leaving)."""
         return len(self.status) - len(self.stopping)
 
-    def set(self, total: int, mine: range) -> None:
+    def resize(self, total: int, mine: range) -> None:
         """Run the users of ``mine`` (this worker's ids of ``total``), no more, no fewer."""
         self.total = total
         want = set(mine)

@@ -98,7 +98,7 @@ class Worker:
             case Start(t0):
                 self.ctx.start(t0)
             case SetUsers(total):
-                self.users.set(total, self._mine(total))
+                self.users.resize(total, self._mine(total))
             case SetRate(rate):
                 self._set_rate(rate)
             case ThinkTime(seconds):
@@ -130,7 +130,7 @@ class Worker:
         self.index, self.count = index, count
         self.arrivals.share(count)
         if self.users.total and not self.ctx.stopping.is_set():
-            self.users.set(self.users.total, self._mine(self.users.total))
+            self.users.resize(self.users.total, self._mine(self.users.total))
 
     def _stop(self, grace: float) -> None:
         self.grace = grace
