@@ -31,8 +31,9 @@ def drive(
     **data: Any,
 ) -> Coordinator:
     """Run a config to completion through the real coordinator and its workers: processes, or
-    threads with ``pool=InProcessPool()`` where the process boundary is not what a test is
-    about (``data``: prompts, direct_url, batch — as the session passes them)."""
+    threads with ``pool=InProcessPool()`` (``loadtui.engine.inprocess``) where the process
+    boundary is not what a test is about (``data``: prompts, direct_url, batch — as the session
+    passes them)."""
     coord = Coordinator(config, url, api_key, pool=pool, **data)
     coord.start()
     pending = sorted(schedule or [], key=lambda c: c.at or 0.0)

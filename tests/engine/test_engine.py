@@ -12,7 +12,7 @@ from __future__ import annotations
 import pytest
 
 from helpers import LATE_MS, drive
-from loadtui.engine.channel import InProcessPool
+from loadtui.engine.inprocess import InProcessPool
 from loadtui.engine.mock import MockProcess
 from loadtui.model.controls import ControlChange
 from loadtui.model.plan import MockSpec, RunConfig

@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 
 from helpers import run_cli
-from loadtui.engine.channel import InProcessPool, WorkerPool
+from loadtui.engine.channel import WorkerPool
 from loadtui.engine.coordinator import MAX_USERS, Coordinator
+from loadtui.engine.inprocess import InProcessPool
 from loadtui.engine.messages import Control, SetUsers, ThinkTime
 from loadtui.engine.mock import MockProcess
 from loadtui.engine.worker import USER_ROWS_MAX

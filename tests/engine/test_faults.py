@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from helpers import drive
-from loadtui.engine.channel import InProcessPool
+from loadtui.engine.inprocess import InProcessPool
 from loadtui.engine.mock import MockProcess
 from loadtui.model.plan import MockSpec, RunConfig
 

@@ -14,7 +14,8 @@ from time import perf_counter
 import pytest
 
 from helpers import drive
-from loadtui.engine.channel import InProcessPool, ProcessPool, WorkerPool
+from loadtui.engine.channel import ProcessPool, WorkerPool
+from loadtui.engine.inprocess import InProcessPool
 from loadtui.engine.messages import Exited, Failed, Ready, SetUsers, Start, Stop, Up
 from loadtui.engine.worker import WorkerSpec
 from loadtui.model.plan import RunConfig

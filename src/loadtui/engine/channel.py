@@ -3,7 +3,7 @@
 ``WorkerPool`` is what the coordinator needs: start workers from specs, send a control message
 to one or all, receive whatever came up (snapshots and lifecycle events), close. Two pools
 implement it: ``ProcessPool`` runs each worker in a spawned process with pipes (real runs: the
-generator never shares a GIL with the UI), ``InProcessPool`` in a thread of this process with
+generator never shares a GIL with the UI), ``InProcessPool`` (``inprocess.py``) in a thread of this process with
 queues (tests whose subject is not the process boundary: no spawn, no imports twice). A pool of
 Ray actors (or any other distributed engine) can implement the same five methods — the messages
 (``engine/messages.py``) are plain picklable data and the histograms inside snapshots are
@@ -19,8 +19,6 @@ import pickle
 import queue
 import signal
 import threading
-import time
-from collections.abc import Callable
 from multiprocessing.connection import Connection
 from typing import Any, Protocol
 
@@ -29,7 +27,7 @@ from loadtui.engine.lifeline import die_with_parent
 from loadtui.engine.messages import Control, Exited, Failed, Ready, Stop, Up
 from loadtui.engine.worker import Worker, WorkerSpec, describe
 
-__all__ = ["InProcessPool", "ProcessPool", "WorkerPool"]
+__all__ = ["Inbox", "ProcessPool", "WorkerPool"]
 
 
 class WorkerPool(Protocol):
@@ -44,8 +42,9 @@ class WorkerPool(Protocol):
     def close(self, timeout: float = 5.0) -> None: ...
 
 
-class _Inbox:
-    """What came up from every worker, in arrival order; knows which workers have ended."""
+class Inbox:
+    """What came up from every worker, in arrival order; knows which workers have ended.
+    Thread-safe: every pool's readers or workers put into it, ``receive`` takes from it."""
 
     def __init__(self) -> None:
         self._queue: queue.SimpleQueue[Up] = queue.SimpleQueue()
@@ -83,7 +82,7 @@ class ProcessPool:
         self._up: list[Connection] = []
         self._procs: list[Any] = []
         self._readers: list[threading.Thread] = []
-        self._inbox = _Inbox()
+        self._inbox = Inbox()
 
     def start(self, specs: list[WorkerSpec]) -> None:
         for spec in specs:
@@ -218,113 +217,3 @@ async def _serve(spec: WorkerSpec, down: Connection, send: _Sender) -> str | Non
     send(Ready(spec.index))
     await worker.serve()
     return worker.failure
-
-
-_THREAD_END = 3.0
-"""How long ``InProcessPool.close`` waits for a worker told to stop at once: its cancelled
-requests unwind (up to 2 s) and it sends its last snapshot."""
-
-
-class InProcessPool:
-    """Workers as threads of this process, each with its own event loop.
-
-    The same ``Worker`` and the same messages, handed over through thread-safe queues instead of
-    pipes (by reference, not pickled: a sender never touches a message again). A run starts in
-    milliseconds instead of a spawn and a fresh import per worker, so the engine's tests use it
-    wherever the process boundary is not their subject. The workers share this process's GIL
-    with the caller, so a generator's accuracy and capacity belong to ``ProcessPool``; their
-    CPU figures are their threads'. A thread cannot be killed: ``close`` tells a worker still
-    running to stop at once and waits a little, then leaves it (a daemon thread).
-    """
-
-    def __init__(self) -> None:
-        self._inbox = _Inbox()
-        self._workers: list[_ThreadWorker] = []
-
-    def start(self, specs: list[WorkerSpec]) -> None:
-        for spec in specs:
-            worker = _ThreadWorker(spec, self._inbox.put)
-            worker.thread.start()
-            self._workers.append(worker)
-
-    def send(self, index: int, message: Control) -> None:
-        if index not in self._inbox.gone:
-            self._workers[index].send(message)
-
-    def broadcast(self, message: Control) -> None:
-        for i in range(len(self._workers)):
-            self.send(i, message)
-
-    def receive(self, timeout: float) -> list[Up]:
-        if len(self._inbox.gone) >= len(self._workers):
-            return []
-        return self._inbox.take(timeout)
-
-    def close(self, timeout: float = 5.0) -> None:
-        deadline = time.monotonic() + timeout
-        for worker in self._workers:
-            worker.thread.join(max(0.0, deadline - time.monotonic()))
-        late = [w for w in self._workers if w.thread.is_alive()]
-        for worker in late:
-            worker.send(Stop(0.0))  # what terminating a process is to ProcessPool
-        deadline = time.monotonic() + _THREAD_END
-        for worker in late:
-            worker.thread.join(max(0.0, deadline - time.monotonic()))
-        self._inbox.gone.update(range(len(self._workers)))
-
-
-class _ThreadWorker:
-    """One worker on its own thread and event loop; controls reach it through a queue."""
-
-    def __init__(self, spec: WorkerSpec, up: Callable[[Up], None]) -> None:
-        self.spec = spec
-        self.up = up
-        self._down: queue.SimpleQueue[Control] = queue.SimpleQueue()
-        self._lock = threading.Lock()
-        self._loop: asyncio.AbstractEventLoop | None = None
-        """Set while the worker's loop runs: ``send`` wakes it to read the queue."""
-        self._worker: Worker | None = None
-        self.thread = threading.Thread(
-            target=self._main, name=f"loadtui-worker-{spec.index}", daemon=True
-        )
-
-    def send(self, message: Control) -> None:
-        self._down.put(message)
-        with self._lock:
-            loop = self._loop
-        if loop is not None:
-            with contextlib.suppress(RuntimeError):  # the loop closed meanwhile: it has ended
-                loop.call_soon_threadsafe(self._pump)
-
-    def _main(self) -> None:
-        code = 1
-        try:
-            code = 0 if aio.run(self._serve()) is None else 1
-        except BaseException as exc:  # a bug outside any task: say so, as a process would
-            self.up(Failed(self.spec.index, describe(exc, "worker")))
-        finally:
-            self.up(Exited(self.spec.index, code))
-
-    async def _serve(self) -> str | None:
-        """Serve until stopped; returns the failure the worker reported, if any."""
-        worker = self._worker = Worker(self.spec, self.up, time.thread_time)
-        with self._lock:
-            self._loop = asyncio.get_running_loop()
-        try:
-            self._pump()  # anything sent before the loop was known
-            self.up(Ready(self.spec.index))
-            await worker.serve()
-        finally:
-            with self._lock:
-                self._loop = None
-        return worker.failure
-
-    def _pump(self) -> None:
-        worker = self._worker
-        assert worker is not None
-        while True:
-            try:
-                message = self._down.get_nowait()
-            except queue.Empty:
-                return
-            worker.handle(message)
