@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from loadtui.engine.channel import WorkerPool
 from loadtui.engine.coordinator import Coordinator
 from loadtui.model.controls import ControlChange
 from loadtui.model.plan import RunConfig
@@ -26,11 +27,14 @@ def drive(
     url: str,
     schedule: list[ControlChange] | None = None,
     api_key: str | None = None,
+    pool: WorkerPool | None = None,
     **data: Any,
 ) -> Coordinator:
-    """Run a config to completion through the real coordinator and worker processes
-    (``data``: prompts, direct_url, batch — as the session passes them)."""
-    coord = Coordinator(config, url, api_key, **data)
+    """Run a config to completion through the real coordinator and its workers: processes, or
+    threads with ``pool=InProcessPool()`` (``loadtui.engine.inprocess``) where the process
+    boundary is not what a test is about (``data``: prompts, direct_url, batch — as the session
+    passes them)."""
+    coord = Coordinator(config, url, api_key, pool=pool, **data)
     coord.start()
     pending = sorted(schedule or [], key=lambda c: c.at or 0.0)
     try:

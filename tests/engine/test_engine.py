@@ -1,10 +1,18 @@
-"""The engine over real loopback sockets against the mock: counts, shapes, live control, timing."""
+"""The engine over real loopback sockets against the mock: counts, shapes, live control, timing.
+
+Workers run in threads of the test process (``InProcessPool``) unless a test measures the
+generator's timing against the mock's truth (TTFT/ITL, the open-loop rate): those keep real
+worker processes, whose event loops do not share the test's GIL. So does the live-control test:
+its changes fall on whole seconds, exactly when workers take a snapshot, and which of the two
+comes first is decided by how long a message takes to cross — a pipe's delay it was written for.
+"""
 
 from __future__ import annotations
 
 import pytest
 
 from helpers import LATE_MS, drive
+from loadtui.engine.inprocess import InProcessPool
 from loadtui.mock import MockProcess
 from loadtui.model.controls import ControlChange
 from loadtui.model.plan import MockSpec, RunConfig
@@ -20,7 +28,7 @@ def test_closed_loop_counts_match_the_mock(mock):
         requests=[chat(), chat(False), {"kind": "health"}, {"kind": "models"}],
         workers=2,
     )
-    coord = drive(cfg, mock.url)
+    coord = drive(cfg, mock.url, pool=InProcessPool())
     summary = coord.result().summary
     served = mock.stats()["served"]
     assert summary.requests > 20
@@ -81,7 +89,7 @@ def test_stages_shape_users_over_time(mock):
         requests=[chat()],
         workers=2,
     )
-    coord = drive(cfg, mock.url)
+    coord = drive(cfg, mock.url, pool=InProcessPool())
     users = [p.users for p in coord.result().series]
     assert max(users) >= 5
     assert users[0] <= 3
@@ -119,7 +127,7 @@ def test_live_control_changes_users_rate_and_pause(mock):
 
 def test_burst_fires_all_at_once(mock):
     cfg = RunConfig(load={"mode": "burst", "burst_requests": 30}, requests=[chat(False)], workers=2)
-    coord = drive(cfg, mock.url)
+    coord = drive(cfg, mock.url, pool=InProcessPool())
     s = coord.result().summary
     assert s.requests == 30 == mock.stats()["served"]
     assert s.ok == 30
@@ -132,7 +140,7 @@ def test_refused_connections_are_counted_and_the_run_goes_on(unused_port):
         requests=[chat()],
         workers=1,
     )
-    coord = drive(cfg, f"http://127.0.0.1:{unused_port}")
+    coord = drive(cfg, f"http://127.0.0.1:{unused_port}", pool=InProcessPool())
     s = coord.result().summary
     assert s.requests > 5
     assert s.errors == {"connect_refused": s.requests}
@@ -145,7 +153,7 @@ def test_poisson_arrivals_average_the_rate(mock):
         requests=[chat(False)],
         workers=1,
     )
-    result = drive(cfg, mock.url).result()
+    result = drive(cfg, mock.url, pool=InProcessPool()).result()
     arrivals = sum(p.arrivals for p in result.series)
     assert 110 <= arrivals <= 190, arrivals  # 150 expected; Poisson sd ≈ 12
 
@@ -160,7 +168,7 @@ def test_open_loop_against_a_slow_target_is_honest():
         workers=1,
     )
     with MockProcess(slow) as mock:
-        result = drive(cfg, mock.url).result()
+        result = drive(cfg, mock.url, pool=InProcessPool()).result()
     m = result.summary.metrics
     assert 400 <= m.latency_actual_ms.p50 <= 400 + LATE_MS
     assert m.latency_ms.p50 > 2 * m.latency_actual_ms.p50
@@ -180,7 +188,7 @@ def test_users_flapping_down_and_up_ends_at_the_last_count(mock):
         ControlChange("users", 2, at=1.5, source="test"),
         ControlChange("users", 5, at=1.5, source="test"),
     ]
-    result = drive(cfg, mock.url, schedule).result()
+    result = drive(cfg, mock.url, schedule, pool=InProcessPool()).result()
     # the last whole second before the load ended (the drain after it is not a gauge)
     whole = [p for p in result.series if p.t + 1 <= result.load_ended_s]
     assert whole[-1].users == 5
@@ -195,7 +203,7 @@ def test_closed_loop_rate_cap_limits_then_lifts(mock):
         workers=2,
     )
     schedule = [ControlChange("rate", 10.0, 0.0), ControlChange("rate", 0.0, 3.0)]
-    coord = drive(config, mock.url, schedule)
+    coord = drive(config, mock.url, schedule, pool=InProcessPool())
     points = {p.t: p for p in coord.series.points}
     capped = [points[t].rps for t in (1, 2)]
     free = [points[t].rps for t in (4, 5)]

@@ -1,5 +1,7 @@
 """The engine when things go wrong: lost workers, crashing workers, huge user counts, an
-open loop that cannot keep up. Real coordinator, real worker processes, loopback only."""
+open loop that cannot keep up. Real coordinator, loopback only; real worker processes where the
+process boundary is the subject (a killed worker, a pipe the parent reads late, the CLI),
+worker threads (``InProcessPool``) where a worker's logic is."""
 
 from __future__ import annotations
 
@@ -11,7 +13,10 @@ from pathlib import Path
 import pytest
 
 from helpers import run_cli
+from loadtui.engine.channel import WorkerPool
 from loadtui.engine.coordinator import MAX_USERS, Coordinator
+from loadtui.engine.inprocess import InProcessPool
+from loadtui.engine.messages import Control, SetUsers, ThinkTime
 from loadtui.engine.worker import USER_ROWS_MAX
 from loadtui.errors import ConfigError
 from loadtui.mock import MockProcess
@@ -22,10 +27,14 @@ Action = Callable[[Coordinator], None]
 
 
 def drive_with(
-    config: RunConfig, url: str, actions: list[tuple[float, Action]], limit: float = 60.0
+    config: RunConfig,
+    url: str,
+    actions: list[tuple[float, Action]],
+    limit: float = 60.0,
+    pool: WorkerPool | None = None,
 ) -> Coordinator:
     """Run to completion, calling each action once the run's clock passes its time."""
-    coord = Coordinator(config, url)
+    coord = Coordinator(config, url, pool=pool)
     coord.start()
     pending = sorted(actions, key=lambda a: a[0])
     deadline = time.monotonic() + limit
@@ -47,7 +56,7 @@ def kill_worker(index: int) -> Action:
     return act
 
 
-def send(index: int, message: tuple) -> Action:
+def send(index: int, message: Control) -> Action:
     return lambda coord: coord.pool.send(index, message)
 
 
@@ -104,7 +113,8 @@ def test_an_exception_in_a_user_task_fails_the_worker_with_its_text(mock):
         workers=1,
     )
     # a malformed think time reaches the user loop, which cannot unpack it: a bug in a task
-    coord = drive_with(config, mock.url, [(0.5, send(0, ("think_time", (0.1, 0.2, 0.3))))])
+    bad = ThinkTime((0.1, 0.2, 0.3))  # type: ignore[arg-type]
+    coord = drive_with(config, mock.url, [(0.5, send(0, bad))], pool=InProcessPool())
     assert coord.elapsed < 4.5  # the run ended when its only worker failed
     assert "user: ValueError" in coord.lost_workers[0]
     assert coord.exited - coord.finals == {0}  # what the session reads as status `failed`
@@ -118,7 +128,8 @@ def test_an_exception_handling_a_control_fails_the_worker(mock):
         requests=[{"kind": "chat", "stream": False}],
         workers=2,
     )
-    coord = drive_with(config, mock.url, [(0.5, send(1, ("users", "many")))])
+    many = SetUsers("many")  # type: ignore[arg-type]
+    coord = drive_with(config, mock.url, [(0.5, send(1, many))], pool=InProcessPool())
     assert list(coord.lost_workers) == [1]
     assert "control 'users': TypeError" in coord.lost_workers[1]
     assert coord.totals.requests > 0
@@ -142,7 +153,7 @@ def test_an_open_loop_beyond_the_generator_sends_and_accounts_for_every_arrival(
         workers=1,
     )
     started = time.monotonic()
-    coord = drive_with(config, mock.url, [])
+    coord = drive_with(config, mock.url, [], pool=InProcessPool())
     assert time.monotonic() - started < 20  # it used to run 25 s for 4
     s = coord.result().summary
     assert s.requests > 0
@@ -165,7 +176,7 @@ def test_a_silent_target_bounds_the_backlog_and_counts_cancelled_requests(silent
         requests=[{"kind": "chat", "stream": False}],
         workers=1,
     )
-    coord = drive_with(config, silent.url, [])
+    coord = drive_with(config, silent.url, [], pool=InProcessPool())
     result = coord.result()
     s = result.summary
     assert s.requests == 0
@@ -231,6 +242,7 @@ def test_snapshots_carry_a_bounded_page_of_user_rows(mock):
         config,
         mock.url,
         [(1.0, lambda c: seen.extend((s.users, len(s.users_rows)) for s in c.latest.values()))],
+        pool=InProcessPool(),
     )
     assert coord.totals.requests > 0
     assert seen == [(600, USER_ROWS_MAX)]

@@ -1,10 +1,14 @@
-"""Faults from the target are classified, counted, and the run goes on (mock fault injection)."""
+"""Faults from the target are classified, counted, and the run goes on (mock fault injection).
+
+Workers run in threads (``InProcessPool``): what is tested is the classification, not the
+process boundary."""
 
 from __future__ import annotations
 
 import pytest
 
 from helpers import drive
+from loadtui.engine.inprocess import InProcessPool
 from loadtui.mock import MockProcess
 from loadtui.model.plan import MockSpec, RunConfig
 
@@ -32,7 +36,7 @@ def test_each_fault_lands_in_its_class(fault: str, stream: bool, error_class: st
         workers=1,
     )
     with MockProcess(settings) as mock:
-        coord = drive(cfg, mock.url)
+        coord = drive(cfg, mock.url, pool=InProcessPool())
         served = mock.stats()["served"]
     s = coord.result().summary
     assert s.requests >= 2
@@ -50,7 +54,7 @@ def test_partial_fault_rate_is_counted_beside_successes():
         workers=1,
     )
     with MockProcess(settings) as mock:
-        s = drive(cfg, mock.url).result().summary
+        s = drive(cfg, mock.url, pool=InProcessPool()).result().summary
         assert s.requests == mock.stats()["served"]
     n = s.requests
     assert n > 20

@@ -160,12 +160,13 @@ def _fixture_run(name: str = "run-a") -> dict[str, Any]:
 def _live_frame() -> Any:
     from dataclasses import replace
 
+    from loadtui.model.snapshot import UserRow
     from loadtui.tui.frame import frame_from_run
 
     frame = frame_from_run(_fixture_run())
     states = [3, 3, 2, 4, 1, 5, 3, 4]
     rows = [
-        (
+        UserRow(
             uid,
             states[uid % len(states)],
             0.1 * (uid % 7),
@@ -452,12 +453,13 @@ def test_exact_value_dialog_parses_like_a_control_file() -> None:
 
 
 def test_user_rows_sort_by_state_latency_age() -> None:
+    from loadtui.model.snapshot import UserRow
     from loadtui.tui.widgets.users import sort_rows
 
     rows = [
-        (0, 4, 1.0, 10.0, 5.0, 1, 0),
-        (1, 5, 3.0, 50.0, 5.0, 1, 1),
-        (2, 3, 2.0, 30.0, 5.0, 1, 0),
+        UserRow(0, 4, 1.0, 10.0, 5.0, 1, 0),
+        UserRow(1, 5, 3.0, 50.0, 5.0, 1, 1),
+        UserRow(2, 3, 2.0, 30.0, 5.0, 1, 0),
     ]
     assert [r[0] for r in sort_rows(rows, "state")] == [1, 2, 0]  # error, streaming, thinking
     assert [r[0] for r in sort_rows(rows, "latency")] == [1, 2, 0]

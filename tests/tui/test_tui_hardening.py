@@ -24,6 +24,7 @@ from textual.widgets import DataTable, Input, Label, Static
 
 from loadtui.model.controls import ControlChange
 from loadtui.model.plan import RunConfig
+from loadtui.model.snapshot import UserRow
 from loadtui.storage.presets import load_preset
 from loadtui.tui import app as tui_app
 from loadtui.tui.app import LoadtuiApp, StartNow
@@ -545,7 +546,7 @@ def test_first_tab_from_the_presets_lands_in_url() -> None:
 
 
 def test_tab_digits_and_user_pages_work_without_clicking() -> None:
-    rows = [(uid, 3, 0.1, 100.0, 50.0, 1, 0) for uid in range(60)]
+    rows = [UserRow(uid, 3, 0.1, 100.0, 50.0, 1, 0) for uid in range(60)]
 
     async def scenario() -> tuple[list[str], int]:
         app = LoadtuiApp(settings=Settings())

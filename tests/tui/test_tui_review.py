@@ -17,9 +17,11 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from test_tui_hardening import FixedRun, RecordingApp, _live, _run_file, _show, _until
 from textual.widgets import DataTable, Input, Label
 
 from loadtui.model.plan import RunConfig
+from loadtui.model.snapshot import UserRow
 from loadtui.storage.options import Overrides
 from loadtui.storage.presets import load_preset
 from loadtui.storage.runfile import save_run
@@ -29,14 +31,13 @@ from loadtui.tui.frame import frame_from_run
 from loadtui.tui.screens.confirm import ConfirmScreen
 from loadtui.tui.settings import Settings
 from loadtui.tui.widgets.sparks import Spark
-from test_tui_hardening import FixedRun, RecordingApp, _live, _run_file, _show, _until
 
 # -- item 2: the users tab at scale -----------------------------------------------------------
 
 
 def test_users_caption_says_the_true_total_when_rows_are_capped() -> None:
     """2 workers × 200 rows of 10,000 users: the caption gives 10,000, not 400."""
-    rows = [(uid, 3, 0.1, 100.0, 50.0, 1, 0) for uid in (*range(200), *range(5000, 5200))]
+    rows = [UserRow(uid, 3, 0.1, 100.0, 50.0, 1, 0) for uid in (*range(200), *range(5000, 5200))]
 
     async def scenario() -> str:
         app = LoadtuiApp(settings=Settings())
@@ -54,7 +55,7 @@ def test_users_caption_says_the_true_total_when_rows_are_capped() -> None:
 
 
 def test_users_caption_is_plain_when_every_user_has_a_row() -> None:
-    rows = [(uid, 3, 0.1, 100.0, 50.0, 1, 0) for uid in range(30)]
+    rows = [UserRow(uid, 3, 0.1, 100.0, 50.0, 1, 0) for uid in range(30)]
 
     async def scenario() -> str:
         app = LoadtuiApp(settings=Settings())

@@ -1,10 +1,13 @@
 """The coordinator–worker channel, kept behind one small interface.
 
-``WorkerPool`` is what the coordinator needs: start workers from specs, send a control tuple to
-one or all, receive whatever came up (snapshots and lifecycle events), close. ``ProcessPool``
-implements it with local processes and pipes. A pool of Ray actors (or any other distributed
-engine) can implement the same five methods — the messages are plain picklable data and the
-histograms inside snapshots are HdrHistogram-encoded bytes, so nothing else changes.
+``WorkerPool`` is what the coordinator needs: start workers from specs, send a control message
+to one or all, receive whatever came up (snapshots and lifecycle events), close. Two pools
+implement it: ``ProcessPool`` runs each worker in a spawned process with pipes (real runs: the
+generator never shares a GIL with the UI), ``InProcessPool`` (``inprocess.py``) in a thread of this process with
+queues (tests whose subject is not the process boundary: no spawn, no imports twice). A pool of
+Ray actors (or any other distributed engine) can implement the same five methods — the messages
+(``engine/messages.py``) are plain picklable data and the histograms inside snapshots are
+HdrHistogram-encoded bytes, so nothing else changes.
 """
 
 from __future__ import annotations
@@ -19,24 +22,47 @@ import threading
 from multiprocessing.connection import Connection
 from typing import Any, Protocol
 
+from loadtui.engine.messages import Control, Exited, Failed, Ready, Stop, Up
 from loadtui.engine.worker import Worker, WorkerSpec, describe
 from loadtui.runtime import aio
 from loadtui.runtime.lifeline import die_with_parent
 
-__all__ = ["ProcessPool", "WorkerPool"]
+__all__ = ["Inbox", "ProcessPool", "WorkerPool"]
 
 
 class WorkerPool(Protocol):
     def start(self, specs: list[WorkerSpec]) -> None: ...
-    def send(self, index: int, message: tuple) -> None: ...
-    def broadcast(self, message: tuple) -> None: ...
-    def receive(self, timeout: float) -> list[Any]:
-        """Messages that arrived within ``timeout``: snapshots, ("ready", i),
-        ("exited", i, exit code or None), ("failed", i, text) — a worker hit an unexpected
-        exception and is exiting."""
+    def send(self, index: int, message: Control) -> None: ...
+    def broadcast(self, message: Control) -> None: ...
+    def receive(self, timeout: float) -> list[Up]:
+        """Messages that arrived within ``timeout``: snapshots, ``Ready``, ``Failed`` (a
+        worker hit an unexpected exception and is ending), ``Exited`` (it has ended)."""
         ...
 
     def close(self, timeout: float = 5.0) -> None: ...
+
+
+class Inbox:
+    """What came up from every worker, in arrival order; knows which workers have ended.
+    Thread-safe: every pool's readers or workers put into it, ``receive`` takes from it."""
+
+    def __init__(self) -> None:
+        self._queue: queue.SimpleQueue[Up] = queue.SimpleQueue()
+        self.gone: set[int] = set()
+
+    def put(self, message: Up) -> None:
+        self._queue.put(message)
+
+    def take(self, timeout: float) -> list[Up]:
+        out: list[Up] = []
+        try:
+            out.append(self._queue.get(timeout=max(0.0, timeout)))
+            while True:
+                out.append(self._queue.get_nowait())
+        except queue.Empty:
+            pass
+        self.gone.update(m.worker for m in out if isinstance(m, Exited))
+        return out
 
 
 class ProcessPool:
@@ -56,8 +82,7 @@ class ProcessPool:
         self._up: list[Connection] = []
         self._procs: list[Any] = []
         self._readers: list[threading.Thread] = []
-        self._inbox: queue.SimpleQueue[Any] = queue.SimpleQueue()
-        self._gone: set[int] = set()
+        self._inbox = Inbox()
 
     def start(self, specs: list[WorkerSpec]) -> None:
         for spec in specs:
@@ -90,32 +115,22 @@ class ProcessPool:
             pass
         finally:
             proc.join(2.0)  # EOF comes as it exits: wait for its exit code, to say why
-            self._inbox.put(("exited", index, proc.exitcode))
+            self._inbox.put(Exited(index, proc.exitcode))
 
-    def send(self, index: int, message: tuple) -> None:
-        if index in self._gone:
+    def send(self, index: int, message: Control) -> None:
+        if index in self._inbox.gone:
             return
         with contextlib.suppress(BrokenPipeError, OSError):
             self._down[index].send(message)
 
-    def broadcast(self, message: tuple) -> None:
+    def broadcast(self, message: Control) -> None:
         for i in range(len(self._down)):
             self.send(i, message)
 
-    def receive(self, timeout: float) -> list[Any]:
-        out: list[Any] = []
-        if len(self._gone) >= len(self._procs):
-            return out
-        try:
-            out.append(self._inbox.get(timeout=max(0.0, timeout)))
-            while True:
-                out.append(self._inbox.get_nowait())
-        except queue.Empty:
-            pass
-        for msg in out:
-            if isinstance(msg, tuple) and msg[0] == "exited":
-                self._gone.add(msg[1])
-        return out
+    def receive(self, timeout: float) -> list[Up]:
+        if len(self._inbox.gone) >= len(self._procs):
+            return []
+        return self._inbox.take(timeout)
 
     def kill(self, index: int) -> None:
         """End one worker at once (tests, and a worker that stopped answering)."""
@@ -136,7 +151,7 @@ class ProcessPool:
             reader.join(1.0)  # the child is gone: its pipe is at EOF
         for conn in (*self._down, *self._up):
             conn.close()
-        self._gone.update(range(len(self._procs)))
+        self._inbox.gone.update(range(len(self._procs)))
 
 
 class _Sender:
@@ -147,11 +162,11 @@ class _Sender:
 
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
-        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[Up | None] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name="loadtui-send", daemon=True)
         self._thread.start()
 
-    def __call__(self, message: Any) -> None:
+    def __call__(self, message: Up) -> None:
         self._queue.put(message)
 
     def _run(self) -> None:
@@ -176,7 +191,7 @@ def _process_main(spec: WorkerSpec, down: Connection, up: Connection) -> None:
     try:
         failure = aio.run(_serve(spec, down, send))
     except BaseException as exc:  # a bug outside any task: say so, then exit non-zero
-        send(("failed", spec.index, describe(exc, "worker")))
+        send(Failed(spec.index, describe(exc, "worker")))
         failure = "reported"
     send.close()
     if failure is not None:
@@ -196,9 +211,9 @@ async def _serve(spec: WorkerSpec, down: Connection, send: _Sender) -> str | Non
                 worker.handle(down.recv())
         except (EOFError, OSError):
             loop.remove_reader(down.fileno())
-            worker.handle(("stop", 0.0))
+            worker.handle(Stop(0.0))
 
     loop.add_reader(down.fileno(), readable)
-    send(("ready", spec.index))
+    send(Ready(spec.index))
     await worker.serve()
     return worker.failure

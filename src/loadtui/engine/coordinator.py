@@ -1,28 +1,44 @@
 """The coordinator: owns the run's clock, drives workers, merges what they report.
 
 It runs in the process that draws the UI or the console, but does no I/O on the hot path: it
-sends a handful of control tuples and folds fixed-size snapshots into an ``Aggregate`` (the whole
-run), a ``Series`` (one point a second) and a ``HealthTracker``. Callers drive it with ``tick()``
-and read ``view()``; the headless runner, the TUI, replays and tests all use it the same way.
+sends a handful of control messages (``engine/messages.py``) and folds fixed-size snapshots into
+an ``Aggregate`` (the whole run), a ``Series`` (one point a second) and a ``HealthTracker``.
+Callers drive it with ``tick()`` and read ``view()``; the headless runner, the TUI, replays and
+tests all use it the same way.
 
-A worker that dies or reports an unexpected exception is *lost*: the survivors are renumbered
-and take its users and its share of the rate, the series goes on without it, and
-``lost_workers`` says what happened (the run's status is the session's call).
+A worker that dies or reports an unexpected exception is *lost* (``fleet.py``): the survivors
+are renumbered and take its users and its share of the rate, the series goes on without it, and
+``lost_workers`` says what happened (the run's status is the session's call). When a second is
+complete and how the generator did in it is ``seconds.py``'s business.
 """
 
 from __future__ import annotations
 
-import math
-import os
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from time import perf_counter
-from typing import Any
+from typing import Any, assert_never
 
 from loadtui.engine.channel import ProcessPool, WorkerPool
+from loadtui.engine.fleet import Fleet, auto_workers
+from loadtui.engine.messages import (
+    Burst,
+    Exited,
+    Failed,
+    Pause,
+    Ready,
+    Resume,
+    SetRate,
+    SetUsers,
+    Start,
+    Stop,
+    ThinkTime,
+    Up,
+)
 from loadtui.engine.protocols import Prompt
+from loadtui.engine.seconds import SecondCloser
 from loadtui.engine.shape import Shape
-from loadtui.engine.worker import WorkerSpec, in_flight_cap
+from loadtui.engine.worker import WorkerSpec
 from loadtui.errors import ConfigError, StartError
 from loadtui.metrics.health import HealthTracker
 from loadtui.metrics.series import Series, second_of
@@ -37,17 +53,6 @@ from loadtui.model.workflows import BatchInput
 __all__ = ["MAX_USERS", "Coordinator", "LiveView", "auto_workers"]
 
 _START_DELAY = 0.1
-
-
-def auto_workers(config: RunConfig) -> int:
-    """Workers when the config says 0: one per spare core, never more than there is work for."""
-    if config.workers:
-        return config.workers
-    spare = max(1, (os.cpu_count() or 2) - 1)
-    load = config.load
-    if load.mode == "closed":
-        return max(1, min(spare, load.users))
-    return spare
 
 
 @dataclass
@@ -79,13 +84,19 @@ class Coordinator:
         batch: BatchInput | None = None,
     ) -> None:
         self.config = config
-        self.base_url = base_url
-        self.api_key = api_key
-        self.prompts = tuple(prompts) if prompts else None
-        self.direct_url = direct_url
-        self.batch = batch
         self.pool = pool or ProcessPool()
         self.n = auto_workers(config)
+        self._spec = WorkerSpec(
+            0,
+            self.n,
+            config,
+            base_url,
+            api_key,
+            prompts=tuple(prompts) if prompts else None,
+            direct_url=direct_url,
+            batch=batch,
+        )
+        """What every worker is started with, but its index."""
         self.shape = Shape(config.load)
         self.totals = Aggregate()
         self.series = Series()
@@ -96,13 +107,13 @@ class Coordinator:
         self.control_log: list[dict[str, Any]] = []
         """``controls`` as run-file dicts, built once each (frames copy the list, not the work)."""
         self.latest: dict[int, WorkerSnapshot] = {}
-        self.finals: set[int] = set()
-        self.exited: set[int] = set()
-        self.alive: list[int] = list(range(self.n))
-        """Workers still running their share, in order; a lost one leaves this list."""
-        self.lost_workers: dict[int, str] = {}
-        """Workers that ended mid-run, with why (their exception, or how they exited)."""
-        self._failures: dict[int, str] = {}
+        self.fleet = Fleet(self.n)
+        # the roll's own collections, under the names readers of a coordinator know
+        self.finals = self.fleet.finals
+        self.exited = self.fleet.exited
+        self.alive = self.fleet.alive
+        self.lost_workers = self.fleet.lost
+        self.seconds = SecondCloser(config.load, self.series, self.health)
         self.paused = False
         self.stop_requested = False
         self.t0: float | None = None
@@ -111,45 +122,31 @@ class Coordinator:
         self.ended_at: float | None = None
         self._sent_users: int | None = None
         self._sent_rate: float | None = None
-        self._finalized = -1
         _check_users(config)
 
     # -- lifecycle -----------------------------------------------------------------------
     def start(self, ready_timeout: float = 60.0) -> None:
-        specs = [
-            WorkerSpec(
-                i,
-                self.n,
-                self.config,
-                self.base_url,
-                self.api_key,
-                prompts=self.prompts,
-                direct_url=self.direct_url,
-                batch=self.batch,
-            )
-            for i in range(self.n)
-        ]
-        self.pool.start(specs)
-        ready: set[int] = set()
+        """Start the workers, wait until each is ready, then start the load on a shared clock."""
+        self.pool.start(self._specs())
         deadline = perf_counter() + ready_timeout
-        while len(ready) < self.n:
+        while len(self.fleet.ready) < self.n:
             if perf_counter() > deadline:
                 self.pool.close(1.0)
-                raise StartError(
-                    f"only {len(ready)} of {self.n} workers started in {ready_timeout:g}s"
-                )
+                ready = len(self.fleet.ready)
+                raise StartError(f"only {ready} of {self.n} workers started in {ready_timeout:g}s")
             for msg in self.pool.receive(0.2):
-                if isinstance(msg, tuple) and msg[0] == "ready":
-                    ready.add(msg[1])
-                elif isinstance(msg, tuple) and msg[0] in ("exited", "failed"):
-                    self.pool.close(1.0)
-                    why = msg[2] if msg[0] == "failed" else "exited"
-                    raise StartError(f"worker {msg[1]} failed while starting: {why}")
+                self._take(msg)
+            if (why := self.fleet.start_failure()) is not None:
+                self.pool.close(1.0)
+                raise StartError(why)
         self.t0 = perf_counter() + _START_DELAY
-        self.pool.broadcast(("start", self.t0))
+        self.pool.broadcast(Start(self.t0))
         if self.config.load.mode == "burst":
-            self.pool.broadcast(("burst", self.config.load.burst_requests))
+            self.pool.broadcast(Burst(self.config.load.burst_requests))
         self._push_shape()
+
+    def _specs(self) -> list[WorkerSpec]:
+        return [replace(self._spec, index=i) for i in range(self.n)]
 
     @property
     def elapsed(self) -> float:
@@ -163,25 +160,29 @@ class Coordinator:
         """Apply a live change now and record it in the timeline with its offset."""
         now = self.elapsed
         recorded = ControlChange(change.action, change.value, round(now, 3), change.source)
-        action, value = change.action, change.value
-        if action == "users":
-            if int(value) > MAX_USERS:
-                raise ConfigError(f"users: {value} is more than loadtui can run ({MAX_USERS:,})")
-            self.shape.set_users(int(value), now)
-            self._push_shape()
-        elif action == "rate":
-            self.shape.set_rate(float(value), now)
-            self._push_shape()
-        elif action == "think_time":
-            self.pool.broadcast(("think_time", tuple(value)))
-        elif action == "pause":
-            self.paused = True
-            self.pool.broadcast(("pause",))
-        elif action == "resume":
-            self.paused = False
-            self.pool.broadcast(("resume",))
-        elif action == "stop":
-            self.stop_requested = True
+        value = change.value
+        match change.action:
+            case "users":
+                if int(value) > MAX_USERS:
+                    raise ConfigError(
+                        f"users: {value} is more than loadtui can run ({MAX_USERS:,})"
+                    )
+                self.shape.set_users(int(value), now)
+                self._push_shape()
+            case "rate":
+                self.shape.set_rate(float(value), now)
+                self._push_shape()
+            case "think_time":
+                lo, hi = value
+                self.pool.broadcast(ThinkTime((float(lo), float(hi))))
+            case "pause":
+                self.paused = True
+                self.pool.broadcast(Pause())
+            case "resume":
+                self.paused = False
+                self.pool.broadcast(Resume())
+            case "stop":
+                self.stop_requested = True
         self.controls.append(recorded)
         self.control_log.append(recorded.to_dict())
         return recorded
@@ -190,10 +191,10 @@ class Coordinator:
         users, rate = self.shape.desired(self.elapsed)
         if self.config.load.mode in ("closed", "stages") and users != self._sent_users:
             self._sent_users = users
-            self.pool.broadcast(("users", users))
+            self.pool.broadcast(SetUsers(users))
         if rate is not None and rate != self._sent_rate and self.alive:
             self._sent_rate = rate
-            self.pool.broadcast(("rate", rate / len(self.alive)))
+            self.pool.broadcast(SetRate(rate / len(self.alive)))
 
     @property
     def target_users(self) -> int:
@@ -206,40 +207,45 @@ class Coordinator:
     def tick(self, timeout: float = 0.1) -> None:
         """Take in whatever workers sent (waiting up to ``timeout``) and advance the shape."""
         for msg in self.pool.receive(timeout):
-            if isinstance(msg, WorkerSnapshot):
-                self._absorb(msg)
-            elif isinstance(msg, tuple) and msg[0] == "failed":
-                self._failures[msg[1]] = str(msg[2])
-            elif isinstance(msg, tuple) and msg[0] == "exited":
-                self.exited.add(msg[1])
-                if msg[1] not in self.finals:
-                    self._lose(msg[1], _exit_reason(msg))
+            self._take(msg)
         if not self.stop_requested and self.t0 is not None:
             self._push_shape()
             self.series.set_target(int(self.elapsed), self.target_users, self.target_rate)
         self._finalize()
 
-    def _lose(self, worker: int, default: str) -> None:
+    def _take(self, msg: Up) -> None:
+        """The one dispatch of what workers (and their pool) send up."""
+        match msg:
+            case WorkerSnapshot():
+                self._absorb(msg)
+            case Ready(worker):
+                self.fleet.ready.add(worker)
+            case Failed(worker, why):
+                self.fleet.failed(worker, str(why))
+            case Exited(worker, code):
+                self.exited.add(worker)
+                if self.t0 is not None and worker not in self.finals:
+                    self._lose(worker, code)
+            case _:
+                assert_never(msg)
+
+    def _lose(self, worker: int, code: int | None) -> None:
         """A worker ended without its final snapshot: move its share to the survivors."""
-        if worker not in self.alive:
+        reason = self.fleet.lose(worker, code)
+        if reason is None:
             return
-        self.alive.remove(worker)
-        reason = self._failures.pop(worker, default)
-        self.lost_workers[worker] = reason
         self.health.worker_lost(worker, self.elapsed, reason)
         if not self.alive or self.stop_requested:
             return
-        for k, w in enumerate(self.alive):
-            self.pool.send(w, ("assign", k, len(self.alive)))
+        for w, assign in self.fleet.assignments():
+            self.pool.send(w, assign)
         self._sent_rate = None  # resend the rate split over fewer workers
         self._push_shape()
 
     @property
     def failure(self) -> str | None:
         """One line for the run's error when a worker was lost, else None."""
-        if not self.lost_workers:
-            return None
-        return "; ".join(f"worker {w} lost: {why}" for w, why in self.lost_workers.items())
+        return self.fleet.failure
 
     def _absorb(self, snap: WorkerSnapshot) -> None:
         decoded = decode_histograms(snap)
@@ -252,39 +258,14 @@ class Coordinator:
             self.finals.add(snap.worker)
 
     def _finalize(self, everything: bool = False) -> None:
-        alive = self.alive
-        live = [self.latest[w] for w in alive if w in self.latest and w not in self.finals]
-        if not everything and any(w not in self.latest for w in alive):
-            return  # a second is complete only when every live worker has reported past it
-        if everything or not live:
-            through = 10**9 if everything or set(alive) <= self.finals else self._finalized
-        else:
-            through = math.floor(min(s.t for s in live) + 1e-6) - 1
-        if through <= self._finalized:
-            return
-        workers = max(1, len(alive))
-        cap = in_flight_cap(self.config.load.max_in_flight, workers) * workers
-        end = self.load_ended_at if self.load_ended_at is not None else float("inf")
-        open_loop = self.config.load.open_loop  # a closed-loop rate is a cap, not a promise
-        for point in self.series.finalize_through(through):
-            if point.t + 1 > end:
-                continue  # the drain after the load stopped is not a second to judge
-            target = point.target_rate if open_loop else None
-            self.health.close_second(
-                point.t,
-                target,
-                point.arrivals,
-                point.in_flight,
-                cap,
-                point.dropped,
-                point.late,
-            )
-        self._finalized = through
+        self.seconds.advance(
+            self.latest, self.alive, self.finals, self.load_ended_at, everything=everything
+        )
 
     @property
     def done(self) -> bool:
         """The run has nothing left to do: time is up, stop was asked, or the burst finished."""
-        if self.stop_requested or len(self.exited | self.finals) >= self.n:
+        if self.stop_requested or self.fleet.all_ended:
             return True
         if self.config.load.mode == "burst":
             finished = self.totals.requests + self.totals.counters["cancelled"]
@@ -301,12 +282,12 @@ class Coordinator:
         grace = self.config.load.graceful_stop if grace is None else grace
         self.stop_requested = True  # the shape must not start users while workers drain
         self.load_ended_at = self.elapsed
-        self.pool.broadcast(("stop", grace))
+        self.pool.broadcast(Stop(grace))
         # past the grace, time to cancel and unwind every user's task: 10,000 users take a few
         # seconds on a loaded machine, and a worker not heard from by then fails the run
         deadline = perf_counter() + grace + 5.0 + 0.002 * self.target_users
         cut = False
-        while len(self.finals | self.exited) < self.n and perf_counter() < deadline:
+        while not self.fleet.all_ended and perf_counter() < deadline:
             if cut_short is not None and cut_short():
                 cut = True
                 break
@@ -352,15 +333,6 @@ class Coordinator:
             summary=self.totals.summary(duration),
             generator=self.health.summary(self.n, target_rate_mean, achieved_rate),
         )
-
-
-def _exit_reason(msg: tuple) -> str:
-    code = msg[2] if len(msg) > 2 else None
-    if code is None:
-        return "exited unexpectedly"
-    if code < 0:
-        return f"killed by signal {-code}"
-    return f"exited unexpectedly (exit code {code})"
 
 
 def _check_users(config: RunConfig) -> None:

@@ -50,12 +50,12 @@ SORTS = ("user", "state", "latency", "age")
 def sort_rows(rows: list[UserRow], by: str) -> list[UserRow]:
     """Rows in display order: by user id, by state, slowest last latency first, oldest request."""
     if by == "state":
-        return sorted(rows, key=lambda r: (_STATE_ORDER.get(UserState(r[1]), 9), r[0]))
+        return sorted(rows, key=lambda r: (_STATE_ORDER.get(UserState(r.state), 9), r.uid))
     if by == "latency":
-        return sorted(rows, key=lambda r: (-r[3], r[0]))
+        return sorted(rows, key=lambda r: (-r.last_latency, r.uid))
     if by == "age":
-        return sorted(rows, key=lambda r: (-r[2], r[0]))
-    return sorted(rows)
+        return sorted(rows, key=lambda r: (-r.age, r.uid))
+    return sorted(rows, key=lambda r: r.uid)
 
 
 class UserTable(Vertical):
@@ -121,15 +121,15 @@ class UserTable(Vertical):
         shown = sort_rows(rows, self.sort_by)[page * size : (page + 1) * size]
         table = self.query_one(DataTable)
         table.clear()
-        for uid, state, age, last, ttft, reqs, errs in shown:
+        for row in shown:
             table.add_row(
-                str(uid),
-                STATE_NAMES.get(UserState(state), "?"),
-                f"{age:.1f}" if age >= 0 else "—",
-                ms(last),
-                ms(ttft),
-                count(reqs),
-                count(errs),
+                str(row.uid),
+                STATE_NAMES.get(UserState(row.state), "?"),
+                f"{row.age:.1f}" if row.age >= 0 else "—",
+                ms(row.last_latency),
+                ms(row.last_ttft),
+                count(row.requests),
+                count(row.errors),
             )
         first = page * size + 1 if rows else 0
         last_shown = min(len(rows), (page + 1) * size)

@@ -1,0 +1,115 @@
+"""What the parts of one worker share: its session, recorder, request mix, clock and switches.
+
+A worker is split by responsibility — closed-loop users (``users.py``), open-loop and one-shot
+requests (``arrivals.py``), the reporter (``reporter.py``) and the thin ``Worker`` that owns the
+loop and the controls (``worker.py``). They all send requests with the same HTTP session, book
+them in the same ``Recorder``, wait for the same start time and obey the same pause; this one
+object carries that, so none of them reaches into another.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from time import perf_counter
+from typing import Any
+
+import aiohttp
+
+from loadtui.engine.batch import run_batch_job
+from loadtui.engine.client import UserStatus, execute
+from loadtui.engine.mix import RequestMix
+from loadtui.engine.protocols import Prepared, Prompt
+from loadtui.metrics.stats import Recorder
+from loadtui.model.plan import RunConfig
+from loadtui.model.workflows import BatchInput
+
+__all__ = ["SNAPSHOT_INTERVAL", "WorkerContext", "WorkerSpec", "describe"]
+
+SNAPSHOT_INTERVAL = 0.25
+
+
+@dataclass(frozen=True)
+class WorkerSpec:
+    """What a worker is started with (pickled to a worker process: plain data)."""
+
+    index: int
+    count: int
+    config: RunConfig
+    base_url: str
+    api_key: str | None = None
+    snapshot_interval: float = SNAPSHOT_INTERVAL
+    prompts: tuple[Prompt, ...] | None = None
+    """Prompt data, loaded and checked before the run (``storage.prompts``)."""
+    direct_url: str | None = None
+    """Overhead mode: the upstream, for the direct half of each pair."""
+    batch: BatchInput | None = None
+    """The input file of ``batch`` requests."""
+
+
+def describe(exc: BaseException, where: str) -> str:
+    """One line naming where an unexpected exception happened and what it was."""
+    text = str(exc).splitlines()[0] if str(exc) else ""
+    line = f"{where}: {type(exc).__name__}" + (f": {text}" if text else "")
+    return line[:300]
+
+
+class WorkerContext:
+    def __init__(self, spec: WorkerSpec, fail: Callable[[str, BaseException], None]) -> None:
+        self.spec = spec
+        self.fail = fail
+        """Ends the worker with an exception raised outside any one request."""
+        self.mix = RequestMix(
+            spec.config,
+            spec.base_url,
+            spec.api_key,
+            list(spec.prompts) if spec.prompts else None,
+            spec.direct_url,
+            spec.batch,
+        )
+        self.rec = Recorder()
+        self.session: aiohttp.ClientSession | None = None
+        self.t0: float | None = None
+        self.started = asyncio.Event()
+        self.running = asyncio.Event()
+        """Cleared while paused."""
+        self.running.set()
+        self.stopping = asyncio.Event()
+        """Set once the worker drains: nothing new may start."""
+        self.in_flight = 0
+        """Turns being sent now, by users and one-shot requests alike."""
+
+    def start(self, t0: float) -> None:
+        self.t0 = t0
+        self.started.set()
+
+    async def until_start(self) -> None:
+        await self.started.wait()
+        assert self.t0 is not None
+        delay = self.t0 - perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+
+    def watch(self, task: asyncio.Task[None], where: str) -> asyncio.Task[None]:
+        """``task``, made to end the worker if it raises (a loop would only log it)."""
+
+        def done(t: asyncio.Task[None]) -> None:
+            if not t.cancelled() and (exc := t.exception()) is not None:
+                self.fail(where, exc)
+
+        task.add_done_callback(done)
+        return task
+
+    def spawn(self, coro: Coroutine[Any, Any, None], where: str) -> asyncio.Task[None]:
+        return self.watch(asyncio.ensure_future(coro), where)
+
+    async def perform(
+        self, prep: Prepared, user: UserStatus | None = None, intended: float | None = None
+    ) -> bool:
+        """One turn's request: a single HTTP request, or a whole Batch API job."""
+        session = self.session
+        assert session is not None, "requests are sent only once the worker serves"
+        if prep.kind == "batch":
+            return await run_batch_job(session, prep, self.rec, user)
+        return await execute(session, prep, self.rec, user, intended)
