@@ -386,8 +386,8 @@ def test_fuzzed_run_files_replay_or_fail_with_one_run_file_error(tmp_path: Path,
 
 def _draw(run: dict[str, Any]) -> None:
     """What the history row, the detail screen's frame and the timeline compute from a run."""
+    from loadtui.run.frame import frame_from_run
     from loadtui.tui.format import clock
-    from loadtui.tui.frame import frame_from_run
     from loadtui.tui.screens.history import headless_command, history_row
     from loadtui.tui.widgets.timeline import describe
 

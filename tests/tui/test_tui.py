@@ -160,7 +160,7 @@ def _fixture_run(name: str = "run-a") -> dict[str, Any]:
 def _live_frame() -> Any:
     from dataclasses import replace
 
-    from loadtui.tui.frame import frame_from_run
+    from loadtui.run.frame import frame_from_run
 
     frame = frame_from_run(_fixture_run())
     states = [3, 3, 2, 4, 1, 5, 3, 4]
@@ -528,7 +528,7 @@ def test_setup_form_errors_are_one_line_and_nothing_starts() -> None:
 
 
 def test_saved_run_frame_and_history_row() -> None:
-    from loadtui.tui.frame import frame_from_run
+    from loadtui.run.frame import frame_from_run
     from loadtui.tui.screens.history import headless_command, history_row
 
     run = _fixture_run()

@@ -24,10 +24,10 @@ from textual.widgets import DataTable, Input, Label, Static
 
 from loadtui.model.controls import ControlChange
 from loadtui.model.plan import RunConfig
+from loadtui.run.frame import LiveFrame, frame_from_run
 from loadtui.storage.presets import load_preset
 from loadtui.tui import app as tui_app
 from loadtui.tui.app import LoadtuiApp, StartNow
-from loadtui.tui.frame import Frame, frame_from_run
 from loadtui.tui.screens.confirm import ConfirmScreen
 from loadtui.tui.screens.run import RunScreen
 from loadtui.tui.screens.value import ValueScreen
@@ -62,7 +62,7 @@ class RecordingApp(LoadtuiApp):
 class FixedRun:
     """A run source that never runs: one fixed frame, for driving the run screen."""
 
-    def __init__(self, frame: Frame, config: RunConfig | None = None) -> None:
+    def __init__(self, frame: LiveFrame, config: RunConfig | None = None) -> None:
         self.frame = frame
         self.config = config or load_preset("baseline")
         self.messages: list[str] = []
@@ -82,7 +82,7 @@ def _run_file(name: str = "run-a") -> dict[str, Any]:
     return json.loads((DATA / f"{name}.json").read_text())
 
 
-def _live(**changes: Any) -> Frame:
+def _live(**changes: Any) -> LiveFrame:
     frame = frame_from_run(_run_file())
     return replace(
         frame,

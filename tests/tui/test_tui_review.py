@@ -17,19 +17,19 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from test_tui_hardening import FixedRun, RecordingApp, _live, _run_file, _show, _until
 from textual.widgets import DataTable, Input, Label
 
 from loadtui.model.plan import RunConfig
+from loadtui.run.frame import frame_from_run
 from loadtui.storage.options import Overrides
 from loadtui.storage.presets import load_preset
 from loadtui.storage.runfile import save_run
 from loadtui.tui.app import LoadtuiApp, StartNow
 from loadtui.tui.format import ms
-from loadtui.tui.frame import frame_from_run
 from loadtui.tui.screens.confirm import ConfirmScreen
 from loadtui.tui.settings import Settings
 from loadtui.tui.widgets.sparks import Spark
-from test_tui_hardening import FixedRun, RecordingApp, _live, _run_file, _show, _until
 
 # -- item 2: the users tab at scale -----------------------------------------------------------
 

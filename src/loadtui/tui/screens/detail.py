@@ -12,7 +12,7 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, TabbedContent, TabPane
 
-from loadtui.tui.frame import frame_from_run
+from loadtui.run.frame import frame_from_run
 from loadtui.tui.screens.history import HistoryScreen, headless_command, show_command
 from loadtui.tui.widgets.overview import RunOverview
 from loadtui.tui.widgets.requests import RequestsPanel

@@ -1,2 +1,2 @@
-"""Widgets of the run, history and compare screens. Each reads a ``Frame`` (or a run) handed
+"""Widgets of the run, history and compare screens. Each reads a ``LiveFrame`` (or a run) handed
 down as an attribute; none of them talks to the engine."""

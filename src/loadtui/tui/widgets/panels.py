@@ -13,8 +13,8 @@ from textual.content import Content
 from textual.reactive import reactive
 from textual.widgets import Static
 
+from loadtui.run.frame import LiveFrame
 from loadtui.tui.format import count, ms, rate
-from loadtui.tui.frame import Frame
 
 __all__ = ["CountersPanel", "HealthPanel", "ThresholdsPanel", "error_classes"]
 
@@ -30,7 +30,7 @@ def error_classes(errors: dict[str, int], limit: int = ERROR_CLASSES_SHOWN) -> s
     return shown + (f" · +{more} more (Requests tab)" if more > 0 else "")
 
 
-def _rate_line(frame: Frame, t: dict[str, Any]) -> str:
+def _rate_line(frame: LiveFrame, t: dict[str, Any]) -> str:
     last = frame.last or {}
     if frame.mode == "burst":
         return f"burst · {rate(t.get('rps'))}/s avg"
@@ -52,9 +52,9 @@ class CountersPanel(Static):
     Requests are counted when they finish, status codes when the headers arrive: the labels say
     so, because mid-run the two differ by the requests in flight."""
 
-    frame: reactive[Frame | None] = reactive(None, always_update=True)
+    frame: reactive[LiveFrame | None] = reactive(None, always_update=True)
 
-    def watch_frame(self, frame: Frame | None) -> None:
+    def watch_frame(self, frame: LiveFrame | None) -> None:
         if frame is None:
             return
         t = frame.totals
@@ -89,9 +89,9 @@ class CountersPanel(Static):
 class HealthPanel(Static):
     """Is the generator the bottleneck? The warning is loud on purpose."""
 
-    frame: reactive[Frame | None] = reactive(None, always_update=True)
+    frame: reactive[LiveFrame | None] = reactive(None, always_update=True)
 
-    def watch_frame(self, frame: Frame | None) -> None:
+    def watch_frame(self, frame: LiveFrame | None) -> None:
         if frame is None:
             return
         h = frame.health
@@ -130,9 +130,9 @@ class ThresholdsPanel(Static):
     threshold not judged (a TTFT limit in a run without streams) is dim and says why, and a
     failing one says why when there is a reason (no samples)."""
 
-    frame: reactive[Frame | None] = reactive(None, always_update=True)
+    frame: reactive[LiveFrame | None] = reactive(None, always_update=True)
 
-    def watch_frame(self, frame: Frame | None) -> None:
+    def watch_frame(self, frame: LiveFrame | None) -> None:
         if frame is None:
             return
         if not frame.thresholds:

@@ -7,8 +7,8 @@ from typing import Any
 from textual.reactive import reactive
 from textual.widgets import DataTable
 
+from loadtui.run.frame import LiveFrame
 from loadtui.tui.format import count, ms
-from loadtui.tui.frame import Frame
 
 __all__ = ["PercentileTable"]
 
@@ -19,7 +19,7 @@ COLUMNS = (("p50", "p50"), ("p90", "p90"), ("p95", "p95"), ("p99", "p99"), ("p99
 class PercentileTable(DataTable[str]):
     """Milliseconds; '—' where a metric saw no samples (ITL and TPOT need streaming)."""
 
-    frame: reactive[Frame | None] = reactive(None, always_update=True)
+    frame: reactive[LiveFrame | None] = reactive(None, always_update=True)
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(show_cursor=False, zebra_stripes=True, cursor_type="none", **kwargs)
@@ -32,7 +32,7 @@ class PercentileTable(DataTable[str]):
         self.add_column("max", key="max", width=7)
         self.add_column("n", key="n", width=8)
 
-    def watch_frame(self, frame: Frame | None) -> None:
+    def watch_frame(self, frame: LiveFrame | None) -> None:
         if frame is None or not self.is_mounted:
             return
         self.clear()

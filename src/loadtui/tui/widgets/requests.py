@@ -16,8 +16,8 @@ from textual.reactive import reactive
 from textual.widgets import Static
 
 from loadtui.headless.sections import workflow_sections
+from loadtui.run.frame import LiveFrame
 from loadtui.tui.format import count
-from loadtui.tui.frame import Frame
 
 __all__ = ["RequestsPanel", "errors_table"]
 
@@ -52,9 +52,9 @@ def _reasons(given: list[str] | str | None) -> Text:
 
 
 class RequestsPanel(Static):
-    frame: reactive[Frame | None] = reactive(None, always_update=True)
+    frame: reactive[LiveFrame | None] = reactive(None, always_update=True)
 
-    def watch_frame(self, frame: Frame | None) -> None:
+    def watch_frame(self, frame: LiveFrame | None) -> None:
         if frame is None:
             return
         parts: list[RenderableType] = list(workflow_sections(frame.totals))

@@ -18,8 +18,8 @@ from textual.reactive import reactive
 from textual.widget import Widget
 from textual.widgets import Label
 
+from loadtui.run.frame import SPARK_SECONDS, LiveFrame
 from loadtui.tui.format import count, ms
-from loadtui.tui.frame import SPARK_SECONDS, Frame
 
 __all__ = ["Spark", "SparkPanel", "spark_rows", "spark_scale"]
 
@@ -31,7 +31,7 @@ LINES: tuple[tuple[str, str, Callable[[float | None], str], bool], ...] = (
     ("rps", "req/s", count, True),
     ("errors", "errors/s", count, True),
 )
-"""key in ``Frame.spark``, label, number format, zero baseline (counts) or min..max (times)."""
+"""key in ``LiveFrame.spark``, label, number format, zero baseline (counts) or min..max (times)."""
 
 
 def _bounds(values: Sequence[float | None], zero_based: bool) -> tuple[float, float] | None:
@@ -115,7 +115,7 @@ class Spark(Widget):
 
 
 class SparkPanel(Vertical):
-    frame: reactive[Frame | None] = reactive(None, always_update=True)
+    frame: reactive[LiveFrame | None] = reactive(None, always_update=True)
 
     def compose(self) -> ComposeResult:
         for key, label, fmt, zero_based in LINES:
@@ -127,7 +127,7 @@ class SparkPanel(Vertical):
                 yield scale
                 yield Label("—", id=f"now-{slug}", classes="spark-now")
 
-    def watch_frame(self, frame: Frame | None) -> None:
+    def watch_frame(self, frame: LiveFrame | None) -> None:
         if frame is None or not self.is_mounted:
             return
         for key, _, fmt, _ in LINES:

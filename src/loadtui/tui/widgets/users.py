@@ -67,7 +67,7 @@ class UserTable(Vertical):
         super().__init__(**kwargs)
         self._fixed_page = page_size
         self.total = 0
-        """Users running (``Frame.users``): more than the rows when workers cap their rows."""
+        """Users running (``LiveFrame.users``): more than the rows when workers cap their rows."""
 
     def compose(self) -> ComposeResult:
         yield Static("", classes="users-caption")

@@ -1,10 +1,11 @@
-"""What one redraw of the run screen shows, as plain data (this module never imports Textual).
+"""What one redraw of a run shows, as plain data: the one live view both front ends draw.
 
-A ``Frame`` is built off the UI thread from the coordinator (``build_frame``) or from a saved run
-file (``frame_from_run``: the history screen and the snapshot tests). Widgets only read frames,
-so what a live run and a finished run look like is drawn by the same code, and a frame's cost
-is fixed: summaries of exactly merged histograms, the last two minutes of the per-second series,
-and one compact row per user.
+A ``LiveFrame`` is built off the UI thread from the coordinator (``build_frame``) or from a
+saved run file (``frame_from_run``: the history screen and the snapshot tests). The console's
+progress line and panel and every widget of the app only read frames, so a live run and a
+finished run, in a terminal log or in the app, are drawn from the same figures; and a frame's
+cost is fixed: summaries of exactly merged histograms, the last two minutes of the per-second
+series, and one compact row per user. This module never imports rich or Textual.
 """
 
 from __future__ import annotations
@@ -18,14 +19,14 @@ from loadtui.model.requests import count_unit
 from loadtui.model.snapshot import UserRow
 from loadtui.model.thresholds import evaluate
 
-__all__ = ["SPARK_SECONDS", "Frame", "build_frame", "frame_from_run"]
+__all__ = ["SPARK_SECONDS", "LiveFrame", "build_frame", "frame_from_run", "in_flight_now"]
 
 SPARK_SECONDS = 120
 """How much history the sparklines show."""
 
 
 @dataclass(frozen=True, slots=True)
-class Frame:
+class LiveFrame:
     phase: str
     """starting, running, paused, stopping, or the saved run's status."""
     elapsed: float = 0.0
@@ -72,8 +73,23 @@ def _spark(points: list[dict[str, Any]]) -> dict[str, list[float | None]]:
     }
 
 
-def build_frame(coord: Coordinator, phase: str, target_url: str = "") -> Frame:
-    """A frame of a live run. Call from the thread that owns the coordinator."""
+def in_flight_now(coord: Coordinator) -> int:
+    """Requests in flight now, as the newest snapshots say: a frame's ``in_flight`` without the
+    cost of a frame (the console says it when the drain starts, and the drain must not wait)."""
+    return sum(s.in_flight for s in coord.latest.values())
+
+
+def build_frame(
+    coord: Coordinator, phase: str | None = None, target_url: str = "", *, recent: bool = True
+) -> LiveFrame:
+    """A frame of a live run. Call from the thread that owns the coordinator.
+
+    ``phase`` None: ``running``, or ``paused`` while a pause control holds (the console's case;
+    the app names ``starting`` and ``stopping`` itself). ``recent`` False leaves out the recent
+    window (the console does not show it): summaries of histograms are most of a frame's cost,
+    and the window doubles them."""
+    if phase is None:
+        phase = "paused" if coord.paused else "running"
     elapsed = coord.elapsed if coord.ended_at is None else coord.ended_at
     totals = coord.totals.summary(elapsed)
     window = coord.recent
@@ -85,7 +101,7 @@ def build_frame(coord: Coordinator, phase: str, target_url: str = "") -> Frame:
     health["cpu_now"] = max((s.cpu_percent for s in latest), default=0.0)
     health["lag_now_ms"] = max((s.loop_lag_ms for s in latest), default=0.0)
     health["warning"] = coord.health.current_warning
-    return Frame(
+    return LiveFrame(
         phase=phase,
         elapsed=elapsed,
         duration=coord.duration,
@@ -95,10 +111,10 @@ def build_frame(coord: Coordinator, phase: str, target_url: str = "") -> Frame:
         target_rate=coord.target_rate,
         users=sum(s.users for s in latest),
         peak_users=max((p.get("users", 0) for p in coord.series.points), default=0),
-        in_flight=sum(s.in_flight for s in latest),
+        in_flight=in_flight_now(coord),
         workers=coord.n,
         totals=totals,
-        recent=window.aggregate().summary(window.span),
+        recent=window.aggregate().summary(window.span) if recent else {},
         window_s=window.seconds,
         spark=_spark(coord.series.points),
         last=coord.series.points[-1] if coord.series.points else None,
@@ -116,7 +132,7 @@ def build_frame(coord: Coordinator, phase: str, target_url: str = "") -> Frame:
     )
 
 
-def frame_from_run(run: dict[str, Any]) -> Frame:
+def frame_from_run(run: dict[str, Any]) -> LiveFrame:
     """The final frame of a saved run (no per-user rows: run files do not keep them)."""
     config = run.get("config", {})
     load = config.get("load", {})
@@ -125,7 +141,7 @@ def frame_from_run(run: dict[str, Any]) -> Frame:
     generator = dict(run.get("generator", {}))
     generator.setdefault("warning", None)
     last = series[-1] if series else None
-    return Frame(
+    return LiveFrame(
         phase=run.get("status", "completed"),
         elapsed=summary.get("duration_s", 0.0),
         duration=summary.get("duration_s", 0.0),
