@@ -483,7 +483,7 @@ def test_the_apps_stop_key_saves_the_run_as_stopped(private_dirs: Path):
     _wait_for(lambda: bridge.frame.phase == "running" or bridge.error, 60, "the run to start")
     bridge.send(ControlChange("stop", source="live"))  # what the app's x sends
     assert bridge.wait(60) and bridge.error is None
-    assert bridge.run is not None and bridge.run["status"] == "stopped"
+    assert bridge.run is not None and bridge.run.status == "stopped"
     assert json.loads((private_dirs / "r.json").read_text())["status"] == "stopped"
 
 

@@ -31,11 +31,19 @@ from loadtui.errors import ConfigError, RunFileError
 from loadtui.model.controls import parse_control
 from loadtui.model.durations import MAX_DURATION, parse_duration, parse_range
 from loadtui.model.plan import RunConfig
+from loadtui.model.record import RunRecord
 from loadtui.model.requests import PromptSpec
 from loadtui.model.workflows import BatchSpec
 from loadtui.storage.data import load_batch_input, load_prompts
 from loadtui.storage.presets import load_control_file, load_preset
-from loadtui.storage.runfile import load_run, run_config, run_controls, scan_runs
+from loadtui.storage.runfile import (
+    load_record,
+    load_run,
+    run_config,
+    run_controls,
+    scan_records,
+    scan_runs,
+)
 
 EXAMPLES = int(os.environ.get("LOADTUI_FUZZ_EXAMPLES", "150"))
 MORE = EXAMPLES * 4 // 3
@@ -375,28 +383,44 @@ def test_fuzzed_run_files_replay_or_fail_with_one_run_file_error(tmp_path: Path,
     path.write_bytes(raw if raw is not None else _json_bytes(_mutated(BASE_RUN, changes)))
     try:
         run = load_run(path)
-        _draw(run)  # a file the loader accepts is safe to list and to show
+        _draw(load_record(path))  # a file the loader accepts is safe to list and to show
         run_config(run, path)
         run_controls(run, path)
+        record = load_record(path)  # and its record, which the console and the CLI read
+        _print(record)
+        assert run_controls(record, path) == run_controls(run, path)
     except RunFileError as exc:
         assert len(str(exc)) < 2000
     runs, skipped = scan_runs(tmp_path)  # the listing of the same folder never raises
     assert len(runs) + len(skipped) == 1
+    records, skipped = scan_records(tmp_path)
+    assert len(records) + len(skipped) == 1
 
 
-def _draw(run: dict[str, Any]) -> None:
+def _print(record: RunRecord) -> None:
+    """What the console's end-of-run summary and ``loadtui runs`` print of a record."""
+    import io
+
+    from rich.console import Console
+
+    from loadtui.headless.console import summary_renderable
+
+    Console(file=io.StringIO(), width=120).print(summary_renderable(record))
+
+
+def _draw(run: RunRecord) -> None:
     """What the history row, the detail screen's frame and the timeline compute from a run."""
-    from loadtui.run.frame import frame_from_run
+    from loadtui.run.frame import frame_from_record
     from loadtui.tui.format import clock
     from loadtui.tui.screens.history import headless_command, history_row
     from loadtui.tui.widgets.timeline import describe
 
     assert len(history_row(run)) > 0
     headless_command(run)
-    frame = frame_from_run(run)
+    frame = frame_from_record(run)
     for change in frame.controls:
         describe(change)
-        clock(change.get("at") or 0.0)
+        clock(change.at or 0.0)
 
 
 # -- prompt and Batch data ---------------------------------------------------------------

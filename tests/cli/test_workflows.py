@@ -42,16 +42,16 @@ def test_anthropic_messages_tokens_and_ttft(stream: bool):
             api_key="sk-ant-test",
         )
         served = mock.stats()["by_path"]
-    s = coord.result()["summary"]
-    assert s["requests"] >= 4 and s["errors_total"] == 0 and served["/v1/messages"] == s["requests"]
-    assert s["output_tokens"] == 8 * s["requests"]  # from message_delta's cumulative usage / usage
-    assert s["input_tokens"] > 0  # from message_start.usage
-    assert s["by_label"] == {}  # one kind of request: its row would repeat the totals
+    s = coord.result().summary
+    assert s.requests >= 4 and s.errors_total == 0 and served["/v1/messages"] == s.requests
+    assert s.output_tokens == 8 * s.requests  # from message_delta's cumulative usage / usage
+    assert s.input_tokens > 0  # from message_start.usage
+    assert s.by_label == {}  # one kind of request: its row would repeat the totals
     if stream:  # TTFT is the first text delta: the mock's 50 ms, not message_start at ~0 ms
-        assert 48 <= s["metrics"]["ttft_ms"]["p50"] <= 50 + LATE_MS
-        assert s["token_source"]["usage"] == s["requests"]
+        assert 48 <= s.metrics.ttft_ms.p50 <= 50 + LATE_MS
+        assert s.token_source.usage == s.requests
     else:
-        assert s["metrics"]["ttft_ms"]["count"] == 0
+        assert s.metrics.ttft_ms.count == 0
 
 
 def test_anthropic_key_in_the_url_path_reaches_the_server_and_never_the_disk(private_dirs: Path):
@@ -90,8 +90,8 @@ def test_anthropic_key_in_the_url_path_reaches_the_server_and_never_the_disk(pri
 def test_anthropic_faults_land_in_their_class(fault: str, stream: bool, error_class: str):
     settings = MockSpec(latency=0, ttft=0.005, itl=0.002, tokens=6, faults={fault: 1.0})
     with MockProcess(settings) as mock:
-        s = drive(_cfg([{"kind": "messages", "stream": stream}], 1.0), mock.url).result()["summary"]
-    assert s["requests"] >= 2 and s["errors"] == {error_class: s["requests"]}
+        s = drive(_cfg([{"kind": "messages", "stream": stream}], 1.0), mock.url).result().summary
+    assert s.requests >= 2 and s.errors == {error_class: s.requests}
 
 
 # -- completions, embeddings --------------------------------------------------------------
@@ -104,14 +104,14 @@ def test_completions_streamed_and_not_and_embeddings():
         {"kind": "embedding"},
     ]
     with MockProcess(TIMING) as mock:
-        s = drive(_cfg(requests), mock.url).result()["summary"]
+        s = drive(_cfg(requests), mock.url).result().summary
         served = mock.stats()["by_path"]
-    by = s["by_label"]
+    by = s.by_label
     assert set(by) == {"completion stream", "completion", "embedding"}
-    assert s["errors_total"] == 0 and served["/v1/embeddings"] == by["embedding"]["requests"]
-    assert by["completion stream"]["ttft_ms"]["count"] == by["completion stream"]["requests"]
-    assert 48 <= by["completion stream"]["ttft_ms"]["p50"] <= 50 + LATE_MS
-    assert by["embedding"]["ttft_ms"]["count"] == 0
+    assert s.errors_total == 0 and served["/v1/embeddings"] == by["embedding"].requests
+    assert by["completion stream"].ttft_ms.count == by["completion stream"].requests
+    assert 48 <= by["completion stream"].ttft_ms.p50 <= 50 + LATE_MS
+    assert by["embedding"].ttft_ms.count == 0
 
 
 @pytest.mark.parametrize("fault", ["http_500", "malformed", "slow_headers"])
@@ -126,9 +126,9 @@ def test_completion_faults(fault: str):
         target={"timeout": timeout}
     )
     with MockProcess(settings) as mock:
-        s = drive(cfg, mock.url).result()["summary"]
+        s = drive(cfg, mock.url).result().summary
     expected = {"http_500": "http_5xx", "malformed": "malformed", "slow_headers": "timeout"}[fault]
-    assert s["requests"] >= 1 and s["errors"] == {expected: s["requests"]}
+    assert s.requests >= 1 and s.errors == {expected: s.requests}
 
 
 def test_slow_headers_below_the_timeout_are_slow_not_failed():
@@ -137,7 +137,7 @@ def test_slow_headers_below_the_timeout_are_slow_not_failed():
         s = drive(_cfg([{"kind": "chat", "stream": False}], 1.0, users=1), mock.url).result()[
             "summary"
         ]
-    assert s["errors_total"] == 0 and s["metrics"]["headers_ms"]["min"] >= 199
+    assert s.errors_total == 0 and s.metrics.headers_ms.min >= 199
 
 
 # -- mixes and checks ---------------------------------------------------------------------
@@ -179,26 +179,26 @@ def test_a_weighted_mix_with_checks():
         headers={"X-Provider": "mock", "X-Cache": "MISS"},
     )
     with MockProcess(settings) as mock:
-        s = drive(_cfg(requests, 2.0, users=1), mock.url).result()["summary"]
-    by = {k: v["requests"] for k, v in s["by_label"].items()}
+        s = drive(_cfg(requests, 2.0, users=1), mock.url).result().summary
+    by = {k: v.requests for k, v in s.by_label.items()}
     rounds = by["health"]
     assert abs(by["plain"] - 3 * rounds) <= 3  # a round may be cut short by the end
     assert abs(by["system"] - 2 * rounds) <= 2
-    c = s["checks"]
-    assert c["json choices"]["failed"] == 0 and c["json choices"]["passed"] == by["plain"]
-    assert c["header X-Provider"]["failed"] == 0
-    assert c["json nope.deep"]["passed"] == 0 and c["json nope.deep"]["failed"] == by["plain"]
-    assert c["header X-Cache = HIT"]["failed"] == by["streamed"]  # the mock says MISS
-    assert c["json choices.delta"]["failed"] == 0  # found in a stream event
-    assert s["errors_total"] == 0  # failed checks are counted, not errors
+    c = s.checks
+    assert c["json choices"].failed == 0 and c["json choices"].passed == by["plain"]
+    assert c["header X-Provider"].failed == 0
+    assert c["json nope.deep"].passed == 0 and c["json nope.deep"].failed == by["plain"]
+    assert c["header X-Cache = HIT"].failed == by["streamed"]  # the mock says MISS
+    assert c["json choices.delta"].failed == 0  # found in a stream event
+    assert s.errors_total == 0  # failed checks are counted, not errors
 
 
 def test_accepted_statuses_pass_the_check_and_are_not_errors():
     requests = [{"kind": "chat", "stream": False, "checks": [{"status": [200, 429]}]}]
     with MockProcess(MockSpec(latency=0, faults={"http_429": 1.0})) as mock:
-        s = drive(_cfg(requests, 1.0), mock.url).result()["summary"]
-    assert s["status_codes"]["429"] == s["requests"] and s["errors_total"] == 0
-    assert s["checks"]["status in 200,429"]["passed"] == s["requests"]
+        s = drive(_cfg(requests, 1.0), mock.url).result().summary
+    assert s.status_codes[429] == s.requests and s.errors_total == 0
+    assert s.checks["status in 200,429"].passed == s.requests
 
 
 # -- prompt data ----------------------------------------------------------------------------
@@ -231,10 +231,10 @@ def test_prompt_data_files_in_both_formats(tmp_path: Path):
         coord = drive(
             _cfg([{"kind": "chat", "stream": False}], 1.0, users=1), mock.url, prompts=prompts
         )
-    s = coord.result()["summary"]
+    s = coord.result().summary
     # the mock counts prompt words as input tokens: 3 and 2 alternately
-    assert s["input_tokens"] in range(2 * s["requests"], 3 * s["requests"] + 1)
-    assert s["input_tokens"] != 6 * s["requests"]  # not the preset's own 6-word prompt
+    assert s.input_tokens in range(2 * s.requests, 3 * s.requests + 1)
+    assert s.input_tokens != 6 * s.requests  # not the preset's own 6-word prompt
 
 
 def test_synthetic_prompts_follow_the_distribution_and_the_seed():

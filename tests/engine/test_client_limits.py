@@ -133,8 +133,8 @@ def test_reasons_are_few_distinct_per_class_and_merge_across_workers():
     for snap in snaps:
         agg.add_snapshot(snap)
     summary = agg.summary(1.0)
-    assert summary["error_reasons"]["other"] == [f"RuntimeError: fault {n}" for n in range(3)]
-    assert len(summary["error_reasons"]["malformed"]) == REASONS_PER_CLASS
+    assert summary.error_reasons["other"] == tuple(f"RuntimeError: fault {n}" for n in range(3))
+    assert len(summary.error_reasons["malformed"]) == REASONS_PER_CLASS
     assert recs[0].reasons == {}  # drained: the next interval starts empty
     assert snaps[0].error_reasons["other"] == [f"RuntimeError: fault {n}" for n in range(3)]
 

@@ -21,35 +21,35 @@ def test_closed_loop_counts_match_the_mock(mock):
         workers=2,
     )
     coord = drive(cfg, mock.url)
-    summary = coord.result()["summary"]
+    summary = coord.result().summary
     served = mock.stats()["served"]
-    assert summary["requests"] > 20
-    assert summary["errors_total"] == 0
-    assert summary["cancelled"] == 0
-    assert summary["requests"] == served
-    assert summary["status_codes"] == {"200": served}
+    assert summary.requests > 20
+    assert summary.errors_total == 0
+    assert summary.cancelled == 0
+    assert summary.requests == served
+    assert summary.status_codes == {200: served}
     # 8 tokens per streamed answer; usage chunks are honoured, chunks never counted instead
-    assert summary["token_source"]["counted_chunks"] == 0
-    streamed = summary["metrics"]["ttft_ms"]["count"]
-    assert summary["metrics"]["itl_ms"]["count"] == streamed * 7
-    assert summary["metrics"]["tpot_ms"]["count"] == streamed
+    assert summary.token_source.counted_chunks == 0
+    streamed = summary.metrics.ttft_ms.count
+    assert summary.metrics.itl_ms.count == streamed * 7
+    assert summary.metrics.tpot_ms.count == streamed
 
 
 def test_ttft_and_itl_match_the_mock_truth(mock):
     cfg = RunConfig(
         load={"mode": "closed", "users": 5, "duration": "2s"}, requests=[chat()], workers=1
     )
-    m = drive(cfg, mock.url).result()["summary"]["metrics"]
+    m = drive(cfg, mock.url).result().summary.metrics
     # mock truth: TTFT 50 ms, 10 ms between chunks, 8 chunks. Exact from below (nothing arrives
     # before the mock sends it), loose from above (LATE_MS: a loaded machine delivers late).
-    assert 50.0 <= m["ttft_ms"]["p50"] <= 50.0 + LATE_MS
-    assert m["latency_ms"]["p50"] >= 50.0 + 7 * 10.0
+    assert 50.0 <= m.ttft_ms.p50 <= 50.0 + LATE_MS
+    assert m.latency_ms.p50 >= 50.0 + 7 * 10.0
     # TTFT is the first content chunk, not the headers (~0 ms) nor the end (~120 ms)
-    assert m["ttft_ms"]["p50"] < m["latency_ms"]["p50"]
+    assert m.ttft_ms.p50 < m.latency_ms.p50
     # a request's gaps add up to its time after the first token: TPOT is their mean
-    assert m["itl_ms"]["count"] == 7 * m["ttft_ms"]["count"]
-    assert m["itl_ms"]["max"] <= 10.0 + LATE_MS
-    assert 0.0 < m["tpot_ms"]["p50"] <= 10.0 + LATE_MS
+    assert m.itl_ms.count == 7 * m.ttft_ms.count
+    assert m.itl_ms.max <= 10.0 + LATE_MS
+    assert 0.0 < m.tpot_ms.p50 <= 10.0 + LATE_MS
 
 
 def test_open_loop_rate_and_both_latencies(mock):
@@ -60,16 +60,16 @@ def test_open_loop_rate_and_both_latencies(mock):
     )
     coord = drive(cfg, mock.url)
     result = coord.result()
-    s = result["summary"]
-    arrivals = sum(p["arrivals"] for p in result["series"])
+    s = result.summary
+    arrivals = sum(p.arrivals for p in result.series)
     # arrivals follow the clock, not the machine's load: 40/s over the time load was sent
-    assert 0.9 * 40 <= arrivals / result["load_ended_s"] <= 1.05 * 40, arrivals
-    assert s["requests"] == mock.stats()["served"] == arrivals
-    m = s["metrics"]
+    assert 0.9 * 40 <= arrivals / result.load_ended_s <= 1.05 * 40, arrivals
+    assert s.requests == mock.stats()["served"] == arrivals
+    m = s.metrics
     # from intended send >= from actual send, sample by sample, so at every percentile
-    assert m["latency_ms"]["p50"] >= m["latency_actual_ms"]["p50"]
-    assert m["latency_actual_ms"]["p50"] >= 20.0  # the mock's non-streaming latency
-    assert m["send_lag_ms"]["count"] == s["requests"]
+    assert m.latency_ms.p50 >= m.latency_actual_ms.p50
+    assert m.latency_actual_ms.p50 >= 20.0  # the mock's non-streaming latency
+    assert m.send_lag_ms.count == s.requests
 
 
 def test_stages_shape_users_over_time(mock):
@@ -82,7 +82,7 @@ def test_stages_shape_users_over_time(mock):
         workers=2,
     )
     coord = drive(cfg, mock.url)
-    users = [p["users"] for p in coord.result()["series"]]
+    users = [p.users for p in coord.result().series]
     assert max(users) >= 5
     assert users[0] <= 3
     assert users.index(max(users)) in (1, 2)
@@ -101,28 +101,28 @@ def test_live_control_changes_users_rate_and_pause(mock):
     ]
     coord = drive(cfg, mock.url, schedule)
     result = coord.result()
-    controls = result["controls"]
-    assert [c["action"] for c in controls] == ["users", "pause", "resume", "think_time"]
+    controls = result.controls
+    assert [c.action for c in controls] == ["users", "pause", "resume", "think_time"]
     for got, want in zip(controls, (1.0, 2.0, 3.0, 3.0), strict=True):
-        assert got["at"] == pytest.approx(want, abs=0.15)
-    series = {p["t"]: p for p in result["series"]}
-    assert series[0]["users"] == 2
-    assert series[1]["users"] == 6
+        assert got.at == pytest.approx(want, abs=0.15)
+    series = {p.t: p for p in result.series}
+    assert series[0].users == 2
+    assert series[1].users == 6
     # paused from 2 s to 3 s: only requests already in flight (and those finishing in the few
     # ms the pause takes to arrive) complete — ~2 % of a running second on a quiet machine;
     # a loaded one applies the pause a little later, hence the margin
-    assert series[1]["rps"] > 10
-    assert series[2]["rps"] < 0.3 * series[1]["rps"]
-    assert series[3]["rps"] > 10
-    assert result["summary"]["requests"] == mock.stats()["served"]
+    assert series[1].rps > 10
+    assert series[2].rps < 0.3 * series[1].rps
+    assert series[3].rps > 10
+    assert result.summary.requests == mock.stats()["served"]
 
 
 def test_burst_fires_all_at_once(mock):
     cfg = RunConfig(load={"mode": "burst", "burst_requests": 30}, requests=[chat(False)], workers=2)
     coord = drive(cfg, mock.url)
-    s = coord.result()["summary"]
-    assert s["requests"] == 30 == mock.stats()["served"]
-    assert s["ok"] == 30
+    s = coord.result().summary
+    assert s.requests == 30 == mock.stats()["served"]
+    assert s.ok == 30
     assert coord.elapsed < 5
 
 
@@ -133,9 +133,9 @@ def test_refused_connections_are_counted_and_the_run_goes_on(unused_port):
         workers=1,
     )
     coord = drive(cfg, f"http://127.0.0.1:{unused_port}")
-    s = coord.result()["summary"]
-    assert s["requests"] > 5
-    assert s["errors"] == {"connect_refused": s["requests"]}
+    s = coord.result().summary
+    assert s.requests > 5
+    assert s.errors == {"connect_refused": s.requests}
     assert coord.elapsed >= 1.0
 
 
@@ -146,7 +146,7 @@ def test_poisson_arrivals_average_the_rate(mock):
         workers=1,
     )
     result = drive(cfg, mock.url).result()
-    arrivals = sum(p["arrivals"] for p in result["series"])
+    arrivals = sum(p.arrivals for p in result.series)
     assert 110 <= arrivals <= 190, arrivals  # 150 expected; Poisson sd ≈ 12
 
 
@@ -161,13 +161,13 @@ def test_open_loop_against_a_slow_target_is_honest():
     )
     with MockProcess(slow) as mock:
         result = drive(cfg, mock.url).result()
-    m = result["summary"]["metrics"]
-    assert 400 <= m["latency_actual_ms"]["p50"] <= 400 + LATE_MS
-    assert m["latency_ms"]["p50"] > 2 * m["latency_actual_ms"]["p50"]
-    assert m["send_lag_ms"]["p50"] > 300
-    gen = result["generator"]
-    assert gen["in_flight_cap_seconds"] >= 1
-    assert any("max_in_flight" in w for w in gen["warnings"])
+    m = result.summary.metrics
+    assert 400 <= m.latency_actual_ms.p50 <= 400 + LATE_MS
+    assert m.latency_ms.p50 > 2 * m.latency_actual_ms.p50
+    assert m.send_lag_ms.p50 > 300
+    gen = result.generator
+    assert gen.in_flight_cap_seconds >= 1
+    assert any("max_in_flight" in w for w in gen.warnings)
 
 
 def test_users_flapping_down_and_up_ends_at_the_last_count(mock):
@@ -182,9 +182,9 @@ def test_users_flapping_down_and_up_ends_at_the_last_count(mock):
     ]
     result = drive(cfg, mock.url, schedule).result()
     # the last whole second before the load ended (the drain after it is not a gauge)
-    whole = [p for p in result["series"] if p["t"] + 1 <= result["load_ended_s"]]
-    assert whole[-1]["users"] == 5
-    assert result["summary"]["requests"] == mock.stats()["served"]
+    whole = [p for p in result.series if p.t + 1 <= result.load_ended_s]
+    assert whole[-1].users == 5
+    assert result.summary.requests == mock.stats()["served"]
 
 
 def test_closed_loop_rate_cap_limits_then_lifts(mock):
@@ -196,9 +196,9 @@ def test_closed_loop_rate_cap_limits_then_lifts(mock):
     )
     schedule = [ControlChange("rate", 10.0, 0.0), ControlChange("rate", 0.0, 3.0)]
     coord = drive(config, mock.url, schedule)
-    points = {p["t"]: p for p in coord.series.points}
-    capped = [points[t]["rps"] for t in (1, 2)]
-    free = [points[t]["rps"] for t in (4, 5)]
+    points = {p.t: p for p in coord.series.points}
+    capped = [points[t].rps for t in (1, 2)]
+    free = [points[t].rps for t in (4, 5)]
     assert all(5 <= r <= 12 for r in capped), capped  # 10/s, + one request per worker
     assert min(free) > 15, free  # 4 users at ~20 ms each are far above the cap
     # a cap is not a shortfall: no second may be judged short of a target rate (CPU or loop

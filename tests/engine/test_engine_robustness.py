@@ -75,14 +75,14 @@ def test_a_killed_worker_s_users_move_and_the_series_goes_on(mock):
     )
     assert list(coord.lost_workers) == [1]
     assert "signal 9" in coord.lost_workers[1]
-    points = {p["t"]: p for p in coord.series.points}
+    points = {p.t: p for p in coord.series.points}
     assert set(points) >= {0, 1, 2, 3}  # the series did not stop at the loss
-    assert points[3]["users"] == 8  # all 8 users now run on the survivor
-    assert points[3]["rps"] > 0
+    assert points[3].users == 8  # all 8 users now run on the survivor
+    assert points[3].rps > 0
     assert any(w and "lost" in w for w in warnings), warnings  # shown live
-    generator = coord.result()["generator"]
-    assert generator["workers_lost"] == 1
-    assert any("worker 1 lost" in w for w in generator["warnings"])
+    generator = coord.result().generator
+    assert generator.workers_lost == 1
+    assert any("worker 1 lost" in w for w in generator.warnings)
 
 
 def test_a_killed_worker_s_rate_moves_to_the_survivor(mock):
@@ -93,8 +93,8 @@ def test_a_killed_worker_s_rate_moves_to_the_survivor(mock):
     )
     coord = drive_with(config, mock.url, [(1.2, kill_worker(0))])
     assert list(coord.lost_workers) == [0]
-    last = {p["t"]: p for p in coord.series.points}[3]
-    assert 30 <= last["arrivals"] <= 50, last  # the whole 40/s from one worker
+    last = {p.t: p for p in coord.series.points}[3]
+    assert 30 <= last.arrivals <= 50, last  # the whole 40/s from one worker
 
 
 def test_an_exception_in_a_user_task_fails_the_worker_with_its_text(mock):
@@ -144,11 +144,11 @@ def test_an_open_loop_beyond_the_generator_sends_and_accounts_for_every_arrival(
     started = time.monotonic()
     coord = drive_with(config, mock.url, [])
     assert time.monotonic() - started < 20  # it used to run 25 s for 4
-    s = coord.result()["summary"]
-    assert s["requests"] > 0
-    assert s["dropped"] > 0
-    assert coord.totals.counters["arrivals"] == s["requests"] + s["cancelled"]  # every one sent
-    warnings = coord.result()["generator"]["warnings"]
+    s = coord.result().summary
+    assert s.requests > 0
+    assert s.dropped > 0
+    assert coord.totals.counters["arrivals"] == s.requests + s.cancelled  # every one sent
+    warnings = coord.result().generator.warnings
     assert any("dropped" in w for w in warnings), warnings
 
 
@@ -167,13 +167,13 @@ def test_a_silent_target_bounds_the_backlog_and_counts_cancelled_requests(silent
     )
     coord = drive_with(config, silent.url, [])
     result = coord.result()
-    s = result["summary"]
-    assert s["requests"] == 0
-    assert s["cancelled"] == 10  # the requests the target saw are in the run's numbers
-    assert coord.totals.counters["arrivals"] == s["cancelled"] == 10
-    assert s["dropped"] >= 1000  # 800/s for 2 s: all but the 10 sent, never queued without bound
-    assert any(p["dropped"] for p in result["series"])  # dropped while running, per second
-    assert any("dropped" in w for w in result["generator"]["warnings"])
+    s = result.summary
+    assert s.requests == 0
+    assert s.cancelled == 10  # the requests the target saw are in the run's numbers
+    assert coord.totals.counters["arrivals"] == s.cancelled == 10
+    assert s.dropped >= 1000  # 800/s for 2 s: all but the 10 sent, never queued without bound
+    assert any(p.dropped for p in result.series)  # dropped while running, per second
+    assert any("dropped" in w for w in result.generator.warnings)
 
 
 def test_ten_thousand_users_at_once_finish_and_save(mock, tmp_path: Path):
@@ -217,7 +217,7 @@ def test_a_parent_busy_for_two_seconds_loses_nothing_at_ten_thousand_users(mock)
     )
     coord = drive_with(config, mock.url, [(1.0, lambda c: time.sleep(2.0))])
     assert coord.finals == {0, 1} and not coord.lost_workers
-    assert max(p["users"] for p in coord.series.points) == 10000
+    assert max(p.users for p in coord.series.points) == 10000
 
 
 def test_snapshots_carry_a_bounded_page_of_user_rows(mock):

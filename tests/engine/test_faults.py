@@ -34,11 +34,11 @@ def test_each_fault_lands_in_its_class(fault: str, stream: bool, error_class: st
     with MockProcess(settings) as mock:
         coord = drive(cfg, mock.url)
         served = mock.stats()["served"]
-    s = coord.result()["summary"]
-    assert s["requests"] >= 2
-    assert s["errors"] == {error_class: s["requests"]}
-    assert s["ok"] == 0
-    assert s["requests"] + s["cancelled"] == served
+    s = coord.result().summary
+    assert s.requests >= 2
+    assert s.errors == {error_class: s.requests}
+    assert s.ok == 0
+    assert s.requests + s.cancelled == served
     assert coord.elapsed >= 1.2  # the run went on to its end
 
 
@@ -50,12 +50,12 @@ def test_partial_fault_rate_is_counted_beside_successes():
         workers=1,
     )
     with MockProcess(settings) as mock:
-        s = drive(cfg, mock.url).result()["summary"]
-        assert s["requests"] == mock.stats()["served"]
-    n = s["requests"]
+        s = drive(cfg, mock.url).result().summary
+        assert s.requests == mock.stats()["served"]
+    n = s.requests
     assert n > 20
     # 30 % faults: within 4 standard deviations of a binomial share (fewer requests on a
     # loaded machine widen the band rather than fail the test)
-    assert abs(s["errors"]["http_5xx"] / n - 0.3) < 4 * (0.3 * 0.7 / n) ** 0.5
-    assert s["ok"] + s["errors_total"] == s["requests"]
-    assert s["status_codes"]["500"] == s["errors"]["http_5xx"]
+    assert abs(s.errors["http_5xx"] / n - 0.3) < 4 * (0.3 * 0.7 / n) ** 0.5
+    assert s.ok + s.errors_total == s.requests
+    assert s.status_codes[500] == s.errors["http_5xx"]

@@ -7,20 +7,21 @@ import io
 from rich.console import Console
 
 from loadtui.headless.sections import workflow_sections
+from loadtui.model.record import CheckSummary, LabelSummary, MetricSummary, RunSummary
 
 
-def _hist(count: int) -> dict:
-    return {"count": count, "p50": 1.0, "p95": 2.0, "p99": 3.0}
+def _hist(count: int) -> MetricSummary:
+    return MetricSummary(count=count, p50=1.0, p95=2.0, p99=3.0)
 
 
 def test_labels_and_check_names_with_brackets_print_as_typed():
-    summary = {
-        "by_label": {
-            "[/x]": {"requests": 3, "errors": 0, "latency_ms": _hist(3), "ttft_ms": _hist(0)},
-            "[b]chat": {"requests": 2, "errors": 1, "latency_ms": _hist(2), "ttft_ms": _hist(2)},
+    summary = RunSummary(
+        by_label={
+            "[/x]": LabelSummary(requests=3, errors=0, latency_ms=_hist(3), ttft_ms=_hist(0)),
+            "[b]chat": LabelSummary(requests=2, errors=1, latency_ms=_hist(2), ttft_ms=_hist(2)),
         },
-        "checks": {"[red]cache[/red]": {"passed": 4, "failed": 1, "pass_rate": 0.8}},
-    }
+        checks={"[red]cache[/red]": CheckSummary(passed=4, failed=1, pass_rate=0.8)},
+    )
     out = io.StringIO()
     console = Console(file=out, width=120, highlight=False)
     for section in workflow_sections(summary):
@@ -30,13 +31,14 @@ def test_labels_and_check_names_with_brackets_print_as_typed():
 
 
 def test_the_summary_counts_dropped_and_late_arrivals():
-    import json
+    from dataclasses import replace
     from pathlib import Path
 
     from loadtui.headless.console import summary_renderable
+    from loadtui.storage.runfile import load_record
 
-    run = json.loads((Path(__file__).parents[1] / "data" / "run-a.json").read_text())
-    run["summary"] = {**run["summary"], "dropped": 1234, "late": 56}
+    run = load_record(Path(__file__).parents[1] / "data" / "run-a.json")
+    run = replace(run, summary=replace(run.summary, dropped=1234, late=56))
     out = io.StringIO()
     Console(file=out, width=120).print(summary_renderable(run))
     assert "dropped 1,234 (never sent), late 56" in out.getvalue()

@@ -55,14 +55,16 @@ def test_threshold_parsing_and_evaluation():
     assert (t.aggregate, t.op, t.limit) == ("p95", "<", 500.0)
     assert parse_threshold("latency", "p(99.9)<=10").aggregate == "p999"
     assert parse_threshold("latency", "avg<10").aggregate == "mean"
-    summary = {
-        "requests": 100,
-        "errors_total": 5,
-        "metrics": {
-            "ttft_ms": {"count": 10, "p95": 400.0, "mean": 100.0},
-            "latency_ms": {"count": 0},
-        },
-    }
+    from loadtui.model.record import Metrics, MetricSummary, RunSummary
+
+    summary = RunSummary(
+        requests=100,
+        errors_total=5,
+        metrics=Metrics(
+            ttft_ms=MetricSummary(count=10, p95=400.0, mean=100.0),
+            latency_ms=MetricSummary(count=0),
+        ),
+    )
     results = evaluate(
         {
             "ttft": ["p(95)<500", "p(95)<300"],
@@ -72,9 +74,9 @@ def test_threshold_parsing_and_evaluation():
         },
         summary,
     )
-    assert [r["passed"] for r in results] == [True, False, False, True, False]
-    assert results[2]["actual"] == pytest.approx(0.05)
-    assert results[4]["actual"] is None  # no samples proves nothing: it fails
+    assert [r.passed for r in results] == [True, False, False, True, False]
+    assert results[2].actual == pytest.approx(0.05)
+    assert results[4].actual is None  # no samples proves nothing: it fails
 
 
 @pytest.mark.parametrize(
@@ -187,14 +189,14 @@ def test_recorder_drains_into_aggregate():
     agg.add_snapshot(snap)
     agg.add_snapshot(snap)
     s = agg.summary(1.0)
-    assert (s["requests"], s["ok"], s["errors"], s["status_codes"]) == (
+    assert (s.requests, s.ok, s.errors, s.status_codes) == (
         6,
         4,
         {"timeout": 2},
-        {"200": 2},
+        {200: 2},
     )
-    assert s["metrics"]["latency_ms"]["count"] == 2
-    assert s["metrics"]["latency_ms"]["p50"] == pytest.approx(12.5, rel=0.001)
+    assert s.metrics.latency_ms.count == 2
+    assert s.metrics.latency_ms.p50 == pytest.approx(12.5, rel=0.001)
 
 
 def test_time_scale_and_fit_duration():
@@ -233,6 +235,7 @@ def test_histogram_summary_matches_hdrhistograms_own_iterators():
     import random
 
     from loadtui.metrics.histogram import PERCENTILES
+    from loadtui.model.record import MetricSummary
 
     rng = random.Random(7)
     for n in (1, 2, 7, 1000, 20000):
@@ -248,7 +251,7 @@ def test_histogram_summary_matches_hdrhistograms_own_iterators():
             "max": lib.get_max_value() / 1000.0,
             **{name: values[p] / 1000.0 for name, p in PERCENTILES},
         }
-        assert h.summary() == expected
+        assert h.summary() == MetricSummary(**expected)
 
 
 def test_rolling_window_keeps_only_the_last_seconds():
@@ -265,7 +268,7 @@ def test_rolling_window_keeps_only_the_last_seconds():
         window.add(snap, decode_histograms(snap))
     agg = window.aggregate()
     assert agg.requests == 4 + 5 + 6  # seconds 3, 4, 5
-    assert agg.hist["latency_ms"].summary()["min"] == pytest.approx(40.0, rel=0.01)
+    assert agg.hist["latency_ms"].summary().min == pytest.approx(40.0, rel=0.01)
     assert window.span == 3
     assert isinstance(snap, WorkerSnapshot)
 
@@ -292,16 +295,15 @@ def test_a_rate_control_may_be_zero_but_not_negative():
 
 def test_compare_runs_deltas_and_verdicts():
     from loadtui.headless.compare import compare_runs
+    from loadtui.model.plan import RunConfig
+    from loadtui.model.record import Metrics, MetricSummary, RunRecord, RunSummary, TargetInfo
 
     def run(rps, p95, errors):
-        return {
-            "summary": {
-                "requests": 100,
-                "rps": rps,
-                "error_rate": errors,
-                "metrics": {"latency_ms": {"count": 100, "p50": 10.0, "p95": p95, "p99": 30.0}},
-            }
-        }
+        latency = MetricSummary(count=100, p50=10.0, p95=p95, p99=30.0)
+        summary = RunSummary(
+            requests=100, rps=rps, error_rate=errors, metrics=Metrics(latency_ms=latency)
+        )
+        return RunRecord("r", "completed", "", "", RunConfig(), TargetInfo(""), summary)
 
     rows = {r.label: r for r in compare_runs(run(10.0, 20.0, 0.0), run(12.0, 25.0, 0.01))}
     assert rows["req/s"].delta == pytest.approx(2.0) and rows["req/s"].verdict == "better"

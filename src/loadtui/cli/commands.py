@@ -136,21 +136,20 @@ def _cmd_runs(args: argparse.Namespace) -> int:
     import sys
 
     from loadtui.locations import runs_dir
-    from loadtui.storage.runfile import scan_runs
+    from loadtui.storage.runfile import scan_records
 
-    runs, skipped = scan_runs()
+    runs, skipped = scan_records()
     for reason in skipped:  # named, so a broken file is not silently missing from the list
         print(f"loadtui: skipped {reason}", file=sys.stderr)
     if not runs:
         print(f"no saved runs in {runs_dir()}")
         return ExitCode.OK
-    for path, run in runs:
-        s = run.get("summary", {})
-        lat = s.get("metrics", {}).get("latency_ms", {})
+    for entry in runs:
+        run, s = entry.record, entry.record.summary
         print(
-            f"{run.get('started_at', '?')[:19]}  {run.get('preset') or 'custom':9} {run['status']:11} "
-            f"req {s.get('requests', 0):>7}  err {s.get('errors_total', 0):>5}  "
-            f"p95 {lat.get('p95', 0):>8.1f} ms  {path}"
+            f"{run.started_at[:19] or '?'}  {run.preset or 'custom':9} {run.status:11} "
+            f"req {s.requests:>7}  err {s.errors_total:>5}  "
+            f"p95 {s.metrics.latency_ms.p95:>8.1f} ms  {entry.path}"
         )
     return ExitCode.OK
 
@@ -190,11 +189,11 @@ def _check_trust(
 
 def _cmd_replay(args: argparse.Namespace) -> int:
     from loadtui.headless.runner import RunOptions, run_headless
-    from loadtui.storage.runfile import load_run_checked, run_config, run_controls
+    from loadtui.storage.runfile import load_record_checked, run_controls
 
     path = _replay_path(args.run_file)
-    run, written_here = load_run_checked(path)
-    config = run_config(run, path)
+    run, written_here = load_record_checked(path)
+    config = run.config
     _check_out(args.out)
     schedule = run_controls(run, path)
     url, userinfo = split_userinfo(args.url) if args.url else (None, None)
@@ -213,14 +212,14 @@ def _cmd_replay(args: argparse.Namespace) -> int:
             raise ConfigError("user:password in --url is sent as Basic auth by --headless only")
         from loadtui.tui.app import StartNow
 
-        return _open_app(None, None, StartNow(config, api_key, schedule, run["id"], args.out))
+        return _open_app(None, None, StartNow(config, api_key, schedule, run.id, args.out))
     code, _ = run_headless(
         config,
         RunOptions(
             api_key=api_key,
             out=args.out,
             schedule=schedule,
-            replay_of=run["id"],
+            replay_of=run.id,
             live=args.live,
             userinfo=userinfo,
             target_source="--url" if url else None,

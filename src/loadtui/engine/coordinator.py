@@ -30,6 +30,7 @@ from loadtui.metrics.stats import Aggregate, decode_histograms
 from loadtui.metrics.window import RollingWindow
 from loadtui.model.controls import ControlChange
 from loadtui.model.plan import MAX_USERS, RunConfig
+from loadtui.model.record import RunResult
 from loadtui.model.snapshot import WorkerSnapshot
 from loadtui.model.workflows import BatchInput
 
@@ -249,17 +250,17 @@ class Coordinator:
         end = self.load_ended_at if self.load_ended_at is not None else float("inf")
         open_loop = self.config.load.open_loop  # a closed-loop rate is a cap, not a promise
         for point in self.series.finalize_through(through):
-            if point["t"] + 1 > end:
+            if point.t + 1 > end:
                 continue  # the drain after the load stopped is not a second to judge
-            target = point["target_rate"] if open_loop else None
+            target = point.target_rate if open_loop else None
             self.health.close_second(
-                point["t"],
+                point.t,
                 target,
-                point["arrivals"],
-                point["in_flight"],
+                point.arrivals,
+                point.in_flight,
                 cap,
-                point["dropped"],
-                point["late"],
+                point.dropped,
+                point.late,
             )
         self._finalized = through
 
@@ -298,24 +299,23 @@ class Coordinator:
         self._finalize(everything=True)
 
     # -- reading -------------------------------------------------------------------------
-    def result(self) -> dict[str, Any]:
+    def result(self) -> RunResult:
         """Series, controls, summary and generator health for the run file."""
         duration = self.ended_at if self.ended_at is not None else self.elapsed
-        generator: dict[str, Any] = {"workers": self.n, **self.health.summary()}
-        targets = [p["target_rate"] for p in self.series.points if p["target_rate"]]
+        target_rate_mean = achieved_rate = None
+        targets = [p.target_rate for p in self.series.points if p.target_rate]
         if targets and self.config.load.open_loop:
-            generator["target_rate_mean"] = round(sum(targets) / len(targets), 3)
+            target_rate_mean = round(sum(targets) / len(targets), 3)
             load_time = self.load_ended_at or duration
-            generator["achieved_rate"] = round(
-                self.totals.counters["arrivals"] / load_time if load_time else 0.0, 3
-            )
-        return {
-            "load_ended_s": None if self.load_ended_at is None else round(self.load_ended_at, 3),
-            "controls": list(self.control_log),
-            "series": self.series.points,
-            "summary": self.totals.summary(duration),
-            "generator": generator,
-        }
+            arrivals = self.totals.counters["arrivals"]
+            achieved_rate = round(arrivals / load_time if load_time else 0.0, 3)
+        return RunResult(
+            load_ended_s=None if self.load_ended_at is None else round(self.load_ended_at, 3),
+            controls=tuple(self.controls),
+            series=tuple(self.series.points),
+            summary=self.totals.summary(duration),
+            generator=self.health.summary(self.n, target_rate_mean, achieved_rate),
+        )
 
 
 def _exit_reason(msg: tuple) -> str:

@@ -11,11 +11,12 @@ checkpoint so it can never be overwritten by it.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from time import perf_counter
 from typing import Any
 
+from loadtui.model.record import RunRecord
 from loadtui.storage.runfile import save_run
 
 __all__ = ["CHECKPOINT_EVERY", "Checkpoints"]
@@ -41,8 +42,8 @@ class Checkpoints:
         busy = self._writer is not None and self._writer.is_alive()
         return not busy and perf_counter() >= self._next
 
-    def write(self, run: dict[str, Any]) -> None:
-        """Write ``run`` (status ``running``) in the background; ``run`` must not change."""
+    def write(self, run: RunRecord | Mapping[str, Any]) -> None:
+        """Write ``run`` (status ``running``) in the background (a record is frozen data)."""
         self._next = perf_counter() + CHECKPOINT_EVERY
         self._writer = threading.Thread(
             target=self._write, args=(run,), name="loadtui-checkpoint", daemon=True
@@ -55,7 +56,7 @@ class Checkpoints:
         if self._writer is not None:
             self._writer.join()
 
-    def _write(self, run: dict[str, Any]) -> None:
+    def _write(self, run: RunRecord | Mapping[str, Any]) -> None:
         started = perf_counter()
         try:
             save_run(run, self.path, secret=self.secrets, remember=False)  # trust: final save only

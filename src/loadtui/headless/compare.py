@@ -1,15 +1,19 @@
 """Two runs side by side: the same figures with absolute and relative deltas.
 
 Written once for every place that compares runs (the app's compare screen today, a
-``loadtui compare`` command and the HTML report later). Plain data in, plain rows out.
+``loadtui compare`` command and the HTML report later). Two run records in, plain rows out.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+
+from loadtui.model.record import PercentileName, RunRecord, RunSummary
 
 __all__ = ["ComparisonRow", "compare_runs"]
+
+
+_PERCENTILES: tuple[PercentileName, ...] = ("p50", "p95", "p99")
 
 
 @dataclass(frozen=True)
@@ -43,23 +47,20 @@ class ComparisonRow:
         return "better" if (d < 0) == self.lower_is_better else "worse"
 
 
-def _metric(summary: dict[str, Any], name: str, key: str) -> float | None:
-    m = summary.get("metrics", {}).get(name) or {}
-    return m.get(key) if m.get("count") else None
+def _metric(summary: RunSummary, name: str, key: PercentileName) -> float | None:
+    """A percentile of a metric, None when the run had no sample of it."""
+    m = summary.metrics.get(name)
+    return m.percentile(key) if m.count else None
 
 
-def compare_runs(a: dict[str, Any], b: dict[str, Any]) -> list[ComparisonRow]:
-    sa, sb = a.get("summary", {}), b.get("summary", {})
+def compare_runs(a: RunRecord, b: RunRecord) -> list[ComparisonRow]:
+    sa, sb = a.summary, b.summary
     rows = [
-        ComparisonRow("requests", sa.get("requests"), sb.get("requests"), "", None),
-        ComparisonRow("req/s", sa.get("rps"), sb.get("rps"), "/s", False),
-        ComparisonRow("error rate", sa.get("error_rate"), sb.get("error_rate"), "", True),
+        ComparisonRow("requests", sa.requests, sb.requests, "", None),
+        ComparisonRow("req/s", sa.rps, sb.rps, "/s", False),
+        ComparisonRow("error rate", sa.error_rate, sb.error_rate, "", True),
         ComparisonRow(
-            "output tokens/s",
-            sa.get("output_tokens_per_s"),
-            sb.get("output_tokens_per_s"),
-            "/s",
-            False,
+            "output tokens/s", sa.output_tokens_per_s, sb.output_tokens_per_s, "/s", False
         ),
     ]
     for name, label in (
@@ -68,7 +69,7 @@ def compare_runs(a: dict[str, Any], b: dict[str, Any]) -> list[ComparisonRow]:
         ("itl_ms", "ITL"),
         ("tpot_ms", "TPOT"),
     ):
-        for key in ("p50", "p95", "p99"):
+        for key in _PERCENTILES:
             rows.append(
                 ComparisonRow(
                     f"{label} {key}", _metric(sa, name, key), _metric(sb, name, key), "ms", True

@@ -16,7 +16,13 @@ from rich.text import Text
 
 from loadtui.headless.sections import workflow_sections
 from loadtui.model.durations import format_duration
-from loadtui.model.plan import open_loop_of
+from loadtui.model.record import (
+    GeneratorHealth,
+    MetricSummary,
+    RunRecord,
+    RunSummary,
+    ThresholdResult,
+)
 from loadtui.model.requests import count_unit
 from loadtui.run.frame import LiveFrame
 from loadtui.run.units import fmt_ms
@@ -48,19 +54,19 @@ def _ms(v: float | None) -> str:
     return fmt_ms(v, missing="-")
 
 
-def _pair(m: dict[str, Any]) -> str:
+def _pair(m: MetricSummary) -> str:
     """``p50 83.2 p95 91.0 ms`` (figures from 10 s up carry their own ``s``); '-' for none."""
-    if not m.get("count"):
+    if not m.count:
         return "-"
-    p95 = _ms(m["p95"])
-    return f"p50 {_ms(m['p50'])} p95 {p95}" + ("" if p95.endswith("s") else " ms")
+    p95 = _ms(m.p95)
+    return f"p50 {_ms(m.p50)} p95 {p95}" + ("" if p95.endswith("s") else " ms")
 
 
 def _headline(frame: LiveFrame) -> tuple[str, str, str]:
-    metrics = frame.totals.get("metrics", {})
+    metrics = frame.totals.metrics
     p = frame.last
-    rps = f"{p['rps']}/s" if p else "-"
-    return rps, _pair(metrics.get("latency_ms", {})), _pair(metrics.get("ttft_ms", {}))
+    rps = f"{p.rps}/s" if p else "-"
+    return rps, _pair(metrics.latency_ms), _pair(metrics.ttft_ms)
 
 
 def _open_loop(frame: LiveFrame, open_loop: bool | None) -> bool:
@@ -73,7 +79,7 @@ def _load(frame: LiveFrame, open_loop: bool | None) -> str:
     """Users, or the arrival rate; in closed loop a rate is a cap and completions are what count."""
     p = frame.last
     if _open_loop(frame, open_loop):
-        achieved = p["arrivals"] if p else 0
+        achieved = p.arrivals if p else 0
         return f"rate {achieved}/{frame.target_rate:g}/s"
     load = f"users {frame.users}/{frame.target_users}"
     if frame.target_rate:  # closed loop with a cap: a ceiling on completions, not arrivals
@@ -88,13 +94,13 @@ def progress_line(frame: LiveFrame, open_loop: bool | None = None) -> str:
     load = _load(frame, open_loop)
     line = (
         f"[{frame.elapsed:6.1f}s/{format_duration(frame.duration)}] {load} "
-        f"in-flight {frame.in_flight} req {t.get('requests', 0)} ({rps}) "
-        f"err {t.get('errors_total', 0)} latency {lat_s} ttft {ttft_s}"
+        f"in-flight {frame.in_flight} req {t.requests} ({rps}) "
+        f"err {t.errors_total} latency {lat_s} ttft {ttft_s}"
     )
     if frame.phase == "paused":
         line += " PAUSED"
-    if warning := frame.health.get("warning"):
-        line += f" ! {warning}"
+    if frame.warning:
+        line += f" ! {frame.warning}"
     return line
 
 
@@ -109,7 +115,7 @@ def progress_panel(frame: LiveFrame, open_loop: bool | None = None) -> Table:
     bar = "█" * int(frac * 30) + "░" * (30 - int(frac * 30))
     grid.add_row("time", f"{bar} {frame.elapsed:.1f}s / {format_duration(frame.duration)}")
     if _open_loop(frame, open_loop):
-        achieved = f"{p['arrivals']}/s" if (p := frame.last) else "-"
+        achieved = f"{p.arrivals}/s" if (p := frame.last) else "-"
         grid.add_row(
             "rate",
             f"target {frame.target_rate:g}/s, achieved {achieved}, in flight {frame.in_flight}",
@@ -119,111 +125,126 @@ def progress_panel(frame: LiveFrame, open_loop: bool | None = None) -> Table:
         grid.add_row(
             "users", f"{frame.users} of {frame.target_users}{cap}, in flight {frame.in_flight}"
         )
-    grid.add_row(
-        "requests", f"{t.get('requests', 0):,} ({rps}), errors {t.get('errors_total', 0):,}"
-    )
+    grid.add_row("requests", f"{t.requests:,} ({rps}), errors {t.errors_total:,}")
     grid.add_row("latency", lat_s)
     grid.add_row("TTFT", ttft_s)
     if frame.phase == "paused":
         grid.add_row("", Text("PAUSED", style="yellow bold"))
-    if warning := frame.health.get("warning"):
-        grid.add_row("warning", Text(warning, style="red bold"))
+    if frame.warning:
+        grid.add_row("warning", Text(frame.warning, style="red bold"))
     return grid
 
 
-def _thresholds(results: list[dict[str, Any]]) -> Table:
+def _thresholds(results: tuple[ThresholdResult, ...]) -> Table:
     """Each threshold with its result, and why when there was nothing to judge."""
     th = Table(title="thresholds", title_justify="left", box=box.SIMPLE_HEAD)
     th.add_column("metric")
     th.add_column("threshold")
     th.add_column("actual", justify="right")
     th.add_column("result")
-    reasons = any(r.get("reason") for r in results)
+    reasons = any(r.reason for r in results)
     if reasons:
         th.add_column("why", overflow="fold")
     for r in results:
-        actual = "-" if r["actual"] is None else f"{r['actual']:.4g}"
-        if r.get("skipped"):
+        actual = "-" if r.actual is None else f"{r.actual:.4g}"
+        if r.skipped:
             result = Text("skipped", style="dim")
-        elif r["passed"]:
+        elif r.passed:
             result = Text("pass", style="green")
         else:
             result = Text("FAIL", style="red bold")
-        row = [Text(r["metric"]), Text(r["expression"]), actual, result]
+        row: list[str | Text] = [Text(r.metric), Text(r.expression), actual, result]
         if reasons:
-            row.append(Text(r.get("reason") or ""))
+            row.append(Text(r.reason or ""))
         th.add_row(*row)
     return th
 
 
-def _counts(s: dict[str, Any], requests: list[dict[str, Any]]) -> Table:
+def _counts(s: RunSummary, kinds: set[str | None]) -> Table:
     """Requests, errors, status codes, tokens. A Batch job counts once however many HTTP calls
     it makes, so in a run with jobs the rows say which they count."""
-    kinds = {r.get("kind") for r in requests}
     unit = count_unit(kinds)
     counts = Table.grid(padding=(0, 2))
     counts.add_column(style="bold")
     counts.add_column()
     counts.add_row(
         unit,
-        f"{s['requests']:,} ({s['rps']:.1f}/s), ok {s['ok']:,}, cancelled {s['cancelled']}",
+        f"{s.requests:,} ({s.rps:.1f}/s), ok {s.ok:,}, cancelled {s.cancelled}",
     )
-    if s.get("dropped") or s.get("late"):  # open loop: arrivals never sent, or sent late
+    if s.dropped or s.late:  # open loop: arrivals never sent, or sent late
         counts.add_row(
             "arrivals",
-            f"dropped {s.get('dropped', 0):,} (never sent), late {s.get('late', 0):,} "
-            "(sent > 100 ms after their time)",
+            f"dropped {s.dropped:,} (never sent), late {s.late:,} (sent > 100 ms after their time)",
         )
-    errs = ", ".join(f"{k} {v}" for k, v in s["errors"].items()) or "none"
-    counts.add_row("errors", f"{s['errors_total']:,} ({s['error_rate'] * 100:.2f}%): {errs}")
-    for error_class, reasons in s.get("error_reasons", {}).items():
+    errs = ", ".join(f"{k} {v}" for k, v in s.errors.items()) or "none"
+    counts.add_row("errors", f"{s.errors_total:,} ({s.error_rate * 100:.2f}%): {errs}")
+    for error_class, reasons in s.error_reasons.items():
         for reason in reasons:  # a server's words: plain text, never markup
             counts.add_row("", Text(f"{error_class}: {reason}", style="dim"))
-    codes = ", ".join(f"{k}: {v}" for k, v in s["status_codes"].items()) or "-"
+    codes = ", ".join(f"{k}: {v}" for k, v in s.status_codes.items()) or "-"
     counts.add_row("HTTP calls" if "batch" in kinds else "status codes", codes)
     counts.add_row(
         "tokens",
-        f"output {s['output_tokens']:,} ({s['output_tokens_per_s']:.1f}/s), input {s['input_tokens']:,}",
+        f"output {s.output_tokens:,} ({s.output_tokens_per_s:.1f}/s), input {s.input_tokens:,}",
     )
     return counts
 
 
-def summary_renderable(run: dict[str, Any]) -> Group:
-    """The end-of-run report: counts, errors, percentiles, thresholds, generator health."""
-    s = run["summary"]
-    target = run.get("target", {})
-    parts: list[Any] = []
-    where = "the embedded mock upstream" if target.get("embedded_mock") else target.get("url", "?")
-    head = Text.assemble(
-        ("loadtui ", "bold"),
-        (f"{run.get('preset') or 'custom'} ", "bold cyan"),
-        f"against {where} — {run['status']}, {s['duration_s']:.1f}s",
-    )
-    parts.append(head)
-    parts.append(_counts(s, run.get("config", {}).get("requests") or []))
+def _percentiles(s: RunSummary, open_loop: bool) -> Table:
+    """Every metric's percentiles; latency from the intended send only where it can differ
+    from the actual one (open loop)."""
     table = Table(
         title="percentiles (ms)", title_justify="left", box=box.SIMPLE_HEAD, padding=(0, 1)
     )
     table.add_column("metric", no_wrap=True)
     for col in ("count", "mean", "p50", "p90", "p95", "p99", "p99.9", "max"):
         table.add_column(col, justify="right", overflow="fold")  # wrap a figure, never cut it
-    # open loop is where latency from the intended send can differ from the actual one
-    open_loop = open_loop_of(run.get("config", {}).get("load", {}))
     for key, label in _METRIC_LABELS:
-        m = s["metrics"].get(key)
-        if not m or (key == "latency_actual_ms" and not open_loop):
+        if key == "latency_actual_ms" and not open_loop:
             continue
         if key == "latency_ms" and open_loop:
             label = "latency (intended)"
-        if not m["count"]:
+        m = s.metrics.get(key)
+        if not m.count:
             table.add_row(label, "0", *["-"] * 7)
             continue
-        table.add_row(
-            label,
-            f"{m['count']:,}",
-            *(_ms(m[k]) for k in ("mean", "p50", "p90", "p95", "p99", "p999", "max")),
-        )
-    parts.append(table)
+        table.add_row(label, f"{m.count:,}", *(_ms(v) for v in _figures(m)))
+    return table
+
+
+def _figures(m: MetricSummary) -> tuple[float, ...]:
+    return (m.mean, m.p50, m.p90, m.p95, m.p99, m.p999, m.max)
+
+
+def _generator(g: GeneratorHealth) -> list[Text]:
+    """The generator's own health line and its warnings."""
+    rate = (
+        f", arrivals {g.achieved_rate:.1f}/s of {g.target_rate_mean:g}/s"
+        if g.achieved_rate is not None and g.target_rate_mean is not None
+        else ""
+    )
+    gen = Text(
+        f"generator: {g.workers} worker(s), CPU max {g.cpu_percent_max:.0f}%, "
+        f"loop lag max {g.loop_lag_ms_max:.1f} ms, saturated {g.saturated_seconds}s" + rate
+    )
+    return [gen, *(Text(f"warning: {w}", style="yellow") for w in g.warnings)]
+
+
+def summary_renderable(run: RunRecord) -> Group:
+    """The end-of-run report: counts, errors, percentiles, thresholds, generator health."""
+    s = run.summary
+    target = run.target
+    where = "the embedded mock upstream" if target.embedded_mock else target.url
+    head = Text.assemble(
+        ("loadtui ", "bold"),
+        (f"{run.preset or 'custom'} ", "bold cyan"),
+        f"against {where} — {run.status}, {s.duration_s:.1f}s",
+    )
+    # open loop is where latency from the intended send can differ from the actual one
+    open_loop = run.config.load.open_loop
+    kinds: set[str | None] = {r.kind for r in run.config.requests}
+    parts: list[Any] = [head, _counts(s, kinds)]
+    parts.append(_percentiles(s, open_loop))
     parts.extend(workflow_sections(s))
     if open_loop:
         parts.append(
@@ -233,23 +254,9 @@ def summary_renderable(run: dict[str, Any]) -> Group:
                 style="dim",
             )
         )
-    if run.get("thresholds"):
-        parts.append(_thresholds(run["thresholds"]))
-    g = run.get("generator", {})
-    rate = (
-        f", arrivals {g['achieved_rate']:.1f}/s of {g['target_rate_mean']:g}/s"
-        if "achieved_rate" in g
-        else ""
-    )
-    gen = Text(
-        f"generator: {g.get('workers', '?')} worker(s), CPU max {g.get('cpu_percent_max', 0):.0f}%, "
-        f"loop lag max {g.get('loop_lag_ms_max', 0):.1f} ms, saturated {g.get('saturated_seconds', 0)}s"
-        + rate
-    )
-
-    parts.append(gen)
-    for w in g.get("warnings", []):
-        parts.append(Text(f"warning: {w}", style="yellow"))
+    if run.thresholds:
+        parts.append(_thresholds(run.thresholds))
+    parts.extend(_generator(run.generator))
     return Group(*parts)
 
 

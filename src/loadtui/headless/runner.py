@@ -33,6 +33,7 @@ from loadtui.headless.exitcodes import ExitCode
 from loadtui.headless.session import RunSession
 from loadtui.model.controls import ControlChange
 from loadtui.model.plan import RunConfig
+from loadtui.model.record import RunRecord
 from loadtui.run.frame import build_frame, in_flight_now
 
 __all__ = ["RunOptions", "run_headless"]
@@ -154,7 +155,7 @@ def _warn(message: str) -> None:
 
 
 def _report(
-    run: dict[str, Any],
+    run: RunRecord,
     path: Path | None,
     asked: Path,
     stop: _Stop,
@@ -162,14 +163,14 @@ def _report(
     say: Callable[[str], None],
 ) -> ExitCode:
     """Print the summary and where the run went (the last line); returns the exit code."""
-    status = run["status"]
+    status = run.status
     console.print(summary_renderable(run))
-    if run["error"]:
-        say(f"the run failed: {run['error']}")
+    if run.error:
+        say(f"the run failed: {run.error}")
     if status == "interrupted":
         console.print(f"interrupted by {stop.signal or 'stop'}; the run's status is interrupted")
     elif status == "stopped":
-        console.print(f"stopped at {run.get('load_ended_s') or 0:g}s by a stop control")
+        console.print(f"stopped at {run.load_ended_s or 0:g}s by a stop control")
     if path is None:
         _warn("the run could not be saved anywhere (see the lines above)")
         console.print("run not saved")
@@ -180,7 +181,7 @@ def _report(
         return ExitCode.INTERRUPTED
     if status == "failed" or path != asked:
         return ExitCode.RUN_FAILED
-    if any(not t["passed"] for t in run["thresholds"]):
+    if not run.passed:
         return ExitCode.THRESHOLDS_FAILED
     return ExitCode.OK
 

@@ -6,12 +6,11 @@ columns; the console summary and the app's Requests tab show the same figures.
 
 from __future__ import annotations
 
-from typing import Any
-
 from rich import box
 from rich.table import Table
 from rich.text import Text
 
+from loadtui.model.record import RunSummary
 from loadtui.run.units import fmt_ms
 
 __all__ = ["workflow_sections"]
@@ -21,8 +20,8 @@ def _ms(v: float | None) -> str:
     return fmt_ms(v, missing="-")  # the one formatter: the app's Requests tab shows these too
 
 
-def _by_label(s: dict[str, Any]) -> Table | None:
-    labels = s.get("by_label") or {}
+def _by_label(s: RunSummary) -> Table | None:
+    labels = s.by_label
     if len(labels) < 2:
         return None
     t = Table(title="by request (ms)", title_justify="left", box=box.SIMPLE_HEAD, padding=(0, 1))
@@ -30,41 +29,40 @@ def _by_label(s: dict[str, Any]) -> Table | None:
     for col in ("count", "errors", "p50", "p95", "p99", "TTFT p50", "TTFT p95"):
         t.add_column(col, justify="right")
     for name, row in labels.items():
-        lat, ttft = row["latency_ms"], row["ttft_ms"]
+        lat, ttft = row.latency_ms, row.ttft_ms
         t.add_row(
             Text(name),  # a preset's own label: plain text, never markup
-            f"{row['requests']:,}",
-            f"{row['errors']:,}",
-            _ms(lat["p50"]),
-            _ms(lat["p95"]),
-            _ms(lat["p99"]),
-            _ms(ttft["p50"]) if ttft["count"] else "-",
-            _ms(ttft["p95"]) if ttft["count"] else "-",
+            f"{row.requests:,}",
+            f"{row.errors:,}",
+            _ms(lat.p50),
+            _ms(lat.p95),
+            _ms(lat.p99),
+            _ms(ttft.p50) if ttft.count else "-",
+            _ms(ttft.p95) if ttft.count else "-",
         )
     return t
 
 
-def _checks(s: dict[str, Any]) -> Table | None:
-    checks = s.get("checks") or {}
-    if not checks:
+def _checks(s: RunSummary) -> Table | None:
+    if not s.checks:
         return None
     t = Table(title="checks", title_justify="left", box=box.SIMPLE_HEAD, padding=(0, 1))
     t.add_column("check")
     t.add_column("passed", justify="right")
     t.add_column("failed", justify="right")
     t.add_column("rate", justify="right")
-    for name, c in checks.items():
-        failed = Text(f"{c['failed']:,}", style="red bold" if c["failed"] else "")
-        t.add_row(Text(name), f"{c['passed']:,}", failed, f"{c['pass_rate']:.2%}")
+    for name, c in s.checks.items():
+        failed = Text(f"{c.failed:,}", style="red bold" if c.failed else "")
+        t.add_row(Text(name), f"{c.passed:,}", failed, f"{c.pass_rate:.2%}")
     return t
 
 
-def _overhead(s: dict[str, Any]) -> Table | None:
-    o = s.get("overhead")
-    if not o:
+def _overhead(s: RunSummary) -> Table | None:
+    o = s.overhead
+    if o is None:
         return None
     t = Table(
-        title=f"proxy overhead = proxied − direct (ms), {o['pairs']:,} pairs",
+        title=f"proxy overhead = proxied − direct (ms), {o.pairs:,} pairs",
         title_justify="left",
         box=box.SIMPLE_HEAD,
         padding=(0, 1),
@@ -73,11 +71,12 @@ def _overhead(s: dict[str, Any]) -> Table | None:
     t.add_column("metric")
     for col in ("p50", "p95", "p99"):
         t.add_column(col, justify="right")
-    for key, label in (("latency_ms", "latency"), ("ttft_ms", "TTFT")):
-        if key in o:
-            t.add_row(label, *(f"{o[key][p]:+.2f}" for p in ("p50", "p95", "p99")))
+    for pcts, label in ((o.latency_ms, "latency"), (o.ttft_ms, "TTFT")):
+        if pcts is not None:
+            t.add_row(label, *(f"{v or 0.0:+.2f}" for v in (pcts.p50, pcts.p95, pcts.p99)))
     return t
 
 
-def workflow_sections(summary: dict[str, Any]) -> list[Any]:
+def workflow_sections(summary: RunSummary) -> list[Table]:
+    """The sections this run has (none for a plain run)."""
     return [t for t in (_by_label(summary), _checks(summary), _overhead(summary)) if t is not None]

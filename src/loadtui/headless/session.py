@@ -14,9 +14,9 @@ import contextlib
 import tempfile
 from collections.abc import Callable
 from contextlib import ExitStack
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from loadtui import __version__
 from loadtui.engine.coordinator import Coordinator
@@ -26,6 +26,7 @@ from loadtui.headless.checkpoint import Checkpoints
 from loadtui.headless.target import bring_up, mint_key
 from loadtui.locations import runs_dir
 from loadtui.model.plan import RunConfig
+from loadtui.model.record import RunRecord, TargetInfo, run_status
 from loadtui.model.thresholds import evaluate
 from loadtui.storage.data import load_batch_input, load_prompts
 from loadtui.storage.options import redact_url, with_userinfo
@@ -148,9 +149,9 @@ class RunSession:
         if coord is None or self._checkpoints is None or not self._checkpoints.due():
             return
         run = self.assemble("running", None)
-        run["series"] = list(run["series"])  # the drive loop goes on appending to its own
-        run["load_ended_s"] = round(coord.elapsed, 3)  # a replay stops where this ends
-        self._checkpoints.write(run)
+        # a replay stops where this ends (the record's series is a copy: the drive loop goes
+        # on appending to its own)
+        self._checkpoints.write(replace(run, load_ended_s=round(coord.elapsed, 3)))
 
     def finish(
         self,
@@ -158,7 +159,7 @@ class RunSession:
         error: str | None = None,
         grace: float | None = None,
         cut_short: Callable[[], bool] | None = None,
-    ) -> tuple[dict[str, Any], Path | None]:
+    ) -> tuple[RunRecord, Path | None]:
         """Stop the workers (draining for ``grace``, less if ``cut_short()`` turns true),
         assemble the run and save it; the path is None only if no fallback could be written."""
         coord = self.coord
@@ -175,10 +176,10 @@ class RunSession:
             self._checkpoints.close()  # a late checkpoint must not overwrite the final save
         return run, self.save(run)
 
-    def save(self, run: dict[str, Any]) -> Path | None:
+    def save(self, run: RunRecord) -> Path | None:
         """Save to ``self.path``; if that fails, to the data dir (for --out), the current
         folder, then the temp folder — each failure named through ``warn``."""
-        name = f"{run['id']}.json"
+        name = f"{run.id}.json"
         places = [self.path]
         if self.out is not None:
             places.append(runs_dir() / name)
@@ -202,37 +203,42 @@ class RunSession:
             return path
         return None
 
-    def assemble(self, status: str, error: str | None) -> dict[str, Any]:
-        """The run file's contents (schema in docs/run-format.md)."""
+    def assemble(self, status: str, error: str | None) -> RunRecord:
+        """The run so far as a record (docs/run-format.md)."""
         coord = self.coord
         assert coord is not None
         config = self.config
         result = coord.result()
-        return {
-            "id": self.run_id,
-            "status": status,
-            "error": error,
-            "started_at": self.started_at.isoformat(),
-            "ended_at": datetime.now(UTC).isoformat(),
-            "preset": config.preset,
-            "replay_of": self.replay_of,
-            "loadtui_version": __version__,
-            "config": config.model_dump(mode="json"),
-            "target": {
-                "url": redact_url(self.base_url, self.secrets),
-                "embedded_mock": self.embedded,
-                "direct_url": self.direct_url,
-                "mock": config.mock.model_dump(mode="json") if self.embedded else None,
-                "model": config.target.model,
-                "api_key": "***" if self.api_key else None,
-            },
-            **result,
-            "thresholds": evaluate(
+        return RunRecord(
+            id=self.run_id,
+            status=run_status(status),
+            error=error,
+            started_at=self.started_at.isoformat(),
+            ended_at=datetime.now(UTC).isoformat(),
+            preset=config.preset,
+            replay_of=self.replay_of,
+            loadtui_version=__version__,
+            config=config,
+            target=TargetInfo(
+                url=redact_url(self.base_url, self.secrets),
+                embedded_mock=self.embedded,
+                direct_url=self.direct_url,
+                mock=config.mock if self.embedded else None,
+                model=config.target.model,
+                api_key="***" if self.api_key else None,
+            ),
+            load_ended_s=result.load_ended_s,
+            controls=result.controls,
+            series=result.series,
+            summary=result.summary,
+            generator=result.generator,
+            thresholds=evaluate(
                 config.thresholds,
-                result["summary"],
+                result.summary,
                 streamed=any(r.streamed for r in config.requests),
             ),
-        }
+            peak_users=max((p.users for p in result.series), default=0),
+        )
 
 
 def _cannot_write_in(folder: Path, create: bool) -> str | None:

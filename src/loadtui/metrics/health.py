@@ -9,8 +9,8 @@ warning are written here, once, and quoted in docs/metrics.md.
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any
 
+from loadtui.model.record import GeneratorHealth, LostWorker
 from loadtui.model.snapshot import WorkerSnapshot
 
 __all__ = ["CPU_LIMIT", "LAG_LIMIT_MS", "LATE_MS", "RATE_SHORTFALL", "HealthTracker"]
@@ -43,8 +43,8 @@ class HealthTracker:
         self.reasons: Counter[str] = Counter()
         self.dropped = 0
         self.late = 0
-        self.lost: list[dict[str, Any]] = []
-        """Workers that ended mid-run: ``{"worker", "at_s", "reason"}``."""
+        self.lost: list[LostWorker] = []
+        """Workers that ended mid-run."""
         self._second_bad: dict[int, tuple[str, str]] = {}
         self.current_warning: str | None = None
 
@@ -66,7 +66,7 @@ class HealthTracker:
 
     def worker_lost(self, worker: int, at_s: float, reason: str) -> None:
         """A worker ended mid-run; the warning stays up for the rest of the run."""
-        self.lost.append({"worker": worker, "at_s": round(at_s, 3), "reason": reason})
+        self.lost.append(LostWorker(worker=worker, at_s=round(at_s, 3), reason=reason))
         self.current_warning = self._lost_warning()
 
     def _lost_warning(self) -> str | None:
@@ -74,7 +74,7 @@ class HealthTracker:
             return None
         last = self.lost[-1]
         return (
-            f"{len(self.lost)} worker(s) lost (worker {last['worker']}: {last['reason']}): "
+            f"{len(self.lost)} worker(s) lost (worker {last.worker}: {last.reason}): "
             "their load moved to the others"
         )
 
@@ -140,19 +140,29 @@ class HealthTracker:
                 f"{self.late} arrivals sent more than {LATE_MS:g} ms after their intended time"
             )
         out.extend(
-            f"worker {w['worker']} lost at {w['at_s']:g}s ({w['reason']}): its load moved to the others"
+            f"worker {w.worker} lost at {w.at_s:g}s ({w.reason}): its load moved to the others"
             for w in self.lost
         )
         return out
 
-    def summary(self) -> dict[str, Any]:
-        return {
-            "cpu_percent_max": round(self.cpu_max, 1),
-            "cpu_percent_mean": round(self.cpu_sum / self.cpu_n, 1) if self.cpu_n else 0.0,
-            "loop_lag_ms_max": round(self.lag_max_ms, 2),
-            "saturated_seconds": self.saturated_seconds,
-            "in_flight_cap_seconds": self.cap_seconds,
-            "workers_lost": len(self.lost),
-            "lost_workers": list(self.lost),
-            "warnings": self.warnings,
-        }
+    def summary(
+        self,
+        workers: int = 0,
+        target_rate_mean: float | None = None,
+        achieved_rate: float | None = None,
+    ) -> GeneratorHealth:
+        """The run's generator health; the coordinator knows ``workers`` and, in open loop,
+        the target and achieved arrival rates."""
+        return GeneratorHealth(
+            workers=workers,
+            cpu_percent_max=round(self.cpu_max, 1),
+            cpu_percent_mean=round(self.cpu_sum / self.cpu_n, 1) if self.cpu_n else 0.0,
+            loop_lag_ms_max=round(self.lag_max_ms, 2),
+            saturated_seconds=self.saturated_seconds,
+            in_flight_cap_seconds=self.cap_seconds,
+            workers_lost=len(self.lost),
+            lost_workers=tuple(self.lost),
+            warnings=tuple(self.warnings),
+            target_rate_mean=target_rate_mean,
+            achieved_rate=achieved_rate,
+        )

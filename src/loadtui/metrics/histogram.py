@@ -12,9 +12,10 @@ import ctypes
 import sys
 from bisect import bisect_left
 from itertools import accumulate
-from typing import Any
 
 from hdrh.histogram import HdrHistogram
+
+from loadtui.model.record import MetricSummary
 
 __all__ = ["PERCENTILES", "Histogram"]
 
@@ -58,7 +59,8 @@ class Histogram:
 
     @property
     def count(self) -> int:
-        return self._h.get_total_count()
+        total: int = self._h.get_total_count()
+        return total
 
     def merge(self, other: Histogram) -> None:
         if other.count:
@@ -77,7 +79,8 @@ class Histogram:
         h.end_time_stamp_msec = 0
 
     def encode(self) -> bytes:
-        return self._h.encode()
+        data: bytes = self._h.encode()
+        return data
 
     @classmethod
     def decode(cls, data: bytes) -> Histogram:
@@ -86,16 +89,14 @@ class Histogram:
         return cls(HdrHistogram.decode(data))  # one counts array, not an empty one plus a copy
 
     def percentile(self, pct: float) -> float:
-        return self._h.get_value_at_percentile(pct) / 1000.0
+        us: int = self._h.get_value_at_percentile(pct)
+        return us / 1000.0
 
-    def summary(self) -> dict[str, Any]:
-        """``{count, mean, min, max, p50, p90, p95, p99, p999}`` in ms (zeros when empty)."""
+    def summary(self) -> MetricSummary:
+        """Count, mean, min, max and ``PERCENTILES`` in ms (zeros when empty)."""
         n = self.count
-        out: dict[str, Any] = {"count": n}
         if not n:
-            out.update({"mean": 0.0, "min": 0.0, "max": 0.0})
-            out.update({name: 0.0 for name, _ in PERCENTILES})
-            return out
+            return MetricSummary()
         h = self._h
         # One C-speed scan for the non-empty buckets, then the library's own index→value
         # functions on those only: the same figures as HdrHistogram's iterators, ~30× faster
@@ -105,14 +106,23 @@ class Histogram:
         mean_total = 0
         for i, c in nonzero:
             mean_total += c * h._hdr_median_equiv_value(h.get_value_from_index(i))
-        out["mean"] = round(mean_total / n / 1000.0, 3)
-        out["min"] = h.get_min_value() / 1000.0
-        out["max"] = h.get_max_value() / 1000.0
         running = list(accumulate(c for _, c in nonzero))
-        for name, p in PERCENTILES:
+        pcts: list[float] = []
+        for _, p in PERCENTILES:
             at = bisect_left(running, h.get_target_count_at_percentile(p))
             at = min(at, len(nonzero) - 1)
-            out[name] = (
+            pcts.append(
                 h.get_highest_equivalent_value(h.get_value_from_index(nonzero[at][0])) / 1000.0
             )
-        return out
+        p50, p90, p95, p99, p999 = pcts
+        return MetricSummary(
+            count=n,
+            mean=round(mean_total / n / 1000.0, 3),
+            min=h.get_min_value() / 1000.0,
+            max=h.get_max_value() / 1000.0,
+            p50=p50,
+            p90=p90,
+            p95=p95,
+            p99=p99,
+            p999=p999,
+        )

@@ -8,10 +8,10 @@ each point is complete and its cost is fixed whatever the run's length.
 from __future__ import annotations
 
 import math
-from typing import Any
 
 from loadtui.metrics.histogram import Histogram
 from loadtui.metrics.stats import Aggregate
+from loadtui.model.record import Percentiles, SeriesPoint
 from loadtui.model.snapshot import WorkerSnapshot
 
 __all__ = ["Series", "second_of"]
@@ -24,7 +24,7 @@ def second_of(t: float) -> int:
 
 class Series:
     def __init__(self) -> None:
-        self.points: list[dict[str, Any]] = []
+        self.points: list[SeriesPoint] = []
         self._open: dict[int, Aggregate] = {}
         self._gauges: dict[int, dict[int, tuple[int, int]]] = {}
         self._targets: dict[int, tuple[int, float | None]] = {}
@@ -41,9 +41,9 @@ class Series:
     def set_target(self, second: int, users: int, rate: float | None) -> None:
         self._targets[second] = (users, rate)
 
-    def finalize_through(self, second: int) -> list[dict[str, Any]]:
+    def finalize_through(self, second: int) -> list[SeriesPoint]:
         """Close every open second ≤ ``second``; returns the new points."""
-        new = []
+        new: list[SeriesPoint] = []
         for s in sorted(k for k in self._open if k <= second):
             agg = self._open.pop(s)
             gauges = self._gauges.pop(s, {})
@@ -55,10 +55,10 @@ class Series:
         return new
 
 
-def _pcts(h: Histogram) -> dict[str, float]:
+def _pcts(h: Histogram) -> Percentiles:
     if not h.count:
-        return {"p50": None, "p95": None, "p99": None}
-    return {"p50": h.percentile(50), "p95": h.percentile(95), "p99": h.percentile(99)}
+        return Percentiles()
+    return Percentiles(p50=h.percentile(50), p95=h.percentile(95), p99=h.percentile(99))
 
 
 def _point(
@@ -67,19 +67,19 @@ def _point(
     gauges: dict[int, tuple[int, int]],
     target_users: int | None,
     target_rate: float | None,
-) -> dict[str, Any]:
-    return {
-        "t": s,
-        "users": sum(u for u, _ in gauges.values()),
-        "target_users": target_users,
-        "target_rate": target_rate,
-        "in_flight": sum(f for _, f in gauges.values()),
-        "rps": agg.requests,
-        "arrivals": agg.counters["arrivals"],
-        "dropped": agg.counters["dropped"],
-        "late": agg.counters["late"],
-        "errors": agg.errors_total,
-        "output_tokens": agg.counters["output_tokens"],
-        "latency_ms": _pcts(agg.hist["latency_ms"]),
-        "ttft_ms": _pcts(agg.hist["ttft_ms"]),
-    }
+) -> SeriesPoint:
+    return SeriesPoint(
+        t=s,
+        users=sum(u for u, _ in gauges.values()),
+        target_users=target_users,
+        target_rate=target_rate,
+        in_flight=sum(f for _, f in gauges.values()),
+        rps=agg.requests,
+        arrivals=agg.counters["arrivals"],
+        dropped=agg.counters["dropped"],
+        late=agg.counters["late"],
+        errors=agg.errors_total,
+        output_tokens=agg.counters["output_tokens"],
+        latency_ms=_pcts(agg.hist["latency_ms"]),
+        ttft_ms=_pcts(agg.hist["ttft_ms"]),
+    )

@@ -2,31 +2,34 @@
 
 ``Recorder`` is the hot-path side: plain attribute increments and histogram records, no
 allocation per request beyond what HdrHistogram does. ``Aggregate`` is the merging side: it adds
-snapshots (or other aggregates) exactly, and produces the summary dict run files and reports use.
+snapshots (or other aggregates) exactly, and produces the typed ``RunSummary`` that run files,
+the console and the app read (loadtui.model.record).
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any
+from collections.abc import Mapping
 
 from loadtui.metrics.formulas import error_rate, output_tokens_per_s, overhead_ms, pass_rate
 from loadtui.metrics.histogram import Histogram
 from loadtui.model.outcomes import reason_text
+from loadtui.model.record import (
+    METRICS,
+    CheckSummary,
+    LabelSummary,
+    Metrics,
+    OverheadSummary,
+    Percentiles,
+    RunSummary,
+    TokenSource,
+)
 from loadtui.model.snapshot import WorkerSnapshot
 
 __all__ = ["HISTOGRAMS", "REASONS_PER_CLASS", "Aggregate", "LabelStats", "Recorder", "add_reasons"]
 
-HISTOGRAMS = (
-    "latency_ms",
-    "latency_actual_ms",
-    "ttft_ms",
-    "itl_ms",
-    "tpot_ms",
-    "headers_ms",
-    "send_lag_ms",
-)
-"""latency_ms is measured from the intended send time (equal to the actual one in closed loop);
+HISTOGRAMS = METRICS
+"""The record's ``METRICS``: latency_ms is measured from the intended send time (equal to the actual one in closed loop);
 latency_actual_ms from the actual send; send_lag_ms = actual − intended send time (open loop)."""
 
 REASONS_PER_CLASS = 5
@@ -46,7 +49,8 @@ COUNTERS = (
     "dropped",
     "late",
 )
-"""Open loop: each scheduled arrival is either sent (``arrivals``; it then ends in ``requests`` or
+"""The recorder's counters (its attributes of the same names) and a snapshot's ``counters`` keys.
+Open loop: each scheduled arrival is either sent (``arrivals``; it then ends in ``requests`` or
 ``cancelled``) or ``dropped`` (the backlog was full, it fell more than a second behind, or the
 run ended first); ``late``: sent more than ``LATE_MS`` after its intended time."""
 
@@ -76,19 +80,40 @@ class LabelStats:
         self.latency.merge(latency)
         self.ttft.merge(ttft)
 
-    def summary(self) -> dict[str, Any]:
-        return {
-            "requests": self.requests,
-            "errors": self.errors,
-            "latency_ms": self.latency.summary(),
-            "ttft_ms": self.ttft.summary(),
-        }
+    def summary(self) -> LabelSummary:
+        return LabelSummary(
+            requests=self.requests,
+            errors=self.errors,
+            latency_ms=self.latency.summary(),
+            ttft_ms=self.ttft.summary(),
+        )
 
 
 class Recorder:
-    """Accumulates one interval in a worker. Not thread-safe; one per event loop."""
+    """Accumulates one interval in a worker. Not thread-safe; one per event loop.
 
-    __slots__ = ("checks", "errors", "hist", "labels", "reasons", "status_codes", *COUNTERS)
+    The counters (``COUNTERS``) are plain int attributes, declared one by one so mypy sees each
+    and the hot path pays one attribute increment; ``drain`` packs them into the snapshot."""
+
+    __slots__ = (
+        "arrivals",
+        "bytes",
+        "cancelled",
+        "checks",
+        "dropped",
+        "errors",
+        "hist",
+        "input_tokens",
+        "labels",
+        "late",
+        "ok",
+        "output_tokens",
+        "reasons",
+        "requests",
+        "status_codes",
+        "tokens_counted",
+        "tokens_from_usage",
+    )
 
     def __init__(self) -> None:
         self.hist: dict[str, Histogram] = {name: Histogram() for name in HISTOGRAMS}
@@ -97,8 +122,33 @@ class Recorder:
         self.labels: dict[str, LabelStats] = {}
         self.checks: dict[str, list[int]] = {}
         self.reasons: dict[str, list[str]] = {}
-        for name in COUNTERS:
-            setattr(self, name, 0)
+        self.requests = 0
+        self.ok = 0
+        self.cancelled = 0
+        self.output_tokens = 0
+        self.input_tokens = 0
+        self.tokens_from_usage = 0
+        self.tokens_counted = 0
+        self.bytes = 0
+        self.arrivals = 0
+        self.dropped = 0
+        self.late = 0
+
+    def counters(self) -> dict[str, int]:
+        """The counters by name (``COUNTERS``), as a snapshot carries them."""
+        return {
+            "requests": self.requests,
+            "ok": self.ok,
+            "cancelled": self.cancelled,
+            "output_tokens": self.output_tokens,
+            "input_tokens": self.input_tokens,
+            "tokens_from_usage": self.tokens_from_usage,
+            "tokens_counted": self.tokens_counted,
+            "bytes": self.bytes,
+            "arrivals": self.arrivals,
+            "dropped": self.dropped,
+            "late": self.late,
+        }
 
     def label(self, name: str) -> LabelStats:
         stats = self.labels.get(name)
@@ -134,7 +184,7 @@ class Recorder:
         snap = WorkerSnapshot(
             worker=worker,
             t=t,
-            counters={name: getattr(self, name) for name in COUNTERS},
+            counters=self.counters(),
             errors=self.errors,
             status_codes=self.status_codes,
             histograms={name: h.encode() for name, h in self.hist.items() if h.count},
@@ -157,8 +207,10 @@ class Recorder:
         self.labels = {}
         self.checks = {}
         self.reasons = {}
-        for name in COUNTERS:
-            setattr(self, name, 0)
+        self.requests = self.ok = self.cancelled = 0
+        self.output_tokens = self.input_tokens = 0
+        self.tokens_from_usage = self.tokens_counted = 0
+        self.bytes = self.arrivals = self.dropped = self.late = 0
         return snap
 
 
@@ -228,41 +280,54 @@ class Aggregate:
     def errors_total(self) -> int:
         return sum(self.errors.values())
 
-    def summary(self, duration_s: float) -> dict[str, Any]:
+    def summary(self, duration_s: float) -> RunSummary:
+        """The whole of these intervals as a run summary (formulas: metrics/formulas.py)."""
         requests = self.requests
         errors = self.errors_total
         out_tokens = self.counters["output_tokens"]
-        metrics = {name: h.summary() for name, h in self.hist.items()}
-        return {
-            "requests": requests,
-            "ok": self.counters["ok"],
-            "errors_total": errors,
-            "errors": dict(sorted(self.errors.items())),
-            "error_reasons": {k: list(v) for k, v in sorted(self.reasons.items())},
-            "status_codes": {str(k): v for k, v in sorted(self.status_codes.items())},
-            "cancelled": self.counters["cancelled"],
-            "dropped": self.counters["dropped"],
-            "late": self.counters["late"],
-            "error_rate": round(error_rate(errors, requests), 6),
-            "success_rate": round(1.0 - error_rate(errors, requests), 6) if requests else 0.0,
-            "duration_s": round(duration_s, 3),
-            "rps": round(requests / duration_s, 3) if duration_s > 0 else 0.0,
-            "output_tokens": out_tokens,
-            "input_tokens": self.counters["input_tokens"],
-            "output_tokens_per_s": round(output_tokens_per_s(out_tokens, duration_s), 3),
-            "token_source": {
-                "usage": self.counters["tokens_from_usage"],
-                "counted_chunks": self.counters["tokens_counted"],
-            },
-            "bytes_received": self.counters["bytes"],
-            "metrics": metrics,
-            "by_label": {name: s.summary() for name, s in sorted(self.labels.items())},
-            "checks": {
-                name: {"passed": p, "failed": f, "pass_rate": round(pass_rate(p, f), 6)}
+        counters = self.counters
+        return RunSummary(
+            requests=requests,
+            ok=counters["ok"],
+            errors_total=errors,
+            errors=dict(sorted(self.errors.items())),
+            error_reasons={k: tuple(v) for k, v in sorted(self.reasons.items())},
+            status_codes=dict(sorted(self.status_codes.items())),
+            cancelled=counters["cancelled"],
+            dropped=counters["dropped"],
+            late=counters["late"],
+            error_rate=round(error_rate(errors, requests), 6),
+            success_rate=round(1.0 - error_rate(errors, requests), 6) if requests else 0.0,
+            duration_s=round(duration_s, 3),
+            rps=round(requests / duration_s, 3) if duration_s > 0 else 0.0,
+            output_tokens=out_tokens,
+            input_tokens=counters["input_tokens"],
+            output_tokens_per_s=round(output_tokens_per_s(out_tokens, duration_s), 3),
+            token_source=TokenSource(
+                usage=counters["tokens_from_usage"], counted_chunks=counters["tokens_counted"]
+            ),
+            bytes_received=counters["bytes"],
+            metrics=self.metrics(),
+            by_label={name: s.summary() for name, s in sorted(self.labels.items())},
+            checks={
+                name: CheckSummary(passed=p, failed=f, pass_rate=round(pass_rate(p, f), 6))
                 for name, (p, f) in sorted(self.checks.items())
             },
-            "overhead": overhead(self.labels),
-        }
+            overhead=overhead(self.labels),
+        )
+
+    def metrics(self) -> Metrics:
+        """Every histogram's summary."""
+        h = self.hist
+        return Metrics(
+            latency_ms=h["latency_ms"].summary(),
+            latency_actual_ms=h["latency_actual_ms"].summary(),
+            ttft_ms=h["ttft_ms"].summary(),
+            itl_ms=h["itl_ms"].summary(),
+            tpot_ms=h["tpot_ms"].summary(),
+            headers_ms=h["headers_ms"].summary(),
+            send_lag_ms=h["send_lag_ms"].summary(),
+        )
 
 
 def add_reasons(into: dict[str, list[str]], more: dict[str, list[str]]) -> None:
@@ -276,23 +341,27 @@ def add_reasons(into: dict[str, list[str]], more: dict[str, list[str]]) -> None:
                 kept.append(text)
 
 
-def overhead(labels: dict[str, LabelStats]) -> dict[str, Any] | None:
+def overhead(labels: Mapping[str, LabelStats]) -> OverheadSummary | None:
     """Proxy overhead (``proxied`` − ``direct``) at p50/p95/p99 for latency and TTFT; None
     unless the run sent both kinds."""
     direct, proxied = labels.get("direct"), labels.get("proxied")
     if direct is None or proxied is None or not direct.requests or not proxied.requests:
         return None
-    out: dict[str, Any] = {"pairs": min(direct.requests, proxied.requests)}
-    for key, d, p in (
-        ("latency_ms", direct.latency, proxied.latency),
-        ("ttft_ms", direct.ttft, proxied.ttft),
-    ):
-        if d.count and p.count:
-            out[key] = {
-                pct: round(overhead_ms(p.percentile(q), d.percentile(q)), 3)
-                for pct, q in (("p50", 50.0), ("p95", 95.0), ("p99", 99.0))
-            }
-    return out
+    return OverheadSummary(
+        pairs=min(direct.requests, proxied.requests),
+        latency_ms=_overhead_pcts(direct.latency, proxied.latency),
+        ttft_ms=_overhead_pcts(direct.ttft, proxied.ttft),
+    )
+
+
+def _overhead_pcts(direct: Histogram, proxied: Histogram) -> Percentiles | None:
+    if not direct.count or not proxied.count:
+        return None
+
+    def at(q: float) -> float:
+        return round(overhead_ms(proxied.percentile(q), direct.percentile(q)), 3)
+
+    return Percentiles(p50=at(50.0), p95=at(95.0), p99=at(99.0))
 
 
 def decode_histograms(snap: WorkerSnapshot) -> dict[str, Histogram]:

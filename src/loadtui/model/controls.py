@@ -37,7 +37,7 @@ class ControlChange:
         return d
 
 
-def parse_control(raw: dict[str, Any], *, source: str) -> ControlChange:
+def parse_control(raw: object, *, source: str) -> ControlChange:
     """Validate one control entry (from a control file or a run file's timeline).
 
     Its ``source`` becomes ``source`` (``control-file``, ``replay``): a recorded ``live`` change
@@ -54,17 +54,24 @@ def parse_control(raw: dict[str, Any], *, source: str) -> ControlChange:
     if "at" not in raw:
         raise ValueError(f"control change {action!r} needs 'at' (offset from the start, e.g. 5s)")
     at = parse_duration(raw["at"])
-    value = raw.get("value")
+    return ControlChange(
+        action=action, value=_value(action, raw.get("value")), at=at, source=source
+    )
+
+
+def _value(action: str, value: object) -> int | float | tuple[float, float] | None:
+    """A control's value, checked for its action."""
     if action == "users":
         if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_USERS:
             raise ValueError(f"'users' needs a whole number ≥ 0 (at most {MAX_USERS:,})")
-    elif action == "rate":
+        return value
+    if action == "rate":
         number = isinstance(value, int | float) and not isinstance(value, bool)
-        if not number or not 0 <= value <= MAX_RATE:  # also refuses nan
-            raise ValueError(f"'rate' needs a number ≥ 0 (at most {MAX_RATE:,.0f})")
-        value = float(value)
-    elif action == "think_time":
-        value = parse_range(value)
-    elif value is not None:
+        if not number or not isinstance(value, int | float) or not 0 <= value <= MAX_RATE:
+            raise ValueError(f"'rate' needs a number ≥ 0 (at most {MAX_RATE:,.0f})")  # and nan
+        return float(value)
+    if action == "think_time":
+        return parse_range(value)
+    if value is not None:
         raise ValueError(f"{action!r} takes no value")
-    return ControlChange(action=action, value=value, at=at, source=source)
+    return None

@@ -18,7 +18,7 @@ _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 _PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)")
 
 
-def parse_duration(text: str | float | int) -> float:
+def parse_duration(text: object) -> float:
     """Seconds from ``"30s"``, ``"1m30s"``, ``"250ms"``, ``"2h"`` or a bare number of seconds.
 
     Raises ValueError with a message fit for a user — also for a list, table or null (a preset,
@@ -75,7 +75,7 @@ def _shown(value: object) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
-def parse_range(text: str | float | int | list | tuple) -> tuple[float, float]:
+def parse_range(text: object) -> tuple[float, float]:
     """``(low, high)`` seconds from ``"0.5-2s"``, ``"1s"``, ``0`` or ``[0.5, 2]``.
 
     A unit written once at the end applies to both ends (``0.5-2s``).

@@ -22,6 +22,7 @@ from loadtui.model.plan import MockSpec, RunConfig
 __all__ = [
     "METRICS",
     "SCHEMA_VERSION",
+    "STATUSES",
     "CheckSummary",
     "GeneratorHealth",
     "LabelSummary",
@@ -29,6 +30,7 @@ __all__ = [
     "MetricSummary",
     "Metrics",
     "OverheadSummary",
+    "PercentileName",
     "Percentiles",
     "RunRecord",
     "RunResult",
@@ -38,6 +40,7 @@ __all__ = [
     "TargetInfo",
     "ThresholdResult",
     "TokenSource",
+    "run_status",
 ]
 
 SCHEMA_VERSION = 1
@@ -45,6 +48,16 @@ SCHEMA_VERSION = 1
 
 RunStatus = Literal["completed", "stopped", "interrupted", "failed", "running"]
 """``running`` is a checkpoint (docs/run-format.md)."""
+STATUSES: tuple[RunStatus, ...] = ("completed", "stopped", "interrupted", "failed", "running")
+
+
+def run_status(text: str) -> RunStatus:
+    """``text`` as a ``RunStatus``; ValueError when it is not one."""
+    for status in STATUSES:
+        if text == status:
+            return status
+    raise ValueError(f"not a run status: {text!r}")
+
 
 METRICS = (
     "latency_ms",

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import operator
 import re
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+
+from loadtui.model.record import MetricSummary, Percentiles, RunSummary, ThresholdResult
 
 __all__ = ["METRICS", "Threshold", "evaluate", "parse_threshold"]
 
@@ -35,7 +37,13 @@ _OVERHEAD = {"overhead_latency", "overhead_ttft"}
 _LABELS = {"batch_job", "batch_completion"}
 _STREAMING = {"ttft": "TTFT", "itl": "ITL", "tpot": "TPOT", "overhead_ttft": "TTFT"}
 """Metrics that only streamed answers have: with no stream in a run they cannot be judged."""
-_OPS = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge, "==": operator.eq}
+_OPS: dict[str, Callable[[float, float], bool]] = {
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+    "==": operator.eq,
+}
 _EXPR = re.compile(
     r"^\s*(p\((\d+(?:\.\d+)?)\)|avg|min|max|med|rate)\s*(<=|>=|==|<|>)\s*(-?\d+(?:\.\d+)?)\s*$"
 )
@@ -85,11 +93,11 @@ def parse_threshold(metric: str, expression: str) -> Threshold:
 
 
 def evaluate(
-    thresholds: dict[str, tuple[str, ...] | list[str]],
-    summary: dict[str, Any],
+    thresholds: Mapping[str, Sequence[str]],
+    summary: RunSummary,
     streamed: bool = True,
-) -> list[dict[str, Any]]:
-    """Evaluate each threshold against a run summary; one result dict per threshold.
+) -> tuple[ThresholdResult, ...]:
+    """Evaluate each threshold against a run summary; one result per threshold.
 
     A threshold over a metric that saw no samples fails (nothing was proven) and says why in
     ``reason`` — except a streaming metric (TTFT, ITL, TPOT) in a run that sends no streamed
@@ -100,57 +108,68 @@ def evaluate(
         for expr in exprs:
             t = parse_threshold(metric, expr)
             actual = _actual(t, summary)
-            ok = actual is not None and _OPS[t.op](actual, t.limit)
-            result = {"metric": metric, "expression": t.expression, "actual": actual}
-            result["passed"] = bool(ok)
             if actual is None:
-                result.update(_no_samples(t, streamed))
-            results.append(result)
-    return results
+                results.append(_no_samples(t, streamed))
+            else:
+                passed = bool(_OPS[t.op](actual, t.limit))
+                results.append(ThresholdResult(metric, t.expression, actual, passed))
+    return tuple(results)
 
 
-def _no_samples(t: Threshold, streamed: bool) -> dict[str, Any]:
-    """``reason`` (and ``skipped``) of a threshold that had nothing to judge."""
+def _no_samples(t: Threshold, streamed: bool) -> ThresholdResult:
+    """A threshold that had nothing to judge: failed with a ``reason``, or ``skipped``."""
     if t.metric in _STREAMING:
         name = _STREAMING[t.metric]
         if not streamed:
-            return {
-                "passed": True,
-                "skipped": True,
-                "reason": f"not judged: this run sends no streams ({name} exists only for streams)",
-            }
-        return {"reason": f"no samples ({name} exists only for streams)"}
-    if t.aggregate == "rate":
-        return {"reason": "no requests finished" if t.metric != "checks" else "no checks ran"}
-    return {"reason": "no samples"}
+            return ThresholdResult(
+                t.metric,
+                t.expression,
+                None,
+                passed=True,
+                skipped=True,
+                reason=f"not judged: this run sends no streams ({name} exists only for streams)",
+            )
+        reason = f"no samples ({name} exists only for streams)"
+    elif t.aggregate == "rate":
+        reason = "no requests finished" if t.metric != "checks" else "no checks ran"
+    else:
+        reason = "no samples"
+    return ThresholdResult(t.metric, t.expression, None, passed=False, reason=reason)
 
 
-def _actual(t: Threshold, summary: dict[str, Any]) -> float | None:
+def _actual(t: Threshold, summary: RunSummary) -> float | None:
     if t.metric == "checks":
-        checks = summary.get("checks") or {}
-        passed = sum(c["passed"] for c in checks.values())
-        failed = sum(c["failed"] for c in checks.values())
+        passed = sum(c.passed for c in summary.checks.values())
+        failed = sum(c.failed for c in summary.checks.values())
         return passed / (passed + failed) if passed + failed else None
     if t.metric in _OVERHEAD:
-        section = (summary.get("overhead") or {}).get(METRICS[t.metric])
-        return None if not section else section.get(t.aggregate)
+        over = summary.overhead
+        pcts = None if over is None else getattr(over, METRICS[t.metric])
+        return _percentile(pcts, t.aggregate)
     if t.metric in _LABELS:
-        label = (summary.get("by_label") or {}).get(METRICS[t.metric])
-        section = None if not label else label["latency_ms"]
-        if not section or not section.get("count"):
-            return None
-        return section.get(t.aggregate)
+        label = summary.by_label.get(METRICS[t.metric])
+        return None if label is None else _aggregate(label.latency_ms, t.aggregate)
     if t.aggregate == "rate":
-        requests = summary.get("requests", 0)
+        requests = summary.requests
         if not requests:
             return None
-        errors = summary.get("errors_total", 0)
-        rate = errors / requests
+        rate = summary.errors_total / requests
         return rate if t.metric == "error_rate" else 1.0 - rate
-    section = summary.get("metrics", {}).get(METRICS[t.metric])
-    if not section or not section.get("count"):
+    return _aggregate(summary.metrics.get(METRICS[t.metric]), t.aggregate)
+
+
+def _percentile(pcts: Percentiles | None, aggregate: str) -> float | None:
+    """An overhead percentile (p50, p95 or p99: ``parse_threshold`` allows no other)."""
+    if pcts is None:
         return None
-    if t.aggregate in section:
-        return section[t.aggregate]
-    pcts = section.get("percentiles", {})
-    return pcts.get(t.aggregate)
+    value: float | None = getattr(pcts, aggregate)
+    return value
+
+
+def _aggregate(section: MetricSummary, aggregate: str) -> float | None:
+    """``mean``, ``min``, ``max`` or a percentile of a metric; None without samples, or for a
+    percentile the summary does not keep (``p(75)``)."""
+    if not section.count or aggregate not in MetricSummary.__dataclass_fields__:
+        return None
+    value: float = getattr(section, aggregate)
+    return value

@@ -1,9 +1,9 @@
-"""What one redraw of a run shows, as plain data: the one live view both front ends draw.
+"""What one redraw of a run shows, as plain typed data: the one live view both front ends draw.
 
 A ``LiveFrame`` is built off the UI thread from the coordinator (``build_frame``) or from a
-saved run file (``frame_from_run``: the history screen and the snapshot tests). The console's
-progress line and panel and every widget of the app only read frames, so a live run and a
-finished run, in a terminal log or in the app, are drawn from the same figures; and a frame's
+saved run (``frame_from_record``: the history and detail screens and the snapshot tests). The
+console's progress line and panel and every widget of the app only read frames, so a live run
+and a finished run, in a terminal log or in the app, are drawn from the same figures. A frame's
 cost is fixed: summaries of exactly merged histograms, the last two minutes of the per-second
 series, and one compact row per user. This module never imports rich or Textual.
 """
@@ -11,18 +11,58 @@ series, and one compact row per user. This module never imports rich or Textual.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from itertools import chain
 
 from loadtui.engine.coordinator import Coordinator
-from loadtui.model.plan import open_loop_of
+from loadtui.model.controls import ControlChange
+from loadtui.model.record import (
+    GeneratorHealth,
+    RunRecord,
+    RunSummary,
+    SeriesPoint,
+    ThresholdResult,
+)
 from loadtui.model.requests import count_unit
 from loadtui.model.snapshot import UserRow
 from loadtui.model.thresholds import evaluate
 
-__all__ = ["SPARK_SECONDS", "LiveFrame", "build_frame", "frame_from_run", "in_flight_now"]
+__all__ = [
+    "SPARK_SECONDS",
+    "LiveFrame",
+    "SparkSeries",
+    "build_frame",
+    "frame_from_record",
+    "in_flight_now",
+]
 
 SPARK_SECONDS = 120
 """How much history the sparklines show."""
+
+LIVE_PHASES = ("starting", "running", "paused", "stopping")
+"""Phases of a run still going; any other phase is a saved run's status."""
+
+
+@dataclass(frozen=True, slots=True)
+class SparkSeries:
+    """The sparklines' values, one per second, oldest first; None where a second had no sample
+    (no TTFT without a streamed answer) — drawn as a gap, never as a zero."""
+
+    ttft_p50: tuple[float | None, ...] = ()
+    ttft_p95: tuple[float | None, ...] = ()
+    rps: tuple[float | None, ...] = ()
+    """Requests completed per second."""
+    errors: tuple[float | None, ...] = ()
+
+    @classmethod
+    def of(cls, points: tuple[SeriesPoint, ...] | list[SeriesPoint]) -> SparkSeries:
+        """The last ``SPARK_SECONDS`` of a series."""
+        pts = points[-SPARK_SECONDS:]
+        return cls(
+            ttft_p50=tuple(p.ttft_ms.p50 for p in pts),
+            ttft_p95=tuple(p.ttft_ms.p95 for p in pts),
+            rps=tuple(float(p.rps) for p in pts),
+            errors=tuple(float(p.errors) for p in pts),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,20 +81,26 @@ class LiveFrame:
     """The most users running at once so far (what a finished run's header shows)."""
     in_flight: int = 0
     workers: int = 0
-    totals: dict[str, Any] = field(default_factory=dict)
-    """The whole run: ``Aggregate.summary``."""
-    recent: dict[str, Any] = field(default_factory=dict)
-    """The last ``window_s`` seconds, same shape; empty for a saved run."""
+    totals: RunSummary = field(default_factory=RunSummary)
+    """The whole run so far."""
+    recent: RunSummary | None = None
+    """The last ``window_s`` seconds; None for a saved run (and for the console, which does not
+    show it)."""
     window_s: int = 0
-    spark: dict[str, list[float | None]] = field(default_factory=dict)
-    """ttft_p50, ttft_p95, rps, errors: one value per second, oldest first; None where a second
-    had no sample (no TTFT without a streamed answer) — drawn as a gap, never as a zero."""
-    last: dict[str, Any] | None = None
+    spark: SparkSeries = field(default_factory=SparkSeries)
+    last: SeriesPoint | None = None
     """The newest finished per-second point."""
-    users_rows: list[UserRow] = field(default_factory=list)
-    health: dict[str, Any] = field(default_factory=dict)
-    thresholds: list[dict[str, Any]] = field(default_factory=list)
-    controls: list[dict[str, Any]] = field(default_factory=list)
+    users_rows: tuple[UserRow, ...] = ()
+    health: GeneratorHealth = field(default_factory=GeneratorHealth)
+    """The run's generator health so far (a saved run: as recorded)."""
+    cpu_now: float | None = None
+    """The busiest worker's CPU % in its newest snapshot; None for a saved run."""
+    lag_now_ms: float | None = None
+    """The worst event-loop lag in the newest snapshots; None for a saved run."""
+    warning: str | None = None
+    """The generator's current warning (it is the bottleneck now), if any."""
+    thresholds: tuple[ThresholdResult, ...] = ()
+    controls: tuple[ControlChange, ...] = ()
     error: str | None = None
     run_id: str | None = None
     target_url: str = ""
@@ -62,15 +108,10 @@ class LiveFrame:
     """What the counters count, as the console says it: ``jobs`` (a Batch run counts a job
     once however many HTTP calls it makes), ``requests + jobs`` in a mix, else ``requests``."""
 
-
-def _spark(points: list[dict[str, Any]]) -> dict[str, list[float | None]]:
-    pts = points[-SPARK_SECONDS:]
-    return {
-        "ttft_p50": [p["ttft_ms"]["p50"] for p in pts],
-        "ttft_p95": [p["ttft_ms"]["p95"] for p in pts],
-        "rps": [float(p["rps"]) for p in pts],
-        "errors": [float(p["errors"]) for p in pts],
-    }
+    @property
+    def live(self) -> bool:
+        """The run is still going (not a saved run's final frame)."""
+        return self.phase in LIVE_PHASES
 
 
 def in_flight_now(coord: Coordinator) -> int:
@@ -94,72 +135,65 @@ def build_frame(
     totals = coord.totals.summary(elapsed)
     window = coord.recent
     latest = list(coord.latest.values())
-    rows: list[UserRow] = []
-    for snap in latest:
-        rows.extend(snap.users_rows)
-    health = coord.health.summary()
-    health["cpu_now"] = max((s.cpu_percent for s in latest), default=0.0)
-    health["lag_now_ms"] = max((s.loop_lag_ms for s in latest), default=0.0)
-    health["warning"] = coord.health.current_warning
+    points = coord.series.points
+    config = coord.config
     return LiveFrame(
         phase=phase,
         elapsed=elapsed,
         duration=coord.duration,
-        mode=coord.config.load.mode,
-        open_loop=coord.config.load.open_loop,
+        mode=config.load.mode,
+        open_loop=config.load.open_loop,
         target_users=coord.target_users,
         target_rate=coord.target_rate,
         users=sum(s.users for s in latest),
-        peak_users=max((p.get("users", 0) for p in coord.series.points), default=0),
+        peak_users=max((p.users for p in points), default=0),
         in_flight=in_flight_now(coord),
         workers=coord.n,
         totals=totals,
-        recent=window.aggregate().summary(window.span) if recent else {},
+        recent=window.aggregate().summary(window.span) if recent else None,
         window_s=window.seconds,
-        spark=_spark(coord.series.points),
-        last=coord.series.points[-1] if coord.series.points else None,
-        users_rows=rows,
-        health=health,
+        spark=SparkSeries.of(points),
+        last=points[-1] if points else None,
+        users_rows=tuple(chain.from_iterable(s.users_rows for s in latest)),
+        health=coord.health.summary(coord.n),
+        cpu_now=max((s.cpu_percent for s in latest), default=0.0),
+        lag_now_ms=max((s.loop_lag_ms for s in latest), default=0.0),
+        warning=coord.health.current_warning,
         # as the saved run: a TTFT threshold of a run without streams is skipped, not failed
         thresholds=evaluate(
-            coord.config.thresholds,
-            totals,
-            streamed=any(r.streamed for r in coord.config.requests),
+            config.thresholds, totals, streamed=any(r.streamed for r in config.requests)
         ),
-        controls=list(coord.control_log),
+        controls=tuple(coord.controls),
         target_url=target_url,
-        unit=count_unit({r.kind for r in coord.config.requests}),
+        unit=count_unit({r.kind for r in config.requests}),
     )
 
 
-def frame_from_run(run: dict[str, Any]) -> LiveFrame:
+def frame_from_record(run: RunRecord) -> LiveFrame:
     """The final frame of a saved run (no per-user rows: run files do not keep them)."""
-    config = run.get("config", {})
-    load = config.get("load", {})
-    series = run.get("series", [])
-    summary = run.get("summary", {})
-    generator = dict(run.get("generator", {}))
-    generator.setdefault("warning", None)
+    series = run.series
     last = series[-1] if series else None
+    peak = max((p.users for p in series), default=0)
+    load = run.config.load
     return LiveFrame(
-        phase=run.get("status", "completed"),
-        elapsed=summary.get("duration_s", 0.0),
-        duration=summary.get("duration_s", 0.0),
-        mode=load.get("mode", "closed"),
-        open_loop=open_loop_of(load),
-        target_users=(last or {}).get("target_users") or 0,
-        target_rate=(last or {}).get("target_rate"),
-        users=max((p.get("users", 0) for p in series), default=0),
-        peak_users=max((p.get("users", 0) for p in series), default=0),
-        workers=generator.get("workers", 0),
-        totals=summary,
-        spark=_spark(series),
+        phase=run.status,
+        elapsed=run.summary.duration_s,
+        duration=run.summary.duration_s,
+        mode=load.mode,
+        open_loop=load.open_loop,
+        target_users=(last.target_users if last else None) or 0,
+        target_rate=last.target_rate if last else None,
+        users=peak,
+        peak_users=peak,
+        workers=run.generator.workers,
+        totals=run.summary,
+        spark=SparkSeries.of(series),
         last=last,
-        health=generator,
-        thresholds=run.get("thresholds", []),
-        controls=run.get("controls", []),
-        error=run.get("error"),
-        run_id=run.get("id"),
-        target_url=run.get("target", {}).get("url", ""),
-        unit=count_unit({r.get("kind") for r in config.get("requests") or []}),
+        health=run.generator,
+        thresholds=run.thresholds,
+        controls=run.controls,
+        error=run.error,
+        run_id=run.id,
+        target_url=run.target.url,
+        unit=count_unit({r.kind for r in run.config.requests}),
     )

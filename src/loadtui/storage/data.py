@@ -117,8 +117,9 @@ def _prompt_of(row: Any) -> Prompt | None:
     """The prompt of one line: ``{"prompt": str}``, a Batch line or ``{"messages": [...]}``."""
     if not isinstance(row, dict):
         return None
-    if isinstance(row.get("prompt"), str):
-        return row["prompt"]
+    prompt = row.get("prompt")
+    if isinstance(prompt, str):
+        return prompt
     body = row.get("body")
     for messages in (body.get("messages") if isinstance(body, dict) else None, row.get("messages")):
         if isinstance(messages, list) and messages and all(isinstance(m, dict) for m in messages):

@@ -1,7 +1,7 @@
 """Run files: JSON with a ``schema_version``, written atomically, never holding a secret.
 
-This is the only module that turns a run into JSON and back. docs/run-format.md documents every
-key. Writes go to a temporary file in the same folder and are renamed into place, so a reader
+This module reads and writes run files; storage/record.py turns a ``RunRecord`` into the JSON
+object and back (docs/run-format.md documents every key). Writes go to a temporary file in the same folder and are renamed into place, so a reader
 (or a crash) never sees half a run.
 """
 
@@ -12,6 +12,8 @@ import os
 import re
 import secrets
 import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -22,8 +24,9 @@ from loadtui.errors import RunFileError
 from loadtui.locations import runs_dir
 from loadtui.model.controls import ControlChange, parse_control
 from loadtui.model.plan import RunConfig
+from loadtui.model.record import SCHEMA_VERSION, RunRecord
 from loadtui.storage.files import MB, decode, read_capped, read_head, shown_path
-from loadtui.storage.presets import validation_message
+from loadtui.storage.record import config_from_json, record_from_json, record_to_json
 from loadtui.storage.redact import redact_text, redacted_json
 from loadtui.storage.runshape import RUN_ID, RunShape
 from loadtui.storage.trust import remember as remember_digest
@@ -36,8 +39,12 @@ __all__ = [
     "RUN_FILE_LIMIT",
     "RUN_ID",
     "SCHEMA_VERSION",
+    "ListedRun",
     "list_runs",
     "load_listed",
+    "load_listed_record",
+    "load_record",
+    "load_record_checked",
     "load_run",
     "load_run_checked",
     "new_run_id",
@@ -45,10 +52,10 @@ __all__ = [
     "run_config",
     "run_controls",
     "save_run",
+    "scan_records",
     "scan_runs",
 ]
 
-SCHEMA_VERSION = 1
 _REQUIRED = ("schema_version", "id", "status", "config", "controls", "summary")
 _ENDED_EARLY = ("interrupted", "stopped", "running")
 """Statuses of runs whose load ended before the plan did (``running``: a checkpoint)."""
@@ -80,15 +87,15 @@ def redact(text: str, secret: str | list[str] | None) -> str:
 
 
 def save_run(
-    run: dict[str, Any],
+    run: RunRecord | Mapping[str, Any],
     path: Path | None = None,
     secret: str | list[str] | None = None,
     remember: bool = True,
 ) -> Path:
-    """Write ``run`` atomically; ``secret`` (API keys) is redacted from every value that can
+    """Write ``run`` (a record, or a run file's JSON object) atomically; ``secret`` (API keys) is redacted from every value that can
     carry one (storage/redact.py), and unless ``remember`` is False (a checkpoint, rewritten
     every few seconds) the file is remembered as written here (storage/trust.py)."""
-    run = {"schema_version": SCHEMA_VERSION, **run}
+    run = {"schema_version": SCHEMA_VERSION, **_json_of(run)}
     if "series" in run:  # last: a listing reads the head of the file only (scan_runs)
         series = run.pop("series")
         run["peak_users"] = _peak_users(series)  # what History shows of the series
@@ -111,6 +118,10 @@ def save_run(
     if remember:
         remember_digest(data)
     return path
+
+
+def _json_of(run: RunRecord | Mapping[str, Any]) -> dict[str, Any]:
+    return record_to_json(run) if isinstance(run, RunRecord) else dict(run)
 
 
 def _peak_users(series: Any) -> float:
@@ -173,24 +184,28 @@ def _parse(raw: str, shown: str) -> dict[str, Any]:
     return run
 
 
-def run_config(run: dict[str, Any], path: str | Path = "run file") -> RunConfig:
+def run_config(run: RunRecord | dict[str, Any], path: str | Path = "run file") -> RunConfig:
     """The run's config, to run it again. A run file never chooses which environment variable
     is read (``batch.admin_password_env``): a replay reads the default one."""
-    config = run["config"]
-    batch = config.get("batch") if isinstance(config, dict) else None
-    if isinstance(batch, dict) and "admin_password_env" in batch:
-        config = {**config, "batch": {k: v for k, v in batch.items() if k != "admin_password_env"}}
-    try:
-        return RunConfig.model_validate(config)
-    except ValidationError as exc:
-        raise RunFileError(validation_message(exc, f"{shown_path(path)}: config.")) from None
+    if isinstance(run, RunRecord):
+        return run.config  # record_from_json read it so
+    return config_from_json(run["config"], shown_path(path))
 
 
-def run_controls(run: dict[str, Any], path: str | Path = "run file") -> list[ControlChange]:
+def run_controls(
+    run: RunRecord | dict[str, Any], path: str | Path = "run file"
+) -> list[ControlChange]:
     """The changes a replay applies: the recorded timeline, and for a run that ended early
     (interrupted, stopped, or killed while ``running``), a stop where its load ended — so the
     replay has the same length as the original."""
-    controls = run.get("controls")
+    controls: object
+    status: object
+    ended: object
+    if isinstance(run, RunRecord):
+        controls = [c.to_dict() for c in run.controls]
+        status, ended = run.status, run.load_ended_s
+    else:
+        controls, status, ended = run.get("controls"), run.get("status"), run.get("load_ended_s")
     if not isinstance(controls, list):
         raise RunFileError(f"{path}: controls must be a list")
     out = []
@@ -199,9 +214,8 @@ def run_controls(run: dict[str, Any], path: str | Path = "run file") -> list[Con
             out.append(parse_control(raw, source="replay"))
         except ValueError as exc:
             raise RunFileError(f"{path}: controls[{i}]: {exc}") from None
-    ended = run.get("load_ended_s")
-    early = run.get("status") in _ENDED_EARLY and isinstance(ended, int | float)
-    if early and ended > 0 and not any(c.action == "stop" for c in out):
+    early = status in _ENDED_EARLY and isinstance(ended, int | float) and ended > 0
+    if early and isinstance(ended, int | float) and not any(c.action == "stop" for c in out):
         out.append(ControlChange("stop", None, float(ended), "replay"))
     return out
 
@@ -256,3 +270,45 @@ def _listed(path: Path) -> dict[str, Any]:
             run[LISTED_HEAD_ONLY] = True
             return run
     return load_run(path, LIST_LIMIT)
+
+
+# -- typed readers: what the console, the CLI and (soon) the app read --------------------------
+def load_record(path: str | Path, limit: int = RUN_FILE_LIMIT) -> RunRecord:
+    """Read and check a run file into a record; RunFileError (one line) on anything wrong."""
+    return record_from_json(load_run(path, limit), shown_path(Path(path)))
+
+
+def load_record_checked(path: str | Path, limit: int = RUN_FILE_LIMIT) -> tuple[RunRecord, bool]:
+    """The run as a record, and whether this machine wrote exactly this file."""
+    run, trusted = load_run_checked(path, limit)
+    return record_from_json(run, shown_path(Path(path))), trusted
+
+
+@dataclass(frozen=True, slots=True)
+class ListedRun:
+    """One entry of a listing: the run without its series when only the head was read."""
+
+    path: Path
+    record: RunRecord
+    head_only: bool
+    """The series was not read (``record.series`` is empty): ``load_listed_record`` reads it."""
+
+
+def scan_records(folder: Path | None = None) -> tuple[list[ListedRun], list[str]]:
+    """``scan_runs`` as records: readable runs newest first, and why each other file was
+    skipped (a config this loadtui cannot read is skipped too, named)."""
+    runs, skipped = scan_runs(folder)
+    listed = []
+    for path, run in runs:
+        try:
+            record = record_from_json(run, shown_path(path))
+        except RunFileError as exc:
+            skipped.append(str(exc))
+            continue
+        listed.append(ListedRun(path, record, bool(run.get(LISTED_HEAD_ONLY))))
+    return listed, skipped
+
+
+def load_listed_record(entry: ListedRun) -> RunRecord:
+    """The whole run of a listing's entry (the entry's record when it is whole)."""
+    return load_record(entry.path) if entry.head_only else entry.record

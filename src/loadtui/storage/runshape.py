@@ -10,7 +10,7 @@ lists the keys.
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, Required
+from typing import Annotated, Required
 
 from pydantic import BaseModel, ConfigDict, Field
 from typing_extensions import TypedDict  # pydantic needs this one before Python 3.12
@@ -77,7 +77,7 @@ class _Summary(_Loose):
     output_tokens_per_s: OptNum = None
     status_codes: dict[str, Num] = {}
     errors: dict[str, Num] = {}
-    error_reasons: dict[str, Any] = {}
+    error_reasons: dict[str, object] = {}
     metrics: dict[str, dict[str, Num]] = {}
     by_label: dict[str, _Label] = {}
     checks: dict[str, _Check] = {}
@@ -134,7 +134,7 @@ class _Generator(_Loose):
 
 class _Load(_Loose):
     mode: str = "closed"
-    stages: list[dict[str, Any]] = []
+    stages: list[dict[str, object]] = []
 
 
 class _Request(_Loose):

@@ -14,12 +14,12 @@ import queue
 import threading
 from pathlib import Path
 from time import perf_counter
-from typing import Any
 
 from loadtui.errors import LoadtuiError
 from loadtui.headless.session import RunSession
 from loadtui.model.controls import ControlChange
 from loadtui.model.plan import RunConfig
+from loadtui.model.record import RunRecord
 from loadtui.run.frame import LiveFrame, build_frame
 
 __all__ = ["RunBridge", "prepare_processes"]
@@ -55,7 +55,7 @@ class RunBridge:
         self.frame: LiveFrame = LiveFrame(phase="starting", duration=config.load.total_duration)
         """The newest frame; read it, never mutate it."""
         self.messages: list[str] = []
-        self.run: dict[str, Any] | None = None
+        self.run: RunRecord | None = None
         self.path: Path | None = None
         self.error: str | None = None
         self._inbox: queue.SimpleQueue[ControlChange] = queue.SimpleQueue()
@@ -98,7 +98,7 @@ class RunBridge:
                 self.frame = build_frame(coord, "stopping", session.base_url)
                 grace = 0.5 if status == "interrupted" else None
                 run, path = session.finish(status, error, grace)
-                self.frame = build_frame(coord, run["status"], session.base_url)
+                self.frame = build_frame(coord, run.status, session.base_url)
                 self.path = path
                 self.run = run
         except LoadtuiError as exc:

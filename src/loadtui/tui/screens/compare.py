@@ -12,6 +12,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
 from loadtui.headless.compare import compare_runs
+from loadtui.model.record import RunRecord
 from loadtui.tui.format import ms, rate
 
 __all__ = ["CompareScreen"]
@@ -34,7 +35,7 @@ def _value(v: float | None, unit: str, label: str, signed: bool = False) -> str:
 class CompareScreen(Screen[None]):
     BINDINGS = [Binding("escape", "back", "back", id="compare.back", tooltip="Back to history")]
 
-    def __init__(self, a: dict[str, Any], b: dict[str, Any], **kwargs: Any) -> None:
+    def __init__(self, a: RunRecord, b: RunRecord, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.a, self.b = a, b
 
@@ -42,8 +43,8 @@ class CompareScreen(Screen[None]):
         yield Static(
             Content.from_markup(
                 "[b]Compare[/b]  A = $a\n         B = $b",
-                a=f"{self.a['id']} ({self.a.get('status')})",
-                b=f"{self.b['id']} ({self.b.get('status')})",
+                a=f"{self.a.id} ({self.a.status})",
+                b=f"{self.b.id} ({self.b.status})",
             ),
             id="compare-title",
         )

@@ -313,7 +313,7 @@ class RunScreen(Screen[None]):
             else None
         )
         if not base:  # closed loop without a cap yet: start from what is achieved now
-            base = float((frame.last or {}).get("rps") or 0) if frame else 0.0
+            base = float(frame.last.rps) if frame and frame.last else 0.0
             base = base or 1.0
         rate = next_rate(base, step)
         status.asked_rate = rate

@@ -32,5 +32,8 @@ class RunOverview(VerticalScroll):
     def watch_frame(self, frame: LiveFrame | None) -> None:
         if frame is None or not self.is_mounted:
             return
-        for widget in (PercentileTable, SparkPanel, CountersPanel, HealthPanel, ThresholdsPanel):
-            self.query_one(widget).frame = frame
+        self.query_one(PercentileTable).frame = frame
+        self.query_one(SparkPanel).frame = frame
+        self.query_one(CountersPanel).frame = frame
+        self.query_one(HealthPanel).frame = frame
+        self.query_one(ThresholdsPanel).frame = frame

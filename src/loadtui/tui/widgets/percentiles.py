@@ -7,13 +7,20 @@ from typing import Any
 from textual.reactive import reactive
 from textual.widgets import DataTable
 
+from loadtui.model.record import PercentileName
 from loadtui.run.frame import LiveFrame
 from loadtui.tui.format import count, ms
 
 __all__ = ["PercentileTable"]
 
 ROWS = (("latency", "latency_ms"), ("TTFT", "ttft_ms"), ("ITL", "itl_ms"), ("TPOT", "tpot_ms"))
-COLUMNS = (("p50", "p50"), ("p90", "p90"), ("p95", "p95"), ("p99", "p99"), ("p99.9", "p999"))
+COLUMNS: tuple[tuple[str, PercentileName], ...] = (
+    ("p50", "p50"),
+    ("p90", "p90"),
+    ("p95", "p95"),
+    ("p99", "p99"),
+    ("p99.9", "p999"),
+)
 
 
 class PercentileTable(DataTable[str]):
@@ -37,17 +44,17 @@ class PercentileTable(DataTable[str]):
             return
         self.clear()
         windows = [("run", frame.totals)]
-        if frame.recent:
+        if frame.recent is not None:
             windows.append((f"{frame.window_s}s", frame.recent))
         for label, key in ROWS:
             for over, summary in windows:
-                m = summary.get("metrics", {}).get(key) or {}
-                n = m.get("count", 0)
-                cells = [ms(m.get(k)) if n else "—" for _, k in COLUMNS]
+                m = summary.metrics.get(key)
+                n = m.count
+                cells = [ms(m.percentile(k)) if n else "—" for _, k in COLUMNS]
                 self.add_row(
                     label if over == "run" else "",
                     over,
                     *cells,
-                    ms(m.get("max")) if n else "—",
+                    ms(m.max) if n else "—",
                     count(n),
                 )

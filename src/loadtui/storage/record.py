@@ -1,0 +1,480 @@
+"""The run record ↔ run-file JSON: the one place a ``RunRecord`` becomes JSON and back.
+
+``record_to_json`` writes the keys docs/run-format.md lists, in the order the run file has
+always had them (``series`` last, so a listing reads the head only). ``record_from_json``
+reads a file that ``runfile._parse`` has already checked (``schema_version``, ``RunShape``'s
+strict types): old files lack keys that were added later, so every key missing takes the
+record's default, and a value of an unexpected type that the shape check does not cover takes
+it too — a file that loads is safe to draw. Redaction stays on the JSON side (runfile.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from pydantic import ValidationError
+
+from loadtui.errors import RunFileError
+from loadtui.model.controls import ControlChange
+from loadtui.model.plan import MockSpec, RunConfig
+from loadtui.model.record import (
+    METRICS,
+    SCHEMA_VERSION,
+    STATUSES,
+    CheckSummary,
+    GeneratorHealth,
+    LabelSummary,
+    LostWorker,
+    Metrics,
+    MetricSummary,
+    OverheadSummary,
+    Percentiles,
+    RunRecord,
+    RunSummary,
+    SeriesPoint,
+    TargetInfo,
+    ThresholdResult,
+    TokenSource,
+    run_status,
+)
+from loadtui.storage.presets import validation_message
+
+__all__ = [
+    "config_from_json",
+    "controls_from_json",
+    "generator_to_json",
+    "peak_users",
+    "point_to_json",
+    "record_from_json",
+    "record_to_json",
+    "summary_from_json",
+    "summary_to_json",
+    "threshold_to_json",
+]
+
+Json = dict[str, Any]
+T = TypeVar("T")
+
+
+# -- record → JSON ---------------------------------------------------------------------------
+def record_to_json(record: RunRecord) -> Json:
+    """The run file's object (docs/run-format.md), ``series`` last."""
+    out: Json = {
+        "schema_version": record.schema_version,
+        "id": record.id,
+        "status": record.status,
+        "error": record.error,
+        "started_at": record.started_at,
+        "ended_at": record.ended_at,
+        "preset": record.preset,
+        "replay_of": record.replay_of,
+        "loadtui_version": record.loadtui_version,
+        "config": record.config.model_dump(mode="json"),
+        "target": target_to_json(record.target),
+        "load_ended_s": record.load_ended_s,
+        "controls": [c.to_dict() for c in record.controls],
+        "summary": summary_to_json(record.summary),
+        "generator": generator_to_json(record.generator),
+        "thresholds": [threshold_to_json(t) for t in record.thresholds],
+    }
+    if record.peak_users is not None:
+        out["peak_users"] = record.peak_users
+    out["series"] = [point_to_json(p) for p in record.series]
+    return out
+
+
+def target_to_json(target: TargetInfo) -> Json:
+    return {
+        "url": target.url,
+        "embedded_mock": target.embedded_mock,
+        "direct_url": target.direct_url,
+        "mock": None if target.mock is None else target.mock.model_dump(mode="json"),
+        "model": target.model,
+        "api_key": target.api_key,
+    }
+
+
+def metric_to_json(m: MetricSummary) -> Json:
+    return {
+        "count": m.count,
+        "mean": m.mean,
+        "min": m.min,
+        "max": m.max,
+        "p50": m.p50,
+        "p90": m.p90,
+        "p95": m.p95,
+        "p99": m.p99,
+        "p999": m.p999,
+    }
+
+
+def percentiles_to_json(p: Percentiles) -> Json:
+    return {"p50": p.p50, "p95": p.p95, "p99": p.p99}
+
+
+def summary_to_json(s: RunSummary) -> Json:
+    """``summary`` of the run file (also what the app's frames hold until they are typed)."""
+    return {
+        "requests": s.requests,
+        "ok": s.ok,
+        "errors_total": s.errors_total,
+        "errors": dict(s.errors),
+        "error_reasons": {k: list(v) for k, v in s.error_reasons.items()},
+        "status_codes": {str(k): v for k, v in s.status_codes.items()},
+        "cancelled": s.cancelled,
+        "dropped": s.dropped,
+        "late": s.late,
+        "error_rate": s.error_rate,
+        "success_rate": s.success_rate,
+        "duration_s": s.duration_s,
+        "rps": s.rps,
+        "output_tokens": s.output_tokens,
+        "input_tokens": s.input_tokens,
+        "output_tokens_per_s": s.output_tokens_per_s,
+        "token_source": {
+            "usage": s.token_source.usage,
+            "counted_chunks": s.token_source.counted_chunks,
+        },
+        "bytes_received": s.bytes_received,
+        "metrics": {name: metric_to_json(s.metrics.get(name)) for name in METRICS},
+        "by_label": {name: _label_to_json(label) for name, label in s.by_label.items()},
+        "checks": {
+            name: {"passed": c.passed, "failed": c.failed, "pass_rate": c.pass_rate}
+            for name, c in s.checks.items()
+        },
+        "overhead": None if s.overhead is None else _overhead_to_json(s.overhead),
+    }
+
+
+def _label_to_json(label: LabelSummary) -> Json:
+    return {
+        "requests": label.requests,
+        "errors": label.errors,
+        "latency_ms": metric_to_json(label.latency_ms),
+        "ttft_ms": metric_to_json(label.ttft_ms),
+    }
+
+
+def _overhead_to_json(o: OverheadSummary) -> Json:
+    out: Json = {"pairs": o.pairs}
+    if o.latency_ms is not None:  # present only when both kinds had samples
+        out["latency_ms"] = percentiles_to_json(o.latency_ms)
+    if o.ttft_ms is not None:
+        out["ttft_ms"] = percentiles_to_json(o.ttft_ms)
+    return out
+
+
+def point_to_json(p: SeriesPoint) -> Json:
+    return {
+        "t": p.t,
+        "users": p.users,
+        "target_users": p.target_users,
+        "target_rate": p.target_rate,
+        "in_flight": p.in_flight,
+        "rps": p.rps,
+        "arrivals": p.arrivals,
+        "dropped": p.dropped,
+        "late": p.late,
+        "errors": p.errors,
+        "output_tokens": p.output_tokens,
+        "latency_ms": percentiles_to_json(p.latency_ms),
+        "ttft_ms": percentiles_to_json(p.ttft_ms),
+    }
+
+
+def generator_to_json(g: GeneratorHealth) -> Json:
+    out: Json = {
+        "workers": g.workers,
+        "cpu_percent_max": g.cpu_percent_max,
+        "cpu_percent_mean": g.cpu_percent_mean,
+        "loop_lag_ms_max": g.loop_lag_ms_max,
+        "saturated_seconds": g.saturated_seconds,
+        "in_flight_cap_seconds": g.in_flight_cap_seconds,
+        "workers_lost": g.workers_lost,
+        "lost_workers": [
+            {"worker": w.worker, "at_s": w.at_s, "reason": w.reason} for w in g.lost_workers
+        ],
+        "warnings": list(g.warnings),
+    }
+    if g.target_rate_mean is not None:  # open loop only
+        out["target_rate_mean"] = g.target_rate_mean
+    if g.achieved_rate is not None:
+        out["achieved_rate"] = g.achieved_rate
+    return out
+
+
+def threshold_to_json(t: ThresholdResult) -> Json:
+    out: Json = {
+        "metric": t.metric,
+        "expression": t.expression,
+        "actual": t.actual,
+        "passed": t.passed,
+    }
+    if t.skipped:
+        out["skipped"] = True
+    if t.reason is not None:
+        out["reason"] = t.reason
+    return out
+
+
+# -- JSON → record ---------------------------------------------------------------------------
+def _get(raw: Any, key: str, kind: type[T] | tuple[type, ...], default: T) -> T:
+    """``raw[key]`` when ``raw`` is an object and the value is of ``kind`` (never a bool where
+    a number is meant), else ``default``."""
+    if not isinstance(raw, dict):
+        return default
+    value = raw.get(key, default)
+    if isinstance(value, bool) and kind is not bool:
+        return default
+    return value if isinstance(value, kind) else default  # type: ignore[return-value]
+
+
+def _int(raw: Any, key: str, default: int = 0) -> int:
+    value = _get(raw, key, (int, float), default)
+    return value if isinstance(value, int) else int(value)
+
+
+def _float(raw: Any, key: str, default: float = 0.0) -> float:
+    return _get(raw, key, (int, float), default)
+
+
+def _opt_float(raw: Any, key: str) -> float | None:
+    value = _get(raw, key, (int, float), None)
+    return value
+
+
+def _opt_int(raw: Any, key: str) -> int | None:
+    value = _get(raw, key, (int, float), None)
+    return None if value is None else int(value)
+
+
+def _str(raw: Any, key: str, default: str = "") -> str:
+    return _get(raw, key, str, default)
+
+
+def _opt_str(raw: Any, key: str) -> str | None:
+    return _get(raw, key, str, None)
+
+
+def _obj(raw: Any, key: str) -> Json:
+    return _get(raw, key, dict, {})
+
+
+def _list(raw: Any, key: str) -> list[Any]:
+    return _get(raw, key, list, [])
+
+
+def _map(raw: Any, key: str, read: Callable[[Any], T]) -> dict[str, T]:
+    return {str(k): read(v) for k, v in _obj(raw, key).items()}
+
+
+def record_from_json(raw: Json, shown: str = "run file") -> RunRecord:
+    """A checked run file's object as a record; RunFileError (one line naming ``shown``) when
+    its config is not one this loadtui can run."""
+    status = raw.get("status")
+    return RunRecord(
+        id=_str(raw, "id"),
+        status=run_status(status) if status in STATUSES else "failed",
+        started_at=_str(raw, "started_at"),
+        ended_at=_str(raw, "ended_at"),
+        config=config_from_json(raw.get("config"), shown),
+        target=_target(_obj(raw, "target")),
+        summary=summary_from_json(_obj(raw, "summary")),
+        generator=_generator(_obj(raw, "generator")),
+        series=tuple(_point(p) for p in _list(raw, "series")),
+        controls=controls_from_json(_list(raw, "controls")),
+        thresholds=tuple(_threshold(t) for t in _list(raw, "thresholds")),
+        load_ended_s=_opt_float(raw, "load_ended_s"),
+        error=_opt_str(raw, "error"),
+        preset=_opt_str(raw, "preset"),
+        replay_of=_opt_str(raw, "replay_of"),
+        loadtui_version=_str(raw, "loadtui_version"),
+        peak_users=_opt_int(raw, "peak_users"),
+        schema_version=_int(raw, "schema_version", SCHEMA_VERSION),
+    )
+
+
+def config_from_json(config: Any, shown: str = "run file") -> RunConfig:
+    """The run's config, to show or run again. A run file never chooses which environment
+    variable is read (``batch.admin_password_env``): the default one is."""
+    batch = config.get("batch") if isinstance(config, dict) else None
+    if isinstance(batch, dict) and "admin_password_env" in batch:
+        config = {**config, "batch": {k: v for k, v in batch.items() if k != "admin_password_env"}}
+    try:
+        return RunConfig.model_validate(config)
+    except ValidationError as exc:
+        raise RunFileError(validation_message(exc, f"{shown}: config.")) from None
+
+
+def controls_from_json(controls: list[Any]) -> tuple[ControlChange, ...]:
+    """The recorded timeline as it was (its sources kept; ``runfile.run_controls`` checks each
+    entry again and marks it ``replay`` for a replay)."""
+    out = []
+    for c in controls:
+        if not isinstance(c, dict) or not isinstance(c.get("action"), str):
+            continue
+        value = c.get("value")
+        if isinstance(value, list):
+            value = tuple(value)
+        out.append(ControlChange(c["action"], value, _opt_float(c, "at"), _str(c, "source")))
+    return tuple(out)
+
+
+def _target(raw: Json) -> TargetInfo:
+    mock = raw.get("mock")
+    try:
+        spec = MockSpec.model_validate(mock) if isinstance(mock, dict) else None
+    except ValidationError:
+        spec = None  # only shown: a mock this loadtui would not start is still a record
+    return TargetInfo(
+        url=_str(raw, "url"),
+        embedded_mock=_get(raw, "embedded_mock", bool, False),
+        direct_url=_opt_str(raw, "direct_url"),
+        mock=spec,
+        model=_opt_str(raw, "model"),
+        api_key=_opt_str(raw, "api_key"),
+    )
+
+
+def _metric(raw: Any) -> MetricSummary:
+    return MetricSummary(
+        count=_int(raw, "count"),
+        mean=_float(raw, "mean"),
+        min=_float(raw, "min"),
+        max=_float(raw, "max"),
+        p50=_float(raw, "p50"),
+        p90=_float(raw, "p90"),
+        p95=_float(raw, "p95"),
+        p99=_float(raw, "p99"),
+        p999=_float(raw, "p999"),
+    )
+
+
+def _percentiles(raw: Any) -> Percentiles:
+    return Percentiles(
+        p50=_opt_float(raw, "p50"), p95=_opt_float(raw, "p95"), p99=_opt_float(raw, "p99")
+    )
+
+
+def summary_from_json(raw: Json) -> RunSummary:
+    """A run file's ``summary`` (missing keys: the record's defaults)."""
+    metrics = _obj(raw, "metrics")
+    overhead = raw.get("overhead")
+    return RunSummary(
+        requests=_int(raw, "requests"),
+        ok=_int(raw, "ok"),
+        errors_total=_int(raw, "errors_total"),
+        errors={k: int(v) for k, v in _obj(raw, "errors").items() if _is_num(v)},
+        error_reasons={
+            k: tuple(str(t) for t in v)
+            for k, v in _obj(raw, "error_reasons").items()
+            if isinstance(v, list)
+        },
+        status_codes={
+            int(k): int(v)
+            for k, v in _obj(raw, "status_codes").items()
+            if k.isdecimal() and _is_num(v)
+        },
+        cancelled=_int(raw, "cancelled"),
+        dropped=_int(raw, "dropped"),
+        late=_int(raw, "late"),
+        error_rate=_float(raw, "error_rate"),
+        success_rate=_float(raw, "success_rate"),
+        duration_s=_float(raw, "duration_s"),
+        rps=_float(raw, "rps"),
+        output_tokens=_int(raw, "output_tokens"),
+        input_tokens=_int(raw, "input_tokens"),
+        output_tokens_per_s=_float(raw, "output_tokens_per_s"),
+        token_source=_token_source(_obj(raw, "token_source")),
+        bytes_received=_int(raw, "bytes_received"),
+        metrics=Metrics(**{name: _metric(metrics.get(name)) for name in METRICS}),
+        by_label=_map(raw, "by_label", _label),
+        checks=_map(raw, "checks", _check),
+        overhead=_overhead(overhead) if isinstance(overhead, dict) else None,
+    )
+
+
+def _is_num(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _token_source(raw: Json) -> TokenSource:
+    return TokenSource(usage=_int(raw, "usage"), counted_chunks=_int(raw, "counted_chunks"))
+
+
+def _label(raw: Any) -> LabelSummary:
+    return LabelSummary(
+        requests=_int(raw, "requests"),
+        errors=_int(raw, "errors"),
+        latency_ms=_metric(_obj(raw, "latency_ms")),
+        ttft_ms=_metric(_obj(raw, "ttft_ms")),
+    )
+
+
+def _check(raw: Any) -> CheckSummary:
+    return CheckSummary(
+        passed=_int(raw, "passed"), failed=_int(raw, "failed"), pass_rate=_float(raw, "pass_rate")
+    )
+
+
+def _overhead(raw: Json) -> OverheadSummary:
+    latency, ttft = raw.get("latency_ms"), raw.get("ttft_ms")
+    return OverheadSummary(
+        pairs=_int(raw, "pairs"),
+        latency_ms=_percentiles(latency) if isinstance(latency, dict) else None,
+        ttft_ms=_percentiles(ttft) if isinstance(ttft, dict) else None,
+    )
+
+
+def _point(raw: Any) -> SeriesPoint:
+    return SeriesPoint(
+        t=_int(raw, "t"),
+        users=_int(raw, "users"),
+        target_users=_opt_int(raw, "target_users"),
+        target_rate=_opt_float(raw, "target_rate"),
+        in_flight=_int(raw, "in_flight"),
+        rps=_int(raw, "rps"),
+        arrivals=_int(raw, "arrivals"),
+        dropped=_int(raw, "dropped"),
+        late=_int(raw, "late"),
+        errors=_int(raw, "errors"),
+        output_tokens=_int(raw, "output_tokens"),
+        latency_ms=_percentiles(_obj(raw, "latency_ms")),
+        ttft_ms=_percentiles(_obj(raw, "ttft_ms")),
+    )
+
+
+def _generator(raw: Json) -> GeneratorHealth:
+    lost = [w for w in _list(raw, "lost_workers") if isinstance(w, dict)]
+    return GeneratorHealth(
+        workers=_int(raw, "workers"),
+        cpu_percent_max=_float(raw, "cpu_percent_max"),
+        cpu_percent_mean=_float(raw, "cpu_percent_mean"),
+        loop_lag_ms_max=_float(raw, "loop_lag_ms_max"),
+        saturated_seconds=_int(raw, "saturated_seconds"),
+        in_flight_cap_seconds=_int(raw, "in_flight_cap_seconds"),
+        workers_lost=_int(raw, "workers_lost"),
+        lost_workers=tuple(
+            LostWorker(_int(w, "worker"), _float(w, "at_s"), _str(w, "reason")) for w in lost
+        ),
+        warnings=tuple(w for w in _list(raw, "warnings") if isinstance(w, str)),
+        target_rate_mean=_opt_float(raw, "target_rate_mean"),
+        achieved_rate=_opt_float(raw, "achieved_rate"),
+    )
+
+
+def _threshold(raw: Any) -> ThresholdResult:
+    return ThresholdResult(
+        metric=_str(raw, "metric"),
+        expression=_str(raw, "expression"),
+        actual=_opt_float(raw, "actual"),
+        passed=_get(raw, "passed", bool, False),
+        reason=_opt_str(raw, "reason"),
+        skipped=_get(raw, "skipped", bool, False),
+    )
+
+
+def peak_users(series: tuple[SeriesPoint, ...]) -> int:
+    """The most users any second had (what a listing shows without reading the series)."""
+    return max((p.users for p in series), default=0)
