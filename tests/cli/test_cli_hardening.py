@@ -264,14 +264,15 @@ def test_no_stream_run_skips_streaming_thresholds(private_dirs: Path):
 
 
 def test_a_threshold_without_samples_fails_with_a_reason():
+    from loadtui.model.record import Metrics, MetricSummary, RunSummary
     from loadtui.model.thresholds import evaluate
 
-    summary = {"requests": 4, "errors_total": 4, "metrics": {"ttft_ms": {"count": 0}}}
+    summary = RunSummary(requests=4, errors_total=4, metrics=Metrics(ttft_ms=MetricSummary()))
     (ttft,) = evaluate({"ttft": ["p(95)<500"]}, summary, streamed=True)
-    assert ttft["passed"] is False and "skipped" not in ttft
-    assert ttft["reason"] == "no samples (TTFT exists only for streams)"
+    assert ttft.passed is False and not ttft.skipped
+    assert ttft.reason == "no samples (TTFT exists only for streams)"
     (lat,) = evaluate({"latency": ["p(95)<500"]}, summary)
-    assert lat["passed"] is False and lat["reason"] == "no samples"
+    assert lat.passed is False and lat.reason == "no samples"
 
 
 # 25. inputs accepted and then ignored: refused up front, or made to work

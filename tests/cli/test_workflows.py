@@ -134,9 +134,11 @@ def test_completion_faults(fault: str):
 def test_slow_headers_below_the_timeout_are_slow_not_failed():
     settings = MockSpec(latency=0, faults={"slow_headers": 1.0}, slow_headers=0.2)
     with MockProcess(settings) as mock:
-        s = drive(_cfg([{"kind": "chat", "stream": False}], 1.0, users=1), mock.url).result()[
-            "summary"
-        ]
+        s = (
+            drive(_cfg([{"kind": "chat", "stream": False}], 1.0, users=1), mock.url)
+            .result()
+            .summary
+        )
     assert s.errors_total == 0 and s.metrics.headers_ms.min >= 199
 
 
@@ -406,13 +408,13 @@ def test_the_proxy_relays_streams_and_errors():
         MockProcess(MockSpec(ttft=0.05, itl=0.01, tokens=8, faults={"http_429": 0.5})) as mock,
         ProxyProcess(mock.url) as proxy,
     ):
-        s = drive(_cfg([{"kind": "chat", "stream": True}], 1.5), proxy.url).result()["summary"]
-    assert s["requests"] > 4 and set(s["errors"]) <= {"http_429"}
+        s = drive(_cfg([{"kind": "chat", "stream": True}], 1.5), proxy.url).result().summary
+    assert s.requests > 4 and set(s.errors) <= {"http_429"}
     assert (
-        s["ok"] > 0 and s["metrics"]["ttft_ms"]["p50"] >= 48
+        s.ok > 0 and s.metrics.ttft_ms.p50 >= 48
     )  # streamed through, not buffered: the first token comes well before the last
     # half the answers are quick 429s: the slow end of the latencies is the streamed ones
-    assert s["metrics"]["ttft_ms"]["p50"] < s["metrics"]["latency_ms"]["p95"] - 20
+    assert s.metrics.ttft_ms.p50 < s.metrics.latency_ms.p95 - 20
 
 
 @pytest.mark.parametrize("preset", ["anthropic", "completions", "embeddings", "mix"])

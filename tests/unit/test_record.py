@@ -118,3 +118,14 @@ def test_a_config_this_loadtui_cannot_run_is_one_run_file_error():
     raw["config"] = {**raw["config"], "workers": -3}
     with pytest.raises(RunFileError, match=r"x\.json: config\.workers"):
         record_from_json(raw, "x.json")
+
+
+def test_every_recorder_counter_reaches_the_snapshot_and_starts_again_at_zero():
+    from loadtui.metrics.stats import COUNTERS
+
+    rec = Recorder()
+    for n, name in enumerate(COUNTERS, start=1):
+        setattr(rec, name, getattr(rec, name) + n)  # the test, not the recorder, loops by name
+    snap = rec.drain(0, 1.0)
+    assert snap.counters == {name: n for n, name in enumerate(COUNTERS, start=1)}
+    assert rec.counters() == dict.fromkeys(COUNTERS, 0)

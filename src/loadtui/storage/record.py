@@ -41,6 +41,7 @@ from loadtui.model.record import (
 from loadtui.storage.presets import validation_message
 
 __all__ = [
+    "RunJson",
     "config_from_json",
     "controls_from_json",
     "generator_to_json",
@@ -53,14 +54,15 @@ __all__ = [
     "threshold_to_json",
 ]
 
-Json = dict[str, Any]
+RunJson = dict[str, Any]
+"""A run file's JSON object (or a part of one): the one untyped shape, at this boundary only."""
 T = TypeVar("T")
 
 
 # -- record → JSON ---------------------------------------------------------------------------
-def record_to_json(record: RunRecord) -> Json:
+def record_to_json(record: RunRecord) -> RunJson:
     """The run file's object (docs/run-format.md), ``series`` last."""
-    out: Json = {
+    out: RunJson = {
         "schema_version": record.schema_version,
         "id": record.id,
         "status": record.status,
@@ -84,7 +86,7 @@ def record_to_json(record: RunRecord) -> Json:
     return out
 
 
-def target_to_json(target: TargetInfo) -> Json:
+def target_to_json(target: TargetInfo) -> RunJson:
     return {
         "url": target.url,
         "embedded_mock": target.embedded_mock,
@@ -95,7 +97,7 @@ def target_to_json(target: TargetInfo) -> Json:
     }
 
 
-def metric_to_json(m: MetricSummary) -> Json:
+def metric_to_json(m: MetricSummary) -> RunJson:
     return {
         "count": m.count,
         "mean": m.mean,
@@ -109,11 +111,11 @@ def metric_to_json(m: MetricSummary) -> Json:
     }
 
 
-def percentiles_to_json(p: Percentiles) -> Json:
+def percentiles_to_json(p: Percentiles) -> RunJson:
     return {"p50": p.p50, "p95": p.p95, "p99": p.p99}
 
 
-def summary_to_json(s: RunSummary) -> Json:
+def summary_to_json(s: RunSummary) -> RunJson:
     """``summary`` of the run file (also what the app's frames hold until they are typed)."""
     return {
         "requests": s.requests,
@@ -147,7 +149,7 @@ def summary_to_json(s: RunSummary) -> Json:
     }
 
 
-def _label_to_json(label: LabelSummary) -> Json:
+def _label_to_json(label: LabelSummary) -> RunJson:
     return {
         "requests": label.requests,
         "errors": label.errors,
@@ -156,8 +158,8 @@ def _label_to_json(label: LabelSummary) -> Json:
     }
 
 
-def _overhead_to_json(o: OverheadSummary) -> Json:
-    out: Json = {"pairs": o.pairs}
+def _overhead_to_json(o: OverheadSummary) -> RunJson:
+    out: RunJson = {"pairs": o.pairs}
     if o.latency_ms is not None:  # present only when both kinds had samples
         out["latency_ms"] = percentiles_to_json(o.latency_ms)
     if o.ttft_ms is not None:
@@ -165,7 +167,7 @@ def _overhead_to_json(o: OverheadSummary) -> Json:
     return out
 
 
-def point_to_json(p: SeriesPoint) -> Json:
+def point_to_json(p: SeriesPoint) -> RunJson:
     return {
         "t": p.t,
         "users": p.users,
@@ -183,8 +185,8 @@ def point_to_json(p: SeriesPoint) -> Json:
     }
 
 
-def generator_to_json(g: GeneratorHealth) -> Json:
-    out: Json = {
+def generator_to_json(g: GeneratorHealth) -> RunJson:
+    out: RunJson = {
         "workers": g.workers,
         "cpu_percent_max": g.cpu_percent_max,
         "cpu_percent_mean": g.cpu_percent_mean,
@@ -204,8 +206,8 @@ def generator_to_json(g: GeneratorHealth) -> Json:
     return out
 
 
-def threshold_to_json(t: ThresholdResult) -> Json:
-    out: Json = {
+def threshold_to_json(t: ThresholdResult) -> RunJson:
+    out: RunJson = {
         "metric": t.metric,
         "expression": t.expression,
         "actual": t.actual,
@@ -257,7 +259,7 @@ def _opt_str(raw: Any, key: str) -> str | None:
     return _get(raw, key, str, None)
 
 
-def _obj(raw: Any, key: str) -> Json:
+def _obj(raw: Any, key: str) -> RunJson:
     return _get(raw, key, dict, {})
 
 
@@ -269,7 +271,7 @@ def _map(raw: Any, key: str, read: Callable[[Any], T]) -> dict[str, T]:
     return {str(k): read(v) for k, v in _obj(raw, key).items()}
 
 
-def record_from_json(raw: Json, shown: str = "run file") -> RunRecord:
+def record_from_json(raw: RunJson, shown: str = "run file") -> RunRecord:
     """A checked run file's object as a record; RunFileError (one line naming ``shown``) when
     its config is not one this loadtui can run."""
     status = raw.get("status")
@@ -321,7 +323,7 @@ def controls_from_json(controls: list[Any]) -> tuple[ControlChange, ...]:
     return tuple(out)
 
 
-def _target(raw: Json) -> TargetInfo:
+def _target(raw: RunJson) -> TargetInfo:
     mock = raw.get("mock")
     try:
         spec = MockSpec.model_validate(mock) if isinstance(mock, dict) else None
@@ -357,7 +359,7 @@ def _percentiles(raw: Any) -> Percentiles:
     )
 
 
-def summary_from_json(raw: Json) -> RunSummary:
+def summary_from_json(raw: RunJson) -> RunSummary:
     """A run file's ``summary`` (missing keys: the record's defaults)."""
     metrics = _obj(raw, "metrics")
     overhead = raw.get("overhead")
@@ -399,7 +401,7 @@ def _is_num(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
-def _token_source(raw: Json) -> TokenSource:
+def _token_source(raw: RunJson) -> TokenSource:
     return TokenSource(usage=_int(raw, "usage"), counted_chunks=_int(raw, "counted_chunks"))
 
 
@@ -418,7 +420,7 @@ def _check(raw: Any) -> CheckSummary:
     )
 
 
-def _overhead(raw: Json) -> OverheadSummary:
+def _overhead(raw: RunJson) -> OverheadSummary:
     latency, ttft = raw.get("latency_ms"), raw.get("ttft_ms")
     return OverheadSummary(
         pairs=_int(raw, "pairs"),
@@ -445,7 +447,7 @@ def _point(raw: Any) -> SeriesPoint:
     )
 
 
-def _generator(raw: Json) -> GeneratorHealth:
+def _generator(raw: RunJson) -> GeneratorHealth:
     lost = [w for w in _list(raw, "lost_workers") if isinstance(w, dict)]
     return GeneratorHealth(
         workers=_int(raw, "workers"),

@@ -26,7 +26,7 @@ from loadtui.model.controls import ControlChange, parse_control
 from loadtui.model.plan import RunConfig
 from loadtui.model.record import SCHEMA_VERSION, RunRecord
 from loadtui.storage.files import MB, decode, read_capped, read_head, shown_path
-from loadtui.storage.record import config_from_json, record_from_json, record_to_json
+from loadtui.storage.record import RunJson, config_from_json, record_from_json, record_to_json
 from loadtui.storage.redact import redact_text, redacted_json
 from loadtui.storage.runshape import RUN_ID, RunShape
 from loadtui.storage.trust import remember as remember_digest
@@ -87,7 +87,7 @@ def redact(text: str, secret: str | list[str] | None) -> str:
 
 
 def save_run(
-    run: RunRecord | Mapping[str, Any],
+    run: RunRecord | Mapping[str, object],
     path: Path | None = None,
     secret: str | list[str] | None = None,
     remember: bool = True,
@@ -120,7 +120,7 @@ def save_run(
     return path
 
 
-def _json_of(run: RunRecord | Mapping[str, Any]) -> dict[str, Any]:
+def _json_of(run: RunRecord | Mapping[str, object]) -> RunJson:
     return record_to_json(run) if isinstance(run, RunRecord) else dict(run)
 
 
@@ -137,14 +137,14 @@ def _default(obj: Any) -> Any:
     raise TypeError(f"cannot write {type(obj).__name__} to a run file")
 
 
-def load_run(path: str | Path, limit: int = RUN_FILE_LIMIT) -> dict[str, Any]:
+def load_run(path: str | Path, limit: int = RUN_FILE_LIMIT) -> RunJson:
     """Read and check a run file; RunFileError (one line) on anything wrong."""
     path = Path(path)
     data = read_capped(path, limit, "run file", RunFileError)
     return _parse(decode(data, path, RunFileError), shown_path(path))
 
 
-def load_run_checked(path: str | Path, limit: int = RUN_FILE_LIMIT) -> tuple[dict[str, Any], bool]:
+def load_run_checked(path: str | Path, limit: int = RUN_FILE_LIMIT) -> tuple[RunJson, bool]:
     """The run, and whether this machine wrote exactly this file (storage/trust.py)."""
     path = Path(path)
     data = read_capped(path, limit, "run file", RunFileError)
@@ -155,7 +155,7 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON number")
 
 
-def _parse(raw: str, shown: str) -> dict[str, Any]:
+def _parse(raw: str, shown: str) -> RunJson:
     try:
         run = json.loads(raw, parse_constant=_reject_constant)
     except json.JSONDecodeError as exc:
@@ -184,7 +184,7 @@ def _parse(raw: str, shown: str) -> dict[str, Any]:
     return run
 
 
-def run_config(run: RunRecord | dict[str, Any], path: str | Path = "run file") -> RunConfig:
+def run_config(run: RunRecord | RunJson, path: str | Path = "run file") -> RunConfig:
     """The run's config, to run it again. A run file never chooses which environment variable
     is read (``batch.admin_password_env``): a replay reads the default one."""
     if isinstance(run, RunRecord):
@@ -192,9 +192,7 @@ def run_config(run: RunRecord | dict[str, Any], path: str | Path = "run file") -
     return config_from_json(run["config"], shown_path(path))
 
 
-def run_controls(
-    run: RunRecord | dict[str, Any], path: str | Path = "run file"
-) -> list[ControlChange]:
+def run_controls(run: RunRecord | RunJson, path: str | Path = "run file") -> list[ControlChange]:
     """The changes a replay applies: the recorded timeline, and for a run that ended early
     (interrupted, stopped, or killed while ``running``), a stop where its load ended — so the
     replay has the same length as the original."""
@@ -220,14 +218,14 @@ def run_controls(
     return out
 
 
-def list_runs(folder: Path | None = None) -> list[tuple[Path, dict[str, Any]]]:
+def list_runs(folder: Path | None = None) -> list[tuple[Path, RunJson]]:
     """Readable run files, newest first (unreadable ones are skipped)."""
     return scan_runs(folder)[0]
 
 
 def scan_runs(
     folder: Path | None = None,
-) -> tuple[list[tuple[Path, dict[str, Any]]], list[str]]:
+) -> tuple[list[tuple[Path, RunJson]], list[str]]:
     """Readable run files, newest first, and a one-line reason for each file skipped.
 
     Only the head of a file is read (``HEAD_LIMIT``): a long run's entry has ``series`` empty
@@ -248,13 +246,13 @@ LISTED_HEAD_ONLY = "_listed_head_only"
 """Set (True) in a listing's entry whose series was not read."""
 
 
-def load_listed(path: str | Path, run: dict[str, Any]) -> dict[str, Any]:
+def load_listed(path: str | Path, run: RunJson) -> RunJson:
     """The whole run for an entry of ``scan_runs`` (the entry itself when it is whole);
     RunFileError (one line) when the file changed or broke since it was listed."""
     return load_run(path) if run.get(LISTED_HEAD_ONLY) else run
 
 
-def _listed(path: Path) -> dict[str, Any]:
+def _listed(path: Path) -> RunJson:
     head, whole = read_head(path, HEAD_LIMIT, "run file", RunFileError)
     if whole:
         return _parse(decode(head, path, RunFileError), shown_path(path))
