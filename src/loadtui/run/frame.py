@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from itertools import chain
+from weakref import WeakKeyDictionary
 
 from loadtui.engine.coordinator import Coordinator
 from loadtui.model.controls import ControlChange
@@ -114,6 +115,20 @@ class LiveFrame:
         return self.phase in LIVE_PHASES
 
 
+_peaks: WeakKeyDictionary[Coordinator, tuple[int, int]] = WeakKeyDictionary()
+"""Per coordinator: how many series points were scanned, and the peak users among them."""
+
+
+def _peak_users(coord: Coordinator) -> int:
+    """The most users any finished second had, scanning only the points new since the last
+    frame: a day-long run's frame costs what a minute-long one's does (the series only grows)."""
+    points = coord.series.points
+    seen, peak = _peaks.get(coord, (0, 0))
+    peak = max([peak, *(p.users for p in points[seen:])])
+    _peaks[coord] = (len(points), peak)
+    return peak
+
+
 def in_flight_now(coord: Coordinator) -> int:
     """Requests in flight now, as the newest snapshots say: a frame's ``in_flight`` without the
     cost of a frame (the console says it when the drain starts, and the drain must not wait)."""
@@ -146,7 +161,7 @@ def build_frame(
         target_users=coord.target_users,
         target_rate=coord.target_rate,
         users=sum(s.users for s in latest),
-        peak_users=max((p.users for p in points), default=0),
+        peak_users=_peak_users(coord),
         in_flight=in_flight_now(coord),
         workers=coord.n,
         totals=totals,
