@@ -1,0 +1,199 @@
+"""The writing half of storage/record.py: each part of a run record as run-file JSON.
+
+Keys and their order are the run file's (docs/run-format.md); optional keys are written only
+when the run has them, as they always were (``overhead.ttft_ms``, open loop's rates, a
+threshold's ``reason`` and ``skipped``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from loadtui.model.record import (
+    METRICS,
+    GeneratorHealth,
+    LabelSummary,
+    MetricSummary,
+    OverheadSummary,
+    Percentiles,
+    RunRecord,
+    RunSummary,
+    SeriesPoint,
+    TargetInfo,
+    ThresholdResult,
+)
+
+__all__ = [
+    "RunJson",
+    "generator_to_json",
+    "metric_to_json",
+    "percentiles_to_json",
+    "point_to_json",
+    "record_to_json",
+    "summary_to_json",
+    "target_to_json",
+    "threshold_to_json",
+]
+
+RunJson = dict[str, Any]
+"""A run file's JSON object (or a part of one): the one untyped shape, at this boundary only."""
+
+
+def target_to_json(target: TargetInfo) -> RunJson:
+    return {
+        "url": target.url,
+        "embedded_mock": target.embedded_mock,
+        "direct_url": target.direct_url,
+        "mock": None if target.mock is None else target.mock.model_dump(mode="json"),
+        "model": target.model,
+        "api_key": target.api_key,
+    }
+
+
+def metric_to_json(m: MetricSummary) -> RunJson:
+    return {
+        "count": m.count,
+        "mean": m.mean,
+        "min": m.min,
+        "max": m.max,
+        "p50": m.p50,
+        "p90": m.p90,
+        "p95": m.p95,
+        "p99": m.p99,
+        "p999": m.p999,
+    }
+
+
+def percentiles_to_json(p: Percentiles) -> RunJson:
+    return {"p50": p.p50, "p95": p.p95, "p99": p.p99}
+
+
+def summary_to_json(s: RunSummary) -> RunJson:
+    """``summary`` of the run file (also what the app's frames hold until they are typed)."""
+    return {
+        "requests": s.requests,
+        "ok": s.ok,
+        "errors_total": s.errors_total,
+        "errors": dict(s.errors),
+        "error_reasons": {k: list(v) for k, v in s.error_reasons.items()},
+        "status_codes": {str(k): v for k, v in s.status_codes.items()},
+        "cancelled": s.cancelled,
+        "dropped": s.dropped,
+        "late": s.late,
+        "error_rate": s.error_rate,
+        "success_rate": s.success_rate,
+        "duration_s": s.duration_s,
+        "rps": s.rps,
+        "output_tokens": s.output_tokens,
+        "input_tokens": s.input_tokens,
+        "output_tokens_per_s": s.output_tokens_per_s,
+        "token_source": {
+            "usage": s.token_source.usage,
+            "counted_chunks": s.token_source.counted_chunks,
+        },
+        "bytes_received": s.bytes_received,
+        "metrics": {name: metric_to_json(s.metrics.get(name)) for name in METRICS},
+        "by_label": {name: _label_to_json(label) for name, label in s.by_label.items()},
+        "checks": {
+            name: {"passed": c.passed, "failed": c.failed, "pass_rate": c.pass_rate}
+            for name, c in s.checks.items()
+        },
+        "overhead": None if s.overhead is None else _overhead_to_json(s.overhead),
+    }
+
+
+def _label_to_json(label: LabelSummary) -> RunJson:
+    return {
+        "requests": label.requests,
+        "errors": label.errors,
+        "latency_ms": metric_to_json(label.latency_ms),
+        "ttft_ms": metric_to_json(label.ttft_ms),
+    }
+
+
+def _overhead_to_json(o: OverheadSummary) -> RunJson:
+    out: RunJson = {"pairs": o.pairs}
+    if o.latency_ms is not None:  # present only when both kinds had samples
+        out["latency_ms"] = percentiles_to_json(o.latency_ms)
+    if o.ttft_ms is not None:
+        out["ttft_ms"] = percentiles_to_json(o.ttft_ms)
+    return out
+
+
+def point_to_json(p: SeriesPoint) -> RunJson:
+    return {
+        "t": p.t,
+        "users": p.users,
+        "target_users": p.target_users,
+        "target_rate": p.target_rate,
+        "in_flight": p.in_flight,
+        "rps": p.rps,
+        "arrivals": p.arrivals,
+        "dropped": p.dropped,
+        "late": p.late,
+        "errors": p.errors,
+        "output_tokens": p.output_tokens,
+        "latency_ms": percentiles_to_json(p.latency_ms),
+        "ttft_ms": percentiles_to_json(p.ttft_ms),
+    }
+
+
+def generator_to_json(g: GeneratorHealth) -> RunJson:
+    out: RunJson = {
+        "workers": g.workers,
+        "cpu_percent_max": g.cpu_percent_max,
+        "cpu_percent_mean": g.cpu_percent_mean,
+        "loop_lag_ms_max": g.loop_lag_ms_max,
+        "saturated_seconds": g.saturated_seconds,
+        "in_flight_cap_seconds": g.in_flight_cap_seconds,
+        "workers_lost": g.workers_lost,
+        "lost_workers": [
+            {"worker": w.worker, "at_s": w.at_s, "reason": w.reason} for w in g.lost_workers
+        ],
+        "warnings": list(g.warnings),
+    }
+    if g.target_rate_mean is not None:  # open loop only
+        out["target_rate_mean"] = g.target_rate_mean
+    if g.achieved_rate is not None:
+        out["achieved_rate"] = g.achieved_rate
+    return out
+
+
+def threshold_to_json(t: ThresholdResult) -> RunJson:
+    out: RunJson = {
+        "metric": t.metric,
+        "expression": t.expression,
+        "actual": t.actual,
+        "passed": t.passed,
+    }
+    if t.skipped:
+        out["skipped"] = True
+    if t.reason is not None:
+        out["reason"] = t.reason
+    return out
+
+
+def record_to_json(record: RunRecord) -> RunJson:
+    """The run file's object (docs/run-format.md), ``series`` last."""
+    out: RunJson = {
+        "schema_version": record.schema_version,
+        "id": record.id,
+        "status": record.status,
+        "error": record.error,
+        "started_at": record.started_at,
+        "ended_at": record.ended_at,
+        "preset": record.preset,
+        "replay_of": record.replay_of,
+        "loadtui_version": record.loadtui_version,
+        "config": record.config.model_dump(mode="json"),
+        "target": target_to_json(record.target),
+        "load_ended_s": record.load_ended_s,
+        "controls": [c.to_dict() for c in record.controls],
+        "summary": summary_to_json(record.summary),
+        "generator": generator_to_json(record.generator),
+        "thresholds": [threshold_to_json(t) for t in record.thresholds],
+    }
+    if record.peak_users is not None:
+        out["peak_users"] = record.peak_users
+    out["series"] = [point_to_json(p) for p in record.series]
+    return out
