@@ -316,7 +316,7 @@ def test_standalone_mock_command(unused_port: int):
 def test_headless_paths_never_import_textual():
     code = (
         "import sys, loadtui.cli, loadtui.headless.runner, loadtui.engine.coordinator, "
-        "loadtui.engine.worker, loadtui.storage.runfile, loadtui.tui.bridge, loadtui.tui.frame; "
+        "loadtui.engine.worker, loadtui.storage.runfile, loadtui.tui.bridge, loadtui.run.frame; "
         "print('textual' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -383,7 +383,7 @@ def test_fuzzed_run_files_replay_or_fail_with_one_run_file_error(tmp_path: Path,
     path.write_bytes(raw if raw is not None else _json_bytes(_mutated(BASE_RUN, changes)))
     try:
         run = load_run(path)
-        _draw(run)  # a file the loader accepts is safe to list and to show
+        _draw(load_record(path))  # a file the loader accepts is safe to list and to show
         run_config(run, path)
         run_controls(run, path)
         record = load_record(path)  # and its record, which the console and the CLI read
@@ -408,19 +408,19 @@ def _print(record: RunRecord) -> None:
     Console(file=io.StringIO(), width=120).print(summary_renderable(record))
 
 
-def _draw(run: dict[str, Any]) -> None:
+def _draw(run: RunRecord) -> None:
     """What the history row, the detail screen's frame and the timeline compute from a run."""
+    from loadtui.run.frame import frame_from_record
     from loadtui.tui.format import clock
-    from loadtui.tui.frame import frame_from_run
     from loadtui.tui.screens.history import headless_command, history_row
     from loadtui.tui.widgets.timeline import describe
 
     assert len(history_row(run)) > 0
     headless_command(run)
-    frame = frame_from_run(run)
+    frame = frame_from_record(run)
     for change in frame.controls:
         describe(change)
-        clock(change.get("at") or 0.0)
+        clock(change.at or 0.0)
 
 
 # -- prompt and Batch data ---------------------------------------------------------------

@@ -18,6 +18,7 @@ import pytest
 from helpers import run_cli
 from loadtui.mock import MockProcess
 from loadtui.model.plan import RunConfig
+from loadtui.storage.record import record_from_json
 from loadtui.storage.runfile import load_run_checked, run_config, run_controls, save_run
 from loadtui.storage.trust import key_destinations
 
@@ -117,8 +118,14 @@ def test_the_copied_headless_command_is_shell_quoted():
     from loadtui.tui.screens.history import headless_command
 
     run = {"id": "x; rm -rf ~", "target": {"url": "http://h/$(id)", "embedded_mock": False}}
+    record = record_from_json({**_run(None), **run})
     # quoted; and never the file's own target as --url, which would pass the trust check
-    assert shlex.split(headless_command(run)) == ["loadtui", "replay", "x; rm -rf ~", "--headless"]
+    assert shlex.split(headless_command(record)) == [
+        "loadtui",
+        "replay",
+        "x; rm -rf ~",
+        "--headless",
+    ]
 
 
 def test_replayed_control_changes_say_replay():

@@ -79,7 +79,7 @@ def test_a_killed_worker_s_users_move_and_the_series_goes_on(mock):
         mock.url,
         [
             (1.2, kill_worker(1)),
-            *[(t, lambda c: warnings.append(c.view().warning)) for t in (2, 3)],
+            *[(t, lambda c: warnings.append(c.health.current_warning)) for t in (2, 3)],
         ],
     )
     assert list(coord.lost_workers) == [1]

@@ -21,7 +21,9 @@ from rich.console import Console
 from textual.widgets import Input
 
 from loadtui.model.plan import RunConfig
+from loadtui.model.record import RunRecord
 from loadtui.storage.presets import load_preset
+from loadtui.storage.record import record_from_json
 from loadtui.storage.runfile import list_runs
 from loadtui.tui.app import LoadtuiApp, StartNow
 from loadtui.tui.screens.confirm import ConfirmScreen
@@ -157,13 +159,17 @@ def _fixture_run(name: str = "run-a") -> dict[str, Any]:
     return json.loads((DATA / f"{name}.json").read_text())
 
 
+def _fixture_record(name: str = "run-a") -> RunRecord:
+    return record_from_json(_fixture_run(name))
+
+
 def _live_frame() -> Any:
     from dataclasses import replace
 
     from loadtui.model.snapshot import UserRow
-    from loadtui.tui.frame import frame_from_run
+    from loadtui.run.frame import frame_from_record
 
-    frame = frame_from_run(_fixture_run())
+    frame = frame_from_record(_fixture_record())
     states = [3, 3, 2, 4, 1, 5, 3, 4]
     rows = [
         UserRow(
@@ -187,8 +193,10 @@ def _live_frame() -> Any:
         in_flight=31,
         recent=frame.totals,
         window_s=10,
-        users_rows=rows,
-        health={**frame.health, "cpu_now": 37.0, "lag_now_ms": 1.2, "warning": None},
+        users_rows=tuple(rows),
+        cpu_now=37.0,
+        lag_now_ms=1.2,
+        warning=None,
     )
 
 
@@ -231,11 +239,8 @@ def test_snapshot_run_saturated_light_theme(snap_compare: Any) -> None:
     frame = _live_frame()
     frame = replace(
         frame,
-        health={
-            **frame.health,
-            "cpu_now": 97.0,
-            "warning": "generator saturated: worker 0 CPU at 97%",
-        },
+        cpu_now=97.0,
+        warning="generator saturated: worker 0 CPU at 97%",
     )
 
     async def show(pilot: Any) -> None:
@@ -530,19 +535,21 @@ def test_setup_form_errors_are_one_line_and_nothing_starts() -> None:
 
 
 def test_saved_run_frame_and_history_row() -> None:
-    from loadtui.tui.frame import frame_from_run
+    from loadtui.run.frame import frame_from_record
     from loadtui.tui.screens.history import headless_command, history_row
 
     run = _fixture_run()
-    frame = frame_from_run(run)
-    assert frame.phase == "completed" and frame.totals["requests"] == run["summary"]["requests"]
-    assert frame.controls == run["controls"] and not frame.open_loop
-    assert frame.spark["rps"] == [float(p["rps"]) for p in run["series"]]
-    row = history_row(run)
+    record = record_from_json(run)
+    frame = frame_from_record(record)
+    assert frame.phase == "completed" and frame.totals.requests == run["summary"]["requests"]
+    assert [c.to_dict() for c in frame.controls] == run["controls"] and not frame.open_loop
+    assert list(frame.spark.rps) == [float(p["rps"]) for p in run["series"]]
+    row = history_row(record)
     assert row[1] == "streaming" and row[2] == "mock" and row[3] == "completed"
-    assert headless_command(run) == f"loadtui replay {run['id']} --headless"
+    assert headless_command(record) == f"loadtui replay {run['id']} --headless"
     remote = {**run, "target": {"url": "http://127.0.0.1:8000", "embedded_mock": False}}
-    assert "--url" not in headless_command(remote)  # the recorded target is the default
+    # the recorded target is the default
+    assert "--url" not in headless_command(record_from_json(remote))
 
 
 def test_snapshot_requests_tab_of_a_mix(snap_compare: Any) -> None:
@@ -550,7 +557,7 @@ def test_snapshot_requests_tab_of_a_mix(snap_compare: Any) -> None:
     from loadtui.tui.screens.detail import DetailScreen
 
     async def requests_tab(pilot: Any) -> None:
-        run = _fixture_run("run-mix")
+        run = _fixture_record("run-mix")
         await pilot.app.push_screen(DetailScreen(run, DATA / "run-mix.json"))
         await pilot.pause(0.2)
         await pilot.press("right")

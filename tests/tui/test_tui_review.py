@@ -21,13 +21,15 @@ from test_tui_hardening import FixedRun, RecordingApp, _live, _run_file, _show, 
 from textual.widgets import DataTable, Input, Label
 
 from loadtui.model.plan import RunConfig
+from loadtui.model.record import ThresholdResult
 from loadtui.model.snapshot import UserRow
+from loadtui.run.frame import LiveFrame, frame_from_record
 from loadtui.storage.options import Overrides
 from loadtui.storage.presets import load_preset
+from loadtui.storage.record import record_from_json
 from loadtui.storage.runfile import save_run
 from loadtui.tui.app import LoadtuiApp, StartNow
 from loadtui.tui.format import ms
-from loadtui.tui.frame import frame_from_run
 from loadtui.tui.screens.confirm import ConfirmScreen
 from loadtui.tui.settings import Settings
 from loadtui.tui.widgets.sparks import Spark
@@ -79,7 +81,7 @@ def test_spark_scale_covers_exactly_the_seconds_drawn() -> None:
     seconds, so its scale must not reach the slow ones it does not show."""
     values: list[float | None] = [900.0] * 20 + [50.0 + i % 30 for i in range(100)]
     frame = _live()
-    frame = replace(frame, spark={**frame.spark, "ttft_p50": values})
+    frame = replace(frame, spark=replace(frame.spark, ttft_p50=tuple(values)))
 
     async def scenario() -> tuple[int, str]:
         app = LoadtuiApp(settings=Settings())
@@ -131,15 +133,15 @@ def test_a_live_run_without_streams_skips_its_ttft_threshold() -> None:
 
 
 def test_a_failing_threshold_says_why() -> None:
-    thresholds = [
-        {
-            "metric": "itl",
-            "expression": "p(99)<200",
-            "passed": False,
-            "actual": None,
-            "reason": "no samples (ITL exists only for streams)",
-        },
-    ]
+    thresholds = (
+        ThresholdResult(
+            metric="itl",
+            expression="p(99)<200",
+            passed=False,
+            actual=None,
+            reason="no samples (ITL exists only for streams)",
+        ),
+    )
 
     async def scenario() -> str:
         app = LoadtuiApp(settings=Settings())
@@ -156,11 +158,13 @@ def test_a_failing_threshold_says_why() -> None:
 # -- item 10: a Batch run's counters say jobs, as the console does ---------------------------
 
 
-def _counters_of(run: dict[str, Any]) -> str:
+def _counters_of(run: dict[str, Any] | LiveFrame) -> str:
+    frame = run if isinstance(run, LiveFrame) else frame_from_record(record_from_json(run))
+
     async def scenario() -> str:
         app = LoadtuiApp(settings=Settings())
         async with app.run_test(size=(100, 24)) as pilot:
-            screen = await _show(pilot, FixedRun(frame_from_run(run)))
+            screen = await _show(pilot, FixedRun(frame))
             return str(screen.query_one("#counters").render())
 
     return asyncio.run(scenario())
@@ -177,9 +181,11 @@ def test_counters_name_jobs_in_a_batch_run() -> None:
 
 
 def test_status_codes_from_a_run_file_are_plain_text() -> None:
-    run = _run_file()
-    run = {**run, "summary": {**run["summary"], "status_codes": {"[/x]": 2, "[b]": 1}}}
-    shown = _counters_of(json.loads(json.dumps(run)))
+    # storage keeps only numeric codes; the panel must still never read one as markup
+    frame = frame_from_record(record_from_json(_run_file()))
+    odd = {"[/x]": 2, "[b]": 1}
+    frame = replace(frame, totals=replace(frame.totals, status_codes=odd))  # type: ignore[arg-type]
+    shown = _counters_of(frame)
     assert "[/x]×2" in shown and "[b]×1" in shown
 
 
@@ -327,11 +333,11 @@ def test_a_long_run_listed_by_its_head_shows_its_peak_and_opens_whole() -> None:
             await _until(pilot, lambda: app.screen.query(DataTable) and app.screen.runs)
             history = app.screen
             row = [str(c) for c in history.query_one(DataTable).get_row_at(0)]
-            listed = next(iter(history.runs.values()))[1]
-            assert listed["series"] == []  # the listing never parsed the series
+            listed = next(iter(history.runs.values()))
+            assert listed.record.series == ()  # the listing never parsed the series
             await pilot.press("enter")
             await _until(pilot, lambda: type(app.screen).__name__ == "DetailScreen")
-            return row, len(app.screen.run["series"])
+            return row, len(app.screen.run.series)
 
     row, points = asyncio.run(scenario())
     assert "7" in row
@@ -341,7 +347,7 @@ def test_a_long_run_listed_by_its_head_shows_its_peak_and_opens_whole() -> None:
 def test_health_says_keeping_up_now_after_saturated_seconds() -> None:
     """Saturated seconds earlier and no warning now: the tick must not read as 'never behind'."""
     base = _live()
-    frame = replace(base, health={**base.health, "warning": None, "saturated_seconds": 3})
+    frame = replace(base, warning=None, health=replace(base.health, saturated_seconds=3))
 
     async def scenario() -> str:
         app = LoadtuiApp(settings=Settings())
@@ -356,8 +362,8 @@ def test_health_says_keeping_up_now_after_saturated_seconds() -> None:
 def test_a_live_threshold_without_data_yet_waits_instead_of_failing() -> None:
     """At 00:00 nothing has been measured: a threshold is not red until there is a sample."""
     base = _live()
-    waiting = {"metric": "ttft", "expression": "p(95)<500", "actual": None, "passed": False}
-    frame = replace(base, thresholds=[waiting], phase="running")
+    waiting = ThresholdResult(metric="ttft", expression="p(95)<500", actual=None, passed=False)
+    frame = replace(base, thresholds=(waiting,), phase="running")
 
     async def scenario() -> tuple[str, bool]:
         app = LoadtuiApp(settings=Settings())

@@ -3,7 +3,8 @@
 It runs in the process that draws the UI or the console, but does no I/O on the hot path: it
 sends a handful of control messages (``engine/messages.py``) and folds fixed-size snapshots into
 an ``Aggregate`` (the whole run), a ``Series`` (one point a second) and a ``HealthTracker``.
-Callers drive it with ``tick()`` and read ``view()``; the headless runner, the TUI, replays and
+Callers drive it with ``tick()`` and read its state through
+``loadtui.run.frame.build_frame``; the headless runner, the TUI, replays and
 tests all use it the same way.
 
 A worker that dies or reports an unexpected exception is *lost* (``fleet.py``): the survivors
@@ -15,7 +16,7 @@ complete and how the generator did in it is ``seconds.py``'s business.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from time import perf_counter
 from typing import Any, assert_never
 
@@ -46,30 +47,13 @@ from loadtui.metrics.stats import Aggregate, decode_histograms
 from loadtui.metrics.window import RollingWindow
 from loadtui.model.controls import ControlChange
 from loadtui.model.plan import MAX_USERS, RunConfig
-from loadtui.model.record import RunResult, SeriesPoint
-from loadtui.model.snapshot import UserRow, WorkerSnapshot
+from loadtui.model.record import RunResult
+from loadtui.model.snapshot import WorkerSnapshot
 from loadtui.model.workflows import BatchInput
 
-__all__ = ["MAX_USERS", "Coordinator", "LiveView", "auto_workers"]
+__all__ = ["MAX_USERS", "Coordinator", "auto_workers"]
 
 _START_DELAY = 0.1
-
-
-@dataclass
-class LiveView:
-    """What a UI or console needs to draw one frame; cheap to build, independent of run length."""
-
-    elapsed: float
-    duration: float
-    paused: bool
-    target_users: int
-    target_rate: float | None
-    users: int
-    in_flight: int
-    totals: Aggregate
-    last_point: SeriesPoint | None
-    users_rows: list[UserRow] = field(default_factory=list)
-    warning: str | None = None
 
 
 class Coordinator:
@@ -297,25 +281,6 @@ class Coordinator:
         self._finalize(everything=True)
 
     # -- reading -------------------------------------------------------------------------
-    def view(self) -> LiveView:
-        latest = list(self.latest.values())
-        rows: list[UserRow] = []
-        for s in latest:
-            rows.extend(s.users_rows)
-        return LiveView(
-            elapsed=self.elapsed,
-            duration=self.duration,
-            paused=self.paused,
-            target_users=self.target_users,
-            target_rate=self.target_rate,
-            users=sum(s.users for s in latest),
-            in_flight=sum(s.in_flight for s in latest),
-            totals=self.totals,
-            last_point=self.series.points[-1] if self.series.points else None,
-            users_rows=rows,
-            warning=self.health.current_warning,
-        )
-
     def result(self) -> RunResult:
         """Series, controls, summary and generator health for the run file."""
         duration = self.ended_at if self.ended_at is not None else self.elapsed

@@ -1,7 +1,7 @@
 """What a headless run prints: live progress and the final summary.
 
-It reads only ``LiveView`` and run records (loadtui.model.record) — never the engine's internals
-— so the TUI and this console show the same numbers from the same source.
+It reads only ``LiveFrame``s (``loadtui.run.frame``) and run records — never the engine's
+internals — so the app and this console show the same numbers from the same source.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
-from loadtui.engine.coordinator import LiveView
 from loadtui.headless.sections import workflow_sections
 from loadtui.model.durations import format_duration
 from loadtui.model.record import (
@@ -25,6 +24,8 @@ from loadtui.model.record import (
     ThresholdResult,
 )
 from loadtui.model.requests import count_unit
+from loadtui.run.frame import LiveFrame
+from loadtui.run.units import fmt_ms
 
 __all__ = [
     "live_wanted",
@@ -49,85 +50,88 @@ _METRIC_LABELS = (
 
 
 def _ms(v: float | None) -> str:
-    """Milliseconds in at most 6 characters, so the table fits 80 columns."""
-    if v is None:
+    """Milliseconds as the app shows them (at most 6 characters: the table fits 80 columns)."""
+    return fmt_ms(v, missing="-")
+
+
+def _pair(m: MetricSummary) -> str:
+    """``p50 83.2 p95 91.0 ms`` (figures from 10 s up carry their own ``s``); '-' for none."""
+    if not m.count:
         return "-"
-    return f"{v:.1f}" if v < 100 else f"{v:,.0f}"
+    p95 = _ms(m.p95)
+    return f"p50 {_ms(m.p50)} p95 {p95}" + ("" if p95.endswith("s") else " ms")
 
 
-def _headline(view: LiveView) -> tuple[str, str, str]:
-    t = view.totals
-    lat = t.hist["latency_ms"]
-    ttft = t.hist["ttft_ms"]
-    p = view.last_point
+def _headline(frame: LiveFrame) -> tuple[str, str, str]:
+    metrics = frame.totals.metrics
+    p = frame.last
     rps = f"{p.rps}/s" if p else "-"
-    lat_s = f"p50 {_ms(lat.percentile(50))} p95 {_ms(lat.percentile(95))} ms" if lat.count else "-"
-    ttft_s = (
-        f"p50 {_ms(ttft.percentile(50))} p95 {_ms(ttft.percentile(95))} ms" if ttft.count else "-"
-    )
-    return rps, lat_s, ttft_s
+    return rps, _pair(metrics.latency_ms), _pair(metrics.ttft_ms)
 
 
-def _load(view: LiveView, open_loop: bool | None) -> str:
-    """Users, or the arrival rate; in closed loop a rate is a cap and completions are what count."""
+def _open_loop(frame: LiveFrame, open_loop: bool | None) -> bool:
     if open_loop is None:
-        open_loop = view.target_rate is not None and not view.target_users
-    p = view.last_point
-    if open_loop:
+        return frame.target_rate is not None and not frame.target_users
+    return open_loop
+
+
+def _load(frame: LiveFrame, open_loop: bool | None) -> str:
+    """Users, or the arrival rate; in closed loop a rate is a cap and completions are what count."""
+    p = frame.last
+    if _open_loop(frame, open_loop):
         achieved = p.arrivals if p else 0
-        return f"rate {achieved}/{view.target_rate:g}/s"
-    load = f"users {view.users}/{view.target_users}"
-    if view.target_rate:  # closed loop with a cap: a ceiling on completions, not arrivals
-        load += f" cap {view.target_rate:g}/s"
+        return f"rate {achieved}/{frame.target_rate:g}/s"
+    load = f"users {frame.users}/{frame.target_users}"
+    if frame.target_rate:  # closed loop with a cap: a ceiling on completions, not arrivals
+        load += f" cap {frame.target_rate:g}/s"
     return load
 
 
-def progress_line(view: LiveView, open_loop: bool | None = None) -> str:
-    """One plain line (for logs and non-TTY output); ``open_loop`` None = guessed from the view."""
-    t = view.totals
-    rps, lat_s, ttft_s = _headline(view)
-    load = _load(view, open_loop)
+def progress_line(frame: LiveFrame, open_loop: bool | None = None) -> str:
+    """One plain line (for logs and non-TTY output); ``open_loop`` None = guessed from the frame."""
+    t = frame.totals
+    rps, lat_s, ttft_s = _headline(frame)
+    load = _load(frame, open_loop)
     line = (
-        f"[{view.elapsed:6.1f}s/{format_duration(view.duration)}] {load} in-flight {view.in_flight} "
-        f"req {t.requests} ({rps}) err {t.errors_total} latency {lat_s} ttft {ttft_s}"
+        f"[{frame.elapsed:6.1f}s/{format_duration(frame.duration)}] {load} "
+        f"in-flight {frame.in_flight} req {t.requests} ({rps}) "
+        f"err {t.errors_total} latency {lat_s} ttft {ttft_s}"
     )
-    if view.paused:
+    if frame.phase == "paused":
         line += " PAUSED"
-    if view.warning:
-        line += f" ! {view.warning}"
+    if frame.warning:
+        line += f" ! {frame.warning}"
     return line
 
 
-def progress_panel(view: LiveView, open_loop: bool | None = None) -> Table:
+def progress_panel(frame: LiveFrame, open_loop: bool | None = None) -> Table:
     """A compact live table for a terminal."""
-    t = view.totals
-    rps, lat_s, ttft_s = _headline(view)
+    t = frame.totals
+    rps, lat_s, ttft_s = _headline(frame)
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="bold")
     grid.add_column()
-    frac = min(1.0, view.elapsed / view.duration) if view.duration else 0.0
+    frac = min(1.0, frame.elapsed / frame.duration) if frame.duration else 0.0
     bar = "█" * int(frac * 30) + "░" * (30 - int(frac * 30))
-    grid.add_row("time", f"{bar} {view.elapsed:.1f}s / {format_duration(view.duration)}")
-    if open_loop is None:
-        open_loop = view.target_rate is not None and not view.target_users
-    if open_loop:
-        achieved = f"{p.arrivals}/s" if (p := view.last_point) else "-"
+    grid.add_row("time", f"{bar} {frame.elapsed:.1f}s / {format_duration(frame.duration)}")
+    if _open_loop(frame, open_loop):
+        achieved = f"{p.arrivals}/s" if (p := frame.last) else "-"
         grid.add_row(
             "rate",
-            f"target {view.target_rate:g}/s, achieved {achieved}, in flight {view.in_flight}",
+            f"target {frame.target_rate:g}/s, achieved {achieved}, in flight {frame.in_flight}",
         )
     else:
-        cap = f", cap {view.target_rate:g}/s" if view.target_rate else ""
+        cap = f", cap {frame.target_rate:g}/s" if frame.target_rate else ""
         grid.add_row(
-            "users", f"{view.users} of {view.target_users}{cap}, in flight {view.in_flight}"
+            "users", f"{frame.users} of {frame.target_users}{cap}, in flight {frame.in_flight}"
         )
     grid.add_row("requests", f"{t.requests:,} ({rps}), errors {t.errors_total:,}")
     grid.add_row("latency", lat_s)
     grid.add_row("TTFT", ttft_s)
-    if view.paused:
+    if frame.phase == "paused":
         grid.add_row("", Text("PAUSED", style="yellow bold"))
-    if view.warning:
-        grid.add_row("warning", Text(view.warning, style="red bold"))
+    if frame.warning:
+        grid.add_row("warning", Text(frame.warning, style="red bold"))
     return grid
 
 

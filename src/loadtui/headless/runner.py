@@ -34,6 +34,7 @@ from loadtui.headless.session import RunSession
 from loadtui.model.controls import ControlChange
 from loadtui.model.plan import RunConfig
 from loadtui.model.record import RunRecord
+from loadtui.run.frame import build_frame, in_flight_now
 
 __all__ = ["RunOptions", "run_headless"]
 
@@ -139,7 +140,7 @@ def run_headless(
 def _say_drain(session: RunSession, say: Callable[[str], None], grace: float | None) -> None:
     """The drain can take ``graceful_stop`` seconds (10 by default) of silence: say so."""
     coord = session.coord
-    in_flight = coord.view().in_flight if coord is not None else 0
+    in_flight = in_flight_now(coord) if coord is not None else 0
     grace = session.config.load.graceful_stop if grace is None else grace
     if in_flight and grace > 0:
         say(
@@ -201,7 +202,7 @@ def _drive(
     next_plain = plain_every
     live = (
         Live(
-            progress_panel(coord.view(), open_loop),
+            progress_panel(build_frame(coord, recent=False), open_loop),
             console=console,
             refresh_per_second=4,
             transient=True,
@@ -229,8 +230,10 @@ def _drive(
             now = perf_counter()
             if live is not None:
                 if now - last_draw >= 0.25:
-                    live.update(progress_panel(coord.view(), open_loop))
+                    live.update(progress_panel(build_frame(coord, recent=False), open_loop))
                     last_draw = now
             elif coord.elapsed >= next_plain:
-                console.print(Text(progress_line(coord.view(), open_loop)), soft_wrap=True)
+                console.print(
+                    Text(progress_line(build_frame(coord, recent=False), open_loop)), soft_wrap=True
+                )
                 next_plain += plain_every

@@ -11,14 +11,13 @@ from rich.table import Table
 from rich.text import Text
 
 from loadtui.model.record import RunSummary
+from loadtui.run.units import fmt_ms
 
 __all__ = ["workflow_sections"]
 
 
 def _ms(v: float | None) -> str:
-    if v is None:
-        return "-"
-    return f"{v:,.0f}" if v >= 100 else f"{v:.3g}" if v >= 1 else f"{v:.2f}"
+    return fmt_ms(v, missing="-")  # the one formatter: the app's Requests tab shows these too
 
 
 def _by_label(s: RunSummary) -> Table | None:

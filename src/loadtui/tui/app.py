@@ -26,7 +26,13 @@ from loadtui.errors import LoadtuiError
 from loadtui.model.controls import ControlChange
 from loadtui.model.plan import RunConfig
 from loadtui.storage.options import Overrides, default_api_key
-from loadtui.storage.runfile import load_listed, load_run_checked, run_config, run_controls
+from loadtui.storage.runfile import (
+    ListedRun,
+    load_listed_record,
+    load_run_checked,
+    run_config,
+    run_controls,
+)
 from loadtui.storage.trust import key_destinations
 from loadtui.tui.bridge import RunBridge, prepare_processes
 from loadtui.tui.screens.compare import CompareScreen
@@ -186,20 +192,20 @@ class LoadtuiApp(App[list[str]]):
             self.saved.append(path)
 
     def on_history_screen_open_run(self, event: HistoryScreen.OpenRun) -> None:
-        self._open_run(event.run, event.path)
+        self._open_run(event.entry)
 
     @work(thread=True, exclusive=True, group="open-run")
-    def _open_run(self, run: dict[str, Any], path: Path) -> None:
+    def _open_run(self, entry: ListedRun) -> None:
         """History lists only a file's head; the detail screen draws the whole run, read here
         off the UI thread (a day-long run file takes a second or two)."""
         try:
-            whole = load_listed(path, run)
+            whole = load_listed_record(entry)
         except LoadtuiError as exc:
             self.call_from_thread(
                 self.notify, str(exc), title="cannot open", severity="error", markup=False
             )
             return
-        self.call_from_thread(self.push_screen, DetailScreen(whole, path))
+        self.call_from_thread(self.push_screen, DetailScreen(whole, entry.path))
 
     def on_history_screen_compare_runs(self, event: HistoryScreen.CompareRuns) -> None:
         self.push_screen(CompareScreen(event.a, event.b))

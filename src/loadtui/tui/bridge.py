@@ -1,7 +1,7 @@
 """The app's side of a run: a background thread that owns the run, and a mailbox for controls.
 
 Load runs in worker processes; the coordinator that merges their snapshots runs on this thread,
-never on Textual's event loop. The thread publishes a ``Frame`` every ``frame_every`` seconds by
+never on Textual's event loop. The thread publishes a ``LiveFrame`` every ``frame_every`` seconds by
 swapping one attribute (the newest frame wins, older ones are simply dropped — coalescing), and
 the run screen reads it on a fixed timer. Keys on the screen become ``ControlChange``s queued
 here and applied, with their offsets, on the thread that owns the coordinator. This module never
@@ -20,7 +20,7 @@ from loadtui.headless.session import RunSession
 from loadtui.model.controls import ControlChange
 from loadtui.model.plan import RunConfig
 from loadtui.model.record import RunRecord
-from loadtui.tui.frame import Frame, build_frame
+from loadtui.run.frame import LiveFrame, build_frame
 
 __all__ = ["RunBridge", "prepare_processes"]
 
@@ -52,7 +52,7 @@ class RunBridge:
         self.replay_of = replay_of
         self.frame_every = frame_every
         self.out = out
-        self.frame: Frame = Frame(phase="starting", duration=config.load.total_duration)
+        self.frame: LiveFrame = LiveFrame(phase="starting", duration=config.load.total_duration)
         """The newest frame; read it, never mutate it."""
         self.messages: list[str] = []
         self.run: RunRecord | None = None
@@ -103,10 +103,10 @@ class RunBridge:
                 self.run = run
         except LoadtuiError as exc:
             self.error = str(exc)
-            self.frame = Frame(phase="failed", error=self.error)
+            self.frame = LiveFrame(phase="failed", error=self.error)
         except Exception as exc:  # never die silently behind the UI
             self.error = f"{type(exc).__name__}: {exc}"
-            self.frame = Frame(phase="failed", error=self.error)
+            self.frame = LiveFrame(phase="failed", error=self.error)
 
     def _drive(self, session: RunSession) -> str:
         coord = session.coord

@@ -1,21 +1,14 @@
-"""How numbers look on screen: milliseconds, counts, clocks. Plain functions, no Textual."""
+"""How numbers look on screen: counts, clocks, rates. Plain functions, no Textual.
+
+Milliseconds are ``loadtui.run.units.fmt_ms`` (re-exported as ``ms``), the one formatter the
+console uses too.
+"""
 
 from __future__ import annotations
 
+from loadtui.run.units import fmt_ms as ms
+
 __all__ = ["clock", "count", "ms", "rate"]
-
-
-def ms(value: float | None) -> str:
-    """A duration in ms with 3 significant figures; seconds from 10 s up; '—' for no data."""
-    if value is None or value < 0:
-        return "—"
-    if value >= 10_000:
-        return f"{value / 1000:.1f}s"
-    if value >= 100:
-        return f"{value:.0f}"
-    if value >= 10:
-        return f"{value:.1f}"
-    return f"{value:.2f}"
 
 
 def count(n: float | None) -> str:

@@ -12,7 +12,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
 from loadtui.headless.compare import compare_runs
-from loadtui.storage.record import record_from_json
+from loadtui.model.record import RunRecord
 from loadtui.tui.format import ms, rate
 
 __all__ = ["CompareScreen"]
@@ -35,7 +35,7 @@ def _value(v: float | None, unit: str, label: str, signed: bool = False) -> str:
 class CompareScreen(Screen[None]):
     BINDINGS = [Binding("escape", "back", "back", id="compare.back", tooltip="Back to history")]
 
-    def __init__(self, a: dict[str, Any], b: dict[str, Any], **kwargs: Any) -> None:
+    def __init__(self, a: RunRecord, b: RunRecord, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.a, self.b = a, b
 
@@ -43,8 +43,8 @@ class CompareScreen(Screen[None]):
         yield Static(
             Content.from_markup(
                 "[b]Compare[/b]  A = $a\n         B = $b",
-                a=f"{self.a['id']} ({self.a.get('status')})",
-                b=f"{self.b['id']} ({self.b.get('status')})",
+                a=f"{self.a.id} ({self.a.status})",
+                b=f"{self.b.id} ({self.b.status})",
             ),
             id="compare-title",
         )
@@ -54,7 +54,7 @@ class CompareScreen(Screen[None]):
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
         table.add_columns("figure", "A", "B", "Δ (B−A)", "Δ %", "")
-        for row in compare_runs(record_from_json(self.a), record_from_json(self.b)):
+        for row in compare_runs(self.a, self.b):
             table.add_row(
                 Text(row.label),  # request labels come from the run files: plain text
                 _value(row.a, row.unit, row.label),

@@ -1,5 +1,5 @@
 """One saved run: its final tables, charts, health, thresholds and control timeline — drawn by
-the same widgets as a live run, from ``frame_from_run``."""
+the same widgets as a live run, from ``frame_from_record``."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, TabbedContent, TabPane
 
-from loadtui.tui.frame import frame_from_run
+from loadtui.model.record import RunRecord
+from loadtui.run.frame import frame_from_record
 from loadtui.tui.screens.history import HistoryScreen, headless_command, show_command
 from loadtui.tui.widgets.overview import RunOverview
 from loadtui.tui.widgets.requests import RequestsPanel
@@ -58,7 +59,7 @@ class DetailScreen(Screen[None]):
         ),
     ]
 
-    def __init__(self, run: dict[str, Any], path: Path, **kwargs: Any) -> None:
+    def __init__(self, run: RunRecord, path: Path, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.run, self.path = run, path
 
@@ -74,9 +75,9 @@ class DetailScreen(Screen[None]):
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        frame = frame_from_run(self.run)
+        frame = frame_from_record(self.run)
         status = self.query_one(RunStatus)
-        status.title = f"{self.run.get('preset') or 'custom'} · {self.run['id']}"
+        status.title = f"{self.run.preset or 'custom'} · {self.run.id}"
         status.frame = frame
         self.query_one(RunOverview).frame = frame
         self.query_one(Timeline).controls = frame.controls

@@ -19,17 +19,18 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
 from loadtui.model.durations import format_duration
-from loadtui.storage.runfile import scan_runs
+from loadtui.model.record import RunRecord
+from loadtui.storage.runfile import ListedRun, scan_records
 from loadtui.tui.format import count, ms, rate
 
 __all__ = ["COLUMNS", "HistoryScreen", "headless_command", "history_columns", "history_row"]
 
 
-def headless_command(run: dict[str, Any]) -> str:
+def headless_command(run: RunRecord) -> str:
     """The command that replays ``run`` headlessly, shell-quoted. A replay goes to the recorded
     target by itself; the command never adds ``--url`` with the file's own target, which would
     wave through the check that a file this machine did not write names a host you chose."""
-    return f"loadtui replay {shlex.quote(run['id'])} --headless"
+    return f"loadtui replay {shlex.quote(run.id)} --headless"
 
 
 COLUMNS = (
@@ -59,32 +60,31 @@ def history_columns(width: int) -> list[tuple[str, str]]:
     return [c for c in COLUMNS if c[0] in NARROW]
 
 
-def history_row(run: dict[str, Any]) -> tuple[str, ...]:
+def history_row(run: RunRecord) -> tuple[str, ...]:
     """One run as text for every column of ``COLUMNS`` (a replay's preset is marked ↻)."""
-    s = run.get("summary", {})
-    lat = s.get("metrics", {}).get("latency_ms", {})
-    ttft = s.get("metrics", {}).get("ttft_ms", {})
-    target = run.get("target", {})
-    where = "mock" if target.get("embedded_mock") else str(target.get("url", "?")).split("://")[-1]
-    peak = run.get("peak_users")  # a listing reads the head only: the series may be absent
-    if not isinstance(peak, int):
-        peak = max((p.get("users", 0) for p in run.get("series", [])), default=0)
+    s = run.summary
+    lat, ttft = s.metrics.latency_ms, s.metrics.ttft_ms
+    target = run.target
+    where = "mock" if target.embedded_mock else target.url.split("://")[-1]
+    peak = run.peak_users  # a listing reads the head only: the series may be absent
+    if peak is None:
+        peak = max((p.users for p in run.series), default=0)
     return (
-        str(run.get("started_at", "?"))[:16].replace("T", " "),
-        str(run.get("preset") or "custom") + (" ↻" if run.get("replay_of") else ""),
+        run.started_at[:16].replace("T", " "),
+        (run.preset or "custom") + (" ↻" if run.replay_of else ""),
         where[:24],
-        str(run.get("status", "?")),
+        run.status,
         count(peak),
-        format_duration(s.get("duration_s") or 0),
-        count(s.get("requests", 0)),
-        f"{100 * s.get('error_rate', 0):.1f}%",
-        rate(s.get("rps")),
-        ms(lat.get("p95")) if lat.get("count") else "—",
-        ms(ttft.get("p95")) if ttft.get("count") else "—",
+        format_duration(s.duration_s or 0),
+        count(s.requests),
+        f"{100 * s.error_rate:.1f}%",
+        rate(s.rps),
+        ms(lat.p95) if lat.count else "—",
+        ms(ttft.p95) if ttft.count else "—",
     )
 
 
-def _cells(run: dict[str, Any], keys: list[str], narrow: bool) -> list[Text]:
+def _cells(run: RunRecord, keys: list[str], narrow: bool) -> list[Text]:
     """Plain-text cells (a run file's strings are never markup); dates shortened when narrow."""
     values = dict(zip([k for k, _ in COLUMNS], history_row(run), strict=True))
     if narrow:
@@ -142,23 +142,25 @@ class HistoryScreen(Screen[None]):
     ]
 
     class OpenRun(Message):
-        def __init__(self, run: dict[str, Any], path: Path) -> None:
+        """A listed run to open (its series is read then, off the UI thread, if not yet)."""
+
+        def __init__(self, entry: ListedRun) -> None:
             super().__init__()
-            self.run, self.path = run, path
+            self.entry = entry
 
     class CompareRuns(Message):
-        def __init__(self, a: dict[str, Any], b: dict[str, Any]) -> None:
+        def __init__(self, a: RunRecord, b: RunRecord) -> None:
             super().__init__()
             self.a, self.b = a, b
 
     class ReplayRun(Message):
-        def __init__(self, run: dict[str, Any], path: Path) -> None:
+        def __init__(self, run: RunRecord, path: Path) -> None:
             super().__init__()
             self.run, self.path = run, path
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.runs: dict[str, tuple[Path, dict[str, Any]]] = {}
+        self.runs: dict[str, ListedRun] = {}
         self.marked: str | None = None
 
     def compose(self) -> ComposeResult:
@@ -193,7 +195,7 @@ class HistoryScreen(Screen[None]):
 
     @work(thread=True, exclusive=True)
     def load(self) -> None:
-        runs, skipped = scan_runs()
+        runs, skipped = scan_records()
         self.app.call_from_thread(self._fill, runs)
         if skipped:  # named, never silently dropped (a broken or huge file, an odd id)
             shown = "\n".join(skipped[:3]) + (
@@ -208,15 +210,16 @@ class HistoryScreen(Screen[None]):
                 markup=False,
             )
 
-    def _fill(self, runs: list[tuple[Path, dict[str, Any]]], focus: bool = True) -> None:
+    def _fill(self, runs: list[ListedRun], focus: bool = True) -> None:
         table = self.query_one(DataTable)
         table.clear()
         self.runs = {}
         narrow = "target" not in self._columns
-        for path, run in runs:
-            self.runs[run["id"]] = (path, run)
-            mark = "●" if run["id"] == self.marked else ""
-            table.add_row(mark, *_cells(run, self._columns, narrow), key=run["id"])
+        for entry in runs:
+            run = entry.record
+            self.runs[run.id] = entry
+            mark = "●" if run.id == self.marked else ""
+            table.add_row(mark, *_cells(run, self._columns, narrow), key=run.id)
         hint = self.query_one("#history-hint", Static)
         if runs:
             hint.update(
@@ -231,7 +234,7 @@ class HistoryScreen(Screen[None]):
     def refresh_runs(self) -> None:
         self.load()
 
-    def _current(self) -> tuple[Path, dict[str, Any]] | None:
+    def _current(self) -> ListedRun | None:
         table = self.query_one(DataTable)
         if not self.runs or table.cursor_row < 0:
             return None
@@ -242,7 +245,7 @@ class HistoryScreen(Screen[None]):
     def action_open(self) -> None:
         current = self._current()
         if current:
-            self.post_message(self.OpenRun(current[1], current[0]))
+            self.post_message(self.OpenRun(current))
 
     def action_mark(self) -> None:
         current = self._current()
@@ -251,7 +254,7 @@ class HistoryScreen(Screen[None]):
         table = self.query_one(DataTable)
         if self.marked in self.runs:
             table.update_cell(self.marked, "mark", "")
-        run_id = current[1]["id"]
+        run_id = current.record.id
         self.marked = None if self.marked == run_id else run_id
         if self.marked:
             table.update_cell(run_id, "mark", "●")
@@ -265,22 +268,22 @@ class HistoryScreen(Screen[None]):
         current = self._current()
         if not current:
             return
-        if not self.marked or self.marked == current[1]["id"]:
+        if not self.marked or self.marked == current.record.id:
             self.notify(
                 "mark a run with space first, then press c on the other one", severity="warning"
             )
             return
-        self.post_message(self.CompareRuns(self.runs[self.marked][1], current[1]))
+        self.post_message(self.CompareRuns(self.runs[self.marked].record, current.record))
 
     def action_replay(self) -> None:
         current = self._current()
         if current:
-            self.post_message(self.ReplayRun(current[1], current[0]))
+            self.post_message(self.ReplayRun(current.record, current.path))
 
     def action_command(self) -> None:
         current = self._current()
         if current:
-            show_command(self, headless_command(current[1]))
+            show_command(self, headless_command(current.record))
 
     def action_back(self) -> None:
         self.app.pop_screen()

@@ -18,9 +18,9 @@ from textual.screen import Screen
 from textual.widgets import Footer, TabbedContent, TabPane
 
 from loadtui.model.controls import ControlChange
+from loadtui.run.frame import LiveFrame
 from loadtui.tui.bridge import RunBridge
 from loadtui.tui.format import clock
-from loadtui.tui.frame import Frame
 from loadtui.tui.screens.plan import stage_end
 from loadtui.tui.screens.value import ValueScreen
 from loadtui.tui.widgets.overview import RunOverview
@@ -169,7 +169,7 @@ class RunScreen(Screen[None]):
         super().__init__(**kwargs)
         self.bridge = bridge
         self.title_text = title
-        self._shown: Frame | None = None
+        self._shown: LiveFrame | None = None
         self._said = 0
         self._announced = False
         self.phase = "starting"
@@ -223,7 +223,7 @@ class RunScreen(Screen[None]):
                 self.notify(f"run saved: {bridge.path}", timeout=10, markup=False)
                 self.post_message(self.Saved(str(bridge.path)))
 
-    def show_frame(self, frame: Frame) -> None:
+    def show_frame(self, frame: LiveFrame) -> None:
         """Hand a frame down to every widget (also used by snapshot tests with fixed frames)."""
         self._shown = frame
         status = self.query_one(RunStatus)
@@ -313,7 +313,7 @@ class RunScreen(Screen[None]):
             else None
         )
         if not base:  # closed loop without a cap yet: start from what is achieved now
-            base = float((frame.last or {}).get("rps") or 0) if frame else 0.0
+            base = float(frame.last.rps) if frame and frame.last else 0.0
             base = base or 1.0
         rate = next_rate(base, step)
         status.asked_rate = rate

@@ -7,7 +7,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.reactive import reactive
 
-from loadtui.tui.frame import Frame
+from loadtui.run.frame import LiveFrame
 from loadtui.tui.widgets.panels import CountersPanel, HealthPanel, ThresholdsPanel
 from loadtui.tui.widgets.percentiles import PercentileTable
 from loadtui.tui.widgets.sparks import SparkPanel
@@ -18,7 +18,7 @@ __all__ = ["RunOverview"]
 class RunOverview(VerticalScroll):
     """Scrolls when the terminal is shorter than the block (it fits 80×24 with three thresholds)."""
 
-    frame: reactive[Frame | None] = reactive(None, always_update=True)
+    frame: reactive[LiveFrame | None] = reactive(None, always_update=True)
 
     def compose(self) -> ComposeResult:
         yield PercentileTable(id="percentiles")
@@ -29,8 +29,11 @@ class RunOverview(VerticalScroll):
                 yield HealthPanel(id="health", classes="panel")
                 yield ThresholdsPanel(id="thresholds", classes="panel")
 
-    def watch_frame(self, frame: Frame | None) -> None:
+    def watch_frame(self, frame: LiveFrame | None) -> None:
         if frame is None or not self.is_mounted:
             return
-        for widget in (PercentileTable, SparkPanel, CountersPanel, HealthPanel, ThresholdsPanel):
-            self.query_one(widget).frame = frame
+        self.query_one(PercentileTable).frame = frame
+        self.query_one(SparkPanel).frame = frame
+        self.query_one(CountersPanel).frame = frame
+        self.query_one(HealthPanel).frame = frame
+        self.query_one(ThresholdsPanel).frame = frame

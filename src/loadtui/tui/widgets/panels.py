@@ -7,14 +7,15 @@ engine's warnings) goes in through ``Content`` template variables, never into ma
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
 
 from textual.content import Content
 from textual.reactive import reactive
 from textual.widgets import Static
 
+from loadtui.model.record import RunSummary
+from loadtui.run.frame import LiveFrame
 from loadtui.tui.format import count, ms, rate
-from loadtui.tui.frame import Frame
 
 __all__ = ["CountersPanel", "HealthPanel", "ThresholdsPanel", "error_classes"]
 
@@ -22,7 +23,7 @@ ERROR_CLASSES_SHOWN = 3
 """The Overview names this many error classes (the most frequent); the Requests tab has all."""
 
 
-def error_classes(errors: dict[str, int], limit: int = ERROR_CLASSES_SHOWN) -> str:
+def error_classes(errors: Mapping[str, int], limit: int = ERROR_CLASSES_SHOWN) -> str:
     """``timeout 3 · http_5xx 1 · +2 more``: one line whatever the number of classes."""
     ranked = sorted(errors.items(), key=lambda kv: (-kv[1], kv[0]))
     shown = " · ".join(f"{k} {count(v)}" for k, v in ranked[:limit])
@@ -30,15 +31,16 @@ def error_classes(errors: dict[str, int], limit: int = ERROR_CLASSES_SHOWN) -> s
     return shown + (f" · +{more} more (Requests tab)" if more > 0 else "")
 
 
-def _rate_line(frame: Frame, t: dict[str, Any]) -> str:
-    last = frame.last or {}
+def _rate_line(frame: LiveFrame, t: RunSummary) -> str:
+    last = frame.last
     if frame.mode == "burst":
-        return f"burst · {rate(t.get('rps'))}/s avg"
+        return f"burst · {rate(t.rps)}/s avg"
     live = frame.phase in ("running", "paused", "stopping")
+    achieved: float | None
     if live:
-        achieved = last.get("arrivals") if frame.open_loop else last.get("rps")
+        achieved = None if last is None else last.arrivals if frame.open_loop else last.rps
     else:
-        achieved = t.get("rps")
+        achieved = t.rps
     if frame.open_loop:
         return f"rate {rate(achieved)}/s of {rate(frame.target_rate)}/s target"
     if frame.target_rate:
@@ -52,30 +54,29 @@ class CountersPanel(Static):
     Requests are counted when they finish, status codes when the headers arrive: the labels say
     so, because mid-run the two differ by the requests in flight."""
 
-    frame: reactive[Frame | None] = reactive(None, always_update=True)
+    frame: reactive[LiveFrame | None] = reactive(None, always_update=True)
 
-    def watch_frame(self, frame: Frame | None) -> None:
+    def watch_frame(self, frame: LiveFrame | None) -> None:
         if frame is None:
             return
         t = frame.totals
         # status codes are the run file's (or the server's) keys: a template variable, not markup
-        codes = " ".join(f"{k}×{count(v)}" for k, v in t.get("status_codes", {}).items()) or "—"
+        codes = " ".join(f"{k}×{count(v)}" for k, v in t.status_codes.items()) or "—"
         live = frame.phase in ("running", "paused", "stopping")
         if live:
-            tokens = f"[b]{count((frame.last or {}).get('output_tokens'))}[/b] now · "
-            tokens += f"{rate(t.get('output_tokens_per_s'))} avg"
+            now = frame.last.output_tokens if frame.last is not None else None
+            tokens = f"[b]{count(now)}[/b] now · {rate(t.output_tokens_per_s)} avg"
         else:
-            tokens = f"[b]{rate(t.get('output_tokens_per_s'))}[/b] avg"
+            tokens = f"[b]{rate(t.output_tokens_per_s)}[/b] avg"
         lines = [
-            f"{frame.unit} [b]{count(t.get('requests', 0))}[/b] done · ok {count(t.get('ok', 0))}"
-            f" · {rate(t.get('rps'))}/s avg",
-            f"errors [b]{count(t.get('errors_total', 0))}[/b]"
-            f" · cancelled {count(t.get('cancelled', 0))}"
+            f"{frame.unit} [b]{count(t.requests)}[/b] done · ok {count(t.ok)}"
+            f" · {rate(t.rps)}/s avg",
+            f"errors [b]{count(t.errors_total)}[/b] · cancelled {count(t.cancelled)}"
             # open loop: arrivals never sent (backlog full, far behind) or sent > 100 ms late
-            + (f" · dropped {count(t['dropped'])}" if t.get("dropped") else "")
-            + (f" · late {count(t['late'])}" if t.get("late") else ""),
+            + (f" · dropped {count(t.dropped)}" if t.dropped else "")
+            + (f" · late {count(t.late)}" if t.late else ""),
         ]
-        classes = error_classes(t.get("errors", {}))
+        classes = error_classes(t.errors)
         if classes:
             lines.append("  $classes")  # server-given names: a template variable, not markup
         lines += ["HTTP status (incl. in flight) $codes", f"out tokens/s {tokens}", "$rate"]
@@ -89,36 +90,30 @@ class CountersPanel(Static):
 class HealthPanel(Static):
     """Is the generator the bottleneck? The warning is loud on purpose."""
 
-    frame: reactive[Frame | None] = reactive(None, always_update=True)
+    frame: reactive[LiveFrame | None] = reactive(None, always_update=True)
 
-    def watch_frame(self, frame: Frame | None) -> None:
+    def watch_frame(self, frame: LiveFrame | None) -> None:
         if frame is None:
             return
         h = frame.health
-        warning = h.get("warning")
-        live = "cpu_now" in h
-        cpu = (
-            f"CPU {h.get('cpu_now', 0):.0f}%"
-            if live
-            else f"CPU max {h.get('cpu_percent_max', 0):.0f}%"
-        )
-        lag = (
-            f"lag {ms(h.get('lag_now_ms', 0.0))} ms"
-            if live
-            else f"lag max {ms(h.get('loop_lag_ms_max', 0.0))} ms"
-        )
+        warning = frame.warning
+        if frame.cpu_now is not None:  # live: how it is doing now
+            cpu = f"CPU {frame.cpu_now:.0f}%"
+            lag = f"lag {ms(frame.lag_now_ms or 0.0)} ms"
+        else:  # a saved run: the worst it got
+            cpu = f"CPU max {h.cpu_percent_max:.0f}%"
+            lag = f"lag max {ms(h.loop_lag_ms_max)} ms"
+        live = frame.cpu_now is not None
         lines = [
             Content(f"{frame.workers} worker{'s' if frame.workers != 1 else ''} · {cpu} · {lag}"),
-            Content(
-                f"in flight {count(frame.in_flight)} · saturated {h.get('saturated_seconds', 0)}s"
-            ),
+            Content(f"in flight {count(frame.in_flight)} · saturated {h.saturated_seconds}s"),
         ]
-        self.set_class(bool(warning) or bool(h.get("saturated_seconds")), "-warning")
+        self.set_class(bool(warning) or bool(h.saturated_seconds), "-warning")
         if warning:
             lines.append(Content.from_markup("[b]⚠ $w[/b]", w=str(warning)))
-        elif not live and h.get("warnings"):
-            lines.extend(Content(f"⚠ {w}") for w in h["warnings"][:2])
-        elif h.get("saturated_seconds"):  # it was behind earlier (counted above), not now
+        elif not live and h.warnings:
+            lines.extend(Content(f"⚠ {w}") for w in h.warnings[:2])
+        elif h.saturated_seconds:  # it was behind earlier (counted above), not now
             lines.append(Content("✔ generator keeping up now"))
         else:
             lines.append(Content("✔ generator keeping up"))
@@ -130,9 +125,9 @@ class ThresholdsPanel(Static):
     threshold not judged (a TTFT limit in a run without streams) is dim and says why, and a
     failing one says why when there is a reason (no samples)."""
 
-    frame: reactive[Frame | None] = reactive(None, always_update=True)
+    frame: reactive[LiveFrame | None] = reactive(None, always_update=True)
 
-    def watch_frame(self, frame: Frame | None) -> None:
+    def watch_frame(self, frame: LiveFrame | None) -> None:
         if frame is None:
             return
         if not frame.thresholds:
@@ -141,19 +136,16 @@ class ThresholdsPanel(Static):
             return
         lines = []
         live = frame.phase in ("starting", "running", "paused")
-        waiting = [
-            live and t.get("actual") is None and not t.get("skipped") for t in frame.thresholds
-        ]
+        waiting = [live and t.actual is None and not t.skipped for t in frame.thresholds]
         for t, wait in zip(frame.thresholds, waiting, strict=True):
-            actual = t.get("actual")
-            shown = "no data" if actual is None else f"{actual:.4g}"
-            line = f"{t['metric']} {t['expression']}"
-            reason = t.get("reason")
-            if t.get("skipped"):
+            shown = "no data" if t.actual is None else f"{t.actual:.4g}"
+            line = f"{t.metric} {t.expression}"
+            reason = t.reason
+            if t.skipped:
                 template = "[dim]– $line skipped ($reason)[/]"
             elif wait:  # no sample yet in a live run: not judged until there is one
                 template = "[dim]… $line (no data yet)[/]"
-            elif t["passed"]:
+            elif t.passed:
                 template = "[$success][b]✔[/b] $line ($shown)[/]"
             elif reason:
                 template = "[$error][b]✘[/b] $line ($shown: $reason)[/]"
@@ -163,8 +155,6 @@ class ThresholdsPanel(Static):
                 Content.from_markup(template, line=line, shown=shown, reason=str(reason or ""))
             )
         # the border says "something failed"; each line says which
-        failing = [
-            not t["passed"] and not w for t, w in zip(frame.thresholds, waiting, strict=True)
-        ]
+        failing = [not t.passed and not w for t, w in zip(frame.thresholds, waiting, strict=True)]
         self.set_class(any(failing), "-failing")
         self.update(Content("\n").join(lines))

@@ -6,8 +6,6 @@ run has them; each shown as plain text, one per line).
 
 from __future__ import annotations
 
-from typing import Any
-
 from rich import box
 from rich.console import Group, RenderableType
 from rich.table import Table
@@ -16,21 +14,19 @@ from textual.reactive import reactive
 from textual.widgets import Static
 
 from loadtui.headless.sections import workflow_sections
-from loadtui.storage.record import summary_from_json
+from loadtui.model.record import RunSummary
+from loadtui.run.frame import LiveFrame
 from loadtui.tui.format import count
-from loadtui.tui.frame import Frame
 
 __all__ = ["RequestsPanel", "errors_table"]
 
 
-def errors_table(totals: dict[str, Any]) -> Table | None:
+def errors_table(totals: RunSummary) -> Table | None:
     """Errors by class (all of them, most frequent first), cancelled requests, and the reasons
     kept per class; None when the run had neither errors nor cancelled requests."""
-    errors: dict[str, int] = totals.get("errors", {})
-    cancelled = totals.get("cancelled", 0)
+    errors, cancelled, reasons = totals.errors, totals.cancelled, totals.error_reasons
     if not errors and not cancelled:
         return None
-    reasons: dict[str, list[str] | str] = totals.get("error_reasons") or {}
     table = Table(
         title="errors by class", title_justify="left", box=box.SIMPLE_HEAD, padding=(0, 1)
     )
@@ -44,21 +40,20 @@ def errors_table(totals: dict[str, Any]) -> Table | None:
     return table
 
 
-def _reasons(given: list[str] | str | None) -> Text:
+def _reasons(given: tuple[str, ...] | None) -> Text:
     """A class's messages, one per line, as plain text (a server's words are never markup)."""
     if not given:
         return Text("")
-    messages = [given] if isinstance(given, str) else [str(m) for m in given]
-    return Text("\n").join(Text(m) for m in messages)
+    return Text("\n").join(Text(m) for m in given)
 
 
 class RequestsPanel(Static):
-    frame: reactive[Frame | None] = reactive(None, always_update=True)
+    frame: reactive[LiveFrame | None] = reactive(None, always_update=True)
 
-    def watch_frame(self, frame: Frame | None) -> None:
+    def watch_frame(self, frame: LiveFrame | None) -> None:
         if frame is None:
             return
-        parts: list[RenderableType] = list(workflow_sections(summary_from_json(frame.totals)))
+        parts: list[RenderableType] = list(workflow_sections(frame.totals))
         errors = errors_table(frame.totals)
         if errors is not None:
             parts.append(errors)

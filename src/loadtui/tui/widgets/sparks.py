@@ -18,20 +18,23 @@ from textual.reactive import reactive
 from textual.widget import Widget
 from textual.widgets import Label
 
+from loadtui.run.frame import SPARK_SECONDS, LiveFrame, SparkSeries
 from loadtui.tui.format import count, ms
-from loadtui.tui.frame import SPARK_SECONDS, Frame
 
 __all__ = ["Spark", "SparkPanel", "spark_rows", "spark_scale"]
 
 _BLOCKS = " ▁▂▃▄▅▆▇█"
 
-LINES: tuple[tuple[str, str, Callable[[float | None], str], bool], ...] = (
-    ("ttft_p50", "TTFT p50", ms, False),
-    ("ttft_p95", "TTFT p95", ms, False),
-    ("rps", "req/s", count, True),
-    ("errors", "errors/s", count, True),
+Values = Callable[[SparkSeries], Sequence[float | None]]
+
+LINES: tuple[tuple[str, str, Values, Callable[[float | None], str], bool], ...] = (
+    ("ttft_p50", "TTFT p50", lambda s: s.ttft_p50, ms, False),
+    ("ttft_p95", "TTFT p95", lambda s: s.ttft_p95, ms, False),
+    ("rps", "req/s", lambda s: s.rps, count, True),
+    ("errors", "errors/s", lambda s: s.errors, count, True),
 )
-"""key in ``Frame.spark``, label, number format, zero baseline (counts) or min..max (times)."""
+"""id, label, its values in ``LiveFrame.spark``, number format, zero baseline (counts) or
+min..max (times)."""
 
 
 def _bounds(values: Sequence[float | None], zero_based: bool) -> tuple[float, float] | None:
@@ -115,10 +118,10 @@ class Spark(Widget):
 
 
 class SparkPanel(Vertical):
-    frame: reactive[Frame | None] = reactive(None, always_update=True)
+    frame: reactive[LiveFrame | None] = reactive(None, always_update=True)
 
     def compose(self) -> ComposeResult:
-        for key, label, fmt, zero_based in LINES:
+        for key, label, _, fmt, zero_based in LINES:
             slug = key.replace("_", "-")
             scale = Label("", id=f"scale-{slug}", classes="spark-scale")
             with Horizontal(classes="spark-row"):
@@ -127,12 +130,12 @@ class SparkPanel(Vertical):
                 yield scale
                 yield Label("—", id=f"now-{slug}", classes="spark-now")
 
-    def watch_frame(self, frame: Frame | None) -> None:
+    def watch_frame(self, frame: LiveFrame | None) -> None:
         if frame is None or not self.is_mounted:
             return
-        for key, _, fmt, _ in LINES:
+        for key, _, series, fmt, _ in LINES:
             slug = key.replace("_", "-")
-            values = frame.spark.get(key, [])[-SPARK_SECONDS:]
+            values = list(series(frame.spark)[-SPARK_SECONDS:])
             self.query_one(f"#spark-{slug}", Spark).data = values  # it writes its scale
             # a second without a streamed answer has no TTFT: show that, not a 0 ms TTFT
             self.query_one(f"#now-{slug}", Label).update(fmt(values[-1]) if values else "—")

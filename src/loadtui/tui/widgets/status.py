@@ -11,8 +11,8 @@ from textual.content import Content
 from textual.reactive import reactive
 from textual.widgets import Static
 
+from loadtui.run.frame import LiveFrame
 from loadtui.tui.format import clock, count, rate
-from loadtui.tui.frame import Frame
 
 __all__ = ["RunStatus", "status_parts"]
 
@@ -29,7 +29,7 @@ _PHASE_CLASS = {
 _LIVE = ("starting", "running", "paused", "stopping")
 
 
-def _clock(f: Frame) -> str:
+def _clock(f: LiveFrame) -> str:
     if f.mode == "burst" or not f.duration:
         return clock(f.elapsed)  # a burst has no planned length: just how long it has taken
     if f.elapsed > f.duration + 0.5:
@@ -38,7 +38,7 @@ def _clock(f: Frame) -> str:
 
 
 def status_parts(
-    f: Frame, asked_users: int | None = None, asked_rate: float | None = None, note: str = ""
+    f: LiveFrame, asked_users: int | None = None, asked_rate: float | None = None, note: str = ""
 ) -> list[str]:
     """The header's figures after the phase, most useful first (the title is added last)."""
     parts = [_clock(f)]
@@ -64,7 +64,7 @@ def status_parts(
 
 
 class RunStatus(Static):
-    frame: reactive[Frame | None] = reactive(None, always_update=True)
+    frame: reactive[LiveFrame | None] = reactive(None, always_update=True)
     asked_users: reactive[int | None] = reactive(None)
     """Set by the screen the moment a key changes users, before the engine confirms it."""
     asked_rate: reactive[float | None] = reactive(None)
@@ -72,7 +72,7 @@ class RunStatus(Static):
     note: reactive[str] = reactive("")
     """A short live remark, e.g. that a staged run's next stage will replace a change."""
 
-    def watch_frame(self, frame: Frame | None) -> None:
+    def watch_frame(self, frame: LiveFrame | None) -> None:
         if frame is not None:  # colour by phase here, not in render (render only draws)
             for cls in set(_PHASE_CLASS.values()):
                 self.set_class(_PHASE_CLASS.get(frame.phase) == cls, cls)

@@ -8,13 +8,14 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widgets import DataTable
 
+from loadtui.model.controls import ControlChange
 from loadtui.tui.format import clock
 
 __all__ = ["Timeline", "describe"]
 
 
-def describe(change: dict[str, Any]) -> str:
-    action, value = change["action"], change.get("value")
+def describe(change: ControlChange) -> str:
+    action, value = change.action, change.value
     if action == "users":
         return f"users → {value}"
     if action == "rate":
@@ -25,8 +26,8 @@ def describe(change: dict[str, Any]) -> str:
     return action
 
 
-class Timeline(DataTable[str]):
-    controls: reactive[list[dict[str, Any]]] = reactive(list, always_update=True)
+class Timeline(DataTable[str | Text]):
+    controls: reactive[tuple[ControlChange, ...]] = reactive((), always_update=True)
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
@@ -37,18 +38,18 @@ class Timeline(DataTable[str]):
         self.add_column("change", width=24)
         self.add_column("source", width=8)
 
-    def watch_controls(self, controls: list[dict[str, Any]]) -> None:
+    def watch_controls(self, controls: tuple[ControlChange, ...]) -> None:
         if not self.is_mounted:
             return
         if len(controls) < self._shown:
             self.clear()
             self._shown = 0
         for change in controls[self._shown :]:  # append only: cost per new change, not per frame
-            at = change.get("at") or 0.0
+            at = change.at or 0.0
             # a run file may hold anything: its strings are shown as text, never as markup
             self.add_row(
                 f"{clock(at)}.{int(at * 10) % 10}",
                 Text(describe(change)),
-                Text(str(change.get("source", ""))),
+                Text(change.source),
             )
         self._shown = len(controls)

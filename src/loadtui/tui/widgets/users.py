@@ -8,6 +8,7 @@ in view, wherever the focus is.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from textual.app import ComposeResult
@@ -47,7 +48,7 @@ _STATE_ORDER = {
 SORTS = ("user", "state", "latency", "age")
 
 
-def sort_rows(rows: list[UserRow], by: str) -> list[UserRow]:
+def sort_rows(rows: Sequence[UserRow], by: str) -> list[UserRow]:
     """Rows in display order: by user id, by state, slowest last latency first, oldest request."""
     if by == "state":
         return sorted(rows, key=lambda r: (_STATE_ORDER.get(UserState(r.state), 9), r.uid))
@@ -59,7 +60,7 @@ def sort_rows(rows: list[UserRow], by: str) -> list[UserRow]:
 
 
 class UserTable(Vertical):
-    rows: reactive[list[UserRow]] = reactive(list, always_update=True)
+    rows: reactive[Sequence[UserRow]] = reactive((), always_update=True)
     sort_by: reactive[str] = reactive("state")
     page: reactive[int] = reactive(0)
 
@@ -67,7 +68,7 @@ class UserTable(Vertical):
         super().__init__(**kwargs)
         self._fixed_page = page_size
         self.total = 0
-        """Users running (``Frame.users``): more than the rows when workers cap their rows."""
+        """Users running (``LiveFrame.users``): more than the rows when workers cap their rows."""
 
     def compose(self) -> ComposeResult:
         yield Static("", classes="users-caption")
