@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import time
 
-from loadtui.engine.mock import MockProcess
-
 from loadtui.engine.coordinator import Coordinator
+from loadtui.mock import MockProcess
 from loadtui.run.frame import LiveFrame, build_frame, in_flight_now
 from loadtui.storage.presets import load_preset
 
