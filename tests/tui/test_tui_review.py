@@ -20,7 +20,7 @@ from typing import Any
 from textual.widgets import DataTable, Input, Label
 
 from loadtui.model.plan import RunConfig
-from loadtui.storage.options import Overrides
+from loadtui.run.options import Overrides
 from loadtui.storage.presets import load_preset
 from loadtui.storage.runfile import save_run
 from loadtui.tui.app import LoadtuiApp, StartNow

@@ -291,7 +291,7 @@ def test_a_rate_control_may_be_zero_but_not_negative():
 
 
 def test_compare_runs_deltas_and_verdicts():
-    from loadtui.headless.compare import compare_runs
+    from loadtui.run.compare import compare_runs
 
     def run(rps, p95, errors):
         return {

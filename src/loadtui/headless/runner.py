@@ -29,10 +29,10 @@ from loadtui.headless.console import (
     progress_panel,
     summary_renderable,
 )
-from loadtui.headless.exitcodes import ExitCode
-from loadtui.headless.session import RunSession
 from loadtui.model.controls import ControlChange
 from loadtui.model.plan import RunConfig
+from loadtui.run.exitcodes import ExitCode
+from loadtui.run.session import RunSession
 
 __all__ = ["RunOptions", "run_headless"]
 

@@ -25,7 +25,7 @@ from textual.screen import Screen
 from loadtui.errors import LoadtuiError
 from loadtui.model.controls import ControlChange
 from loadtui.model.plan import RunConfig
-from loadtui.storage.options import Overrides, default_api_key
+from loadtui.run.options import Overrides, default_api_key
 from loadtui.storage.runfile import load_listed, load_run_checked, run_config, run_controls
 from loadtui.storage.trust import key_destinations
 from loadtui.tui.bridge import RunBridge, prepare_processes

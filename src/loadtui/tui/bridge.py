@@ -17,9 +17,9 @@ from time import perf_counter
 from typing import Any
 
 from loadtui.errors import LoadtuiError
-from loadtui.headless.session import RunSession
 from loadtui.model.controls import ControlChange
 from loadtui.model.plan import RunConfig
+from loadtui.run.session import RunSession
 from loadtui.tui.frame import Frame, build_frame
 
 __all__ = ["RunBridge", "prepare_processes"]

@@ -22,13 +22,13 @@ from loadtui import __version__
 from loadtui.engine.coordinator import Coordinator
 from loadtui.engine.preflight import preflight
 from loadtui.errors import ConfigError, StartError
-from loadtui.headless.checkpoint import Checkpoints
-from loadtui.headless.target import bring_up, mint_key
 from loadtui.locations import runs_dir
 from loadtui.model.plan import RunConfig
 from loadtui.model.thresholds import evaluate
+from loadtui.run.checkpoint import Checkpoints
+from loadtui.run.options import redact_url, with_userinfo
+from loadtui.run.target import bring_up, mint_key
 from loadtui.storage.data import load_batch_input, load_prompts
-from loadtui.storage.options import redact_url, with_userinfo
 from loadtui.storage.runfile import new_run_id, redact, save_run
 
 __all__ = ["RunSession"]
