@@ -11,6 +11,7 @@ from typing import Any
 from loadtui.engine.coordinator import Coordinator
 from loadtui.model.controls import ControlChange
 from loadtui.model.plan import RunConfig
+from loadtui.run.drive import Controls, drive_loop
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -29,15 +30,12 @@ def drive(
     **data: Any,
 ) -> Coordinator:
     """Run a config to completion through the real coordinator and worker processes
-    (``data``: prompts, direct_url, batch — as the session passes them)."""
+    (``data``: prompts, direct_url, batch — as the session passes them), with the run
+    service's drive loop (no session: no target bring-up, no run file)."""
     coord = Coordinator(config, url, api_key, **data)
     coord.start()
-    pending = sorted(schedule or [], key=lambda c: c.at or 0.0)
     try:
-        while not coord.done:
-            coord.tick(0.05)
-            while pending and (pending[0].at or 0.0) <= coord.elapsed:
-                coord.apply(pending.pop(0))
+        drive_loop(coord, Controls(schedule or []))
     finally:
         coord.stop()
     return coord

@@ -6,7 +6,7 @@ import io
 
 from rich.console import Console
 
-from loadtui.headless.sections import workflow_sections
+from loadtui.render.sections import workflow_sections
 
 
 def _hist(count: int) -> dict:

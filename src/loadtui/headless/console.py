@@ -15,10 +15,10 @@ from rich.table import Table
 from rich.text import Text
 
 from loadtui.engine.coordinator import LiveView
-from loadtui.headless.sections import workflow_sections
 from loadtui.model.durations import format_duration
 from loadtui.model.plan import open_loop_of
 from loadtui.model.requests import count_unit
+from loadtui.render.sections import workflow_sections
 
 __all__ = [
     "live_wanted",
