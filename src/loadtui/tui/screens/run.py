@@ -204,12 +204,12 @@ class RunScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.query_one(RunStatus).title = self.title_text
-        # called on the run thread: post_message is thread-safe (call_soon_threadsafe)
         self.bridge.on_change = self._frame_ready
         self.bridge.start()
         self.redraw()
 
     def _frame_ready(self) -> None:
+        """Called on the run thread: post_message is thread-safe (call_soon_threadsafe)."""
         self.post_message(self.FrameReady())
 
     def on_run_screen_frame_ready(self, event: FrameReady) -> None:
