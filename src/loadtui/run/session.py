@@ -1,9 +1,9 @@
 """One run's life outside any display: target up, coordinator started, result assembled, saved.
 
-The headless console and the Textual app drive a run differently (a loop on the main thread, a
-background thread), but what a run *is* — the embedded mock when no URL is given, the burst
-pre-flight, the run file's contents, its checkpoints, the save with its fallbacks — is written
-once, here. Nothing the user ran is lost: the destination is checked before any load is sent,
+The headless console and the Textual app drive a run from different threads (the main one, a
+background one) through the same loop (``drive.py``); what a run *is* — the embedded mock when
+no URL is given, the burst pre-flight, the run file's contents, its checkpoints, the save with
+its fallbacks — is written once, here. Nothing the user ran is lost: the destination is checked before any load is sent,
 a checkpoint (status ``running``) replaces the file every few seconds, and a final save that
 still fails goes to the current folder or the temp folder, named through ``warn``.
 """
