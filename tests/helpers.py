@@ -12,6 +12,7 @@ from loadtui.engine.channel import WorkerPool
 from loadtui.engine.coordinator import Coordinator
 from loadtui.model.controls import ControlChange
 from loadtui.model.plan import RunConfig
+from loadtui.run.drive import Controls, drive_loop
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -30,18 +31,15 @@ def drive(
     pool: WorkerPool | None = None,
     **data: Any,
 ) -> Coordinator:
-    """Run a config to completion through the real coordinator and its workers: processes, or
+    """Run a config to completion through the real coordinator, with the run service's drive
+    loop (no session: no target bring-up, no run file), and its workers: processes, or
     threads with ``pool=InProcessPool()`` (``loadtui.engine.inprocess``) where the process
     boundary is not what a test is about (``data``: prompts, direct_url, batch — as the session
     passes them)."""
     coord = Coordinator(config, url, api_key, pool=pool, **data)
     coord.start()
-    pending = sorted(schedule or [], key=lambda c: c.at or 0.0)
     try:
-        while not coord.done:
-            coord.tick(0.05)
-            while pending and (pending[0].at or 0.0) <= coord.elapsed:
-                coord.apply(pending.pop(0))
+        drive_loop(coord, Controls(schedule or []))
     finally:
         coord.stop()
     return coord

@@ -302,7 +302,7 @@ def test_users_with_rate_is_refused():
 
 
 def test_time_scale_scales_think_time():
-    from loadtui.storage.options import Overrides, resolve_config
+    from loadtui.run.options import Overrides, resolve_config
 
     config = resolve_config(Overrides(preset="baseline", time_scale=0.1))
     assert config.load.think_time == pytest.approx((0.05, 0.2))

@@ -501,7 +501,7 @@ def test_a_stopped_run_with_a_failed_threshold_exits_1(private_dirs: Path):
 
 # -- checkpoints: written off the drive loop, never over the final save --------------------
 def test_a_checkpoint_being_written_never_lands_over_the_final_save(tmp_path: Path):
-    from loadtui.headless.checkpoint import Checkpoints
+    from loadtui.run.checkpoint import Checkpoints
     from loadtui.storage.runfile import load_run, save_run
 
     path = tmp_path / "r.json"

@@ -16,12 +16,12 @@ from helpers import run_cli
 from loadtui.engine import coordinator
 from loadtui.engine.mix import weighted_order
 from loadtui.errors import RunFileError
-from loadtui.headless.checkpoint import Checkpoints
 from loadtui.locations import written_runs_index
 from loadtui.mock import MockProcess
 from loadtui.model import plan
 from loadtui.model.plan import RunConfig
 from loadtui.model.requests import MAX_KINDS, MAX_TOTAL_WEIGHT, RequestSpec
+from loadtui.run.checkpoint import Checkpoints
 from loadtui.storage import trust
 from loadtui.storage.files import MB
 from loadtui.storage.runfile import (

@@ -29,9 +29,9 @@ import pytest
 
 from loadtui.engine.client import execute
 from loadtui.engine.protocols import OpenAIProtocol
-from loadtui.headless.exitcodes import ExitCode
 from loadtui.metrics.stats import Recorder
 from loadtui.model.plan import RunConfig
+from loadtui.run.exitcodes import ExitCode
 
 pytestmark = pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs /proc")
 
@@ -498,7 +498,7 @@ def test_a_burst_pre_flight_reads_an_endless_body_only_to_its_limit(tmp_path: Pa
 
 def test_minting_a_key_reads_an_endless_admin_answer_only_to_its_cap(monkeypatch):
     from loadtui.errors import StartError
-    from loadtui.headless.target import mint_key
+    from loadtui.run.target import mint_key
 
     monkeypatch.setenv("LOADTUI_ADMIN_PASSWORD", "pw")
     config = RunConfig(batch={"admin_url": "{base}/admin/keys"}, requests=[{"kind": "batch"}])

@@ -66,9 +66,18 @@ def test_live_controls_land_in_the_saved_timeline() -> None:
             await _until(pilot, lambda: getattr(app.screen, "phase", "") == "running")
             screen = app.screen
             assert isinstance(screen, RunScreen)
-            await pilot.press("w")  # 2 → 3 users
             status = screen.query_one("#run-status")
-            assert status.asked_users == 3  # on screen at once, before the engine confirms
+            asked: list[tuple[int | None, int]] = []  # (asked users, controls the engine confirmed)
+            screen.watch(
+                status,
+                "asked_users",
+                lambda v: asked.append((v, len(screen._shown.controls))),
+                False,
+            )
+            await pilot.press("w")  # 2 → 3 users
+            # on screen at once, before the engine confirms (frames come every 0.5 s; a key
+            # press on a loaded machine can take longer, so the moment it was shown is checked)
+            assert asked[0] == (3, 0)
             await pilot.press("W", "s")  # 13, then 12
             await pilot.pause(0.3)
             await pilot.press("r")  # closed loop: a rate cap, from the achieved rate
@@ -150,6 +159,9 @@ class FixedRun:
 
     def start(self) -> None:
         pass
+
+    def take(self) -> Any:
+        return self.frame
 
     def send(self, change: Any) -> None:
         self.sent.append(change)

@@ -77,6 +77,9 @@ class FixedRun:
     def start(self) -> None:
         pass
 
+    def take(self) -> LiveFrame:
+        return self.frame
+
     def send(self, change: ControlChange) -> None:
         self.sent.append(change)
 
@@ -458,7 +461,8 @@ def test_a_replay_header_keeps_users_and_rate_at_80_columns() -> None:
             status = screen.query_one("#run-status")
             live = status.render().plain[: status.content_region.width]
             done = replace(frame, phase="completed", elapsed=41.0, duration=40.0, users=0)
-            screen.bridge.frame = done  # the screen's next redraw shows the finished run
+            screen.bridge.frame = done
+            screen.post_message(RunScreen.FrameReady())  # as the run thread tells the screen
             await _until(pilot, lambda: status.frame is done)
             return live, status.render().plain
 

@@ -24,7 +24,7 @@ from loadtui.model.plan import RunConfig
 from loadtui.model.record import ThresholdResult
 from loadtui.model.snapshot import UserRow
 from loadtui.run.frame import LiveFrame, frame_from_record
-from loadtui.storage.options import Overrides
+from loadtui.run.options import Overrides
 from loadtui.storage.presets import load_preset
 from loadtui.storage.record import record_from_json
 from loadtui.storage.runfile import save_run

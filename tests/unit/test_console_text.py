@@ -6,8 +6,8 @@ import io
 
 from rich.console import Console
 
-from loadtui.headless.sections import workflow_sections
 from loadtui.model.record import CheckSummary, LabelSummary, MetricSummary, RunSummary
+from loadtui.render.sections import workflow_sections
 
 
 def _hist(count: int) -> MetricSummary:

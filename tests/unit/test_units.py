@@ -294,9 +294,9 @@ def test_a_rate_control_may_be_zero_but_not_negative():
 
 
 def test_compare_runs_deltas_and_verdicts():
-    from loadtui.headless.compare import compare_runs
     from loadtui.model.plan import RunConfig
     from loadtui.model.record import Metrics, MetricSummary, RunRecord, RunSummary, TargetInfo
+    from loadtui.run.compare import compare_runs
 
     def run(rps, p95, errors):
         latency = MetricSummary(count=100, p50=10.0, p95=p95, p99=30.0)

@@ -20,8 +20,8 @@ from pathlib import Path
 from loadtui.cli.commands import COMMANDS
 from loadtui.cli.parser import build_parser
 from loadtui.errors import LoadtuiError, StartError, UsageError
-from loadtui.headless.exitcodes import ExitCode
 from loadtui.locations import error_log_dir
+from loadtui.run.exitcodes import ExitCode
 from loadtui.storage.redact import redact_text
 
 __all__ = ["build_parser", "main"]

@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING, Any
 from pydantic import ValidationError
 
 from loadtui.errors import ConfigError, StartError, UsageError
-from loadtui.headless.exitcodes import ExitCode
 from loadtui.model.durations import format_duration
-from loadtui.storage.options import (
+from loadtui.run.exitcodes import ExitCode
+from loadtui.run.options import (
     Overrides,
     check_controls,
     check_credentials,

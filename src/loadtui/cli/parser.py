@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import NoReturn
 
 from loadtui import __version__
-from loadtui.headless.exitcodes import ExitCode
 from loadtui.model.durations import format_duration, parse_duration, parse_range
 from loadtui.model.plan import FAULTS, MockSpec
+from loadtui.run.exitcodes import ExitCode
 
 __all__ = ["build_parser"]
 

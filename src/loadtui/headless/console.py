@@ -14,7 +14,6 @@ from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
-from loadtui.headless.sections import workflow_sections
 from loadtui.model.durations import format_duration
 from loadtui.model.record import (
     GeneratorHealth,
@@ -24,6 +23,7 @@ from loadtui.model.record import (
     ThresholdResult,
 )
 from loadtui.model.requests import count_unit
+from loadtui.render.sections import workflow_sections
 from loadtui.run.frame import LiveFrame
 from loadtui.run.units import fmt_ms
 

@@ -11,16 +11,18 @@ from __future__ import annotations
 
 import signal
 import sys
-from collections.abc import Callable
-from contextlib import ExitStack, contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from time import perf_counter
+from types import FrameType, TracebackType
 from typing import Any, TextIO
 
+from rich.console import Console
 from rich.live import Live
 from rich.text import Text
 
+from loadtui.engine.coordinator import Coordinator
 from loadtui.headless.console import (
     live_wanted,
     make_console,
@@ -29,12 +31,13 @@ from loadtui.headless.console import (
     progress_panel,
     summary_renderable,
 )
-from loadtui.headless.exitcodes import ExitCode
-from loadtui.headless.session import RunSession
 from loadtui.model.controls import ControlChange
 from loadtui.model.plan import RunConfig
 from loadtui.model.record import RunRecord
-from loadtui.run.frame import build_frame, in_flight_now
+from loadtui.run.drive import Controls, RunDriver
+from loadtui.run.exitcodes import ExitCode
+from loadtui.run.frame import LiveFrame, build_frame, in_flight_now
+from loadtui.run.session import RunSession
 
 __all__ = ["RunOptions", "run_headless"]
 
@@ -66,18 +69,22 @@ class _Stop:
         self.starting = False
         """While True a signal aborts the start at once (a pre-flight may wait a minute)."""
 
-    def __call__(self, signum: int, frame: Any) -> None:
+    def __call__(self, signum: int, frame: FrameType | None) -> None:
         self.signal = signal.Signals(signum).name
         self.count += 1
         if self.starting:
             self.starting = False
             raise _StartInterrupted
 
+    def reason(self) -> str | None:
+        """Why the run must end now (the drive loop asks every turn): a signal came."""
+        return "interrupted" if self.signal else None
+
 
 @contextmanager
-def _signals(stop: _Stop):
+def _signals(stop: _Stop) -> Iterator[None]:
     names = ("SIGINT", "SIGTERM", "SIGHUP")
-    previous = {}
+    previous: dict[signal.Signals, Any] = {}
     for name in names:
         sig = getattr(signal, name, None)
         if sig is not None:
@@ -94,9 +101,8 @@ def run_headless(
 ) -> tuple[ExitCode, Path | None]:
     """Run ``config`` to the end; returns the exit code and the saved run file."""
     options = options or RunOptions()
-    out = options.stream or sys.stdout
-    console = make_console(out)
-    live_mode = live_wanted(console, options.live)
+    console = make_console(options.stream or sys.stdout)
+    progress = _Progress(console, live_wanted(console, options.live), config)
     say = plain_printer(console)
     stop = _Stop()
     with (
@@ -112,29 +118,43 @@ def run_headless(
             target_source=options.target_source,
         ) as session,
     ):
+        driver = RunDriver(
+            session,
+            Controls(options.schedule),
+            publish=progress.show,
+            make_frame=_view,
+            frame_every=_FRAME_EVERY,
+            ended=stop.reason,
+        )
         try:
             stop.starting = True
-            session.start()
+            driver.start()
         except _StartInterrupted:
             _warn(f"interrupted by {stop.signal} while starting; no load was sent, nothing saved")
             return ExitCode.INTERRUPTED, None
         finally:
             stop.starting = False
-        schedule = sorted(options.schedule, key=lambda c: c.at or 0.0)
-        error = None
-        try:
-            status = _drive(session, schedule, stop, console, live_mode)
-        except Exception as exc:  # a bug in drawing or scheduling must not lose the run
-            status, error = "failed", f"{type(exc).__name__}: {exc}"
-            if stop.signal:  # e.g. drawing onto the terminal that SIGHUP just closed
-                status, error = "interrupted", None
+        status, error = _drive(driver, progress, stop)
         seen = stop.count  # any signal after this one cuts the drain short
         _say_drain(session, say, 0.0 if seen > 1 else None)
-        run, path = session.finish(
+        run, path = driver.finish(
             status, error, grace=0.0 if seen > 1 else None, cut_short=lambda: stop.count > seen
         )
         asked = session.out or session.path
     return _report(run, path, asked, stop, console, say), path
+
+
+def _drive(
+    driver: RunDriver[LiveFrame], progress: _Progress, stop: _Stop
+) -> tuple[str, str | None]:
+    """The run service's drive loop with progress on screen; (status, error)."""
+    try:
+        with progress:
+            return driver.drive()
+    except Exception as exc:  # drawing broke (the loop's own errors are handled inside)
+        if stop.signal:  # e.g. the terminal that SIGHUP just closed
+            return "interrupted", None
+        return "failed", f"{type(exc).__name__}: {exc}"
 
 
 def _say_drain(session: RunSession, say: Callable[[str], None], grace: float | None) -> None:
@@ -186,54 +206,53 @@ def _report(
     return ExitCode.OK
 
 
-def _drive(
-    session: RunSession,
-    schedule: list[ControlChange],
-    stop: _Stop,
-    console: Any,
-    live_mode: bool,
-) -> str:
-    """Tick the coordinator until the run is done; returns the run's status. Every wait is
-    bounded (0.1 s), so a signal ends the run however busy the coordinator is."""
-    coord = session.coord
-    assert coord is not None
-    plain_every = 1.0 if coord.duration <= 60 else 5.0
-    open_loop = coord.config.load.open_loop
-    next_plain = plain_every
-    live = (
-        Live(
-            progress_panel(build_frame(coord, recent=False), open_loop),
-            console=console,
-            refresh_per_second=4,
-            transient=True,
+_FRAME_EVERY = 0.25
+"""Seconds between frames: the live panel's redraw (4 a second), and how often a plain line is
+considered."""
+
+
+def _view(coord: Coordinator, phase: str, target_url: str) -> LiveFrame:
+    """What the console draws: the live frame without the recent window (not shown here)."""
+    return build_frame(coord, phase, target_url, recent=False)
+
+
+class _Progress:
+    """Progress while the load runs, drawn from the drive loop's frames: on a terminal a panel
+    redrawn in place with each frame, elsewhere a plain line every 1 s of run time (5 s for
+    runs over a minute). Frames outside the ``with`` block (the drain, the end) are not drawn:
+    the summary follows."""
+
+    def __init__(self, console: Console, live: bool, config: RunConfig) -> None:
+        self.console = console
+        self.open_loop = config.load.open_loop
+        self.plain_every = 1.0 if config.load.total_duration <= 60 else 5.0
+        self._next_plain = self.plain_every
+        self._live: Live | None = (
+            Live(Text(""), console=console, auto_refresh=False, transient=True) if live else None
         )
-        if live_mode
-        else None
-    )
-    last_draw = 0.0
-    with live if live is not None else ExitStack():
-        while True:
-            if stop.signal:
-                return "interrupted"
-            if coord.done:
-                return "stopped" if coord.stop_requested else "completed"
-            timeout = 0.1
-            if schedule:
-                timeout = max(0.0, min(timeout, (schedule[0].at or 0.0) - coord.elapsed))
-            coord.tick(timeout)
-            while schedule and (schedule[0].at or 0.0) <= coord.elapsed:
-                change = schedule.pop(0)
-                coord.apply(change)
-                if change.action == "stop":
-                    return "stopped"
-            session.checkpoint()
-            now = perf_counter()
-            if live is not None:
-                if now - last_draw >= 0.25:
-                    live.update(progress_panel(build_frame(coord, recent=False), open_loop))
-                    last_draw = now
-            elif coord.elapsed >= next_plain:
-                console.print(
-                    Text(progress_line(build_frame(coord, recent=False), open_loop)), soft_wrap=True
-                )
-                next_plain += plain_every
+        self._on = False
+
+    def __enter__(self) -> _Progress:
+        if self._live is not None:
+            self._live.start()
+        self._on = True
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._on = False
+        if self._live is not None:
+            self._live.stop()
+
+    def show(self, view: LiveFrame) -> None:
+        if not self._on:
+            return
+        if self._live is not None:
+            self._live.update(progress_panel(view, self.open_loop), refresh=True)
+        elif view.elapsed >= self._next_plain:
+            self.console.print(Text(progress_line(view, self.open_loop)), soft_wrap=True)
+            self._next_plain += self.plain_every

@@ -1,16 +1,14 @@
-"""The Textual app: it wires screens together and nothing else.
+"""The Textual app: it wires screens together.
 
 Screens post messages about what happened (a start was asked, a run was saved, a run was picked
-in history); the app answers by pushing the next screen. The one piece of state it keeps is the
-live run, so quitting can ask first and then save it as interrupted.
+in history); the app answers by pushing the next screen, and asks before quitting a live run.
+The run itself — one at a time, saved as interrupted on quit or SIGTERM/SIGHUP, the watchdog —
+is ``lifecycle.RunLifecycle``'s; the run's thread is ``bridge``'s.
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
-import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +23,7 @@ from textual.screen import Screen
 from loadtui.errors import LoadtuiError
 from loadtui.model.controls import ControlChange
 from loadtui.model.plan import RunConfig
-from loadtui.storage.options import Overrides, default_api_key
+from loadtui.run.options import Overrides, default_api_key
 from loadtui.storage.runfile import (
     ListedRun,
     load_listed_record,
@@ -34,7 +32,8 @@ from loadtui.storage.runfile import (
     run_controls,
 )
 from loadtui.storage.trust import key_destinations
-from loadtui.tui.bridge import RunBridge, prepare_processes
+from loadtui.tui.bridge import RunBridge
+from loadtui.tui.lifecycle import RunLifecycle
 from loadtui.tui.screens.compare import CompareScreen
 from loadtui.tui.screens.confirm import ConfirmScreen
 from loadtui.tui.screens.detail import DetailScreen
@@ -125,12 +124,28 @@ class LoadtuiApp(App[list[str]]):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        prepare_processes()
+        self.runs = RunLifecycle()
         self.prefill, self.api_key, self.start_now = prefill, api_key, start
         self.settings = settings or Settings.load()
-        self.bridge: RunBridge | None = None
-        self.saved: list[str] = []
-        self.interrupted_by: str | None = None
+
+    @property
+    def bridge(self) -> RunBridge | None:
+        """The newest run's bridge (a test may set a stand-in)."""
+        return self.runs.bridge
+
+    @bridge.setter
+    def bridge(self, bridge: RunBridge | None) -> None:
+        self.runs.bridge = bridge
+
+    @property
+    def saved(self) -> list[str]:
+        """Paths of the runs saved while the app was open: printed after it closes."""
+        return self.runs.saved
+
+    @property
+    def interrupted_by(self) -> str | None:
+        """``quit`` or a signal's name when the app ended a live run (or a signal ended it)."""
+        return self.runs.interrupted_by
 
     def on_mount(self) -> None:
         themes, problems = load_themes()
@@ -141,9 +156,7 @@ class LoadtuiApp(App[list[str]]):
         )
         for problem in problems:
             self.notify(problem, severity="warning", markup=False)
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGHUP):
-            loop.add_signal_handler(sig, lambda s=sig: self.run_worker(self._save_and_exit(s.name)))
+        self.runs.catch_signals(asyncio.get_running_loop(), self._on_signal)
         self.push_screen(SetupScreen(self.settings.recent_targets, self.prefill, self.api_key))
         if self.start_now:
             s = self.start_now
@@ -161,7 +174,7 @@ class LoadtuiApp(App[list[str]]):
     # -- runs ----------------------------------------------------------------------------
     @property
     def run_is_live(self) -> bool:
-        return self.bridge is not None and not self.bridge.finished
+        return self.runs.live
 
     def start_run(
         self,
@@ -171,12 +184,12 @@ class LoadtuiApp(App[list[str]]):
         replay_of: str | None = None,
         out: Path | None = None,
     ) -> None:
-        if self.run_is_live:
+        bridge = self.runs.begin(config, api_key, schedule, replay_of, out)
+        if bridge is None:
             self.notify("a run is in progress: stop it (x) first", severity="warning")
             return
-        self.bridge = RunBridge(config, api_key, schedule, replay_of, out=out)
         title = f"{'replay of ' + replay_of if replay_of else config.preset or 'custom'}"
-        self.push_screen(RunScreen(self.bridge, title))
+        self.push_screen(RunScreen(bridge, title))
 
     def on_setup_screen_start_requested(self, event: SetupScreen.StartRequested) -> None:
         self.settings.remember_target(event.config.target.url or "", event.api_key)
@@ -184,12 +197,7 @@ class LoadtuiApp(App[list[str]]):
         self.start_run(event.config, event.api_key)
 
     def on_run_screen_saved(self, event: RunScreen.Saved) -> None:
-        self._remember(event.path)
-
-    def _remember(self, path: str) -> None:
-        """A saved run's path, printed after the app closes (once, whoever saw it first)."""
-        if path not in self.saved:
-            self.saved.append(path)
+        self.runs.remember(event.path)
 
     def on_history_screen_open_run(self, event: HistoryScreen.OpenRun) -> None:
         self._open_run(event.entry)
@@ -272,23 +280,13 @@ class LoadtuiApp(App[list[str]]):
             ConfirmScreen("A run is in progress. Quit and save it as interrupted?"), answer
         )
 
+    def _on_signal(self, name: str) -> None:
+        self.run_worker(self._save_and_exit(name))
+
     async def _save_and_exit(self, signal_name: str | None) -> None:
-        bridge = self.bridge
-        if signal_name is not None:  # SIGTERM/SIGHUP ended the app: 130, run or no run
-            self.interrupted_by = signal_name
-        if bridge is not None and not bridge.finished:
-            self.interrupted_by = signal_name or "quit"
+        if self.run_is_live:
             self.notify("saving the run…", timeout=30)
-            bridge.interrupt()
-            await asyncio.to_thread(bridge.wait, 60.0)
-            if bridge.path is not None:
-                self._remember(str(bridge.path))
-        if signal_name is not None:
-            # After SIGHUP the terminal is gone and Textual's shutdown can block writing to it
-            # forever; the run is saved and the workers are stopped, so don't wait past 3 s.
-            watchdog = threading.Timer(3.0, os._exit, args=(130,))
-            watchdog.daemon = True
-            watchdog.start()
+        await self.runs.end(signal_name)
         self.exit(self.saved)
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:

@@ -1,26 +1,28 @@
 """The app's side of a run: a background thread that owns the run, and a mailbox for controls.
 
 Load runs in worker processes; the coordinator that merges their snapshots runs on this thread,
-never on Textual's event loop. The thread publishes a ``LiveFrame`` every ``frame_every`` seconds by
-swapping one attribute (the newest frame wins, older ones are simply dropped — coalescing), and
-the run screen reads it on a fixed timer. Keys on the screen become ``ControlChange``s queued
-here and applied, with their offsets, on the thread that owns the coordinator. This module never
-imports Textual, so it can be tested like the engine.
+never on Textual's event loop. The thread runs the run service's one drive loop
+(``loadtui.run.drive``), which builds a ``LiveFrame`` right after a tick every ``frame_every``
+seconds; the newest frame waits in one slot and the screen is told through ``on_change`` — once
+until it takes the frame, so a slow screen never has stale frames queued (the newest wins,
+older ones are dropped: coalescing). Keys on the screen become ``ControlChange``s queued here and
+applied, with their offsets, on the thread that owns the coordinator. This module never imports
+Textual, so it can be tested like the engine.
 """
 
 from __future__ import annotations
 
-import queue
 import threading
+from collections.abc import Callable
 from pathlib import Path
-from time import perf_counter
 
 from loadtui.errors import LoadtuiError
-from loadtui.headless.session import RunSession
 from loadtui.model.controls import ControlChange
 from loadtui.model.plan import RunConfig
 from loadtui.model.record import RunRecord
-from loadtui.run.frame import LiveFrame, build_frame
+from loadtui.run.drive import Controls, RunDriver
+from loadtui.run.frame import LiveFrame
+from loadtui.run.session import RunSession
 
 __all__ = ["RunBridge", "prepare_processes"]
 
@@ -48,17 +50,21 @@ class RunBridge:
     ) -> None:
         self.config = config
         self.api_key = api_key
-        self.schedule = sorted(schedule or [], key=lambda c: c.at or 0.0)
         self.replay_of = replay_of
         self.frame_every = frame_every
         self.out = out
-        self.frame: LiveFrame = LiveFrame(phase="starting", duration=config.load.total_duration)
-        """The newest frame; read it, never mutate it."""
+        self.controls = Controls(schedule or [])
         self.messages: list[str] = []
+        """What the session said (target, minted key): append-only, read from any thread."""
         self.run: RunRecord | None = None
         self.path: Path | None = None
         self.error: str | None = None
-        self._inbox: queue.SimpleQueue[ControlChange] = queue.SimpleQueue()
+        self.on_change: Callable[[], None] | None = None
+        """Called on the run thread when a frame or a message is new; not again until the
+        screen ``take``s the frame (set it before ``start``)."""
+        self._frame: LiveFrame = LiveFrame(phase="starting", duration=config.load.total_duration)
+        self._told = False
+        self._lock = threading.Lock()
         self._end: str | None = None
         self._thread = threading.Thread(target=self._main, name="loadtui-run", daemon=True)
 
@@ -68,7 +74,7 @@ class RunBridge:
 
     def send(self, change: ControlChange) -> None:
         """Queue a live change; it is applied and recorded on the run thread within ~50 ms."""
-        self._inbox.put(change)
+        self.controls.send(change)
 
     def interrupt(self) -> None:
         """End the run now (the user quit): drain briefly, save it as interrupted."""
@@ -80,60 +86,56 @@ class RunBridge:
         return not self._thread.is_alive()
 
     @property
+    def frame(self) -> LiveFrame:
+        """The newest frame; read it, never mutate it."""
+        return self._frame
+
+    def take(self) -> LiveFrame:
+        """The newest frame, for the screen that was told: the next change tells it again."""
+        with self._lock:
+            self._told = False
+            return self._frame
+
+    @property
     def finished(self) -> bool:
         return self.run is not None or self.error is not None
 
     # -- the run thread ------------------------------------------------------------------
+    def _changed(self, frame: LiveFrame | None = None) -> None:
+        """A new frame (kept in the slot) or message: tell the screen unless it was told."""
+        with self._lock:
+            if frame is not None:
+                self._frame = frame
+            tell = self.on_change
+            if tell is None or self._told:
+                return
+            self._told = True
+        tell()
+
+    def _say(self, text: str) -> None:
+        self.messages.append(text)
+        self._changed()
+
     def _main(self) -> None:
         try:
             with RunSession(
-                self.config, self.api_key, self.replay_of, self.out, say=self.messages.append
+                self.config, self.api_key, self.replay_of, self.out, say=self._say
             ) as session:
-                coord = session.start()
-                status, error = "completed", None
-                try:
-                    status = self._drive(session)
-                except Exception as exc:  # a bug here must not lose the run
-                    status, error = "failed", f"{type(exc).__name__}: {exc}"
-                self.frame = build_frame(coord, "stopping", session.base_url)
-                grace = 0.5 if status == "interrupted" else None
-                run, path = session.finish(status, error, grace)
-                self.frame = build_frame(coord, run.status, session.base_url)
+                driver = RunDriver(
+                    session,
+                    self.controls,
+                    publish=self._changed,
+                    frame_every=self.frame_every,
+                    ended=lambda: self._end,
+                )
+                run, path = driver.run(grace=lambda s: 0.5 if s == "interrupted" else None)
                 self.path = path
                 self.run = run
         except LoadtuiError as exc:
             self.error = str(exc)
-            self.frame = LiveFrame(phase="failed", error=self.error)
         except Exception as exc:  # never die silently behind the UI
             self.error = f"{type(exc).__name__}: {exc}"
-            self.frame = LiveFrame(phase="failed", error=self.error)
-
-    def _drive(self, session: RunSession) -> str:
-        coord = session.coord
-        assert coord is not None
-        next_frame = 0.0
-        while True:
-            if self._end:
-                return self._end
-            while True:
-                try:
-                    change = self._inbox.get_nowait()
-                except queue.Empty:
-                    break
-                coord.apply(change)
-                if change.action == "stop":
-                    return "stopped"
-            while self.schedule and (self.schedule[0].at or 0.0) <= coord.elapsed:
-                change = self.schedule.pop(0)
-                coord.apply(change)
-                if change.action == "stop":
-                    return "stopped"
-            if coord.done:
-                return "stopped" if coord.stop_requested else "completed"
-            coord.tick(0.05)
-            session.checkpoint()
-            now = perf_counter()
-            if now >= next_frame:
-                phase = "paused" if coord.paused else "running"
-                self.frame = build_frame(coord, phase, session.base_url)
-                next_frame = now + self.frame_every
+        if self.error is not None:
+            self._changed(LiveFrame(phase="failed", error=self.error))
+        else:
+            self._changed()  # the run is saved: the screen says where

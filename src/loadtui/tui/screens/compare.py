@@ -11,8 +11,8 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
-from loadtui.headless.compare import compare_runs
 from loadtui.model.record import RunRecord
+from loadtui.run.compare import compare_runs
 from loadtui.tui.format import ms, rate
 
 __all__ = ["CompareScreen"]

@@ -1,8 +1,11 @@
 """The run screen — the heart of the product: steer the load live and watch what it does.
 
-The screen reads the bridge's newest frame on a fixed timer (``REFRESH``), so drawing costs the
-same whatever the run's length or user count, and a slow frame can never delay a request: load
-and timestamps live in worker processes. Keys become ``ControlChange``s sent to the bridge; the
+The bridge's run thread tells the screen when a frame is new (``FrameReady``, a Textual message
+posted from that thread); the screen takes the newest frame and draws it. Frames come at most
+every 0.5 s and one at a time (the bridge tells again only after the screen took the last one),
+so drawing costs the same whatever the run's length or user count, a slow screen never works
+through stale frames, and a slow frame can never delay a request: load and timestamps live in
+worker processes. Keys become ``ControlChange``s sent to the bridge; the
 status line shows what was asked at once, before the engine confirms it.
 """
 
@@ -29,10 +32,7 @@ from loadtui.tui.widgets.status import RunStatus
 from loadtui.tui.widgets.timeline import Timeline
 from loadtui.tui.widgets.users import UserTable
 
-__all__ = ["REFRESH", "RunScreen", "next_rate"]
-
-REFRESH = 0.5
-"""Seconds between redraws; the bridge publishes a frame at the same pace."""
+__all__ = ["RunScreen", "next_rate"]
 
 _LIVE = ("running", "paused")
 _USERS = Binding.Group("users", compact=True)
@@ -165,6 +165,15 @@ class RunScreen(Screen[None]):
             super().__init__()
             self.path = path
 
+    class FrameReady(Message):
+        """The run thread has a new frame or message for the screen (posted from that thread).
+
+        It carries nothing: the handler takes the newest frame from the bridge, so a message
+        that waited behind a slow redraw never shows an old frame."""
+
+        def can_replace(self, message: Message) -> bool:
+            return isinstance(message, RunScreen.FrameReady)
+
     def __init__(self, bridge: RunBridge, title: str, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.bridge = bridge
@@ -195,20 +204,28 @@ class RunScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.query_one(RunStatus).title = self.title_text
+        self.bridge.on_change = self._frame_ready
         self.bridge.start()
-        self.set_interval(REFRESH, self.redraw)
+        self.redraw()
+
+    def _frame_ready(self) -> None:
+        """Called on the run thread: post_message is thread-safe (call_soon_threadsafe)."""
+        self.post_message(self.FrameReady())
+
+    def on_run_screen_frame_ready(self, event: FrameReady) -> None:
+        event.stop()
         self.redraw()
 
     # -- drawing -------------------------------------------------------------------------
     def redraw(self) -> None:
+        """Show what is new: the session's messages, the newest frame, where the run went."""
         bridge = self.bridge
         while self._said < len(bridge.messages):
             self.notify(bridge.messages[self._said], timeout=NOTIFY_S, markup=False)
             self._said += 1
-        frame = bridge.frame
-        if frame is self._shown:
-            return
-        self.show_frame(frame)
+        frame = bridge.take()
+        if frame is not self._shown:
+            self.show_frame(frame)
         if bridge.finished and not self._announced:
             self._announced = True
             if bridge.error:

@@ -23,7 +23,7 @@ from textual.widgets.option_list import Option
 from loadtui.errors import ConfigError
 from loadtui.model.durations import format_duration, parse_duration, parse_range
 from loadtui.model.plan import RunConfig
-from loadtui.storage.options import (
+from loadtui.run.options import (
     Overrides,
     check_credentials,
     default_api_key,

@@ -1,5 +1,5 @@
 """The Requests tab: per request label, checks and proxy overhead — the same tables as the
-headless summary (``headless.sections``), from the frame's whole-run summary — and every error
+headless summary (``render.sections``), from the frame's whole-run summary — and every error
 class with the messages the server gave for it (``error_reasons``: a list per class, when the
 run has them; each shown as plain text, one per line).
 """
@@ -13,8 +13,8 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widgets import Static
 
-from loadtui.headless.sections import workflow_sections
 from loadtui.model.record import RunSummary
+from loadtui.render.sections import workflow_sections
 from loadtui.run.frame import LiveFrame
 from loadtui.tui.format import count
 

@@ -2,7 +2,8 @@
 
 The command line and the app's setup form both describe a run as "this preset, with these
 changes"; both go through ``resolve_config`` so an option means the same thing wherever it is
-typed, and a bad value gets the same one-line message.
+typed, and a bad value gets the same one-line message. It reads argparse namespaces and
+environment variables (API keys, base URLs), so it lives in the run service, not in storage.
 """
 
 from __future__ import annotations
@@ -211,16 +212,65 @@ def resolve_config(args: Overrides) -> RunConfig:
 def resolve(args: Overrides) -> Resolved:
     """The preset with every given option applied and validated, userinfo kept apart."""
     config = load_preset(args.preset or "smoke")
-    load: dict[str, Any] = {}
-    target: dict[str, Any] = {}
     url, source = _target_url(args, config)
     userinfo = None
     if url:
         url, userinfo = split_userinfo(url)
+    changes = _changes(args, config, url)
+    try:
+        if changes:
+            config = config.with_overrides(**changes)
+        config = _fit_time(config, args)
+    except ValidationError as exc:
+        raise ConfigError(validation_message(exc, "invalid option: ")) from None
+    direct = config.overhead.direct_url
+    if direct and split_userinfo(direct)[1] is not None:  # it would be written to the run file
+        raise ConfigError(
+            "the overhead upstream (--direct-url / [overhead] direct_url) must not hold "
+            "user:password; give the upstream's URL without credentials"
+        )
+    return Resolved(config, userinfo, source)
+
+
+def _changes(args: Overrides, config: RunConfig, url: str | None) -> dict[str, Any]:
+    """Every given option as nested changes to the preset (``with_overrides``' argument)."""
+    target: dict[str, Any] = {}
     if url != config.target.url:
         target["url"] = url
     if args.model:
         target["model"] = args.model
+    changes: dict[str, Any] = {}
+    load = _load_changes(args, config)
+    if load:
+        changes["load"] = load
+    if target:
+        changes["target"] = target
+    requests = _request_changes(args, config)
+    if requests is not None:
+        changes["requests"] = requests
+    if args.prompts is not None:
+        changes["prompts"] = {"file": args.prompts, "synthetic": None}
+    elif args.prompt is not None:  # one fixed prompt replaces the preset's prompt data
+        changes["prompts"] = {"file": None, "synthetic": None}
+    if args.data is not None:
+        changes["batch"] = {"data": args.data}
+    if args.direct_url is not None:
+        changes["overhead"] = {"enabled": True, "direct_url": args.direct_url}
+    if args.workers is not None:
+        if args.workers < 1:
+            raise ConfigError(f"--workers must be at least 1, got {args.workers}")
+        changes["workers"] = args.workers
+    return changes
+
+
+_LOAD_OPTIONS = ("spawn_rate", "arrival", "max_in_flight", "think_time")
+"""Options copied into ``[load]`` as they are (the model validates them)."""
+
+
+def _load_changes(args: Overrides, config: RunConfig) -> dict[str, Any]:
+    """``[load]`` changes: --users makes a closed-loop run, --rate an open-loop one, each
+    keeping the preset's length when it changes the mode."""
+    load: dict[str, Any] = {}
     if args.users is not None:
         if args.users < 1:
             raise ConfigError(f"--users must be at least 1, got {args.users}")
@@ -240,67 +290,43 @@ def resolve(args: Overrides) -> Resolved:
         if config.load.mode != "open":
             load["mode"] = "open"
             load.setdefault("duration", config.load.total_duration)
-    for opt, key in (
-        ("spawn_rate", "spawn_rate"),
-        ("arrival", "arrival"),
-        ("max_in_flight", "max_in_flight"),
-        ("think_time", "think_time"),
-    ):
+    for opt in _LOAD_OPTIONS:
         value = getattr(args, opt)
         if value is not None:
-            load[key] = value
-    requests = None
-    if args.stream is not None or args.max_tokens is not None or args.prompt is not None:
-        requests = []
-        for r in config.requests:
-            d = r.model_dump()
-            if r.kind in ("chat", "completion", "messages", "embedding"):
-                if args.stream is not None and r.kind != "embedding":
-                    d["stream"] = args.stream
-                if args.max_tokens is not None:
-                    d["max_tokens"] = args.max_tokens
-                if args.prompt is not None:
-                    d["prompt"] = args.prompt
-            requests.append(d)
-    changes: dict[str, Any] = {}
-    if load:
-        changes["load"] = load
-    if target:
-        changes["target"] = target
-    if requests is not None:
-        changes["requests"] = requests
-    if args.prompts is not None:
-        changes["prompts"] = {"file": args.prompts, "synthetic": None}
-    elif args.prompt is not None:  # one fixed prompt replaces the preset's prompt data
-        changes["prompts"] = {"file": None, "synthetic": None}
-    if args.data is not None:
-        changes["batch"] = {"data": args.data}
-    if args.direct_url is not None:
-        changes["overhead"] = {"enabled": True, "direct_url": args.direct_url}
-    if args.workers is not None:
-        if args.workers < 1:
-            raise ConfigError(f"--workers must be at least 1, got {args.workers}")
-        changes["workers"] = args.workers
-    try:
-        if changes:
-            config = config.with_overrides(**changes)
-        if args.duration is not None:
-            if args.duration <= 0:
-                raise ConfigError("--duration must be greater than 0")
-            config = fit_duration(config, args.duration)
-        if args.time_scale is not None:
-            if args.time_scale <= 0:
-                raise ConfigError(f"--time-scale must be greater than 0, got {args.time_scale:g}")
-            config = _scale_think_time(scale_time(config, args.time_scale), args.time_scale)
-    except ValidationError as exc:
-        raise ConfigError(validation_message(exc, "invalid option: ")) from None
-    direct = config.overhead.direct_url
-    if direct and split_userinfo(direct)[1] is not None:  # it would be written to the run file
-        raise ConfigError(
-            "the overhead upstream (--direct-url / [overhead] direct_url) must not hold "
-            "user:password; give the upstream's URL without credentials"
-        )
-    return Resolved(config, userinfo, source)
+            load[opt] = value
+    return load
+
+
+def _request_changes(args: Overrides, config: RunConfig) -> list[dict[str, Any]] | None:
+    """Every request with --stream, --max-tokens and --prompt applied where they mean
+    something (an embedding is never streamed); None when none of them was given."""
+    if args.stream is None and args.max_tokens is None and args.prompt is None:
+        return None
+    requests = []
+    for r in config.requests:
+        d = r.model_dump()
+        if r.kind in ("chat", "completion", "messages", "embedding"):
+            if args.stream is not None and r.kind != "embedding":
+                d["stream"] = args.stream
+            if args.max_tokens is not None:
+                d["max_tokens"] = args.max_tokens
+            if args.prompt is not None:
+                d["prompt"] = args.prompt
+        requests.append(d)
+    return requests
+
+
+def _fit_time(config: RunConfig, args: Overrides) -> RunConfig:
+    """--duration fits the shape to a length; --time-scale speeds the whole plan up."""
+    if args.duration is not None:
+        if args.duration <= 0:
+            raise ConfigError("--duration must be greater than 0")
+        config = fit_duration(config, args.duration)
+    if args.time_scale is not None:
+        if args.time_scale <= 0:
+            raise ConfigError(f"--time-scale must be greater than 0, got {args.time_scale:g}")
+        config = _scale_think_time(scale_time(config, args.time_scale), args.time_scale)
+    return config
 
 
 def _scale_think_time(config: RunConfig, factor: float) -> RunConfig:

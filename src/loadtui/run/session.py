@@ -1,9 +1,9 @@
 """One run's life outside any display: target up, coordinator started, result assembled, saved.
 
-The headless console and the Textual app drive a run differently (a loop on the main thread, a
-background thread), but what a run *is* — the embedded mock when no URL is given, the burst
-pre-flight, the run file's contents, its checkpoints, the save with its fallbacks — is written
-once, here. Nothing the user ran is lost: the destination is checked before any load is sent,
+The headless console and the Textual app drive a run from different threads (the main one, a
+background one) through the same loop (``drive.py``); what a run *is* — the embedded mock when
+no URL is given, the burst pre-flight, the run file's contents, its checkpoints, the save with
+its fallbacks — is written once, here. Nothing the user ran is lost: the destination is checked before any load is sent,
 a checkpoint (status ``running``) replaces the file every few seconds, and a final save that
 still fails goes to the current folder or the temp folder, named through ``warn``.
 """
@@ -22,14 +22,14 @@ from loadtui import __version__
 from loadtui.engine.coordinator import Coordinator
 from loadtui.engine.preflight import preflight
 from loadtui.errors import ConfigError, StartError
-from loadtui.headless.checkpoint import Checkpoints
-from loadtui.headless.target import bring_up, mint_key
 from loadtui.locations import runs_dir
 from loadtui.model.plan import RunConfig
 from loadtui.model.record import RunRecord, TargetInfo, run_status
 from loadtui.model.thresholds import evaluate
+from loadtui.run.checkpoint import Checkpoints
+from loadtui.run.options import redact_url, with_userinfo
+from loadtui.run.target import bring_up, mint_key
 from loadtui.storage.data import load_batch_input, load_prompts
-from loadtui.storage.options import redact_url, with_userinfo
 from loadtui.storage.runfile import new_run_id, redact, save_run
 
 __all__ = ["RunSession"]

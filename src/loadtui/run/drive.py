@@ -1,0 +1,177 @@
+"""One drive loop for every run: the console's, the app's run thread's and the tests'.
+
+A run is driven the same way wherever it is shown: the session brings the target and the
+workers up; the loop ticks the coordinator (taking in the workers' snapshots), applies the
+controls that are due — a replay's schedule by offset, live ones queued from any thread — and
+checkpoints; right after a tick, every ``frame_every`` seconds, it builds one frame and hands it
+to the front end (one clock: a frame is never older than the tick it was built after). The run
+ends when the plan runs out, a stop control comes, or ``ended()`` names a reason (a signal, the
+user quitting); then the session drains the workers and saves. Every wait is bounded
+(``TICK``), so a key, a signal or a scheduled change is acted on within 50 ms however busy the
+coordinator is.
+"""
+
+from __future__ import annotations
+
+import queue
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from time import perf_counter
+from typing import Generic, TypeVar
+
+from loadtui.engine.coordinator import Coordinator
+from loadtui.model.controls import ControlChange
+from loadtui.model.record import RunRecord
+from loadtui.run.frame import build_frame
+from loadtui.run.session import RunSession
+
+__all__ = ["TICK", "Controls", "RunDriver", "drive_loop"]
+
+TICK = 0.05
+"""Longest wait for the workers per turn of the loop (it returns early when a snapshot comes)."""
+
+SaveResult = tuple[RunRecord, Path | None]
+"""The run as saved, and where (None: no place could be written)."""
+
+F = TypeVar("F")
+FrameMaker = Callable[[Coordinator, str, str], F]
+"""(coordinator, phase, target URL) → what a front end draws."""
+
+
+class Controls:
+    """The changes a run applies on the thread that owns its coordinator: a replay's schedule
+    (each at its offset) and live ones, sent from any thread (the app's keys)."""
+
+    def __init__(self, schedule: Iterable[ControlChange] = ()) -> None:
+        self._schedule = sorted(schedule, key=lambda c: c.at or 0.0)
+        self._live: queue.SimpleQueue[ControlChange] = queue.SimpleQueue()
+
+    def send(self, change: ControlChange) -> None:
+        """Queue a live change (thread-safe); the loop applies it within ``TICK``."""
+        self._live.put(change)
+
+    def due(self, elapsed: float) -> list[ControlChange]:
+        """Live changes in the order sent, then scheduled ones whose offset has come."""
+        changes: list[ControlChange] = []
+        while True:
+            try:
+                changes.append(self._live.get_nowait())
+            except queue.Empty:
+                break
+        while self._schedule and (self._schedule[0].at or 0.0) <= elapsed:
+            changes.append(self._schedule.pop(0))
+        return changes
+
+
+def _never() -> str | None:
+    return None
+
+
+def _nothing() -> None:
+    return None
+
+
+def drive_loop(
+    coord: Coordinator,
+    controls: Controls | None = None,
+    ended: Callable[[], str | None] = _never,
+    after_tick: Callable[[], None] = _nothing,
+    tick: float = TICK,
+) -> str:
+    """Tick a started coordinator until its run is over; returns the run's status: what
+    ``ended()`` says (checked first, every turn), ``stopped`` (a stop control) or
+    ``completed`` (the plan ran out, or the burst finished)."""
+    controls = controls or Controls()
+    while True:
+        why = ended()
+        if why:
+            return why
+        for change in controls.due(coord.elapsed):
+            coord.apply(change)
+            if change.action == "stop":
+                return "stopped"
+        if coord.done:
+            return "stopped" if coord.stop_requested else "completed"
+        # a fixed wait, not one cut short by the next scheduled change: a change at a whole
+        # second applied to the microsecond races the workers' snapshot at that boundary
+        # (either second could show it); landing up to one tick later, as a key pressed live
+        # does, makes that rare
+        coord.tick(tick)
+        after_tick()
+
+
+class RunDriver(Generic[F]):
+    """A session's run from start to saved file, publishing a frame after a tick every
+    ``frame_every`` seconds (and one when it starts, stops and ends) through ``publish``.
+
+    ``make_frame`` is the frame builder (the console passes its own until it draws the typed
+    frame too). Call ``start``, ``drive``, ``finish`` in turn — the console wraps ``start`` in
+    its signal handling — or ``run`` for all three."""
+
+    def __init__(
+        self,
+        session: RunSession,
+        controls: Controls,
+        publish: Callable[[F], None],
+        make_frame: FrameMaker[F] = build_frame,  # type: ignore[assignment]
+        frame_every: float = 0.5,
+        ended: Callable[[], str | None] = _never,
+    ) -> None:
+        self.session = session
+        self.controls = controls
+        self._publish = publish
+        self._make_frame = make_frame
+        self.frame_every = frame_every
+        self._ended = ended
+        self._next_frame = 0.0
+
+    @property
+    def coord(self) -> Coordinator:
+        coord = self.session.coord
+        assert coord is not None, "the run has not started"
+        return coord
+
+    def publish(self, phase: str) -> None:
+        """Build a frame of the run as it is now and hand it to the front end."""
+        self._publish(self._make_frame(self.coord, phase, self.session.base_url))
+
+    def start(self) -> Coordinator:
+        """Bring the target and the workers up (StartError, ConfigError if they cannot)."""
+        return self.session.start()  # the first tick publishes the first frame
+
+    def drive(self) -> tuple[str, str | None]:
+        """The loop; returns (status, error). A bug while driving or drawing ends the run as
+        ``failed`` (``ended()``'s reason when one came meanwhile) and never loses it."""
+        try:
+            return drive_loop(self.coord, self.controls, self._ended, self._after_tick), None
+        except Exception as exc:
+            why = self._ended()
+            if why:  # e.g. drawing onto the terminal that SIGHUP just closed
+                return why, None
+            return "failed", f"{type(exc).__name__}: {exc}"
+
+    def _after_tick(self) -> None:
+        self.session.checkpoint()
+        now = perf_counter()
+        if now >= self._next_frame:
+            self._next_frame = now + self.frame_every
+            self.publish("paused" if self.coord.paused else "running")
+
+    def finish(
+        self,
+        status: str,
+        error: str | None = None,
+        grace: float | None = None,
+        cut_short: Callable[[], bool] | None = None,
+    ) -> SaveResult:
+        """Drain the workers (``grace``; ``cut_short`` as ``RunSession.finish``) and save."""
+        self.publish("stopping")
+        run, path = self.session.finish(status, error, grace, cut_short)
+        self.publish(run.status)
+        return run, path
+
+    def run(self, grace: Callable[[str], float | None] = lambda status: None) -> SaveResult:
+        """``start``, ``drive``, ``finish``; ``grace(status)`` is the drain for that ending."""
+        self.start()
+        status, error = self.drive()
+        return self.finish(status, error, grace(status))
