@@ -152,7 +152,18 @@ async def execute(
             arrived(resp, out, user)
             if keep is not None:
                 headers = resp.headers
-            await read(resp, prep, out, rec.hist["itl_ms"], user, keep)
+            # read: whole (an error status, or not streamed) or as SSE; the branch is here, not
+            # in a function of its own, to save a coroutine per request
+            if out.error is not None or not prep.stream:
+                data = await read_body(resp, prep.max_body)
+                out.end = perf_counter()
+                read_whole(prep, out, data, keep)
+            else:
+                itl = rec.hist["itl_ms"]
+                done = await read_stream(resp.content.iter_any(), prep, out, itl, user, keep)
+                if not done and out.error is None:
+                    unfinished(out, resp.headers.get("Content-Type", ""))
+                out.end = perf_counter()
     except asyncio.CancelledError:
         book_cancelled(rec, user, out)
         raise
@@ -188,26 +199,6 @@ def arrived(resp: aiohttp.ClientResponse, out: Outcome, user: UserStatus | None)
     if user is not None:
         user.state = UserState.WAITING
     out.error = status_class(status)
-
-
-async def read(
-    resp: aiohttp.ClientResponse,
-    prep: Prepared,
-    out: Outcome,
-    itl: Histogram,
-    user: UserStatus | None,
-    keep: list[bytes] | None,
-) -> None:
-    """Read the answer into ``out``: whole (an error status, or not streamed), or as SSE."""
-    if out.error is not None or not prep.stream:
-        data = await read_body(resp, prep.max_body)
-        out.end = perf_counter()
-        read_whole(prep, out, data, keep)
-        return
-    done = await read_stream(resp.content.iter_any(), prep, out, itl, user, keep)
-    if not done and out.error is None:
-        unfinished(out, resp.headers.get("Content-Type", ""))
-    out.end = perf_counter()
 
 
 def read_whole(prep: Prepared, out: Outcome, data: bytes, keep: list[bytes] | None) -> None:
