@@ -3,8 +3,9 @@
 A request goes through four steps, each a small function: it is *prepared* before the run
 (``protocols``: URL, headers and body as bytes, once per variant), *sent* (``start`` takes the
 send time, ``send`` hands it to aiohttp, ``arrived`` notes the headers), *read* whole
-(``read_body`` + ``read_whole``) or as a stream (``read_stream``) into an ``Outcome``, and
-*booked* (``book``: the one place a finished request reaches the ``Recorder``). ITL gaps are the
+(``read_body`` + ``read_whole``) or as a stream (``read_stream``) into an ``Outcome``, its
+checks judged (``judge_checks``), and *booked* (``book``: the one place a finished request
+reaches the ``Recorder``); ``execute`` runs them in that order. ITL gaps are the
 exception: ``read_stream`` records them into the histogram as they happen, so a stream costs no
 list of gaps and each gap counts in the interval it happened in.
 
