@@ -11,12 +11,12 @@ events are ignored. An ``error`` event after a 200 is a stream error — or, for
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from loadtui.engine.protocols import (
     CONTENT,
     DONE,
     IGNORE,
+    JSONObject,
     Prepared,
     Prompt,
     Tokens,
@@ -33,18 +33,26 @@ __all__ = ["AnthropicProtocol"]
 _TEXT_DELTAS = ("text_delta", "thinking_delta")
 
 
-def _error_class(obj: dict[str, Any]) -> ErrorClass:
+def _error_class(obj: JSONObject) -> ErrorClass:
     """An error after a 200: overloaded is the 529 class, anything else a stream error."""
     err = obj.get("error") or {}
     return ErrorClass.HTTP_529 if err.get("type") == "overloaded_error" else ErrorClass.STREAM_ERROR
 
 
-def _input_tokens(usage: dict[str, Any]) -> int:
+def _input_tokens(usage: JSONObject) -> int:
     """Input tokens: fresh plus cache writes and reads (each validated by ``token_count``)."""
     return sum(
         token_count(usage.get(k)) or 0
         for k in ("input_tokens", "cache_creation_input_tokens", "cache_read_input_tokens")
     )
+
+
+def _delta_usage(usage: JSONObject, tokens: Tokens) -> None:
+    """``message_delta.usage`` is cumulative: the last one wins."""
+    if usage.get("output_tokens") is not None:
+        tokens.output = token_count(usage["output_tokens"])
+    if usage.get("input_tokens") is not None:
+        tokens.input = _input_tokens(usage)
 
 
 class AnthropicProtocol:
@@ -78,7 +86,7 @@ class AnthropicProtocol:
         else:
             system = spec.system or ""
             messages = [{"role": "user", "content": prompt if prompt is not None else spec.prompt}]
-        body: dict[str, Any] = {
+        body: JSONObject = {
             "model": target.model,
             "max_tokens": spec.max_tokens,
             "messages": messages,
@@ -109,11 +117,7 @@ class AnthropicProtocol:
                 tokens.input = _input_tokens(usage)
             return IGNORE
         if kind == "message_delta":
-            usage = obj.get("usage") or {}
-            if usage.get("output_tokens") is not None:  # cumulative: the last one wins
-                tokens.output = token_count(usage["output_tokens"])
-            if usage.get("input_tokens") is not None:
-                tokens.input = _input_tokens(usage)
+            _delta_usage(obj.get("usage") or {}, tokens)
             return IGNORE
         if kind == "message_stop":
             return DONE

@@ -18,11 +18,19 @@ from typing import Any
 
 import aiohttp
 
-from loadtui.engine.client import exception_class, read_body, settle
-from loadtui.engine.protocols import Prepared, join_url, json_object, status_class, token_count
+from loadtui.engine.client import UserStatus, exception_class, read_body, settle
+from loadtui.engine.protocols import (
+    JSONObject,
+    Prepared,
+    join_url,
+    json_object,
+    status_class,
+    token_count,
+)
 from loadtui.metrics import formulas
 from loadtui.metrics.stats import Recorder
 from loadtui.model.outcomes import ErrorClass, UserState
+from loadtui.model.workflows import BatchInput, BatchSpec
 
 __all__ = ["run_batch_job"]
 
@@ -34,51 +42,69 @@ class _Failed(Exception):
         self.error = error
 
 
-async def _call(
-    session: aiohttp.ClientSession,
-    rec: Recorder,
-    label: str,
-    method: str,
-    url: str,
-    prep: Prepared,
-    **kwargs: Any,
-) -> bytes:
-    """One HTTP step (with the job's headers and body limit): timed under ``label``; a failure
-    ends the job with its error class."""
-    start = perf_counter()
-    error: ErrorClass | None = None
-    data = b""
-    try:
-        async with session.request(method, url, headers=prep.headers, **kwargs) as resp:
-            rec.status(resp.status)
-            data = await read_body(resp, prep.max_body)
-            error = status_class(resp.status)
-    except Exception as exc:  # every fault of a step is counted; only cancellation propagates
-        error = exception_class(exc)
-        rec.reason(error, exc)
-    rec.bytes += len(data)
-    rec.label(label).record(formulas.e2e_ms(start, perf_counter()), error is None)
-    if error is not None:
-        raise _Failed(error)
-    return data
+class _Steps:
+    """The HTTP steps of one job: its session, recorder, base URL, headers and body limit."""
+
+    __slots__ = ("prep", "rec", "session")
+
+    def __init__(self, session: aiohttp.ClientSession, prep: Prepared, rec: Recorder) -> None:
+        self.session = session
+        self.prep = prep
+        self.rec = rec
+
+    async def call(
+        self,
+        label: str,
+        method: str,
+        path: str,
+        form: aiohttp.FormData | None = None,
+        body: JSONObject | None = None,
+    ) -> bytes:
+        """One HTTP step: timed under ``label``; a failure ends the job with its error class."""
+        rec = self.rec
+        url = join_url(self.prep.url, path)
+        start = perf_counter()
+        error: ErrorClass | None = None
+        data = b""
+        try:
+            async with self.session.request(
+                method, url, headers=self.prep.headers, data=form, json=body
+            ) as resp:
+                rec.status(resp.status)
+                data = await read_body(resp, self.prep.max_body)
+                error = status_class(resp.status)
+        except Exception as exc:  # every fault of a step is counted; only cancellation propagates
+            error = exception_class(exc)
+            rec.reason(error, exc)
+        rec.bytes += len(data)
+        rec.label(label).record(formulas.e2e_ms(start, perf_counter()), error is None)
+        if error is not None:
+            raise _Failed(error)
+        return data
+
+    async def call_json(
+        self,
+        label: str,
+        method: str,
+        path: str,
+        form: aiohttp.FormData | None = None,
+        body: JSONObject | None = None,
+    ) -> JSONObject:
+        """A step whose answer must be a JSON object."""
+        obj = json_object(await self.call(label, method, path, form, body))
+        if obj is None:
+            raise _Failed(ErrorClass.MALFORMED)
+        return obj
 
 
-async def _call_json(*args: Any, **kwargs: Any) -> dict[str, Any]:
-    """A step whose answer must be a JSON object (``_call``'s arguments)."""
-    obj = json_object(await _call(*args, **kwargs))
-    if obj is None:
-        raise _Failed(ErrorClass.MALFORMED)
-    return obj
-
-
-def _id(obj: dict[str, Any]) -> str:
+def _id(obj: JSONObject) -> str:
     value = obj.get("id")
     if not isinstance(value, str):
         raise _Failed(ErrorClass.MALFORMED)
     return value
 
 
-def _lines(data: bytes) -> list[dict[str, Any]]:
+def _lines(data: bytes) -> list[JSONObject]:
     try:
         lines = [json.loads(line) for line in data.splitlines() if line.strip()]
     except ValueError:
@@ -88,35 +114,66 @@ def _lines(data: bytes) -> list[dict[str, Any]]:
     return lines
 
 
-async def _job(session: aiohttp.ClientSession, prep: Prepared, rec: Recorder, user: Any) -> int:
+async def _job(
+    session: aiohttp.ClientSession, prep: Prepared, rec: Recorder, user: UserStatus | None
+) -> int:
     """Run the job; returns its output tokens. Raises _Failed with the job's error class."""
-    batch_input, spec = prep.extra
-    base = prep.url
+    batch_input, spec = prep.extra or (None, None)
+    if batch_input is None or spec is None:
+        raise TypeError("a batch request without its input file")
+    steps = _Steps(session, prep, rec)
+    file_id = await _upload(steps, batch_input, spec)
+    batch = await _complete(steps, file_id, spec, user)
+    if user is not None:
+        user.state = UserState.STREAMING
+    if batch["status"] != "completed":
+        raise _Failed(ErrorClass.BATCH_FAILED)
+    out: list[JSONObject] = []
+    err: list[JSONObject] = []
+    for key, into in (("output_file_id", out), ("error_file_id", err)):
+        fid = batch.get(key)
+        if fid:
+            data = await steps.call("batch download", "GET", f"/v1/files/{fid}/content")
+            into.extend(_lines(data))
+    _tally(rec, batch, batch_input, out, err)
+    tokens = 0
+    for line in out:
+        usage = ((line.get("response") or {}).get("body") or {}).get("usage") or {}
+        tokens += token_count(usage.get("completion_tokens")) or 0
+    return tokens
+
+
+async def _upload(steps: _Steps, batch_input: BatchInput, spec: BatchSpec) -> str:
+    """Upload the input file and verify it arrived whole; returns its file id."""
     form = aiohttp.FormData()
     form.add_field("purpose", "batch")
     form.add_field(
         "file", batch_input.data, filename="requests.jsonl", content_type="application/jsonl"
     )
-    url = join_url(base, "/v1/files")
-    file_id = _id(await _call_json(session, rec, "batch upload", "POST", url, prep, data=form))
+    file_id = _id(await steps.call_json("batch upload", "POST", "/v1/files", form=form))
     if spec.verify == "content":
-        url = join_url(base, f"/v1/files/{file_id}/content")
-        ok = await _call(session, rec, "batch verify", "GET", url, prep) == batch_input.data
+        path = f"/v1/files/{file_id}/content"
+        ok = await steps.call("batch verify", "GET", path) == batch_input.data
     else:
-        url = join_url(base, f"/v1/files/{file_id}")
-        meta = await _call_json(session, rec, "batch verify", "GET", url, prep)
+        meta = await steps.call_json("batch verify", "GET", f"/v1/files/{file_id}")
         ok = meta.get("bytes") == len(batch_input.data) and meta.get("purpose") == "batch"
-    rec.check("batch upload verified", ok)
+    steps.rec.check("batch upload verified", ok)
     if not ok:
         raise _Failed(ErrorClass.BATCH_MISMATCH)
+    return file_id
+
+
+async def _complete(
+    steps: _Steps, file_id: str, spec: BatchSpec, user: UserStatus | None
+) -> JSONObject:
+    """Create the batch and poll it (exponential backoff) to a terminal status; returns it."""
     body = {
         "input_file_id": file_id,
         "endpoint": spec.endpoint,
         "completion_window": spec.completion_window,
     }
     created_at = perf_counter()
-    url = join_url(base, "/v1/batches")
-    batch = await _call_json(session, rec, "batch create", "POST", url, prep, json=body)
+    batch = await steps.call_json("batch create", "POST", "/v1/batches", body=body)
     batch_id = _id(batch)
     if user is not None:
         user.state = UserState.WAITING
@@ -126,26 +183,27 @@ async def _job(session: aiohttp.ClientSession, prep: Prepared, rec: Recorder, us
             raise _Failed(ErrorClass.TIMEOUT)
         await asyncio.sleep(wait)
         wait = min(wait * spec.poll_factor, spec.poll_max)
-        url = join_url(base, f"/v1/batches/{batch_id}")
-        batch = await _call_json(session, rec, "batch poll", "GET", url, prep)
-    rec.label("batch completion").record(formulas.e2e_ms(created_at, perf_counter()), True)
-    if user is not None:
-        user.state = UserState.STREAMING
-    if batch["status"] != "completed":
-        raise _Failed(ErrorClass.BATCH_FAILED)
-    out, err = [], []
-    for key, into in (("output_file_id", out), ("error_file_id", err)):
-        fid = batch.get(key)
-        if fid:
-            url = join_url(base, f"/v1/files/{fid}/content")
-            into.extend(_lines(await _call(session, rec, "batch download", "GET", url, prep)))
+        batch = await steps.call_json("batch poll", "GET", f"/v1/batches/{batch_id}")
+    steps.rec.label("batch completion").record(formulas.e2e_ms(created_at, perf_counter()), True)
+    return batch
+
+
+def _tally(
+    rec: Recorder,
+    batch: JSONObject,
+    batch_input: BatchInput,
+    out: list[JSONObject],
+    err: list[JSONObject],
+) -> None:
+    """Check the output and error lines against the input and ``request_counts``."""
     counts = batch.get("request_counts") or {}
     ok_ids = [
         line.get("custom_id")
         for line in out
         if (line.get("response") or {}).get("status_code") == 200
     ]
-    joined = sorted(line.get("custom_id") for line in out + err) == sorted(batch_input.custom_ids)
+    ids: list[Any] = [line.get("custom_id") for line in out + err]  # as sent: any JSON value
+    joined = sorted(ids) == sorted(batch_input.custom_ids)
     counted = (
         counts.get("total") == len(batch_input.custom_ids)
         and counts.get("completed") == len(ok_ids)
@@ -158,15 +216,13 @@ async def _job(session: aiohttp.ClientSession, prep: Prepared, rec: Recorder, us
         raise _Failed(ErrorClass.BATCH_FAILED)  # "completed" with nothing completed
     if not (joined and counted):
         raise _Failed(ErrorClass.BATCH_MISMATCH)
-    tokens = 0
-    for line in out:
-        usage = ((line.get("response") or {}).get("body") or {}).get("usage") or {}
-        tokens += token_count(usage.get("completion_tokens")) or 0
-    return tokens
 
 
 async def run_batch_job(
-    session: aiohttp.ClientSession, prep: Prepared, rec: Recorder, user: Any = None
+    session: aiohttp.ClientSession,
+    prep: Prepared,
+    rec: Recorder,
+    user: UserStatus | None = None,
 ) -> bool:
     """One job, recorded like a request (latency = the whole job); True if it passed."""
     start = perf_counter()
@@ -188,7 +244,14 @@ async def run_batch_job(
     except Exception as exc:  # any other fault is counted too; the user goes on
         error = exception_class(exc)
         rec.reason(error, exc)
-    latency = formulas.e2e_ms(start, perf_counter())
+    return _book_job(rec, user, formulas.e2e_ms(start, perf_counter()), error, tokens)
+
+
+def _book_job(
+    rec: Recorder, user: UserStatus | None, latency: float, error: ErrorClass | None, tokens: int
+) -> bool:
+    """Book a finished job as one request (its latency both intended and actual, its tokens
+    from the output lines' usage); True if it passed."""
     rec.requests += 1
     rec.hist["latency_ms"].record_ms(latency)
     rec.hist["latency_actual_ms"].record_ms(latency)

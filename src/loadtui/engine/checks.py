@@ -9,15 +9,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
-from typing import Any
 
-from loadtui.metrics.stats import Recorder
 from loadtui.model.requests import CheckSpec
 
-__all__ = ["has_field", "record_checks"]
+__all__ = ["has_field", "judge"]
 
 
-def has_field(obj: Any, path: str) -> bool:
+def has_field(obj: object, path: str) -> bool:
     """``choices`` or ``usage.total_tokens``: a dotted path into the JSON (lists: any item)."""
     head, _, rest = path.partition(".")
     if isinstance(obj, list):
@@ -27,7 +25,7 @@ def has_field(obj: Any, path: str) -> bool:
     return has_field(obj[head], rest) if rest else True
 
 
-def _json_objects(payloads: Iterable[bytes]) -> Iterable[Any]:
+def _json_objects(payloads: Iterable[bytes]) -> Iterable[object]:
     for data in payloads:
         try:
             yield json.loads(data)
@@ -35,15 +33,16 @@ def _json_objects(payloads: Iterable[bytes]) -> Iterable[Any]:
             continue
 
 
-def record_checks(
+def judge(
     checks: tuple[CheckSpec, ...],
-    rec: Recorder,
     status: int | None,
     headers: Mapping[str, str] | None,
     payloads: list[bytes],
+    into: list[tuple[str, bool]],
 ) -> None:
-    """Count each check as passed or failed. ``payloads`` is the body, or the stream's events."""
-    objects: list[Any] | None = None
+    """Append each check's label and verdict to ``into``, in order (a check that raises leaves
+    the verdicts before it). ``payloads`` is the body, or the stream's events."""
+    objects: list[object] | None = None
     for check in checks:
         if check.status is not None:
             passed = status is not None and status in check.status
@@ -54,4 +53,4 @@ def record_checks(
             if objects is None:
                 objects = list(_json_objects(payloads))
             passed = any(has_field(obj, check.json_field or "") for obj in objects)
-        rec.check(check.label, passed)
+        into.append((check.label, passed))

@@ -1,5 +1,14 @@
 """One request, measured: the hot path.
 
+A request goes through four steps, each a small function: it is *prepared* before the run
+(``protocols``: URL, headers and body as bytes, once per variant), *sent* (``start`` takes the
+send time, ``send`` hands it to aiohttp, ``arrived`` notes the headers), *read* whole
+(``read_body`` + ``read_whole``) or as a stream (``read_stream``) into an ``Outcome``, its
+checks judged (``judge_checks``), and *booked* (``book``: the one place a finished request
+reaches the ``Recorder``); ``execute`` runs them in that order. ITL gaps are the
+exception: ``read_stream`` records them into the histogram as they happen, so a stream costs no
+list of gaps and each gap counts in the interval it happened in.
+
 aiohttp carries the bytes (chosen by benchmark over httpx's default transport — see
 docs/performance.md). Timestamps are ``perf_counter()`` readings taken the moment a read
 returns, in the worker process; every event completed by that read shares its timestamp.
@@ -12,33 +21,34 @@ a server that never stops sending costs a bounded amount of memory (``too_large`
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterable, Mapping
+from contextlib import AbstractAsyncContextManager
 from time import perf_counter
 
 import aiohttp
 from aiohttp.http_exceptions import HttpProcessingError, LineTooLong
 
-from loadtui.engine.checks import record_checks
-from loadtui.engine.protocols import (
-    CONTENT,
-    DONE,
-    IGNORE,
-    Prepared,
-    Tokens,
-    status_class,
-)
+from loadtui.engine.checks import judge
+from loadtui.engine.protocols import CONTENT, DONE, IGNORE, Prepared, Reader, status_class
 from loadtui.engine.sse import EventTooLarge, SSEParser
 from loadtui.metrics import formulas
+from loadtui.metrics.histogram import Histogram
 from loadtui.metrics.stats import Recorder
-from loadtui.model.outcomes import ErrorClass, UserState
+from loadtui.model.outcomes import ErrorClass, Outcome, UserState
 
 __all__ = [
     "BodyTooLarge",
     "UserStatus",
+    "arrived",
+    "book",
     "exception_class",
     "execute",
     "failure_class",
     "read_body",
+    "read_stream",
+    "read_whole",
     "settle",
+    "start",
 ]
 
 
@@ -126,48 +136,113 @@ def settle(
     return False
 
 
-class _Reading:
-    """What reading one response found so far (kept when a read fails half-way)."""
-
-    __slots__ = ("chunks", "events", "first", "nbytes")
-
-    def __init__(self) -> None:
-        self.first: float | None = None
-        self.chunks = 0
-        self.events = 0
-        self.nbytes = 0
-
-
-def _body_class(prep: Prepared, data: bytes, tokens: Tokens, rec: Recorder) -> ErrorClass | None:
-    """The protocol's verdict on a complete 2xx body; a reader that raises found a wrong shape."""
-    try:
-        return prep.protocol.body(prep.kind, data, tokens)
-    except Exception as exc:
-        rec.reason(ErrorClass.MALFORMED, exc)
-        return ErrorClass.MALFORMED
-
-
-async def _read_stream(
-    resp: aiohttp.ClientResponse,
+async def execute(
+    session: aiohttp.ClientSession,
     prep: Prepared,
     rec: Recorder,
-    user: UserStatus | None,
-    tokens: Tokens,
-    keep: list[bytes] | None,
-    got: _Reading,
-) -> ErrorClass | None:
-    """Read an SSE answer event by event, timing tokens; returns its error class or None."""
-    stream_event = prep.protocol.stream_event
+    user: UserStatus | None = None,
+    intended: float | None = None,
+) -> bool:
+    """Send ``prep``, read its answer, book everything about it into ``rec``; True if it
+    succeeded."""
+    out = start(prep, user, intended)
+    keep: list[bytes] | None = [] if prep.checks else None  # bodies/events, only for checks
+    headers: Mapping[str, str] | None = None
+    try:
+        async with send(session, prep) as resp:
+            arrived(resp, out, user)
+            if keep is not None:
+                headers = resp.headers
+            # read: whole (an error status, or not streamed) or as SSE; the branch is here, not
+            # in a function of its own, to save a coroutine per request
+            if out.error is not None or not prep.stream:
+                data = await read_body(resp, prep.max_body)
+                out.end = perf_counter()
+                read_whole(prep, out, data, keep)
+            else:
+                itl = rec.hist["itl_ms"]
+                done = await read_stream(resp.content.iter_any(), prep, out, itl, user, keep)
+                if not done and out.error is None:
+                    unfinished(out, resp.headers.get("Content-Type", ""))
+                out.end = perf_counter()
+    except asyncio.CancelledError:
+        book_cancelled(rec, user, out)
+        raise
+    except Exception as exc:  # any fault of this request is counted; the user goes on
+        out.end = perf_counter()
+        out.error = exception_class(exc)
+        out.note(out.error, exc)
+    if keep is not None:
+        judge_checks(prep, out, headers, keep)
+    return book(rec, user, out)
+
+
+def start(prep: Prepared, user: UserStatus | None, intended: float | None) -> Outcome:
+    """The outcome of a request about to be sent, with its send time taken now."""
+    sent = perf_counter()
+    if user is not None:
+        user.state = UserState.CONNECTING
+        user.started = sent
+    return Outcome(prep.label, sent, intended, sent)
+
+
+def send(
+    session: aiohttp.ClientSession, prep: Prepared
+) -> AbstractAsyncContextManager[aiohttp.ClientResponse]:
+    """Hand the pre-built request to aiohttp (entering the result waits for the headers)."""
+    return session.request(prep.method, prep.url, data=prep.body, headers=prep.headers)
+
+
+def arrived(resp: aiohttp.ClientResponse, out: Outcome, user: UserStatus | None) -> None:
+    """The response headers are in: their time, the status, and the status's error class."""
+    out.headers_at = perf_counter()
+    status = out.status = resp.status
+    if user is not None:
+        user.state = UserState.WAITING
+    out.error = status_class(status)
+
+
+def read_whole(prep: Prepared, out: Outcome, data: bytes, keep: list[bytes] | None) -> None:
+    """A complete body: a status the checks accept is no failure; a 2xx body is judged by the
+    protocol (a reader that raises found a wrong shape)."""
+    out.nbytes = len(data)
+    if keep is not None:
+        keep.append(data)
+    if out.error is not None:
+        if out.status in prep.accept:
+            out.error = None  # a status the request's checks accept is not a failure
+        return
+    try:
+        out.error = _reader(prep).body(prep.kind, data, out.tokens)
+    except Exception as exc:
+        out.error = ErrorClass.MALFORMED
+        out.note(ErrorClass.MALFORMED, exc)
+
+
+async def read_stream(
+    chunks: AsyncIterable[bytes],
+    prep: Prepared,
+    out: Outcome,
+    itl: Histogram,
+    user: UserStatus | None = None,
+    keep: list[bytes] | None = None,
+) -> bool:
+    """Read an SSE answer event by event, each event timed when the read that completed it
+    returned; ITL gaps go straight into ``itl``. True when the stream said it was done.
+
+    One loop with no call per event beyond the parser and the protocol's reader: this is where
+    a streaming run spends its time."""
+    stream_event = _reader(prep).stream_event
     parser = SSEParser(prep.max_event)
-    itl = rec.hist["itl_ms"]
+    tokens = out.tokens
     last = 0.0
     done = False
     error: ErrorClass | None = None
     first: float | None = None
-    chunks = events = 0
-    async for chunk in resp.content.iter_any():
+    contents = events = 0
+    async for chunk in chunks:
         now = perf_counter()
-        got.nbytes += len(chunk)
+        out.nbytes += len(chunk)
         for event, payload in parser.feed(chunk):
             events += 1
             if keep is not None and len(keep) < 64:
@@ -175,12 +250,12 @@ async def _read_stream(
             try:
                 kind = stream_event(event, payload, tokens)
             except Exception as exc:  # a reader tripping on a shape the protocol does not have
-                rec.reason(ErrorClass.MALFORMED, exc)
+                out.note(ErrorClass.MALFORMED, exc)
                 kind = ErrorClass.MALFORMED
             if kind == CONTENT:
-                chunks += 1
+                contents += 1
                 if first is None:
-                    got.first = first = now
+                    out.first = first = now
                     if user is not None:
                         user.state = UserState.STREAMING
                 else:
@@ -190,121 +265,104 @@ async def _read_stream(
                 continue
             elif kind == DONE:
                 done = True
-            elif error is None:
+            elif error is None and isinstance(kind, ErrorClass):
                 error = kind
-    got.chunks, got.events = chunks, events
-    if error is None and not done:
-        # no event at all, and not an event stream (an HTML page, say): not a cut-off stream
-        ctype = resp.headers.get("Content-Type", "")
-        if events or "event-stream" in ctype:
-            error = ErrorClass.RESET
-        else:
-            error = ErrorClass.MALFORMED
-            rec.reason(error, ValueError(f"no SSE event in a {ctype[:40] or 'untyped'} answer"))
-    return error
+    out.chunks, out.events, out.error = contents, events, error
+    return done
 
 
-async def execute(
-    session: aiohttp.ClientSession,
-    prep: Prepared,
-    rec: Recorder,
-    user: UserStatus | None = None,
-    intended: float | None = None,
-) -> bool:
-    """Send ``prep``, record everything about it into ``rec``; True if it succeeded."""
-    keep: list[bytes] | None = [] if prep.checks else None  # bodies/events, only for checks
-    resp_headers = None
-    status: int | None = None
-    sent = perf_counter()
-    if intended is None:
-        intended = sent
-    else:
-        rec.hist["send_lag_ms"].record_ms((sent - intended) * 1000.0)
-    if user is not None:
-        user.state = UserState.CONNECTING
-        user.started = sent
-    error: ErrorClass | None = None
-    tokens = Tokens()
-    got = _Reading()
-    end = sent
+def unfinished(out: Outcome, content_type: str) -> None:
+    """A stream that ended without its end marker: cut off (RESET) — or, with no event at all
+    and not an event stream (an HTML page, say), never a stream (MALFORMED)."""
+    if out.events or "event-stream" in content_type:
+        out.error = ErrorClass.RESET
+        return
+    out.error = ErrorClass.MALFORMED
+    out.note(out.error, ValueError(f"no SSE event in a {content_type[:40] or 'untyped'} answer"))
+
+
+def judge_checks(
+    prep: Prepared, out: Outcome, headers: Mapping[str, str] | None, payloads: list[bytes]
+) -> None:
+    """Evaluate the request's checks into ``out``; a check tripping on an odd answer fails the
+    request (the verdicts before it still count)."""
+    out.checks = []
     try:
-        async with session.request(
-            prep.method, prep.url, data=prep.body, headers=prep.headers
-        ) as resp:
-            rec.hist["headers_ms"].record_ms((perf_counter() - sent) * 1000.0)
-            status = resp.status
-            rec.status(status)
-            if user is not None:
-                user.state = UserState.WAITING
-            error = status_class(status)
-            if keep is not None:
-                resp_headers = resp.headers
-            if error is not None or not prep.stream:
-                data = await read_body(resp, prep.max_body)
-                end = perf_counter()
-                got.nbytes = len(data)
-                if keep is not None:
-                    keep.append(data)
-                if error is not None and status in prep.accept:
-                    error = None  # a status the request's checks accept is not a failure
-                elif error is None:
-                    error = _body_class(prep, data, tokens, rec)
-            else:
-                error = await _read_stream(resp, prep, rec, user, tokens, keep, got)
-                end = perf_counter()
-    except asyncio.CancelledError:
-        rec.cancelled += 1
-        if user is not None:
-            user.state = UserState.STOPPED
-        raise
-    except Exception as exc:  # any fault of this request is counted; the user goes on
-        end = perf_counter()
-        error = exception_class(exc)
-        rec.reason(error, exc)
-    if prep.checks:
-        try:
-            record_checks(prep.checks, rec, status, resp_headers, keep or [])
-        except Exception as exc:  # a check tripping on an odd answer fails the request
-            rec.reason(ErrorClass.MALFORMED, exc)
-            error = error or ErrorClass.MALFORMED
-    return _book(rec, user, prep, intended, sent, end, error, tokens, got)
+        judge(prep.checks, out.status, headers, payloads, out.checks)
+    except Exception as exc:
+        out.note(ErrorClass.MALFORMED, exc)
+        out.error = out.error or ErrorClass.MALFORMED
 
 
-def _book(
-    rec: Recorder,
-    user: UserStatus | None,
-    prep: Prepared,
-    intended: float,
-    sent: float,
-    end: float,
-    error: ErrorClass | None,
-    tokens: Tokens,
-    got: _Reading,
-) -> bool:
-    """Record a finished request's latency, tokens and outcome; True if it succeeded."""
+def _reader(prep: Prepared) -> Reader:
+    if prep.protocol is None:
+        raise TypeError(f"a {prep.kind} request has no protocol to read its answer")
+    return prep.protocol
+
+
+def book(rec: Recorder, user: UserStatus | None, out: Outcome) -> bool:
+    """Record a finished request — latency, TTFT, tokens, outcome — into the interval's
+    recorder and onto its user; True if it succeeded."""
+    _book_seen(rec, out)
+    if out.checks:
+        for name, passed in out.checks:
+            rec.check(name, passed)
     rec.requests += 1
-    rec.bytes += got.nbytes
-    latency = formulas.e2e_ms(intended, end)
-    latency_actual = formulas.e2e_ms(sent, end)
+    rec.bytes += out.nbytes
+    latency = formulas.e2e_ms(out.sent if out.intended is None else out.intended, out.end)
+    latency_actual = formulas.e2e_ms(out.sent, out.end)
     rec.hist["latency_ms"].record_ms(latency)
     rec.hist["latency_actual_ms"].record_ms(latency_actual)
-    first = got.first
-    ttft = formulas.ttft_ms(sent, first) if first is not None and error is None else None
-    if prep.label:  # empty when the run has one label only: its row would repeat the totals
-        rec.label(prep.label).record(latency, error is None, ttft)
+    error = out.error
+    first = out.first
+    ttft = formulas.ttft_ms(out.sent, first) if first is not None and error is None else None
+    if out.label:  # empty when the run has one label only: its row would repeat the totals
+        rec.label(out.label).record(latency, error is None, ttft)
     if not settle(rec, user, latency, error):
         return False
     rec.ok += 1
+    _book_tokens(rec, out, latency_actual, ttft)
+    if user is not None:
+        if ttft is not None:
+            user.last_ttft = ttft
+        user.state = UserState.IDLE
+    return True
+
+
+def book_cancelled(rec: Recorder, user: UserStatus | None, out: Outcome) -> None:
+    """A request cancelled (the run is stopping): what it saw so far, and the cancellation —
+    not a request, not an error."""
+    _book_seen(rec, out)
+    rec.cancelled += 1
+    if user is not None:
+        user.state = UserState.STOPPED
+
+
+def _book_seen(rec: Recorder, out: Outcome) -> None:
+    """What a request met on its way, finished or not: send lag, headers, status, reasons."""
+    if out.intended is not None:
+        rec.hist["send_lag_ms"].record_ms((out.sent - out.intended) * 1000.0)
+    if out.headers_at is not None:
+        rec.hist["headers_ms"].record_ms((out.headers_at - out.sent) * 1000.0)
+    if out.status is not None:
+        rec.status(out.status)
+    if out.reasons:
+        for error, exc in out.reasons:
+            rec.reason(error, exc)
+
+
+def _book_tokens(rec: Recorder, out: Outcome, latency_actual: float, ttft: float | None) -> None:
+    """A successful request's TTFT, TPOT and tokens: output tokens from the server's usage
+    when it sent one, else (a stream) the content events counted."""
+    tokens = out.tokens
     if ttft is not None:
         rec.hist["ttft_ms"].record_ms(ttft)
-        if user is not None:
-            user.last_ttft = ttft
         if tokens.output is not None:
             rec.tokens_from_usage += 1
             output = tokens.output
         else:
             rec.tokens_counted += 1
-            output = got.chunks
+            output = out.chunks
         tpot = formulas.tpot_ms(latency_actual, ttft, output)
         if tpot is not None:
             rec.hist["tpot_ms"].record_ms(tpot)
@@ -314,6 +372,3 @@ def _book(
         rec.output_tokens += tokens.output
     if tokens.input is not None:
         rec.input_tokens += tokens.input
-    if user is not None:
-        user.state = UserState.IDLE
-    return True

@@ -12,19 +12,23 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
-from loadtui.model.outcomes import ErrorClass
+from loadtui.model.outcomes import ErrorClass, Tokens
 from loadtui.model.plan import CheckSpec, RequestSpec, TargetSpec
 from loadtui.model.requests import Prompt
+from loadtui.model.workflows import BatchInput, BatchSpec
 
 __all__ = [
     "CONTENT",
     "DONE",
     "IGNORE",
+    "BatchJob",
+    "JSONObject",
     "OpenAIProtocol",
     "Prepared",
     "Prompt",
+    "Reader",
     "Tokens",
     "finish",
     "join_url",
@@ -37,12 +41,24 @@ __all__ = [
 IGNORE, CONTENT, DONE = 0, 1, 2
 
 
-@dataclass(slots=True)
-class Tokens:
-    """What a response said about tokens; ``output is None`` until the server reports usage."""
+class Reader(Protocol):
+    """How a protocol reads answers (``OpenAIProtocol``, ``AnthropicProtocol``). Readers may
+    raise on a shape the protocol does not have: the caller counts that as MALFORMED."""
 
-    output: int | None = None
-    input: int | None = None
+    def stream_event(self, event: str | None, data: bytes, tokens: Tokens) -> int | ErrorClass:
+        """One SSE event: CONTENT, DONE, IGNORE, or the ErrorClass it signals."""
+        ...
+
+    def body(self, kind: str, data: bytes, tokens: Tokens) -> ErrorClass | None:
+        """A complete 2xx body: None, or the ErrorClass when it is not what was promised."""
+        ...
+
+
+JSONObject = dict[str, Any]
+"""A JSON object as it is built for the wire or parsed from it: the one untyped shape here."""
+
+BatchJob = tuple[BatchInput | None, BatchSpec]
+"""A batch request's input file and settings (``Prepared.extra``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,12 +71,12 @@ class Prepared:
     kind: str = "chat"
     label: str = "chat"
     """The per-request table's row this request counts in ("" = none: a single-kind run)."""
-    protocol: Any = None
-    """Reads the answer: ``stream_event`` and ``body`` (OpenAIProtocol, AnthropicProtocol)."""
+    protocol: Reader | None = None
+    """Reads the answer (None for a batch job, which reads its own steps)."""
     checks: tuple[CheckSpec, ...] = ()
     accept: frozenset[int] = frozenset()
     """Statuses a ``status`` check accepts: not counted as errors."""
-    extra: Any = None
+    extra: BatchJob | None = None
     """Kind-specific data (a batch job's input and settings)."""
     max_body: int = 64 * 1024 * 1024
     """Largest body read (``TargetSpec.max_body_bytes``)."""
@@ -76,7 +92,7 @@ def join_url(base: str, path: str, key: str | None = None) -> str:
     return url.replace("{key}", key or "") if "{key}" in url else url
 
 
-def json_object(data: bytes) -> dict[str, Any] | None:
+def json_object(data: bytes) -> JSONObject | None:
     """The JSON object in ``data``, or None when it is not one (the caller's MALFORMED)."""
     try:
         obj = json.loads(data)
@@ -85,7 +101,7 @@ def json_object(data: bytes) -> dict[str, Any] | None:
     return obj if isinstance(obj, dict) else None
 
 
-def user_messages(spec: RequestSpec, prompt: Prompt | None) -> list[dict[str, Any]]:
+def user_messages(spec: RequestSpec, prompt: Prompt | None) -> list[JSONObject]:
     """The messages of a chat request: a system message if the spec has one, then the prompt
     (or the prompt data's whole messages list)."""
     if isinstance(prompt, list):
@@ -110,7 +126,7 @@ _PATHS = {
 }
 
 
-def token_count(value: Any) -> int | None:
+def token_count(value: object) -> int | None:
     """A usage count as sent: None when absent, else it must be an int ≥ 0 — anything else
     raises ``ValueError`` (the caller's MALFORMED) before it can reach a counter."""
     if value is None or (type(value) is int and value >= 0):
@@ -118,7 +134,7 @@ def token_count(value: Any) -> int | None:
     raise ValueError(f"token count is not an int >= 0: {value!r:.40}")
 
 
-def finish(prep: Prepared, spec: RequestSpec, protocol: Any, target: TargetSpec) -> Prepared:
+def finish(prep: Prepared, spec: RequestSpec, protocol: Reader, target: TargetSpec) -> Prepared:
     """Attach what every protocol's prepared request carries: label, reader, checks, limits."""
     accept = frozenset(s for c in spec.checks if c.status for s in c.status)
     return Prepared(
@@ -166,7 +182,7 @@ class OpenAIProtocol:
         if spec.kind == "models":
             url = join_url(base_url, path, api_key)
             return finish(Prepared("GET", url, headers, None, False, "models"), spec, self, target)
-        body: dict[str, Any] = {"model": target.model}
+        body: JSONObject = {"model": target.model}
         if spec.kind == "chat":
             body["messages"] = user_messages(spec, prompt)
             body["max_tokens"] = spec.max_tokens
@@ -203,10 +219,7 @@ class OpenAIProtocol:
             return ErrorClass.STREAM_ERROR
         usage = obj.get("usage")
         if usage:  # readers may raise on a wrong shape: the caller counts it as MALFORMED
-            output = token_count(usage.get("completion_tokens"))
-            prompt = token_count(usage.get("prompt_tokens"))
-            tokens.output = tokens.output if output is None else output
-            tokens.input = tokens.input if prompt is None else prompt
+            _chunk_usage(usage, tokens)
         for choice in obj.get("choices") or ():
             delta = choice.get("delta")
             if delta and (delta.get("content") or delta.get("tool_calls") or delta.get("refusal")):
@@ -242,7 +255,16 @@ class OpenAIProtocol:
         return None
 
 
+def _chunk_usage(usage: JSONObject, tokens: Tokens) -> None:
+    """A stream chunk's usage: any chunk may carry it, the last count given wins."""
+    output = token_count(usage.get("completion_tokens"))
+    prompt = token_count(usage.get("prompt_tokens"))
+    tokens.output = tokens.output if output is None else output
+    tokens.input = tokens.input if prompt is None else prompt
+
+
 def status_class(status: int) -> ErrorClass | None:
+    """The error class of an HTTP status (None below 400)."""
     if status < 400:
         return None
     if status == 429:

@@ -40,6 +40,11 @@ class SSEParser:
 
     def feed(self, chunk: bytes) -> list[tuple[str | None, bytes]]:
         """Add a read; return the events it completed as ``(event name or None, data)``."""
+        lines = self._lines(chunk)
+        return self._dispatch(lines) if lines else []
+
+    def _lines(self, chunk: bytes) -> list[bytes]:
+        """The complete lines this read ends (the unfinished one is kept as the tail)."""
         if self._skip_lf:
             self._skip_lf = False
             if chunk[:1] == b"\n":
@@ -57,7 +62,7 @@ class SSEParser:
                 self._tail_len += len(last)
                 if self._tail_len > self._max:
                     raise EventTooLarge(f"an SSE line over {self._max} bytes")
-                return []
+                return lines
             tail.append(lines[0])
             lines[0] = b"".join(tail)
             self._tail = tail = []
@@ -66,6 +71,10 @@ class SSEParser:
             self._tail_len = len(last)
             if len(last) > self._max:
                 raise EventTooLarge(f"an SSE line over {self._max} bytes")
+        return lines
+
+    def _dispatch(self, lines: list[bytes]) -> list[tuple[str | None, bytes]]:
+        """Apply complete lines: data accumulates, a blank line dispatches an event."""
         events: list[tuple[str | None, bytes]] = []
         data = self._data
         size = self._data_len

@@ -1,15 +1,19 @@
-"""The classes a request's outcome falls into, and the states a virtual user can be in.
+"""What one request came to, the classes a failure falls into, and a virtual user's states.
 
 Faults from the target are counted under these names (never raised), so the run goes on and the
-summary can say exactly what went wrong how often.
+summary can say exactly what went wrong how often. ``Outcome`` is the typed hand-over between
+the engine's request steps (prepared, sent, read) and the one function that books it into the
+interval's recorder: it holds facts (``perf_counter`` readings, counts, what the server said),
+and the metric formulas turn them into milliseconds when it is booked.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 from enum import IntEnum, StrEnum
 
-__all__ = ["REASON_CHARS", "ErrorClass", "UserState", "reason_text"]
+__all__ = ["REASON_CHARS", "ErrorClass", "Outcome", "Tokens", "UserState", "reason_text"]
 
 REASON_CHARS = 200
 """An error reason is cut to this many characters: enough to name the fault, bounded in size."""
@@ -70,3 +74,50 @@ def reason_text(exc: BaseException) -> str:
     text = f"{type(exc).__name__}: {message}" if message else type(exc).__name__
     text = _URL.sub(r"\1\2/…", text) if "://" in text else text
     return text if len(text) <= REASON_CHARS else text[: REASON_CHARS - 1] + "…"
+
+
+@dataclass(slots=True)
+class Tokens:
+    """What a response said about tokens; ``output is None`` until the server reports usage."""
+
+    output: int | None = None
+    input: int | None = None
+
+
+@dataclass(slots=True, eq=False)
+class Outcome:
+    """One request, as the engine saw it: filled in by the steps that send and read it, then
+    booked once. Mutable while the request runs (a step that fails half-way leaves what it
+    found), and not frozen because a frozen dataclass's ``__init__`` costs five times as much
+    per request. Times are ``perf_counter()`` readings in the worker process."""
+
+    label: str
+    """The per-request table's row ("" = none: a single-kind run)."""
+    sent: float
+    """When the request was handed to the connection pool."""
+    intended: float | None = None
+    """When it should have been sent (open loop); None in closed loop (= ``sent``)."""
+    end: float = 0.0
+    """When the last byte arrived, or the request failed."""
+    headers_at: float | None = None
+    """When the response headers arrived (None: they never did)."""
+    first: float | None = None
+    """When the first content event arrived (streamed answers only)."""
+    status: int | None = None
+    error: ErrorClass | None = None
+    reasons: list[tuple[ErrorClass, BaseException]] | None = None
+    """Why, for each fault met on the way, in order (None until the first; rare)."""
+    chunks: int = 0
+    """Content events of a streamed answer (the token count when the server sends no usage)."""
+    events: int = 0
+    nbytes: int = 0
+    """Body bytes received."""
+    tokens: Tokens = field(default_factory=Tokens)
+    checks: list[tuple[str, bool]] | None = None
+    """Each check's label and verdict (None: the request has no checks)."""
+
+    def note(self, error: ErrorClass, exc: BaseException) -> None:
+        """Keep why a fault of class ``error`` happened (booked among the run's reasons)."""
+        if self.reasons is None:
+            self.reasons = []
+        self.reasons.append((error, exc))
