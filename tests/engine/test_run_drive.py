@@ -68,7 +68,7 @@ def test_the_loop_applies_changes_sent_from_another_thread_and_stops_on_stop(moc
         coord.stop()
         thread.join()
     assert status == "stopped"
-    assert [(c["action"], c["value"], c["source"]) for c in coord.control_log] == [
+    assert [(c.action, c.value, c.source) for c in coord.controls] == [
         ("users", 3, "live"),
         ("stop", None, "live"),
     ]
@@ -92,7 +92,7 @@ def test_an_end_asked_from_outside_wins_over_the_plan(mock) -> None:
     finally:
         coord.stop()
     assert status == "interrupted" and turns > 1
-    assert coord.control_log == []  # nothing was applied on the way out
+    assert coord.controls == []  # nothing was applied on the way out
 
 
 def test_a_session_driven_to_the_end_publishes_frames_on_one_clock_and_saves(

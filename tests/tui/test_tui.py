@@ -23,7 +23,7 @@ from textual.widgets import Input
 from loadtui.model.plan import RunConfig
 from loadtui.model.record import RunRecord
 from loadtui.storage.presets import load_preset
-from loadtui.storage.record import record_from_json
+from loadtui.storage.record import control_to_json, record_from_json
 from loadtui.storage.runfile import list_runs
 from loadtui.tui.app import LoadtuiApp, StartNow
 from loadtui.tui.screens.confirm import ConfirmScreen
@@ -115,7 +115,7 @@ def test_live_controls_land_in_the_saved_timeline() -> None:
     offsets = [c.at for c in run.controls]
     assert offsets == sorted(offsets) and all(c.source == "live" for c in run.controls)
     saved = json.loads(Path(app.bridge.path).read_text())
-    assert saved["controls"] == [c.to_dict() for c in run.controls]
+    assert saved["controls"] == [control_to_json(c) for c in run.controls]
     assert max(p["users"] for p in saved["series"]) >= 12  # the engine really followed the keys
     assert app.saved == [str(app.bridge.path)]
 
@@ -554,7 +554,7 @@ def test_saved_run_frame_and_history_row() -> None:
     record = record_from_json(run)
     frame = frame_from_record(record)
     assert frame.phase == "completed" and frame.totals.requests == run["summary"]["requests"]
-    assert [c.to_dict() for c in frame.controls] == run["controls"] and not frame.open_loop
+    assert [control_to_json(c) for c in frame.controls] == run["controls"] and not frame.open_loop
     assert list(frame.spark.rps) == [float(p["rps"]) for p in run["series"]]
     row = history_row(record)
     assert row[1] == "streaming" and row[2] == "mock" and row[3] == "completed"

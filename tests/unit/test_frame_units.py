@@ -33,7 +33,8 @@ def test_the_console_writes_a_missing_figure_in_ascii() -> None:
 
 def test_the_app_and_the_console_share_the_formatter() -> None:
     """The app's ``ms`` is this very function, and so is what the console's tables call."""
-    from loadtui.headless import console, sections
+    from loadtui.headless import console
+    from loadtui.render import sections
 
     assert ms is fmt_ms
     for module in (console, sections):

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 from time import perf_counter
-from typing import Any, assert_never
+from typing import assert_never
 
 from loadtui.engine.channel import ProcessPool, WorkerPool
 from loadtui.engine.fleet import Fleet, auto_workers
@@ -88,8 +88,6 @@ class Coordinator:
         self.recent = RollingWindow(10)
         """The last 10 seconds, for live tables; run files use ``totals`` and ``series``."""
         self.controls: list[ControlChange] = []
-        self.control_log: list[dict[str, Any]] = []
-        """``controls`` as run-file dicts, built once each (frames copy the list, not the work)."""
         self.latest: dict[int, WorkerSnapshot] = {}
         self.fleet = Fleet(self.n)
         # the roll's own collections, under the names readers of a coordinator know
@@ -168,7 +166,6 @@ class Coordinator:
             case "stop":
                 self.stop_requested = True
         self.controls.append(recorded)
-        self.control_log.append(recorded.to_dict())
         return recorded
 
     def _push_shape(self) -> None:

@@ -23,6 +23,7 @@ from loadtui.mock.faults import (
     sse,
 )
 from loadtui.mock.openai import stream_answer, whole_answer
+from loadtui.mock.wire import JSONObject
 from loadtui.model.plan import MockSpec
 
 __all__ = ["anthropic_routes"]
@@ -44,7 +45,7 @@ _MALFORMED = b'event: content_block_delta\ndata: {"type": \n\n'
 _MID_STREAM_ERROR = sse(anthropic_error("api_error", "injected mid-stream fault"), "error")
 
 
-def _checked_body(raw: bytes) -> dict[str, Any]:
+def _checked_body(raw: bytes) -> JSONObject:
     """The request body, if it has the fields a Messages request needs (ValueError if not)."""
     body = json.loads(raw)
     if not isinstance(body, dict) or not isinstance(body.get("messages"), list):
@@ -58,7 +59,7 @@ def _invalid(message: str) -> web.Response:
     return web.json_response(anthropic_error("invalid_request_error", message), status=400)
 
 
-def _head(message: dict[str, Any], input_tokens: int) -> bytes:
+def _head(message: JSONObject, input_tokens: int) -> bytes:
     """message_start (no content yet, one output token so far), content_block_start, a ping."""
     usage = {"input_tokens": input_tokens, "output_tokens": 1}
     start = {**message, "content": [], "stop_reason": None, "usage": usage}

@@ -15,12 +15,12 @@ import itertools
 import json
 import time
 from collections.abc import Mapping
-from typing import Any
 
 from aiohttp import web
 from aiohttp.web_request import FileField
 
 from loadtui.mock.faults import Route, Served, openai_error
+from loadtui.mock.wire import JSONObject
 from loadtui.model.plan import MockSpec
 
 __all__ = ["batch_routes"]
@@ -36,7 +36,7 @@ def _fails(custom_id: str, rate: float) -> bool:
     return int.from_bytes(digest[:4], "big") / 2**32 < rate
 
 
-def _answer(endpoint: str, body: dict[str, Any]) -> dict[str, Any]:
+def _answer(endpoint: str, body: JSONObject) -> JSONObject:
     if endpoint == "/v1/embeddings":
         return {
             "object": "list",
@@ -58,12 +58,12 @@ def _answer(endpoint: str, body: dict[str, Any]) -> dict[str, Any]:
 class _Store:
     def __init__(self, settings: MockSpec) -> None:
         self.settings = settings
-        self.files: dict[str, dict[str, Any]] = {}
-        self.batches: dict[str, dict[str, Any]] = {}
+        self.files: dict[str, JSONObject] = {}
+        self.batches: dict[str, JSONObject] = {}
         self.ids = itertools.count(1)
 
-    def add_file(self, data: bytes, filename: str, purpose: str) -> dict[str, Any]:
-        meta: dict[str, Any] = {
+    def add_file(self, data: bytes, filename: str, purpose: str) -> JSONObject:
+        meta: JSONObject = {
             "id": f"file-mock{next(self.ids)}",
             "object": "file",
             "bytes": len(data),
@@ -75,7 +75,7 @@ class _Store:
         self.files[meta["id"]] = {"meta": meta, "data": data}
         return meta
 
-    def advance(self, batch: dict[str, Any]) -> dict[str, Any]:
+    def advance(self, batch: JSONObject) -> JSONObject:
         """Move a batch through its phases by the time since it was created."""
         if batch["status"] in _TERMINAL:
             return batch
@@ -96,7 +96,7 @@ class _Store:
             batch["request_counts"]["completed"] = done
         return batch
 
-    def _complete(self, batch: dict[str, Any]) -> None:
+    def _complete(self, batch: JSONObject) -> None:
         out, err = [], []
         for i, line in enumerate(batch["_lines"]):
             cid = line["custom_id"]
@@ -114,7 +114,7 @@ class _Store:
                 )
         out.reverse()  # arbitrary order: clients must join on custom_id
 
-        def jsonl(rows: list[dict[str, Any]]) -> bytes:
+        def jsonl(rows: list[JSONObject]) -> bytes:
             return "".join(json.dumps(r) + "\n" for r in rows).encode()
 
         if out:
@@ -131,7 +131,7 @@ class _Store:
         batch.update(status="completed", completed_at=int(time.time()))
 
 
-def _public(batch: dict[str, Any]) -> dict[str, Any]:
+def _public(batch: JSONObject) -> JSONObject:
     return {k: v for k, v in batch.items() if not k.startswith("_")}
 
 
@@ -143,7 +143,7 @@ def _bad_request(message: str) -> web.Response:
     return web.json_response(openai_error(message, "invalid_request_error"), status=400)
 
 
-def _create_request(raw: bytes) -> tuple[dict[str, Any], str, str]:
+def _create_request(raw: bytes) -> tuple[JSONObject, str, str]:
     """(body, input_file_id, endpoint) of a batch creation; ValueError, KeyError or TypeError
     when the body is not one."""
     body = json.loads(raw)
@@ -153,10 +153,10 @@ def _create_request(raw: bytes) -> tuple[dict[str, Any], str, str]:
     return body, file_id, endpoint
 
 
-def _read_lines(data: bytes, endpoint: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def _read_lines(data: bytes, endpoint: str) -> tuple[list[JSONObject], list[JSONObject]]:
     """(the input file's valid lines, a problem for each invalid one), as the API validates."""
-    lines: list[dict[str, Any]] = []
-    problems: list[dict[str, Any]] = []
+    lines: list[JSONObject] = []
+    problems: list[JSONObject] = []
     for n, raw in enumerate(data.decode(errors="replace").splitlines(), 1):
         try:
             line = json.loads(raw)
@@ -173,8 +173,8 @@ def _read_lines(data: bytes, endpoint: str) -> tuple[list[dict[str, Any]], list[
 
 
 def _new_batch(
-    batch_id: str, body: dict[str, Any], file_id: str, endpoint: str, data: bytes
-) -> dict[str, Any]:
+    batch_id: str, body: JSONObject, file_id: str, endpoint: str, data: bytes
+) -> JSONObject:
     """A batch in ``validating``; ``_``-keys are the mock's own (never sent)."""
     lines, problems = _read_lines(data, endpoint)
     now = time.time()

@@ -15,10 +15,10 @@ import random
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 from aiohttp import web
 
+from loadtui.mock.wire import JSONObject
 from loadtui.model.plan import MockSpec
 
 __all__ = [
@@ -41,11 +41,11 @@ Served = Counter[str]
 """Requests served by path, shared by every endpoint (``GET /mock/stats``)."""
 
 
-def openai_error(message: str, type_: str, code: str | None = None) -> dict[str, Any]:
+def openai_error(message: str, type_: str, code: str | None = None) -> JSONObject:
     return {"error": {"message": message, "type": type_, "param": None, "code": code}}
 
 
-def anthropic_error(type_: str, message: str) -> dict[str, Any]:
+def anthropic_error(type_: str, message: str) -> JSONObject:
     return {"type": "error", "error": {"type": type_, "message": message}, "request_id": "req_mock"}
 
 
@@ -66,7 +66,7 @@ async def sleep_until(deadline: float) -> None:
         await asyncio.sleep(delay)
 
 
-def sse(obj: dict[str, Any], event: str | None = None) -> bytes:
+def sse(obj: JSONObject, event: str | None = None) -> bytes:
     """One SSE event (``event:`` line only when named, as Anthropic does)."""
     head = f"event: {event}\n".encode() if event else b""
     return head + b"data: " + json.dumps(obj, separators=(",", ":")).encode() + b"\n\n"

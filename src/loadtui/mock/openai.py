@@ -28,6 +28,7 @@ from loadtui.mock.faults import (
     sse,
     stall_or_reset,
 )
+from loadtui.mock.wire import JSONObject
 from loadtui.model.plan import MockSpec
 
 __all__ = ["MOCK_MODEL", "openai_routes", "stream_answer", "whole_answer"]
@@ -46,7 +47,7 @@ def _words(value: Any) -> int:
 
 
 def _sized(
-    settings: MockSpec, body: dict[str, Any], prompt_tokens: int
+    settings: MockSpec, body: JSONObject, prompt_tokens: int
 ) -> tuple[int, str, dict[str, int]]:
     """Tokens in the answer (capped by ``max_tokens``), its finish_reason and its usage."""
     n = settings.tokens
@@ -96,7 +97,7 @@ async def stream_answer(
     return resp
 
 
-def _usage_chunk(body: dict[str, Any], chunk: dict[str, Any], usage: dict[str, int]) -> bytes:
+def _usage_chunk(body: JSONObject, chunk: JSONObject, usage: dict[str, int]) -> bytes:
     """The extra ``choices: []`` chunk carrying usage, when the request asked for it."""
     options = body.get("stream_options")
     if isinstance(options, dict) and options.get("include_usage"):
@@ -104,7 +105,7 @@ def _usage_chunk(body: dict[str, Any], chunk: dict[str, Any], usage: dict[str, i
     return b""
 
 
-async def _json_body(request: web.Request, field: str) -> dict[str, Any] | web.Response:
+async def _json_body(request: web.Request, field: str) -> JSONObject | web.Response:
     try:
         body = json.loads(await request.read())
         if not isinstance(body, dict) or field not in body:
@@ -121,8 +122,8 @@ async def whole_answer(
     settings: MockSpec,
     arrived: float,
     fault: str | None,
-    answer: dict[str, Any],
-    error_body: dict[str, Any] | None = None,
+    answer: JSONObject,
+    error_body: JSONObject | None = None,
 ) -> web.StreamResponse:
     """A non-streamed answer after ``latency``; body faults replace it (an error object with
     status 200 for ``stream_error``)."""
@@ -140,18 +141,16 @@ def _text(n: int) -> str:
     return " ".join(f"tok{i}" for i in range(n))
 
 
-def _chat_delta(
-    chunk: dict[str, Any], d: dict[str, Any], finish_reason: str | None = None
-) -> bytes:
+def _chat_delta(chunk: JSONObject, d: JSONObject, finish_reason: str | None = None) -> bytes:
     choice = {"index": 0, "delta": d, "logprobs": None, "finish_reason": finish_reason}
     return sse({**chunk, "choices": [choice]})
 
 
-def _completion_choice(text: str, finish_reason: str | None) -> dict[str, Any]:
+def _completion_choice(text: str, finish_reason: str | None) -> JSONObject:
     return {"text": text, "index": 0, "logprobs": None, "finish_reason": finish_reason}
 
 
-def _embeddings(count: int, dim: int, packed: bool) -> list[dict[str, Any]]:
+def _embeddings(count: int, dim: int, packed: bool) -> list[JSONObject]:
     """``count`` copies of a fixed vector, as floats or (``encoding_format: base64``) packed."""
     vector = [round(0.001 * (i + 1), 6) for i in range(dim)]
     embedding: list[float] | str = vector
@@ -160,7 +159,7 @@ def _embeddings(count: int, dim: int, packed: bool) -> list[dict[str, Any]]:
     return [{"object": "embedding", "index": i, "embedding": embedding} for i in range(count)]
 
 
-Begun = tuple[float, dict[str, Any], str | None]
+Begun = tuple[float, JSONObject, str | None]
 """A request's arrival time, its checked body and its fault (None: answer normally)."""
 
 

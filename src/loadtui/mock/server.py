@@ -7,7 +7,6 @@ import base64
 import secrets
 from collections import Counter
 from collections.abc import Callable
-from typing import Any
 
 from aiohttp import web
 
@@ -16,6 +15,7 @@ from loadtui.mock.batches import batch_routes
 from loadtui.mock.faults import Route, Served
 from loadtui.mock.openai import MOCK_MODEL, openai_routes
 from loadtui.mock.servers import ServerProcess, serve_app
+from loadtui.mock.wire import JSONObject
 from loadtui.model.plan import MockSpec
 
 __all__ = ["MOCK_MODEL", "MockProcess", "build_app", "serve"]
@@ -86,10 +86,10 @@ class MockProcess(ServerProcess):
         self.settings = settings or MockSpec()
         super().__init__(build_app, self.settings, host)
 
-    def stats(self) -> dict[str, Any]:
+    def stats(self) -> JSONObject:
         import httpx
 
-        answer: dict[str, Any] = httpx.get(self.url + "/mock/stats", timeout=5.0).json()
+        answer: JSONObject = httpx.get(self.url + "/mock/stats", timeout=5.0).json()
         return answer
 
     def __enter__(self) -> MockProcess:

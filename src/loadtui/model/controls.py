@@ -7,7 +7,7 @@ its offset from the start, so a replay can apply it again at the same moment.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 from loadtui.model.durations import parse_duration, parse_range
@@ -29,12 +29,6 @@ class ControlChange:
     at: float | None = None
     """Offset in seconds from the run's start: when to apply it (scheduled) or when it was applied."""
     source: str = "live"
-
-    def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        if isinstance(self.value, tuple):
-            d["value"] = list(self.value)
-        return d
 
 
 def parse_control(raw: object, *, source: str) -> ControlChange:

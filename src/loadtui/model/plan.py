@@ -37,7 +37,6 @@ __all__ = [
     "StageSpec",
     "TargetSpec",
     "fit_duration",
-    "open_loop_of",
     "scale_time",
 ]
 
@@ -276,12 +275,6 @@ class RunConfig(BaseModel):
             else:
                 data[key] = value
         return RunConfig.model_validate(data)
-
-
-def open_loop_of(load: dict[str, Any]) -> bool:
-    """``LoadSpec.open_loop`` for a run file's plain ``config.load`` (history, reports)."""
-    stages = load.get("stages") or []
-    return load.get("mode") == "open" or bool(stages and stages[0].get("rate") is not None)
 
 
 def scale_time(config: RunConfig, factor: float) -> RunConfig:

@@ -22,6 +22,10 @@ from loadtui.model.durations import format_duration
 from loadtui.model.plan import RunConfig, fit_duration, scale_time
 from loadtui.storage.presets import load_preset, validation_message
 
+Changes = dict[str, Any]
+"""Field values for ``RunConfig.model_validate`` / ``model_copy``: pydantic's untyped input,
+validated the moment it is applied."""
+
 __all__ = [
     "Overrides",
     "Resolved",
@@ -232,14 +236,14 @@ def resolve(args: Overrides) -> Resolved:
     return Resolved(config, userinfo, source)
 
 
-def _changes(args: Overrides, config: RunConfig, url: str | None) -> dict[str, Any]:
+def _changes(args: Overrides, config: RunConfig, url: str | None) -> Changes:
     """Every given option as nested changes to the preset (``with_overrides``' argument)."""
-    target: dict[str, Any] = {}
+    target: Changes = {}
     if url != config.target.url:
         target["url"] = url
     if args.model:
         target["model"] = args.model
-    changes: dict[str, Any] = {}
+    changes: Changes = {}
     load = _load_changes(args, config)
     if load:
         changes["load"] = load
@@ -267,10 +271,10 @@ _LOAD_OPTIONS = ("spawn_rate", "arrival", "max_in_flight", "think_time")
 """Options copied into ``[load]`` as they are (the model validates them)."""
 
 
-def _load_changes(args: Overrides, config: RunConfig) -> dict[str, Any]:
+def _load_changes(args: Overrides, config: RunConfig) -> Changes:
     """``[load]`` changes: --users makes a closed-loop run, --rate an open-loop one, each
     keeping the preset's length when it changes the mode."""
-    load: dict[str, Any] = {}
+    load: Changes = {}
     if args.users is not None:
         if args.users < 1:
             raise ConfigError(f"--users must be at least 1, got {args.users}")
@@ -297,7 +301,7 @@ def _load_changes(args: Overrides, config: RunConfig) -> dict[str, Any]:
     return load
 
 
-def _request_changes(args: Overrides, config: RunConfig) -> list[dict[str, Any]] | None:
+def _request_changes(args: Overrides, config: RunConfig) -> list[Changes] | None:
     """Every request with --stream, --max-tokens and --prompt applied where they mean
     something (an embedding is never streamed); None when none of them was given."""
     if args.stream is None and args.max_tokens is None and args.prompt is None:

@@ -19,6 +19,7 @@ from loadtui.storage.record_in import (
 )
 from loadtui.storage.record_out import (
     RunJson,
+    control_to_json,
     generator_to_json,
     point_to_json,
     record_to_json,
@@ -29,6 +30,7 @@ from loadtui.storage.record_out import (
 __all__ = [
     "RunJson",
     "config_from_json",
+    "control_to_json",
     "controls_from_json",
     "generator_to_json",
     "point_to_json",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from loadtui.model.controls import ControlChange
 from loadtui.model.record import (
     METRICS,
     GeneratorHealth,
@@ -48,6 +49,12 @@ def target_to_json(target: TargetInfo) -> RunJson:
         "model": target.model,
         "api_key": target.api_key,
     }
+
+
+def control_to_json(c: ControlChange) -> RunJson:
+    """One entry of the run file's ``controls`` timeline (a think-time range as a list)."""
+    value = list(c.value) if isinstance(c.value, tuple) else c.value
+    return {"action": c.action, "value": value, "at": c.at, "source": c.source}
 
 
 def metric_to_json(m: MetricSummary) -> RunJson:
@@ -188,7 +195,7 @@ def record_to_json(record: RunRecord) -> RunJson:
         "config": record.config.model_dump(mode="json"),
         "target": target_to_json(record.target),
         "load_ended_s": record.load_ended_s,
-        "controls": [c.to_dict() for c in record.controls],
+        "controls": [control_to_json(c) for c in record.controls],
         "summary": summary_to_json(record.summary),
         "generator": generator_to_json(record.generator),
         "thresholds": [threshold_to_json(t) for t in record.thresholds],

@@ -26,7 +26,13 @@ from loadtui.model.controls import ControlChange, parse_control
 from loadtui.model.plan import RunConfig
 from loadtui.model.record import SCHEMA_VERSION, RunRecord
 from loadtui.storage.files import MB, decode, read_capped, read_head, shown_path
-from loadtui.storage.record import RunJson, config_from_json, record_from_json, record_to_json
+from loadtui.storage.record import (
+    RunJson,
+    config_from_json,
+    control_to_json,
+    record_from_json,
+    record_to_json,
+)
 from loadtui.storage.redact import redact_text, redacted_json
 from loadtui.storage.runshape import RUN_ID, RunShape
 from loadtui.storage.trust import remember as remember_digest
@@ -200,7 +206,7 @@ def run_controls(run: RunRecord | RunJson, path: str | Path = "run file") -> lis
     status: object
     ended: object
     if isinstance(run, RunRecord):
-        controls = [c.to_dict() for c in run.controls]
+        controls = [control_to_json(c) for c in run.controls]
         status, ended = run.status, run.load_ended_s
     else:
         controls, status, ended = run.get("controls"), run.get("status"), run.get("load_ended_s")
