@@ -114,7 +114,7 @@ def test_a_session_driven_to_the_end_publishes_frames_on_one_clock_and_saves(
             session, Controls(), publish=publish, make_frame=make_frame, frame_every=0.2
         )
         run, path = driver.run()
-    assert run["status"] == "completed" and path == out and out.exists()
+    assert run.status == "completed" and path == out and out.exists()
     phases = [f[0] for f in frames]
     assert phases[-2:] == ["stopping", "completed"]
     live = [f for f in frames if f[0] == "running"]
@@ -136,7 +136,7 @@ def test_a_bug_while_publishing_fails_the_run_and_still_saves_it(mock, private_d
             session, Controls(), publish=publish, make_frame=lambda c, phase, u: phase
         )
         run, path = driver.run(grace=lambda status: 0.0)
-    assert run["status"] == "failed" and "RuntimeError: a widget broke" in run["error"]
+    assert run.status == "failed" and "RuntimeError: a widget broke" in (run.error or "")
     assert path == out and out.exists()
 
 
