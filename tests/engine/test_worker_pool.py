@@ -44,9 +44,9 @@ def test_both_pools_make_the_same_burst_run(mock, make: Callable[[], WorkerPool]
         workers=2,
     )
     coord = drive(config, mock.url, pool=make())
-    s = coord.result()["summary"]
-    assert s["requests"] == s["ok"] == 24 == mock.stats()["served"]
-    assert s["metrics"]["ttft_ms"]["count"] == 24  # streamed: both halves of the client ran
+    s = coord.result().summary
+    assert s.requests == s.ok == 24 == mock.stats()["served"]
+    assert s.metrics.ttft_ms.count == 24  # streamed: both halves of the client ran
     assert coord.finals == {0, 1} and not coord.lost_workers  # each ended with its last word
 
 
