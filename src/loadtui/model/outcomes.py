@@ -117,7 +117,17 @@ class Outcome:
     """Each check's label and verdict (None: the request has no checks)."""
 
     def note(self, error: ErrorClass, exc: BaseException) -> None:
-        """Keep why a fault of class ``error`` happened (booked among the run's reasons)."""
+        """Keep why a fault of class ``error`` happened (booked among the run's reasons).
+
+        The exception is kept without its traceback: the frames it points at hold what the
+        request had read (up to the body or event size limit, hundreds of MB against a target
+        that never stops sending) until the request is booked. Only the message is booked."""
+        cause: BaseException | None = exc
+        for _ in range(8):  # the chain a transport error wraps, bounded
+            if cause is None:
+                break
+            cause.__traceback__ = None
+            cause = cause.__cause__ or cause.__context__
         if self.reasons is None:
             self.reasons = []
         self.reasons.append((error, exc))
