@@ -24,9 +24,14 @@ from loadtui.model.plan import RunConfig
 from loadtui.storage.presets import load_preset
 from loadtui.storage.runfile import list_runs
 from loadtui.tui.app import LoadtuiApp, StartNow
+from loadtui.tui.screens.compare import CompareScreen
 from loadtui.tui.screens.confirm import ConfirmScreen
+from loadtui.tui.screens.detail import DetailScreen
+from loadtui.tui.screens.help import HelpScreen
+from loadtui.tui.screens.history import HistoryScreen
 from loadtui.tui.screens.run import RunScreen
 from loadtui.tui.settings import Settings
+from waits import until as _until
 
 DATA = Path(__file__).parents[1] / "data"
 
@@ -47,14 +52,6 @@ def _config(**load: Any) -> RunConfig:
     )
 
 
-async def _until(pilot: Any, predicate: Any, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out waiting for the app")
-        await pilot.pause(0.1)
-
-
 def test_live_controls_land_in_the_saved_timeline() -> None:
     """Start a run, change users and rate, pause, resume, type an exact value, stop."""
 
@@ -68,7 +65,7 @@ def test_live_controls_land_in_the_saved_timeline() -> None:
             status = screen.query_one("#run-status")
             assert status.asked_users == 3  # on screen at once, before the engine confirms
             await pilot.press("W", "s")  # 13, then 12
-            await pilot.pause(0.3)
+            await _until(pilot, lambda: len(app.bridge.frame.controls) >= 3)  # all confirmed
             await pilot.press("r")  # closed loop: a rate cap, from the achieved rate
             await pilot.press("p")
             await _until(pilot, lambda: screen.phase == "paused")
@@ -80,7 +77,7 @@ def test_live_controls_land_in_the_saved_timeline() -> None:
             await _until(pilot, lambda: len(app.bridge.frame.controls) >= 7)
             await pilot.press("x")
             await _until(pilot, lambda: app.bridge.finished, timeout=30)
-            await pilot.pause(0.6)  # one redraw: the saved message reaches the app
+            await _until(pilot, lambda: app.saved)  # one redraw: the saved message reaches the app
             await pilot.press("ctrl+q")
         return app
 
@@ -123,7 +120,7 @@ def test_quitting_mid_run_asks_then_saves_it_as_interrupted() -> None:
             await _until(pilot, lambda: isinstance(app.screen, ConfirmScreen), timeout=5)
             await pilot.press("y")
             await _until(pilot, lambda: app.bridge.finished, timeout=30)
-            await pilot.pause(0.3)
+            await _until(pilot, lambda: app.saved)
         return app
 
     app = asyncio.run(scenario())
@@ -198,7 +195,7 @@ def _app(**settings: Any) -> LoadtuiApp:
 async def _show_run(pilot: Any, frame: Any = None) -> None:
     screen = RunScreen(FixedRun(frame or _live_frame()), "stress")  # type: ignore[arg-type]
     await pilot.app.push_screen(screen)
-    await pilot.pause(0.3)
+    await _until(pilot, lambda: screen.query_one("#run-status").frame is not None)
 
 
 def test_snapshot_setup(snap_compare: Any) -> None:
@@ -219,7 +216,7 @@ def test_snapshot_run_users_tab(snap_compare: Any) -> None:
     async def users_tab(pilot: Any) -> None:
         await _show_run(pilot)
         pilot.app.screen.query_one("#run-tabs").active = "tab-users"
-        await pilot.pause(0.2)
+        await pilot.pause()  # the switch itself is immediate; let the screen lay it out
 
     assert snap_compare(_app(), terminal_size=(80, 24), run_before=users_tab)
 
@@ -247,7 +244,7 @@ def test_snapshot_help_high_contrast(snap_compare: Any) -> None:
     async def help_over_run(pilot: Any) -> None:
         await _show_run(pilot)
         await pilot.press("f1")
-        await pilot.pause(0.2)
+        await _until(pilot, lambda: isinstance(pilot.app.screen, HelpScreen))
 
     assert snap_compare(
         _app(theme="loadtui-high-contrast"), terminal_size=(100, 34), run_before=help_over_run
@@ -261,12 +258,20 @@ def _seed_runs() -> None:
         shutil.copy(DATA / f"{name}.json", runs / f"{name}.json")
 
 
+async def _open_history(pilot: Any) -> None:
+    """F2, then wait for the two seeded runs: history reads run files on a worker thread."""
+    await pilot.press("f2")
+    await _until(
+        pilot,
+        lambda: isinstance(pilot.app.screen, HistoryScreen) and len(pilot.app.screen.runs) == 2,
+    )
+
+
 def test_snapshot_history(snap_compare: Any) -> None:
     _seed_runs()
 
     async def history(pilot: Any) -> None:
-        await pilot.press("f2")
-        await pilot.pause(0.5)
+        await _open_history(pilot)
 
     assert snap_compare(_app(), terminal_size=(100, 24), run_before=history)
 
@@ -275,10 +280,9 @@ def test_snapshot_run_detail(snap_compare: Any) -> None:
     _seed_runs()
 
     async def detail(pilot: Any) -> None:
-        await pilot.press("f2")
-        await pilot.pause(0.5)
+        await _open_history(pilot)
         await pilot.press("down", "enter")
-        await pilot.pause(0.3)
+        await _until(pilot, lambda: isinstance(pilot.app.screen, DetailScreen))  # read on a thread
 
     assert snap_compare(_app(), terminal_size=(80, 24), run_before=detail)
 
@@ -287,10 +291,9 @@ def test_snapshot_compare(snap_compare: Any) -> None:
     _seed_runs()
 
     async def compare(pilot: Any) -> None:
-        await pilot.press("f2")
-        await pilot.pause(0.5)
+        await _open_history(pilot)
         await pilot.press("space", "down", "c")
-        await pilot.pause(0.3)
+        await _until(pilot, lambda: isinstance(pilot.app.screen, CompareScreen))
 
     assert snap_compare(_app(), terminal_size=(80, 24), run_before=compare)
 
@@ -500,7 +503,7 @@ def test_theme_choice_is_remembered(private_dirs: Path) -> None:
         app = LoadtuiApp(settings=Settings.load())
         async with app.run_test() as pilot:
             app.theme = "loadtui-high-contrast"
-            await pilot.pause(0.1)
+            await pilot.pause()
 
     asyncio.run(scenario())
     assert Settings.load().theme == "loadtui-high-contrast"
@@ -510,16 +513,16 @@ def test_setup_form_errors_are_one_line_and_nothing_starts() -> None:
     async def scenario() -> LoadtuiApp:
         app = LoadtuiApp(settings=Settings())
         async with app.run_test(size=(80, 24)) as pilot:
-            await pilot.pause(0.2)
+            await _until(pilot, lambda: app.screen.query("#users"))  # the setup form is up
             app.screen.query_one("#users").value = "lots"
             await pilot.press("ctrl+s")
-            await pilot.pause(0.2)
+            await _until(pilot, lambda: len(app._notifications) >= 1)
             notes = [n.message for n in app._notifications]
             assert notes == ["Users must be a number, got 'lots'"]
             app.screen.query_one("#users").value = "3"
             app.screen.query_one("#duration").value = "soon"
             await pilot.press("ctrl+s")
-            await pilot.pause(0.2)
+            await _until(pilot, lambda: len(app._notifications) >= 2)
             assert "soon" in [n.message for n in app._notifications][-1]
             assert app.bridge is None
         return app
@@ -545,14 +548,14 @@ def test_saved_run_frame_and_history_row() -> None:
 
 def test_snapshot_requests_tab_of_a_mix(snap_compare: Any) -> None:
     """Issue 4's figures in the app: per request, checks (a saved mix run)."""
-    from loadtui.tui.screens.detail import DetailScreen
 
     async def requests_tab(pilot: Any) -> None:
         run = _fixture_run("run-mix")
         await pilot.app.push_screen(DetailScreen(run, DATA / "run-mix.json"))
-        await pilot.pause(0.2)
+        await pilot.pause()
         await pilot.press("right")
-        await pilot.pause(0.3)
+        tabs = pilot.app.screen.query_one("#detail-tabs")
+        await _until(pilot, lambda: tabs.active == "tab-requests")
 
     assert snap_compare(_app(), terminal_size=(80, 30), run_before=requests_tab)
 
@@ -565,10 +568,10 @@ def test_overhead_run_shows_in_the_app() -> None:
         app = LoadtuiApp(start=StartNow(config), settings=Settings())
         async with app.run_test(size=(100, 40)) as pilot:
             await _until(pilot, lambda: app.bridge is not None and app.bridge.finished, timeout=40)
-            await pilot.pause(0.6)
+            await _until(pilot, lambda: app.saved)  # the screen has drawn the final frame
             screen = app.screen
             screen.query_one("#run-tabs").active = "tab-requests"
-            await pilot.pause(0.3)
+            await pilot.pause()
             panel = screen.query_one("#requests")
             console = Console(width=100, record=True, file=io.StringIO())
             console.print(panel.content)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from pathlib import Path
@@ -33,6 +32,7 @@ from loadtui.tui.screens.run import RunScreen
 from loadtui.tui.screens.value import ValueScreen
 from loadtui.tui.settings import Settings
 from loadtui.tui.widgets.sparks import spark_rows, spark_scale
+from waits import until as _until
 
 DATA = Path(__file__).parents[1] / "data"
 FIELDS = ("url", "model", "api-key", "users", "spawn-rate", "rate", "think-time", "duration")
@@ -96,14 +96,6 @@ def _live(**changes: Any) -> Frame:
             **changes,
         },
     )
-
-
-async def _until(pilot: Any, predicate: Any, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out waiting for the app")
-        await pilot.pause(0.05)
 
 
 async def _show(pilot: Any, source: FixedRun, title: str = "stress") -> RunScreen:
