@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -14,6 +15,8 @@ import httpx
 import pytest
 
 from helpers import REPO, run_cli
+
+DATA = Path(__file__).parents[1] / "data"
 
 
 def runs_in(data: Path) -> list[dict]:
@@ -52,6 +55,8 @@ def test_smoke_preset_against_the_embedded_mock(private_dirs: Path):
         "ttft_ms",
     } <= set(run["series"][0])
     assert str(private_dirs / "data" / "runs") in proc.stdout
+    (listed,) = run_cli("runs").stdout.splitlines()  # the run just made, listed end to end
+    assert listed.endswith(".json") and listed.split()[-1] in proc.stdout
 
 
 def test_failed_threshold_exits_1(private_dirs: Path):
@@ -258,10 +263,13 @@ def test_presets_and_runs_listing(private_dirs: Path):
     proc = run_cli("presets")
     assert "my own smoke (user)" in proc.stdout  # the mark at the end keeps the columns
     assert run_cli("runs").stdout.startswith("no saved runs")
-    for _ in range(2):
-        assert run_cli("--headless", "--preset", "smoke").returncode == 0
+    runs = private_dirs / "data" / "runs"  # two saved runs, as fixtures: the listing is the subject
+    runs.mkdir(parents=True)
+    for name in ("run-a", "run-b"):
+        shutil.copy(DATA / f"{name}.json", runs / f"{name}.json")
     lines = run_cli("runs").stdout.splitlines()
     assert len(lines) == 2 and lines[0] > lines[1]  # newest first (lines start with the time)
+    assert lines[0].endswith("run-b.json") and lines[1].endswith("run-a.json")
 
 
 def test_standalone_mock_command(unused_port: int):
