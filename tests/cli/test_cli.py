@@ -16,6 +16,8 @@ import pytest
 
 from helpers import REPO, run_cli
 
+pytestmark = pytest.mark.integration  # every test here starts processes
+
 DATA = Path(__file__).parents[1] / "data"
 
 

@@ -9,6 +9,8 @@ from loadtui.engine.mock import MockProcess
 from loadtui.model.controls import ControlChange
 from loadtui.model.plan import MockSpec, RunConfig
 
+pytestmark = pytest.mark.integration  # every test here starts processes
+
 
 def chat(stream: bool = True) -> dict:
     return {"kind": "chat", "stream": stream, "max_tokens": 64}

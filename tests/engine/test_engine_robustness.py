@@ -18,6 +18,8 @@ from loadtui.errors import ConfigError
 from loadtui.model.controls import ControlChange
 from loadtui.model.plan import MockSpec, RunConfig
 
+pytestmark = pytest.mark.integration  # every test here starts processes
+
 Action = Callable[[Coordinator], None]
 
 

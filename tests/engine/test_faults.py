@@ -8,6 +8,8 @@ from helpers import drive
 from loadtui.engine.mock import MockProcess
 from loadtui.model.plan import MockSpec, RunConfig
 
+pytestmark = pytest.mark.integration  # every test here starts processes
+
 
 @pytest.mark.parametrize(
     ("fault", "stream", "error_class"),

@@ -52,6 +52,7 @@ def _config(**load: Any) -> RunConfig:
     )
 
 
+@pytest.mark.integration
 def test_live_controls_land_in_the_saved_timeline() -> None:
     """Start a run, change users and rate, pause, resume, type an exact value, stop."""
 
@@ -106,6 +107,7 @@ def test_live_controls_land_in_the_saved_timeline() -> None:
     assert app.saved == [str(app.bridge.path)]
 
 
+@pytest.mark.integration
 def test_quitting_mid_run_asks_then_saves_it_as_interrupted() -> None:
     async def scenario() -> LoadtuiApp:
         app = LoadtuiApp(start=StartNow(_config()), settings=Settings())
@@ -351,6 +353,7 @@ LOADTUI = Path(sys.executable).parent / "loadtui"
 needs_tmux = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
 
 
+@pytest.mark.integration
 @needs_tmux
 def test_tmux_start_smoke_with_keystrokes(private_dirs: Path) -> None:
     """``loadtui`` in an 80×24 tmux pane: ctrl+s starts the preselected smoke preset, the run
@@ -382,6 +385,7 @@ def _alive(pid: int) -> bool:
         return False
 
 
+@pytest.mark.integration
 @needs_tmux
 @pytest.mark.parametrize("how", ["SIGTERM", "SIGHUP"])
 def test_signals_save_the_run_and_end_the_app(private_dirs: Path, how: str) -> None:
@@ -411,6 +415,7 @@ def test_signals_save_the_run_and_end_the_app(private_dirs: Path, how: str) -> N
     assert len(runs) == 1 and runs[0][1]["status"] == "interrupted"
 
 
+@pytest.mark.integration
 @needs_tmux
 def test_sigterm_on_the_setup_screen_exits_130(private_dirs: Path) -> None:
     """No run is live, but a signal still ended the app: the README's 130, not 0."""
@@ -560,6 +565,7 @@ def test_snapshot_requests_tab_of_a_mix(snap_compare: Any) -> None:
     assert snap_compare(_app(), terminal_size=(80, 30), run_before=requests_tab)
 
 
+@pytest.mark.integration
 def test_overhead_run_shows_in_the_app() -> None:
     """The overhead preset started in the app: the Requests tab shows the overhead table."""
     config = load_preset("overhead").with_overrides(load={"duration": 2}, workers=1)

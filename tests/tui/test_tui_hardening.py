@@ -17,6 +17,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, ClassVar
 
+import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from textual.widgets import DataTable, Input, Label, Static
@@ -209,6 +210,7 @@ _DIALOG = st.tuples(
 ).map("".join)
 
 
+@pytest.mark.integration
 def test_any_text_in_the_live_value_dialog_keeps_the_run_going() -> None:
     """8 random values and 3 of the issue's typed into the ``=`` dialog of one live run against
     the embedded mock (each open-type-close takes ~3 s on a busy machine: ~40 s in all): each

@@ -17,6 +17,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import pytest
 from textual.widgets import DataTable, Input, Label
 
 from loadtui.model.plan import RunConfig
@@ -99,6 +100,7 @@ def test_spark_scale_covers_exactly_the_seconds_drawn() -> None:
 # -- item 7: thresholds of a live run without streams ----------------------------------------
 
 
+@pytest.mark.integration
 def test_a_live_run_without_streams_skips_its_ttft_threshold() -> None:
     """A real run on the embedded mock with streaming off: TTFT is skipped (dim, with the
     reason), as the saved run will say, and the panel is not marked failing."""
@@ -250,6 +252,7 @@ def _knocked(listener: socket.socket) -> bool:
     return True
 
 
+@pytest.mark.integration
 def test_a_foreign_run_file_is_replayed_only_after_a_yes(monkeypatch: Any) -> None:
     monkeypatch.setenv("OPENAI_API_KEY", "fake-local-secret-0123456789")
     with socket.socket() as listener:
@@ -289,6 +292,7 @@ def test_a_foreign_run_file_is_replayed_only_after_a_yes(monkeypatch: Any) -> No
     assert after_yes
 
 
+@pytest.mark.integration
 def test_a_run_file_written_here_is_replayed_without_a_question() -> None:
     with socket.socket() as listener:
         listener.bind(("127.0.0.1", 0))
