@@ -62,9 +62,13 @@ def test_live_controls_land_in_the_saved_timeline() -> None:
             await _until(pilot, lambda: getattr(app.screen, "phase", "") == "running")
             screen = app.screen
             assert isinstance(screen, RunScreen)
-            await pilot.press("w")  # 2 → 3 users
             status = screen.query_one("#run-status")
-            assert status.asked_users == 3  # on screen at once, before the engine confirms
+            # what the header asks, in order: the engine's confirmation clears it, and on a busy
+            # machine that may land before press() returns (it waits for the app to go idle)
+            asked: list[int | None] = []
+            screen.watch(status, "asked_users", lambda value: asked.append(value), init=False)
+            await pilot.press("w")  # 2 → 3 users
+            assert asked[0] == 3  # on screen at once, before the engine confirms
             await pilot.press("W", "s")  # 13, then 12
             await _until(pilot, lambda: len(app.bridge.frame.controls) >= 3)  # all confirmed
             await pilot.press("r")  # closed loop: a rate cap, from the achieved rate
@@ -433,32 +437,6 @@ def test_sigterm_on_the_setup_screen_exits_130(private_dirs: Path) -> None:
 # -- the app's plain functions -------------------------------------------------------------
 
 
-def test_rate_keys_step_ten_percent() -> None:
-    from loadtui.tui.screens.run import next_rate
-
-    assert next_rate(100.0, 1) == 110.0
-    assert next_rate(100.0, -1) == 90.0
-    assert next_rate(12.0, 1) == 13.2
-    assert next_rate(5.0, 1) == 5.5  # small rates move by 10%, at least 0.1/s
-    assert next_rate(0.1, -1) == 0.1  # never to 0 by key: 0 is typed on purpose
-
-
-def test_exact_value_dialog_parses_like_a_control_file() -> None:
-    from loadtui.tui.screens.value import parse_value
-
-    assert (parse_value("users 50").action, parse_value("users 50").value) == ("users", 50)
-    assert parse_value("rate 12.5/s").value == 12.5
-    assert parse_value("think 1-2s").value == (1.0, 2.0)
-    for bad, message in (
-        ("users -1", "≥ 0"),
-        ("users many", "whole number"),
-        ("speed 3", "type users N"),
-        ("rate -2", "≥ 0"),
-    ):
-        with pytest.raises(ValueError, match=message):
-            parse_value(bad)
-
-
 def test_user_rows_sort_by_state_latency_age() -> None:
     from loadtui.tui.widgets.users import sort_rows
 
@@ -471,36 +449,6 @@ def test_user_rows_sort_by_state_latency_age() -> None:
     assert [r[0] for r in sort_rows(rows, "latency")] == [1, 2, 0]
     assert [r[0] for r in sort_rows(rows, "age")] == [1, 2, 0]
     assert [r[0] for r in sort_rows(rows[::-1], "user")] == [0, 1, 2]
-
-
-def test_settings_remember_targets_without_keys(private_dirs: Path) -> None:
-    from loadtui.locations import tui_state_file
-
-    s = Settings()
-    s.remember_target("https://user:sekrit@gw.example:8443/v1")
-    s.remember_target("https://gw.example/ak/sk-123/v1", secret="sk-123")
-    s.remember_target("https://gw.example:8443/v1")  # again: moves to the front, no duplicate
-    s.save()
-    text = tui_state_file().read_text()
-    assert "sekrit" not in text and "sk-123" not in text
-    again = Settings.load()
-    assert again.recent_targets == ["https://gw.example:8443/v1", "https://gw.example/ak/{key}/v1"]
-    tui_state_file().write_text("{not json")
-    assert Settings.load() == Settings()  # a damaged file means defaults, never a crash
-
-
-def test_themes_folder_has_dark_light_and_high_contrast(tmp_path: Path) -> None:
-    from loadtui.tui.themes import load_themes
-
-    themes, problems = load_themes()
-    assert not problems
-    names = {t.name: t for t in themes}
-    assert {"loadtui-dark", "loadtui-light", "loadtui-high-contrast"} <= set(names)
-    assert names["loadtui-dark"].dark and not names["loadtui-light"].dark
-    (tmp_path / "broken.toml").write_text("name = 'x'\nprimary = ")
-    (tmp_path / "ok.toml").write_text("name = 'mine'\nprimary = '#ff0000'\n")
-    themes, problems = load_themes(tmp_path)
-    assert [t.name for t in themes] == ["mine"] and "broken.toml" in problems[0]
 
 
 def test_theme_choice_is_remembered(private_dirs: Path) -> None:
