@@ -157,6 +157,7 @@ def test_bad_run_files_for_replay(private_dirs: Path, content: str, fragment: st
     assert len(proc.stderr.strip().splitlines()) == 1
 
 
+@pytest.mark.slow
 def test_replay_reproduces_the_control_timeline(private_dirs: Path):
     controls = private_dirs / "controls.toml"
     controls.write_text(
@@ -201,6 +202,7 @@ def test_replay_reproduces_the_control_timeline(private_dirs: Path):
     assert users(original) == users(replay)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT, signal.SIGHUP])
 def test_signals_still_save_the_run(private_dirs: Path, sig: signal.Signals):
     out = private_dirs / "term.json"

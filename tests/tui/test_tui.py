@@ -52,6 +52,7 @@ def _config(**load: Any) -> RunConfig:
     )
 
 
+@pytest.mark.slow
 @pytest.mark.integration
 def test_live_controls_land_in_the_saved_timeline() -> None:
     """Start a run, change users and rate, pause, resume, type an exact value, stop."""
@@ -111,6 +112,7 @@ def test_live_controls_land_in_the_saved_timeline() -> None:
     assert app.saved == [str(app.bridge.path)]
 
 
+@pytest.mark.slow
 @pytest.mark.integration
 def test_quitting_mid_run_asks_then_saves_it_as_interrupted() -> None:
     async def scenario() -> LoadtuiApp:
@@ -357,6 +359,7 @@ LOADTUI = Path(sys.executable).parent / "loadtui"
 needs_tmux = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
 
 
+@pytest.mark.slow
 @pytest.mark.integration
 @needs_tmux
 def test_tmux_start_smoke_with_keystrokes(private_dirs: Path) -> None:
@@ -389,6 +392,7 @@ def _alive(pid: int) -> bool:
         return False
 
 
+@pytest.mark.slow
 @pytest.mark.integration
 @needs_tmux
 @pytest.mark.parametrize("how", ["SIGTERM", "SIGHUP"])
@@ -513,6 +517,7 @@ def test_snapshot_requests_tab_of_a_mix(snap_compare: Any) -> None:
     assert snap_compare(_app(), terminal_size=(80, 30), run_before=requests_tab)
 
 
+@pytest.mark.slow
 @pytest.mark.integration
 def test_overhead_run_shows_in_the_app() -> None:
     """The overhead preset started in the app: the Requests tab shows the overhead table."""

@@ -139,6 +139,7 @@ async def _explore(
 _FORM = st.lists(st.one_of(_TEXT, _LONG), min_size=len(FIELDS), max_size=len(FIELDS))
 
 
+@pytest.mark.slow
 def test_any_text_in_the_setup_form_gets_an_answer_never_a_crash() -> None:
     """40 random forms (and the issue's cases) typed into one app: ~20 s on a busy machine."""
 
@@ -210,6 +211,7 @@ _DIALOG = st.tuples(
 ).map("".join)
 
 
+@pytest.mark.slow
 @pytest.mark.integration
 def test_any_text_in_the_live_value_dialog_keeps_the_run_going() -> None:
     """8 random values and 3 of the issue's typed into the ``=`` dialog of one live run against

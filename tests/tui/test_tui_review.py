@@ -100,6 +100,7 @@ def test_spark_scale_covers_exactly_the_seconds_drawn() -> None:
 # -- item 7: thresholds of a live run without streams ----------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.integration
 def test_a_live_run_without_streams_skips_its_ttft_threshold() -> None:
     """A real run on the embedded mock with streaming off: TTFT is skipped (dim, with the
@@ -252,6 +253,7 @@ def _knocked(listener: socket.socket) -> bool:
     return True
 
 
+@pytest.mark.slow
 @pytest.mark.integration
 def test_a_foreign_run_file_is_replayed_only_after_a_yes(monkeypatch: Any) -> None:
     monkeypatch.setenv("OPENAI_API_KEY", "fake-local-secret-0123456789")
@@ -292,6 +294,7 @@ def test_a_foreign_run_file_is_replayed_only_after_a_yes(monkeypatch: Any) -> No
     assert after_yes
 
 
+@pytest.mark.slow
 @pytest.mark.integration
 def test_a_run_file_written_here_is_replayed_without_a_question() -> None:
     with socket.socket() as listener:
