@@ -401,6 +401,7 @@ def test_batch_summary_labels_jobs_and_http_calls(private_dirs: Path):
     assert re.search(rf"^HTTP calls\s+200: {calls}\b", proc.stdout, re.M), proc.stdout
 
 
+@pytest.mark.slow
 @pytest.mark.integration
 def test_replay_to_a_url_with_userinfo_keeps_it_out_of_the_file(private_dirs: Path):
     assert run_cli("--headless", "--no-stream", "--duration", "1s").returncode == 0

@@ -84,6 +84,7 @@ def _preset(folder: Path, extra: str = "", load: str = "") -> Path:
 
 
 # -- issue 8 #12: stop is `stopped`, and a replay stops at the same offset ---------------------
+@pytest.mark.slow
 @pytest.mark.integration
 def test_stop_control_saves_stopped_and_replay_stops_there(private_dirs: Path):
     controls = private_dirs / "stop.toml"
@@ -335,6 +336,7 @@ def test_ctrl_c_during_the_drain_after_the_end_is_interrupted_not_failed(private
     assert json.loads(out.read_text())["status"] == "interrupted"
 
 
+@pytest.mark.slow
 @pytest.mark.integration
 def test_a_worker_dying_fails_the_run_with_exit_4(private_dirs: Path):
     out = private_dirs / "r.json"
@@ -349,6 +351,7 @@ def test_a_worker_dying_fails_the_run_with_exit_4(private_dirs: Path):
     assert json.loads(out.read_text())["status"] == "failed"
 
 
+@pytest.mark.slow
 @pytest.mark.integration
 def test_a_worker_that_hangs_past_the_drain_fails_the_run(private_dirs: Path):
     """A frozen worker neither reports its last snapshot nor exits: the run must not be

@@ -62,6 +62,7 @@ def test_a_foreign_file_naming_a_host_is_refused_and_nothing_connects(private_di
             attacker.accept()  # no one knocked: the key went nowhere
 
 
+@pytest.mark.slow
 @pytest.mark.integration
 def test_url_or_trust_target_lets_a_foreign_file_replay(private_dirs: Path, mock: MockProcess):
     path = _foreign(private_dirs, _run("http://127.0.0.1:9"))  # a host the user never chose

@@ -285,6 +285,7 @@ def _batch_run(private_dirs: Path, *extra: str, env: dict | None = None) -> tupl
     return json.loads(out.read_text()), proc.stdout
 
 
+@pytest.mark.slow
 @pytest.mark.integration
 def test_batch_preset_runs_jobs_step_by_step(private_dirs: Path):
     run, stdout = _batch_run(private_dirs)
@@ -306,6 +307,7 @@ def test_batch_preset_runs_jobs_step_by_step(private_dirs: Path):
     assert "batch job" in stdout and "batch lines joined on custom_id" in stdout
 
 
+@pytest.mark.slow
 @pytest.mark.integration
 def test_batch_completed_with_no_successes_is_a_failure(private_dirs: Path, tmp_path: Path):
     preset = tmp_path / "allfail.toml"
@@ -323,6 +325,7 @@ def test_batch_completed_with_no_successes_is_a_failure(private_dirs: Path, tmp_
     assert s["checks"]["batch has successful lines"]["passed"] == 0
 
 
+@pytest.mark.slow
 @pytest.mark.integration
 def test_batch_admin_key_is_minted_used_and_never_written(private_dirs: Path, tmp_path: Path):
     preset = tmp_path / "admin.toml"
@@ -380,6 +383,7 @@ def assert_overhead_verdict(proc: Any, run: dict) -> None:
     assert proc.returncode == (1 if failing else 0)
 
 
+@pytest.mark.slow
 @pytest.mark.integration
 def test_overhead_preset_out_of_the_box(private_dirs: Path):
     out = private_dirs / "o.json"
@@ -395,6 +399,7 @@ def test_overhead_preset_out_of_the_box(private_dirs: Path):
     assert run["target"]["direct_url"] and "proxy overhead" in proc.stdout
 
 
+@pytest.mark.slow
 @pytest.mark.integration
 def test_overhead_with_a_url_needs_the_direct_url(private_dirs: Path):
     with MockProcess(TIMING) as mock, ProxyProcess(mock.url) as proxy:
@@ -432,6 +437,7 @@ def test_the_proxy_relays_streams_and_errors():
     assert s["metrics"]["ttft_ms"]["p50"] < s["metrics"]["latency_ms"]["p95"] - 20
 
 
+@pytest.mark.slow
 @pytest.mark.integration
 @pytest.mark.parametrize("preset", ["anthropic", "completions", "embeddings", "mix"])
 def test_each_workflow_preset_runs_as_one_command(private_dirs: Path, preset: str):
