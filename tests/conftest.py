@@ -12,6 +12,16 @@ from loadtui.mock import MockProcess
 from loadtui.model.plan import MockSpec
 
 
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
+    """``-n auto`` (pyproject's addopts): no workers for a run of the unit layer alone, where
+    starting them costs more than its few seconds; otherwise pytest-xdist's own count."""
+    unit = Path(__file__).parent / "unit"
+    paths = [Path(arg.split("::")[0]).resolve() for arg in config.args]
+    if paths and all(path.is_relative_to(unit) for path in paths):
+        return 0
+    return None
+
+
 @pytest.fixture(autouse=True)
 def private_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("LOADTUI_DATA_DIR", str(tmp_path / "data"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -14,6 +15,10 @@ import httpx
 import pytest
 
 from helpers import run_cli
+
+pytestmark = pytest.mark.integration  # every test here starts processes
+
+DATA = Path(__file__).parents[1] / "data"
 
 
 def runs_in(data: Path) -> list[dict]:
@@ -52,6 +57,8 @@ def test_smoke_preset_against_the_embedded_mock(private_dirs: Path):
         "ttft_ms",
     } <= set(run["series"][0])
     assert str(private_dirs / "data" / "runs") in proc.stdout
+    (listed,) = run_cli("runs").stdout.splitlines()  # the run just made, listed end to end
+    assert listed.endswith(".json") and listed.split()[-1] in proc.stdout
 
 
 def test_failed_threshold_exits_1(private_dirs: Path):
@@ -150,6 +157,7 @@ def test_bad_run_files_for_replay(private_dirs: Path, content: str, fragment: st
     assert len(proc.stderr.strip().splitlines()) == 1
 
 
+@pytest.mark.slow
 def test_replay_reproduces_the_control_timeline(private_dirs: Path):
     controls = private_dirs / "controls.toml"
     controls.write_text(
@@ -194,6 +202,7 @@ def test_replay_reproduces_the_control_timeline(private_dirs: Path):
     assert users(original) == users(replay)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT, signal.SIGHUP])
 def test_signals_still_save_the_run(private_dirs: Path, sig: signal.Signals):
     out = private_dirs / "term.json"
@@ -258,10 +267,13 @@ def test_presets_and_runs_listing(private_dirs: Path):
     proc = run_cli("presets")
     assert "my own smoke (user)" in proc.stdout  # the mark at the end keeps the columns
     assert run_cli("runs").stdout.startswith("no saved runs")
-    for _ in range(2):
-        assert run_cli("--headless", "--preset", "smoke").returncode == 0
+    runs = private_dirs / "data" / "runs"  # two saved runs, as fixtures: the listing is the subject
+    runs.mkdir(parents=True)
+    for name in ("run-a", "run-b"):
+        shutil.copy(DATA / f"{name}.json", runs / f"{name}.json")
     lines = run_cli("runs").stdout.splitlines()
     assert len(lines) == 2 and lines[0] > lines[1]  # newest first (lines start with the time)
+    assert lines[0].endswith("run-b.json") and lines[1].endswith("run-a.json")
 
 
 def test_standalone_mock_command(unused_port: int):

@@ -33,6 +33,7 @@ def saved_path(stdout: str) -> Path:
 # 16. piped output: the run path whole on one line, table cells never cut
 
 
+@pytest.mark.integration
 def test_piped_output_keeps_the_run_path_whole_and_cells_uncut(private_dirs: Path):
     # a long --out path in a folder with a bracket (markup must not eat it) and a narrow COLUMNS
     folder = private_dirs / ("a-rather-long-folder-name-[for]-wrapping-" + "x" * 40)
@@ -48,12 +49,14 @@ def test_piped_output_keeps_the_run_path_whole_and_cells_uncut(private_dirs: Pat
 # 17. no live redraw where nobody can see it: progress lines instead
 
 
+@pytest.mark.integration
 def test_live_into_a_pipe_prints_progress_lines(private_dirs: Path):
     proc = run_cli("--headless", "--duration", "2s", "--live")
     assert proc.returncode == 0, proc.stderr
     assert re.search(r"^\[\s*\d+\.\ds/2s\] users", proc.stdout, re.M), proc.stdout
 
 
+@pytest.mark.integration
 def test_dumb_terminal_gets_progress_lines(private_dirs: Path):
     # TERM=dumb with a forced terminal is what rich sees on a dumb terminal
     env = {"TERM": "dumb", "FORCE_COLOR": "1", "TTY_COMPATIBLE": "1"}
@@ -65,6 +68,7 @@ def test_dumb_terminal_gets_progress_lines(private_dirs: Path):
 # 18. closed loop with a rate cap: users and the cap, not arrivals (0 in closed loop)
 
 
+@pytest.mark.integration
 def test_closed_loop_rate_cap_shows_users_and_cap(private_dirs: Path):
     controls = private_dirs / "cap.toml"
     controls.write_text('[[control]]\nat = "0s"\naction = "rate"\nvalue = 5\n')
@@ -142,6 +146,7 @@ def recorder(want_auth: str | None = None) -> Iterator[_Recorder]:
 # 20. credentials in the URL: Basic auth kept in memory, never written or shown
 
 
+@pytest.mark.integration
 def test_userinfo_is_sent_as_basic_auth_and_never_written(private_dirs: Path):
     basic = "Basic " + base64.b64encode(b"alice:pw").decode()
     with recorder(want_auth=basic) as server:
@@ -158,6 +163,7 @@ def test_userinfo_is_sent_as_basic_auth_and_never_written(private_dirs: Path):
     assert "alice:pw" not in proc.stdout + proc.stderr
 
 
+@pytest.mark.integration
 def test_userinfo_with_a_bearer_key_is_refused(private_dirs: Path):
     proc = run_cli(
         "--headless", "--url", "http://alice:pw@127.0.0.1:9/v1", "--api-key", "sk-secret-1234"
@@ -167,6 +173,7 @@ def test_userinfo_with_a_bearer_key_is_refused(private_dirs: Path):
     assert "pw" not in proc.stderr and "sk-secret-1234" not in proc.stderr
 
 
+@pytest.mark.integration
 def test_a_key_typed_into_the_url_is_never_printed(private_dirs: Path):
     key = "fake-typed-in-the-path-5678"
     with recorder() as server:
@@ -186,6 +193,7 @@ def test_a_key_typed_into_the_url_is_never_printed(private_dirs: Path):
     assert any(path.startswith(f"/ak/{key}/") for path, _ in server.seen)  # it was still sent
 
 
+@pytest.mark.integration
 def test_key_placeholder_without_a_key_is_a_usage_error(private_dirs: Path):
     proc = run_cli("--headless", "--url", "http://127.0.0.1:9/ak/{key}", "--duration", "1s")
     assert proc.returncode == 2
@@ -197,6 +205,7 @@ def test_key_placeholder_without_a_key_is_a_usage_error(private_dirs: Path):
 # 23. where the target comes from: command line > preset > environment > embedded mock
 
 
+@pytest.mark.integration
 def test_preset_url_wins_over_the_environment(private_dirs: Path):
     with recorder() as server:
         preset = private_dirs / "mine.toml"
@@ -211,6 +220,7 @@ def test_preset_url_wins_over_the_environment(private_dirs: Path):
     assert server.seen
 
 
+@pytest.mark.integration
 def test_mock_flag_beats_the_environment(private_dirs: Path):
     env = {"OPENAI_BASE_URL": "http://127.0.0.1:9"}
     proc = run_cli("--headless", "--mock", "--duration", "1s", env=env)
@@ -220,6 +230,7 @@ def test_mock_flag_beats_the_environment(private_dirs: Path):
     assert run["target"]["embedded_mock"] is True
 
 
+@pytest.mark.integration
 def test_environment_url_is_used_and_named(private_dirs: Path):
     with recorder() as server:
         env = {"OPENAI_BASE_URL": server.url}
@@ -229,6 +240,7 @@ def test_environment_url_is_used_and_named(private_dirs: Path):
     assert server.seen
 
 
+@pytest.mark.integration
 def test_overhead_preset_ignores_the_environment(private_dirs: Path):
     env = {"OPENAI_BASE_URL": "http://127.0.0.1:9"}
     proc = run_cli("--headless", "--preset", "overhead", "--duration", "1s", env=env)
@@ -240,6 +252,7 @@ def test_overhead_preset_ignores_the_environment(private_dirs: Path):
     assert "in front of the embedded mock" in proc.stdout
 
 
+@pytest.mark.integration
 def test_anthropic_base_url_serves_messages_presets(private_dirs: Path):
     with recorder() as server:
         env = {"ANTHROPIC_BASE_URL": server.url, "OPENAI_BASE_URL": "http://127.0.0.1:9"}
@@ -252,6 +265,7 @@ def test_anthropic_base_url_serves_messages_presets(private_dirs: Path):
 # 24. a streaming metric's threshold in a run without streams: not judged, and said so
 
 
+@pytest.mark.integration
 def test_no_stream_run_skips_streaming_thresholds(private_dirs: Path):
     proc = run_cli("--headless", "--preset", "baseline", "--no-stream", "--duration", "1s")
     assert proc.returncode == 0, proc.stdout + proc.stderr
@@ -278,6 +292,7 @@ def test_a_threshold_without_samples_fails_with_a_reason():
 # 25. inputs accepted and then ignored: refused up front, or made to work
 
 
+@pytest.mark.integration
 def test_users_control_in_an_open_loop_run_is_refused(private_dirs: Path):
     controls = private_dirs / "c.toml"
     controls.write_text('[[control]]\nat = "0.5s"\naction = "users"\nvalue = 4\n')
@@ -287,6 +302,7 @@ def test_users_control_in_an_open_loop_run_is_refused(private_dirs: Path):
     assert not (private_dirs / "data" / "runs").exists()
 
 
+@pytest.mark.integration
 def test_control_after_the_end_is_refused(private_dirs: Path):
     controls = private_dirs / "c.toml"
     controls.write_text('[[control]]\nat = "5s"\naction = "pause"\n')
@@ -295,6 +311,7 @@ def test_control_after_the_end_is_refused(private_dirs: Path):
     assert "after the end of the run (1s)" in proc.stderr and "5s" in proc.stderr, proc.stderr
 
 
+@pytest.mark.integration
 def test_users_with_rate_is_refused():
     proc = run_cli("--headless", "--users", "3", "--rate", "5", "--duration", "1s")
     assert proc.returncode == 2
@@ -315,6 +332,7 @@ def test_time_scale_scales_think_time():
 # 26. `loadtui mock` has the embedded mock's defaults and says its units; listings that mislead
 
 
+@pytest.mark.integration
 def test_mock_help_shows_defaults_and_units():
     proc = run_cli("mock", "--help")
     assert proc.returncode == 0
@@ -341,6 +359,7 @@ def standalone_mock(port: int, *options: str) -> Iterator[str]:
         proc.wait(10)
 
 
+@pytest.mark.integration
 def test_standalone_mock_has_the_embedded_defaults_and_bare_numbers_are_ms(
     private_dirs: Path, unused_port: int
 ):
@@ -354,6 +373,7 @@ def test_standalone_mock_has_the_embedded_defaults_and_bare_numbers_are_ms(
     assert m["itl_ms"]["count"] and 15 <= m["itl_ms"]["p50"] < 5000
 
 
+@pytest.mark.integration
 def test_presets_listing_keeps_its_columns(private_dirs: Path):
     user = private_dirs / "config" / "presets"
     user.mkdir(parents=True)
@@ -371,6 +391,7 @@ def test_presets_listing_keeps_its_columns(private_dirs: Path):
     assert len(starts) == 1  # at the same column
 
 
+@pytest.mark.integration
 def test_batch_summary_labels_jobs_and_http_calls(private_dirs: Path):
     proc = run_cli("--headless", "--preset", "batch", "--duration", "1s")
     assert proc.returncode == 0, proc.stdout + proc.stderr
@@ -381,6 +402,8 @@ def test_batch_summary_labels_jobs_and_http_calls(private_dirs: Path):
     assert re.search(rf"^HTTP calls\s+200: {calls}\b", proc.stdout, re.M), proc.stdout
 
 
+@pytest.mark.slow
+@pytest.mark.integration
 def test_replay_to_a_url_with_userinfo_keeps_it_out_of_the_file(private_dirs: Path):
     assert run_cli("--headless", "--no-stream", "--duration", "1s").returncode == 0
     (first,) = runs_in(private_dirs / "data")

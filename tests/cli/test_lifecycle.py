@@ -84,6 +84,8 @@ def _preset(folder: Path, extra: str = "", load: str = "") -> Path:
 
 
 # -- issue 8 #12: stop is `stopped`, and a replay stops at the same offset ---------------------
+@pytest.mark.slow
+@pytest.mark.integration
 def test_stop_control_saves_stopped_and_replay_stops_there(private_dirs: Path):
     controls = private_dirs / "stop.toml"
     controls.write_text('[[control]]\nat = "1s"\naction = "stop"\n')
@@ -123,6 +125,7 @@ def _served(url: str) -> int:
     return httpx.get(url + "/mock/stats", timeout=5).json()["served"]
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_mock_command_with_stalled_requests_exits_promptly(sig: signal.Signals):
     proc = _popen("mock", "--port", "0", "--fault", "stall:1.0")
@@ -143,6 +146,7 @@ def test_mock_command_with_stalled_requests_exits_promptly(sig: signal.Signals):
     assert took < 10, f"the mock took {took:.1f}s to stop"
 
 
+@pytest.mark.integration
 def test_embedded_mock_with_stalled_requests_stops_promptly():
     mock = MockProcess(MockSpec(latency=0.01, faults={"stall": 1.0}))
     mock.start()
@@ -159,6 +163,7 @@ def test_embedded_mock_with_stalled_requests_stops_promptly():
 
 
 # -- issue 8 #22 and issue 9 #8: the run is never lost at save time ---------------------------
+@pytest.mark.integration
 def test_out_that_cannot_be_written_is_refused_before_the_run():
     proc = run_cli("--headless", "--duration", "1s", "--out", "/proc/loadtui-x.json")
     assert proc.returncode == 2, proc.stdout + proc.stderr
@@ -174,6 +179,7 @@ def _break_folder(folder: Path) -> None:
     folder.write_text("the disk went bad")
 
 
+@pytest.mark.integration
 def test_out_unwritable_at_save_time_falls_back_and_says_so_on_stderr(private_dirs: Path):
     folder = private_dirs / "results"
     folder.mkdir()
@@ -194,6 +200,7 @@ def test_out_unwritable_at_save_time_falls_back_and_says_so_on_stderr(private_di
     assert "cannot" not in stdout
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("device", ["/dev/null", "/dev/zero"])
 def test_out_onto_a_device_is_refused(device: str):
     proc = run_cli("--headless", "--duration", "1s", "--out", device)
@@ -202,6 +209,7 @@ def test_out_onto_a_device_is_refused(device: str):
     assert Path(device).is_char_device()
 
 
+@pytest.mark.integration
 def test_unwritable_data_dir_is_refused_before_the_run(private_dirs: Path):
     blocker = private_dirs / "a-file"
     blocker.write_text("not a folder")
@@ -213,6 +221,7 @@ def test_unwritable_data_dir_is_refused_before_the_run(private_dirs: Path):
     assert "run saved" not in proc.stdout
 
 
+@pytest.mark.integration
 def test_data_dir_broken_during_the_run_saves_to_the_current_folder(private_dirs: Path):
     work = private_dirs / "work"
     work.mkdir()
@@ -264,6 +273,7 @@ def _requests_in(path: Path) -> int:
         return 0
 
 
+@pytest.mark.integration
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 def test_sigkill_leaves_a_checkpoint_and_no_process(private_dirs: Path):
     out = private_dirs / "killed.json"
@@ -285,6 +295,7 @@ def test_sigkill_leaves_a_checkpoint_and_no_process(private_dirs: Path):
 
 
 # -- issue 9 #9: a second Ctrl-C during the drain stops at once ----------------------------
+@pytest.mark.integration
 def test_second_ctrl_c_cuts_the_drain_short(private_dirs: Path):
     # stalled requests hold the drain for the whole graceful_stop (20 s) unless cut short
     preset = _preset(
@@ -308,6 +319,7 @@ def test_second_ctrl_c_cuts_the_drain_short(private_dirs: Path):
 
 
 # -- exit code of a failed run ------------------------------------------------------------
+@pytest.mark.integration
 def test_ctrl_c_during_the_drain_after_the_end_is_interrupted_not_failed(private_dirs: Path):
     """The time is up, a stalled request holds the drain (and the console says so); Ctrl-C then
     cuts it short: the run was interrupted (130), not a failure of its workers."""
@@ -324,6 +336,8 @@ def test_ctrl_c_during_the_drain_after_the_end_is_interrupted_not_failed(private
     assert json.loads(out.read_text())["status"] == "interrupted"
 
 
+@pytest.mark.slow
+@pytest.mark.integration
 def test_a_worker_dying_fails_the_run_with_exit_4(private_dirs: Path):
     out = private_dirs / "r.json"
     proc = _popen("--headless", "--duration", "3s", "--workers", "2", "--out", str(out))
@@ -337,6 +351,8 @@ def test_a_worker_dying_fails_the_run_with_exit_4(private_dirs: Path):
     assert json.loads(out.read_text())["status"] == "failed"
 
 
+@pytest.mark.slow
+@pytest.mark.integration
 def test_a_worker_that_hangs_past_the_drain_fails_the_run(private_dirs: Path):
     """A frozen worker neither reports its last snapshot nor exits: the run must not be
     `completed` with its counts missing."""
@@ -392,6 +408,7 @@ def _parent_that_dies(conn: Any) -> None:
     child.join(30)  # never returns in time: the test kills this process first
 
 
+@pytest.mark.integration
 def test_lifeline_fallback_ends_a_child_whose_parent_died():
     ctx = mp.get_context("spawn")
     receive, send = ctx.Pipe(duplex=False)
@@ -441,6 +458,7 @@ def test_a_stalled_handler_ends_when_its_client_gives_up():
 
 
 # -- a signal while starting ends loadtui at once ------------------------------------------
+@pytest.mark.integration
 def test_ctrl_c_during_a_hanging_preflight_exits_at_once(private_dirs: Path):
     import select
     import socket
@@ -470,6 +488,7 @@ def test_ctrl_c_during_a_hanging_preflight_exits_at_once(private_dirs: Path):
 
 
 # -- issue 8 #12 in the app's run thread, and with a failed threshold --------------------------
+@pytest.mark.integration
 def test_the_apps_stop_key_saves_the_run_as_stopped(private_dirs: Path):
     from loadtui.model.controls import ControlChange
     from loadtui.storage.presets import load_preset
@@ -487,6 +506,7 @@ def test_the_apps_stop_key_saves_the_run_as_stopped(private_dirs: Path):
     assert json.loads((private_dirs / "r.json").read_text())["status"] == "stopped"
 
 
+@pytest.mark.integration
 def test_a_stopped_run_with_a_failed_threshold_exits_1(private_dirs: Path):
     preset = _preset(private_dirs, '[thresholds]\nttft = ["p(95)<1"]\n')
     controls = private_dirs / "stop.toml"

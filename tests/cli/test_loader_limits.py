@@ -113,6 +113,7 @@ def _good_run() -> dict:
     }
 
 
+@pytest.mark.integration
 def test_listings_skip_and_name_broken_or_huge_run_files(private_dirs: Path):
     good = save_run(_good_run())
     runs = good.parent
@@ -134,6 +135,7 @@ def test_listings_skip_and_name_broken_or_huge_run_files(private_dirs: Path):
     assert "\x1b" not in proc.stdout + proc.stderr
 
 
+@pytest.mark.integration
 def test_a_broken_user_preset_is_named_in_the_listing(private_dirs: Path):
     folder = private_dirs / "config" / "presets"
     folder.mkdir(parents=True)

@@ -481,6 +481,7 @@ def _one_line_usage_error(proc) -> None:
     assert len(proc.stderr.strip().splitlines()) == 1 and "Traceback" not in proc.stderr
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize(
     "content",
     [
@@ -498,6 +499,7 @@ def test_bad_presets_on_the_command_line(private_dirs: Path, content: bytes):
     _one_line_usage_error(run_cli("--headless", "--preset", str(path)))
 
 
+@pytest.mark.integration
 def test_bad_control_file_and_run_file_on_the_command_line(private_dirs: Path):
     controls = private_dirs / "c.toml"
     controls.write_text('[[control]]\nat = {}\naction = "users"\nvalue = 1\n')
@@ -507,6 +509,7 @@ def test_bad_control_file_and_run_file_on_the_command_line(private_dirs: Path):
     _one_line_usage_error(run_cli("replay", str(run), "--headless"))
 
 
+@pytest.mark.integration
 def test_bad_prompt_and_batch_data_on_the_command_line(private_dirs: Path):
     _one_line_usage_error(run_cli("--headless", "--prompts", "/dev/zero"))
     data = private_dirs / "batch.jsonl"

@@ -47,6 +47,7 @@ def _foreign(tmp: Path, run: dict[str, Any]) -> Path:
     return path
 
 
+@pytest.mark.integration
 def test_a_foreign_file_naming_a_host_is_refused_and_nothing_connects(private_dirs: Path):
     with socket.socket() as attacker:
         attacker.bind(("127.0.0.1", 0))
@@ -62,6 +63,8 @@ def test_a_foreign_file_naming_a_host_is_refused_and_nothing_connects(private_di
             attacker.accept()  # no one knocked: the key went nowhere
 
 
+@pytest.mark.slow
+@pytest.mark.integration
 def test_url_or_trust_target_lets_a_foreign_file_replay(private_dirs: Path, mock: MockProcess):
     path = _foreign(private_dirs, _run("http://127.0.0.1:9"))  # a host the user never chose
     proc = run_cli("replay", str(path), "--headless", "--url", mock.url)
@@ -107,6 +110,7 @@ def test_an_admin_url_outside_the_target_is_a_key_destination(admin_url: str, se
     assert (admin_url in key_destinations(config)) is sent_elsewhere
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("arg", ["..", "a..b", "~x", "x y"])
 def test_replay_takes_ids_that_look_like_ids(private_dirs: Path, arg: str):
     proc = run_cli("replay", arg, "--headless")

@@ -70,6 +70,7 @@ def test_a_key_with_json_escapes_is_still_found(tmp_path: Path):
     assert "***" in load_run(path)["target"]["url"]
 
 
+@pytest.mark.integration
 def test_api_key_null_on_the_command_line_saves_a_listed_run(private_dirs: Path):
     proc = run_cli("--headless", "--preset", "smoke", "--duration", "1s", "--api-key", "null")
     assert proc.returncode == 0, proc.stdout + proc.stderr

@@ -76,6 +76,7 @@ def test_a_request_path_must_be_an_absolute_path(path: str):
     assert RequestSpec(path="/ak/{key}/v1/messages").path == "/ak/{key}/v1/messages"
 
 
+@pytest.mark.integration
 def test_a_foreign_file_whose_path_changes_the_host_is_refused_even_with_url(
     private_dirs: Path, mock: MockProcess
 ):
@@ -92,6 +93,7 @@ def test_a_foreign_file_whose_path_changes_the_host_is_refused_even_with_url(
     assert "Traceback" not in proc.stderr
 
 
+@pytest.mark.integration
 def test_url_with_user_and_password_lets_a_foreign_file_replay(
     private_dirs: Path, mock: MockProcess
 ):

@@ -33,6 +33,7 @@ def _cfg(requests: list[dict], seconds: float = 1.5, users: int = 2, **extra) ->
 # -- Anthropic Messages ---------------------------------------------------------------------
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("stream", [True, False])
 def test_anthropic_messages_tokens_and_ttft(stream: bool):
     with MockProcess(TIMING) as mock:
@@ -54,6 +55,7 @@ def test_anthropic_messages_tokens_and_ttft(stream: bool):
         assert s.metrics.ttft_ms.count == 0
 
 
+@pytest.mark.integration
 def test_anthropic_key_in_the_url_path_reaches_the_server_and_never_the_disk(private_dirs: Path):
     preset = private_dirs / "ak.toml"
     preset.write_text(
@@ -77,6 +79,7 @@ def test_anthropic_key_in_the_url_path_reaches_the_server_and_never_the_disk(pri
     assert run["target"]["api_key"] == "***"
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize(
     ("fault", "stream", "error_class"),
     [
@@ -97,6 +100,7 @@ def test_anthropic_faults_land_in_their_class(fault: str, stream: bool, error_cl
 # -- completions, embeddings --------------------------------------------------------------
 
 
+@pytest.mark.integration
 def test_completions_streamed_and_not_and_embeddings():
     requests = [
         {"kind": "completion", "stream": True},
@@ -114,6 +118,7 @@ def test_completions_streamed_and_not_and_embeddings():
     assert by["embedding"].ttft_ms.count == 0
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("fault", ["http_500", "malformed", "slow_headers"])
 def test_completion_faults(fault: str):
     settings = MockSpec(
@@ -131,6 +136,7 @@ def test_completion_faults(fault: str):
     assert s.requests >= 1 and s.errors == {expected: s.requests}
 
 
+@pytest.mark.integration
 def test_slow_headers_below_the_timeout_are_slow_not_failed():
     settings = MockSpec(latency=0, faults={"slow_headers": 1.0}, slow_headers=0.2)
     with MockProcess(settings) as mock:
@@ -150,6 +156,7 @@ def test_weighted_order_spreads_the_mix():
     assert weighted_order([1]) == [0]
 
 
+@pytest.mark.integration
 def test_a_weighted_mix_with_checks():
     requests = [
         {
@@ -195,6 +202,7 @@ def test_a_weighted_mix_with_checks():
     assert s.errors_total == 0  # failed checks are counted, not errors
 
 
+@pytest.mark.integration
 def test_accepted_statuses_pass_the_check_and_are_not_errors():
     requests = [{"kind": "chat", "stream": False, "checks": [{"status": [200, 429]}]}]
     with MockProcess(MockSpec(latency=0, faults={"http_429": 1.0})) as mock:
@@ -206,6 +214,7 @@ def test_accepted_statuses_pass_the_check_and_are_not_errors():
 # -- prompt data ----------------------------------------------------------------------------
 
 
+@pytest.mark.integration
 def test_prompt_data_files_in_both_formats(tmp_path: Path):
     plain = tmp_path / "p.jsonl"
     plain.write_text('{"prompt": "one two three"}\n{"prompt": "four five"}\n')
@@ -248,6 +257,7 @@ def test_synthetic_prompts_follow_the_distribution_and_the_seed():
     assert synthetic_prompts(spec) == prompts  # seeded: a replay sends the same
 
 
+@pytest.mark.integration
 def test_bad_prompt_data_is_a_one_line_error(private_dirs: Path):
     bad = private_dirs / "bad.jsonl"
     bad.write_text('{"prompt": "ok"}\n{"nothing": 1}\n')
@@ -277,6 +287,8 @@ def _batch_run(private_dirs: Path, *extra: str, env: dict | None = None) -> tupl
     return json.loads(out.read_text()), proc.stdout
 
 
+@pytest.mark.slow
+@pytest.mark.integration
 def test_batch_preset_runs_jobs_step_by_step(private_dirs: Path):
     run, stdout = _batch_run(private_dirs)
     s = run["summary"]
@@ -297,10 +309,12 @@ def test_batch_preset_runs_jobs_step_by_step(private_dirs: Path):
     assert "batch job" in stdout and "batch lines joined on custom_id" in stdout
 
 
+@pytest.mark.slow
+@pytest.mark.integration
 def test_batch_completed_with_no_successes_is_a_failure(private_dirs: Path, tmp_path: Path):
     preset = tmp_path / "allfail.toml"
     preset.write_text(
-        (Path(__file__).parents[2] / "presets" / "batch.toml")
+        (Path(__file__).parents[2] / "presets" / "batch.toml")  # the repo's presets/
         .read_text()
         .replace("batch_line_errors = 0.1", "batch_line_errors = 1.0")
         .replace('data = "batch-10"', 'data = "batch-3"')
@@ -313,10 +327,12 @@ def test_batch_completed_with_no_successes_is_a_failure(private_dirs: Path, tmp_
     assert s["checks"]["batch has successful lines"]["passed"] == 0
 
 
+@pytest.mark.slow
+@pytest.mark.integration
 def test_batch_admin_key_is_minted_used_and_never_written(private_dirs: Path, tmp_path: Path):
     preset = tmp_path / "admin.toml"
     preset.write_text(
-        (Path(__file__).parents[2] / "presets" / "batch.toml")
+        (Path(__file__).parents[2] / "presets" / "batch.toml")  # the repo's presets/
         .read_text()
         .replace('# admin_url = "{base}/admin/keys"', 'admin_url = "{base}/admin/keys"')
     )
@@ -346,6 +362,7 @@ def test_batch_admin_key_is_minted_used_and_never_written(private_dirs: Path, tm
     assert proc.returncode == 2 and "LOADTUI_ADMIN_PASSWORD" in proc.stderr
 
 
+@pytest.mark.integration
 def test_batch_data_must_match_the_endpoint(private_dirs: Path):
     bad = private_dirs / "bad.jsonl"
     bad.write_text(
@@ -368,6 +385,8 @@ def assert_overhead_verdict(proc: Any, run: dict) -> None:
     assert proc.returncode == (1 if failing else 0)
 
 
+@pytest.mark.slow
+@pytest.mark.integration
 def test_overhead_preset_out_of_the_box(private_dirs: Path):
     out = private_dirs / "o.json"
     proc = run_cli("--headless", "--preset", "overhead", "--duration", "3s", "--out", str(out))
@@ -382,6 +401,8 @@ def test_overhead_preset_out_of_the_box(private_dirs: Path):
     assert run["target"]["direct_url"] and "proxy overhead" in proc.stdout
 
 
+@pytest.mark.slow
+@pytest.mark.integration
 def test_overhead_with_a_url_needs_the_direct_url(private_dirs: Path):
     with MockProcess(TIMING) as mock, ProxyProcess(mock.url) as proxy:
         proc = run_cli("--headless", "--preset", "overhead", "--url", proxy.url, "--duration", "1s")
@@ -403,6 +424,7 @@ def test_overhead_with_a_url_needs_the_direct_url(private_dirs: Path):
         assert mock.stats()["by_path"]["/v1/chat/completions"] >= 4
 
 
+@pytest.mark.integration
 def test_the_proxy_relays_streams_and_errors():
     with (
         MockProcess(MockSpec(ttft=0.05, itl=0.01, tokens=8, faults={"http_429": 0.5})) as mock,
@@ -417,6 +439,8 @@ def test_the_proxy_relays_streams_and_errors():
     assert s.metrics.ttft_ms.p50 < s.metrics.latency_ms.p95 - 20
 
 
+@pytest.mark.slow
+@pytest.mark.integration
 @pytest.mark.parametrize("preset", ["anthropic", "completions", "embeddings", "mix"])
 def test_each_workflow_preset_runs_as_one_command(private_dirs: Path, preset: str):
     """The README's one command per workflow, shortened: exit 0, figures in the summary."""
@@ -430,6 +454,7 @@ def test_each_workflow_preset_runs_as_one_command(private_dirs: Path, preset: st
         assert "checks" in proc.stdout and "by request" in proc.stdout
 
 
+@pytest.mark.integration
 def test_proxy_command_forwards_and_refuses_bad_input():
     import subprocess
     import sys

@@ -17,6 +17,8 @@ from loadtui.mock import MockProcess
 from loadtui.model.controls import ControlChange
 from loadtui.model.plan import MockSpec, RunConfig
 
+pytestmark = pytest.mark.integration  # every test here starts processes
+
 
 def chat(stream: bool = True) -> dict:
     return {"kind": "chat", "stream": stream, "max_tokens": 64}
@@ -158,6 +160,7 @@ def test_poisson_arrivals_average_the_rate(mock):
     assert 110 <= arrivals <= 190, arrivals  # 150 expected; Poisson sd ≈ 12
 
 
+@pytest.mark.slow
 def test_open_loop_against_a_slow_target_is_honest():
     """A target slower than the arrival rate: the in-flight cap holds requests back, and the
     latency from the intended send time shows the wait that the actual-send latency hides."""
@@ -195,6 +198,7 @@ def test_users_flapping_down_and_up_ends_at_the_last_count(mock):
     assert result.summary.requests == mock.stats()["served"]
 
 
+@pytest.mark.slow
 def test_closed_loop_rate_cap_limits_then_lifts(mock):
     """A live rate in closed loop caps requests/s across all users; 0 lifts the cap."""
     config = RunConfig(

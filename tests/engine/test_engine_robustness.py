@@ -23,6 +23,8 @@ from loadtui.mock import MockProcess
 from loadtui.model.controls import ControlChange
 from loadtui.model.plan import MockSpec, RunConfig
 
+pytestmark = pytest.mark.integration  # every test here starts processes
+
 Action = Callable[[Coordinator], None]
 
 
@@ -122,6 +124,7 @@ def test_an_exception_in_a_user_task_fails_the_worker_with_its_text(mock):
     assert coord.totals.requests > 0  # what it did before failing is kept
 
 
+@pytest.mark.slow
 def test_an_exception_handling_a_control_fails_the_worker(mock):
     config = RunConfig(
         load={"mode": "closed", "users": 2, "duration": 5, "think_time": 0.05},
@@ -187,6 +190,7 @@ def test_a_silent_target_bounds_the_backlog_and_counts_cancelled_requests(silent
     assert any("dropped" in w for w in result.generator.warnings)
 
 
+@pytest.mark.slow
 def test_ten_thousand_users_at_once_finish_and_save(mock, tmp_path: Path):
     out = tmp_path / "run.json"
     started = time.monotonic()
@@ -218,6 +222,7 @@ def test_ten_thousand_users_at_once_finish_and_save(mock, tmp_path: Path):
     print(f"10,000 users: {took:.1f}s wall")
 
 
+@pytest.mark.slow
 def test_a_parent_busy_for_two_seconds_loses_nothing_at_ten_thousand_users(mock):
     """A slow frame in the parent once let the pipe fill: a worker's 170 KB snapshot broke off
     half-way (EAGAIN), its reporter died and the run showed 5,000 of 10,000 users."""

@@ -12,6 +12,8 @@ from loadtui.engine.inprocess import InProcessPool
 from loadtui.mock import MockProcess
 from loadtui.model.plan import MockSpec, RunConfig
 
+pytestmark = pytest.mark.integration  # every test here starts processes
+
 
 @pytest.mark.parametrize(
     ("fault", "stream", "error_class"),

@@ -302,6 +302,7 @@ STREAMED_SHAPES = [
 ]
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize(
     ("stream", "ctype", "bodies"),
     [(False, "application/json", WRONG_SHAPES), (True, "text/event-stream", STREAMED_SHAPES)],
@@ -320,6 +321,7 @@ def test_wrong_shape_json_is_malformed_and_the_user_goes_on(
     assert peak < PEAK_RSS_MB
 
 
+@pytest.mark.integration
 def test_html_page_for_a_stream_is_malformed_not_reset(tmp_path: Path):
     page = b"<!doctype html>\n<html><body>\n<h1>Welcome to nginx!</h1>\n</body></html>\n"
     with Hostile(answer("text/html", page)) as server:
@@ -380,6 +382,7 @@ ENDLESS = {
 }
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("case", ENDLESS)
 def test_endless_answers_are_too_large_and_memory_stays_bounded(case: str, tmp_path: Path):
     stream, behaviour = ENDLESS[case]
@@ -392,6 +395,7 @@ def test_endless_answers_are_too_large_and_memory_stays_bounded(case: str, tmp_p
     assert reasons and all("over" in r for r in reasons), reasons
 
 
+@pytest.mark.integration
 def test_huge_response_headers_are_too_large(tmp_path: Path):
     with Hostile(huge_headers()) as server:
         done, run, peak = run_against(server, tmp_path, stream=False)
@@ -402,6 +406,7 @@ def test_huge_response_headers_are_too_large(tmp_path: Path):
     assert "too_large:" in done.stdout  # the reason is printed under the errors line
 
 
+@pytest.mark.integration
 def test_a_target_that_never_answers_times_out_and_is_counted(tmp_path: Path):
     # no thresholds: the run did complete and had nothing to fail, so exit 0 is the truth;
     # the summary carries the timeouts
@@ -442,6 +447,7 @@ def batch_api(variants: list[tuple[bytes, bytes]]) -> Behaviour:
 BATCH_STEPS = ("batch upload", "batch verify", "batch create", "batch poll", "batch download")
 
 
+@pytest.mark.integration
 def test_batch_answers_of_the_wrong_shape_are_malformed_and_the_user_goes_on(tmp_path: Path):
     done_batch = b'{"id": "b1", "status": "completed", "output_file_id": "file-out", '
     variants = [
@@ -466,6 +472,7 @@ def test_batch_answers_of_the_wrong_shape_are_malformed_and_the_user_goes_on(tmp
 LOADTUI = (sys.executable, "-m", "loadtui")
 
 
+@pytest.mark.integration
 def test_a_burst_pre_flight_reads_an_endless_body_only_to_its_limit(tmp_path: Path):
     """The pre-flight runs in the process the user started: an endless answer must be cut at
     the body limit (exit 3, one line), not buffered until memory runs out."""

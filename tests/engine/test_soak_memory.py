@@ -56,6 +56,7 @@ def test_dropped_histograms_are_freed_without_the_cyclic_gc(no_cyclic_gc):
     assert growth_mb(step, 100) < 2.0
 
 
+@pytest.mark.slow
 def test_the_coordinator_s_per_second_merging_stays_flat(no_cyclic_gc):
     """What the coordinator does each second: decode, merge into the run, the series and the
     recent window; close the second. Only the series' small points may accumulate."""

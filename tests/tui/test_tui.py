@@ -26,9 +26,14 @@ from loadtui.storage.presets import load_preset
 from loadtui.storage.record import control_to_json, record_from_json
 from loadtui.storage.runfile import list_runs
 from loadtui.tui.app import LoadtuiApp, StartNow
+from loadtui.tui.screens.compare import CompareScreen
 from loadtui.tui.screens.confirm import ConfirmScreen
+from loadtui.tui.screens.detail import DetailScreen
+from loadtui.tui.screens.help import HelpScreen
+from loadtui.tui.screens.history import HistoryScreen
 from loadtui.tui.screens.run import RunScreen
 from loadtui.tui.settings import Settings
+from waits import until as _until
 
 DATA = Path(__file__).parents[1] / "data"
 
@@ -49,14 +54,8 @@ def _config(**load: Any) -> RunConfig:
     )
 
 
-async def _until(pilot: Any, predicate: Any, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out waiting for the app")
-        await pilot.pause(0.1)
-
-
+@pytest.mark.slow
+@pytest.mark.integration
 def test_live_controls_land_in_the_saved_timeline() -> None:
     """Start a run, change users and rate, pause, resume, type an exact value, stop."""
 
@@ -79,7 +78,7 @@ def test_live_controls_land_in_the_saved_timeline() -> None:
             # press on a loaded machine can take longer, so the moment it was shown is checked)
             assert asked[0] == (3, 0)
             await pilot.press("W", "s")  # 13, then 12
-            await pilot.pause(0.3)
+            await _until(pilot, lambda: len(app.bridge.frame.controls) >= 3)  # all confirmed
             await pilot.press("r")  # closed loop: a rate cap, from the achieved rate
             await pilot.press("p")
             await _until(pilot, lambda: screen.phase == "paused")
@@ -91,7 +90,7 @@ def test_live_controls_land_in_the_saved_timeline() -> None:
             await _until(pilot, lambda: len(app.bridge.frame.controls) >= 7)
             await pilot.press("x")
             await _until(pilot, lambda: app.bridge.finished, timeout=30)
-            await pilot.pause(0.6)  # one redraw: the saved message reaches the app
+            await _until(pilot, lambda: app.saved)  # one redraw: the saved message reaches the app
             await pilot.press("ctrl+q")
         return app
 
@@ -120,6 +119,8 @@ def test_live_controls_land_in_the_saved_timeline() -> None:
     assert app.saved == [str(app.bridge.path)]
 
 
+@pytest.mark.slow
+@pytest.mark.integration
 def test_quitting_mid_run_asks_then_saves_it_as_interrupted() -> None:
     async def scenario() -> LoadtuiApp:
         app = LoadtuiApp(start=StartNow(_config()), settings=Settings())
@@ -134,7 +135,7 @@ def test_quitting_mid_run_asks_then_saves_it_as_interrupted() -> None:
             await _until(pilot, lambda: isinstance(app.screen, ConfirmScreen), timeout=5)
             await pilot.press("y")
             await _until(pilot, lambda: app.bridge.finished, timeout=30)
-            await pilot.pause(0.3)
+            await _until(pilot, lambda: app.saved)
         return app
 
     app = asyncio.run(scenario())
@@ -219,7 +220,7 @@ def _app(**settings: Any) -> LoadtuiApp:
 async def _show_run(pilot: Any, frame: Any = None) -> None:
     screen = RunScreen(FixedRun(frame or _live_frame()), "stress")  # type: ignore[arg-type]
     await pilot.app.push_screen(screen)
-    await pilot.pause(0.3)
+    await _until(pilot, lambda: screen.query_one("#run-status").frame is not None)
 
 
 def test_snapshot_setup(snap_compare: Any) -> None:
@@ -240,7 +241,7 @@ def test_snapshot_run_users_tab(snap_compare: Any) -> None:
     async def users_tab(pilot: Any) -> None:
         await _show_run(pilot)
         pilot.app.screen.query_one("#run-tabs").active = "tab-users"
-        await pilot.pause(0.2)
+        await pilot.pause()  # the switch itself is immediate; let the screen lay it out
 
     assert snap_compare(_app(), terminal_size=(80, 24), run_before=users_tab)
 
@@ -265,7 +266,7 @@ def test_snapshot_help_high_contrast(snap_compare: Any) -> None:
     async def help_over_run(pilot: Any) -> None:
         await _show_run(pilot)
         await pilot.press("f1")
-        await pilot.pause(0.2)
+        await _until(pilot, lambda: isinstance(pilot.app.screen, HelpScreen))
 
     assert snap_compare(
         _app(theme="loadtui-high-contrast"), terminal_size=(100, 34), run_before=help_over_run
@@ -279,12 +280,20 @@ def _seed_runs() -> None:
         shutil.copy(DATA / f"{name}.json", runs / f"{name}.json")
 
 
+async def _open_history(pilot: Any) -> None:
+    """F2, then wait for the two seeded runs: history reads run files on a worker thread."""
+    await pilot.press("f2")
+    await _until(
+        pilot,
+        lambda: isinstance(pilot.app.screen, HistoryScreen) and len(pilot.app.screen.runs) == 2,
+    )
+
+
 def test_snapshot_history(snap_compare: Any) -> None:
     _seed_runs()
 
     async def history(pilot: Any) -> None:
-        await pilot.press("f2")
-        await pilot.pause(0.5)
+        await _open_history(pilot)
 
     assert snap_compare(_app(), terminal_size=(100, 24), run_before=history)
 
@@ -293,10 +302,9 @@ def test_snapshot_run_detail(snap_compare: Any) -> None:
     _seed_runs()
 
     async def detail(pilot: Any) -> None:
-        await pilot.press("f2")
-        await pilot.pause(0.5)
+        await _open_history(pilot)
         await pilot.press("down", "enter")
-        await pilot.pause(0.3)
+        await _until(pilot, lambda: isinstance(pilot.app.screen, DetailScreen))  # read on a thread
 
     assert snap_compare(_app(), terminal_size=(80, 24), run_before=detail)
 
@@ -305,10 +313,9 @@ def test_snapshot_compare(snap_compare: Any) -> None:
     _seed_runs()
 
     async def compare(pilot: Any) -> None:
-        await pilot.press("f2")
-        await pilot.pause(0.5)
+        await _open_history(pilot)
         await pilot.press("space", "down", "c")
-        await pilot.pause(0.3)
+        await _until(pilot, lambda: isinstance(pilot.app.screen, CompareScreen))
 
     assert snap_compare(_app(), terminal_size=(80, 24), run_before=compare)
 
@@ -366,6 +373,8 @@ LOADTUI = Path(sys.executable).parent / "loadtui"
 needs_tmux = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
 
 
+@pytest.mark.slow
+@pytest.mark.integration
 @needs_tmux
 def test_tmux_start_smoke_with_keystrokes(private_dirs: Path) -> None:
     """``loadtui`` in an 80×24 tmux pane: ctrl+s starts the preselected smoke preset, the run
@@ -397,6 +406,8 @@ def _alive(pid: int) -> bool:
         return False
 
 
+@pytest.mark.slow
+@pytest.mark.integration
 @needs_tmux
 @pytest.mark.parametrize("how", ["SIGTERM", "SIGHUP"])
 def test_signals_save_the_run_and_end_the_app(private_dirs: Path, how: str) -> None:
@@ -426,6 +437,7 @@ def test_signals_save_the_run_and_end_the_app(private_dirs: Path, how: str) -> N
     assert len(runs) == 1 and runs[0][1]["status"] == "interrupted"
 
 
+@pytest.mark.integration
 @needs_tmux
 def test_sigterm_on_the_setup_screen_exits_130(private_dirs: Path) -> None:
     """No run is live, but a signal still ended the app: the README's 130, not 0."""
@@ -443,32 +455,6 @@ def test_sigterm_on_the_setup_screen_exits_130(private_dirs: Path) -> None:
 # -- the app's plain functions -------------------------------------------------------------
 
 
-def test_rate_keys_step_ten_percent() -> None:
-    from loadtui.tui.screens.run import next_rate
-
-    assert next_rate(100.0, 1) == 110.0
-    assert next_rate(100.0, -1) == 90.0
-    assert next_rate(12.0, 1) == 13.2
-    assert next_rate(5.0, 1) == 5.5  # small rates move by 10%, at least 0.1/s
-    assert next_rate(0.1, -1) == 0.1  # never to 0 by key: 0 is typed on purpose
-
-
-def test_exact_value_dialog_parses_like_a_control_file() -> None:
-    from loadtui.tui.screens.value import parse_value
-
-    assert (parse_value("users 50").action, parse_value("users 50").value) == ("users", 50)
-    assert parse_value("rate 12.5/s").value == 12.5
-    assert parse_value("think 1-2s").value == (1.0, 2.0)
-    for bad, message in (
-        ("users -1", "≥ 0"),
-        ("users many", "whole number"),
-        ("speed 3", "type users N"),
-        ("rate -2", "≥ 0"),
-    ):
-        with pytest.raises(ValueError, match=message):
-            parse_value(bad)
-
-
 def test_user_rows_sort_by_state_latency_age() -> None:
     from loadtui.model.snapshot import UserRow
     from loadtui.tui.widgets.users import sort_rows
@@ -484,42 +470,12 @@ def test_user_rows_sort_by_state_latency_age() -> None:
     assert [r[0] for r in sort_rows(rows[::-1], "user")] == [0, 1, 2]
 
 
-def test_settings_remember_targets_without_keys(private_dirs: Path) -> None:
-    from loadtui.locations import tui_state_file
-
-    s = Settings()
-    s.remember_target("https://user:sekrit@gw.example:8443/v1")
-    s.remember_target("https://gw.example/ak/sk-123/v1", secret="sk-123")
-    s.remember_target("https://gw.example:8443/v1")  # again: moves to the front, no duplicate
-    s.save()
-    text = tui_state_file().read_text()
-    assert "sekrit" not in text and "sk-123" not in text
-    again = Settings.load()
-    assert again.recent_targets == ["https://gw.example:8443/v1", "https://gw.example/ak/{key}/v1"]
-    tui_state_file().write_text("{not json")
-    assert Settings.load() == Settings()  # a damaged file means defaults, never a crash
-
-
-def test_themes_folder_has_dark_light_and_high_contrast(tmp_path: Path) -> None:
-    from loadtui.tui.themes import load_themes
-
-    themes, problems = load_themes()
-    assert not problems
-    names = {t.name: t for t in themes}
-    assert {"loadtui-dark", "loadtui-light", "loadtui-high-contrast"} <= set(names)
-    assert names["loadtui-dark"].dark and not names["loadtui-light"].dark
-    (tmp_path / "broken.toml").write_text("name = 'x'\nprimary = ")
-    (tmp_path / "ok.toml").write_text("name = 'mine'\nprimary = '#ff0000'\n")
-    themes, problems = load_themes(tmp_path)
-    assert [t.name for t in themes] == ["mine"] and "broken.toml" in problems[0]
-
-
 def test_theme_choice_is_remembered(private_dirs: Path) -> None:
     async def scenario() -> None:
         app = LoadtuiApp(settings=Settings.load())
         async with app.run_test() as pilot:
             app.theme = "loadtui-high-contrast"
-            await pilot.pause(0.1)
+            await pilot.pause()
 
     asyncio.run(scenario())
     assert Settings.load().theme == "loadtui-high-contrast"
@@ -529,16 +485,16 @@ def test_setup_form_errors_are_one_line_and_nothing_starts() -> None:
     async def scenario() -> LoadtuiApp:
         app = LoadtuiApp(settings=Settings())
         async with app.run_test(size=(80, 24)) as pilot:
-            await pilot.pause(0.2)
+            await _until(pilot, lambda: app.screen.query("#users"))  # the setup form is up
             app.screen.query_one("#users").value = "lots"
             await pilot.press("ctrl+s")
-            await pilot.pause(0.2)
+            await _until(pilot, lambda: len(app._notifications) >= 1)
             notes = [n.message for n in app._notifications]
             assert notes == ["Users must be a number, got 'lots'"]
             app.screen.query_one("#users").value = "3"
             app.screen.query_one("#duration").value = "soon"
             await pilot.press("ctrl+s")
-            await pilot.pause(0.2)
+            await _until(pilot, lambda: len(app._notifications) >= 2)
             assert "soon" in [n.message for n in app._notifications][-1]
             assert app.bridge is None
         return app
@@ -566,18 +522,20 @@ def test_saved_run_frame_and_history_row() -> None:
 
 def test_snapshot_requests_tab_of_a_mix(snap_compare: Any) -> None:
     """Issue 4's figures in the app: per request, checks (a saved mix run)."""
-    from loadtui.tui.screens.detail import DetailScreen
 
     async def requests_tab(pilot: Any) -> None:
         run = _fixture_record("run-mix")
         await pilot.app.push_screen(DetailScreen(run, DATA / "run-mix.json"))
-        await pilot.pause(0.2)
+        await pilot.pause()
         await pilot.press("right")
-        await pilot.pause(0.3)
+        tabs = pilot.app.screen.query_one("#detail-tabs")
+        await _until(pilot, lambda: tabs.active == "tab-requests")
 
     assert snap_compare(_app(), terminal_size=(80, 30), run_before=requests_tab)
 
 
+@pytest.mark.slow
+@pytest.mark.integration
 def test_overhead_run_shows_in_the_app() -> None:
     """The overhead preset started in the app: the Requests tab shows the overhead table."""
     config = load_preset("overhead").with_overrides(load={"duration": 2}, workers=1)
@@ -586,10 +544,10 @@ def test_overhead_run_shows_in_the_app() -> None:
         app = LoadtuiApp(start=StartNow(config), settings=Settings())
         async with app.run_test(size=(100, 40)) as pilot:
             await _until(pilot, lambda: app.bridge is not None and app.bridge.finished, timeout=40)
-            await pilot.pause(0.6)
+            await _until(pilot, lambda: app.saved)  # the screen has drawn the final frame
             screen = app.screen
             screen.query_one("#run-tabs").active = "tab-requests"
-            await pilot.pause(0.3)
+            await pilot.pause()
             panel = screen.query_one("#requests")
             console = Console(width=100, record=True, file=io.StringIO())
             console.print(panel.content)

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, ClassVar
 
+import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from textual.widgets import DataTable, Input, Label, Static
@@ -36,6 +36,7 @@ from loadtui.tui.screens.run import RunScreen
 from loadtui.tui.screens.value import ValueScreen
 from loadtui.tui.settings import Settings
 from loadtui.tui.widgets.sparks import spark_rows, spark_scale
+from waits import until as _until
 
 DATA = Path(__file__).parents[1] / "data"
 FIELDS = ("url", "model", "api-key", "users", "spawn-rate", "rate", "think-time", "duration")
@@ -109,14 +110,6 @@ def _live(**changes: Any) -> LiveFrame:
     )
 
 
-async def _until(pilot: Any, predicate: Any, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out waiting for the app")
-        await pilot.pause(0.05)
-
-
 async def _show(pilot: Any, source: FixedRun, title: str = "stress") -> RunScreen:
     screen = RunScreen(source, title)  # type: ignore[arg-type]
     await pilot.app.push_screen(screen)
@@ -157,6 +150,7 @@ async def _explore(
 _FORM = st.lists(st.one_of(_TEXT, _LONG), min_size=len(FIELDS), max_size=len(FIELDS))
 
 
+@pytest.mark.slow
 def test_any_text_in_the_setup_form_gets_an_answer_never_a_crash() -> None:
     """40 random forms (and the issue's cases) typed into one app: ~20 s on a busy machine."""
 
@@ -228,6 +222,8 @@ _DIALOG = st.tuples(
 ).map("".join)
 
 
+@pytest.mark.slow
+@pytest.mark.integration
 def test_any_text_in_the_live_value_dialog_keeps_the_run_going() -> None:
     """8 random values and 3 of the issue's typed into the ``=`` dialog of one live run against
     the embedded mock (each open-type-close takes ~3 s on a busy machine: ~40 s in all): each

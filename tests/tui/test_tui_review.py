@@ -17,7 +17,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from test_tui_hardening import FixedRun, RecordingApp, _live, _run_file, _show, _until
+import pytest
 from textual.widgets import DataTable, Input, Label
 
 from loadtui.model.plan import RunConfig
@@ -33,6 +33,7 @@ from loadtui.tui.format import ms
 from loadtui.tui.screens.confirm import ConfirmScreen
 from loadtui.tui.settings import Settings
 from loadtui.tui.widgets.sparks import Spark
+from test_tui_hardening import FixedRun, RecordingApp, _live, _run_file, _show, _until
 
 # -- item 2: the users tab at scale -----------------------------------------------------------
 
@@ -102,6 +103,8 @@ def test_spark_scale_covers_exactly_the_seconds_drawn() -> None:
 # -- item 7: thresholds of a live run without streams ----------------------------------------
 
 
+@pytest.mark.slow
+@pytest.mark.integration
 def test_a_live_run_without_streams_skips_its_ttft_threshold() -> None:
     """A real run on the embedded mock with streaming off: TTFT is skipped (dim, with the
     reason), as the saved run will say, and the panel is not marked failing."""
@@ -257,6 +260,8 @@ def _knocked(listener: socket.socket) -> bool:
     return True
 
 
+@pytest.mark.slow
+@pytest.mark.integration
 def test_a_foreign_run_file_is_replayed_only_after_a_yes(monkeypatch: Any) -> None:
     monkeypatch.setenv("OPENAI_API_KEY", "fake-local-secret-0123456789")
     with socket.socket() as listener:
@@ -296,6 +301,8 @@ def test_a_foreign_run_file_is_replayed_only_after_a_yes(monkeypatch: Any) -> No
     assert after_yes
 
 
+@pytest.mark.slow
+@pytest.mark.integration
 def test_a_run_file_written_here_is_replayed_without_a_question() -> None:
     with socket.socket() as listener:
         listener.bind(("127.0.0.1", 0))

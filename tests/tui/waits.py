@@ -1,0 +1,40 @@
+"""Waiting in Pilot tests: on a condition, never for a fixed time.
+
+A fixed ``pilot.pause(0.3)`` is too short on a busy 2-core machine (a flaky test) and longer
+than needed everywhere else (a slow suite). ``until`` lets the app run until the condition
+holds and, when it never does, fails naming the condition.
+"""
+
+from __future__ import annotations
+
+import inspect
+import time
+from collections.abc import Callable
+from typing import Any
+
+__all__ = ["POLL_S", "until"]
+
+POLL_S = 0.05
+"""One poll step. Not ``pilot.pause()`` without a delay: that waits until the process looks
+idle by its CPU time, and during a live run the run thread in this process keeps it busy, so
+each poll could take up to a second. ``pause(POLL_S)`` still lets the screen process its
+pending messages first."""
+
+
+async def until(
+    pilot: Any, predicate: Callable[[], object], timeout: float = 30.0, what: str = ""
+) -> None:
+    """Let the app run until ``predicate()`` is true; fail after ``timeout`` seconds, saying
+    what was awaited (``what``, or else the line of source that asked)."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"waited {timeout:g} s for {what or _source(predicate)}")
+        await pilot.pause(POLL_S)
+
+
+def _source(predicate: Callable[[], object]) -> str:
+    try:
+        return inspect.getsource(predicate).strip()
+    except (OSError, TypeError):
+        return repr(predicate)
