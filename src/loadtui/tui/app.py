@@ -27,7 +27,7 @@ from loadtui.run.options import Overrides, default_api_key
 from loadtui.storage.runfile import (
     ListedRun,
     load_listed_record,
-    load_run_checked,
+    load_record_checked,
     run_config,
     run_controls,
 )
@@ -228,7 +228,7 @@ class LoadtuiApp(App[list[str]]):
             return  # one question at a time
         try:
             # read again, and judge the bytes that are replayed, not those listed earlier
-            run, written_here = load_run_checked(event.path)
+            run, written_here = load_record_checked(event.path)
             config = run_config(run, event.path)
             schedule = run_controls(run, event.path)
         except LoadtuiError as exc:
@@ -236,12 +236,12 @@ class LoadtuiApp(App[list[str]]):
             return
         hosts = _hosts(key_destinations(config))
         if written_here or not hosts:
-            self.start_run(config, default_api_key(config), schedule, run["id"])
+            self.start_run(config, default_api_key(config), schedule, run.id)
             return
 
         def answer(yes: bool | None) -> None:
             if yes:
-                self.start_run(config, default_api_key(config), schedule, run["id"])
+                self.start_run(config, default_api_key(config), schedule, run.id)
 
         question = (
             f"{event.path.name} was not written on this machine. Replaying it sends load and "
