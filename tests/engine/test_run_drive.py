@@ -57,7 +57,7 @@ def test_the_loop_applies_changes_sent_from_another_thread_and_stops_on_stop(moc
     def keys() -> None:  # what the app's keys do, on the UI thread
         _wait_for(lambda: coord.elapsed > 0.3, 30, "the load to start")
         controls.send(ControlChange("users", 3, source="live"))
-        time.sleep(0.3)
+        _wait_for(lambda: len(coord.controls) >= 1, 30, "the users change to be applied")
         controls.send(ControlChange("stop", source="live"))
 
     thread = threading.Thread(target=keys)
