@@ -122,7 +122,7 @@ def run_headless(
             session,
             Controls(options.schedule),
             publish=progress.show,
-            make_frame=_view,
+            make_frame=progress.frame,
             frame_every=_FRAME_EVERY,
             ended=stop.reason,
         )
@@ -145,7 +145,7 @@ def run_headless(
 
 
 def _drive(
-    driver: RunDriver[LiveFrame], progress: _Progress, stop: _Stop
+    driver: RunDriver[LiveFrame | None], progress: _Progress, stop: _Stop
 ) -> tuple[str, str | None]:
     """The run service's drive loop with progress on screen; (status, error)."""
     try:
@@ -211,11 +211,6 @@ _FRAME_EVERY = 0.25
 considered."""
 
 
-def _view(coord: Coordinator, phase: str, target_url: str) -> LiveFrame:
-    """What the console draws: the live frame without the recent window (not shown here)."""
-    return build_frame(coord, phase, target_url, recent=False)
-
-
 class _Progress:
     """Progress while the load runs, drawn from the drive loop's frames: on a terminal a panel
     redrawn in place with each frame, elsewhere a plain line every 1 s of run time (5 s for
@@ -248,8 +243,16 @@ class _Progress:
         if self._live is not None:
             self._live.stop()
 
-    def show(self, view: LiveFrame) -> None:
-        if not self._on:
+    def frame(self, coord: Coordinator, phase: str, target_url: str) -> LiveFrame | None:
+        """The frame to draw now, without the recent window (not shown here) — or None when
+        nothing will be drawn: a plain line is due once a second of run time. Frames cost
+        milliseconds of the coordinator's process, which may share a core with a worker."""
+        if self._live is None and coord.elapsed < self._next_plain:
+            return None
+        return build_frame(coord, phase, target_url, recent=False)
+
+    def show(self, view: LiveFrame | None) -> None:
+        if not self._on or view is None:
             return
         if self._live is not None:
             self._live.update(progress_panel(view, self.open_loop), refresh=True)
