@@ -113,11 +113,14 @@ def test_replay_reads_config_and_controls_from_a_record_as_from_the_json():
     assert run_controls(record) == run_controls(raw)
 
 
-def test_a_config_this_loadtui_cannot_run_is_one_run_file_error():
+def test_a_config_this_loadtui_cannot_run_is_shown_but_not_replayed():
     raw = load_run(FIXTURES[0])
-    raw["config"] = {**raw["config"], "workers": -3}
-    with pytest.raises(RunFileError, match=r"x\.json: config\.workers"):
-        record_from_json(raw, "x.json")
+    raw["config"] = {**raw["config"], "workers": -3, "newer_option": True}
+    record = record_from_json(raw, "x.json")  # listed, shown, compared as before
+    assert record.config.workers == 0 and record.summary.requests == raw["summary"]["requests"]
+    assert record.config_error is not None and "x.json: config." in record.config_error
+    with pytest.raises(RunFileError, match=r"x\.json: config\."):
+        run_config(record)  # a replay refuses it, with the one line naming the key
 
 
 def test_every_recorder_counter_reaches_the_snapshot_and_starts_again_at_zero():

@@ -189,11 +189,11 @@ def _check_trust(
 
 def _cmd_replay(args: argparse.Namespace) -> int:
     from loadtui.headless.runner import RunOptions, run_headless
-    from loadtui.storage.runfile import load_record_checked, run_controls
+    from loadtui.storage.runfile import load_record_checked, run_config, run_controls
 
     path = _replay_path(args.run_file)
     run, written_here = load_record_checked(path)
-    config = run.config
+    config = run_config(run, path)
     _check_out(args.out)
     schedule = run_controls(run, path)
     url, userinfo = split_userinfo(args.url) if args.url else (None, None)

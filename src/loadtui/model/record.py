@@ -169,7 +169,9 @@ class RunSummary:
     errors: Mapping[str, int] = field(default_factory=dict)
     """Error class → count (classes in docs/metrics.md)."""
     error_reasons: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
-    status_codes: Mapping[int, int] = field(default_factory=dict)
+    status_codes: Mapping[int | str, int] = field(default_factory=dict)
+    """HTTP status → count; a key that is not a number (a hand-edited or foreign run file) is
+    kept as the file's text, shown as typed, never dropped."""
     cancelled: int = 0
     dropped: int = 0
     late: int = 0
@@ -292,6 +294,9 @@ class RunRecord:
     loadtui_version: str = ""
     peak_users: int | None = None
     """The most users any second had; None in files from before it was recorded."""
+    config_error: str | None = None
+    """Why this run's saved config cannot be run again (a newer version's key, a value out of
+    range): ``config`` then holds what of it validated, for showing; a replay refuses it."""
     schema_version: int = SCHEMA_VERSION
 
     @property

@@ -144,9 +144,9 @@ def summary_from_json(raw: RunJson) -> RunSummary:
             if isinstance(v, list)
         },
         status_codes={
-            int(k): int(v)
+            (int(k) if k.isdecimal() else k): int(v)
             for k, v in _obj(raw, "status_codes").items()
-            if k.isdecimal() and _is_num(v)
+            if _is_num(v)
         },
         cancelled=_int(raw, "cancelled"),
         dropped=_int(raw, "dropped"),
@@ -256,7 +256,7 @@ def record_from_json(raw: RunJson, shown: str = "run file") -> RunRecord:
         status=run_status(status) if status in STATUSES else "failed",
         started_at=_str(raw, "started_at"),
         ended_at=_str(raw, "ended_at"),
-        config=config_from_json(raw.get("config"), shown),
+        **_config_fields(raw.get("config"), shown),
         target=_target(_obj(raw, "target")),
         summary=summary_from_json(_obj(raw, "summary")),
         generator=_generator(_obj(raw, "generator")),
@@ -283,6 +283,47 @@ def config_from_json(config: Any, shown: str = "run file") -> RunConfig:
         return RunConfig.model_validate(config)
     except ValidationError as exc:
         raise RunFileError(validation_message(exc, f"{shown}: config.")) from None
+
+
+def _config_fields(config: Any, shown: str) -> dict[str, Any]:
+    """``config`` and ``config_error`` of a record. A config this loadtui cannot run again (a
+    newer version's key, a value out of today's range) still lets the run be listed, shown and
+    compared, as before the record was typed: what validates of it is kept (each offending key
+    dropped, or the defaults), and ``config_error`` says why a replay refuses it."""
+    try:
+        return {"config": config_from_json(config, shown)}
+    except RunFileError as exc:
+        error = str(exc)
+    data = config
+    for _ in range(20):  # one offending key at a time, bounded
+        try:
+            return {"config": RunConfig.model_validate(data), "config_error": error}
+        except ValidationError as invalid:
+            data = _without(data, invalid.errors()[0]["loc"])
+            if data is None:
+                break
+    return {"config": RunConfig(), "config_error": error}
+
+
+def _without(data: Any, loc: tuple[int | str, ...]) -> Any:
+    """``data`` with the value at ``loc`` removed (a copy), or None when there is nothing to
+    remove (the error is about the object itself)."""
+    if not loc or not isinstance(data, dict | list):
+        return None
+    head, rest = loc[0], loc[1:]
+    copy: Any = dict(data) if isinstance(data, dict) else list(data)
+    try:
+        if not rest:
+            del copy[head]
+            return copy
+        inner = _without(copy[head], rest)
+    except (KeyError, IndexError, TypeError):
+        return None
+    if inner is None:
+        del copy[head]
+    else:
+        copy[head] = inner
+    return copy
 
 
 def controls_from_json(controls: list[Any]) -> tuple[ControlChange, ...]:

@@ -194,6 +194,8 @@ def run_config(run: RunRecord | RunJson, path: str | Path = "run file") -> RunCo
     """The run's config, to run it again. A run file never chooses which environment variable
     is read (``batch.admin_password_env``): a replay reads the default one."""
     if isinstance(run, RunRecord):
+        if run.config_error is not None:
+            raise RunFileError(run.config_error)
         return run.config  # record_from_json read it so
     return config_from_json(run["config"], shown_path(path))
 
