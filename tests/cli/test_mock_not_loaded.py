@@ -1,5 +1,5 @@
 """A run against a real URL never loads the mock or the proxy: they are imported only in the
-function that starts them (``headless/target.py``), so a load test of a production endpoint
+function that starts them (``run/target.py``), so a load test of a production endpoint
 carries no test server in its process. The same style as test_cli.py's Textual check, but
 after a real run, so an import on the run's path is caught too.
 """

@@ -104,8 +104,8 @@ class RunDriver(Generic[F]):
     """A session's run from start to saved file, publishing a frame after a tick every
     ``frame_every`` seconds (and one when it starts, stops and ends) through ``publish``.
 
-    ``make_frame`` is the frame builder (the console passes its own until it draws the typed
-    frame too). Call ``start``, ``drive``, ``finish`` in turn — the console wraps ``start`` in
+    ``make_frame`` is the frame builder: ``build_frame``, or the console's own, which builds a
+    frame only when one will be drawn (frames cost milliseconds). Call ``start``, ``drive``, ``finish`` in turn — the console wraps ``start`` in
     its signal handling — or ``run`` for all three."""
 
     def __init__(

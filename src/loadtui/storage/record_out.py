@@ -76,7 +76,7 @@ def percentiles_to_json(p: Percentiles) -> RunJson:
 
 
 def summary_to_json(s: RunSummary) -> RunJson:
-    """``summary`` of the run file (also what the app's frames hold until they are typed)."""
+    """``summary`` of the run file."""
     return {
         "requests": s.requests,
         "ok": s.ok,

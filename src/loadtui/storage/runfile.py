@@ -1,8 +1,8 @@
 """Run files: JSON with a ``schema_version``, written atomically, never holding a secret.
 
 This module reads and writes run files; storage/record.py turns a ``RunRecord`` into the JSON
-object and back (docs/run-format.md documents every key). Writes go to a temporary file in the same folder and are renamed into place, so a reader
-(or a crash) never sees half a run.
+object and back (docs/run-format.md documents every key). Writes go to a temporary file in the
+same folder and are renamed into place, so a reader (or a crash) never sees half a run.
 """
 
 from __future__ import annotations
@@ -278,7 +278,7 @@ def _listed(path: Path) -> RunJson:
     return load_run(path, LIST_LIMIT)
 
 
-# -- typed readers: what the console, the CLI and (soon) the app read --------------------------
+# -- typed readers: what the console, the CLI and the app read --------------------------
 def load_record(path: str | Path, limit: int = RUN_FILE_LIMIT) -> RunRecord:
     """Read and check a run file into a record; RunFileError (one line) on anything wrong."""
     return record_from_json(load_run(path, limit), shown_path(Path(path)))
