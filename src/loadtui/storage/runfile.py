@@ -165,13 +165,16 @@ def _parse(raw: str, shown: str) -> RunJson:
     try:
         run = json.loads(raw, parse_constant=_reject_constant)
     except json.JSONDecodeError as exc:
-        raise RunFileError(f"{shown}: not valid JSON (line {exc.lineno}: {exc.msg})") from None
+        # str(exc) keeps the whole message ("... at: line 1 column 9 (char 8)")
+        raise RunFileError(f"{shown}: not valid JSON ({exc})") from None
     except RecursionError:
         raise RunFileError(f"{shown}: not valid JSON (nested too deeply)") from None
     except ValueError as exc:  # an integer of more than 4,300 digits, NaN, Infinity
         raise RunFileError(f"{shown}: not valid JSON ({exc})") from None
     if not isinstance(run, dict):
         raise RunFileError(f"{shown}: not a loadtui run file (top level is not an object)")
+    if "schema_version" not in run:
+        raise RunFileError(f"{shown}: not a loadtui run file (no schema_version)")
     version = run.get("schema_version")
     if version != SCHEMA_VERSION or isinstance(version, bool):
         got = repr(version)[:40] if isinstance(version, int | str | None) else "a non-number"
