@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from helpers import LATE_MS, drive, run_cli
+from helpers import LATE_MS, REPO, drive, run_cli
 from loadtui.engine.mix import weighted_order
 from loadtui.mock import MockProcess
 from loadtui.mock.proxy import ProxyProcess
@@ -314,7 +314,7 @@ def test_batch_preset_runs_jobs_step_by_step(private_dirs: Path):
 def test_batch_completed_with_no_successes_is_a_failure(private_dirs: Path, tmp_path: Path):
     preset = tmp_path / "allfail.toml"
     preset.write_text(
-        (Path(__file__).parents[2] / "presets" / "batch.toml")  # the repo's presets/
+        (REPO / "presets" / "batch.toml")
         .read_text()
         .replace("batch_line_errors = 0.1", "batch_line_errors = 1.0")
         .replace('data = "batch-10"', 'data = "batch-3"')
@@ -332,7 +332,7 @@ def test_batch_completed_with_no_successes_is_a_failure(private_dirs: Path, tmp_
 def test_batch_admin_key_is_minted_used_and_never_written(private_dirs: Path, tmp_path: Path):
     preset = tmp_path / "admin.toml"
     preset.write_text(
-        (Path(__file__).parents[2] / "presets" / "batch.toml")  # the repo's presets/
+        (REPO / "presets" / "batch.toml")
         .read_text()
         .replace('# admin_url = "{base}/admin/keys"', 'admin_url = "{base}/admin/keys"')
     )

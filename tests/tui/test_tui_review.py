@@ -38,21 +38,27 @@ from test_tui_hardening import FixedRun, RecordingApp, _live, _run_file, _show, 
 # -- item 2: the users tab at scale -----------------------------------------------------------
 
 
-def test_users_caption_says_the_true_total_when_rows_are_capped() -> None:
-    """2 workers × 200 rows of 10,000 users: the caption gives 10,000, not 400."""
-    rows = [UserRow(uid, 3, 0.1, 100.0, 50.0, 1, 0) for uid in (*range(200), *range(5000, 5200))]
+def _users_caption(users: int, rows: list[UserRow]) -> str:
+    """The Users tab's caption of a live run of ``users`` with these rows."""
 
     async def scenario() -> str:
         app = LoadtuiApp(settings=Settings())
         async with app.run_test(size=(120, 30)) as pilot:
-            screen = await _show(pilot, FixedRun(_live(users=10_000, users_rows=rows)))
+            screen = await _show(pilot, FixedRun(_live(users=users, users_rows=rows)))
             await pilot.press("2")
-            users = screen.query_one("#users")
-            await _until(pilot, lambda: users.size.area)
+            tab = screen.query_one("#users")
+            await _until(pilot, lambda: tab.size.area)
             await pilot.wait_for_scheduled_animations()
-            return str(users.query_one(".users-caption").render())
+            return str(tab.query_one(".users-caption").render())
 
-    caption = asyncio.run(scenario())
+    return asyncio.run(scenario())
+
+
+def test_users_caption_says_the_true_total_when_rows_are_capped() -> None:
+    """2 workers × 200 rows of 10,000 users: the caption gives 10,000, not 400."""
+    rows = [UserRow(uid, 3, 0.1, 100.0, 50.0, 1, 0) for uid in (*range(200), *range(5000, 5200))]
+
+    caption = _users_caption(10_000, rows)
     assert "400 listed of 10,000 users" in caption
     assert "up to 200 per worker" in caption
 
@@ -60,17 +66,7 @@ def test_users_caption_says_the_true_total_when_rows_are_capped() -> None:
 def test_users_caption_is_plain_when_every_user_has_a_row() -> None:
     rows = [UserRow(uid, 3, 0.1, 100.0, 50.0, 1, 0) for uid in range(30)]
 
-    async def scenario() -> str:
-        app = LoadtuiApp(settings=Settings())
-        async with app.run_test(size=(120, 30)) as pilot:
-            screen = await _show(pilot, FixedRun(_live(users=30, users_rows=rows)))
-            await pilot.press("2")
-            users = screen.query_one("#users")
-            await _until(pilot, lambda: users.size.area)
-            await pilot.wait_for_scheduled_animations()
-            return str(users.query_one(".users-caption").render())
-
-    caption = asyncio.run(scenario())
+    caption = _users_caption(30, rows)
     assert "of 30 ·" in caption and "listed" not in caption
 
 
