@@ -104,7 +104,9 @@ def test_live_control_changes_users_rate_and_pause(mock):
         load={"mode": "closed", "users": 2, "duration": "4s"}, requests=[chat(False)], workers=1
     )
     schedule = [
-        ControlChange("users", 6, at=1.0, source="test"),
+        # 1.3 s, not 1.0: second 0's last snapshot is due at 1.0, and on a busy machine it is
+        # taken late — after a change at 1.0, which then showed as second 0's users
+        ControlChange("users", 6, at=1.3, source="test"),
         ControlChange("pause", None, at=2.0, source="test"),
         ControlChange("resume", None, at=3.0, source="test"),
         ControlChange("think_time", (0.01, 0.02), at=3.0, source="test"),
@@ -113,7 +115,7 @@ def test_live_control_changes_users_rate_and_pause(mock):
     result = coord.result()
     controls = result.controls
     assert [c.action for c in controls] == ["users", "pause", "resume", "think_time"]
-    for got, want in zip(controls, (1.0, 2.0, 3.0, 3.0), strict=True):
+    for got, want in zip(controls, (1.3, 2.0, 3.0, 3.0), strict=True):
         assert got.at == pytest.approx(want, abs=0.15)
     series = {p.t: p for p in result.series}
     assert series[0].users == 2
