@@ -24,6 +24,7 @@ __all__ = [
     "SCHEMA_VERSION",
     "STATUSES",
     "CheckSummary",
+    "ErrorSample",
     "GeneratorHealth",
     "LabelSummary",
     "LostWorker",
@@ -32,6 +33,7 @@ __all__ = [
     "OverheadSummary",
     "PercentileName",
     "Percentiles",
+    "RunHistograms",
     "RunRecord",
     "RunResult",
     "RunStatus",
@@ -261,6 +263,36 @@ class TargetInfo:
 
 
 @dataclass(frozen=True, slots=True)
+class RunHistograms:
+    """The run's exact histograms, each in HdrHistogram's standard compressed encoding
+    (``loadtui.metrics.histogram.Histogram.decode`` reads one): any percentile can be computed
+    later and runs merge exactly. Files from before they were stored have none."""
+
+    whole: Mapping[str, bytes] = field(default_factory=dict)
+    """Metric name (``METRICS``) → encoded histogram over the whole run."""
+    by_label: Mapping[str, Mapping[str, bytes]] = field(default_factory=dict)
+    """Label → metric name → encoded histogram (the metrics a label keeps)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorSample:
+    """One failed response kept as an example of its error class (the first few per class):
+    what the target actually said, redacted, its body cut to a few KB."""
+
+    error_class: str
+    at_s: float
+    """Seconds since the run started."""
+    status: int | None = None
+    """HTTP status, None when no response came (a connect error, a timeout)."""
+    label: str | None = None
+    reason: str | None = None
+    """The exception or check that classed it, one line."""
+    headers: Mapping[str, str] = field(default_factory=dict)
+    body: str = ""
+    body_truncated: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class RunResult:
     """What the coordinator hands the run service when the load has ended."""
 
@@ -297,6 +329,9 @@ class RunRecord:
     config_error: str | None = None
     """Why this run's saved config cannot be run again (a newer version's key, a value out of
     range): ``config`` then holds what of it validated, for showing; a replay refuses it."""
+    histograms: RunHistograms | None = None
+    """None in files from before histograms were stored: figures come from ``summary``."""
+    error_samples: tuple[ErrorSample, ...] = ()
     schema_version: int = SCHEMA_VERSION
 
     @property
