@@ -154,22 +154,6 @@ def _cmd_runs(args: argparse.Namespace) -> int:
     return ExitCode.OK
 
 
-def _replay_path(arg: str) -> Path:
-    """A path when it looks like one (a separator, or ``.json``); else a run id, which must look
-    like one, in the runs folder — ``replay ../../x`` never reads outside it."""
-    from loadtui.locations import runs_dir
-    from loadtui.storage.runfile import RUN_ID
-
-    if "/" in arg or os.sep in arg or arg.endswith(".json"):
-        return Path(arg)
-    if not RUN_ID.fullmatch(arg) or ".." in arg:
-        raise UsageError(f"{arg[:80]!r} is not a run id; give a run file as a path (./{arg[:40]})")
-    path = runs_dir() / f"{arg}.json"
-    if not path.exists() and Path(arg).is_file():
-        raise UsageError(f"no saved run {arg!r}; to replay the file of that name, give ./{arg}")
-    return path
-
-
 def _check_trust(
     config: RunConfig, path: Path, written_here: bool, args: argparse.Namespace, url: str | None
 ) -> None:
@@ -189,9 +173,9 @@ def _check_trust(
 
 def _cmd_replay(args: argparse.Namespace) -> int:
     from loadtui.headless.runner import RunOptions, run_headless
-    from loadtui.storage.runfile import load_record_checked, run_config, run_controls
+    from loadtui.storage.runfile import find_run, load_record_checked, run_config, run_controls
 
-    path = _replay_path(args.run_file)
+    path = find_run(args.run_file)
     run, written_here = load_record_checked(path)
     config = run_config(run, path)
     _check_out(args.out)

@@ -31,6 +31,7 @@ __all__ = [
     "percentiles_to_json",
     "point_to_json",
     "record_to_json",
+    "summary_document",
     "summary_to_json",
     "target_to_json",
     "threshold_to_json",
@@ -204,3 +205,22 @@ def record_to_json(record: RunRecord) -> RunJson:
         out["peak_users"] = record.peak_users
     out["series"] = [point_to_json(p) for p in record.series]
     return out
+
+
+def summary_document(run: RunRecord, path: str | None = None) -> RunJson:
+    """A run's summary alone, for machines: ``--json`` on stdout, ``show --json`` and the
+    ``summary-json`` export (k6's ``--summary-export``) are this one object (docs/run-format.md,
+    "Summary JSON"). ``path`` is where the run file was saved, when it was."""
+    return {
+        "id": run.id,
+        "status": run.status,
+        "passed": run.passed,
+        "preset": run.preset,
+        "started_at": run.started_at,
+        "ended_at": run.ended_at,
+        "path": path,
+        "error": run.error,
+        "summary": summary_to_json(run.summary),
+        "thresholds": [threshold_to_json(t) for t in run.thresholds],
+        "generator": generator_to_json(run.generator),
+    }

@@ -20,7 +20,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from loadtui.errors import RunFileError
+from loadtui.errors import RunFileError, UsageError
 from loadtui.locations import runs_dir
 from loadtui.model.controls import ControlChange, parse_control
 from loadtui.model.plan import RunConfig
@@ -46,6 +46,7 @@ __all__ = [
     "RUN_ID",
     "SCHEMA_VERSION",
     "ListedRun",
+    "find_run",
     "list_runs",
     "load_listed",
     "load_listed_record",
@@ -321,3 +322,23 @@ def scan_records(folder: Path | None = None) -> tuple[list[ListedRun], list[str]
 def load_listed_record(entry: ListedRun) -> RunRecord:
     """The whole run of a listing's entry (the entry's record when it is whole)."""
     return load_record(entry.path) if entry.head_only else entry.record
+
+
+def find_run(ref: str) -> Path:
+    """The run file ``ref`` names, for every command that takes a run (replay, show, compare,
+    report, export): a path when it looks like one (a separator, or ``.json``); ``last`` for
+    the newest saved run; else a run id, which must look like one, in the runs folder — so
+    ``show ../../x`` never reads outside it. UsageError (one line) when there is no such run."""
+    if "/" in ref or os.sep in ref or ref.endswith(".json"):
+        return Path(ref)
+    if ref == "last":
+        runs, _ = scan_runs()
+        if not runs:
+            raise UsageError(f"no saved runs in {runs_dir()}, so there is no 'last' run")
+        return runs[0][0]
+    if not RUN_ID.fullmatch(ref) or ".." in ref:
+        raise UsageError(f"{ref[:80]!r} is not a run id; give a run file as a path (./{ref[:40]})")
+    path = runs_dir() / f"{ref}.json"
+    if not path.exists() and Path(ref).is_file():
+        raise UsageError(f"no saved run {ref!r}; to use the file of that name, give ./{ref}")
+    return path
