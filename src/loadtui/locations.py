@@ -60,6 +60,11 @@ def written_runs_index() -> Path:
     return data_dir() / "written-runs"
 
 
+def runs_index_file() -> Path:
+    """Where runs saved outside ``runs/`` (``--out``) went: ``runs`` and History list them too."""
+    return data_dir() / "runs-index.jsonl"
+
+
 def error_log_dir() -> Path:
     """Where an internal error's traceback is written (the one-line message names the file)."""
     return data_dir() / "logs"

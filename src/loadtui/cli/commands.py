@@ -133,25 +133,9 @@ def _length(cfg: RunConfig) -> str:
 
 
 def _cmd_runs(args: argparse.Namespace) -> int:
-    import sys
+    from loadtui.cli.runs import runs_command
 
-    from loadtui.locations import runs_dir
-    from loadtui.storage.runfile import scan_records
-
-    runs, skipped = scan_records()
-    for reason in skipped:  # named, so a broken file is not silently missing from the list
-        print(f"loadtui: skipped {reason}", file=sys.stderr)
-    if not runs:
-        print(f"no saved runs in {runs_dir()}")
-        return ExitCode.OK
-    for entry in runs:
-        run, s = entry.record, entry.record.summary
-        print(
-            f"{run.started_at[:19] or '?'}  {run.preset or 'custom':9} {run.status:11} "
-            f"req {s.requests:>7}  err {s.errors_total:>5}  "
-            f"p95 {s.metrics.latency_ms.p95:>8.1f} ms  {entry.path}"
-        )
-    return ExitCode.OK
+    return runs_command(args)
 
 
 def _check_trust(

@@ -197,7 +197,7 @@ def build_parser() -> argparse.ArgumentParser:
     _run_options(p)
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.add_parser("presets", help="list presets")
-    sub.add_parser("runs", help="list saved runs, newest first")
+    _runs_options(sub.add_parser("runs", help="list saved runs, newest first; rm, prune them"))
     _replay_options(sub.add_parser("replay", help="re-run the exact load shape of a run file"))
     m = sub.add_parser(
         "mock",
@@ -211,6 +211,59 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_parser("proxy", help="run the pass-through proxy (for overhead runs) on its own")
     )
     return p
+
+
+def _runs_keep(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text[:40]!r}") from None
+    if n < 0:
+        raise argparse.ArgumentTypeError(f"expected 0 or more, got {n}")
+    return n
+
+
+def _runs_age(text: str) -> float:
+    """An age such as 30d or 12h (the duration grammar, up to 100 years)."""
+    try:
+        return parse_duration(text, most=36500 * 86400.0)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _runs_options(p: argparse.ArgumentParser) -> None:
+    """``loadtui runs [--json]``, ``runs rm RUN...``, ``runs prune`` (docs/workflows.md)."""
+    p.add_argument(
+        "--json", dest="runs_json", action="store_true", help="print the listing as a JSON array"
+    )
+    sub = p.add_subparsers(dest="runs_action", metavar="ACTION", parser_class=_Parser)
+    files_help = (
+        "also delete the files of runs saved outside the runs folder (--out); without it they "
+        "are only forgotten (no longer listed)"
+    )
+    rm = sub.add_parser(
+        "rm",
+        help="remove saved runs (ids, paths or last)",
+        description="Remove saved runs: a run in the runs folder is deleted; a run saved with "
+        "--out is forgotten (its file kept) unless --files. Only loadtui run files are deleted.",
+    )
+    rm.add_argument("runs", nargs="+", metavar="RUN", help="a run id, a run file or last")
+    rm.add_argument("--files", action="store_true", help=files_help)
+    prune = sub.add_parser(
+        "prune",
+        help="remove all but the newest runs, or runs older than an age",
+        description="Remove the runs beyond the newest N (--keep) and/or started more than AGE "
+        "ago (--older-than); with both, a run goes only when both say so.",
+    )
+    prune.add_argument("--keep", type=_runs_keep, metavar="N", help="keep the newest N runs")
+    prune.add_argument(
+        "--older-than",
+        type=_runs_age,
+        metavar="AGE",
+        help="remove runs started before AGE ago (30d)",
+    )
+    prune.add_argument("--dry-run", action="store_true", help="print what would go; remove nothing")
+    prune.add_argument("--files", action="store_true", help=files_help)
 
 
 def _replay_options(p: argparse.ArgumentParser) -> None:

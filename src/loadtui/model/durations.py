@@ -18,11 +18,12 @@ _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 _PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)")
 
 
-def parse_duration(text: object) -> float:
+def parse_duration(text: object, *, most: float = MAX_DURATION) -> float:
     """Seconds from ``"30s"``, ``"1m30s"``, ``"250ms"``, ``"2h"`` or a bare number of seconds.
 
     Raises ValueError with a message fit for a user — also for a list, table or null (a preset,
-    run file or control file can hold any of them) and for anything beyond ``MAX_DURATION``.
+    run file or control file can hold any of them) and for anything beyond ``most`` (a run's
+    times: ``MAX_DURATION``; an age, as ``runs prune --older-than`` takes, can be longer).
     """
     if isinstance(text, bool) or not isinstance(text, str | int | float):
         raise ValueError(f"expected a duration like 30s, got {_shown(text)}")
@@ -52,8 +53,8 @@ def parse_duration(text: object) -> float:
         raise ValueError(f"a duration must be a finite number, got {_shown(text)}")
     if value < 0:
         raise ValueError(f"a duration cannot be negative, got {_shown(text)}")
-    if value > MAX_DURATION:
-        raise ValueError(f"a duration can be at most 30 days, got {_shown(text)}")
+    if value > most:
+        raise ValueError(f"a duration can be at most {most / 86400:g} days, got {_shown(text)}")
     return value
 
 

@@ -31,6 +31,7 @@ from loadtui.run.options import redact_url, with_userinfo
 from loadtui.run.target import bring_up, mint_key
 from loadtui.storage.data import load_batch_input, load_prompts
 from loadtui.storage.runfile import new_run_id, redact, save_run
+from loadtui.storage.runindex import forget as forget_indexed
 
 __all__ = ["RunSession"]
 
@@ -200,6 +201,7 @@ class RunSession:
                 if self._checkpoints and self._checkpoints.written:  # a stale `running` copy
                     with contextlib.suppress(OSError):
                         self.path.unlink()
+                        forget_indexed([self.path])  # an --out checkpoint: no longer listed
             return path
         return None
 

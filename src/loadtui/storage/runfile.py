@@ -34,6 +34,8 @@ from loadtui.storage.record import (
     record_to_json,
 )
 from loadtui.storage.redact import redact_text, redacted_json
+from loadtui.storage.runindex import add as index_run
+from loadtui.storage.runindex import in_runs_folder, indexed_path, read_index
 from loadtui.storage.runshape import RUN_ID, RunShape
 from loadtui.storage.trust import remember as remember_digest
 from loadtui.storage.trust import written_here
@@ -54,6 +56,7 @@ __all__ = [
     "load_record_checked",
     "load_run",
     "load_run_checked",
+    "load_run_head",
     "new_run_id",
     "redact",
     "run_config",
@@ -124,6 +127,9 @@ def save_run(
         raise
     if remember:
         remember_digest(data)
+    run_id = run.get("id")
+    if isinstance(run_id, str):  # a run saved elsewhere (--out) is listed too
+        index_run(run_id, path, str(run.get("started_at") or ""))
     return path
 
 
@@ -243,15 +249,39 @@ def scan_runs(
     Only the head of a file is read (``HEAD_LIMIT``): a long run's entry has ``series`` empty
     and ``LISTED_HEAD_ONLY`` set — ``load_listed`` gives the whole run. An old file whose series
     is not last is parsed whole, up to ``LIST_LIMIT`` (a larger one is skipped, named)."""
+    own = folder is None  # the data dir's listing: runs saved elsewhere (--out) are in it too
     folder = folder or runs_dir()
-    runs, skipped = [], []
-    for path in sorted(folder.glob("*.json")) if folder.is_dir() else ():
+    runs = []
+    skipped: list[str] = []
+    paths = sorted(folder.glob("*.json")) if folder.is_dir() else []
+    if own:
+        paths += _indexed(skipped)
+    for path in paths:
         try:
             runs.append((path, _listed(path)))
         except RunFileError as exc:
             skipped.append(str(exc))
     runs.sort(key=lambda pr: pr[1].get("started_at", ""), reverse=True)
     return runs, skipped
+
+
+def _indexed(notes: list[str]) -> list[Path]:
+    """The files of runs saved outside the runs folder (storage/runindex.py); an entry whose
+    file is gone is named in ``notes``, as a skipped file is."""
+    entries, index_notes = read_index()
+    notes += index_notes
+    paths = []
+    for entry in entries:
+        if in_runs_folder(entry.path):
+            continue  # listed already
+        if not entry.path.exists():
+            notes.append(
+                f"run {entry.id}: {shown_path(entry.path)} is gone "
+                f"(loadtui runs rm {entry.id} forgets it)"
+            )
+            continue
+        paths.append(entry.path)
+    return paths
 
 
 LISTED_HEAD_ONLY = "_listed_head_only"
@@ -262,6 +292,12 @@ def load_listed(path: str | Path, run: RunJson) -> RunJson:
     """The whole run for an entry of ``scan_runs`` (the entry itself when it is whole);
     RunFileError (one line) when the file changed or broke since it was listed."""
     return load_run(path) if run.get(LISTED_HEAD_ONLY) else run
+
+
+def load_run_head(path: str | Path) -> RunJson:
+    """What a listing reads of a run file (its head, checked): RunFileError (one line) when
+    the file is not a loadtui run — ``runs rm`` deletes nothing else."""
+    return _listed(Path(path))
 
 
 def _listed(path: Path) -> RunJson:
@@ -328,7 +364,8 @@ def find_run(ref: str) -> Path:
     """The run file ``ref`` names, for every command that takes a run (replay, show, compare,
     report, export): a path when it looks like one (a separator, or ``.json``); ``last`` for
     the newest saved run; else a run id, which must look like one, in the runs folder — so
-    ``show ../../x`` never reads outside it. UsageError (one line) when there is no such run."""
+    ``show ../../x`` never reads outside it — or a run saved elsewhere (``--out``) that the
+    runs index names (storage/runindex.py). UsageError (one line) when there is no such run."""
     if "/" in ref or os.sep in ref or ref.endswith(".json"):
         return Path(ref)
     if ref == "last":
@@ -339,6 +376,8 @@ def find_run(ref: str) -> Path:
     if not RUN_ID.fullmatch(ref) or ".." in ref:
         raise UsageError(f"{ref[:80]!r} is not a run id; give a run file as a path (./{ref[:40]})")
     path = runs_dir() / f"{ref}.json"
+    if not path.exists() and (elsewhere := indexed_path(ref)) is not None:
+        return elsewhere
     if not path.exists() and Path(ref).is_file():
         raise UsageError(f"no saved run {ref!r}; to use the file of that name, give ./{ref}")
     return path
