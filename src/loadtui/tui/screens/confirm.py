@@ -1,5 +1,6 @@
 """A yes/no question, for what must never happen by accident: quitting a run, replaying a run
-file from elsewhere. The question may name a host from that file: it is shown as plain text."""
+file from elsewhere, deleting a run. The question may name a host from that file: it is shown as
+plain text."""
 
 from __future__ import annotations
 
@@ -21,9 +22,11 @@ class ConfirmScreen(ModalScreen[bool]):
         Binding("n,escape", "answer(False)", "no", id="confirm.no", tooltip="No"),
     ]
 
-    def __init__(self, question: str, **kwargs: Any) -> None:
+    def __init__(self, question: str, default: bool = True, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.question = question
+        self.default = default
+        """What enter answers (the focused button); no for what cannot be undone."""
 
     def compose(self) -> ComposeResult:
         with Vertical(id="confirm-box", classes="dialog"):
@@ -31,6 +34,10 @@ class ConfirmScreen(ModalScreen[bool]):
             with Horizontal(classes="buttons"):
                 yield Button("Yes (y)", id="yes", variant="error", compact=True)
                 yield Button("No (n)", id="no", compact=True)
+
+    def on_mount(self) -> None:
+        if not self.default:
+            self.query_one("#no", Button).focus()
 
     @on(Button.Pressed)
     def _pressed(self, event: Button.Pressed) -> None:

@@ -1,4 +1,4 @@
-"""Saved runs, newest first: open one, replay it, compare two.
+"""Saved runs, newest first: open one, replay it, compare two, delete one (after a yes).
 
 Run files are read on a worker thread so a data dir with hundreds of runs never freezes the UI.
 """
@@ -18,10 +18,13 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
+from loadtui.errors import LoadtuiError
 from loadtui.model.durations import format_duration
 from loadtui.model.record import RunRecord
+from loadtui.storage.removal import Removal, apply, plan_rm
 from loadtui.storage.runfile import ListedRun, scan_records
 from loadtui.tui.format import count, ms, rate
+from loadtui.tui.screens.confirm import ConfirmScreen
 
 __all__ = ["COLUMNS", "HistoryScreen", "headless_command", "history_columns", "history_row"]
 
@@ -138,6 +141,13 @@ class HistoryScreen(Screen[None]):
             id="history.command",
             tooltip="Show the headless replay command (and offer it to the clipboard)",
         ),
+        Binding(
+            "d,delete",
+            "delete",
+            "delete",
+            id="history.delete",
+            tooltip="Delete this run, after a yes (a run saved with --out is only forgotten)",
+        ),
         Binding("escape", "back", "back", id="history.back", tooltip="Back"),
     ]
 
@@ -224,7 +234,7 @@ class HistoryScreen(Screen[None]):
         if runs:
             hint.update(
                 f"{len(runs)} runs · ↻ replay · enter open · space mark · c compare · r replay"
-                " · y command"
+                " · y command · d delete"
             )
         else:
             hint.update("no saved runs yet: start one from the setup screen (F3)")
@@ -285,5 +295,53 @@ class HistoryScreen(Screen[None]):
         if current:
             show_command(self, headless_command(current.record))
 
+    def action_delete(self) -> None:
+        """Ask, then remove the run under the cursor as ``loadtui runs rm`` does: a file in the
+        runs folder is deleted, a run saved with ``--out`` is only forgotten (its file kept)."""
+        current = self._current()
+        if current is None:
+            return
+        if current.record.status == "running" and getattr(self.app, "run_is_live", False):
+            self.notify("a run is in progress: it may be this one; stop it first", markup=False)
+            return
+        try:
+            (removal,) = plan_rm([str(current.path)])
+        except LoadtuiError as exc:  # changed or broken since it was listed
+            self.notify(str(exc), title="cannot delete", severity="error", markup=False)
+            return
+
+        def answer(yes: bool | None) -> None:
+            if yes:
+                self._remove(removal)
+
+        self.app.push_screen(ConfirmScreen(_delete_question(removal), default=False), answer)
+
+    def _remove(self, removal: Removal) -> None:
+        failed = apply([removal])
+        if removal.path in failed:
+            self.notify(
+                f"{removal.path}: {failed[removal.path]}",
+                title="cannot delete",
+                severity="error",
+                markup=False,
+            )
+        else:
+            done = "deleted" if removal.delete else "forgot (its file is kept)"
+            self.notify(f"{done}: {removal.run_id}", timeout=4, markup=False)
+        if self.marked == removal.run_id:
+            self.marked = None
+        self.load()
+
     def action_back(self) -> None:
         self.app.pop_screen()
+
+
+def _delete_question(removal: Removal) -> str:
+    """What the confirmation says will happen, naming the run and its file."""
+    if removal.delete:
+        return f"Delete run {removal.run_id}?\n\nIts file is deleted: {removal.path}"
+    return (
+        f"Forget run {removal.run_id}?\n\nIt was saved outside the runs folder (--out), at "
+        f"{removal.path}: that file is kept, the run is no longer listed "
+        "(loadtui runs rm --files deletes the file too)."
+    )
