@@ -232,3 +232,17 @@ def test_an_indexed_run_whose_file_is_gone_is_named_and_forgotten(private_dirs: 
     assert proc.returncode == 0
     assert proc.stdout.endswith("(its file was already gone)\n") and _index_paths() == []
     assert run_cli("runs").stderr == ""
+
+
+def test_checkpoints_index_a_run_once_and_a_reused_out_path_lists_the_newest(private_dirs: Path):
+    out = private_dirs / "again.json"
+    for _ in range(3):  # a checkpoint rewrites the file every few seconds, then the final save
+        _saved(out, "20260101-000000-smoke-frst")
+    assert runs_index_file().read_text().count("\n") == 1
+    _saved(out, "20260101-000000-smoke-scnd")  # another run with the same --out
+    ((entry,), notes) = read_index()
+    assert entry.id == "20260101-000000-smoke-scnd" and entry.path == out and notes == []
+    assert _listed_ids() == ["20260101-000000-smoke-scnd"]
+    assert find_run("20260101-000000-smoke-scnd") == out
+    inside = _saved(runs_dir() / "in.json", "20260101-000000-smoke-insd")
+    assert [e.path for e in read_index()[0]] == [out] and inside.is_file()  # listed by itself
