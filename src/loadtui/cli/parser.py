@@ -197,7 +197,14 @@ def build_parser() -> argparse.ArgumentParser:
     _run_options(p)
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.add_parser("presets", help="list presets")
-    _runs_options(sub.add_parser("runs", help="list saved runs, newest first; rm, prune them"))
+    _runs_options(
+        sub.add_parser(
+            "runs",
+            help="list saved runs, newest first; rm, prune them",
+            description="Saved runs, newest first (runs saved with --out too); without an "
+            "ACTION, list them.",
+        )
+    )
     _replay_options(sub.add_parser("replay", help="re-run the exact load shape of a run file"))
     m = sub.add_parser(
         "mock",
@@ -260,7 +267,7 @@ def _runs_options(p: argparse.ArgumentParser) -> None:
         "--older-than",
         type=_runs_age,
         metavar="AGE",
-        help="remove runs started before AGE ago (30d)",
+        help="remove runs started more than AGE ago (e.g. 30d)",
     )
     prune.add_argument("--dry-run", action="store_true", help="print what would go; remove nothing")
     prune.add_argument("--files", action="store_true", help=files_help)
