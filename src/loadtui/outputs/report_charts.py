@@ -140,9 +140,8 @@ def load_charts(runs: Sequence[Shown]) -> Markup:
     out = []
     for title, unit, pick in charts:
         lines = [Line(s.name, [(p.t + 0.5, pick(p)) for p in s.run.series], s.color) for s in runs]
-        caption = (
-            "Dashed lines: live control changes." if marks else "No control changes in this run."
-        )
+        changes = " Dashed lines: control changes (listed below)." if marks else ""
+        caption = _EACH_SECOND + changes
         out.append(_figure(title, time_chart(title, unit, lines, x_max, marks), caption))
     return Markup("".join(out))
 

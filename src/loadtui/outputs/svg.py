@@ -172,10 +172,11 @@ def _axes(
         )
     for v, label in xs:
         x = frame.x(v)
+        anchor = "end" if x > frame.right - 20 else "middle"  # the last label stays inside
         out.append(
             f'<line x1="{x:.1f}" y1="{frame.bottom}" x2="{x:.1f}" y2="{frame.bottom + 5}" '
             f'stroke="#444"/><text x="{x:.1f}" y="{frame.bottom + 18}" '
-            f'text-anchor="middle">{escape(label)}</text>'
+            f'text-anchor="{anchor}">{escape(label)}</text>'
         )
     out.append(
         f'<line x1="{frame.left}" y1="{frame.bottom}" x2="{frame.right}" y2="{frame.bottom}" '
@@ -264,7 +265,8 @@ def _no_data(frame: _Frame) -> str:
     )
 
 
-PERCENTILE_TICKS = (0.0, 50.0, 90.0, 99.0, 99.9, 99.99)
+PERCENTILE_TICKS = (0.0, 90.0, 99.0, 99.9, 99.99)
+"""Where the percentile axis is labelled (50 % sits too close to 0 % to label on a log scale)."""
 
 
 def percentile_x(pct: float) -> float:
