@@ -19,6 +19,7 @@ from loadtui.model.controls import ControlChange
 from loadtui.model.record import (
     ErrorSample,
     LabelSummary,
+    Metrics,
     Percentiles,
     RunHistograms,
     RunRecord,
@@ -274,3 +275,31 @@ def test_headless_run_and_replay_write_the_report(tmp_path: Path, mock: MockProc
     )
     assert replayed.returncode == 0, replayed.stderr
     assert load_record(tmp_path / "r2.json").id in again.read_text(encoding="utf-8")
+
+
+def test_an_open_loop_run_shows_arrivals_and_in_flight_instead_of_users() -> None:
+    run = _mix()
+    load = run.config.load.model_copy(update={"mode": "open", "rate": 10.0})
+    page = _parse(
+        render_report(
+            [dataclasses.replace(run, config=run.config.model_copy(update={"load": load}))]
+        )
+    )
+    labels = [a.get("aria-label") for t, a in page.tags if t == "svg"]
+    assert "Arrivals per second (open loop)" in labels
+    assert "Requests in flight (open loop)" in labels
+    assert "Users" not in labels  # always 0 in open loop: not a chart worth drawing
+
+
+def test_a_run_that_failed_before_any_second_still_renders() -> None:
+    run = dataclasses.replace(
+        _with_series(_mix(), []),
+        status="failed",
+        error="worker 0 died",
+        summary=dataclasses.replace(_mix().summary, metrics=Metrics()),
+    )
+    html = render_report([run])
+    page = _parse(html)
+    assert page.count("svg") == TIME_CHARTS + 1
+    assert html.count(">no samples</text>") == TIME_CHARTS + 1
+    assert "failed (worker 0 died)" in html

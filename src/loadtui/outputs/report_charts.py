@@ -30,7 +30,7 @@ _EACH_SECOND = "Each point is one second of the run, drawn at its middle."
 
 
 def _x_max(runs: Sequence[Shown]) -> float:
-    ends = [max(s.run.summary.duration_s, *(p.t + 1 for p in s.run.series[-1:])) for s in runs]
+    ends = [max([s.run.summary.duration_s, *(p.t + 1 for p in s.run.series[-1:])]) for s in runs]
     return max(ends, default=1.0)
 
 
@@ -78,15 +78,27 @@ def _percentile_lines(
     return lines
 
 
+def _key(runs: Sequence[Shown], styles: Sequence[tuple[str, str]]) -> list[Line] | None:
+    """The legend of a chart of several runs: each run's colour, then each dash's meaning
+    (six entries of "run × percentile" would not fit); None for one run (each line named)."""
+    if len(runs) == 1:
+        return None
+    return [
+        *(Line(s.name, (), s.color) for s in runs),
+        *(Line(name, (), "#666", dash) for name, dash in styles),
+    ]
+
+
 def percentile_charts(runs: Sequence[Shown]) -> Markup:
     """Latency and TTFT percentiles per second."""
     x_max, marks = _x_max(runs), _markers(runs)
+    key = _key(runs, [(p, _PCT_DASH[p]) for p in ("p50", "p95", "p99")])
     out = []
     for title, pick in (
         ("Latency percentiles per second", lambda p: p.latency_ms),
         ("Time to first token (TTFT) percentiles per second", lambda p: p.ttft_ms),
     ):
-        svg = time_chart(title, "ms", _percentile_lines(runs, pick), x_max, marks)
+        svg = time_chart(title, "ms", _percentile_lines(runs, pick), x_max, marks, key)
         out.append(
             _figure(
                 title,
@@ -124,19 +136,27 @@ def whole_run_only(runs: Sequence[Shown]) -> Markup:
     )
 
 
-_LOAD = (
+_Chart = tuple[str, str, Callable[[SeriesPoint], float | None]]
+_LOAD: tuple[_Chart, ...] = (
     ("Requests completed per second", "req/s", lambda p: p.rps),
     ("Errors per second", "errors/s", lambda p: p.errors),
-    ("Users", "users", lambda p: p.users),
+)
+_USERS: _Chart = ("Users", "users", lambda p: p.users)
+_OPEN: tuple[_Chart, ...] = (
+    ("Arrivals per second (open loop)", "arrivals/s", lambda p: p.arrivals),
+    ("Requests in flight (open loop)", "requests", lambda p: p.in_flight),
 )
 
 
 def load_charts(runs: Sequence[Shown]) -> Markup:
-    """Requests/s, errors/s and users (arrivals/s in open loop) with every control change."""
+    """Requests/s, errors/s and users — arrivals/s and requests in flight for an open-loop
+    run, which has no users — with every control change marked."""
     x_max, marks = _x_max(runs), _markers(runs)
-    charts: list[tuple[str, str, Callable[[SeriesPoint], float | None]]] = list(_LOAD)
+    charts = list(_LOAD)
+    if not all(s.run.config.load.open_loop for s in runs):
+        charts.append(_USERS)
     if any(s.run.config.load.open_loop for s in runs):
-        charts.append(("Arrivals per second (open loop)", "arrivals/s", lambda p: p.arrivals))
+        charts.extend(_OPEN)
     out = []
     for title, unit, pick in charts:
         lines = [Line(s.name, [(p.t + 0.5, pick(p)) for p in s.run.series], s.color) for s in runs]
@@ -193,4 +213,5 @@ def distribution_chart(runs: Sequence[Shown]) -> Markup:
             f"From the summary's min, p50, p90, p95, p99 and p99.9 only ({', '.join(approx)}: "
             "this run file has no histograms), joined by straight lines."
         )
-    return _figure(title, percentile_chart(title, "ms", lines), " ".join(caption))
+    key = _key(runs, [("latency", ""), ("TTFT", "7 3")])
+    return _figure(title, percentile_chart(title, "ms", lines, key), " ".join(caption))

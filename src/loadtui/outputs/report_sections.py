@@ -227,7 +227,7 @@ def thresholds_section(shown: Shown) -> Markup:
         ]
         for t in shown.run.thresholds
     ]
-    return table(head, rows, "figures thresholds")
+    return table(head, rows, "thresholds")
 
 
 def generator_section(runs: Sequence[Shown]) -> Markup:

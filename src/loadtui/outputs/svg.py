@@ -240,12 +240,18 @@ def _y_high(lines: Sequence[Line]) -> float:
 
 
 def time_chart(
-    label: str, unit: str, lines: Sequence[Line], x_max: float, markers: Sequence[Marker] = ()
+    label: str,
+    unit: str,
+    lines: Sequence[Line],
+    x_max: float,
+    markers: Sequence[Marker] = (),
+    key: Sequence[Line] | None = None,
 ) -> str:
     """Values over a run's seconds: one line each, a y axis in ``unit`` from 0, the time axis
-    in seconds, minutes or hours, and ``markers`` (control changes) on it."""
+    in seconds, minutes or hours, and ``markers`` (control changes) on it. The legend shows
+    ``key`` when given (a colour per run and a dash per percentile), else each line."""
     drawn = [Line(ln.name, downsample(ln.points), ln.color, ln.dash) for ln in lines]
-    legend, rows = _legend(drawn)
+    legend, rows = _legend(drawn if key is None else key)
     top = 10 + rows * 18 + (40 if markers else 6)
     ys = nice_ticks(_y_high(drawn))
     frame = _Frame(max(x_max, 1.0), ys[-1], top)
@@ -275,9 +281,11 @@ def percentile_x(pct: float) -> float:
     return math.log10(1.0 / (1.0 - min(pct, 99.9999) / 100.0))
 
 
-def percentile_chart(label: str, unit: str, lines: Sequence[Line]) -> str:
+def percentile_chart(
+    label: str, unit: str, lines: Sequence[Line], key: Sequence[Line] | None = None
+) -> str:
     """A latency-by-percentile curve; each line's points are (``percentile_x(p)``, value)."""
-    legend, rows = _legend(lines)
+    legend, rows = _legend(lines if key is None else key)
     top = 10 + rows * 18 + 6
     ys = nice_ticks(_y_high(lines))
     x_max = percentile_x(PERCENTILE_TICKS[-1])
