@@ -237,17 +237,19 @@ def test_report_command_writes_report_html_in_the_current_folder(tmp_path: Path)
 
 def test_report_command_refuses_bad_input_in_one_line(tmp_path: Path) -> None:
     cases = [
-        ("report", str(tmp_path / "missing.json"), "-o", str(tmp_path / "r.html")),
-        ("report", str(DATA / "run-a.json"), "-o", str(tmp_path / "no" / "r.html")),
-        ("report", str(DATA / "run-a.json"), "-o", str(tmp_path)),
-        ("report", "not an id"),
-        ("report",),
-        ("--report", str(tmp_path / "r.html")),  # the app has no report option
+        (("report", str(tmp_path / "missing.json"), "-o", str(tmp_path / "r.html")), "no such"),
+        (("report", str(DATA / "run-a.json"), "-o", str(tmp_path / "no" / "r.html")), "exist"),
+        (("report", str(DATA / "run-a.json"), "-o", str(tmp_path)), "is a folder"),
+        (("report", "not an id"), "not a run id"),
+        (("report",), "RUN"),
+        (("--report", str(tmp_path / "r.html")), "needs --headless"),  # the app has none
+        (("--headless", "--report", str(tmp_path / "no" / "r.html")), "does not exist"),
     ]
-    for args in cases:
+    for args, why in cases:
         done = run_cli(*args)
         assert done.returncode == 2, (args, done.stdout, done.stderr)
         assert len(done.stderr.strip().splitlines()) == 1 and "Traceback" not in done.stderr
+        assert why in done.stderr, (args, done.stderr)
     assert not (tmp_path / "r.html").exists()
 
 
