@@ -143,9 +143,10 @@ def run_headless(
             status, error, grace=0.0 if seen > 1 else None, cut_short=lambda: stop.count > seen
         )
         asked = session.out or session.path
+    code = _report(run, path, asked, stop, console, say)
     if options.report is not None:
         _write_html_report(run, options.report)
-    return _report(run, path, asked, stop, console, say), path
+    return code, path
 
 
 def _write_html_report(run: RunRecord, where: Path) -> None:
@@ -158,6 +159,8 @@ def _write_html_report(run: RunRecord, where: Path) -> None:
         write_report([run], where)
     except OSError as exc:
         _warn(f"could not write the report {where}: {exc.strerror or exc}")
+    except Exception as exc:  # a bug in the report: the run and its summary are already out
+        _warn(f"could not write the report {where}: internal error {type(exc).__name__}: {exc}")
     else:
         _warn(f"report saved: {where}")
 
