@@ -43,10 +43,27 @@ def _check_out(out: Path | None) -> None:
         raise ConfigError(f"--out {out}: the folder {out.parent} is not writable")
 
 
+def _check_report(path: Path | None, flag: str = "--report", headless: bool = True) -> None:
+    """Refuse a report file that could not be written, before any load is sent or run read."""
+    if path is None:
+        return
+    if not headless:
+        raise UsageError(f"{flag} needs --headless (the app has no report option yet)")
+    if path.is_dir():
+        raise ConfigError(
+            f"{flag} {path} is a folder; give a file name such as {path / 'report.html'}"
+        )
+    if not path.parent.is_dir():
+        raise ConfigError(f"{flag} {path}: the folder {path.parent} does not exist")
+    if not os.access(path.parent, os.W_OK):
+        raise ConfigError(f"{flag} {path}: the folder {path.parent} is not writable")
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
     from loadtui.headless.runner import RunOptions, run_headless
     from loadtui.storage.presets import load_control_file
 
+    _check_report(args.report, headless=args.headless)
     if not args.headless:
         return _cmd_app(args)
     resolved = resolve(Overrides.from_namespace(args))
@@ -63,6 +80,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         live=args.live,
         userinfo=resolved.userinfo,
         target_source=resolved.source,
+        report=args.report,
     )
     code, _ = run_headless(config, options)
     return code
@@ -159,6 +177,7 @@ def _cmd_replay(args: argparse.Namespace) -> int:
     from loadtui.headless.runner import RunOptions, run_headless
     from loadtui.storage.runfile import find_run, load_record_checked, run_config, run_controls
 
+    _check_report(args.report, headless=args.headless)
     path = find_run(args.run_file)
     run, written_here = load_record_checked(path)
     config = run_config(run, path)
@@ -191,9 +210,23 @@ def _cmd_replay(args: argparse.Namespace) -> int:
             live=args.live,
             userinfo=userinfo,
             target_source="--url" if url else None,
+            report=args.report,
         ),
     )
     return code
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    """``loadtui report RUN [RUN...] -o FILE.html``: one HTML page of the runs (several
+    overlaid), from their run files."""
+    from loadtui.outputs.report import write_report
+    from loadtui.storage.runfile import find_run, load_record
+
+    _check_report(args.output, "-o")
+    runs = [load_record(find_run(ref)) for ref in args.runs]
+    write_report(runs, args.output)
+    print(f"report saved: {args.output}", flush=True)
+    return ExitCode.OK
 
 
 def _serve_until_signal(serve: Any, host: str, port: int, what: str) -> int:
@@ -277,6 +310,7 @@ COMMANDS = {
     "presets": _cmd_presets,
     "runs": _cmd_runs,
     "replay": _cmd_replay,
+    "report": _cmd_report,
     "mock": _cmd_mock,
     "proxy": _cmd_proxy,
 }

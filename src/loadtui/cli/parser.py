@@ -195,6 +195,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--preset", metavar="NAME", default=None, help="preset name or .toml path (default: smoke)"
     )
     _run_options(p)
+    _report_file_option(p)
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.add_parser("presets", help="list presets")
     _runs_options(
@@ -205,7 +206,17 @@ def build_parser() -> argparse.ArgumentParser:
             "ACTION, list them.",
         )
     )
-    _replay_options(sub.add_parser("replay", help="re-run the exact load shape of a run file"))
+    replay = sub.add_parser("replay", help="re-run the exact load shape of a run file")
+    _replay_options(replay)
+    _report_file_option(replay)
+    _report_options(
+        sub.add_parser(
+            "report",
+            help="write an HTML report (charts, tables) of one or more saved runs",
+            description="One self-contained HTML file of one or more runs (several: overlaid), "
+            "viewable offline (docs/report.md).",
+        )
+    )
     m = sub.add_parser(
         "mock",
         help="run the mock OpenAI-compatible upstream on its own",
@@ -290,6 +301,35 @@ def _replay_options(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--out", type=Path, metavar="FILE", help="where to write the new run file")
     p.add_argument("--live", action=argparse.BooleanOptionalAction, default=None)
+
+
+def _report_file_option(p: argparse.ArgumentParser) -> None:
+    """``--report FILE.html`` on a headless run or replay: the HTML report of the run just
+    finished (the same page as ``loadtui report``)."""
+    p.add_argument(
+        "--report",
+        type=Path,
+        metavar="FILE.html",
+        help="with --headless: also write the run's HTML report to FILE.html (docs/report.md)",
+    )
+
+
+def _report_options(p: argparse.ArgumentParser) -> None:
+    """``loadtui report RUN [RUN...] -o report.html``."""
+    p.add_argument(
+        "runs",
+        nargs="+",
+        metavar="RUN",
+        help="run file paths, run ids, or 'last' (several: compared)",
+    )
+    p.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        default=Path("report.html"),
+        metavar="FILE.html",
+        help="where to write the report (default: report.html in the current folder)",
+    )
 
 
 def _mock_timing_options(p: argparse.ArgumentParser) -> None:

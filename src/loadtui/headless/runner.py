@@ -56,6 +56,8 @@ class RunOptions:
     """``user:password`` taken out of the target URL (Basic auth, memory only)."""
     target_source: str | None = None
     """Where the target URL came from, for the ``target:`` line."""
+    report: Path | None = None
+    """``--report``: also write the run's HTML report here (outputs/report.py)."""
 
 
 class _StartInterrupted(BaseException):
@@ -141,7 +143,26 @@ def run_headless(
             status, error, grace=0.0 if seen > 1 else None, cut_short=lambda: stop.count > seen
         )
         asked = session.out or session.path
-    return _report(run, path, asked, stop, console, say), path
+    code = _report(run, path, asked, stop, console, say)
+    if options.report is not None:
+        _write_html_report(run, options.report)
+    return code, path
+
+
+def _write_html_report(run: RunRecord, where: Path) -> None:
+    """``--report``: the HTML report of the run just finished, from the record in memory (so
+    it is written even when the run file could not be); a failure is a notice, never a lost
+    run."""
+    from loadtui.outputs.report import write_report  # only runs that ask pay for the import
+
+    try:
+        write_report([run], where)
+    except OSError as exc:
+        _warn(f"could not write the report {where}: {exc.strerror or exc}")
+    except Exception as exc:  # a bug in the report: the run and its summary are already out
+        _warn(f"could not write the report {where}: internal error {type(exc).__name__}: {exc}")
+    else:
+        _warn(f"report saved: {where}")
 
 
 def _drive(
