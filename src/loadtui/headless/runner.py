@@ -31,9 +31,11 @@ from loadtui.headless.console import (
     progress_panel,
     summary_renderable,
 )
+from loadtui.headless.exports import write_run_exports
 from loadtui.model.controls import ControlChange
 from loadtui.model.plan import RunConfig
 from loadtui.model.record import RunRecord
+from loadtui.outputs.exports import Export
 from loadtui.run.drive import Controls, RunDriver
 from loadtui.run.exitcodes import ExitCode
 from loadtui.run.frame import LiveFrame, build_frame, in_flight_now
@@ -56,6 +58,8 @@ class RunOptions:
     """``user:password`` taken out of the target URL (Basic auth, memory only)."""
     target_source: str | None = None
     """Where the target URL came from, for the ``target:`` line."""
+    exports: tuple[Export, ...] = ()
+    """Files written from the run once it is saved (``--csv``, ``--junit``, ...)."""
 
 
 class _StartInterrupted(BaseException):
@@ -141,7 +145,8 @@ def run_headless(
             status, error, grace=0.0 if seen > 1 else None, cut_short=lambda: stop.count > seen
         )
         asked = session.out or session.path
-    return _report(run, path, asked, stop, console, say), path
+    code = _report(run, path, asked, stop, console, say)
+    return write_run_exports(path, options.exports, code, _warn), path
 
 
 def _drive(
