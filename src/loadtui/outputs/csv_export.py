@@ -176,13 +176,10 @@ def _histogram(run: RunRecord, label: str | None, name: str) -> bytes | None:
 
 def _percentile_cells(run: RunRecord, label: str | None, latency: MetricSummary | None) -> Row:
     """Locust's 50% … 100% of latency: exact from the histogram, else the summary's few."""
-    if latency is None:
-        return [""] * len(STATS_PERCENTILES)
     encoded = _histogram(run, label, "latency_ms")
-    if encoded:
-        hist = Histogram.decode(encoded)
-        if hist.count:
-            return [_num(hist.percentile(p)) for p in STATS_PERCENTILES]
+    hist = Histogram.decode(encoded) if encoded else None
+    if hist is not None and hist.count:
+        return [_num(hist.percentile(p)) for p in STATS_PERCENTILES]
     return [_figure(latency, _IN_SUMMARY.get(p)) for p in STATS_PERCENTILES]
 
 
