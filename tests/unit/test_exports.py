@@ -161,3 +161,16 @@ def test_end_of_run_exports_and_the_exit_code(run_a: RunRecord, tmp_path: Path):
     assert interrupted == ExitCode.INTERRUPTED
     assert write_run_exports(None, [good], ExitCode.RUN_FAILED, warnings.append) == 4
     assert warnings[-1] == "no export written: the run was not saved"
+
+
+@pytest.mark.parametrize(
+    "values",
+    [[*range(1, 1001), 3_600_000], [7], []],
+    ids=["wide, with the top of the range", "one value", "empty"],
+)
+def test_percentiles_in_one_scan_equal_percentile_one_by_one(values: list[int]):
+    h = Histogram()
+    for ms in values:
+        h.record_ms(float(ms))
+    pcts = (0, 0.1, 50, 66, 99.99, 99.999, 100)
+    assert h.percentiles(pcts) == [h.percentile(p) for p in pcts]

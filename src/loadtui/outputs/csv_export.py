@@ -179,7 +179,7 @@ def _percentile_cells(run: RunRecord, label: str | None, latency: MetricSummary 
     encoded = _histogram(run, label, "latency_ms")
     hist = Histogram.decode(encoded) if encoded else None
     if hist is not None and hist.count:
-        return [_num(hist.percentile(p)) for p in STATS_PERCENTILES]
+        return [_num(value) for value in hist.percentiles(STATS_PERCENTILES)]
     return [_figure(latency, _IN_SUMMARY.get(p)) for p in STATS_PERCENTILES]
 
 
