@@ -247,6 +247,28 @@ def test_several_formats_at_once_and_by_last(thresholds_run: Finished, tmp_path:
     assert json.loads((tmp_path / "s.json").read_text())["id"] == thresholds_run.record.id
 
 
+def test_a_replay_writes_its_exports_too(thresholds_run: Finished, tmp_path: Path):
+    proc = run_cli(
+        "replay",
+        str(thresholds_run.run_file),
+        "--headless",
+        "--out",
+        str(tmp_path / "replay.json"),
+        "--junit",
+        str(tmp_path / "replay.xml"),
+        "--csv",
+        str(tmp_path / "replay"),
+        env=_env(thresholds_run.folder),  # the machine that wrote the run replays it
+    )
+    assert proc.returncode == 1, proc.stdout + proc.stderr  # the same impossible TTFT threshold
+    replay = load_record(tmp_path / "replay.json")
+    assert replay.replay_of == thresholds_run.record.id
+    suite = next(iter(JUnitXml.fromfile(str(tmp_path / "replay.xml"))))
+    assert {p.name: p.value for p in suite.properties()}["run_id"] == replay.id
+    assert suite.failures == 1
+    assert len(_rows(tmp_path / "replay_stats_history.csv")) == len(replay.series)
+
+
 def test_mix_preset_has_one_stats_row_per_label(mix_run: Finished):
     run = mix_run.record
     assert mix_run.proc.returncode in (0, 1), mix_run.proc.stderr
