@@ -18,6 +18,7 @@ import pytest
 from junitparser import Failure, JUnitXml
 
 from helpers import REPO, run_cli
+from loadtui.cli import main
 from loadtui.model.record import RunRecord
 from loadtui.storage.runfile import load_record
 
@@ -320,7 +321,7 @@ def test_an_old_run_file_without_histograms_exports(tmp_path: Path):
         (["--headless", "--summary-json", "/"], "is a folder"),
         (["--headless", "--out", "r.json", "--summary-json", "./r.json"], "would write over"),
         (["--headless", "--junit", "x.xml", "--summary-json", "x.xml"], "would write over"),
-        (["--junit", "x.xml"], "add --headless"),
+        (["--junit", "x.xml"], "written at the end of a headless run"),
         (["export", "last", "--format", "junit", "-o", "x.xml"], "no saved runs"),
         (["export", str(DATA / "run-a.json")], "nothing to export"),
         (["export", str(DATA / "run-a.json"), "--format", "xlsx", "-o", "x"], "unknown --format"),
@@ -340,18 +341,18 @@ def test_an_old_run_file_without_histograms_exports(tmp_path: Path):
         ),
     ],
 )
-def test_bad_destinations_are_one_line_and_exit_2(args: list[str], fragment: str, tmp_path: Path):
-    proc = subprocess.run(
-        [sys.executable, "-m", "loadtui", *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd=tmp_path,
-        stdin=subprocess.DEVNULL,
-    )
-    assert proc.returncode == 2, proc.stdout + proc.stderr
-    assert fragment in proc.stderr
-    assert len(proc.stderr.strip().splitlines()) == 1 and "Traceback" not in proc.stderr
+def test_bad_destinations_are_one_line_and_exit_2(
+    args: list[str],
+    fragment: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+):
+    monkeypatch.chdir(tmp_path)
+    assert main(args) == 2  # in-process: each is refused before any run starts
+    err = capsys.readouterr().err
+    assert fragment in err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
     assert not (tmp_path / "x.xml").exists() and not list(tmp_path.glob("*.json"))
 
 
