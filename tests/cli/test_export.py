@@ -192,7 +192,7 @@ def test_junit_has_a_case_per_threshold_with_actual_vs_expected(thresholds_run: 
     assert not ttft.passed and ttft.actual is not None
     (failure,) = cases["ttft p(95)<1"].result
     assert isinstance(failure, Failure)
-    assert failure.message == f"actual {ttft.actual:g} ms vs expected p(95)<1"
+    assert failure.message == f"actual {ttft.actual!r} ms vs expected p(95)<1"
     assert cases["ttft p(95)<1"].classname == "loadtui.thresholds"
     assert cases["error_rate rate<0.99"].is_passed
     assert cases["run completed"].is_passed and cases["run completed"].classname == "loadtui.run"

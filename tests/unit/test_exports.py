@@ -107,10 +107,11 @@ def test_junit_skipped_no_samples_and_failed_run(run_a: RunRecord):
             ThresholdResult("ttft", "p(95)<500", None, True, "not judged: no streams", True),
             ThresholdResult("itl", "p(99)<20", None, False, "no samples"),
             ThresholdResult("error_rate", "rate<0.01", 0.25, False),
+            ThresholdResult("latency", "p(99)<1000", 1234567.891, False),
         ),
     )
     suite = _suite(run)
-    assert (suite.tests, suite.failures, suite.skipped) == (4, 3, 1)
+    assert (suite.tests, suite.failures, suite.skipped) == (5, 4, 1)
     cases = {case.name: case for case in suite}
     (skipped,) = cases["ttft p(95)<500"].result
     assert isinstance(skipped, Skipped) and skipped.message == "not judged: no streams"
@@ -119,6 +120,8 @@ def test_junit_skipped_no_samples_and_failed_run(run_a: RunRecord):
     assert "no samples" in none.text
     (rate,) = cases["error_rate rate<0.01"].result
     assert rate.message == "actual 0.25 vs expected rate<0.01"  # a rate has no unit
+    (slow,) = cases["latency p(99)<1000"].result
+    assert slow.message == "actual 1234567.891 ms vs expected p(99)<1000"  # no 1.23457e+06
     (died,) = cases["run completed"].result
     assert isinstance(died, Failure)
     assert died.message == "the run failed: RuntimeError: worker 0 died\\x1b[31m"

@@ -100,11 +100,12 @@ def _actual(t: ThresholdResult) -> str:
     samples) when nothing was measured."""
     if t.actual is None:
         return "none"
+    value = f"{round(t.actual, 6):.12g}"  # 812.345, 0.008929: never an exponent, never cut
     try:
         rate = parse_threshold(t.metric, t.expression).aggregate == "rate"
     except ValueError:  # a file from a loadtui that knew other metrics: no unit then
-        return f"{t.actual:g}"
-    return f"{t.actual:g}" if rate else f"{t.actual:g} ms"
+        return value
+    return value if rate else f"{value} ms"
 
 
 def _run_case(run: RunRecord) -> ET.Element:
