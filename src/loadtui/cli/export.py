@@ -1,8 +1,9 @@
 """``loadtui export RUN``, and the exports a headless run or replay writes when it ends
 (``--csv PREFIX``, ``--junit FILE.xml``, ``--summary-json FILE``).
 
-Both read the same table of formats (``loadtui.outputs.exports.WRITERS``), imported here only
-when a command needs it, so the app's start does not pay for the CSV and XML writers.
+Both read the same tables (``loadtui.outputs.exports``: ``WRITERS``, the formats; ``FLAGS``, the
+end-of-run option of each), imported inside the functions, so that building the parser for
+``--help`` or any other command does not load the writers.
 """
 
 from __future__ import annotations
@@ -19,25 +20,30 @@ from loadtui.run.exitcodes import ExitCode
 if TYPE_CHECKING:
     from loadtui.outputs.exports import Export
 
-__all__ = ["END_OF_RUN", "cmd_export", "refuse_in_app", "run_exports"]
+__all__ = ["cmd_export", "refuse_in_app", "run_exports"]
 
-END_OF_RUN = (("csv", "csv"), ("junit", "junit"), ("summary-json", "summary_json"))
-"""Each end-of-run export: its format, and its option's name in the parsed arguments."""
+
+def _asked(args: argparse.Namespace) -> list[tuple[str, str, str]]:
+    """(format, option, value) of each end-of-run option given (``FLAGS``: ``--csv``, ...)."""
+    from loadtui.outputs.exports import FLAGS
+
+    given = []
+    for fmt, flag in FLAGS.items():
+        raw: str | None = getattr(args, flag.lstrip("-").replace("-", "_"), None)
+        if raw is not None:
+            given.append((fmt, flag, raw))
+    return given
 
 
 def _flag_exports(args: argparse.Namespace) -> list[Export]:
     """The exports asked with ``--csv``, ``--junit``, ``--summary-json``, in that order."""
-    from loadtui.outputs.exports import FLAGS, Export
+    from loadtui.outputs.exports import PREFIX_FORMATS, Export
 
     wanted = []
-    for fmt, attr in END_OF_RUN:
-        raw: str | None = getattr(args, attr, None)
-        if raw is None:
-            continue
-        flag = FLAGS[fmt]
+    for fmt, flag, raw in _asked(args):
         if not raw.strip():
             raise UsageError(f"{flag} needs a path")
-        if fmt == "csv" and raw.endswith(("/", os.sep)):
+        if fmt in PREFIX_FORMATS and raw.endswith(("/", os.sep)):
             raise UsageError(f"{flag} {raw} is a folder; give a prefix such as {raw}run")
         wanted.append(Export(fmt, Path(raw), flag))
     return wanted
@@ -56,10 +62,8 @@ def run_exports(args: argparse.Namespace) -> tuple[Export, ...]:
 
 def refuse_in_app(args: argparse.Namespace) -> None:
     """The app saves runs from its own screens: exports at the end are a headless run's."""
-    for fmt, attr in END_OF_RUN:
-        if getattr(args, attr, None) is not None:
-            flag = "--" + fmt
-            raise UsageError(f"{flag} is written at the end of a headless run: add --headless")
+    for _, flag, _ in _asked(args):
+        raise UsageError(f"{flag} is written at the end of a headless run: add --headless")
 
 
 def cmd_export(args: argparse.Namespace) -> int:
@@ -86,7 +90,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def _format_export(args: argparse.Namespace) -> list[Export]:
     """``--format FORMAT -o PATH``, checked: both or neither, a format there is."""
-    from loadtui.outputs.exports import WRITERS, Export
+    from loadtui.outputs.exports import PREFIX_FORMATS, WRITERS, Export
 
     fmt: str | None = args.format
     output: str | None = args.output
@@ -97,8 +101,8 @@ def _format_export(args: argparse.Namespace) -> list[Export]:
     if fmt not in WRITERS:
         raise UsageError(f"unknown --format {fmt!r}; expected one of {', '.join(WRITERS)}")
     if output is None or not output.strip():
-        what = "a prefix for its files" if fmt == "csv" else "a file"
+        what = "a prefix for its files" if fmt in PREFIX_FORMATS else "a file"
         raise UsageError(f"--format {fmt} needs -o PATH ({what})")
-    if fmt == "csv" and output.endswith(("/", os.sep)):
+    if fmt in PREFIX_FORMATS and output.endswith(("/", os.sep)):
         raise UsageError(f"-o {output} is a folder; give a prefix such as {output}run")
     return [Export(fmt, Path(output), "-o")]
