@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
+from loadtui.cli.export import cmd_export, refuse_in_app, run_exports
 from loadtui.errors import ConfigError, StartError, UsageError
 from loadtui.model.durations import format_duration
 from loadtui.run.exitcodes import ExitCode
@@ -73,6 +74,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     check_controls(config, schedule, args.control_file)
     api_key = default_api_key(config, args.api_key)
     check_credentials(config, api_key, resolved.userinfo)
+    exports = run_exports(args)
     options = RunOptions(
         api_key=api_key,
         out=args.out,
@@ -81,6 +83,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         userinfo=resolved.userinfo,
         target_source=resolved.source,
         report=args.report,
+        exports=exports,
     )
     code, _ = run_headless(config, options)
     return code
@@ -112,6 +115,7 @@ def _cmd_app(args: argparse.Namespace) -> int:
     from loadtui.storage.presets import load_control_file
     from loadtui.tui.app import StartNow
 
+    refuse_in_app(args)
     prefill = Overrides.from_namespace(args)
     config = resolve_config(prefill)  # bad options fail before the app opens
     prefill.preset = config.preset
@@ -194,7 +198,9 @@ def _cmd_replay(args: argparse.Namespace) -> int:
     _check_trust(config, path, written_here, args, url)
     api_key = default_api_key(config, args.api_key)
     check_credentials(config, api_key, userinfo)
+    exports = run_exports(args) if args.headless else ()
     if not args.headless:
+        refuse_in_app(args)
         if userinfo:
             raise ConfigError("user:password in --url is sent as Basic auth by --headless only")
         from loadtui.tui.app import StartNow
@@ -211,6 +217,7 @@ def _cmd_replay(args: argparse.Namespace) -> int:
             userinfo=userinfo,
             target_source="--url" if url else None,
             report=args.report,
+            exports=exports,
         ),
     )
     return code
@@ -311,6 +318,7 @@ COMMANDS = {
     "runs": _cmd_runs,
     "replay": _cmd_replay,
     "report": _cmd_report,
+    "export": cmd_export,
     "mock": _cmd_mock,
     "proxy": _cmd_proxy,
 }

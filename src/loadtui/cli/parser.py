@@ -68,6 +68,7 @@ def _run_options(p: argparse.ArgumentParser) -> None:
     _load_options(p)
     _request_options(p)
     _recording_options(p)
+    _export_options(p)
 
 
 def _target_options(p: argparse.ArgumentParser) -> None:
@@ -217,6 +218,15 @@ def build_parser() -> argparse.ArgumentParser:
             "viewable offline (docs/report.md).",
         )
     )
+    _export_command_options(
+        sub.add_parser(
+            "export",
+            help="write a saved run as CSV, JUnit XML, summary JSON or an HTML report",
+            description="Write a saved run (a path, a run id, or 'last') as files for CI, "
+            "spreadsheets and scripts: one format with --format and -o, or several with the "
+            "options a headless run takes. Columns and elements: docs/exports.md.",
+        )
+    )
     m = sub.add_parser(
         "mock",
         help="run the mock OpenAI-compatible upstream on its own",
@@ -301,6 +311,42 @@ def _replay_options(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--out", type=Path, metavar="FILE", help="where to write the new run file")
     p.add_argument("--live", action=argparse.BooleanOptionalAction, default=None)
+    _export_options(p)
+
+
+def _export_options(
+    p: argparse.ArgumentParser, title: str = "exports (written when a headless run ends)"
+) -> None:
+    """Files written from the run when it ends (headless), even when a threshold failed."""
+    g = p.add_argument_group(title)
+    g.add_argument(
+        "--csv",
+        metavar="PREFIX",
+        help="Locust-like CSV: PREFIX_stats.csv, PREFIX_stats_history.csv, PREFIX_failures.csv",
+    )
+    g.add_argument("--junit", metavar="FILE", help="JUnit XML for CI: one test case per threshold")
+    g.add_argument(
+        "--summary-json",
+        metavar="FILE",
+        help="the run's summary as JSON (as show --json prints it; k6's --summary-export)",
+    )
+
+
+def _export_command_options(p: argparse.ArgumentParser) -> None:
+    """``loadtui export RUN``: one format to one path, or several with ``_export_options``."""
+    p.add_argument("run_file", metavar="RUN", help="a run file (path), a run id, or 'last'")
+    p.add_argument(
+        "--format",
+        metavar="FORMAT",
+        help="csv, junit, summary-json or html (with -o)",
+    )
+    p.add_argument(
+        "-o",
+        "--output",
+        metavar="PATH",
+        help="where to write it: a file, or for csv a prefix of its three files",
+    )
+    _export_options(p, "several formats at once")
 
 
 def _report_file_option(p: argparse.ArgumentParser) -> None:

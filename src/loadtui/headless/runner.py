@@ -31,9 +31,11 @@ from loadtui.headless.console import (
     progress_panel,
     summary_renderable,
 )
+from loadtui.headless.exports import write_run_exports
 from loadtui.model.controls import ControlChange
 from loadtui.model.plan import RunConfig
 from loadtui.model.record import RunRecord
+from loadtui.outputs.exports import Export
 from loadtui.run.drive import Controls, RunDriver
 from loadtui.run.exitcodes import ExitCode
 from loadtui.run.frame import LiveFrame, build_frame, in_flight_now
@@ -58,6 +60,8 @@ class RunOptions:
     """Where the target URL came from, for the ``target:`` line."""
     report: Path | None = None
     """``--report``: also write the run's HTML report here (outputs/report.py)."""
+    exports: tuple[Export, ...] = ()
+    """Files written from the run once it is saved (``--csv``, ``--junit``, ...)."""
 
 
 class _StartInterrupted(BaseException):
@@ -146,6 +150,7 @@ def run_headless(
     code = _report(run, path, asked, stop, console, say)
     if options.report is not None:
         _write_html_report(run, options.report)
+    code = write_run_exports(path, options.exports, code, _warn)
     return code, path
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import ctypes
 import sys
 from bisect import bisect_left
+from collections.abc import Sequence
 from itertools import accumulate
 
 from hdrh.histogram import HdrHistogram
@@ -91,6 +92,24 @@ class Histogram:
     def percentile(self, pct: float) -> float:
         us: int = self._h.get_value_at_percentile(pct)
         return us / 1000.0
+
+    def percentiles(self, pcts: Sequence[float]) -> list[float]:
+        """``percentile`` of each of ``pcts``, the same values, from one scan of the counts
+        (``percentile`` walks them in Python once per call: an export's 11 columns per label
+        took 0.4 s on a wide histogram); zeros when empty."""
+        if not self.count:
+            return [0.0] * len(pcts)
+        h = self._h
+        counts = memoryview(h.counts).cast("B").cast("Q" if h.word_size == 8 else "I")
+        nonzero = [(i, c) for i, c in enumerate(counts) if c]
+        running = list(accumulate(c for _, c in nonzero))
+        out = []
+        for pct in pcts:
+            at = bisect_left(running, h.get_target_count_at_percentile(pct))
+            value = h.get_value_from_index(nonzero[min(at, len(nonzero) - 1)][0])
+            edge = h.get_highest_equivalent_value if pct else h.get_lowest_equivalent_value
+            out.append(edge(value) / 1000.0)
+        return out
 
     def summary(self) -> MetricSummary:
         """Count, mean, min, max and ``PERCENTILES`` in ms (zeros when empty)."""

@@ -19,7 +19,7 @@ class ExitCode(IntEnum):
     RUN_FAILED = 4
     """The run started but failed (a worker died, the run loop broke); it was still saved, with
     status ``failed``. Also when the run file could not be written where asked and went to a
-    fallback (named on stderr)."""
+    fallback (named on stderr), or an export (``--csv``, ``--junit``, ...) could not be written."""
     INTERNAL_ERROR = 70
     """An unexpected error inside loadtui (a bug): one line on stderr naming the log with the
     details (EX_SOFTWARE of sysexits.h)."""

@@ -1,0 +1,48 @@
+"""Where an output file goes: checked before any work, written whole or not at all.
+
+A CI job reads the JUnit file the moment loadtui exits, and a sheet may be open on last
+night's CSV: a reader must never see half a file, so each one is written to a temporary file in
+the same folder and renamed into place. A destination that cannot work (no such folder, a
+folder given as a file, a device) is refused up front with a one-line error, before a run sends
+any load.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from loadtui.errors import UsageError
+
+__all__ = ["check_destination", "write_atomic"]
+
+
+def check_destination(path: Path, flag: str) -> None:
+    """UsageError (one line, naming ``flag``) when ``path`` cannot be written as a file."""
+    if path.is_dir():
+        raise UsageError(f"{flag} {path} is a folder; give a file name in it")
+    if path.exists() and not path.is_file():
+        raise UsageError(f"{flag} {path} is not a regular file (a device or a pipe)")
+    folder = path.parent
+    if not folder.is_dir():
+        raise UsageError(f"{flag} {path}: the folder {folder} does not exist")
+    if not os.access(folder, os.W_OK):
+        raise UsageError(f"{flag} {path}: the folder {folder} is not writable")
+
+
+def write_atomic(path: Path, data: bytes) -> Path:
+    """Write ``data`` to ``path`` through a temporary file renamed into place; OSError as is.
+
+    The temporary file is made with mode 0666 less the umask, as ``open()`` would make the file
+    itself (not mkstemp's 0600): an export is meant to be read by others, the CI's upload step."""
+    tmp = path.parent / f".{path.name}.{secrets.token_hex(4)}.tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return path
