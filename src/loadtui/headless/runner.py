@@ -37,6 +37,7 @@ from loadtui.model.record import RunRecord
 from loadtui.run.drive import Controls, RunDriver
 from loadtui.run.exitcodes import ExitCode
 from loadtui.run.frame import LiveFrame, build_frame, in_flight_now
+from loadtui.run.metrics_server import MetricsServer
 from loadtui.run.session import RunSession
 
 __all__ = ["RunOptions", "run_headless"]
@@ -56,6 +57,8 @@ class RunOptions:
     """``user:password`` taken out of the target URL (Basic auth, memory only)."""
     target_source: str | None = None
     """Where the target URL came from, for the ``target:`` line."""
+    metrics: MetricsServer | None = None
+    """``--metrics-port``'s server, already listening: the run is published to it."""
 
 
 class _StartInterrupted(BaseException):
@@ -125,6 +128,7 @@ def run_headless(
             make_frame=progress.frame,
             frame_every=_FRAME_EVERY,
             ended=stop.reason,
+            metrics=options.metrics,
         )
         try:
             stop.starting = True

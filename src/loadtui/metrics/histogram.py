@@ -11,7 +11,7 @@ from __future__ import annotations
 import ctypes
 import sys
 from bisect import bisect_left
-from itertools import accumulate
+from itertools import accumulate, compress
 
 from hdrh.histogram import HdrHistogram
 
@@ -126,3 +126,40 @@ class Histogram:
             p99=p99,
             p999=p999,
         )
+
+    def cumulative(self, bounds_ms: tuple[float, ...]) -> tuple[list[int], float]:
+        """How many values are at or below each of ``bounds_ms`` (ascending), and the sum of
+        all values in ms: a Prometheus histogram's buckets and ``_sum``, exact to HdrHistogram's
+        resolution (3 significant digits: a value counts under a bound when the lowest value of
+        its HDR bucket is at or below it; the sum takes each bucket's middle, as the mean does).
+        """
+        h = self._h
+        if not h.total_count:
+            return [0] * len(bounds_ms), 0.0
+        counts = memoryview(h.counts).cast("B").cast("Q" if h.word_size == 8 else "I").tolist()
+        below = [
+            sum(counts[: h._counts_index_for(min(int(b * 1000.0), _HIGH_US)) + 1])
+            for b in bounds_ms
+        ]
+        return below, _sum_us(h, counts) / 1000.0
+
+
+def _sum_us(h: HdrHistogram, counts: list[int]) -> int:
+    """Every value's bucket middle times its count: ``HdrHistogram.get_mean_value``'s sum,
+    with its index → value arithmetic inlined (its method calls per bucket cost ~20 ms a
+    histogram once thousands of buckets are filled; this costs a few)."""
+    half_mag, half, unit = (
+        h.sub_bucket_half_count_magnitude,
+        h.sub_bucket_half_count,
+        h.unit_magnitude,
+    )
+    total = 0
+    for i in compress(range(len(counts)), counts):  # the filled buckets only, found in C
+        bucket = (i >> half_mag) - 1
+        sub = (i & (half - 1)) + half
+        if bucket < 0:
+            sub -= half
+            bucket = 0
+        shift = bucket + unit
+        total += counts[i] * ((sub << shift) + ((1 << shift) >> 1))
+    return total
