@@ -25,6 +25,7 @@ from loadtui.run.exposition import BUCKETS_S
 from loadtui.run.metrics_server import MetricsServer
 from loadtui.run.session import RunSession
 from loadtui.storage.runfile import load_record
+from loadtui.tui.lifecycle import RunLifecycle
 
 SERIES = {
     "loadtui_run_info": "gauge",
@@ -127,7 +128,7 @@ class _Run:
 def test_metrics_parse_grow_and_equal_the_saved_run_at_the_end(tmp_path: Path) -> None:
     with MetricsServer("127.0.0.1", 0) as server:
         url = server.url
-        run = _Run(_config(duration=4.0), server, tmp_path / "run.json")
+        run = _Run(_config(duration=3.0), server, tmp_path / "run.json")
 
         def requests() -> float:
             return _total(_scrape(url).get("loadtui_requests", []), "loadtui_requests_total")
@@ -180,3 +181,31 @@ def _assert_equal_to_the_run(final: dict[str, list[Sample]], record: RunRecord) 
     assert _value(ttft, "loadtui_ttft_seconds_count") == s.metrics.ttft_ms.count > 0
     # no streamed chunk arrives before the mock's TTFT (20 ms): none under 10 ms
     assert _value(ttft, "loadtui_ttft_seconds_bucket", le="0.01") == 0
+
+
+def test_every_run_the_app_starts_is_published_to_the_one_server(mock, tmp_path: Path) -> None:
+    """``loadtui --metrics-port`` opens the app with one server; each run started in it (from
+    the setup form, one after another) publishes there, its final figures until the next."""
+    config = RunConfig(
+        preset="app-run",
+        target={"url": mock.url},
+        load={"mode": "closed", "users": 2, "spawn_rate": 0, "duration": 1.5},
+        requests=[{"kind": "chat", "stream": True, "max_tokens": 8}],
+        workers=1,
+    )
+    with MetricsServer("127.0.0.1", 0) as server:
+        lifecycle = RunLifecycle(server)
+        for n in range(2):
+            bridge = lifecycle.begin(config, out=tmp_path / f"run-{n}.json")
+            assert bridge is not None
+            bridge.start()
+            assert bridge.wait(120) and bridge.run is not None, bridge.error
+            assert any(server.url in m for m in bridge.messages)  # the app shows where
+            final = _scrape(server.url)
+            (info,) = final["loadtui_run_info"]
+            assert info.labels["id"] == bridge.run.id
+            assert _value(final["loadtui_run_finished"], "loadtui_run_finished") == 1
+            saved = load_record(tmp_path / f"run-{n}.json").summary
+            assert _total(final["loadtui_requests"], "loadtui_requests_total") == saved.requests
+            ttft_count = _value(final["loadtui_ttft_seconds"], "loadtui_ttft_seconds_count")
+            assert ttft_count == saved.metrics.ttft_ms.count > 0
