@@ -20,6 +20,7 @@ import json
 import os
 import random
 import re
+import resource
 import statistics
 import subprocess
 import sys
@@ -66,10 +67,12 @@ def _micro(samples: int, rounds: int) -> dict[str, float]:
     coord = _long_run(samples)
     info = RunInfo("20261130-000000-baseline-0000", "baseline", "http://127.0.0.1:8000")
     publish: list[float] = []
+    publish_cpu: list[float] = []
     for _ in range(rounds):
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.thread_time()
         text = exposition(coord, info)
         publish.append((time.perf_counter() - t) * 1000)
+        publish_cpu.append((time.thread_time() - c) * 1000)
     scrape: list[float] = []
     with MetricsServer("127.0.0.1", 0) as server, httpx.Client() as client:
         server.publish(text)
@@ -83,12 +86,16 @@ def _micro(samples: int, rounds: int) -> dict[str, float]:
         "filled_latency_buckets": buckets,
         "body_bytes": len(text.encode()),
         "publish_ms_median": round(statistics.median(publish), 2),
+        "publish_cpu_ms_median": round(statistics.median(publish_cpu), 2),
         "scrape_ms_median": round(statistics.median(scrape), 2),
     }
 
 
-def _run(url: str, core: int, seconds: float, users: int, metrics: bool) -> float:
-    """One headless run's requests/s; with ``metrics``, /metrics is scraped every second."""
+def _run(url: str, core: int, seconds: float, users: int, metrics: bool) -> tuple[float, float]:
+    """One headless run's requests/s and CPU µs per request (the loadtui process and its
+    workers, user + system: steadier than req/s on a shared machine, where the scheduler
+    decides how much of the core the generator gets); with ``metrics``, /metrics is scraped
+    every second."""
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "run.json"
         cmd = [
@@ -100,6 +107,7 @@ def _run(url: str, core: int, seconds: float, users: int, metrics: bool) -> floa
         if metrics:
             cmd += ["--metrics-port", "0"]
         env = {**os.environ, "LOADTUI_DATA_DIR": tmp}
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         proc = subprocess.Popen(
             cmd,
             stdout=subprocess.DEVNULL,
@@ -114,8 +122,10 @@ def _run(url: str, core: int, seconds: float, users: int, metrics: bool) -> floa
             scrapes.join()
         if not out.exists():
             raise SystemExit("loadtui run failed")
-        rps: float = json.loads(out.read_text())["summary"]["rps"]
-        return rps
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+        summary = json.loads(out.read_text())["summary"]
+        return summary["rps"], cpu / summary["requests"] * 1e6
 
 
 def _scrape_every_second(proc: subprocess.Popen[str]) -> threading.Thread:
@@ -155,7 +165,7 @@ def main() -> None:
     micro = _micro(args.samples, 50)
     print(json.dumps(micro, indent=2), flush=True)
     mock, url = start_mock(args.server_core)
-    runs: dict[str, list[float]] = {"without": [], "scraped": []}
+    runs: dict[str, list[tuple[float, float]]] = {"without": [], "scraped": []}
     try:
         for _ in range(args.repeats):
             for name in runs:
@@ -165,8 +175,12 @@ def main() -> None:
                 print(name, runs[name][-1], flush=True)
     finally:
         mock.terminate()
-    result = {**micro, **{f"rps_{k}": v for k, v in runs.items()}}
-    result |= {f"rps_{k}_median": statistics.median(v) for k, v in runs.items()}
+    result: dict[str, object] = {**micro}
+    for k, v in runs.items():
+        result[f"rps_{k}"] = [r for r, _ in v]
+        result[f"cpu_us_per_request_{k}"] = [round(c, 1) for _, c in v]
+        result[f"rps_{k}_median"] = statistics.median(r for r, _ in v)
+        result[f"cpu_us_per_request_{k}_median"] = round(statistics.median(c for _, c in v), 1)
     print(json.dumps(result, indent=2))
     (HERE / "results").mkdir(exist_ok=True)
     (HERE / "results" / "metrics.json").write_text(json.dumps(result, indent=2) + "\n")
