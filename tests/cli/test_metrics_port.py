@@ -20,12 +20,12 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from helpers import run_cli
 from loadtui.run.exitcodes import ExitCode
+from loadtui.storage.runfile import load_record
 
 URL_LINE = re.compile(r"^loadtui: metrics: serving (http://127\.0\.0\.1:\d+/metrics)$", re.M)
 
 
-def _requests(url: str) -> float:
-    text = httpx.get(url, timeout=10.0).text
+def _requests(text: str) -> float:
     return sum(
         s.value
         for family in text_string_to_metric_families(text)
@@ -40,9 +40,12 @@ def _grew(seen: list[float]) -> bool:
     return len(counts) >= 2 and counts[-1] > counts[0] and counts == sorted(counts)
 
 
-def _scrape_while_running(args: list[str]) -> tuple[list[float], str, int]:
+def _scrape_while_running(
+    args: list[str], texts: list[str] | None = None
+) -> tuple[list[float], str, int]:
     """Start ``loadtui ARGS``, find the metrics URL on stderr, scrape until the counter has
-    grown; (the counts seen, stderr, exit code)."""
+    grown; (the counts seen, stderr, exit code). Each scrape's text goes to ``texts``."""
+    texts = [] if texts is None else texts
     proc = subprocess.Popen(
         [sys.executable, "-m", "loadtui", *args],
         stdout=subprocess.DEVNULL,
@@ -61,7 +64,8 @@ def _scrape_while_running(args: list[str]) -> tuple[list[float], str, int]:
             found = URL_LINE.search("".join(lines))
             if found:
                 try:
-                    seen.append(_requests(found.group(1)))
+                    texts.append(httpx.get(found.group(1), timeout=10.0).text)
+                    seen.append(_requests(texts[-1]))
                 except httpx.TransportError:
                     break  # the run ended and the process with it
             time.sleep(0.2)
@@ -120,3 +124,18 @@ def test_bad_metrics_options_are_one_line_and_exit_2() -> None:
         done = run_cli("--headless", "--preset", "smoke", "--duration", "1s", *args)
         assert done.returncode == ExitCode.USAGE, (args, done.stderr)
         assert says in done.stderr and done.stderr.count("\n") == 1, done.stderr
+
+
+def test_a_password_in_the_url_never_reaches_metrics(mock, tmp_path: Path) -> None:
+    """The target URL is a label of ``loadtui_run_info``: shown as the run file shows it."""
+    password = "pw-metrics-secret-77"
+    url = mock.url.replace("http://", f"http://someone:{password}@")
+    texts: list[str] = []
+    args = ["--headless", "--preset", "smoke", "--duration", "3s", "--metrics-port", "0"]
+    args += ["--url", url, "--out", str(tmp_path / "run.json")]
+    seen, err, code = _scrape_while_running(args, texts)
+    assert code == ExitCode.OK, err
+    assert texts and seen[-1] > 0, (seen, err)
+    assert not [text for text in texts if password in text]
+    saved = load_record(tmp_path / "run.json").target.url
+    assert f'target="{saved}"' in texts[-1]  # as the run file names it
