@@ -6,6 +6,8 @@ import argparse
 import asyncio
 import os
 import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +29,7 @@ from loadtui.run.options import (
 
 if TYPE_CHECKING:
     from loadtui.model.plan import RunConfig
+    from loadtui.run.metrics_server import MetricsServer
     from loadtui.tui.app import StartNow
 
 __all__ = ["COMMANDS"]
@@ -75,22 +78,42 @@ def _cmd_run(args: argparse.Namespace) -> int:
     api_key = default_api_key(config, args.api_key)
     check_credentials(config, api_key, resolved.userinfo)
     exports = run_exports(args)
-    options = RunOptions(
-        api_key=api_key,
-        out=args.out,
-        schedule=schedule,
-        live=args.live,
-        userinfo=resolved.userinfo,
-        target_source=resolved.source,
-        report=args.report,
-        exports=exports,
-    )
-    code, _ = run_headless(config, options)
+    with _metrics_server(args) as metrics:
+        options = RunOptions(
+            api_key=api_key,
+            out=args.out,
+            schedule=schedule,
+            live=args.live,
+            userinfo=resolved.userinfo,
+            target_source=resolved.source,
+            report=args.report,
+            exports=exports,
+            metrics=metrics,
+        )
+        code, _ = run_headless(config, options)
     return code
 
 
+@contextmanager
+def _metrics_server(args: argparse.Namespace) -> Iterator[MetricsServer | None]:
+    """``--metrics-port``'s server, listening before any load is sent (StartError: exit 3);
+    it serves until the command ends (the app: until it closes)."""
+    if args.metrics_port is None:
+        if args.metrics_host is not None:
+            raise UsageError("--metrics-host needs --metrics-port")
+        yield None
+        return
+    from loadtui.run.metrics_server import MetricsServer
+
+    with MetricsServer(args.metrics_host or "127.0.0.1", args.metrics_port) as server:
+        yield server
+
+
 def _open_app(
-    prefill: Overrides | None = None, api_key: str | None = None, start: StartNow | None = None
+    prefill: Overrides | None = None,
+    api_key: str | None = None,
+    start: StartNow | None = None,
+    metrics: MetricsServer | None = None,
 ) -> int:
     """Run the Textual app (imported here only, so headless runs never load Textual)."""
     import sys
@@ -99,7 +122,7 @@ def _open_app(
         raise UsageError("the interactive app needs a terminal; add --headless to run without it")
     from loadtui.tui.app import LoadtuiApp
 
-    app = LoadtuiApp(prefill=prefill, api_key=api_key, start=start)
+    app = LoadtuiApp(prefill=prefill, api_key=api_key, start=start, metrics=metrics)
     saved = app.run() or []
     try:
         for path in saved:
@@ -130,7 +153,8 @@ def _cmd_app(args: argparse.Namespace) -> int:
         schedule = load_control_file(args.control_file) if args.control_file else []
         check_controls(config, schedule, args.control_file)
         start = StartNow(config, api_key, schedule, out=args.out)
-    return _open_app(prefill, args.api_key, start)
+    with _metrics_server(args) as metrics:
+        return _open_app(prefill, args.api_key, start, metrics)
 
 
 def _cmd_presets(args: argparse.Namespace) -> int:
@@ -205,21 +229,25 @@ def _cmd_replay(args: argparse.Namespace) -> int:
             raise ConfigError("user:password in --url is sent as Basic auth by --headless only")
         from loadtui.tui.app import StartNow
 
-        return _open_app(None, None, StartNow(config, api_key, schedule, run.id, args.out))
-    code, _ = run_headless(
-        config,
-        RunOptions(
-            api_key=api_key,
-            out=args.out,
-            schedule=schedule,
-            replay_of=run.id,
-            live=args.live,
-            userinfo=userinfo,
-            target_source="--url" if url else None,
-            report=args.report,
-            exports=exports,
-        ),
-    )
+        start = StartNow(config, api_key, schedule, run.id, args.out)
+        with _metrics_server(args) as metrics:
+            return _open_app(None, None, start, metrics)
+    with _metrics_server(args) as metrics:
+        code, _ = run_headless(
+            config,
+            RunOptions(
+                api_key=api_key,
+                out=args.out,
+                schedule=schedule,
+                replay_of=run.id,
+                live=args.live,
+                userinfo=userinfo,
+                target_source="--url" if url else None,
+                report=args.report,
+                exports=exports,
+                metrics=metrics,
+            ),
+        )
     return code
 
 

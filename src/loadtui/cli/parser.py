@@ -69,6 +69,35 @@ def _run_options(p: argparse.ArgumentParser) -> None:
     _request_options(p)
     _recording_options(p)
     _export_options(p)
+    _metrics_options(p)
+
+
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"a port is a number 0-65535, got {text!r}") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"a port is a number 0-65535, got {port}")
+    return port
+
+
+def _metrics_options(p: argparse.ArgumentParser) -> None:
+    """``--metrics-port``: Prometheus metrics of the live run (a headless run, a replay, the
+    app), served by the parent process (docs/prometheus.md)."""
+    g = p.add_argument_group("metrics")
+    g.add_argument(
+        "--metrics-port",
+        type=_port,
+        metavar="PORT",
+        help="serve the live run's Prometheus metrics at http://HOST:PORT/metrics "
+        "(0 = any free port, printed)",
+    )
+    g.add_argument(
+        "--metrics-host",
+        metavar="HOST",
+        help="address the metrics server listens on (default: 127.0.0.1, this machine only)",
+    )
 
 
 def _target_options(p: argparse.ArgumentParser) -> None:
@@ -312,6 +341,7 @@ def _replay_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", type=Path, metavar="FILE", help="where to write the new run file")
     p.add_argument("--live", action=argparse.BooleanOptionalAction, default=None)
     _export_options(p)
+    _metrics_options(p)
 
 
 def _export_options(

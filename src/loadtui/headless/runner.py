@@ -39,6 +39,7 @@ from loadtui.outputs.exports import Export
 from loadtui.run.drive import Controls, RunDriver
 from loadtui.run.exitcodes import ExitCode
 from loadtui.run.frame import LiveFrame, build_frame, in_flight_now
+from loadtui.run.metrics_server import MetricsServer
 from loadtui.run.session import RunSession
 
 __all__ = ["RunOptions", "run_headless"]
@@ -62,6 +63,8 @@ class RunOptions:
     """``--report``: also write the run's HTML report here (outputs/report.py)."""
     exports: tuple[Export, ...] = ()
     """Files written from the run once it is saved (``--csv``, ``--junit``, ...)."""
+    metrics: MetricsServer | None = None
+    """``--metrics-port``'s server, already listening: the run is published to it."""
 
 
 class _StartInterrupted(BaseException):
@@ -131,6 +134,7 @@ def run_headless(
             make_frame=progress.frame,
             frame_every=_FRAME_EVERY,
             ended=stop.reason,
+            metrics=options.metrics,
         )
         try:
             stop.starting = True

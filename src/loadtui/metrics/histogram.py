@@ -13,6 +13,7 @@ import sys
 from bisect import bisect_left
 from collections.abc import Sequence
 from itertools import accumulate
+from operator import mul
 
 from hdrh.histogram import HdrHistogram
 
@@ -145,3 +146,43 @@ class Histogram:
             p99=p99,
             p999=p999,
         )
+
+    def cumulative(self, bounds_ms: tuple[float, ...]) -> tuple[list[int], float]:
+        """How many values are at or below each of ``bounds_ms`` (ascending), and the sum of
+        all values in ms: a Prometheus histogram's buckets and ``_sum``, exact to HdrHistogram's
+        resolution (3 significant digits: a value counts under a bound when the lowest value of
+        its HDR bucket is at or below it; the sum takes each bucket's middle, as the mean does).
+        """
+        h = self._h
+        if not h.total_count:
+            return [0] * len(bounds_ms), 0.0
+        counts = memoryview(h.counts).cast("B").cast("Q" if h.word_size == 8 else "I").tolist()
+        below: list[int] = []
+        running = start = 0
+        for b in bounds_ms:  # ascending: one pass over the counts for every bound
+            end = h._counts_index_for(min(int(b * 1000.0), _HIGH_US)) + 1
+            running += sum(counts[start:end])
+            below.append(running)
+            start = max(start, end)
+        return below, _sum_us(h, counts) / 1000.0
+
+
+def _sum_us(h: HdrHistogram, counts: list[int]) -> int:
+    """Every value's bucket middle times its count: ``HdrHistogram.get_mean_value``'s sum.
+
+    HdrHistogram's counts come in runs that share a width: the first ``2 × half`` indices hold
+    values ``i`` (× the unit), each later run of ``half`` holds ``(half + j) << shift``. So a
+    run's sum is ``(Σ c·sub) << shift`` plus half a width per value, and ``Σ c·sub`` is one
+    ``map`` in C: a few ms for a long run's histogram, where a Python loop over its thousands
+    of filled buckets (or the library's own per-bucket methods) costs 5-20 ms."""
+    half, unit = h.sub_bucket_half_count, h.unit_magnitude
+    total = 0
+    start, end, sub, shift = 0, 2 * half, 0, unit
+    while start < len(counts):
+        run = counts[start:end]
+        n = sum(run)
+        if n:
+            weighted = sum(map(mul, run, range(sub, sub + len(run))))
+            total += (weighted << shift) + n * ((1 << shift) >> 1)
+        start, end, sub, shift = end, end + half, half, shift + 1
+    return total

@@ -22,13 +22,20 @@ from typing import Generic, TypeVar
 from loadtui.engine.coordinator import Coordinator
 from loadtui.model.controls import ControlChange
 from loadtui.model.record import RunRecord
+from loadtui.run.exposition import RunInfo, exposition
 from loadtui.run.frame import build_frame
+from loadtui.run.metrics_server import MetricsServer
+from loadtui.run.options import redact_url
 from loadtui.run.session import RunSession
 
 __all__ = ["TICK", "Controls", "RunDriver", "drive_loop"]
 
 TICK = 0.05
 """Longest wait for the workers per turn of the loop (it returns early when a snapshot comes)."""
+
+METRICS_EVERY = 1.0
+"""Seconds between the run's figures published to ``--metrics-port`` (each costs a few ms of
+the parent: docs/performance.md); Prometheus scrapes every 15 s by default."""
 
 SaveResult = tuple[RunRecord, Path | None]
 """The run as saved, and where (None: no place could be written)."""
@@ -116,8 +123,12 @@ class RunDriver(Generic[F]):
         make_frame: FrameMaker[F] = build_frame,  # type: ignore[assignment]
         frame_every: float = 0.5,
         ended: Callable[[], str | None] = _never,
+        metrics: MetricsServer | None = None,
     ) -> None:
         self.session = session
+        self.metrics = metrics
+        """``--metrics-port``'s server: the run is published to it once a second."""
+        self._next_metrics = 0.0
         self.controls = controls
         self._publish = publish
         self._make_frame = make_frame
@@ -135,9 +146,23 @@ class RunDriver(Generic[F]):
         """Build a frame of the run as it is now and hand it to the front end."""
         self._publish(self._make_frame(self.coord, phase, self.session.base_url))
 
+    def publish_metrics(self, finished: bool = False) -> None:
+        """The run as it is now to the metrics server (on the thread owning the coordinator)."""
+        assert self.metrics is not None
+        session = self.session
+        info = RunInfo(
+            run_id=session.run_id,
+            preset=session.config.preset or "",
+            target=redact_url(session.base_url, session.secrets),
+        )
+        self.metrics.publish(exposition(self.coord, info, finished))
+
     def start(self) -> Coordinator:
         """Bring the target and the workers up (StartError, ConfigError if they cannot)."""
-        return self.session.start()  # the first tick publishes the first frame
+        coord = self.session.start()  # the first tick publishes the first frame
+        if self.metrics is not None:
+            self.session.warn(f"metrics: serving {self.metrics.url}")
+        return coord
 
     def drive(self) -> tuple[str, str | None]:
         """The loop; returns (status, error). A bug while driving or drawing ends the run as
@@ -153,6 +178,9 @@ class RunDriver(Generic[F]):
     def _after_tick(self) -> None:
         self.session.checkpoint()
         now = perf_counter()
+        if self.metrics is not None and now >= self._next_metrics:
+            self._next_metrics = now + METRICS_EVERY
+            self.publish_metrics()
         if now >= self._next_frame:
             self._next_frame = now + self.frame_every
             self.publish("paused" if self.coord.paused else "running")
@@ -167,6 +195,8 @@ class RunDriver(Generic[F]):
         """Drain the workers (``grace``; ``cut_short`` as ``RunSession.finish``) and save."""
         self.publish("stopping")
         run, path = self.session.finish(status, error, grace, cut_short)
+        if self.metrics is not None:  # the final figures: the saved run's, served until exit
+            self.publish_metrics(finished=True)
         self.publish(run.status)
         return run, path
 

@@ -23,6 +23,7 @@ from textual.screen import Screen
 from loadtui.errors import LoadtuiError
 from loadtui.model.controls import ControlChange
 from loadtui.model.plan import RunConfig
+from loadtui.run.metrics_server import MetricsServer
 from loadtui.run.options import Overrides, default_api_key
 from loadtui.storage.runfile import (
     ListedRun,
@@ -121,10 +122,11 @@ class LoadtuiApp(App[list[str]]):
         api_key: str | None = None,
         start: StartNow | None = None,
         settings: Settings | None = None,
+        metrics: MetricsServer | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        self.runs = RunLifecycle()
+        self.runs = RunLifecycle(metrics)
         self.prefill, self.api_key, self.start_now = prefill, api_key, start
         self.settings = settings or Settings.load()
 

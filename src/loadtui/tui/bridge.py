@@ -22,6 +22,7 @@ from loadtui.model.plan import RunConfig
 from loadtui.model.record import RunRecord
 from loadtui.run.drive import Controls, RunDriver
 from loadtui.run.frame import LiveFrame
+from loadtui.run.metrics_server import MetricsServer
 from loadtui.run.session import RunSession
 
 __all__ = ["RunBridge", "prepare_processes"]
@@ -47,8 +48,10 @@ class RunBridge:
         replay_of: str | None = None,
         frame_every: float = 0.5,
         out: Path | None = None,
+        metrics: MetricsServer | None = None,
     ) -> None:
         self.config = config
+        self.metrics = metrics
         self.api_key = api_key
         self.replay_of = replay_of
         self.frame_every = frame_every
@@ -127,6 +130,7 @@ class RunBridge:
                     publish=self._changed,
                     frame_every=self.frame_every,
                     ended=lambda: self._end,
+                    metrics=self.metrics,
                 )
                 run, path = driver.run(grace=lambda s: 0.5 if s == "interrupted" else None)
                 self.path = path

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from loadtui.model.controls import ControlChange
 from loadtui.model.plan import RunConfig
+from loadtui.run.metrics_server import MetricsServer
 from loadtui.tui.bridge import RunBridge, prepare_processes
 
 __all__ = ["WATCHDOG_S", "RunLifecycle"]
@@ -27,8 +28,10 @@ before the process exits 130 anyway (after SIGHUP, writing to the gone terminal 
 
 
 class RunLifecycle:
-    def __init__(self) -> None:
+    def __init__(self, metrics: MetricsServer | None = None) -> None:
         prepare_processes()
+        self.metrics = metrics
+        """``--metrics-port``'s server: every run started in the app is published to it."""
         self.bridge: RunBridge | None = None
         """The newest run (live or finished); None before the first."""
         self.saved: list[str] = []
@@ -51,7 +54,7 @@ class RunLifecycle:
         """The bridge of a new run (its screen starts it); None while another one is live."""
         if self.live:
             return None
-        self.bridge = RunBridge(config, api_key, schedule, replay_of, out=out)
+        self.bridge = RunBridge(config, api_key, schedule, replay_of, out=out, metrics=self.metrics)
         return self.bridge
 
     def remember(self, path: str) -> None:
