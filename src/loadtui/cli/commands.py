@@ -16,6 +16,7 @@ from loadtui.model.durations import format_duration
 from loadtui.run.exitcodes import ExitCode
 from loadtui.run.options import (
     Overrides,
+    add_thresholds,
     check_controls,
     check_credentials,
     default_api_key,
@@ -189,6 +190,7 @@ def _cmd_replay(args: argparse.Namespace) -> int:
 
             raise ConfigError(validation_message(exc, "invalid option: ")) from None
     _check_trust(config, path, written_here, args, url)
+    config = add_thresholds(config, Overrides.from_namespace(args))
     api_key = default_api_key(config, args.api_key)
     check_credentials(config, api_key, userinfo)
     if not args.headless:

@@ -68,6 +68,7 @@ def _run_options(p: argparse.ArgumentParser) -> None:
     _load_options(p)
     _request_options(p)
     _recording_options(p)
+    _threshold_options(p)
 
 
 def _target_options(p: argparse.ArgumentParser) -> None:
@@ -178,6 +179,30 @@ def _recording_options(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _threshold_options(p: argparse.ArgumentParser) -> None:
+    """``--threshold`` (repeatable) and ``--abort-on-fail``: a run's and a replay's."""
+    g = p.add_argument_group("thresholds")
+    g.add_argument(
+        "--threshold",
+        action="append",
+        metavar="'METRIC EXPR'",
+        help="a k6-style threshold added to the preset's (repeatable), e.g. 'ttft p(95)<500', "
+        "'error_rate rate<0.01', 'latency{label:chat} p(99)<800'; a failed one exits 1",
+    )
+    g.add_argument(
+        "--abort-on-fail",
+        action="store_true",
+        default=None,
+        help="stop the run as soon as a --threshold fails (checked once a second), save it, exit 1",
+    )
+    g.add_argument(
+        "--abort-delay",
+        type=_duration,
+        metavar="DUR",
+        help="with --abort-on-fail: start checking this far into the run, e.g. 10s (default: 0)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(
         prog="loadtui",
@@ -230,6 +255,7 @@ def _replay_options(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--out", type=Path, metavar="FILE", help="where to write the new run file")
     p.add_argument("--live", action=argparse.BooleanOptionalAction, default=None)
+    _threshold_options(p)
 
 
 def _mock_timing_options(p: argparse.ArgumentParser) -> None:
