@@ -178,8 +178,8 @@ def test_a_replay_takes_command_line_thresholds(mock: MockProcess, private_dirs:
 def test_the_app_started_at_once_gets_the_command_line_thresholds():
     """``loadtui --start --threshold …`` resolves the same config the app's run is given."""
     args = build_parser().parse_args(
-        ["--start", "--threshold", "ttft p(95)<500", "--abort-on-fail", "--abort-delay", "5s"]
+        ["--start", "--threshold", "ttft p(95)<500", "--abort-on-fail", "--abort-delay", "2s"]
     )
     config = resolve_config(Overrides.from_namespace(args))
     (spec,) = config.thresholds["ttft"]
-    assert (spec.threshold, spec.abort_on_fail, spec.delay_abort_eval) == ("p(95)<500", True, 5.0)
+    assert (spec.threshold, spec.abort_on_fail, spec.delay_abort_eval) == ("p(95)<500", True, 2.0)

@@ -295,11 +295,11 @@ def test_abort_on_fail_applies_to_the_command_line_thresholds() -> None:
             preset="smoke",
             threshold=["ttft{label:chat stream} p(99)<10"],
             abort_on_fail=True,
-            abort_delay=5.0,
+            abort_delay=2.0,
         )
     )
     (spec,) = config.thresholds["ttft{label:chat stream}"]
-    assert (spec.threshold, spec.abort_on_fail, spec.delay_abort_eval) == ("p(99)<10", True, 5.0)
+    assert (spec.threshold, spec.abort_on_fail, spec.delay_abort_eval) == ("p(99)<10", True, 2.0)
     assert not any(s.abort_on_fail for s in config.thresholds["latency"])  # the preset's stay
 
 
@@ -310,6 +310,10 @@ def test_abort_on_fail_applies_to_the_command_line_thresholds() -> None:
         (Overrides(threshold=["ttft"]), "expected METRIC EXPRESSION"),
         (Overrides(abort_on_fail=True), "--abort-on-fail applies to --threshold"),
         (Overrides(threshold=["ttft p(95)<5"], abort_delay=2.0), "--abort-delay goes with"),
+        (
+            Overrides(threshold=["ttft p(95)<5"], abort_on_fail=True, abort_delay=5.0),
+            "--abort-delay 5s comes at or after the end of the run (5s)",
+        ),
     ],
 )
 def test_bad_threshold_options_are_one_line_errors(overrides: Overrides, says: str) -> None:

@@ -259,6 +259,12 @@ def add_thresholds(config: RunConfig, args: Overrides) -> RunConfig:
         return config
     if args.abort_delay is not None and not args.abort_on_fail:
         raise ConfigError("--abort-delay goes with --abort-on-fail")
+    end = config.load.total_duration
+    if args.abort_delay and args.abort_delay >= end and config.load.mode != "burst":
+        raise ConfigError(
+            f"--abort-delay {format_duration(args.abort_delay)} comes at or after the end of "
+            f"the run ({format_duration(end)}): --abort-on-fail would never be checked"
+        )
     merged: dict[str, list[Any]] = {
         metric: [spec.model_dump() for spec in specs] for metric, specs in config.thresholds.items()
     }
