@@ -302,7 +302,7 @@ class RunConfig(BaseModel):
             )
         if self.overhead.enabled and any(r.kind == "batch" for r in self.requests):
             raise ValueError("overhead mode measures single requests, not batch jobs")
-        from loadtui.model.thresholds import parse_threshold
+        from loadtui.model.threshold_grammar import parse_threshold
 
         for metric, specs in self.thresholds.items():
             for spec in specs:

@@ -1,16 +1,15 @@
-"""k6-style thresholds: ``p(95)<500`` on a latency metric, ``rate<0.01`` on a rate.
+"""k6-style thresholds judged on a run summary: one result per threshold, with a reason when
+there was nothing to judge.
 
-Parsing and evaluation are pure functions over a run summary, so a threshold reads the same
-numbers the summary prints. A metric may name one request label, k6's tag filter
-(``ttft{label:proxied}``), and is then judged on ``summary.by_label``; ``--threshold`` on the
-command line is ``METRIC EXPRESSION`` in the same grammar (``parse_cli_threshold``). A threshold
-with nothing to judge fails (nothing was proven) and its ``reason`` says why.
+Judgement is a pure function over a run summary, so a threshold reads the same numbers the
+summary prints; a label filter (``ttft{label:proxied}``) reads ``summary.by_label``. The grammar
+— expressions, label filters, the command line's form — is ``threshold_grammar.py``'s. A
+threshold with nothing to judge fails (nothing was proven) and its ``reason`` says why.
 """
 
 from __future__ import annotations
 
 import operator
-import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
@@ -21,6 +20,15 @@ from loadtui.model.record import (
     Percentiles,
     RunSummary,
     ThresholdResult,
+)
+from loadtui.model.threshold_grammar import (
+    LABELLED,
+    METRICS,
+    OVERHEAD,
+    Threshold,
+    parse_cli_threshold,
+    parse_threshold,
+    parsed,
 )
 
 __all__ = [
@@ -38,32 +46,9 @@ __all__ = [
     "run_labels",
 ]
 
-# threshold metric name -> (summary section, key in that section); ms metrics use percentiles
-METRICS: dict[str, str] = {
-    "latency": "latency_ms",
-    "latency_actual": "latency_actual_ms",
-    "ttft": "ttft_ms",
-    "itl": "itl_ms",
-    "tpot": "tpot_ms",
-    "error_rate": "error_rate",
-    "success_rate": "success_rate",
-    "checks": "checks",
-    "overhead_latency": "latency_ms",
-    "overhead_ttft": "ttft_ms",
-    "batch_job": "batch job",
-    "batch_completion": "batch completion",
-}
-"""overhead_*: proxied − direct (p50/p95/p99 only); batch_*: the ``by_label`` entries of a
-Batch API run; checks: the share of checks that passed."""
-LABELLED = ("latency", "ttft", "error_rate", "success_rate")
-"""Metrics a label filter applies to: what ``LabelSummary`` keeps."""
-_RATES = {"error_rate", "success_rate", "checks"}
-_OVERHEAD = {"overhead_latency", "overhead_ttft"}
 _LABELS = {"batch_job", "batch_completion"}
 _STREAMING = {"ttft": "TTFT", "itl": "ITL", "tpot": "TPOT", "overhead_ttft": "TTFT"}
 """Metrics that only streamed answers have: with no stream in a run they cannot be judged."""
-_KEPT = ("p50", "p90", "p95", "p99", "p999")
-"""The percentiles a summary keeps (``MetricSummary``): the only ones a threshold can name."""
 _OPS: dict[str, Callable[[float, float], bool]] = {
     "<": operator.lt,
     "<=": operator.le,
@@ -71,26 +56,6 @@ _OPS: dict[str, Callable[[float, float], bool]] = {
     ">=": operator.ge,
     "==": operator.eq,
 }
-_EXPR = re.compile(
-    r"^\s*(p\((\d+(?:\.\d+)?)\)|avg|min|max|med|rate)\s*(<=|>=|==|<|>)\s*(-?\d+(?:\.\d+)?)\s*$"
-)
-_KEY = re.compile(r"^\s*([A-Za-z_]\w*)\s*(?:\{(.*)\})?\s*$", re.DOTALL)
-_CLI = re.compile(r"^\s*([A-Za-z_]\w*\s*(?:\{[^{}]*\})?)(?:\s+|(?<=\}))(\S.*?)\s*$", re.DOTALL)
-
-
-@dataclass(frozen=True, slots=True)
-class Threshold:
-    metric: str
-    """As written: ``ttft`` or ``ttft{label:proxied}`` (what results and tables show)."""
-    expression: str
-    aggregate: str  # "p95", "mean", "min", "max", "p50", "rate"
-    op: str
-    limit: float
-    name: str = ""
-    """The metric without its label filter (a key of ``METRICS``)."""
-    label: str | None = None
-    abort_on_fail: bool = False
-    delay_abort_eval: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,98 +71,6 @@ class Abort:
     @property
     def reason(self) -> str:
         return f"abort_on_fail: failed at {self.at_s:g}s ({self.actual:.4g}), which stopped the run"
-
-
-def _split_metric(metric: str) -> tuple[str, str | None]:
-    """``ttft{label:proxied}`` → (``ttft``, ``proxied``); ValueError naming what is wrong."""
-    m = _KEY.match(metric)
-    if not m or m.group(1) not in METRICS:
-        name = m.group(1) if m else metric
-        raise ValueError(
-            f"unknown threshold metric {name!r}; expected one of {', '.join(METRICS)}"
-            " (optionally filtered by label: ttft{label:NAME})"
-        )
-    name, tags = m.group(1), m.group(2)
-    if tags is None:
-        return name, None
-    tag, colon, value = tags.partition(":")
-    if tag.strip() != "label" or not colon or not value.strip():
-        raise ValueError(
-            f"threshold {metric}: the filter must be {{label:NAME}} (the only tag loadtui "
-            f"keeps), got {{{tags}}}"
-        )
-    if name not in LABELLED:
-        raise ValueError(
-            f"threshold {metric}: a label filter applies to {', '.join(LABELLED)} only"
-        )
-    return name, value.strip()
-
-
-def parse_threshold(metric: str, expression: str) -> Threshold:
-    """Parse one threshold; ValueError names what is wrong."""
-    name, label = _split_metric(metric)
-    m = _EXPR.match(expression)
-    if not m:
-        raise ValueError(
-            f"threshold {metric}: {expression!r} is not k6 syntax like 'p(95)<500' or 'rate<0.01'"
-        )
-    aggregate = _aggregate_name(metric, name, expression, m.group(1), m.group(2))
-    op, limit = m.group(3), float(m.group(4))
-    return Threshold(metric.strip(), expression.strip(), aggregate, op, limit, name, label)
-
-
-def _aggregate_name(metric: str, name: str, expression: str, agg: str, pct: str | None) -> str:
-    """The summary field an expression reads (``p95``, ``mean``, ``rate``...)."""
-    if name in _RATES:
-        if agg != "rate":
-            raise ValueError(f"threshold {metric}: use 'rate<x', got {expression!r}")
-        return "rate"
-    if agg == "rate":
-        raise ValueError(
-            f"threshold {metric}: 'rate' applies to error_rate, success_rate and checks only"
-        )
-    if pct is None:
-        return {"avg": "mean", "med": "p50"}.get(agg, agg)
-    if not 0 < float(pct) <= 100:
-        raise ValueError(f"threshold {metric}: percentile must be in (0, 100], got {pct}")
-    aggregate = "p" + (pct.rstrip("0").rstrip(".") if "." in pct else pct)
-    aggregate = {"p99.9": "p999", "p100": "max"}.get(aggregate, aggregate)
-    if aggregate not in (*_KEPT, "max"):
-        raise ValueError(
-            f"threshold {metric}: p({pct}) is not kept; use p(50), p(90), p(95), p(99), "
-            "p(99.9), or avg, min, max, med"
-        )
-    if name in _OVERHEAD and aggregate not in ("p50", "p95", "p99"):
-        raise ValueError(f"threshold {metric}: use p(50), p(95) or p(99), got {expression!r}")
-    return aggregate
-
-
-def parse_cli_threshold(text: str) -> tuple[str, str]:
-    """``--threshold 'ttft{label:proxied} p(99)<10'`` → (metric, expression), both checked;
-    ValueError naming what is wrong."""
-    m = _CLI.match(text)
-    if not m:
-        raise ValueError(
-            "expected METRIC EXPRESSION, e.g. 'ttft p(95)<500' or 'latency{label:chat} p(99)<800'"
-        )
-    metric, expression = m.group(1).strip(), m.group(2)
-    parse_threshold(metric, expression)
-    return metric, expression
-
-
-def parsed(thresholds: Mapping[str, Sequence[ThresholdSpec | str]]) -> list[Threshold]:
-    """Every threshold of a config (or a plain ``{metric: [expr]}``), parsed, in order."""
-    out = []
-    for metric, specs in thresholds.items():
-        for spec in specs:
-            if isinstance(spec, str):
-                out.append(parse_threshold(metric, spec))
-                continue
-            t = parse_threshold(metric, spec.threshold)
-            out.append(
-                replace(t, abort_on_fail=spec.abort_on_fail, delay_abort_eval=spec.delay_abort_eval)
-            )
-    return out
 
 
 def run_labels(config: RunConfig) -> dict[str, bool]:
@@ -300,7 +173,7 @@ def _no_samples(t: Threshold, summary: RunSummary, streamed: bool) -> ThresholdR
     if t.name == "checks":
         why = "no request completed" if not summary.requests else "no request here has checks"
         return _failed(t, f"no checks ran: {why}")
-    if t.name in _OVERHEAD:
+    if t.name in OVERHEAD:
         return _failed(t, _no_overhead(t, summary))
     if t.name == "batch_job":
         return _failed(t, "no Batch job finished")
@@ -375,7 +248,7 @@ def _actual(t: Threshold, summary: RunSummary) -> float | None:
         passed = sum(c.passed for c in summary.checks.values())
         failed = sum(c.failed for c in summary.checks.values())
         return passed / (passed + failed) if passed + failed else None
-    if t.name in _OVERHEAD:
+    if t.name in OVERHEAD:
         over = summary.overhead
         pcts = None if over is None else getattr(over, METRICS[t.name])
         return _percentile(pcts, t.aggregate)

@@ -219,11 +219,12 @@ def run_controls(run: RunRecord | RunJson, path: str | Path = "run file") -> lis
         controls, status, ended = run.get("controls"), run.get("status"), run.get("load_ended_s")
     if not isinstance(controls, list):
         raise RunFileError(f"{path}: controls must be a list")
-    recorded = len(controls)
-    controls = [c for c in controls if not (isinstance(c, dict) and c.get("source") == "threshold")]
-    aborted = len(controls) != recorded
+    aborted = False
     out = []
     for i, raw in enumerate(controls):
+        if isinstance(raw, dict) and raw.get("source") == "threshold":
+            aborted = True
+            continue
         try:
             out.append(parse_control(raw, source="replay"))
         except ValueError as exc:
