@@ -109,6 +109,20 @@ def test_a_preset_entry_takes_the_string_or_the_object_form() -> None:
     assert RunConfig.model_validate(config.model_dump(mode="json")) == config
 
 
+def test_a_preset_takes_quoted_label_keys_and_the_object_form(tmp_path) -> None:
+    path = tmp_path / "p.toml"
+    path.write_text(
+        "[thresholds]\n"
+        '"latency{label:chat}" = ["p(95)<800"]\n'
+        'latency = [{threshold = "p(95)<500", abort_on_fail = true, delay_abort_eval = "10s"}]\n'
+    )
+    ts = parsed(load_preset(str(path)).thresholds)
+    assert [(t.name, t.label, t.limit, t.abort_on_fail, t.delay_abort_eval) for t in ts] == [
+        ("latency", "chat", 800, False, 0.0),
+        ("latency", None, 500, True, 10.0),
+    ]
+
+
 def test_a_preset_with_a_bad_threshold_entry_is_a_config_error(tmp_path) -> None:
     path = tmp_path / "p.toml"
     path.write_text('[thresholds]\n"latency{label:chat}" = [{threshold = "p(95)<1", oops = 1}]\n')
