@@ -284,9 +284,9 @@ def test_a_threshold_without_samples_fails_with_a_reason():
     summary = RunSummary(requests=4, errors_total=4, metrics=Metrics(ttft_ms=MetricSummary()))
     (ttft,) = evaluate({"ttft": ["p(95)<500"]}, summary, streamed=True)
     assert ttft.passed is False and not ttft.skipped
-    assert ttft.reason == "no samples (TTFT exists only for streams)"
+    assert ttft.reason == "no TTFT samples: all 4 requests failed"
     (lat,) = evaluate({"latency": ["p(95)<500"]}, summary)
-    assert lat.passed is False and lat.reason == "no samples"
+    assert lat.passed is False and lat.reason == "no latency samples"
 
 
 # 25. inputs accepted and then ignored: refused up front, or made to work

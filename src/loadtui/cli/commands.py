@@ -19,6 +19,7 @@ from loadtui.model.durations import format_duration
 from loadtui.run.exitcodes import ExitCode
 from loadtui.run.options import (
     Overrides,
+    add_thresholds,
     check_controls,
     check_credentials,
     default_api_key,
@@ -220,6 +221,7 @@ def _cmd_replay(args: argparse.Namespace) -> int:
 
             raise ConfigError(validation_message(exc, "invalid option: ")) from None
     _check_trust(config, path, written_here, args, url)
+    config = add_thresholds(config, Overrides.from_namespace(args))
     api_key = default_api_key(config, args.api_key)
     check_credentials(config, api_key, userinfo)
     exports = run_exports(args) if args.headless else ()

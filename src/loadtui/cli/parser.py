@@ -70,6 +70,7 @@ def _run_options(p: argparse.ArgumentParser) -> None:
     _recording_options(p)
     _export_options(p)
     _metrics_options(p)
+    _threshold_options(p)
 
 
 def _port(text: str) -> int:
@@ -208,6 +209,30 @@ def _recording_options(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _threshold_options(p: argparse.ArgumentParser) -> None:
+    """``--threshold`` (repeatable) and ``--abort-on-fail``: a run's and a replay's."""
+    g = p.add_argument_group("thresholds")
+    g.add_argument(
+        "--threshold",
+        action="append",
+        metavar="'METRIC EXPR'",
+        help="a k6-style threshold added to the preset's (repeatable), e.g. 'ttft p(95)<500', "
+        "'error_rate rate<0.01', 'latency{label:chat} p(99)<800'; a failed one exits 1",
+    )
+    g.add_argument(
+        "--abort-on-fail",
+        action="store_true",
+        default=None,
+        help="stop the run as soon as a --threshold fails (checked once a second), save it, exit 1",
+    )
+    g.add_argument(
+        "--abort-delay",
+        type=_duration,
+        metavar="DUR",
+        help="with --abort-on-fail: start checking this far into the run, e.g. 10s (default: 0)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(
         prog="loadtui",
@@ -342,6 +367,7 @@ def _replay_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--live", action=argparse.BooleanOptionalAction, default=None)
     _export_options(p)
     _metrics_options(p)
+    _threshold_options(p)
 
 
 def _export_options(

@@ -220,7 +220,7 @@ def _report(
     if status == "interrupted":
         console.print(f"interrupted by {stop.signal or 'stop'}; the run's status is interrupted")
     elif status == "stopped":
-        console.print(f"stopped at {run.load_ended_s or 0:g}s by a stop control")
+        console.print(Text(f"stopped at {run.load_ended_s or 0:g}s by {_stopped_by(run)}"))
     if path is None:
         _warn("the run could not be saved anywhere (see the lines above)")
         console.print("run not saved")
@@ -234,6 +234,12 @@ def _report(
     if not run.passed:
         return ExitCode.THRESHOLDS_FAILED
     return ExitCode.OK
+
+
+def _stopped_by(run: RunRecord) -> str:
+    """What stopped a run early: an ``abort_on_fail`` threshold, or a stop control."""
+    by = run.aborted_by
+    return f"threshold {by.metric} {by.expression} (abort_on_fail)" if by else "a stop control"
 
 
 _FRAME_EVERY = 0.25

@@ -10,7 +10,16 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    model_serializer,
+    model_validator,
+)
 
 from loadtui.model.durations import MAX_DURATION, parse_duration, parse_range
 from loadtui.model.requests import (
@@ -36,6 +45,7 @@ __all__ = [
     "RunConfig",
     "StageSpec",
     "TargetSpec",
+    "ThresholdSpec",
     "fit_duration",
     "scale_time",
 ]
@@ -223,6 +233,38 @@ class MockSpec(BaseModel):
         return self
 
 
+class ThresholdSpec(BaseModel):
+    """One threshold of ``[thresholds]``, in k6's string form (``"p(95)<500"``) or its object
+    form (``{threshold = "p(95)<500", abort_on_fail = true, delay_abort_eval = "10s"}``).
+
+    A plain one is written back as its string, so run files without ``abort_on_fail`` look as
+    they always did; the grammar is checked by ``RunConfig`` (``model/thresholds.py``)."""
+
+    model_config = _STRICT
+
+    threshold: str
+    """The k6 expression: ``p(95)<500``, ``avg<=20``, ``rate<0.01``."""
+    abort_on_fail: bool = Field(
+        default=False, validation_alias=AliasChoices("abort_on_fail", "abortOnFail")
+    )
+    """Stop the run as soon as the live figures fail it (checked once a second)."""
+    delay_abort_eval: Seconds = Field(
+        default=0.0, ge=0, validation_alias=AliasChoices("delay_abort_eval", "delayAbortEval")
+    )
+    """How far into the run ``abort_on_fail`` starts being checked (the first seconds are noisy)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_text(cls, data: Any) -> Any:
+        return {"threshold": data} if isinstance(data, str) else data
+
+    @model_serializer(mode="wrap")
+    def _as_text(self, handler: SerializerFunctionWrapHandler) -> Any:
+        if not self.abort_on_fail and not self.delay_abort_eval:
+            return self.threshold
+        return handler(self)
+
+
 class RunConfig(BaseModel):
     """Everything needed to run (and re-run) a load test, secrets excluded."""
 
@@ -240,8 +282,9 @@ class RunConfig(BaseModel):
     """The Batch API job of ``batch`` requests."""
     overhead: OverheadSpec = OverheadSpec()
     """Proxy-overhead mode: each request direct and through the proxy."""
-    thresholds: dict[str, tuple[str, ...]] = {}
-    """k6-style thresholds by metric, e.g. ``{"ttft": ["p(95)<500"]}``."""
+    thresholds: dict[str, tuple[ThresholdSpec, ...]] = {}
+    """k6-style thresholds by metric, e.g. ``{"ttft": ["p(95)<500"]}``; a metric may carry a
+    label filter (``"latency{label:chat}"``) and an entry the object form (``ThresholdSpec``)."""
     workers: int = Field(default=0, ge=0, le=MAX_WORKERS)
     """Worker processes; 0 = automatic."""
     mock: MockSpec = MockSpec()
@@ -259,11 +302,11 @@ class RunConfig(BaseModel):
             )
         if self.overhead.enabled and any(r.kind == "batch" for r in self.requests):
             raise ValueError("overhead mode measures single requests, not batch jobs")
-        from loadtui.model.thresholds import parse_threshold
+        from loadtui.model.threshold_grammar import parse_threshold
 
-        for metric, exprs in self.thresholds.items():
-            for expr in exprs:
-                parse_threshold(metric, expr)
+        for metric, specs in self.thresholds.items():
+            for spec in specs:
+                parse_threshold(metric, spec.threshold)
         return self
 
     def with_overrides(self, **changes: Any) -> RunConfig:

@@ -248,6 +248,9 @@ class ThresholdResult:
     """Why ``actual`` is None (no samples), or why it was not judged."""
     skipped: bool = False
     """Not judged (a streaming metric in a run without streams); counts as passed."""
+    aborted: bool = False
+    """This threshold (``abort_on_fail``) failed during the run and stopped it; ``reason`` says
+    when. It counts as failed whatever the final figures say."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -338,3 +341,8 @@ class RunRecord:
     def passed(self) -> bool:
         """Every threshold passed (or was not judged)."""
         return all(t.passed for t in self.thresholds)
+
+    @property
+    def aborted_by(self) -> ThresholdResult | None:
+        """The threshold (``abort_on_fail``) that stopped the run early, if one did."""
+        return next((t for t in self.thresholds if t.aborted), None)

@@ -22,6 +22,7 @@ from typing import Generic, TypeVar
 from loadtui.engine.coordinator import Coordinator
 from loadtui.model.controls import ControlChange
 from loadtui.model.record import RunRecord
+from loadtui.run.abort import AbortWatch
 from loadtui.run.exposition import RunInfo, exposition
 from loadtui.run.frame import build_frame
 from loadtui.run.metrics_server import MetricsServer
@@ -135,6 +136,7 @@ class RunDriver(Generic[F]):
         self.frame_every = frame_every
         self._ended = ended
         self._next_frame = 0.0
+        self._abort = AbortWatch(session.config)
 
     @property
     def coord(self) -> Coordinator:
@@ -177,6 +179,8 @@ class RunDriver(Generic[F]):
 
     def _after_tick(self) -> None:
         self.session.checkpoint()
+        if self._abort and self.session.aborted is None:
+            self._check_abort()
         now = perf_counter()
         if self.metrics is not None and now >= self._next_metrics:
             self._next_metrics = now + METRICS_EVERY
@@ -184,6 +188,19 @@ class RunDriver(Generic[F]):
         if now >= self._next_frame:
             self._next_frame = now + self.frame_every
             self.publish("paused" if self.coord.paused else "running")
+
+    def _check_abort(self) -> None:
+        """Stop the run (a stop control from ``threshold``, in the timeline) when an
+        ``abort_on_fail`` threshold fails; the session marks it in the saved results."""
+        abort = self._abort.check(self.coord)
+        if abort is None:
+            return
+        self.session.aborted = abort
+        self.session.say(
+            f"threshold {abort.metric} {abort.expression} failed at {abort.at_s:g}s "
+            f"({abort.actual:.4g}) and has abort_on_fail: stopping the run"
+        )
+        self.controls.send(ControlChange("stop", None, None, "threshold"))
 
     def finish(
         self,

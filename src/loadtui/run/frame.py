@@ -25,7 +25,7 @@ from loadtui.model.record import (
 )
 from loadtui.model.requests import count_unit
 from loadtui.model.snapshot import UserRow
-from loadtui.model.thresholds import evaluate
+from loadtui.model.thresholds import judge
 
 __all__ = [
     "SPARK_SECONDS",
@@ -175,9 +175,7 @@ def build_frame(
         lag_now_ms=max((s.loop_lag_ms for s in latest), default=0.0),
         warning=coord.health.current_warning,
         # as the saved run: a TTFT threshold of a run without streams is skipped, not failed
-        thresholds=evaluate(
-            config.thresholds, totals, streamed=any(r.streamed for r in config.requests)
-        ),
+        thresholds=judge(config, totals),
         controls=tuple(coord.controls),
         target_url=target_url,
         unit=count_unit({r.kind for r in config.requests}),

@@ -20,6 +20,7 @@ from loadtui.errors import ConfigError
 from loadtui.model.controls import ControlChange
 from loadtui.model.durations import format_duration
 from loadtui.model.plan import RunConfig, fit_duration, scale_time
+from loadtui.model.thresholds import parse_cli_threshold
 from loadtui.storage.presets import load_preset, validation_message
 
 Changes = dict[str, Any]
@@ -29,6 +30,7 @@ validated the moment it is applied."""
 __all__ = [
     "Overrides",
     "Resolved",
+    "add_thresholds",
     "check_controls",
     "check_credentials",
     "default_api_key",
@@ -79,6 +81,12 @@ class Overrides:
     """Overhead mode: the upstream for the direct requests."""
     mock: bool | None = None
     """Use the embedded mock whatever the preset or the environment name (``--mock``)."""
+    threshold: list[str] | None = None
+    """``--threshold 'METRIC EXPRESSION'`` (repeatable): added to the preset's thresholds."""
+    abort_on_fail: bool | None = None
+    """``--abort-on-fail``: the ``--threshold`` ones stop the run as soon as they fail."""
+    abort_delay: float | None = None
+    """``--abort-delay``: seconds into the run before ``--abort-on-fail`` is checked."""
 
     @classmethod
     def from_namespace(cls, ns: argparse.Namespace) -> Overrides:
@@ -225,6 +233,7 @@ def resolve(args: Overrides) -> Resolved:
         if changes:
             config = config.with_overrides(**changes)
         config = _fit_time(config, args)
+        config = add_thresholds(config, args)
     except ValidationError as exc:
         raise ConfigError(validation_message(exc, "invalid option: ")) from None
     direct = config.overhead.direct_url
@@ -234,6 +243,46 @@ def resolve(args: Overrides) -> Resolved:
             "user:password; give the upstream's URL without credentials"
         )
     return Resolved(config, userinfo, source)
+
+
+def add_thresholds(config: RunConfig, args: Overrides) -> RunConfig:
+    """``config`` with the ``--threshold`` options added to its own thresholds (k6 merges
+    thresholds too): the preset's stay, a CLI one identical to one of them is not repeated.
+    A bad one is a one-line ConfigError naming it, before any load."""
+    if not args.threshold:
+        if args.abort_on_fail or args.abort_delay is not None:
+            flag = "--abort-on-fail" if args.abort_on_fail else "--abort-delay"
+            raise ConfigError(
+                f"{flag} applies to --threshold options and none was given (in a preset: "
+                '[thresholds] latency = [{threshold = "p(95)<500", abort_on_fail = true}])'
+            )
+        return config
+    if args.abort_delay is not None and not args.abort_on_fail:
+        raise ConfigError("--abort-delay goes with --abort-on-fail")
+    end = config.load.total_duration
+    if args.abort_delay and args.abort_delay >= end and config.load.mode != "burst":
+        raise ConfigError(
+            f"--abort-delay {format_duration(args.abort_delay)} comes at or after the end of "
+            f"the run ({format_duration(end)}): --abort-on-fail would never be checked"
+        )
+    merged: dict[str, list[Any]] = {
+        metric: [spec.model_dump() for spec in specs] for metric, specs in config.thresholds.items()
+    }
+    for text in args.threshold:
+        try:
+            metric, expression = parse_cli_threshold(text)
+        except ValueError as exc:
+            raise ConfigError(f"--threshold {text!r}: {exc}") from None
+        entry: Any = expression
+        if args.abort_on_fail:
+            entry = {
+                "threshold": expression,
+                "abort_on_fail": True,
+                "delay_abort_eval": args.abort_delay or 0.0,
+            }
+        if entry not in merged.setdefault(metric, []):
+            merged[metric].append(entry)
+    return config.with_overrides(thresholds=merged)
 
 
 def _changes(args: Overrides, config: RunConfig, url: str | None) -> Changes:

@@ -25,7 +25,7 @@ from loadtui.errors import ConfigError, StartError
 from loadtui.locations import runs_dir
 from loadtui.model.plan import RunConfig
 from loadtui.model.record import RunRecord, TargetInfo, run_status
-from loadtui.model.thresholds import evaluate
+from loadtui.model.thresholds import Abort, judge, mark_aborted
 from loadtui.run.checkpoint import Checkpoints
 from loadtui.run.options import redact_url, with_userinfo
 from loadtui.run.target import bring_up, mint_key
@@ -74,6 +74,8 @@ class RunSession:
         """Where checkpoints and the final save go."""
         self._checkpoints: Checkpoints | None = None
         self._stack = ExitStack()
+        self.aborted: Abort | None = None
+        """The ``abort_on_fail`` threshold that stopped the run (set by the drive loop)."""
 
     def __enter__(self) -> RunSession:
         return self
@@ -234,11 +236,7 @@ class RunSession:
             series=result.series,
             summary=result.summary,
             generator=result.generator,
-            thresholds=evaluate(
-                config.thresholds,
-                result.summary,
-                streamed=any(r.streamed for r in config.requests),
-            ),
+            thresholds=mark_aborted(judge(config, result.summary), self.aborted),
             peak_users=max((p.users for p in result.series), default=0),
         )
 

@@ -244,6 +244,7 @@ def _threshold(raw: Any) -> ThresholdResult:
         passed=_get(raw, "passed", bool, False),
         reason=_opt_str(raw, "reason"),
         skipped=_get(raw, "skipped", bool, False),
+        aborted=_get(raw, "aborted", bool, False),
     )
 
 

@@ -176,6 +176,8 @@ def threshold_to_json(t: ThresholdResult) -> RunJson:
     }
     if t.skipped:
         out["skipped"] = True
+    if t.aborted:
+        out["aborted"] = True
     if t.reason is not None:
         out["reason"] = t.reason
     return out

@@ -56,6 +56,7 @@ _NAMES = {
     ("config", "batch", "admin_user"),
     ("config", "batch", "admin_password_env"),
     ("config", "thresholds", "*", "*"),
+    ("config", "thresholds", "*", "*", "threshold"),
     ("target", "model"),
     ("controls", "*", "action"),
     ("controls", "*", "source"),

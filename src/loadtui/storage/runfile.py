@@ -213,7 +213,8 @@ def run_config(run: RunRecord | RunJson, path: str | Path = "run file") -> RunCo
 def run_controls(run: RunRecord | RunJson, path: str | Path = "run file") -> list[ControlChange]:
     """The changes a replay applies: the recorded timeline, and for a run that ended early
     (interrupted, stopped, or killed while ``running``), a stop where its load ended — so the
-    replay has the same length as the original."""
+    replay has the same length as the original. A stop made by an ``abort_on_fail`` threshold
+    (source ``threshold``) is not replayed: the replay runs the whole plan and judges its own."""
     controls: object
     status: object
     ended: object
@@ -224,13 +225,17 @@ def run_controls(run: RunRecord | RunJson, path: str | Path = "run file") -> lis
         controls, status, ended = run.get("controls"), run.get("status"), run.get("load_ended_s")
     if not isinstance(controls, list):
         raise RunFileError(f"{path}: controls must be a list")
+    aborted = False
     out = []
     for i, raw in enumerate(controls):
+        if isinstance(raw, dict) and raw.get("source") == "threshold":
+            aborted = True
+            continue
         try:
             out.append(parse_control(raw, source="replay"))
         except ValueError as exc:
             raise RunFileError(f"{path}: controls[{i}]: {exc}") from None
-    early = status in _ENDED_EARLY and isinstance(ended, int | float) and ended > 0
+    early = status in _ENDED_EARLY and not aborted and isinstance(ended, int | float) and ended > 0
     if early and isinstance(ended, int | float) and not any(c.action == "stop" for c in out):
         out.append(ControlChange("stop", None, float(ended), "replay"))
     return out

@@ -33,7 +33,10 @@ def describe_requests(config: RunConfig) -> str:
             parts.append(f"chat{' (stream)' if r.stream else ''} max_tokens {r.max_tokens}")
         else:
             parts.append(r.kind)
-    thresholds = "; ".join(f"{m} {' '.join(e)}" for m, e in config.thresholds.items())
+    thresholds = "; ".join(
+        f"{m} {' '.join(t.threshold + (' (abort)' if t.abort_on_fail else '') for t in e)}"
+        for m, e in config.thresholds.items()
+    )
     return " + ".join(parts) + (f" · thresholds: {thresholds}" if thresholds else "")
 
 

@@ -240,6 +240,9 @@ class SetupScreen(Screen[None]):
 
         # --mock forces the embedded mock whatever the preset or $OPENAI_BASE_URL say
         o = Overrides(preset=self.preset or None, mock=self.prefill.mock)
+        # --threshold and --abort-on-fail have no field: they stay as the command line gave them
+        o.threshold = self.prefill.threshold
+        o.abort_on_fail, o.abort_delay = self.prefill.abort_on_fail, self.prefill.abort_delay
         o.url = text("url") or None
         o.model = text("model") or None
         o.users = number("users", "Users", int)
