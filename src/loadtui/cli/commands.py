@@ -25,6 +25,7 @@ from loadtui.run.options import (
 )
 
 if TYPE_CHECKING:
+    from loadtui.headless.runner import Output
     from loadtui.model.plan import RunConfig
     from loadtui.tui.app import StartNow
 
@@ -48,6 +49,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from loadtui.storage.presets import load_control_file
 
     if not args.headless:
+        _check_output_needs_headless(args)
         return _cmd_app(args)
     resolved = resolve(Overrides.from_namespace(args))
     config = resolved.config
@@ -63,9 +65,23 @@ def _cmd_run(args: argparse.Namespace) -> int:
         live=args.live,
         userinfo=resolved.userinfo,
         target_source=resolved.source,
+        output=_output(args),
     )
     code, _ = run_headless(config, options)
     return code
+
+
+def _output(args: argparse.Namespace) -> Output:
+    """``--json`` wins over ``--quiet``: a JSON document is already quiet."""
+    return "json" if args.json else "quiet" if args.quiet else "human"
+
+
+def _check_output_needs_headless(args: argparse.Namespace) -> None:
+    """``--quiet`` and ``--json`` say what stdout gets at a headless run's end; the app has no
+    such end, so asking for them there is a mistake worth one line."""
+    if args.json or args.quiet:
+        flag = "--json" if args.json else "--quiet"
+        raise UsageError(f"{flag} needs --headless: the interactive app prints no summary")
 
 
 def _open_app(
@@ -192,6 +208,7 @@ def _cmd_replay(args: argparse.Namespace) -> int:
     api_key = default_api_key(config, args.api_key)
     check_credentials(config, api_key, userinfo)
     if not args.headless:
+        _check_output_needs_headless(args)
         if userinfo:
             raise ConfigError("user:password in --url is sent as Basic auth by --headless only")
         from loadtui.tui.app import StartNow
@@ -207,9 +224,30 @@ def _cmd_replay(args: argparse.Namespace) -> int:
             live=args.live,
             userinfo=userinfo,
             target_source="--url" if url else None,
+            output=_output(args),
         ),
     )
     return code
+
+
+def _cmd_show(args: argparse.Namespace) -> int:
+    """A saved run's summary: shown, never judged (exit 0 whatever its thresholds said)."""
+    import sys
+
+    from loadtui.storage.runfile import find_run, load_record
+
+    path = find_run(args.run_file)
+    run = load_record(path)
+    if args.json:
+        from loadtui.storage.record_out import summary_json
+
+        print(summary_json(run, str(path)))
+        return ExitCode.OK
+    from loadtui.headless.console import make_console
+    from loadtui.headless.show import show_renderable
+
+    make_console(sys.stdout).print(show_renderable(run, path))
+    return ExitCode.OK
 
 
 def _serve_until_signal(serve: Any, host: str, port: int, what: str) -> int:
@@ -293,6 +331,7 @@ COMMANDS = {
     "presets": _cmd_presets,
     "runs": _cmd_runs,
     "replay": _cmd_replay,
+    "show": _cmd_show,
     "mock": _cmd_mock,
     "proxy": _cmd_proxy,
 }

@@ -195,10 +195,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--preset", metavar="NAME", default=None, help="preset name or .toml path (default: smoke)"
     )
     _run_options(p)
+    _output_options(p)
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.add_parser("presets", help="list presets")
     sub.add_parser("runs", help="list saved runs, newest first")
     _replay_options(sub.add_parser("replay", help="re-run the exact load shape of a run file"))
+    _output_options(sub.choices["replay"])
+    _show_options(sub.add_parser("show", help="print the summary of a saved run (or --json)"))
     m = sub.add_parser(
         "mock",
         help="run the mock OpenAI-compatible upstream on its own",
@@ -230,6 +233,39 @@ def _replay_options(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--out", type=Path, metavar="FILE", help="where to write the new run file")
     p.add_argument("--live", action=argparse.BooleanOptionalAction, default=None)
+
+
+def _output_options(p: argparse.ArgumentParser) -> None:
+    """What a headless run or replay prints on stdout: for people (default) or for machines."""
+    g = p.add_argument_group("output (with --headless)")
+    g.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        help="print only the verdict line (PASSED/FAILED/INTERRUPTED, with the figures) and the "
+        "'run saved: PATH' line; no progress, no notices; warnings still go to stderr",
+    )
+    g.add_argument(
+        "--json",
+        action="store_true",
+        help="print only the run's summary as one JSON document on stdout (its 'path' is the "
+        "run file); with --quiet, --json wins. The exit code is the same as without it",
+    )
+
+
+def _show_options(p: argparse.ArgumentParser) -> None:
+    """``loadtui show RUN``: a saved run's end-of-run summary, for people or machines."""
+    p.description = (
+        "Print a saved run's end-of-run summary (what a headless run prints at its end) with its "
+        "configuration. It shows, it does not gate: the exit code is 0 even when the run's "
+        "thresholds failed (2 when the run cannot be found or read)."
+    )
+    p.add_argument("run_file", metavar="RUN", help="a run file (path), a run id, or 'last'")
+    p.add_argument(
+        "--json",
+        action="store_true",
+        help="print the run's summary as one JSON document (the same as --headless --json)",
+    )
 
 
 def _mock_timing_options(p: argparse.ArgumentParser) -> None:

@@ -218,6 +218,8 @@ def _figures(m: MetricSummary) -> tuple[float, ...]:
 
 def _generator(g: GeneratorHealth) -> list[Text]:
     """The generator's own health line and its warnings."""
+    if not g.workers:  # a run file from before the generator was recorded (``show``)
+        return [Text("generator: not recorded in this run file", style="dim")]
     rate = (
         f", arrivals {g.achieved_rate:.1f}/s of {g.target_rate_mean:g}/s"
         if g.achieved_rate is not None and g.target_rate_mean is not None
@@ -234,7 +236,7 @@ def summary_renderable(run: RunRecord) -> Group:
     """The end-of-run report: counts, errors, percentiles, thresholds, generator health."""
     s = run.summary
     target = run.target
-    where = "the embedded mock upstream" if target.embedded_mock else target.url
+    where = "the embedded mock upstream" if target.embedded_mock else target.url or "?"
     head = Text.assemble(
         ("loadtui ", "bold"),
         (f"{run.preset or 'custom'} ", "bold cyan"),
