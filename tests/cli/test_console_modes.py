@@ -11,6 +11,7 @@ import os
 import pty
 import re
 import select
+import signal
 import subprocess
 import sys
 import time
@@ -160,3 +161,40 @@ def test_run_path_line_is_whole_when_piped_narrow(private_dirs: Path):
     proc = run_cli(*SHORT, "--out", str(out), env={"COLUMNS": "40"})
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.splitlines()[-1] == f"run saved: {out}"
+
+
+@pytest.mark.parametrize("mode", ["--json", "--quiet"])
+def test_interrupted_run_still_reports_for_machines(mode: str, private_dirs: Path):
+    """Ctrl-C mid-run: saved as interrupted, exit 130, stdout still what the mode promises."""
+    out = private_dirs / "r.json"
+    args = ("--headless", "--preset", "smoke", "--duration", "60s", mode, "--out", str(out))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "loadtui", *args],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not out.exists():  # the first checkpoint: load is running
+            assert proc.poll() is None and time.monotonic() < deadline, "no checkpoint"
+            time.sleep(0.1)
+        proc.send_signal(signal.SIGINT)
+        stdout, stderr = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 130, stdout + stderr
+    run = json.loads(out.read_text())
+    assert run["status"] == "interrupted"
+    if mode == "--json":
+        doc = json.loads(stdout)
+        assert (doc["status"], doc["path"], doc["id"]) == ("interrupted", str(out), run["id"])
+    else:
+        verdict, saved = stdout.splitlines()
+        assert verdict.startswith(
+            f"INTERRUPTED by SIGINT: {run['summary']['requests']:,} requests, "
+        )
+        assert saved == f"run saved: {out}"

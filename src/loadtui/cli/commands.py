@@ -234,10 +234,10 @@ def _cmd_show(args: argparse.Namespace) -> int:
     """A saved run's summary: shown, never judged (exit 0 whatever its thresholds said)."""
     import sys
 
-    from loadtui.storage.runfile import find_run, load_record
+    from loadtui.storage.runfile import find_run, load_record_head
 
     path = find_run(args.run_file)
-    run = load_record(path)
+    run = load_record_head(path)  # the series is not shown: not read
     if args.json:
         from loadtui.storage.record_out import summary_json
 

@@ -7,7 +7,7 @@ internals — so the app and this console show the same numbers from the same so
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich import box
 from rich.console import Console, Group
@@ -24,8 +24,10 @@ from loadtui.model.record import (
 )
 from loadtui.model.requests import count_unit
 from loadtui.render.sections import workflow_sections
-from loadtui.run.frame import LiveFrame
 from loadtui.run.units import fmt_ms
+
+if TYPE_CHECKING:  # annotations only: ``show`` imports this module without the engine
+    from loadtui.run.frame import LiveFrame
 
 __all__ = [
     "live_wanted",
