@@ -49,6 +49,19 @@ def test_quiet_prints_the_verdict_and_the_run_path_only(private_dirs: Path):
     assert "target:" not in proc.stderr and "Traceback" not in proc.stderr
 
 
+def test_quiet_keeps_the_generators_warnings_on_stderr(private_dirs: Path):
+    """An open loop the target cannot keep up with (one request in flight at most): the
+    summary's generator warnings are not lost with the summary."""
+    proc = run_cli(*SHORT, "--rate", "30", "--max-in-flight", "1", "--quiet")
+    assert proc.returncode in (0, 1), proc.stdout + proc.stderr
+    verdict, saved = proc.stdout.splitlines()  # the warnings are not on stdout
+    assert verdict.startswith(("PASSED: ", "FAILED: ")) and saved.startswith("run saved: ")
+    run = json.loads(Path(saved.removeprefix("run saved: ")).read_text())
+    assert run["generator"]["warnings"]
+    for warning in run["generator"]["warnings"]:
+        assert f"loadtui: warning: {warning}" in proc.stderr.splitlines()
+
+
 def test_quiet_failed_thresholds_say_which_and_exit_1(private_dirs: Path):
     out = private_dirs / "r.json"
     proc = run_cli(

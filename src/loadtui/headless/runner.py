@@ -231,20 +231,28 @@ def _report(
     _saved_line(path, say)
 
 
+def _warn_machine(run: RunRecord) -> None:
+    """What the summary would have said that a person must not miss — why the run failed, the
+    generator's own warnings (its numbers may be the generator's, not the target's) — on
+    stderr, since stdout is for the machine."""
+    if run.error:
+        _warn(f"the run failed: {run.error}")
+    for warning in run.generator.warnings:
+        _warn(f"warning: {warning}")
+
+
 def _report_quiet(
     run: RunRecord, path: Path | None, code: ExitCode, stop: _Stop, say: Callable[[str], None]
 ) -> None:
     """``--quiet``: the verdict line and the run path line, nothing else on stdout."""
-    if run.error:
-        _warn(f"the run failed: {run.error}")
+    _warn_machine(run)
     say(verdict_line(run, code, stop.signal, saved=path is not None))
     _saved_line(path, say)
 
 
 def _report_json(run: RunRecord, path: Path | None, console: Console) -> None:
     """``--json``: stdout is one JSON document (its ``path`` null when nothing was saved)."""
-    if run.error:
-        _warn(f"the run failed: {run.error}")
+    _warn_machine(run)
     out = console.file
     out.write(summary_json(run, None if path is None else str(path)) + "\n")
     out.flush()
