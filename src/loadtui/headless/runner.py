@@ -152,16 +152,7 @@ def run_headless(
             status, error, grace=0.0 if seen > 1 else None, cut_short=lambda: stop.count > seen
         )
         asked = session.out or session.path
-    code = _exit_code(run, path, asked)
-    if path is None:
-        _warn("the run could not be saved anywhere (see the lines above)")
-    if options.output == "json":
-        _report_json(run, path, console)
-    elif options.output == "quiet":
-        _report_quiet(run, path, code, stop, say)
-    else:
-        _report(run, path, stop, console, say)
-    return code, path
+    return _end(run, path, asked, stop, console, say, options.output), path
 
 
 def _drive(
@@ -208,6 +199,28 @@ def _exit_code(run: RunRecord, path: Path | None, asked: Path) -> ExitCode:
     if not run.passed:
         return ExitCode.THRESHOLDS_FAILED
     return ExitCode.OK
+
+
+def _end(
+    run: RunRecord,
+    path: Path | None,
+    asked: Path,
+    stop: _Stop,
+    console: Console,
+    say: Callable[[str], None],
+    output: Output,
+) -> ExitCode:
+    """Print the run's end as ``output`` asks; returns the exit code."""
+    code = _exit_code(run, path, asked)
+    if path is None:
+        _warn("the run could not be saved anywhere (see the lines above)")
+    if output == "json":
+        _report_json(run, path, console)
+    elif output == "quiet":
+        _report_quiet(run, path, code, stop, say)
+    else:
+        _report(run, path, stop, console, say)
+    return code
 
 
 def _saved_line(path: Path | None, say: Callable[[str], None]) -> None:
