@@ -124,8 +124,11 @@ def _long_out(folder: Path) -> Path:
 _ESCAPES = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07|\r")
 
 
-def _run_on_a_terminal(*args: str, columns: int, timeout: float = 90) -> tuple[int, str]:
-    """``loadtui ARGS`` with stdout a pseudo-terminal ``columns`` wide; (exit code, output)."""
+def _run_on_a_terminal(
+    *args: str, columns: int, timeout: float = 90, strip: bool = True
+) -> tuple[int, str]:
+    """``loadtui ARGS`` with stdout a pseudo-terminal ``columns`` wide; (exit code, output),
+    the output without escape sequences and carriage returns unless ``strip`` is False."""
     master, slave = pty.openpty()
     env = {**os.environ, "COLUMNS": str(columns), "LINES": "24", "TERM": "xterm-256color"}
     proc = subprocess.Popen(
@@ -157,7 +160,8 @@ def _run_on_a_terminal(*args: str, columns: int, timeout: float = 90) -> tuple[i
         os.close(master)
         if proc.poll() is None:
             proc.kill()
-    return code, _ESCAPES.sub("", b"".join(chunks).decode("utf-8", "replace"))
+    text = b"".join(chunks).decode("utf-8", "replace")
+    return code, _ESCAPES.sub("", text) if strip else text
 
 
 @pytest.mark.parametrize("mode", [(), ("--quiet",)])
@@ -211,3 +215,12 @@ def test_interrupted_run_still_reports_for_machines(mode: str, private_dirs: Pat
             f"INTERRUPTED by SIGINT: {run['summary']['requests']:,} requests, "
         )
         assert saved == f"run saved: {out}"
+
+
+def test_json_on_a_terminal_is_still_one_document(private_dirs: Path):
+    """No live panel, no progress drawn on a terminal either: only the document."""
+    code, text = _run_on_a_terminal(*SHORT, "--json", columns=40, strip=False)
+    assert code == 0, text
+    assert "\x1b" not in text  # nothing was drawn
+    doc = json.loads(text.replace("\r\n", "\n"))
+    assert Path(doc["path"]).is_file() and doc["passed"] is True
