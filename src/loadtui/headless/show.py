@@ -18,7 +18,7 @@ from loadtui.model.durations import format_duration
 from loadtui.model.plan import RunConfig
 from loadtui.model.record import RunRecord
 
-__all__ = ["describe_load", "show_renderable"]
+__all__ = ["config_lines", "describe_load", "show_renderable"]
 
 
 def describe_load(config: RunConfig) -> str:
