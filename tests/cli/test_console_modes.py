@@ -105,7 +105,9 @@ def test_json_replay(private_dirs: Path):
 
 @pytest.mark.parametrize("flag", ["--json", "--quiet"])
 def test_quiet_and_json_need_headless(flag: str, private_dirs: Path):
-    for args in ((flag,), ("replay", str(Path(__file__).parents[1] / "data" / "run-a.json"), flag)):
+    run_a = str(Path(__file__).parents[1] / "data" / "run-a.json")
+    # the flag after the command or before it (argparse must not reset it): the same error
+    for args in ((flag,), ("replay", run_a, flag), (flag, "replay", run_a)):
         proc = run_cli(*args)
         assert proc.returncode == 2, proc.stdout + proc.stderr
         (line,) = proc.stderr.splitlines()

@@ -66,6 +66,12 @@ def test_old_fixture_files_show(name: str):
         assert t["expression"] in out
 
 
+def test_json_before_the_command_counts_too():
+    proc = run_cli("--json", "show", str(DATA / "run-a.json"))
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["id"] == json.loads((DATA / "run-a.json").read_text())["id"]
+
+
 def test_failed_thresholds_are_shown_not_gated(private_dirs: Path):
     fixture = json.loads((DATA / "run-a.json").read_text())
     fixture["thresholds"][0]["passed"] = False

@@ -200,7 +200,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("presets", help="list presets")
     sub.add_parser("runs", help="list saved runs, newest first")
     _replay_options(sub.add_parser("replay", help="re-run the exact load shape of a run file"))
-    _output_options(sub.choices["replay"])
+    _output_options(sub.choices["replay"], argparse.SUPPRESS)
     _show_options(sub.add_parser("show", help="print the summary of a saved run (or --json)"))
     m = sub.add_parser(
         "mock",
@@ -235,19 +235,23 @@ def _replay_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--live", action=argparse.BooleanOptionalAction, default=None)
 
 
-def _output_options(p: argparse.ArgumentParser) -> None:
-    """What a headless run or replay prints on stdout: for people (default) or for machines."""
+def _output_options(p: argparse.ArgumentParser, default: object = False) -> None:
+    """What a headless run or replay prints on stdout: for people (default) or for machines.
+    A subcommand's copy takes ``default=argparse.SUPPRESS``, so ``loadtui --quiet replay …``
+    keeps the flag given before the command instead of resetting it to False."""
     g = p.add_argument_group("output (with --headless)")
     g.add_argument(
         "-q",
         "--quiet",
         action="store_true",
+        default=default,
         help="print only the verdict line (PASSED/FAILED/INTERRUPTED, with the figures) and the "
         "'run saved: PATH' line; no progress, no notices; warnings still go to stderr",
     )
     g.add_argument(
         "--json",
         action="store_true",
+        default=default,
         help="print only the run's summary as one JSON document on stdout (its 'path' is the "
         "run file); with --quiet, --json wins. The exit code is the same as without it",
     )
@@ -264,6 +268,7 @@ def _show_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--json",
         action="store_true",
+        default=argparse.SUPPRESS,  # keeps ``loadtui --json show RUN`` (the top-level flag)
         help="print the run's summary as one JSON document (the same as --headless --json)",
     )
 
