@@ -29,6 +29,7 @@ from loadtui.run.options import (
 )
 
 if TYPE_CHECKING:
+    from loadtui.headless.runner import Output
     from loadtui.model.plan import RunConfig
     from loadtui.run.metrics_server import MetricsServer
     from loadtui.tui.app import StartNow
@@ -70,6 +71,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     _check_report(args.report, headless=args.headless)
     if not args.headless:
+        _check_output_needs_headless(args)
         return _cmd_app(args)
     resolved = resolve(Overrides.from_namespace(args))
     config = resolved.config
@@ -90,6 +92,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
             report=args.report,
             exports=exports,
             metrics=metrics,
+            output=_output(args),
         )
         code, _ = run_headless(config, options)
     return code
@@ -108,6 +111,19 @@ def _metrics_server(args: argparse.Namespace) -> Iterator[MetricsServer | None]:
 
     with MetricsServer(args.metrics_host or "127.0.0.1", args.metrics_port) as server:
         yield server
+
+
+def _output(args: argparse.Namespace) -> Output:
+    """``--json`` wins over ``--quiet``: a JSON document is already quiet."""
+    return "json" if args.json else "quiet" if args.quiet else "human"
+
+
+def _check_output_needs_headless(args: argparse.Namespace) -> None:
+    """``--quiet`` and ``--json`` say what stdout gets at a headless run's end; the app has no
+    such end, so asking for them there is a mistake worth one line."""
+    if args.json or args.quiet:
+        flag = "--json" if args.json else "--quiet"
+        raise UsageError(f"{flag} needs --headless: the interactive app prints no summary")
 
 
 def _open_app(
@@ -227,6 +243,7 @@ def _cmd_replay(args: argparse.Namespace) -> int:
     exports = run_exports(args) if args.headless else ()
     if not args.headless:
         refuse_in_app(args)
+        _check_output_needs_headless(args)
         if userinfo:
             raise ConfigError("user:password in --url is sent as Basic auth by --headless only")
         from loadtui.tui.app import StartNow
@@ -248,6 +265,7 @@ def _cmd_replay(args: argparse.Namespace) -> int:
                 report=args.report,
                 exports=exports,
                 metrics=metrics,
+                output=_output(args),
             ),
         )
     return code
@@ -263,6 +281,26 @@ def _cmd_report(args: argparse.Namespace) -> int:
     runs = [load_record(find_run(ref)) for ref in args.runs]
     write_report(runs, args.output)
     print(f"report saved: {args.output}", flush=True)
+    return ExitCode.OK
+
+
+def _cmd_show(args: argparse.Namespace) -> int:
+    """A saved run's summary: shown, never judged (exit 0 whatever its thresholds said)."""
+    import sys
+
+    from loadtui.storage.runfile import find_run, load_record_head
+
+    path = find_run(args.run_file)
+    run = load_record_head(path)  # the series is not shown: not read
+    if args.json:
+        from loadtui.storage.record_out import summary_json
+
+        print(summary_json(run, str(path)))
+        return ExitCode.OK
+    from loadtui.headless.console import make_console
+    from loadtui.headless.show import show_renderable
+
+    make_console(sys.stdout).print(show_renderable(run, path))
     return ExitCode.OK
 
 
@@ -349,6 +387,7 @@ COMMANDS = {
     "replay": _cmd_replay,
     "report": _cmd_report,
     "export": cmd_export,
+    "show": _cmd_show,
     "mock": _cmd_mock,
     "proxy": _cmd_proxy,
 }

@@ -251,6 +251,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _run_options(p)
     _report_file_option(p)
+    _output_options(p)
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.add_parser("presets", help="list presets")
     _runs_options(
@@ -264,6 +265,7 @@ def build_parser() -> argparse.ArgumentParser:
     replay = sub.add_parser("replay", help="re-run the exact load shape of a run file")
     _replay_options(replay)
     _report_file_option(replay)
+    _output_options(replay, argparse.SUPPRESS)
     _report_options(
         sub.add_parser(
             "report",
@@ -281,6 +283,7 @@ def build_parser() -> argparse.ArgumentParser:
             "options a headless run takes. Columns and elements: docs/exports.md.",
         )
     )
+    _show_options(sub.add_parser("show", help="print the summary of a saved run (or --json)"))
     m = sub.add_parser(
         "mock",
         help="run the mock OpenAI-compatible upstream on its own",
@@ -431,6 +434,44 @@ def _report_options(p: argparse.ArgumentParser) -> None:
         default=Path("report.html"),
         metavar="FILE.html",
         help="where to write the report (default: report.html in the current folder)",
+    )
+
+
+def _output_options(p: argparse.ArgumentParser, default: object = False) -> None:
+    """What a headless run or replay prints on stdout: for people (default) or for machines.
+    A subcommand's copy takes ``default=argparse.SUPPRESS``, so ``loadtui --quiet replay …``
+    keeps the flag given before the command instead of resetting it to False."""
+    g = p.add_argument_group("output (with --headless)")
+    g.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        default=default,
+        help="print only the verdict line (PASSED/FAILED/INTERRUPTED, with the figures) and the "
+        "'run saved: PATH' line; no progress, no notices; warnings still go to stderr",
+    )
+    g.add_argument(
+        "--json",
+        action="store_true",
+        default=default,
+        help="print only the run's summary as one JSON document on stdout (its 'path' is the "
+        "run file); with --quiet, --json wins. The exit code is the same as without it",
+    )
+
+
+def _show_options(p: argparse.ArgumentParser) -> None:
+    """``loadtui show RUN``: a saved run's end-of-run summary, for people or machines."""
+    p.description = (
+        "Print a saved run's end-of-run summary (what a headless run prints at its end) with its "
+        "configuration. It shows, it does not gate: the exit code is 0 even when the run's "
+        "thresholds failed (2 when the run cannot be found or read)."
+    )
+    p.add_argument("run_file", metavar="RUN", help="a run file (path), a run id, or 'last'")
+    p.add_argument(
+        "--json",
+        action="store_true",
+        default=argparse.SUPPRESS,  # keeps ``loadtui --json show RUN`` (the top-level flag)
+        help="print the run's summary as one JSON document (the same as --headless --json)",
     )
 
 

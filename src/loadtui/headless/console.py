@@ -7,7 +7,7 @@ internals — so the app and this console show the same numbers from the same so
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich import box
 from rich.console import Console, Group
@@ -24,8 +24,10 @@ from loadtui.model.record import (
 )
 from loadtui.model.requests import count_unit
 from loadtui.render.sections import workflow_sections
-from loadtui.run.frame import LiveFrame
 from loadtui.run.units import fmt_ms
+
+if TYPE_CHECKING:  # annotations only: ``show`` imports this module without the engine
+    from loadtui.run.frame import LiveFrame
 
 __all__ = [
     "live_wanted",
@@ -218,6 +220,8 @@ def _figures(m: MetricSummary) -> tuple[float, ...]:
 
 def _generator(g: GeneratorHealth) -> list[Text]:
     """The generator's own health line and its warnings."""
+    if not g.workers:  # a run file from before the generator was recorded (``show``)
+        return [Text("generator: not recorded in this run file", style="dim")]
     rate = (
         f", arrivals {g.achieved_rate:.1f}/s of {g.target_rate_mean:g}/s"
         if g.achieved_rate is not None and g.target_rate_mean is not None
@@ -234,7 +238,7 @@ def summary_renderable(run: RunRecord) -> Group:
     """The end-of-run report: counts, errors, percentiles, thresholds, generator health."""
     s = run.summary
     target = run.target
-    where = "the embedded mock upstream" if target.embedded_mock else target.url
+    where = "the embedded mock upstream" if target.embedded_mock else target.url or "?"
     head = Text.assemble(
         ("loadtui ", "bold"),
         (f"{run.preset or 'custom'} ", "bold cyan"),

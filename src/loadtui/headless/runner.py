@@ -4,7 +4,8 @@ The same function serves ``loadtui --headless`` and ``loadtui replay --headless`
 happens after the workers start — the time runs out, a stop control, a threshold fails, Ctrl-C,
 SIGTERM, a dropped SSH session (SIGHUP) — the run is saved before this returns; a second signal
 cuts the drain short. Progress and the summary go to stdout, the last line naming the run file;
-notices about where the run went go to stderr.
+notices about where the run went go to stderr. ``--quiet`` leaves stdout the verdict line and
+the run path, ``--json`` one JSON document (``RunOptions.output``).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType, TracebackType
-from typing import Any, TextIO
+from typing import Any, Literal, TextIO
 
 from rich.console import Console
 from rich.live import Live
@@ -32,6 +33,7 @@ from loadtui.headless.console import (
     summary_renderable,
 )
 from loadtui.headless.exports import write_run_exports
+from loadtui.headless.verdict import verdict_line
 from loadtui.model.controls import ControlChange
 from loadtui.model.plan import RunConfig
 from loadtui.model.record import RunRecord
@@ -41,8 +43,14 @@ from loadtui.run.exitcodes import ExitCode
 from loadtui.run.frame import LiveFrame, build_frame, in_flight_now
 from loadtui.run.metrics_server import MetricsServer
 from loadtui.run.session import RunSession
+from loadtui.storage.record_out import summary_json
 
-__all__ = ["RunOptions", "run_headless"]
+__all__ = ["Output", "RunOptions", "run_headless"]
+
+Output = Literal["human", "quiet", "json"]
+"""What stdout gets: progress and the summary (``human``); the verdict line and the run path
+(``--quiet``); one JSON document, ``summary_document`` (``--json``). In the last two there is
+no progress and no notice; warnings and errors still go to stderr."""
 
 
 @dataclass
@@ -65,6 +73,7 @@ class RunOptions:
     """Files written from the run once it is saved (``--csv``, ``--junit``, ...)."""
     metrics: MetricsServer | None = None
     """``--metrics-port``'s server, already listening: the run is published to it."""
+    output: Output = "human"
 
 
 class _StartInterrupted(BaseException):
@@ -111,8 +120,10 @@ def run_headless(
     """Run ``config`` to the end; returns the exit code and the saved run file."""
     options = options or RunOptions()
     console = make_console(options.stream or sys.stdout)
-    progress = _Progress(console, live_wanted(console, options.live), config)
+    human = options.output == "human"
+    progress = _Progress(console, human and live_wanted(console, options.live), config, human)
     say = plain_printer(console)
+    notice = say if human else _silent  # --quiet and --json: stdout is for the result only
     stop = _Stop()
     with (
         _signals(stop),
@@ -121,7 +132,7 @@ def run_headless(
             options.api_key,
             options.replay_of,
             options.out,
-            say=say,
+            say=notice,
             warn=_warn,
             userinfo=options.userinfo,
             target_source=options.target_source,
@@ -146,12 +157,12 @@ def run_headless(
             stop.starting = False
         status, error = _drive(driver, progress, stop)
         seen = stop.count  # any signal after this one cuts the drain short
-        _say_drain(session, say, 0.0 if seen > 1 else None)
+        _say_drain(session, notice, 0.0 if seen > 1 else None)
         run, path = driver.finish(
             status, error, grace=0.0 if seen > 1 else None, cut_short=lambda: stop.count > seen
         )
         asked = session.out or session.path
-    code = _report(run, path, asked, stop, console, say)
+    code = _end(run, path, asked, stop, console, say, options.output)
     if options.report is not None:
         _write_html_report(run, options.report)
     code = write_run_exports(path, options.exports, code, _warn)
@@ -204,15 +215,54 @@ def _warn(message: str) -> None:
     print(f"loadtui: {message}", file=sys.stderr, flush=True)
 
 
-def _report(
+def _silent(text: str) -> None:
+    """Where notices go under ``--quiet`` and ``--json``."""
+
+
+def _exit_code(run: RunRecord, path: Path | None, asked: Path) -> ExitCode:
+    """How the run ended, as the process's exit code (README, "Exit codes")."""
+    status = run.status
+    if status == "interrupted":
+        return ExitCode.INTERRUPTED
+    if path is None or status == "failed" or path != asked:
+        return ExitCode.RUN_FAILED
+    if not run.passed:
+        return ExitCode.THRESHOLDS_FAILED
+    return ExitCode.OK
+
+
+def _end(
     run: RunRecord,
     path: Path | None,
     asked: Path,
     stop: _Stop,
-    console: Any,
+    console: Console,
     say: Callable[[str], None],
+    output: Output,
 ) -> ExitCode:
-    """Print the summary and where the run went (the last line); returns the exit code."""
+    """Print the run's end as ``output`` asks; returns the exit code."""
+    code = _exit_code(run, path, asked)
+    if path is None:
+        _warn("the run could not be saved anywhere (see the lines above)")
+    if output == "json":
+        _report_json(run, path, console)
+    elif output == "quiet":
+        _report_quiet(run, path, code, stop, say)
+    else:
+        _report(run, path, stop, console, say)
+    return code
+
+
+def _saved_line(path: Path | None, say: Callable[[str], None]) -> None:
+    """The last line of stdout: one unwrapped plain line whatever the terminal's width, so
+    scripts can take the path from it (``plain_printer``)."""
+    say(f"run saved: {path}" if path is not None else "run not saved")
+
+
+def _report(
+    run: RunRecord, path: Path | None, stop: _Stop, console: Any, say: Callable[[str], None]
+) -> None:
+    """Print the summary and where the run went (the last line)."""
     status = run.status
     console.print(summary_renderable(run))
     if run.error:
@@ -221,19 +271,34 @@ def _report(
         console.print(f"interrupted by {stop.signal or 'stop'}; the run's status is interrupted")
     elif status == "stopped":
         console.print(Text(f"stopped at {run.load_ended_s or 0:g}s by {_stopped_by(run)}"))
-    if path is None:
-        _warn("the run could not be saved anywhere (see the lines above)")
-        console.print("run not saved")
-        return ExitCode.INTERRUPTED if status == "interrupted" else ExitCode.RUN_FAILED
-    # one unwrapped plain line, so scripts can take the path from the end of stdout
-    say(f"run saved: {path}")
-    if status == "interrupted":
-        return ExitCode.INTERRUPTED
-    if status == "failed" or path != asked:
-        return ExitCode.RUN_FAILED
-    if not run.passed:
-        return ExitCode.THRESHOLDS_FAILED
-    return ExitCode.OK
+    _saved_line(path, say)
+
+
+def _warn_machine(run: RunRecord) -> None:
+    """What the summary would have said that a person must not miss — why the run failed, the
+    generator's own warnings (its numbers may be the generator's, not the target's) — on
+    stderr, since stdout is for the machine."""
+    if run.error:
+        _warn(f"the run failed: {run.error}")
+    for warning in run.generator.warnings:
+        _warn(f"warning: {warning}")
+
+
+def _report_quiet(
+    run: RunRecord, path: Path | None, code: ExitCode, stop: _Stop, say: Callable[[str], None]
+) -> None:
+    """``--quiet``: the verdict line and the run path line, nothing else on stdout."""
+    _warn_machine(run)
+    say(verdict_line(run, code, stop.signal, saved=path is not None))
+    _saved_line(path, say)
+
+
+def _report_json(run: RunRecord, path: Path | None, console: Console) -> None:
+    """``--json``: stdout is one JSON document (its ``path`` null when nothing was saved)."""
+    _warn_machine(run)
+    out = console.file
+    out.write(summary_json(run, None if path is None else str(path)) + "\n")
+    out.flush()
 
 
 def _stopped_by(run: RunRecord) -> str:
@@ -253,8 +318,10 @@ class _Progress:
     runs over a minute). Frames outside the ``with`` block (the drain, the end) are not drawn:
     the summary follows."""
 
-    def __init__(self, console: Console, live: bool, config: RunConfig) -> None:
+    def __init__(self, console: Console, live: bool, config: RunConfig, shown: bool = True) -> None:
         self.console = console
+        self.shown = shown
+        """False under ``--quiet`` and ``--json``: no frame is built, nothing drawn."""
         self.open_loop = config.load.open_loop
         self.plain_every = 1.0 if config.load.total_duration <= 60 else 5.0
         self._next_plain = self.plain_every
@@ -283,7 +350,7 @@ class _Progress:
         """The frame to draw now, without the recent window (not shown here) — or None when
         nothing will be drawn: a plain line is due once a second of run time. Frames cost
         milliseconds of the coordinator's process, which may share a core with a worker."""
-        if self._live is None and coord.elapsed < self._next_plain:
+        if not self.shown or (self._live is None and coord.elapsed < self._next_plain):
             return None
         return build_frame(coord, phase, target_url, recent=False)
 

@@ -7,6 +7,7 @@ threshold's ``reason`` and ``skipped``).
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from loadtui.model.controls import ControlChange
@@ -32,6 +33,7 @@ __all__ = [
     "point_to_json",
     "record_to_json",
     "summary_document",
+    "summary_json",
     "summary_to_json",
     "target_to_json",
     "threshold_to_json",
@@ -226,3 +228,8 @@ def summary_document(run: RunRecord, path: str | None = None) -> RunJson:
         "thresholds": [threshold_to_json(t) for t in run.thresholds],
         "generator": generator_to_json(run.generator),
     }
+
+
+def summary_json(run: RunRecord, path: str | None = None) -> str:
+    """``summary_document`` as the text every command prints or writes (indent 2)."""
+    return json.dumps(summary_document(run, path), indent=2)
