@@ -238,6 +238,7 @@ class RunSession:
                 streamed=any(r.streamed for r in config.requests),
             ),
             peak_users=max((p.users for p in result.series), default=0),
+            histograms=result.histograms,
         )
 
 
