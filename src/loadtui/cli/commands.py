@@ -288,11 +288,34 @@ def _cmd_proxy(args: argparse.Namespace) -> int:
     )
 
 
+def _cmd_compare(args: argparse.Namespace) -> int:
+    """Print runs compared (a report, not a gate: exit 0 whatever the verdicts)."""
+    from rich.console import Console
+
+    from loadtui.render.comparison import comparison_renderable
+    from loadtui.run.compare import compare
+    from loadtui.storage.comparison_out import comparison_text
+    from loadtui.storage.runfile import find_run, load_record
+
+    if len(args.runs) < 2:
+        raise UsageError("compare needs two runs or more: loadtui compare A B [C...]")
+    runs = [load_record(find_run(ref)) for ref in args.runs]
+    comparison = compare(runs)
+    if args.json:
+        print(comparison_text(comparison))
+    else:
+        Console(highlight=False).print(
+            comparison_renderable(comparison, tuple(r.status for r in runs))
+        )
+    return ExitCode.OK
+
+
 COMMANDS = {
     None: _cmd_run,
     "presets": _cmd_presets,
     "runs": _cmd_runs,
     "replay": _cmd_replay,
+    "compare": _cmd_compare,
     "mock": _cmd_mock,
     "proxy": _cmd_proxy,
 }

@@ -199,6 +199,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("presets", help="list presets")
     sub.add_parser("runs", help="list saved runs, newest first")
     _replay_options(sub.add_parser("replay", help="re-run the exact load shape of a run file"))
+    _compare_options(
+        sub.add_parser("compare", help="compare saved runs (the first is the baseline)")
+    )
     m = sub.add_parser(
         "mock",
         help="run the mock OpenAI-compatible upstream on its own",
@@ -230,6 +233,17 @@ def _replay_options(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--out", type=Path, metavar="FILE", help="where to write the new run file")
     p.add_argument("--live", action=argparse.BooleanOptionalAction, default=None)
+
+
+def _compare_options(p: argparse.ArgumentParser) -> None:
+    """``loadtui compare A B [C...]``: each later run against the first."""
+    p.description = (
+        "Compare saved runs: their configuration side by side, a warning when they are not "
+        "alike, and each later run's figures against the first (the baseline) with a verdict "
+        "only where the difference is larger than the noise (docs/metrics.md)."
+    )
+    p.add_argument("runs", nargs="+", metavar="RUN", help="a run file (path), a run id, or last")
+    p.add_argument("--json", action="store_true", help="print the comparison as JSON")
 
 
 def _mock_timing_options(p: argparse.ArgumentParser) -> None:
