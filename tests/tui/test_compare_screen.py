@@ -4,6 +4,7 @@ runs share, and what differs side by side), the not-alike warning, verdicts beyo
 from __future__ import annotations
 
 import asyncio
+import json
 from dataclasses import replace
 from pathlib import Path
 
@@ -11,10 +12,12 @@ from textual.geometry import Region
 from textual.widgets import DataTable, Static
 
 from loadtui.model.record import RunRecord
-from loadtui.storage.runfile import load_record
+from loadtui.storage.runfile import HEAD_LIMIT, load_record
 from loadtui.tui.app import LoadtuiApp
 from loadtui.tui.screens.compare import CompareScreen
+from loadtui.tui.screens.history import HistoryScreen
 from loadtui.tui.settings import Settings
+from waits import until
 
 DATA = Path(__file__).parents[1] / "data"
 
@@ -63,3 +66,42 @@ def test_alike_runs_have_no_warning_and_old_files_are_not_judged() -> None:
     assert warning is None and "≠" not in config and "load stages" in config
     verdicts = {row[0]: row[-1] for row in rows}
     assert verdicts["TTFT p95"] == "not judged"  # these files have no histograms
+
+
+def _long_run(folder: Path, name: str, rps: int) -> None:
+    """run-a stretched to an hour of series: a file larger than what History reads of it."""
+    raw = json.loads((DATA / "run-a.json").read_text())
+    point = raw["series"][len(raw["series"]) // 2]
+    del raw["series"]  # then last, as loadtui writes it: a listing reads up to it only
+    raw["series"] = [{**point, "t": t, "rps": rps + t % 3} for t in range(3600)]
+    raw["load_ended_s"] = 3600.0
+    raw["summary"]["rps"] = float(rps + 1)  # the mean of its per-second values
+    raw["id"] = name
+    raw["started_at"] = f"2026-11-23T15:16:0{rps % 10}+00:00"
+    (folder / f"{name}.json").write_text(json.dumps(raw, indent=2))
+
+
+def test_history_compares_long_runs_whole_so_rates_are_judged(private_dirs: Path) -> None:
+    runs = private_dirs / "data" / "runs"
+    runs.mkdir(parents=True)
+    _long_run(runs, "long-a", 4)
+    _long_run(runs, "long-b", 5)
+    assert (runs / "long-a.json").stat().st_size > HEAD_LIMIT  # listed from its head only
+
+    async def scenario() -> tuple[int, str]:
+        app = LoadtuiApp(settings=Settings())
+        async with app.run_test(size=(100, 40)) as pilot:
+            await pilot.press("f2")
+            await until(
+                pilot,
+                lambda: isinstance(app.screen, HistoryScreen) and len(app.screen.runs) == 2,
+            )
+            await pilot.press("space", "down", "c")
+            await until(pilot, lambda: isinstance(app.screen, CompareScreen), timeout=60)
+            screen = app.screen
+            assert isinstance(screen, CompareScreen)
+            rows = {r.label: r for r in screen.comparison.against_baseline[0].rows}
+            return len(screen.a.series), rows["req/s"].noise.method
+
+    series, method = asyncio.run(scenario())
+    assert series == 3600 and method == "per-second"  # judged from the whole series

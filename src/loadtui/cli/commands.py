@@ -299,7 +299,9 @@ def _cmd_compare(args: argparse.Namespace) -> int:
 
     if len(args.runs) < 2:
         raise UsageError("compare needs two runs or more: loadtui compare A B [C...]")
-    runs = [load_record(find_run(ref)) for ref in args.runs]
+    paths = [find_run(ref) for ref in args.runs]
+    loaded = {path: load_record(path) for path in dict.fromkeys(paths)}  # each file read once
+    runs = [loaded[path] for path in paths]
     comparison = compare(runs)
     if args.json:
         print(comparison_text(comparison))
