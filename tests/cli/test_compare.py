@@ -111,7 +111,8 @@ def test_last_and_run_ids_are_found_in_the_runs_folder(
 @pytest.mark.parametrize(
     ("refs", "says"),
     [
-        (["no-such-run-id", "last"], "no-such-run-id"),
+        (["no-such-run-id", "no-such-run-id"], "no-such-run-id"),
+        (["ONE", "last"], "no 'last' run"),  # an empty runs folder
         (["./missing.json", "./missing.json"], "missing.json"),
         (["BROKEN", "BROKEN"], "not valid JSON"),
         (["ONE"], "two runs or more"),
@@ -128,3 +129,12 @@ def test_bad_input_is_one_line_and_exit_2(
     assert proc.returncode == 2, (proc.stdout, proc.stderr)
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and says in lines[0] and "Traceback" not in proc.stderr
+
+
+def test_no_figure_is_cut_at_60_columns(runs: dict[str, Any]) -> None:
+    env = {**runs["env"], "COLUMNS": "60"}
+    proc = run_cli("compare", str(runs["two"]), str(runs["slow"]), env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert "TTFT p50" in proc.stdout and "worse" in proc.stdout
+    assert "…" not in proc.stdout  # the absolute delta is left out instead
+    assert max(len(line) for line in proc.stdout.splitlines()) <= 60

@@ -306,9 +306,9 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     if args.json:
         print(comparison_text(comparison))
     else:
-        Console(highlight=False).print(
-            comparison_renderable(comparison, tuple(r.status for r in runs))
-        )
+        console = Console(highlight=False)
+        statuses = tuple(r.status for r in runs)
+        console.print(comparison_renderable(comparison, statuses, console.width))
     return ExitCode.OK
 
 

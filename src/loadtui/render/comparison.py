@@ -13,6 +13,7 @@ from loadtui.model.comparison import Comparison, ComparisonRow, RunComparison
 from loadtui.run.units import fmt_ms
 
 __all__ = [
+    "NARROW",
     "NOISE_RULE",
     "comparison_renderable",
     "config_table",
@@ -92,23 +93,30 @@ def warning_text(c: Comparison) -> Text | None:
     return None if c.warning is None else Text("! " + c.warning, style="yellow bold")
 
 
-def _rows_table(rc: RunComparison, baseline: str, other: str) -> Table:
+NARROW = 76
+"""Below this many columns the figures table leaves out the absolute delta (Δ % stays), so no
+number is ever cut."""
+
+
+def _rows_table(rc: RunComparison, baseline: str, other: str, narrow: bool) -> Table:
     t = Table(
         title=f"{other} against {baseline}",
         title_justify="left",
         box=box.SIMPLE_HEAD,
         padding=(0, 1),
     )
-    t.add_column("figure", no_wrap=True)
-    for col in (baseline, other, f"Δ {other}−{baseline}", "Δ %"):
+    t.add_column("figure")  # the one column that may wrap
+    delta = () if narrow else (f"Δ {other}−{baseline}",)
+    for col in (baseline, other, *delta, "Δ %"):
         t.add_column(col, justify="right", no_wrap=True)
     t.add_column("verdict", no_wrap=True)
     for row in rc.rows:
+        cells = [run_value(row.a, row), run_value(row.b, row)]
+        if not narrow:
+            cells.append(run_value(row.delta, row, signed=True))
         t.add_row(
             row.label,
-            run_value(row.a, row),
-            run_value(row.b, row),
-            run_value(row.delta, row, signed=True),
+            *cells,
             "-" if row.ratio is None else f"{row.ratio:+.1%}",
             verdict_text(row),
         )
@@ -134,9 +142,11 @@ NOISE_RULE = (
 )
 
 
-def comparison_renderable(c: Comparison, statuses: tuple[str, ...] = ()) -> RenderableType:
+def comparison_renderable(
+    c: Comparison, statuses: tuple[str, ...] = (), width: int = 80
+) -> RenderableType:
     """Everything ``loadtui compare`` prints: which run is which, the configuration, the
-    not-alike warning, then each later run against the baseline (A)."""
+    not-alike warning, then each later run against the baseline (A), for ``width`` columns."""
     names = letters(len(c.runs))
     legend = Text()
     for i, (name, run_id) in enumerate(zip(names, c.runs, strict=True)):
@@ -148,7 +158,7 @@ def comparison_renderable(c: Comparison, statuses: tuple[str, ...] = ()) -> Rend
     if warning is not None:
         parts.append(warning)
     for i, rc in enumerate(c.against_baseline, start=1):
-        parts.append(_rows_table(rc, names[0], names[i]))
+        parts.append(_rows_table(rc, names[0], names[i], narrow=width < NARROW))
         parts.extend(_not_judged(rc))
     parts.append(Text(NOISE_RULE, style="dim"))
     return Group(*parts)
