@@ -183,3 +183,26 @@ def test_a_damaged_histogram_decodes_or_is_one_value_error(at: int, byte: int, c
         assert "\n" not in str(exc)
         return
     assert h.count >= 0 and h.summary().count == h.count
+
+
+def _with_counts(body: bytes) -> bytes:
+    """A valid histogram's encoding with its counts replaced by ``body`` (re-compressed, the
+    lengths fixed): only the counts are wrong."""
+    import struct
+    import zlib
+
+    raw = base64.b64decode(_recorded([5.0]).encode())
+    payload = bytearray(zlib.decompress(raw[8:]))
+    header = payload[:40]
+    struct.pack_into(">I", header, 4, len(body))
+    packed = zlib.compress(bytes(header) + body)
+    return base64.b64encode(raw[:4] + struct.pack(">I", len(packed)) + packed)
+
+
+@pytest.mark.parametrize("body", [b"\x02" * 30_000, b"\xff" * 20])
+def test_counts_past_our_buckets_are_refused_when_the_file_is_read(body: bytes) -> None:
+    data = _with_counts(body)
+    with pytest.raises(ValueError, match="bad counts"):
+        check_encoded(data)
+    with pytest.raises(ValueError, match="bad counts"):
+        Histogram.decode_checked(data)

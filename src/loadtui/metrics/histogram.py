@@ -17,6 +17,7 @@ import zlib
 from bisect import bisect_left
 from itertools import accumulate
 
+import pyhdrh  # type: ignore[import-not-found]  # hdrh's C helpers
 from hdrh.histogram import HdrHistogram
 
 from loadtui.model.record import MetricSummary
@@ -194,3 +195,20 @@ def check_encoded(data: bytes) -> None:
             f"a histogram of {low}..{high} µs at {digits} digits, not loadtui's"
             f" {_LOW_US}..{_HIGH_US} at {_DIGITS}"
         )
+    _check_counts(payload)
+
+
+_SCRATCH: ctypes.Array[ctypes.c_uint64] | None = None
+"""Counts are decoded here to be checked, then dropped: one array for every check, not a new
+histogram each (a listing checks every run's histograms)."""
+
+
+def _check_counts(payload: bytes) -> None:
+    """The counts decode (the library's own C decoder) into our bucket count, no further."""
+    global _SCRATCH
+    if _SCRATCH is None:
+        _SCRATCH = (ctypes.c_uint64 * Histogram()._h.counts_len)()
+    try:
+        pyhdrh.decode(payload, _PAYLOAD.size, ctypes.addressof(_SCRATCH), len(_SCRATCH), 8)
+    except (IndexError, OverflowError, ValueError) as exc:
+        raise ValueError(f"not an HDR histogram (bad counts: {exc})") from None
