@@ -12,8 +12,11 @@ from typing import Any
 import pytest
 
 from helpers import run_cli
+from loadtui.metrics.runhist import merge_runs
 from loadtui.mock.server import MockProcess
 from loadtui.model.plan import MockSpec
+from loadtui.model.record import METRICS
+from loadtui.storage.runfile import load_record
 
 FAST = MockSpec(latency=0.02, ttft=0.05, itl=0.01, tokens=8)
 SLOW = MockSpec(latency=0.02, ttft=0.3, itl=0.01, tokens=8)
@@ -138,3 +141,16 @@ def test_no_figure_is_cut_at_60_columns(runs: dict[str, Any]) -> None:
     assert "TTFT p50" in proc.stdout and "worse" in proc.stdout
     assert "…" not in proc.stdout  # the absolute delta is left out instead
     assert max(len(line) for line in proc.stdout.splitlines()) <= 60
+
+
+def test_two_real_runs_histograms_merge_into_their_combined_counts(runs: dict[str, Any]) -> None:
+    a, b = load_record(runs["two"]), load_record(runs["four"])
+    assert a.histograms is not None and b.histograms is not None
+    merged = merge_runs([a.histograms, b.histograms])
+    for name in METRICS:
+        total = a.summary.metrics.get(name).count + b.summary.metrics.get(name).count
+        assert merged.get(name).count == total, name
+    both = merged.get("ttft_ms").summary()
+    lo = min(a.summary.metrics.ttft_ms.min, b.summary.metrics.ttft_ms.min)
+    hi = max(a.summary.metrics.ttft_ms.max, b.summary.metrics.ttft_ms.max)
+    assert both.min == lo and both.max == hi  # exact: the extremes of both runs
