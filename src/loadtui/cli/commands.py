@@ -380,6 +380,30 @@ def _cmd_proxy(args: argparse.Namespace) -> int:
     )
 
 
+def _cmd_compare(args: argparse.Namespace) -> int:
+    """Print runs compared (a report, not a gate: exit 0 whatever the verdicts)."""
+    from rich.console import Console
+
+    from loadtui.render.comparison import comparison_renderable
+    from loadtui.run.compare import compare
+    from loadtui.storage.comparison_out import comparison_text
+    from loadtui.storage.runfile import find_run, load_record
+
+    if len(args.runs) < 2:
+        raise UsageError("compare needs two runs or more: loadtui compare A B [C...]")
+    paths = [find_run(ref) for ref in args.runs]
+    loaded = {path: load_record(path) for path in dict.fromkeys(paths)}  # each file read once
+    runs = [loaded[path] for path in paths]
+    comparison = compare(runs)
+    if args.json:
+        print(comparison_text(comparison))
+    else:
+        console = Console(highlight=False)
+        statuses = tuple(r.status for r in runs)
+        console.print(comparison_renderable(comparison, statuses, console.width))
+    return ExitCode.OK
+
+
 COMMANDS = {
     None: _cmd_run,
     "presets": _cmd_presets,
@@ -388,6 +412,7 @@ COMMANDS = {
     "report": _cmd_report,
     "export": cmd_export,
     "show": _cmd_show,
+    "compare": _cmd_compare,
     "mock": _cmd_mock,
     "proxy": _cmd_proxy,
 }

@@ -284,6 +284,9 @@ def build_parser() -> argparse.ArgumentParser:
         )
     )
     _show_options(sub.add_parser("show", help="print the summary of a saved run (or --json)"))
+    _compare_options(
+        sub.add_parser("compare", help="compare saved runs (the first is the baseline)")
+    )
     m = sub.add_parser(
         "mock",
         help="run the mock OpenAI-compatible upstream on its own",
@@ -473,6 +476,17 @@ def _show_options(p: argparse.ArgumentParser) -> None:
         default=argparse.SUPPRESS,  # keeps ``loadtui --json show RUN`` (the top-level flag)
         help="print the run's summary as one JSON document (the same as --headless --json)",
     )
+
+
+def _compare_options(p: argparse.ArgumentParser) -> None:
+    """``loadtui compare A B [C...]``: each later run against the first."""
+    p.description = (
+        "Compare saved runs: their configuration side by side, a warning when they are not "
+        "alike, and each later run's figures against the first (the baseline) with a verdict "
+        "only where the difference is larger than the noise (docs/metrics.md)."
+    )
+    p.add_argument("runs", nargs="+", metavar="RUN", help="a run file (path), a run id, or last")
+    p.add_argument("--json", action="store_true", help="print the comparison as JSON")
 
 
 def _mock_timing_options(p: argparse.ArgumentParser) -> None:

@@ -279,7 +279,7 @@ class Coordinator:
 
     # -- reading -------------------------------------------------------------------------
     def result(self) -> RunResult:
-        """Series, controls, summary and generator health for the run file."""
+        """Series, controls, summary, generator health and histograms for the run file."""
         duration = self.ended_at if self.ended_at is not None else self.elapsed
         target_rate_mean = achieved_rate = None
         targets = [p.target_rate for p in self.series.points if p.target_rate]
@@ -294,6 +294,7 @@ class Coordinator:
             series=tuple(self.series.points),
             summary=self.totals.summary(duration),
             generator=self.health.summary(self.n, target_rate_mean, achieved_rate),
+            histograms=self.totals.histograms(),
         )
 
 

@@ -8,18 +8,23 @@ snapshots today and for remote workers later.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import ctypes
+import struct
 import sys
+import zlib
 from bisect import bisect_left
 from collections.abc import Sequence
 from itertools import accumulate
 from operator import mul
 
+import pyhdrh  # type: ignore[import-not-found]  # hdrh's C helpers
 from hdrh.histogram import HdrHistogram
 
 from loadtui.model.record import MetricSummary
 
-__all__ = ["PERCENTILES", "Histogram"]
+__all__ = ["PERCENTILES", "Histogram", "check_encoded"]
 
 _LOW_US = 1
 _HIGH_US = 3_600_000_000
@@ -90,6 +95,41 @@ class Histogram:
             return cls()
         return cls(HdrHistogram.decode(data))  # one counts array, not an empty one plus a copy
 
+    @classmethod
+    def decode_checked(cls, data: bytes) -> Histogram:
+        """``decode`` for bytes from a file: ValueError (one line) unless ``data`` is one of
+        loadtui's own histograms (``check_encoded``)."""
+        check_encoded(data)
+        try:
+            return cls(HdrHistogram.decode(data))
+        except Exception as exc:  # the library raises its own classes, zlib's and ctypes'
+            raise ValueError(f"not an HDR histogram ({type(exc).__name__})") from None
+
+    def values_at_ranks(self, ranks: list[int]) -> list[float]:
+        """The values (ms) of the samples at these 1-based ranks in sorted order, as
+        ``summary`` reads its percentiles (each bucket's highest equivalent value); empty
+        when there are no samples."""
+        return self._at_ranks(self._nonzero(), ranks) if self.count else []
+
+    def _nonzero(self) -> list[tuple[int, int]]:
+        """(bucket index, count) of the non-empty buckets. One C-speed scan, then the
+        library's own index→value functions on those only: the same figures as HdrHistogram's
+        iterators, ~30× faster (its pure-Python loops walk all ~23,000 buckets per call)."""
+        h = self._h
+        counts = memoryview(h.counts).cast("B").cast("Q" if h.word_size == 8 else "I")
+        return [(i, c) for i, c in enumerate(counts) if c]
+
+    def _at_ranks(self, nonzero: list[tuple[int, int]], ranks: list[int]) -> list[float]:
+        h = self._h
+        running = list(accumulate(c for _, c in nonzero))
+        out: list[float] = []
+        for rank in ranks:
+            at = min(bisect_left(running, rank), len(nonzero) - 1)
+            out.append(
+                h.get_highest_equivalent_value(h.get_value_from_index(nonzero[at][0])) / 1000.0
+            )
+        return out
+
     def percentile(self, pct: float) -> float:
         us: int = self._h.get_value_at_percentile(pct)
         return us / 1000.0
@@ -118,23 +158,12 @@ class Histogram:
         if not n:
             return MetricSummary()
         h = self._h
-        # One C-speed scan for the non-empty buckets, then the library's own index→value
-        # functions on those only: the same figures as HdrHistogram's iterators, ~30× faster
-        # (its pure-Python loops walk all ~23,000 buckets once per call).
-        counts = memoryview(h.counts).cast("B").cast("Q" if h.word_size == 8 else "I")
-        nonzero = [(i, c) for i, c in enumerate(counts) if c]
+        nonzero = self._nonzero()
         mean_total = 0
         for i, c in nonzero:
             mean_total += c * h._hdr_median_equiv_value(h.get_value_from_index(i))
-        running = list(accumulate(c for _, c in nonzero))
-        pcts: list[float] = []
-        for _, p in PERCENTILES:
-            at = bisect_left(running, h.get_target_count_at_percentile(p))
-            at = min(at, len(nonzero) - 1)
-            pcts.append(
-                h.get_highest_equivalent_value(h.get_value_from_index(nonzero[at][0])) / 1000.0
-            )
-        p50, p90, p95, p99, p999 = pcts
+        ranks = [h.get_target_count_at_percentile(p) for _, p in PERCENTILES]
+        p50, p90, p95, p99, p999 = self._at_ranks(nonzero, ranks)
         return MetricSummary(
             count=n,
             mean=round(mean_total / n / 1000.0, 3),
@@ -186,3 +215,60 @@ def _sum_us(h: HdrHistogram, counts: list[int]) -> int:
             total += (weighted << shift) + n * ((1 << shift) >> 1)
         start, end, sub, shift = end, end + half, half, shift + 1
     return total
+
+
+_EXTERNAL = struct.Struct(">II")
+"""HdrHistogram's V2 compressed form: cookie and length, then a zlib-compressed payload."""
+_PAYLOAD = struct.Struct(">IIIIQQd")
+"""The payload's header: cookie, length, offset, significant digits, lowest, highest, ratio."""
+_COMPRESSED_COOKIE_BASE = 0x1C849304
+_ENCODING_COOKIE_BASE = 0x1C849303
+_MAX_PAYLOAD = 1 << 22
+"""Far above what our 1 µs .. 1 h, 3-digit histogram encodes to (at most ~9 bytes a bucket)."""
+
+
+def check_encoded(data: bytes) -> None:
+    """ValueError (one line) unless ``data`` is an encoded histogram with loadtui's own range
+    and precision. Run files come from anywhere: the header is read before HdrHistogram sizes
+    a counts array from it, and the payload is inflated with a cap (no zlib bomb)."""
+    try:
+        raw = base64.b64decode(data, validate=True)
+    except (binascii.Error, ValueError):
+        raise ValueError("not base64 text") from None
+    if len(raw) < _EXTERNAL.size:
+        raise ValueError("too short for an HDR histogram")
+    cookie, length = _EXTERNAL.unpack_from(raw)
+    if cookie & ~0xF0 != _COMPRESSED_COOKIE_BASE or length != len(raw) - _EXTERNAL.size:
+        raise ValueError("not an HDR histogram (bad header)")
+    inflate = zlib.decompressobj()
+    try:
+        payload = inflate.decompress(raw[_EXTERNAL.size :], _MAX_PAYLOAD)
+    except zlib.error:
+        raise ValueError("not an HDR histogram (bad compressed data)") from None
+    if inflate.unconsumed_tail or len(payload) < _PAYLOAD.size:
+        raise ValueError("not an HDR histogram (bad payload size)")
+    inner, _, offset, digits, low, high, _ = _PAYLOAD.unpack_from(payload)
+    if inner & ~0xF0 != _ENCODING_COOKIE_BASE or offset != 0:
+        raise ValueError("not an HDR histogram (bad payload header)")
+    if (low, high, digits) != (_LOW_US, _HIGH_US, _DIGITS):
+        raise ValueError(
+            f"a histogram of {low}..{high} µs at {digits} digits, not loadtui's"
+            f" {_LOW_US}..{_HIGH_US} at {_DIGITS}"
+        )
+    _check_counts(payload)
+
+
+_SCRATCH: ctypes.Array[ctypes.c_uint64] | None = None
+"""Counts are decoded here to be checked, then dropped: one array for every check, not a new
+histogram each (a listing checks every run's histograms)."""
+
+
+def _check_counts(payload: bytes) -> None:
+    """The counts decode (the library's own C decoder) into our bucket count, no further."""
+    global _SCRATCH
+    if _SCRATCH is None:
+        _SCRATCH = (ctypes.c_uint64 * Histogram()._h.counts_len)()
+    try:
+        pyhdrh.decode(payload, _PAYLOAD.size, ctypes.addressof(_SCRATCH), len(_SCRATCH), 8)
+    except (IndexError, OverflowError, ValueError) as exc:
+        raise ValueError(f"not an HDR histogram (bad counts: {exc})") from None

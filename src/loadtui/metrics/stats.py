@@ -13,6 +13,7 @@ from collections.abc import Mapping
 
 from loadtui.metrics.formulas import error_rate, output_tokens_per_s, overhead_ms, pass_rate
 from loadtui.metrics.histogram import Histogram
+from loadtui.metrics.runhist import encode_run
 from loadtui.model.outcomes import reason_text
 from loadtui.model.record import (
     METRICS,
@@ -21,6 +22,7 @@ from loadtui.model.record import (
     Metrics,
     OverheadSummary,
     Percentiles,
+    RunHistograms,
     RunSummary,
     TokenSource,
 )
@@ -314,6 +316,13 @@ class Aggregate:
                 for name, (p, f) in sorted(self.checks.items())
             },
             overhead=overhead(self.labels),
+        )
+
+    def histograms(self) -> RunHistograms:
+        """Every histogram encoded, whole run and per label (the run file's ``histograms``)."""
+        return encode_run(
+            self.hist,
+            {name: {"latency_ms": s.latency, "ttft_ms": s.ttft} for name, s in self.labels.items()},
         )
 
     def metrics(self) -> Metrics:

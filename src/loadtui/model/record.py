@@ -304,6 +304,8 @@ class RunResult:
     series: tuple[SeriesPoint, ...]
     summary: RunSummary
     generator: GeneratorHealth
+    histograms: RunHistograms | None = None
+    """The merged histograms the summary was computed from (encoded)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,50 +1,47 @@
-"""Two runs side by side: the same figures with absolute and relative deltas.
+"""Runs side by side: their configuration, what makes them unlike, and each later run's figures
+against the first with a verdict only where the difference is larger than the noise.
 
-Written once for every place that compares runs (the app's compare screen today, a
-``loadtui compare`` command and the HTML report later). Two run records in, plain rows out.
+Written once for every place that compares runs (``loadtui compare``, the app's compare screen,
+the HTML report). Run records in, plain data out (``model/comparison.py``); the noise rules are
+``metrics/noise.py``'s.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from functools import partial
 
+from loadtui.metrics.noise import compare_error_rates, compare_percentiles, compare_rates
+from loadtui.metrics.runhist import DecodedHistograms, decode_run
+from loadtui.model.comparison import (
+    Comparison,
+    ComparisonRow,
+    ConfigRow,
+    Noise,
+    RunComparison,
+)
+from loadtui.model.durations import format_duration
+from loadtui.model.plan import LoadSpec
 from loadtui.model.record import PercentileName, RunRecord, RunSummary
 
-__all__ = ["ComparisonRow", "compare_runs"]
+__all__ = ["ComparisonRow", "compare", "compare_runs", "config_rows"]
 
 
-_PERCENTILES: tuple[PercentileName, ...] = ("p50", "p95", "p99")
+_PERCENTILES: tuple[tuple[PercentileName, float], ...] = (
+    ("p50", 50.0),
+    ("p95", 95.0),
+    ("p99", 99.0),
+)
+_TIMINGS = (("latency_ms", "latency"), ("ttft_ms", "TTFT"), ("itl_ms", "ITL"), ("tpot_ms", "TPOT"))
+_NO_HISTOGRAMS = Noise(note="no histograms: noise not judged")
+_A_COUNT = Noise(note="a count: it depends on the run's length")
+_NO_DIFFERENCE = Noise("same", "", "no difference")
 
 
-@dataclass(frozen=True)
-class ComparisonRow:
-    label: str
-    a: float | None
-    b: float | None
-    unit: str
-    lower_is_better: bool | None
-    """None: neither direction is better (a count of requests depends on the run's length)."""
-
-    @property
-    def delta(self) -> float | None:
-        if self.a is None or self.b is None:
-            return None
-        return self.b - self.a
-
-    @property
-    def ratio(self) -> float | None:
-        """(b − a) / a; None when a is 0 or missing."""
-        if self.delta is None or not self.a:
-            return None
-        return self.delta / self.a
-
-    @property
-    def verdict(self) -> str:
-        """'better', 'worse' or '' (equal, or no data) for run B against run A."""
-        d = self.delta
-        if not d or self.lower_is_better is None:
-            return ""
-        return "better" if (d < 0) == self.lower_is_better else "worse"
+def _judge(a: float | None, b: float | None, noise: Callable[[], Noise]) -> Noise:
+    """``noise()``, unless the figures are equal: no difference is larger than any noise (a
+    run compared with itself is the same everywhere, whatever it stored)."""
+    return _NO_DIFFERENCE if a is not None and a == b else noise()
 
 
 def _metric(summary: RunSummary, name: str, key: PercentileName) -> float | None:
@@ -53,26 +50,158 @@ def _metric(summary: RunSummary, name: str, key: PercentileName) -> float | None
     return m.percentile(key) if m.count else None
 
 
-def compare_runs(a: RunRecord, b: RunRecord) -> list[ComparisonRow]:
+def _per_second(run: RunRecord, field: str) -> list[float]:
+    """A rate's per-second values over the seconds the load ran whole (the last, partial second
+    and the drain after the load ended are left out)."""
+    points = list(run.series)
+    if run.load_ended_s is not None:
+        points = [p for p in points if p.t + 1 <= run.load_ended_s]
+    else:
+        points = points[:-1]
+    return [float(getattr(p, field)) for p in points]
+
+
+def _rates(a: RunRecord, b: RunRecord) -> list[ComparisonRow]:
     sa, sb = a.summary, b.summary
-    rows = [
-        ComparisonRow("requests", sa.requests, sb.requests, "", None),
-        ComparisonRow("req/s", sa.rps, sb.rps, "/s", False),
-        ComparisonRow("error rate", sa.error_rate, sb.error_rate, "", True),
+    return [
+        ComparisonRow("requests", sa.requests, sb.requests, "", None, _A_COUNT),
         ComparisonRow(
-            "output tokens/s", sa.output_tokens_per_s, sb.output_tokens_per_s, "/s", False
+            "req/s",
+            sa.rps,
+            sb.rps,
+            "/s",
+            False,
+            _judge(
+                sa.rps,
+                sb.rps,
+                lambda: compare_rates(sa.rps, sb.rps, _per_second(a, "rps"), _per_second(b, "rps")),
+            ),
+        ),
+        ComparisonRow(
+            "error rate",
+            sa.error_rate,
+            sb.error_rate,
+            "",
+            True,
+            _judge(
+                sa.error_rate,
+                sb.error_rate,
+                lambda: compare_error_rates(
+                    sa.errors_total, sa.requests, sb.errors_total, sb.requests
+                ),
+            ),
+        ),
+        ComparisonRow(
+            "output tokens/s",
+            sa.output_tokens_per_s,
+            sb.output_tokens_per_s,
+            "/s",
+            False,
+            _judge(
+                sa.output_tokens_per_s,
+                sb.output_tokens_per_s,
+                lambda: compare_rates(
+                    sa.output_tokens_per_s,
+                    sb.output_tokens_per_s,
+                    _per_second(a, "output_tokens"),
+                    _per_second(b, "output_tokens"),
+                ),
+            ),
         ),
     ]
-    for name, label in (
-        ("latency_ms", "latency"),
-        ("ttft_ms", "TTFT"),
-        ("itl_ms", "ITL"),
-        ("tpot_ms", "TPOT"),
-    ):
-        for key in _PERCENTILES:
-            rows.append(
-                ComparisonRow(
-                    f"{label} {key}", _metric(sa, name, key), _metric(sb, name, key), "ms", True
-                )
-            )
+
+
+def _decoded(run: RunRecord) -> DecodedHistograms | None:
+    return None if run.histograms is None else decode_run(run.histograms)
+
+
+def _percentile_noise(
+    ha: DecodedHistograms | None, hb: DecodedHistograms | None, name: str, pct: float
+) -> Noise:
+    if ha is None or hb is None:
+        return _NO_HISTOGRAMS
+    return compare_percentiles(ha.get(name), hb.get(name), pct, lower_is_better=True)
+
+
+def compare_runs(a: RunRecord, b: RunRecord) -> list[ComparisonRow]:
+    """Run ``b``'s figures against ``a``'s (the baseline), each with its noise judgement."""
+    rows = _rates(a, b)
+    ha, hb = _decoded(a), _decoded(b)
+    for name, label in _TIMINGS:
+        for key, pct in _PERCENTILES:
+            va, vb = _metric(a.summary, name, key), _metric(b.summary, name, key)
+            noise = _judge(va, vb, partial(_percentile_noise, ha, hb, name, pct))
+            rows.append(ComparisonRow(f"{label} {key}", va, vb, "ms", True, noise))
     return rows
+
+
+def _load_text(load: LoadSpec) -> str:
+    """The load in a few words: ``3 users``, ``50 req/s poisson``, ``stages 10→100→10 users``."""
+    if load.mode == "burst":
+        return f"{load.burst_requests} requests at once"
+    if load.stages:
+        open_loop = load.mode == "open" or any(s.rate is not None for s in load.stages)
+        steps = [s.rate if open_loop else s.users for s in load.stages]
+        unit = "req/s" if open_loop else "users"
+        return "stages " + "→".join("·" if v is None else f"{v:g}" for v in steps) + " " + unit
+    if load.mode == "open" and load.rate is not None:
+        return f"{load.rate:g} req/s {load.arrival}"
+    return f"{load.users} user" + ("" if load.users == 1 else "s")
+
+
+def _streaming(run: RunRecord) -> str:
+    kinds = {r.stream for r in run.config.requests}
+    return "mixed" if len(kinds) > 1 else ("yes" if kinds == {True} else "no")
+
+
+def _target(run: RunRecord) -> str:
+    return "embedded mock" if run.target.embedded_mock else (run.target.url or "—")
+
+
+def _mock(run: RunRecord) -> str:
+    """The embedded mock's timing (two runs on it differ only by this), else ``—``."""
+    if not run.target.embedded_mock:
+        return "—"
+    mock = run.target.mock or run.config.mock
+    return (
+        f"ttft {format_duration(mock.ttft)} itl {format_duration(mock.itl)}"
+        f" latency {format_duration(mock.latency)} {mock.tokens} tokens"
+    )
+
+
+def _config_values(run: RunRecord) -> dict[str, str]:
+    load = run.config.load
+    return {
+        "preset": run.preset or run.config.preset or "custom",
+        "target": _target(run),
+        "mock": _mock(run),
+        "model": run.target.model or run.config.target.model,
+        "mode": load.mode,
+        "load": _load_text(load),
+        "duration": "—" if load.mode == "burst" else format_duration(load.total_duration),
+        "streaming": _streaming(run),
+        "requests": ", ".join(dict.fromkeys(r.kind for r in run.config.requests)),
+    }
+
+
+def config_rows(runs: Sequence[RunRecord]) -> list[ConfigRow]:
+    """Each configuration figure (preset, target, mock timing, model, mode, load, duration,
+    streaming, request kinds) across the runs, baseline first."""
+    values = [_config_values(run) for run in runs]
+    return [ConfigRow(key, tuple(v[key] for v in values)) for key in values[0]]
+
+
+def compare(runs: Sequence[RunRecord]) -> Comparison:
+    """Two or more runs: their configuration, what differs, each later run against the first."""
+    if len(runs) < 2:
+        raise ValueError("compare needs two runs or more")
+    config = config_rows(runs)
+    base = runs[0]
+    return Comparison(
+        runs=tuple(r.id for r in runs),
+        config=tuple(config),
+        unlike=tuple(row.label for row in config if row.differs),
+        against_baseline=tuple(
+            RunComparison(base.id, run.id, tuple(compare_runs(base, run))) for run in runs[1:]
+        ),
+    )

@@ -238,6 +238,7 @@ class RunSession:
             generator=result.generator,
             thresholds=mark_aborted(judge(config, result.summary), self.aborted),
             peak_users=max((p.users for p in result.series), default=0),
+            histograms=result.histograms,
         )
 
 

@@ -27,6 +27,7 @@ from loadtui.model.record import (
     MetricSummary,
     OverheadSummary,
     Percentiles,
+    RunHistograms,
     RunRecord,
     RunSummary,
     SeriesPoint,
@@ -248,6 +249,23 @@ def _threshold(raw: Any) -> ThresholdResult:
     )
 
 
+def _histograms(raw: Any) -> RunHistograms | None:
+    """``histograms`` (checked strictly by ``RunShape``: each one decodes) as bytes; None in
+    files from before they were stored."""
+    if not isinstance(raw, dict):
+        return None
+    return RunHistograms(
+        whole=_encoded(_obj(raw, "whole")),
+        by_label={label: _encoded(m) for label, m in _obj(raw, "by_label").items()},
+    )
+
+
+def _encoded(raw: Any) -> dict[str, bytes]:
+    if not isinstance(raw, dict):
+        return {}
+    return {str(k): v.encode("ascii") for k, v in raw.items() if isinstance(v, str)}
+
+
 def record_from_json(raw: RunJson, shown: str = "run file") -> RunRecord:
     """A checked run file's object as a record; RunFileError (one line naming ``shown``) when
     its config is not one this loadtui can run."""
@@ -270,6 +288,7 @@ def record_from_json(raw: RunJson, shown: str = "run file") -> RunRecord:
         replay_of=_opt_str(raw, "replay_of"),
         loadtui_version=_str(raw, "loadtui_version"),
         peak_users=_opt_int(raw, "peak_users"),
+        histograms=_histograms(raw.get("histograms")),
         schema_version=_int(raw, "schema_version", SCHEMA_VERSION),
     )
 

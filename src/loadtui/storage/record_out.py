@@ -18,6 +18,7 @@ from loadtui.model.record import (
     MetricSummary,
     OverheadSummary,
     Percentiles,
+    RunHistograms,
     RunRecord,
     RunSummary,
     SeriesPoint,
@@ -26,8 +27,10 @@ from loadtui.model.record import (
 )
 
 __all__ = [
+    "HISTOGRAM_ENCODING",
     "RunJson",
     "generator_to_json",
+    "histograms_to_json",
     "metric_to_json",
     "percentiles_to_json",
     "point_to_json",
@@ -41,6 +44,9 @@ __all__ = [
 
 RunJson = dict[str, Any]
 """A run file's JSON object (or a part of one): the one untyped shape, at this boundary only."""
+
+HISTOGRAM_ENCODING = "hdr-v2-base64"
+"""``histograms.encoding``: HdrHistogram's V2 compressed form, base64 (its own text form)."""
 
 
 def target_to_json(target: TargetInfo) -> RunJson:
@@ -185,6 +191,18 @@ def threshold_to_json(t: ThresholdResult) -> RunJson:
     return out
 
 
+def histograms_to_json(h: RunHistograms) -> RunJson:
+    """``histograms`` of the run file: each encoding as the text it already is."""
+    return {
+        "encoding": HISTOGRAM_ENCODING,
+        "whole": {name: data.decode("ascii") for name, data in h.whole.items()},
+        "by_label": {
+            label: {name: data.decode("ascii") for name, data in metrics.items()}
+            for label, metrics in h.by_label.items()
+        },
+    }
+
+
 def record_to_json(record: RunRecord) -> RunJson:
     """The run file's object (docs/run-format.md), ``series`` last."""
     out: RunJson = {
@@ -207,6 +225,8 @@ def record_to_json(record: RunRecord) -> RunJson:
     }
     if record.peak_users is not None:
         out["peak_users"] = record.peak_users
+    if record.histograms is not None:  # before the series: what compare and report read
+        out["histograms"] = histograms_to_json(record.histograms)
     out["series"] = [point_to_json(p) for p in record.series]
     return out
 

@@ -10,10 +10,12 @@ lists the keys.
 from __future__ import annotations
 
 import re
-from typing import Annotated, Required
+from typing import Annotated, Literal, Required
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from typing_extensions import TypedDict  # pydantic needs this one before Python 3.12
+
+from loadtui.metrics.histogram import check_encoded
 
 __all__ = ["RUN_ID", "RunShape"]
 
@@ -147,6 +149,24 @@ class _Config(_Loose):
     """The console and the app name what a run counts (requests, jobs) from these kinds."""
 
 
+def _encoded_histogram(text: str) -> str:
+    """Refuse, when the file is read, a histogram compare or report could not decode (header,
+    range, payload and counts checked without building a histogram: a listing checks them all)."""
+    check_encoded(text.encode("ascii", "replace"))
+    return text
+
+
+Encoded = Annotated[str, AfterValidator(_encoded_histogram)]
+
+
+class _Histograms(_Loose):
+    """``histograms``: every entry decodes to one of loadtui's own HDR histograms."""
+
+    encoding: Literal["hdr-v2-base64"]
+    whole: dict[str, Encoded]
+    by_label: dict[str, dict[str, Encoded]] = {}
+
+
 class RunShape(_Loose):
     """The fields listings, the history row, the detail screen (tables, sparklines, health,
     thresholds, timeline) and replay read without further checks: a file that passes is safe
@@ -166,4 +186,5 @@ class RunShape(_Loose):
     generator: _Generator = _Generator()
     load_ended_s: OptNum = None
     peak_users: OptNum = None
+    histograms: _Histograms | None = None
     series: list[_Point] = []

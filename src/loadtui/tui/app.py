@@ -218,7 +218,19 @@ class LoadtuiApp(App[list[str]]):
         self.call_from_thread(self.push_screen, DetailScreen(whole, entry.path))
 
     def on_history_screen_compare_runs(self, event: HistoryScreen.CompareRuns) -> None:
-        self.push_screen(CompareScreen(event.a, event.b))
+        self._compare_runs(event.a, event.b)
+
+    @work(thread=True, exclusive=True, group="compare-runs")
+    def _compare_runs(self, a: ListedRun, b: ListedRun) -> None:
+        """Both runs whole (History lists a long file's head only), read off the UI thread."""
+        try:
+            runs = load_listed_record(a), load_listed_record(b)
+        except LoadtuiError as exc:
+            self.call_from_thread(
+                self.notify, str(exc), title="cannot compare", severity="error", markup=False
+            )
+            return
+        self.call_from_thread(self.push_screen, CompareScreen(*runs))
 
     def on_history_screen_replay_run(self, event: HistoryScreen.ReplayRun) -> None:
         """Replay a saved run; a file this machine did not write that names a host (where the

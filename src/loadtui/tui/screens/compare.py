@@ -1,4 +1,6 @@
-"""Two saved runs side by side: the same figures, with deltas (B against A)."""
+"""Two saved runs side by side: their configuration, the not-alike warning, the same figures
+with deltas (B against A) and a verdict only beyond the noise — what ``loadtui compare`` prints
+(run/compare.py computes it, render/comparison.py draws the configuration for both)."""
 
 from __future__ import annotations
 
@@ -12,7 +14,8 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
 from loadtui.model.record import RunRecord
-from loadtui.run.compare import compare_runs
+from loadtui.render.comparison import config_summary, verdict_text, warning_text
+from loadtui.run.compare import compare
 from loadtui.tui.format import ms, rate
 
 __all__ = ["CompareScreen"]
@@ -38,6 +41,7 @@ class CompareScreen(Screen[None]):
     def __init__(self, a: RunRecord, b: RunRecord, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.a, self.b = a, b
+        self.comparison = compare([a, b])
 
     def compose(self) -> ComposeResult:
         yield Static(
@@ -48,20 +52,24 @@ class CompareScreen(Screen[None]):
             ),
             id="compare-title",
         )
+        yield Static(config_summary(self.comparison), id="compare-config")
+        warning = warning_text(self.comparison)
+        if warning is not None:
+            yield Static(warning, id="compare-warning")
         yield DataTable(id="comparison", cursor_type="row", zebra_stripes=True)
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
         table.add_columns("figure", "A", "B", "Δ (B−A)", "Δ %", "")
-        for row in compare_runs(self.a, self.b):
+        for row in self.comparison.against_baseline[0].rows:
             table.add_row(
                 Text(row.label),  # request labels come from the run files: plain text
                 _value(row.a, row.unit, row.label),
                 _value(row.b, row.unit, row.label),
                 _value(row.delta, row.unit, row.label, signed=True),
                 "—" if row.ratio is None else f"{row.ratio:+.1%}",
-                row.verdict,
+                verdict_text(row),
             )
         table.focus()
 

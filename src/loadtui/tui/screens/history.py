@@ -159,7 +159,10 @@ class HistoryScreen(Screen[None]):
             self.entry = entry
 
     class CompareRuns(Message):
-        def __init__(self, a: RunRecord, b: RunRecord) -> None:
+        """Two listed runs to compare (their series are read then, off the UI thread, if not
+        yet: the rates' noise is judged from them)."""
+
+        def __init__(self, a: ListedRun, b: ListedRun) -> None:
             super().__init__()
             self.a, self.b = a, b
 
@@ -283,7 +286,7 @@ class HistoryScreen(Screen[None]):
                 "mark a run with space first, then press c on the other one", severity="warning"
             )
             return
-        self.post_message(self.CompareRuns(self.runs[self.marked].record, current.record))
+        self.post_message(self.CompareRuns(self.runs[self.marked], current))
 
     def action_replay(self) -> None:
         current = self._current()
