@@ -43,6 +43,18 @@ def _check_out(out: Path | None) -> None:
         raise ConfigError(f"--out {out}: the folder {out.parent} is not writable")
 
 
+def _check_record_requests(path: Path | None) -> None:
+    """Refuse a --record-requests file that could not be written, before any load is sent."""
+    if path is None:
+        return
+    if path.exists() and not path.is_file():
+        raise ConfigError(f"--record-requests {path} is not a regular file (a folder or device)")
+    if not path.parent.is_dir():
+        raise ConfigError(f"--record-requests {path}: the folder {path.parent} does not exist")
+    if not os.access(path.parent, os.W_OK):
+        raise ConfigError(f"--record-requests {path}: the folder {path.parent} is not writable")
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
     from loadtui.headless.runner import RunOptions, run_headless
     from loadtui.storage.presets import load_control_file
@@ -52,6 +64,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     resolved = resolve(Overrides.from_namespace(args))
     config = resolved.config
     _check_out(args.out)
+    _check_record_requests(args.record_requests)
     schedule = load_control_file(args.control_file) if args.control_file else []
     check_controls(config, schedule, args.control_file)
     api_key = default_api_key(config, args.api_key)
@@ -59,6 +72,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     options = RunOptions(
         api_key=api_key,
         out=args.out,
+        record_requests=args.record_requests,
         schedule=schedule,
         live=args.live,
         userinfo=resolved.userinfo,
@@ -179,6 +193,7 @@ def _cmd_replay(args: argparse.Namespace) -> int:
     run, written_here = load_record_checked(path)
     config = run_config(run, path)
     _check_out(args.out)
+    _check_record_requests(args.record_requests)
     schedule = run_controls(run, path)
     url, userinfo = split_userinfo(args.url) if args.url else (None, None)
     if url:
@@ -204,6 +219,7 @@ def _cmd_replay(args: argparse.Namespace) -> int:
             out=args.out,
             schedule=schedule,
             replay_of=run.id,
+            record_requests=args.record_requests,
             live=args.live,
             userinfo=userinfo,
             target_source="--url" if url else None,

@@ -68,6 +68,7 @@ def _run_options(p: argparse.ArgumentParser) -> None:
     _load_options(p)
     _request_options(p)
     _recording_options(p)
+    _record_requests_options(p)
 
 
 def _target_options(p: argparse.ArgumentParser) -> None:
@@ -178,6 +179,16 @@ def _recording_options(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _record_requests_options(p: argparse.ArgumentParser) -> None:
+    """``--record-requests``: a per-run output, like --out (never saved in a preset)."""
+    p.add_argument(
+        "--record-requests",
+        type=Path,
+        metavar="FILE",
+        help="write one JSON line per request to FILE (.jsonl; fields in docs/exports.md)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(
         prog="loadtui",
@@ -230,6 +241,7 @@ def _replay_options(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--out", type=Path, metavar="FILE", help="where to write the new run file")
     p.add_argument("--live", action=argparse.BooleanOptionalAction, default=None)
+    _record_requests_options(p)
 
 
 def _mock_timing_options(p: argparse.ArgumentParser) -> None:

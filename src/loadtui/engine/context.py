@@ -21,6 +21,7 @@ from loadtui.engine.batch import run_batch_job
 from loadtui.engine.client import UserStatus, execute
 from loadtui.engine.mix import RequestMix
 from loadtui.engine.protocols import Prepared, Prompt
+from loadtui.engine.requestlog import RequestLog
 from loadtui.metrics.stats import Recorder
 from loadtui.model.plan import RunConfig
 from loadtui.model.workflows import BatchInput
@@ -46,6 +47,8 @@ class WorkerSpec:
     """Overhead mode: the upstream, for the direct half of each pair."""
     batch: BatchInput | None = None
     """The input file of ``batch`` requests."""
+    record_requests: str | None = None
+    """``--record-requests``: the file whose part this worker writes (``requestlog.py``)."""
 
 
 def describe(exc: BaseException, where: str) -> str:
@@ -69,6 +72,10 @@ class WorkerContext:
             spec.batch,
         )
         self.rec = Recorder()
+        self.log: RequestLog | None = None
+        """One line per request (``--record-requests``), None when not asked for."""
+        if spec.record_requests is not None:
+            self.log = RequestLog(spec.record_requests, spec.index)
         self.session: aiohttp.ClientSession | None = None
         self.t0: float | None = None
         self.started = asyncio.Event()
@@ -82,6 +89,9 @@ class WorkerContext:
 
     def start(self, t0: float) -> None:
         self.t0 = t0
+        self.rec.samples.t0 = t0
+        if self.log is not None:
+            self.log.t0 = t0
         self.started.set()
 
     async def until_start(self) -> None:
@@ -112,4 +122,4 @@ class WorkerContext:
         assert session is not None, "requests are sent only once the worker serves"
         if prep.kind == "batch":
             return await run_batch_job(session, prep, self.rec, user)
-        return await execute(session, prep, self.rec, user, intended)
+        return await execute(session, prep, self.rec, user, intended, self.log)

@@ -56,6 +56,8 @@ class RunOptions:
     """``user:password`` taken out of the target URL (Basic auth, memory only)."""
     target_source: str | None = None
     """Where the target URL came from, for the ``target:`` line."""
+    record_requests: Path | None = None
+    """``--record-requests``: one JSON line per request (docs/exports.md)."""
 
 
 class _StartInterrupted(BaseException):
@@ -116,6 +118,7 @@ def run_headless(
             warn=_warn,
             userinfo=options.userinfo,
             target_source=options.target_source,
+            record_requests=options.record_requests,
         ) as session,
     ):
         driver = RunDriver(

@@ -301,6 +301,8 @@ class RunResult:
     series: tuple[SeriesPoint, ...]
     summary: RunSummary
     generator: GeneratorHealth
+    error_samples: tuple[ErrorSample, ...] = ()
+    """The first few failed responses of each class (not yet redacted: the session does it)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,7 +24,7 @@ from loadtui.engine.preflight import preflight
 from loadtui.errors import ConfigError, StartError
 from loadtui.locations import runs_dir
 from loadtui.model.plan import RunConfig
-from loadtui.model.record import RunRecord, TargetInfo, run_status
+from loadtui.model.record import ErrorSample, RunRecord, TargetInfo, run_status
 from loadtui.model.thresholds import evaluate
 from loadtui.run.checkpoint import Checkpoints
 from loadtui.run.options import redact_url, with_userinfo
@@ -48,8 +48,11 @@ class RunSession:
         userinfo: str | None = None,
         target_source: str | None = None,
         warn: Callable[[str], None] | None = None,
+        record_requests: Path | None = None,
     ) -> None:
         self.config = config
+        self.record_requests = record_requests
+        """``--record-requests``: one JSON line per request, joined there when the run ends."""
         self.api_key = api_key
         self.replay_of = replay_of
         self.out = out
@@ -110,7 +113,13 @@ class RunSession:
         if self.out is None:
             self.path = runs_dir() / f"{self.run_id}.json"
         coord = Coordinator(
-            config, send_url, self.api_key, prompts=prompts, direct_url=direct_url, batch=batch
+            config,
+            send_url,
+            self.api_key,
+            prompts=prompts,
+            direct_url=direct_url,
+            batch=batch,
+            record_requests=None if self.record_requests is None else str(self.record_requests),
         )
         coord.start()
         self._stack.callback(coord.stop, 0.0)
@@ -238,7 +247,21 @@ class RunSession:
                 streamed=any(r.streamed for r in config.requests),
             ),
             peak_users=max((p.users for p in result.series), default=0),
+            error_samples=tuple(redact_sample(s, self.secrets) for s in result.error_samples),
         )
+
+
+def redact_sample(sample: ErrorSample, secrets: list[str]) -> ErrorSample:
+    """``sample`` with every secret of the run replaced by ``***`` in what the server sent
+    back (a body or header can echo the key) — in memory too, so the app never shows one."""
+    if not secrets:
+        return sample
+    return replace(
+        sample,
+        reason=None if sample.reason is None else redact(sample.reason, secrets),
+        headers={redact(k, secrets): redact(v, secrets) for k, v in sample.headers.items()},
+        body=redact(sample.body, secrets),
+    )
 
 
 def _cannot_write_in(folder: Path, create: bool) -> str | None:

@@ -12,6 +12,7 @@ from typing import Any
 from loadtui.model.controls import ControlChange
 from loadtui.model.record import (
     METRICS,
+    ErrorSample,
     GeneratorHealth,
     LabelSummary,
     MetricSummary,
@@ -26,6 +27,7 @@ from loadtui.model.record import (
 
 __all__ = [
     "RunJson",
+    "error_sample_to_json",
     "generator_to_json",
     "metric_to_json",
     "percentiles_to_json",
@@ -181,6 +183,20 @@ def threshold_to_json(t: ThresholdResult) -> RunJson:
     return out
 
 
+def error_sample_to_json(s: ErrorSample) -> RunJson:
+    """One entry of ``error_samples`` (written only when the run has some)."""
+    return {
+        "error_class": s.error_class,
+        "at_s": s.at_s,
+        "status": s.status,
+        "label": s.label,
+        "reason": s.reason,
+        "headers": dict(s.headers),
+        "body": s.body,
+        "body_truncated": s.body_truncated,
+    }
+
+
 def record_to_json(record: RunRecord) -> RunJson:
     """The run file's object (docs/run-format.md), ``series`` last."""
     out: RunJson = {
@@ -203,6 +219,8 @@ def record_to_json(record: RunRecord) -> RunJson:
     }
     if record.peak_users is not None:
         out["peak_users"] = record.peak_users
+    if record.error_samples:
+        out["error_samples"] = [error_sample_to_json(s) for s in record.error_samples]
     out["series"] = [point_to_json(p) for p in record.series]
     return out
 

@@ -1,0 +1,160 @@
+"""``--record-requests FILE.jsonl``: one JSON line per request, streamed to disk.
+
+Each worker writes its own part (``FILE.part<N>``): a line is formatted when its request is
+booked and kept in a short list, written with one ``write()`` every ``FLUSH_LINES`` lines and at
+every snapshot (4 times a second), so memory stays bounded whatever the run's length and the
+request loop never waits on a file per request. When the run ends the coordinator joins the
+parts into FILE, worker after worker (``join_parts``), and removes them: no line is held in
+memory to sort them (``sort`` by ``sent_s`` afterwards if you need send order: docs/exports.md).
+A worker that dies loses at most the lines it had not written yet (under a quarter of a second).
+
+A line holds no URL, header or body — only the label, timings, status and counts — so no key
+or URL credential can reach the file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import IO, BinaryIO
+
+from loadtui.metrics import formulas
+from loadtui.model.outcomes import Outcome
+
+__all__ = ["FIELDS", "FLUSH_LINES", "RequestLog", "join_parts", "part_path"]
+
+FLUSH_LINES = 2048
+"""Lines kept before one ``write()`` (besides the write at every snapshot)."""
+
+FIELDS = (
+    "label",
+    "user",
+    "intended_s",
+    "sent_s",
+    "status",
+    "error",
+    "latency_ms",
+    "latency_actual_ms",
+    "ttft_ms",
+    "tpot_ms",
+    "input_tokens",
+    "output_tokens",
+    "worker",
+)
+"""The keys of each line, in order (docs/exports.md says what each one means)."""
+
+
+def part_path(path: str | Path, worker: int) -> Path:
+    """Where worker ``worker`` writes its part of ``path``."""
+    return Path(f"{path}.part{worker}")
+
+
+def _num(value: float | None) -> str:
+    return "null" if value is None else f"{value:.3f}"
+
+
+def _int(value: int | None) -> str:
+    return "null" if value is None else str(value)
+
+
+class RequestLog:
+    """One worker's part of the per-request file; ``add`` on the hot path, ``flush`` often."""
+
+    __slots__ = ("_file", "_labels", "lines", "t0", "worker")
+
+    def __init__(self, path: str | Path, worker: int) -> None:
+        self.worker = worker
+        self.t0 = 0.0
+        """The run's start (``perf_counter``): times in a line are seconds from it."""
+        self.lines: list[str] = []
+        self._labels: dict[str, str] = {}
+        """Label → its JSON text (labels are few; escaping each once)."""
+        self._file: IO[str] | None = open(  # noqa: SIM115 - open for the worker's whole run
+            part_path(path, worker), "w", encoding="utf-8"
+        )
+
+    def add(self, out: Outcome, user: int | None) -> None:
+        """One booked request as a line (the formulas are the ones ``client.book`` uses)."""
+        label = self._labels.get(out.label)
+        if label is None:
+            label = self._labels[out.label] = json.dumps(out.label or None)
+        t0 = self.t0
+        sent = out.sent
+        intended = sent if out.intended is None else out.intended
+        planned = "null" if out.intended is None else f"{intended - t0:.6f}"
+        error = out.error
+        err = "null" if error is None else f'"{error.value}"'
+        latency_actual = formulas.e2e_ms(sent, out.end)
+        ttft = tpot = None
+        output = out.tokens.output
+        if out.first is not None and error is None:
+            ttft = formulas.ttft_ms(sent, out.first)
+            if output is None:
+                output = out.chunks
+            tpot = formulas.tpot_ms(latency_actual, ttft, output)
+        self.lines.append(
+            f'{{"label":{label},"user":{_int(user)},"intended_s":{planned},'
+            f'"sent_s":{sent - t0:.6f},"status":{_int(out.status)},'
+            f'"error":{err},'
+            f'"latency_ms":{formulas.e2e_ms(intended, out.end):.3f},'
+            f'"latency_actual_ms":{latency_actual:.3f},"ttft_ms":{_num(ttft)},'
+            f'"tpot_ms":{_num(tpot)},"input_tokens":{_int(out.tokens.input)},'
+            f'"output_tokens":{_int(output)},"worker":{self.worker}}}\n'
+        )
+        if len(self.lines) >= FLUSH_LINES:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write the kept lines with one ``write()`` (and hand them to the OS)."""
+        if self.lines and self._file is not None:
+            self._file.write("".join(self.lines))
+            self._file.flush()
+        self.lines.clear()
+
+    def close(self) -> None:
+        self.flush()
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+
+def join_parts(path: str | Path, workers: int) -> Path | None:
+    """Join the workers' parts into ``path`` (worker 0's lines first) and remove them; None
+    when no part was written (the workers never started)."""
+    parts = [part_path(path, w) for w in range(workers)]
+    parts = [p for p in parts if p.exists()]
+    if not parts:
+        return None
+    target = Path(path)
+    tmp = target.with_name(target.name + ".joining")
+    with open(tmp, "wb") as dest:
+        for part in parts:
+            with open(part, "rb") as src:
+                _copy_lines(src, dest)
+    os.replace(tmp, target)
+    for part in parts:
+        part.unlink(missing_ok=True)
+    return target
+
+
+def _copy_lines(src: BinaryIO, dest: BinaryIO) -> None:
+    """Copy ``src``'s whole lines: a worker killed in the middle of a write leaves a last line
+    without its newline, which is dropped rather than glued to the next part's first."""
+    end = src.seek(0, os.SEEK_END)
+    while end > 0:
+        src.seek(max(0, end - 4096))
+        tail = src.read(end - max(0, end - 4096))
+        cut = tail.rfind(b"\n")
+        if cut >= 0:
+            end = max(0, end - 4096) + cut + 1
+            break
+        end = max(0, end - 4096)
+    src.seek(0)
+    left = end
+    while left > 0:
+        chunk = src.read(min(left, 1 << 20))
+        if not chunk:
+            break
+        dest.write(chunk)
+        left -= len(chunk)
