@@ -113,15 +113,21 @@ def _cmd_app(args: argparse.Namespace) -> int:
     prefill.preset = config.preset
     api_key = default_api_key(config, args.api_key)
     check_credentials(config, api_key, None)
-    if not args.start and (args.out or args.control_file):
-        flag = "--out" if args.out else "--control-file"
+    outputs = {"--out": args.out, "--control-file": args.control_file}
+    outputs["--record-requests"] = args.record_requests
+    given = [flag for flag, value in outputs.items() if value]
+    if not args.start and given:
+        flag = given[0]
         raise UsageError(f"{flag} needs --start (or --headless): the setup form has no such field")
     start = None
     if args.start:
         _check_out(args.out)
+        _check_record_requests(args.record_requests)
         schedule = load_control_file(args.control_file) if args.control_file else []
         check_controls(config, schedule, args.control_file)
-        start = StartNow(config, api_key, schedule, out=args.out)
+        start = StartNow(
+            config, api_key, schedule, out=args.out, record_requests=args.record_requests
+        )
     return _open_app(prefill, args.api_key, start)
 
 
@@ -211,7 +217,8 @@ def _cmd_replay(args: argparse.Namespace) -> int:
             raise ConfigError("user:password in --url is sent as Basic auth by --headless only")
         from loadtui.tui.app import StartNow
 
-        return _open_app(None, None, StartNow(config, api_key, schedule, run.id, args.out))
+        start = StartNow(config, api_key, schedule, run.id, args.out, args.record_requests)
+        return _open_app(None, None, start)
     code, _ = run_headless(
         config,
         RunOptions(

@@ -185,7 +185,7 @@ def _record_requests_options(p: argparse.ArgumentParser) -> None:
         "--record-requests",
         type=Path,
         metavar="FILE",
-        help="write one JSON line per request to FILE (.jsonl; fields in docs/exports.md)",
+        help="write one JSON line per request to FILE (.jsonl; fields in docs/run-format.md)",
     )
 
 

@@ -14,6 +14,7 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from time import perf_counter
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp
 
@@ -51,6 +52,17 @@ class WorkerSpec:
     """``--record-requests``: the file whose part this worker writes (``requestlog.py``)."""
 
 
+def _secrets(spec: WorkerSpec) -> tuple[str, ...]:
+    """The key and URL credentials an error sample must not keep (a server may echo them);
+    shorter than 4 characters they would match ordinary text, and no real one is."""
+    found = [spec.api_key]
+    for url in (spec.base_url, spec.direct_url):
+        if url:
+            parts = urlsplit(url)
+            found += [parts.username, parts.password]
+    return tuple(s for s in dict.fromkeys(found) if s and len(s) >= 4)
+
+
 def describe(exc: BaseException, where: str) -> str:
     """One line naming where an unexpected exception happened and what it was."""
     text = str(exc).splitlines()[0] if str(exc) else ""
@@ -72,6 +84,7 @@ class WorkerContext:
             spec.batch,
         )
         self.rec = Recorder()
+        self.rec.samples.secrets = _secrets(spec)
         self.log: RequestLog | None = None
         """One line per request (``--record-requests``), None when not asked for."""
         if spec.record_requests is not None:

@@ -230,6 +230,10 @@ class Coordinator:
         self._sent_rate = None  # resend the rate split over fewer workers
         self._push_shape()
 
+    def error_samples(self) -> tuple[ErrorSample, ...]:
+        """The samples kept so far, class by class (at most 3 each: a cheap copy)."""
+        return tuple(s for cls in sorted(self.samples) for s in self.samples[cls])
+
     @property
     def failure(self) -> str | None:
         """One line for the run's error when a worker was lost, else None."""
@@ -305,7 +309,7 @@ class Coordinator:
             series=tuple(self.series.points),
             summary=self.totals.summary(duration),
             generator=self.health.summary(self.n, target_rate_mean, achieved_rate),
-            error_samples=tuple(s for cls in sorted(self.samples) for s in self.samples[cls]),
+            error_samples=self.error_samples(),
         )
 
 

@@ -5,7 +5,7 @@ booked and kept in a short list, written with one ``write()`` every ``FLUSH_LINE
 every snapshot (4 times a second), so memory stays bounded whatever the run's length and the
 request loop never waits on a file per request. When the run ends the coordinator joins the
 parts into FILE, worker after worker (``join_parts``), and removes them: no line is held in
-memory to sort them (``sort`` by ``sent_s`` afterwards if you need send order: docs/exports.md).
+memory to sort them (``sort`` by ``sent_s`` afterwards if you need send order: docs/run-format.md).
 A worker that dies loses at most the lines it had not written yet (under a quarter of a second).
 
 A line holds no URL, header or body — only the label, timings, status and counts — so no key
@@ -42,7 +42,7 @@ FIELDS = (
     "output_tokens",
     "worker",
 )
-"""The keys of each line, in order (docs/exports.md says what each one means)."""
+"""The keys of each line, in order (docs/run-format.md says what each one means)."""
 
 
 def part_path(path: str | Path, worker: int) -> Path:

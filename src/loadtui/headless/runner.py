@@ -57,7 +57,7 @@ class RunOptions:
     target_source: str | None = None
     """Where the target URL came from, for the ``target:`` line."""
     record_requests: Path | None = None
-    """``--record-requests``: one JSON line per request (docs/exports.md)."""
+    """``--record-requests``: one JSON line per request (docs/run-format.md)."""
 
 
 class _StartInterrupted(BaseException):

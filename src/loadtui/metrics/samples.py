@@ -71,9 +71,12 @@ class SampleBook:
     ``wants`` is the only call a failed request pays when its class is full; ``drain`` hands
     the new ones to the next snapshot (each sample goes up once)."""
 
-    __slots__ = ("fresh", "t0", "taken")
+    __slots__ = ("fresh", "secrets", "t0", "taken")
 
     def __init__(self) -> None:
+        self.secrets: tuple[str, ...] = ()
+        """The run's key and URL credentials, replaced by ``***`` in what is kept (the run
+        service redacts again with every secret it knows: a minted key, say)."""
         self.taken: dict[str, int] = {}
         self.fresh: list[ErrorSample] = []
         self.t0 = 0.0
@@ -95,18 +98,25 @@ class SampleBook:
         """Keep one failed response (``at``: its send time, a ``perf_counter`` reading)."""
         self.taken[error_class] = self.taken.get(error_class, 0) + 1
         text, cut = sample_body(body)
+        hide = self._hide
         self.fresh.append(
             ErrorSample(
                 error_class=error_class,
                 at_s=round(at - self.t0, 6),
                 status=status,
                 label=label or None,
-                reason=reason,
-                headers=sample_headers(headers),
-                body=text,
+                reason=None if reason is None else hide(reason),
+                headers={hide(k): hide(v) for k, v in sample_headers(headers).items()},
+                body=hide(text),
                 body_truncated=cut,
             )
         )
+
+    def _hide(self, text: str) -> str:
+        for secret in self.secrets:
+            while secret in text:
+                text = text.replace(secret, "***")
+        return text
 
     def drain(self) -> list[ErrorSample]:
         fresh, self.fresh = self.fresh, []

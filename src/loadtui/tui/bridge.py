@@ -47,8 +47,10 @@ class RunBridge:
         replay_of: str | None = None,
         frame_every: float = 0.5,
         out: Path | None = None,
+        record_requests: Path | None = None,
     ) -> None:
         self.config = config
+        self.record_requests = record_requests
         self.api_key = api_key
         self.replay_of = replay_of
         self.frame_every = frame_every
@@ -119,7 +121,12 @@ class RunBridge:
     def _main(self) -> None:
         try:
             with RunSession(
-                self.config, self.api_key, self.replay_of, self.out, say=self._say
+                self.config,
+                self.api_key,
+                self.replay_of,
+                self.out,
+                say=self._say,
+                record_requests=self.record_requests,
             ) as session:
                 driver = RunDriver(
                     session,

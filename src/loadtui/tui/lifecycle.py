@@ -47,11 +47,14 @@ class RunLifecycle:
         schedule: list[ControlChange] | None = None,
         replay_of: str | None = None,
         out: Path | None = None,
+        record_requests: Path | None = None,
     ) -> RunBridge | None:
         """The bridge of a new run (its screen starts it); None while another one is live."""
         if self.live:
             return None
-        self.bridge = RunBridge(config, api_key, schedule, replay_of, out=out)
+        self.bridge = RunBridge(
+            config, api_key, schedule, replay_of, out=out, record_requests=record_requests
+        )
         return self.bridge
 
     def remember(self, path: str) -> None:
