@@ -4,7 +4,8 @@ bench.py's throughput setup: one worker pinned to --gen-core, the zero-delay moc
 --server-core, 64 users with no think time (about 10,000 req/s on a quiet core). Runs
 alternate in pairs (with first in odd pairs, without first in even ones), so drift of the
 machine hits both sides; the cost is 1 − median(with) / median(without), and each pair's
-ratio is printed too. The recorded file's line count is checked against the run's requests.
+ratio is printed too, with the worker's CPU µs per request (the run file's mean CPU × duration /
+requests): on a shared machine throughput swings with the neighbours, CPU per request less. The recorded file's line count is checked against the run's requests.
 
     python benchmarks/record_requests_bench.py                   # 5 pairs of 10 s
     python benchmarks/record_requests_bench.py --pairs 3 --seconds 5
@@ -27,8 +28,9 @@ from typing import Any
 from bench import HERE, PY, _pin, start_mock
 
 
-def run_once(url: str, core: int, users: int, seconds: float, record: bool) -> float:
-    """One headless run; its req/s (and, recording, a check that every request has a line)."""
+def run_once(url: str, core: int, users: int, seconds: float, record: bool) -> tuple[float, float]:
+    """One headless run: its req/s and its worker's CPU µs per request (and, recording, a
+    check that every request has a line)."""
     with tempfile.TemporaryDirectory() as tmp:
         out, lines = Path(tmp) / "run.json", Path(tmp) / "requests.jsonl"
         cmd = [
@@ -63,13 +65,15 @@ def run_once(url: str, core: int, users: int, seconds: float, record: bool) -> f
         proc = subprocess.run(cmd, capture_output=True, text=True, preexec_fn=_pin(core), env=env)
         if not out.exists():
             raise SystemExit(f"loadtui run failed: {proc.stderr[-2000:]}")
-        summary = json.loads(out.read_text())["summary"]
+        run = json.loads(out.read_text())
+        summary = run["summary"]
         if record:
             with open(lines, "rb") as fh:
                 count = sum(1 for _ in fh)
             if count != summary["requests"]:
                 raise SystemExit(f"{count} lines for {summary['requests']} requests")
-        return float(summary["rps"])
+        cpu_s = run["generator"]["cpu_percent_mean"] / 100 * summary["duration_s"]
+        return float(summary["rps"]), 1e6 * cpu_s / max(1, summary["requests"])
 
 
 def main() -> None:
@@ -85,12 +89,14 @@ def main() -> None:
     mock, url = start_mock(a.server_core, "--latency", "0ms", "--ttft", "0ms", "--itl", "0ms")
     without: list[float] = []
     with_: list[float] = []
+    cpu: dict[bool, list[float]] = {True: [], False: []}
     try:
         for i in range(a.pairs):
             order = (True, False) if i % 2 == 0 else (False, True)
             pair: dict[bool, float] = {}
             for record in order:
-                pair[record] = run_once(url, a.gen_core, a.users, a.seconds, record)
+                pair[record], per_request = run_once(url, a.gen_core, a.users, a.seconds, record)
+                cpu[record].append(per_request)
             with_.append(pair[True])
             without.append(pair[False])
             print(
@@ -111,10 +117,14 @@ def main() -> None:
         "median_without": statistics.median(without),
         "median_with": statistics.median(with_),
         "cost_percent": round(100 * (1 - ratio), 2),
+        "cpu_us_per_request_without": statistics.median(cpu[False]),
+        "cpu_us_per_request_with": statistics.median(cpu[True]),
     }
     print(
         f"median without {results['median_without']:,.0f} req/s, with "
-        f"{results['median_with']:,.0f} req/s: cost {results['cost_percent']} %"
+        f"{results['median_with']:,.0f} req/s: cost {results['cost_percent']} %; worker CPU "
+        f"{results['cpu_us_per_request_without']:.1f} → "
+        f"{results['cpu_us_per_request_with']:.1f} µs per request"
     )
     folder = HERE / "results"
     folder.mkdir(exist_ok=True)

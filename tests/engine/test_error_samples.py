@@ -7,6 +7,7 @@ matters."""
 
 from __future__ import annotations
 
+import base64
 import json
 import threading
 from collections.abc import Iterator
@@ -149,3 +150,25 @@ def test_samples_are_cut_and_redacted_in_the_run_file(hostile: str, tmp_path: Pa
         assert s.headers["X-Echo-Auth"] == "Bearer ***"
         assert "Set-Cookie" not in s.headers  # credentials' headers are never kept
         assert s.headers["X-Markup"] == "[bold]x[/]"
+
+
+def test_workers_redact_the_key_before_anything_leaves_them(hostile: str):
+    """No session here (the live frame's path): the worker itself hides the key, and the URL's
+    password also as Basic auth sends it (base64), in what it keeps."""
+    cfg = RunConfig(
+        load={"mode": "closed", "users": 2, "duration": "0.6s"},
+        requests=[{"kind": "chat", "stream": False}],
+        workers=1,
+    )
+    with_password = hostile.replace("http://", "http://someone:hunter2-password@")
+    token = base64.b64encode(b"someone:hunter2-password").decode()
+    for url, key, secrets, echoed in (
+        (hostile, KEY, [KEY], "Bearer ***"),
+        (with_password, None, ["hunter2-password", token], "Basic ***"),
+    ):
+        samples = drive(cfg, url, api_key=key, pool=InProcessPool()).error_samples()
+        assert samples and all(s.status == 500 for s in samples)
+        for s in samples:
+            shown = s.body + "".join(s.headers.values()) + (s.reason or "")
+            assert not any(secret in shown for secret in secrets)
+            assert s.headers["X-Echo-Auth"] == echoed

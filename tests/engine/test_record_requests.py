@@ -19,7 +19,7 @@ import pytest
 
 from helpers import drive
 from loadtui.engine.inprocess import InProcessPool
-from loadtui.engine.requestlog import FIELDS, part_path
+from loadtui.engine.requestlog import FIELDS, join_parts, part_path
 from loadtui.mock import MockProcess
 from loadtui.model.plan import MockSpec, RunConfig
 
@@ -57,7 +57,8 @@ def test_closed_loop_two_worker_processes(mock: MockProcess, tmp_path: Path):
         assert r["latency_ms"] == r["latency_actual_ms"]
         assert 50.0 <= r["ttft_ms"] <= r["latency_ms"]  # the mock's TTFT is 50 ms
         assert r["output_tokens"] == 8 and r["input_tokens"] is not None
-        assert r["tpot_ms"] is not None and r["tpot_ms"] >= 10.0 * 0.9  # ITL 10 ms, rounding
+        tpot = (r["latency_actual_ms"] - r["ttft_ms"]) / (r["output_tokens"] - 1)
+        assert r["tpot_ms"] == pytest.approx(tpot, abs=0.002)  # TPOT's formula, 3 decimals
         assert 0.0 <= r["sent_s"] <= 1.5 + 1.0
     assert sum(r["output_tokens"] for r in rows) == summary.output_tokens
 
@@ -131,3 +132,15 @@ def test_the_file_is_written_when_the_run_is_terminated(private_dirs: Path):
     rows = _lines(out)
     assert len(rows) == run["summary"]["requests"] > 0
     assert not part.exists()
+
+
+def test_joining_drops_only_a_line_a_dead_worker_left_half_written(tmp_path: Path):
+    out = tmp_path / "r.jsonl"
+    part_path(out, 0).write_text('{"a":1}\n{"a":2}\n')
+    long_line = '{"b":"' + "x" * 10_000 + '"}\n'  # longer than one read of the tail
+    part_path(out, 1).write_text(long_line * 2 + '{"b":"cut in the mid')
+    part_path(out, 2).write_text("")  # a worker that wrote nothing
+    assert join_parts(out, 4) == out  # worker 3 never started: no part
+    assert out.read_text() == '{"a":1}\n{"a":2}\n' + long_line * 2
+    assert not any(part_path(out, w).exists() for w in range(4))
+    assert join_parts(tmp_path / "none.jsonl", 2) is None

@@ -10,11 +10,12 @@ object carries that, so none of them reaches into another.
 from __future__ import annotations
 
 import asyncio
+import base64
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from time import perf_counter
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import aiohttp
 
@@ -57,10 +58,17 @@ def _secrets(spec: WorkerSpec) -> tuple[str, ...]:
     shorter than 4 characters they would match ordinary text, and no real one is."""
     found = [spec.api_key]
     for url in (spec.base_url, spec.direct_url):
-        if url:
-            parts = urlsplit(url)
-            found += [parts.username, parts.password]
+        parts = urlsplit(url or "")
+        if parts.username is not None:
+            user, password = unquote(parts.username), unquote(parts.password or "")
+            found += [parts.username, parts.password, user, password, basic_token(user, password)]
     return tuple(s for s in dict.fromkeys(found) if s and len(s) >= 4)
+
+
+def basic_token(user: str, password: str) -> str:
+    """What Basic auth sends for these credentials (a server echoing its Authorization header
+    sends this back, not the password)."""
+    return base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
 
 
 def describe(exc: BaseException, where: str) -> str:

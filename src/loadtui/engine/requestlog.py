@@ -19,7 +19,6 @@ import os
 from pathlib import Path
 from typing import IO, BinaryIO
 
-from loadtui.metrics import formulas
 from loadtui.model.outcomes import Outcome
 
 __all__ = ["FIELDS", "FLUSH_LINES", "RequestLog", "join_parts", "part_path"]
@@ -50,14 +49,6 @@ def part_path(path: str | Path, worker: int) -> Path:
     return Path(f"{path}.part{worker}")
 
 
-def _num(value: float | None) -> str:
-    return "null" if value is None else f"{value:.3f}"
-
-
-def _int(value: int | None) -> str:
-    return "null" if value is None else str(value)
-
-
 class RequestLog:
     """One worker's part of the per-request file; ``add`` on the hot path, ``flush`` often."""
 
@@ -75,32 +66,37 @@ class RequestLog:
         )
 
     def add(self, out: Outcome, user: int | None) -> None:
-        """One booked request as a line (the formulas are the ones ``client.book`` uses)."""
+        """One booked request as a line. The formulas are ``metrics.formulas``' (e2e, TTFT,
+        TPOT), written out here: this runs once per request, and a call per field cost a
+        quarter more (benchmarks/record_requests_bench.py)."""
         label = self._labels.get(out.label)
         if label is None:
             label = self._labels[out.label] = json.dumps(out.label or None)
-        t0 = self.t0
-        sent = out.sent
-        intended = sent if out.intended is None else out.intended
-        planned = "null" if out.intended is None else f"{intended - t0:.6f}"
-        error = out.error
-        err = "null" if error is None else f'"{error.value}"'
-        latency_actual = formulas.e2e_ms(sent, out.end)
-        ttft = tpot = None
-        output = out.tokens.output
-        if out.first is not None and error is None:
-            ttft = formulas.ttft_ms(sent, out.first)
+        t0, sent, end, intended = self.t0, out.sent, out.end, out.intended
+        error, status, tokens = out.error, out.status, out.tokens
+        actual = (end - sent) * 1000.0  # formulas.e2e_ms from the actual send
+        given, output = tokens.input, tokens.output
+        if out.first is None or error is not None:
+            ttft = tpot = "null"
+        else:
+            first_ms = (out.first - sent) * 1000.0  # formulas.ttft_ms
+            ttft = f"{first_ms:.3f}"
             if output is None:
-                output = out.chunks
-            tpot = formulas.tpot_ms(latency_actual, ttft, output)
+                output = out.chunks  # a stream without usage: its content events
+            tpot = "null" if output < 2 else f"{(actual - first_ms) / (output - 1):.3f}"
+        if intended is None:
+            planned, latency = "null", actual
+        else:
+            planned, latency = f"{intended - t0:.6f}", (end - intended) * 1000.0
+        err = "null" if error is None else '"' + error + '"'
         self.lines.append(
-            f'{{"label":{label},"user":{_int(user)},"intended_s":{planned},'
-            f'"sent_s":{sent - t0:.6f},"status":{_int(out.status)},'
-            f'"error":{err},'
-            f'"latency_ms":{formulas.e2e_ms(intended, out.end):.3f},'
-            f'"latency_actual_ms":{latency_actual:.3f},"ttft_ms":{_num(ttft)},'
-            f'"tpot_ms":{_num(tpot)},"input_tokens":{_int(out.tokens.input)},'
-            f'"output_tokens":{_int(output)},"worker":{self.worker}}}\n'
+            f'{{"label":{label},"user":{"null" if user is None else user},'
+            f'"intended_s":{planned},"sent_s":{sent - t0:.6f},'
+            f'"status":{"null" if status is None else status},"error":{err},'
+            f'"latency_ms":{latency:.3f},"latency_actual_ms":{actual:.3f},'
+            f'"ttft_ms":{ttft},"tpot_ms":{tpot},'
+            f'"input_tokens":{"null" if given is None else given},'
+            f'"output_tokens":{"null" if output is None else output},"worker":{self.worker}}}\n'
         )
         if len(self.lines) >= FLUSH_LINES:
             self.flush()

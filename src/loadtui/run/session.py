@@ -17,8 +17,10 @@ from contextlib import ExitStack
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import unquote
 
 from loadtui import __version__
+from loadtui.engine.context import basic_token
 from loadtui.engine.coordinator import Coordinator
 from loadtui.engine.preflight import preflight
 from loadtui.errors import ConfigError, StartError
@@ -70,6 +72,9 @@ class RunSession:
         """Every key this run knows: scrubbed from the run file and from every message."""
         if userinfo and ":" in userinfo:
             self.secrets.append(userinfo.partition(":")[2])
+        if userinfo:  # as Basic auth sends them: a server may echo its Authorization header
+            user, _, password = unquote(userinfo).partition(":")
+            self.secrets.append(basic_token(user, password))
         self.started_at = datetime.now(UTC)
         self.run_id = new_run_id(config.preset, self.started_at)
         self.path: Path = out or runs_dir() / f"{self.run_id}.json"
