@@ -95,6 +95,8 @@ class Coordinator:
         self.samples: dict[str, list[ErrorSample]] = {}
         """The earliest error samples of each class over all workers (``metrics/samples.py``)."""
         self.record_requests = record_requests
+        self.record_error: str | None = None
+        """Why the ``--record-requests`` parts could not be joined into the file, if so."""
         self.latest: dict[int, WorkerSnapshot] = {}
         self.fleet = Fleet(self.n)
         # the roll's own collections, under the names readers of a coordinator know
@@ -290,7 +292,10 @@ class Coordinator:
         self.pool.close(0.0 if cut else 2.0)
         self._finalize(everything=True)
         if self.record_requests is not None:
-            join_parts(self.record_requests, self.n)
+            try:
+                join_parts(self.record_requests, self.n)
+            except OSError as exc:  # the run itself must still be saved: the parts stay
+                self.record_error = f"{exc.strerror or exc}; the workers' parts are kept"
 
     # -- reading -------------------------------------------------------------------------
     def result(self) -> RunResult:

@@ -185,6 +185,10 @@ class RunSession:
         if status in ("completed", "stopped") and (coord.lost_workers or silent):
             status = "failed"  # a worker's counts since its last snapshot are lost
             error = error or coord.failure or f"worker(s) {sorted(silent)} sent no final snapshot"
+        if coord.record_error is not None:
+            self.warn(
+                f"cannot write --record-requests {self.record_requests}: {coord.record_error}"
+            )
         run = self.assemble(status, error)
         if self._checkpoints is not None:
             self._checkpoints.close()  # a late checkpoint must not overwrite the final save
