@@ -65,6 +65,18 @@ def _check_report(path: Path | None, flag: str = "--report", headless: bool = Tr
         raise ConfigError(f"{flag} {path}: the folder {path.parent} is not writable")
 
 
+def _check_record_requests(path: Path | None) -> None:
+    """Refuse a --record-requests file that could not be written, before any load is sent."""
+    if path is None:
+        return
+    if path.exists() and not path.is_file():
+        raise ConfigError(f"--record-requests {path} is not a regular file (a folder or device)")
+    if not path.parent.is_dir():
+        raise ConfigError(f"--record-requests {path}: the folder {path.parent} does not exist")
+    if not os.access(path.parent, os.W_OK):
+        raise ConfigError(f"--record-requests {path}: the folder {path.parent} is not writable")
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
     from loadtui.headless.runner import RunOptions, run_headless
     from loadtui.storage.presets import load_control_file
@@ -76,6 +88,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     resolved = resolve(Overrides.from_namespace(args))
     config = resolved.config
     _check_out(args.out)
+    _check_record_requests(args.record_requests)
     schedule = load_control_file(args.control_file) if args.control_file else []
     check_controls(config, schedule, args.control_file)
     api_key = default_api_key(config, args.api_key)
@@ -85,6 +98,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         options = RunOptions(
             api_key=api_key,
             out=args.out,
+            record_requests=args.record_requests,
             schedule=schedule,
             live=args.live,
             userinfo=resolved.userinfo,
@@ -161,15 +175,21 @@ def _cmd_app(args: argparse.Namespace) -> int:
     prefill.preset = config.preset
     api_key = default_api_key(config, args.api_key)
     check_credentials(config, api_key, None)
-    if not args.start and (args.out or args.control_file):
-        flag = "--out" if args.out else "--control-file"
+    outputs = {"--out": args.out, "--control-file": args.control_file}
+    outputs["--record-requests"] = args.record_requests
+    given = [flag for flag, value in outputs.items() if value]
+    if not args.start and given:
+        flag = given[0]
         raise UsageError(f"{flag} needs --start (or --headless): the setup form has no such field")
     start = None
     if args.start:
         _check_out(args.out)
+        _check_record_requests(args.record_requests)
         schedule = load_control_file(args.control_file) if args.control_file else []
         check_controls(config, schedule, args.control_file)
-        start = StartNow(config, api_key, schedule, out=args.out)
+        start = StartNow(
+            config, api_key, schedule, out=args.out, record_requests=args.record_requests
+        )
     with _metrics_server(args) as metrics:
         return _open_app(prefill, args.api_key, start, metrics)
 
@@ -227,6 +247,7 @@ def _cmd_replay(args: argparse.Namespace) -> int:
     run, written_here = load_record_checked(path)
     config = run_config(run, path)
     _check_out(args.out)
+    _check_record_requests(args.record_requests)
     schedule = run_controls(run, path)
     url, userinfo = split_userinfo(args.url) if args.url else (None, None)
     if url:
@@ -248,7 +269,7 @@ def _cmd_replay(args: argparse.Namespace) -> int:
             raise ConfigError("user:password in --url is sent as Basic auth by --headless only")
         from loadtui.tui.app import StartNow
 
-        start = StartNow(config, api_key, schedule, run.id, args.out)
+        start = StartNow(config, api_key, schedule, run.id, args.out, args.record_requests)
         with _metrics_server(args) as metrics:
             return _open_app(None, None, start, metrics)
     with _metrics_server(args) as metrics:
@@ -259,6 +280,7 @@ def _cmd_replay(args: argparse.Namespace) -> int:
                 out=args.out,
                 schedule=schedule,
                 replay_of=run.id,
+                record_requests=args.record_requests,
                 live=args.live,
                 userinfo=userinfo,
                 target_source="--url" if url else None,

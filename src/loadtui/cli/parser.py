@@ -71,6 +71,7 @@ def _run_options(p: argparse.ArgumentParser) -> None:
     _export_options(p)
     _metrics_options(p)
     _threshold_options(p)
+    _record_requests_options(p)
 
 
 def _port(text: str) -> int:
@@ -233,6 +234,16 @@ def _threshold_options(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _record_requests_options(p: argparse.ArgumentParser) -> None:
+    """``--record-requests``: a per-run output, like --out (never saved in a preset)."""
+    p.add_argument(
+        "--record-requests",
+        type=Path,
+        metavar="FILE",
+        help="write one JSON line per request to FILE (.jsonl; fields in docs/run-format.md)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(
         prog="loadtui",
@@ -374,6 +385,7 @@ def _replay_options(p: argparse.ArgumentParser) -> None:
     _export_options(p)
     _metrics_options(p)
     _threshold_options(p)
+    _record_requests_options(p)
 
 
 def _export_options(

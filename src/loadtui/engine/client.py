@@ -27,14 +27,16 @@ from time import perf_counter
 
 import aiohttp
 from aiohttp.http_exceptions import HttpProcessingError, LineTooLong
+from multidict import CIMultiDictProxy
 
 from loadtui.engine.checks import judge
 from loadtui.engine.protocols import CONTENT, DONE, IGNORE, Prepared, Reader, status_class
+from loadtui.engine.requestlog import RequestLog
 from loadtui.engine.sse import EventTooLarge, SSEParser
 from loadtui.metrics import formulas
 from loadtui.metrics.histogram import Histogram
 from loadtui.metrics.stats import Recorder
-from loadtui.model.outcomes import ErrorClass, Outcome, UserState
+from loadtui.model.outcomes import ErrorClass, Outcome, UserState, reason_text
 
 __all__ = [
     "BodyTooLarge",
@@ -44,6 +46,7 @@ __all__ = [
     "exception_class",
     "execute",
     "failure_class",
+    "keep_sample",
     "read_body",
     "read_stream",
     "read_whole",
@@ -142,17 +145,18 @@ async def execute(
     rec: Recorder,
     user: UserStatus | None = None,
     intended: float | None = None,
+    log: RequestLog | None = None,
 ) -> bool:
-    """Send ``prep``, read its answer, book everything about it into ``rec``; True if it
-    succeeded."""
+    """Send ``prep``, read its answer, book everything about it into ``rec`` (and, with
+    ``--record-requests``, one line into ``log``); True if it succeeded."""
     out = start(prep, user, intended)
     keep: list[bytes] | None = [] if prep.checks else None  # bodies/events, only for checks
-    headers: Mapping[str, str] | None = None
+    headers: CIMultiDictProxy[str] | None = None
+    data: bytes | None = None
     try:
         async with send(session, prep) as resp:
             arrived(resp, out, user)
-            if keep is not None:
-                headers = resp.headers
+            headers = resp.headers  # for checks, and an error sample
             # read: whole (an error status, or not streamed) or as SSE; the branch is here, not
             # in a function of its own, to save a coroutine per request
             if out.error is not None or not prep.stream:
@@ -174,7 +178,26 @@ async def execute(
         out.note(out.error, exc)
     if keep is not None:
         judge_checks(prep, out, headers, keep)
-    return book(rec, user, out)
+    if out.error is not None and rec.samples.wants(out.error):
+        keep_sample(rec, out, headers, data)
+    ok = book(rec, user, out)
+    if log is not None:
+        log.add(out, None if user is None else user.uid)
+    return ok
+
+
+def keep_sample(
+    rec: Recorder, out: Outcome, headers: CIMultiDictProxy[str] | None, data: bytes | None
+) -> None:
+    """Keep a failed request as an example of its class: status, headers, the start of the
+    body read whole (none for a stream cut or a failure before the answer), and its reason —
+    the exception that classed it, or the status line."""
+    assert out.error is not None
+    reason = reason_text(out.reasons[-1][1]) if out.reasons else None
+    if reason is None and out.status is not None:
+        reason = f"HTTP {out.status}"
+    items = None if headers is None else headers.items()
+    rec.samples.add(out.error, out.sent, out.status, out.label, reason, items, data)
 
 
 def start(prep: Prepared, user: UserStatus | None, intended: float | None) -> Outcome:

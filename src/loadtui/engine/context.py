@@ -10,10 +10,12 @@ object carries that, so none of them reaches into another.
 from __future__ import annotations
 
 import asyncio
+import base64
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from time import perf_counter
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 import aiohttp
 
@@ -21,6 +23,7 @@ from loadtui.engine.batch import run_batch_job
 from loadtui.engine.client import UserStatus, execute
 from loadtui.engine.mix import RequestMix
 from loadtui.engine.protocols import Prepared, Prompt
+from loadtui.engine.requestlog import RequestLog
 from loadtui.metrics.stats import Recorder
 from loadtui.model.plan import RunConfig
 from loadtui.model.workflows import BatchInput
@@ -46,6 +49,26 @@ class WorkerSpec:
     """Overhead mode: the upstream, for the direct half of each pair."""
     batch: BatchInput | None = None
     """The input file of ``batch`` requests."""
+    record_requests: str | None = None
+    """``--record-requests``: the file whose part this worker writes (``requestlog.py``)."""
+
+
+def _secrets(spec: WorkerSpec) -> tuple[str, ...]:
+    """The key and URL credentials an error sample must not keep (a server may echo them);
+    shorter than 4 characters they would match ordinary text, and no real one is."""
+    found = [spec.api_key]
+    for url in (spec.base_url, spec.direct_url):
+        parts = urlsplit(url or "")
+        if parts.username is not None:
+            user, password = unquote(parts.username), unquote(parts.password or "")
+            found += [parts.username, parts.password, user, password, basic_token(user, password)]
+    return tuple(s for s in dict.fromkeys(found) if s and len(s) >= 4)
+
+
+def basic_token(user: str, password: str) -> str:
+    """What Basic auth sends for these credentials (a server echoing its Authorization header
+    sends this back, not the password)."""
+    return base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
 
 
 def describe(exc: BaseException, where: str) -> str:
@@ -69,6 +92,11 @@ class WorkerContext:
             spec.batch,
         )
         self.rec = Recorder()
+        self.rec.samples.secrets = _secrets(spec)
+        self.log: RequestLog | None = None
+        """One line per request (``--record-requests``), None when not asked for."""
+        if spec.record_requests is not None:
+            self.log = RequestLog(spec.record_requests, spec.index)
         self.session: aiohttp.ClientSession | None = None
         self.t0: float | None = None
         self.started = asyncio.Event()
@@ -82,6 +110,9 @@ class WorkerContext:
 
     def start(self, t0: float) -> None:
         self.t0 = t0
+        self.rec.samples.t0 = t0
+        if self.log is not None:
+            self.log.t0 = t0
         self.started.set()
 
     async def until_start(self) -> None:
@@ -112,4 +143,4 @@ class WorkerContext:
         assert session is not None, "requests are sent only once the worker serves"
         if prep.kind == "batch":
             return await run_batch_job(session, prep, self.rec, user)
-        return await execute(session, prep, self.rec, user, intended)
+        return await execute(session, prep, self.rec, user, intended, self.log)

@@ -37,17 +37,19 @@ from loadtui.engine.messages import (
     Up,
 )
 from loadtui.engine.protocols import Prompt
+from loadtui.engine.requestlog import join_parts
 from loadtui.engine.seconds import SecondCloser
 from loadtui.engine.shape import Shape
 from loadtui.engine.worker import WorkerSpec
 from loadtui.errors import ConfigError, StartError
 from loadtui.metrics.health import HealthTracker
+from loadtui.metrics.samples import merge_samples
 from loadtui.metrics.series import Series, second_of
 from loadtui.metrics.stats import Aggregate, decode_histograms
 from loadtui.metrics.window import RollingWindow
 from loadtui.model.controls import ControlChange
 from loadtui.model.plan import MAX_USERS, RunConfig
-from loadtui.model.record import RunResult
+from loadtui.model.record import ErrorSample, RunResult
 from loadtui.model.snapshot import WorkerSnapshot
 from loadtui.model.workflows import BatchInput
 
@@ -66,6 +68,7 @@ class Coordinator:
         prompts: list[Prompt] | None = None,
         direct_url: str | None = None,
         batch: BatchInput | None = None,
+        record_requests: str | None = None,
     ) -> None:
         self.config = config
         self.pool = pool or ProcessPool()
@@ -79,6 +82,7 @@ class Coordinator:
             prompts=tuple(prompts) if prompts else None,
             direct_url=direct_url,
             batch=batch,
+            record_requests=record_requests,
         )
         """What every worker is started with, but its index."""
         self.shape = Shape(config.load)
@@ -88,6 +92,11 @@ class Coordinator:
         self.recent = RollingWindow(10)
         """The last 10 seconds, for live tables; run files use ``totals`` and ``series``."""
         self.controls: list[ControlChange] = []
+        self.samples: dict[str, list[ErrorSample]] = {}
+        """The earliest error samples of each class over all workers (``metrics/samples.py``)."""
+        self.record_requests = record_requests
+        self.record_error: str | None = None
+        """Why the ``--record-requests`` parts could not be joined into the file, if so."""
         self.latest: dict[int, WorkerSnapshot] = {}
         self.fleet = Fleet(self.n)
         # the roll's own collections, under the names readers of a coordinator know
@@ -223,6 +232,10 @@ class Coordinator:
         self._sent_rate = None  # resend the rate split over fewer workers
         self._push_shape()
 
+    def error_samples(self) -> tuple[ErrorSample, ...]:
+        """The samples kept so far, class by class (at most 3 each: a cheap copy)."""
+        return tuple(s for cls in sorted(self.samples) for s in self.samples[cls])
+
     @property
     def failure(self) -> str | None:
         """One line for the run's error when a worker was lost, else None."""
@@ -235,6 +248,8 @@ class Coordinator:
         self.recent.add(snap, decoded)
         self.health.observe(snap, second_of(snap.t))
         self.latest[snap.worker] = snap
+        if snap.error_samples:
+            self.samples = merge_samples(self.samples, snap.error_samples)
         if snap.final:
             self.finals.add(snap.worker)
 
@@ -276,6 +291,11 @@ class Coordinator:
         self.ended_at = self.elapsed
         self.pool.close(0.0 if cut else 2.0)
         self._finalize(everything=True)
+        if self.record_requests is not None:
+            try:
+                join_parts(self.record_requests, self.n)
+            except OSError as exc:  # the run itself must still be saved: the parts stay
+                self.record_error = f"{exc.strerror or exc}; the workers' parts are kept"
 
     # -- reading -------------------------------------------------------------------------
     def result(self) -> RunResult:
@@ -295,6 +315,7 @@ class Coordinator:
             summary=self.totals.summary(duration),
             generator=self.health.summary(self.n, target_rate_mean, achieved_rate),
             histograms=self.totals.histograms(),
+            error_samples=self.error_samples(),
         )
 
 

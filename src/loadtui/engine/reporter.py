@@ -58,6 +58,8 @@ class Reporter:
         CPU the mean over the whole run."""
         for task in self._tasks:
             task.cancel()
+        if self.ctx.log is not None:
+            self.ctx.log.close()  # before the final snapshot: the parent joins the parts then
         assert self.ctx.t0 is not None
         now = perf_counter()
         cpu = 100.0 * (self.cpu_clock() - self._cpu0) / max(1e-9, now - self._wall0)
@@ -71,6 +73,9 @@ class Reporter:
         snap.loop_lag_ms = self.lag_max * 1000.0
         snap.cpu_percent = cpu
         snap.final = final
+        snap.error_samples = ctx.rec.samples.drain()
+        if ctx.log is not None:
+            ctx.log.flush()  # a worker that dies loses at most one interval of lines
         snap.users_rows = self._rows()
         self.lag_max = 0.0
         return snap

@@ -74,6 +74,8 @@ class RunOptions:
     metrics: MetricsServer | None = None
     """``--metrics-port``'s server, already listening: the run is published to it."""
     output: Output = "human"
+    record_requests: Path | None = None
+    """``--record-requests``: one JSON line per request (docs/run-format.md)."""
 
 
 class _StartInterrupted(BaseException):
@@ -136,6 +138,7 @@ def run_headless(
             warn=_warn,
             userinfo=options.userinfo,
             target_source=options.target_source,
+            record_requests=options.record_requests,
         ) as session,
     ):
         driver = RunDriver(

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from loadtui.metrics.formulas import error_rate, output_tokens_per_s, overhead_ms, pass_rate
 from loadtui.metrics.histogram import Histogram
 from loadtui.metrics.runhist import encode_run
+from loadtui.metrics.samples import SampleBook
 from loadtui.model.outcomes import reason_text
 from loadtui.model.record import (
     METRICS,
@@ -112,12 +113,16 @@ class Recorder:
         "output_tokens",
         "reasons",
         "requests",
+        "samples",
         "status_codes",
         "tokens_counted",
         "tokens_from_usage",
     )
 
     def __init__(self) -> None:
+        self.samples = SampleBook()
+        """Error samples (the first few failed responses per class): not drained per interval,
+        the reporter hands the new ones to each snapshot."""
         self.hist: dict[str, Histogram] = {name: Histogram() for name in HISTOGRAMS}
         self.errors: dict[str, int] = {}
         self.status_codes: dict[int, int] = {}

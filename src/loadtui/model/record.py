@@ -306,6 +306,8 @@ class RunResult:
     generator: GeneratorHealth
     histograms: RunHistograms | None = None
     """The merged histograms the summary was computed from (encoded)."""
+    error_samples: tuple[ErrorSample, ...] = ()
+    """The first few failed responses of each class (not yet redacted: the session does it)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+from loadtui.model.record import ErrorSample
+
 __all__ = ["UserRow", "WorkerSnapshot"]
 
 
@@ -54,5 +56,7 @@ class WorkerSnapshot:
     error_reasons: dict[str, list[str]] = field(default_factory=dict)
     """Per error class, the first few distinct exception messages of the interval (redacted,
     truncated: ``model.outcomes.reason_text``)."""
+    error_samples: list[ErrorSample] = field(default_factory=list)
+    """Failed responses kept as examples, each sent up once (``metrics/samples.py``)."""
     final: bool = False
     """The worker has stopped; this is its last snapshot."""

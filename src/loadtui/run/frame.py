@@ -17,6 +17,7 @@ from weakref import WeakKeyDictionary
 from loadtui.engine.coordinator import Coordinator
 from loadtui.model.controls import ControlChange
 from loadtui.model.record import (
+    ErrorSample,
     GeneratorHealth,
     RunRecord,
     RunSummary,
@@ -105,6 +106,8 @@ class LiveFrame:
     error: str | None = None
     run_id: str | None = None
     target_url: str = ""
+    error_samples: tuple[ErrorSample, ...] = ()
+    """The first few failed responses of each error class (the failure view shows them)."""
     unit: str = "requests"
     """What the counters count, as the console says it: ``jobs`` (a Batch run counts a job
     once however many HTTP calls it makes), ``requests + jobs`` in a mix, else ``requests``."""
@@ -178,6 +181,7 @@ def build_frame(
         thresholds=judge(config, totals),
         controls=tuple(coord.controls),
         target_url=target_url,
+        error_samples=coord.error_samples(),
         unit=count_unit({r.kind for r in config.requests}),
     )
 
@@ -208,5 +212,6 @@ def frame_from_record(run: RunRecord) -> LiveFrame:
         error=run.error,
         run_id=run.id,
         target_url=run.target.url,
+        error_samples=run.error_samples,
         unit=count_unit({r.kind for r in run.config.requests}),
     )

@@ -17,14 +17,16 @@ from contextlib import ExitStack
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import unquote
 
 from loadtui import __version__
+from loadtui.engine.context import basic_token
 from loadtui.engine.coordinator import Coordinator
 from loadtui.engine.preflight import preflight
 from loadtui.errors import ConfigError, StartError
 from loadtui.locations import runs_dir
 from loadtui.model.plan import RunConfig
-from loadtui.model.record import RunRecord, TargetInfo, run_status
+from loadtui.model.record import ErrorSample, RunRecord, TargetInfo, run_status
 from loadtui.model.thresholds import Abort, judge, mark_aborted
 from loadtui.run.checkpoint import Checkpoints
 from loadtui.run.options import redact_url, with_userinfo
@@ -49,8 +51,11 @@ class RunSession:
         userinfo: str | None = None,
         target_source: str | None = None,
         warn: Callable[[str], None] | None = None,
+        record_requests: Path | None = None,
     ) -> None:
         self.config = config
+        self.record_requests = record_requests
+        """``--record-requests``: one JSON line per request, joined there when the run ends."""
         self.api_key = api_key
         self.replay_of = replay_of
         self.out = out
@@ -68,6 +73,9 @@ class RunSession:
         """Every key this run knows: scrubbed from the run file and from every message."""
         if userinfo and ":" in userinfo:
             self.secrets.append(userinfo.partition(":")[2])
+        if userinfo:  # as Basic auth sends them: a server may echo its Authorization header
+            user, _, password = unquote(userinfo).partition(":")
+            self.secrets.append(basic_token(user, password))
         self.started_at = datetime.now(UTC)
         self.run_id = new_run_id(config.preset, self.started_at)
         self.path: Path = out or runs_dir() / f"{self.run_id}.json"
@@ -113,7 +121,13 @@ class RunSession:
         if self.out is None:
             self.path = runs_dir() / f"{self.run_id}.json"
         coord = Coordinator(
-            config, send_url, self.api_key, prompts=prompts, direct_url=direct_url, batch=batch
+            config,
+            send_url,
+            self.api_key,
+            prompts=prompts,
+            direct_url=direct_url,
+            batch=batch,
+            record_requests=None if self.record_requests is None else str(self.record_requests),
         )
         coord.start()
         self._stack.callback(coord.stop, 0.0)
@@ -174,6 +188,10 @@ class RunSession:
         if status in ("completed", "stopped") and (coord.lost_workers or silent):
             status = "failed"  # a worker's counts since its last snapshot are lost
             error = error or coord.failure or f"worker(s) {sorted(silent)} sent no final snapshot"
+        if coord.record_error is not None:
+            self.warn(
+                f"cannot write --record-requests {self.record_requests}: {coord.record_error}"
+            )
         run = self.assemble(status, error)
         if self._checkpoints is not None:
             self._checkpoints.close()  # a late checkpoint must not overwrite the final save
@@ -239,7 +257,21 @@ class RunSession:
             thresholds=mark_aborted(judge(config, result.summary), self.aborted),
             peak_users=max((p.users for p in result.series), default=0),
             histograms=result.histograms,
+            error_samples=tuple(redact_sample(s, self.secrets) for s in result.error_samples),
         )
+
+
+def redact_sample(sample: ErrorSample, secrets: list[str]) -> ErrorSample:
+    """``sample`` with every secret of the run replaced by ``***`` in what the server sent
+    back (a body or header can echo the key) — in memory too, so the app never shows one."""
+    if not secrets:
+        return sample
+    return replace(
+        sample,
+        reason=None if sample.reason is None else redact(sample.reason, secrets),
+        headers={redact(k, secrets): redact(v, secrets) for k, v in sample.headers.items()},
+        body=redact(sample.body, secrets),
+    )
 
 
 def _cannot_write_in(folder: Path, create: bool) -> str | None:

@@ -20,6 +20,7 @@ from loadtui.model.record import (
     SCHEMA_VERSION,
     STATUSES,
     CheckSummary,
+    ErrorSample,
     GeneratorHealth,
     LabelSummary,
     LostWorker,
@@ -266,6 +267,22 @@ def _encoded(raw: Any) -> dict[str, bytes]:
     return {str(k): v.encode("ascii") for k, v in raw.items() if isinstance(v, str)}
 
 
+def _error_sample(raw: RunJson) -> ErrorSample:
+    """One of ``error_samples`` (a file from elsewhere may hold anything: what is not of its
+    type is left out, a header that is not text dropped)."""
+    headers = _obj(raw, "headers")
+    return ErrorSample(
+        error_class=_str(raw, "error_class", "other"),
+        at_s=_float(raw, "at_s"),
+        status=_get(raw, "status", int, None),
+        label=_opt_str(raw, "label"),
+        reason=_opt_str(raw, "reason"),
+        headers={str(k): v for k, v in headers.items() if isinstance(v, str)},
+        body=_str(raw, "body"),
+        body_truncated=_get(raw, "body_truncated", bool, False),
+    )
+
+
 def record_from_json(raw: RunJson, shown: str = "run file") -> RunRecord:
     """A checked run file's object as a record; RunFileError (one line naming ``shown``) when
     its config is not one this loadtui can run."""
@@ -289,6 +306,9 @@ def record_from_json(raw: RunJson, shown: str = "run file") -> RunRecord:
         loadtui_version=_str(raw, "loadtui_version"),
         peak_users=_opt_int(raw, "peak_users"),
         histograms=_histograms(raw.get("histograms")),
+        error_samples=tuple(
+            _error_sample(s) for s in _list(raw, "error_samples") if isinstance(s, dict)
+        ),
         schema_version=_int(raw, "schema_version", SCHEMA_VERSION),
     )
 

@@ -13,6 +13,7 @@ from typing import Any
 from loadtui.model.controls import ControlChange
 from loadtui.model.record import (
     METRICS,
+    ErrorSample,
     GeneratorHealth,
     LabelSummary,
     MetricSummary,
@@ -29,6 +30,7 @@ from loadtui.model.record import (
 __all__ = [
     "HISTOGRAM_ENCODING",
     "RunJson",
+    "error_sample_to_json",
     "generator_to_json",
     "histograms_to_json",
     "metric_to_json",
@@ -203,6 +205,20 @@ def histograms_to_json(h: RunHistograms) -> RunJson:
     }
 
 
+def error_sample_to_json(s: ErrorSample) -> RunJson:
+    """One entry of ``error_samples`` (written only when the run has some)."""
+    return {
+        "error_class": s.error_class,
+        "at_s": s.at_s,
+        "status": s.status,
+        "label": s.label,
+        "reason": s.reason,
+        "headers": dict(s.headers),
+        "body": s.body,
+        "body_truncated": s.body_truncated,
+    }
+
+
 def record_to_json(record: RunRecord) -> RunJson:
     """The run file's object (docs/run-format.md), ``series`` last."""
     out: RunJson = {
@@ -227,6 +243,8 @@ def record_to_json(record: RunRecord) -> RunJson:
         out["peak_users"] = record.peak_users
     if record.histograms is not None:  # before the series: what compare and report read
         out["histograms"] = histograms_to_json(record.histograms)
+    if record.error_samples:
+        out["error_samples"] = [error_sample_to_json(s) for s in record.error_samples]
     out["series"] = [point_to_json(p) for p in record.series]
     return out
 

@@ -58,6 +58,8 @@ class StartNow:
     replay_of: str | None = None
     out: Path | None = None
     """Where to write the run file (``--out``); the data dir when None."""
+    record_requests: Path | None = None
+    """``--record-requests``: one JSON line per request to this file."""
 
 
 def _hosts(urls: list[str]) -> list[str]:
@@ -162,7 +164,7 @@ class LoadtuiApp(App[list[str]]):
         self.push_screen(SetupScreen(self.settings.recent_targets, self.prefill, self.api_key))
         if self.start_now:
             s = self.start_now
-            self.start_run(s.config, s.api_key, s.schedule, s.replay_of, s.out)
+            self.start_run(s.config, s.api_key, s.schedule, s.replay_of, s.out, s.record_requests)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # one run at a time: the footer drops "new run" until the live one is saved
@@ -185,8 +187,9 @@ class LoadtuiApp(App[list[str]]):
         schedule: list[ControlChange] | None = None,
         replay_of: str | None = None,
         out: Path | None = None,
+        record_requests: Path | None = None,
     ) -> None:
-        bridge = self.runs.begin(config, api_key, schedule, replay_of, out)
+        bridge = self.runs.begin(config, api_key, schedule, replay_of, out, record_requests)
         if bridge is None:
             self.notify("a run is in progress: stop it (x) first", severity="warning")
             return

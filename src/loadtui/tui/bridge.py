@@ -49,9 +49,11 @@ class RunBridge:
         frame_every: float = 0.5,
         out: Path | None = None,
         metrics: MetricsServer | None = None,
+        record_requests: Path | None = None,
     ) -> None:
         self.config = config
         self.metrics = metrics
+        self.record_requests = record_requests
         self.api_key = api_key
         self.replay_of = replay_of
         self.frame_every = frame_every
@@ -122,7 +124,12 @@ class RunBridge:
     def _main(self) -> None:
         try:
             with RunSession(
-                self.config, self.api_key, self.replay_of, self.out, say=self._say
+                self.config,
+                self.api_key,
+                self.replay_of,
+                self.out,
+                say=self._say,
+                record_requests=self.record_requests,
             ) as session:
                 driver = RunDriver(
                     session,

@@ -50,11 +50,20 @@ class RunLifecycle:
         schedule: list[ControlChange] | None = None,
         replay_of: str | None = None,
         out: Path | None = None,
+        record_requests: Path | None = None,
     ) -> RunBridge | None:
         """The bridge of a new run (its screen starts it); None while another one is live."""
         if self.live:
             return None
-        self.bridge = RunBridge(config, api_key, schedule, replay_of, out=out, metrics=self.metrics)
+        self.bridge = RunBridge(
+            config,
+            api_key,
+            schedule,
+            replay_of,
+            out=out,
+            record_requests=record_requests,
+            metrics=self.metrics,
+        )
         return self.bridge
 
     def remember(self, path: str) -> None:

@@ -14,6 +14,7 @@ from textual.widgets import Footer, TabbedContent, TabPane
 
 from loadtui.model.record import RunRecord
 from loadtui.run.frame import frame_from_record
+from loadtui.tui.screens.failures import FailureScreen
 from loadtui.tui.screens.history import HistoryScreen, headless_command, show_command
 from loadtui.tui.widgets.overview import RunOverview
 from loadtui.tui.widgets.requests import RequestsPanel
@@ -40,6 +41,14 @@ class DetailScreen(Screen[None]):
             "cmd",
             id="detail.command",
             tooltip="Show the headless replay command (and offer it to the clipboard)",
+        ),
+        Binding(
+            "e",
+            "failures",
+            "failures",
+            show=False,  # the footer is full at 80 columns: F1 lists it (docs/tui.md)
+            id="detail.failures",
+            tooltip="Each error class and the responses kept as its samples",
         ),
         Binding("escape", "back", "back", id="detail.back", tooltip="Back to history"),
         *(
@@ -88,6 +97,9 @@ class DetailScreen(Screen[None]):
 
     def action_command(self) -> None:
         show_command(self, headless_command(self.run))
+
+    def action_failures(self) -> None:
+        self.app.push_screen(FailureScreen(self.run.summary.errors, self.run.error_samples))
 
     def action_tab(self, pane: str) -> None:
         self.query_one(TabbedContent).active = pane

@@ -24,6 +24,7 @@ from loadtui.model.controls import ControlChange
 from loadtui.run.frame import LiveFrame
 from loadtui.tui.bridge import RunBridge
 from loadtui.tui.format import clock
+from loadtui.tui.screens.failures import FailureScreen
 from loadtui.tui.screens.plan import stage_end
 from loadtui.tui.screens.value import ValueScreen
 from loadtui.tui.widgets.overview import RunOverview
@@ -117,6 +118,14 @@ class RunScreen(Screen[None]):
             tooltip="Type an exact users, rate or think-time value",
         ),
         Binding("p", "pause", "pause", id="run.pause", tooltip="Pause or resume the load"),
+        Binding(
+            "e",
+            "failures",
+            "failures",
+            show=False,  # the footer is full at 80 columns: F1 lists it (docs/tui.md)
+            id="run.failures",
+            tooltip="Each error class so far and the responses kept as its samples",
+        ),
         Binding("x", "stop", "stop", id="run.stop", tooltip="Stop the load, drain, save the run"),
         Binding(
             "escape", "leave", "back", id="run.back", tooltip="Back to setup once the run is saved"
@@ -335,6 +344,13 @@ class RunScreen(Screen[None]):
         rate = next_rate(base, step)
         status.asked_rate = rate
         self._send(ControlChange("rate", rate))
+
+    def action_failures(self) -> None:
+        """The failure view of the newest frame (what the run has kept so far)."""
+        frame = self._shown
+        if frame is None:
+            return
+        self.app.push_screen(FailureScreen(frame.totals.errors, frame.error_samples))
 
     def action_pause(self) -> None:
         self._send(ControlChange("resume" if self.phase == "paused" else "pause"))
