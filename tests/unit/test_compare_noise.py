@@ -73,8 +73,10 @@ def test_a_clear_shift_is_worse_and_the_reverse_better() -> None:
 
 def test_the_same_shift_in_a_few_samples_is_within_noise() -> None:
     fast, slow = _hist(_lognormal(4, 8, 50.0)), _hist(_lognormal(5, 8, 65.0))
-    noise = compare_percentiles(fast, slow, 95.0, lower_is_better=True)
+    noise = compare_percentiles(fast, slow, 50.0, lower_is_better=True)  # 8 samples bound p50
     assert noise.verdict == "same" and noise.note == "within noise"
+    tail = compare_percentiles(fast, slow, 95.0, lower_is_better=True)  # ... but not p95
+    assert tail.verdict is None and "not judged" in tail.note
 
 
 def test_a_tiny_change_with_many_samples_is_the_same() -> None:
@@ -157,3 +159,17 @@ def test_the_configuration_side_by_side_and_what_makes_runs_unlike() -> None:
     assert alike.unlike == () and alike.warning is None
     with pytest.raises(ValueError):
         compare([a])
+
+
+def test_an_open_interval_that_meets_the_other_is_not_judged_same() -> None:
+    """Four samples cannot bound p50 from below: a 57x change is then 'not judged', never
+    'same' (seen by a new user comparing a 12-request run with a 4-request one)."""
+    few, many = Histogram(), Histogram()
+    for ms in (200.0, 201.0, 203.0, 205.0):
+        few.record_ms(ms)
+    for i in range(12):
+        many.record_ms(3.0 + i * 0.1)
+    noise = compare_percentiles(many, few, 50.0, lower_is_better=True)
+    assert noise.verdict is None
+    assert "not judged" in noise.note
+    assert noise.b_interval is not None and noise.b_interval[0] == 0.0  # the open side

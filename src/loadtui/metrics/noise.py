@@ -54,6 +54,13 @@ def percentile_interval(h: Histogram, pct: float, z: float = Z) -> tuple[float, 
     return (low if lo >= 1 else 0.0), (high if hi <= n else math.inf)
 
 
+def _open(interval: tuple[float, float], h: Histogram, pct: float, z: float = Z) -> bool:
+    """A side of ``interval`` is unbounded: a rank past the samples (``percentile_interval``)."""
+    n, p = h.count, pct / 100.0
+    spread = z * math.sqrt(n * p * (1.0 - p))
+    return math.floor(n * p - spread) < 1 or interval[1] == math.inf
+
+
 def _direction(a: float, b: float, lower_is_better: bool) -> Judgement:
     return "better" if (b < a) == lower_is_better else "worse"
 
@@ -72,6 +79,10 @@ def compare_percentiles(a: Histogram, b: Histogram, pct: float, lower_is_better:
         return Noise(note="no samples in " + ("both runs" if ia is ib else "one run"))
     va, vb = a.percentile(pct), b.percentile(pct)
     apart = ia[1] < ib[0] or ib[1] < ia[0]
+    if not apart and not _small(va, vb) and (_open(ia, a, pct) or _open(ib, b, pct)):
+        # the intervals meet only because one is open: 4 samples say nothing about p50's
+        # noise, so a 50x change is not called "same"
+        return Noise(None, "", "too few samples to bound it: not judged", ia, ib)
     if not apart or _small(va, vb):
         verdict: Judgement = "same"
         note = "within noise" if not apart else f"under {MIN_CHANGE:.0%}"
