@@ -274,6 +274,12 @@ def test_presets_and_runs_listing(private_dirs: Path):
     lines = run_cli("runs").stdout.splitlines()
     assert len(lines) == 2 and lines[0] > lines[1]  # newest first (lines start with the time)
     assert lines[0].endswith("run-b.json") and lines[1].endswith("run-a.json")
+    assert all(" passed " in line for line in lines)  # by their thresholds
+    failed = json.loads((DATA / "run-a.json").read_text())
+    failed["id"], failed["thresholds"][0]["passed"] = "run-c", False
+    (runs / "run-c.json").write_text(json.dumps(failed))
+    line = next(x for x in run_cli("runs").stdout.splitlines() if x.endswith("run-c.json"))
+    assert " completed   FAILED " in line  # completed, but its thresholds failed
 
 
 def test_standalone_mock_command(unused_port: int):

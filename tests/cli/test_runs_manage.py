@@ -246,3 +246,9 @@ def test_checkpoints_index_a_run_once_and_a_reused_out_path_lists_the_newest(pri
     assert find_run("20260101-000000-smoke-scnd") == out
     inside = _saved(runs_dir() / "in.json", "20260101-000000-smoke-insd")
     assert [e.path for e in read_index()[0]] == [out] and inside.is_file()  # listed by itself
+
+
+def test_an_age_that_is_not_one_names_the_age_grammar() -> None:
+    done = run_cli("runs", "prune", "--older-than", "3x")
+    assert done.returncode == 2
+    assert "expected an age like 30d" in done.stderr and "Traceback" not in done.stderr

@@ -326,8 +326,10 @@ def _runs_age(text: str) -> float:
     """An age such as 30d or 12h (the duration grammar, up to 100 years)."""
     try:
         return parse_duration(text, most=36500 * 86400.0)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected an age like 30d, 12h or 90m, got {text!r}"
+        ) from None
 
 
 def _runs_options(p: argparse.ArgumentParser) -> None:

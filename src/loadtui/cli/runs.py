@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from loadtui.errors import UsageError
+from loadtui.model.record import RunRecord
 from loadtui.run.exitcodes import ExitCode
 
 if TYPE_CHECKING:
@@ -53,10 +54,18 @@ def _list(as_json: bool) -> int:
         run, s = entry.record, entry.record.summary
         print(
             f"{run.started_at[:19] or '?'}  {run.preset or 'custom':9} {run.status:11} "
-            f"req {s.requests:>7}  err {s.errors_total:>5}  "
+            f"{_verdict(run):6} req {s.requests:>7}  err {s.errors_total:>5}  "
             f"p95 {s.metrics.latency_ms.p95:>8.1f} ms  {entry.path}"
         )
     return ExitCode.OK
+
+
+def _verdict(run: RunRecord) -> str:
+    """``passed``/``FAILED`` by the run's thresholds (a completed run whose thresholds failed
+    must not read as a good one), ``-`` for a run without any."""
+    if not run.thresholds:
+        return "-"
+    return "passed" if run.passed else "FAILED"
 
 
 def _prune(args: argparse.Namespace) -> int:
