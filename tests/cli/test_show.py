@@ -128,7 +128,7 @@ def test_an_old_file_and_a_newer_versions_config_show_what_they_have(private_dir
 @pytest.mark.parametrize(
     ("ref", "fragment"),
     [
-        ("20991231-000000-smoke-ffff", "no such run file"),
+        ("20991231-000000-smoke-ffff", "no saved run"),
         ("./missing.json", "no such run file"),
         ("README.md", "no saved run 'README.md'"),
         ("last", "no saved runs"),

@@ -394,4 +394,6 @@ def find_run(ref: str) -> Path:
         return elsewhere
     if not path.exists() and Path(ref).is_file():
         raise UsageError(f"no saved run {ref!r}; to use the file of that name, give ./{ref}")
+    if not path.exists():  # the wording `runs rm` uses for the same mistake
+        raise UsageError(f"no saved run {ref!r} (loadtui runs lists them)")
     return path
