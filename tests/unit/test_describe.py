@@ -7,11 +7,13 @@ import pytest
 
 from loadtui.engine.mix import RequestMix
 from loadtui.model.plan import RunConfig, ThresholdSpec
+from loadtui.model.record import TargetInfo
 from loadtui.run.describe import (
     describe_load,
     describe_request,
     describe_requests,
     describe_streaming,
+    describe_target,
     describe_threshold,
     describe_thresholds,
 )
@@ -85,3 +87,12 @@ def test_thresholds_are_plain_text():
     smoke = describe_thresholds(load_preset("smoke"))
     assert smoke == "error_rate rate<0.01; latency p(95)<5000"
     assert describe_thresholds(load_preset("smoke").model_copy(update={"thresholds": {}})) == "none"
+
+
+def test_the_target_is_the_mock_or_the_url_without_credentials():
+    assert describe_target(TargetInfo(url="http://127.0.0.1:1", embedded_mock=True)) == (
+        "the embedded mock"
+    )
+    plain = "https://gw.example:4000/v1"
+    assert describe_target(TargetInfo(url=plain)) == plain
+    assert describe_target(TargetInfo(url="https://bob:s3cret@gw.example:4000/v1")) == plain

@@ -11,6 +11,8 @@ label the run's per-request table uses.
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit, urlunsplit
+
 from loadtui.model.durations import format_duration
 from loadtui.model.plan import LoadSpec, MockSpec, RequestSpec, RunConfig, ThresholdSpec
 from loadtui.model.record import TargetInfo
@@ -109,9 +111,17 @@ def describe_thresholds(config: RunConfig, sep: str = "; ") -> str:
 
 
 def describe_target(target: TargetInfo) -> str:
-    """Where the run sent its requests: ``the embedded mock`` or the URL the run file kept
-    (storage redacts a key from it before it is written)."""
-    return "the embedded mock" if target.embedded_mock else (target.url or "—")
+    """Where the run sent its requests: ``the embedded mock`` or its URL as the run file kept
+    it (storage redacts a key from it), any ``user:password@`` left out as well."""
+    if target.embedded_mock:
+        return "the embedded mock"
+    if not target.url:
+        return "—"
+    parts = urlsplit(target.url)
+    if parts.username is None and parts.password is None:
+        return target.url
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=host))
 
 
 def describe_mock(target: TargetInfo, config: RunConfig) -> str:
