@@ -47,7 +47,8 @@ def test_show_prints_what_the_headless_run_printed_at_its_end(private_dirs: Path
     assert first.startswith(f"run {run['id']} · completed · started 20")
     assert setup == "preset smoke · target the embedded mock (model mock-model)"
     assert (
-        plan == "load closed loop: 1 user, think 0.2s, 2s · requests health, models, chat (stream)"
+        plan == "load closed loop: 1 user, think 0.2s, 2s · requests health, models, chat stream"
+        " · streaming yes"
     )
 
 

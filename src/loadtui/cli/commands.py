@@ -132,6 +132,16 @@ def _output(args: argparse.Namespace) -> Output:
     return "json" if args.json else "quiet" if args.quiet else "human"
 
 
+def _refuse_quiet(args: argparse.Namespace) -> None:
+    """``--quiet`` is the top-level flag of a headless run or replay; before ``show``,
+    ``compare`` or ``runs`` it would be silently ignored, so it is refused in one line."""
+    if args.quiet:
+        raise UsageError(
+            f"--quiet goes with a headless run or replay, not with {args.command} "
+            "(--json works with it)"
+        )
+
+
 def _check_output_needs_headless(args: argparse.Namespace) -> None:
     """``--quiet`` and ``--json`` say what stdout gets at a headless run's end; the app has no
     such end, so asking for them there is a mistake worth one line."""
@@ -218,6 +228,7 @@ def _length(cfg: RunConfig) -> str:
 def _cmd_runs(args: argparse.Namespace) -> int:
     from loadtui.cli.runs import runs_command
 
+    _refuse_quiet(args)
     return runs_command(args)
 
 
@@ -312,6 +323,7 @@ def _cmd_show(args: argparse.Namespace) -> int:
 
     from loadtui.storage.runfile import find_run, load_record_head
 
+    _refuse_quiet(args)
     path = find_run(args.run_file)
     run = load_record_head(path)  # the series is not shown: not read
     if args.json:
@@ -411,6 +423,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     from loadtui.storage.comparison_out import comparison_text
     from loadtui.storage.runfile import find_run, load_record
 
+    _refuse_quiet(args)
     if len(args.runs) < 2:
         raise UsageError("compare needs two runs or more: loadtui compare A B [C...]")
     paths = [find_run(ref) for ref in args.runs]

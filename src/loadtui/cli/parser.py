@@ -335,7 +335,10 @@ def _runs_age(text: str) -> float:
 def _runs_options(p: argparse.ArgumentParser) -> None:
     """``loadtui runs [--json]``, ``runs rm RUN...``, ``runs prune`` (docs/workflows.md)."""
     p.add_argument(
-        "--json", dest="runs_json", action="store_true", help="print the listing as a JSON array"
+        "--json",
+        action="store_true",
+        default=argparse.SUPPRESS,  # keeps ``loadtui --json runs`` (the top-level flag)
+        help="print the listing as a JSON array",
     )
     sub = p.add_subparsers(dest="runs_action", metavar="ACTION", parser_class=_Parser)
     files_help = (
@@ -500,7 +503,12 @@ def _compare_options(p: argparse.ArgumentParser) -> None:
         "only where the difference is larger than the noise (docs/metrics.md)."
     )
     p.add_argument("runs", nargs="+", metavar="RUN", help="a run file (path), a run id, or last")
-    p.add_argument("--json", action="store_true", help="print the comparison as JSON")
+    p.add_argument(
+        "--json",
+        action="store_true",
+        default=argparse.SUPPRESS,  # keeps ``loadtui --json compare A B`` (the top-level flag)
+        help="print the comparison as JSON",
+    )
 
 
 def _mock_timing_options(p: argparse.ArgumentParser) -> None:

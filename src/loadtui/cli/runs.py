@@ -24,7 +24,7 @@ __all__ = ["runs_command"]
 
 def runs_command(args: argparse.Namespace) -> int:
     action = getattr(args, "runs_action", None)
-    if action is not None and args.runs_json:
+    if action is not None and args.json:
         raise UsageError(f"--json goes with the listing (loadtui runs --json), not with {action}")
     if action == "rm":
         from loadtui.storage.removal import plan_rm
@@ -32,7 +32,7 @@ def runs_command(args: argparse.Namespace) -> int:
         return _remove(plan_rm(args.runs, files=args.files), dry_run=False)
     if action == "prune":
         return _prune(args)
-    return _list(as_json=args.runs_json)
+    return _list(as_json=args.json)
 
 
 def _list(as_json: bool) -> int:

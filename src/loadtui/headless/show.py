@@ -14,43 +14,15 @@ from rich.console import Group
 from rich.text import Text
 
 from loadtui.headless.console import summary_renderable
-from loadtui.model.durations import format_duration
-from loadtui.model.plan import RunConfig
 from loadtui.model.record import RunRecord
+from loadtui.run.describe import (
+    describe_load,
+    describe_requests,
+    describe_streaming,
+    describe_target,
+)
 
-__all__ = ["config_lines", "describe_load", "show_renderable"]
-
-
-def describe_load(config: RunConfig) -> str:
-    """The planned load in a few words: ``closed loop: 3 users, think 0.5–1s, 8s``."""
-    load = config.load
-    length = format_duration(load.total_duration)
-    if load.mode == "closed":
-        think = load.think_time
-        span = f"{think[0]:g}s" if think[0] == think[1] else f"{think[0]:g}–{think[1]:g}s"
-        thinking = f", think {span}" if think[1] else ""
-        return f"closed loop: {load.users} user{'s' if load.users != 1 else ''}{thinking}, {length}"
-    if load.mode == "open":
-        return f"open loop: {load.rate or 0:g} req/s {load.arrival}, {length}"
-    if load.mode == "burst":
-        return f"burst: {load.burst_requests} requests at once"
-    key = "rate" if load.stages_are_rate else "users"
-    steps = "→".join(f"{getattr(s, key) or 0:g}" for s in load.stages)
-    return f"stages of {key}: 0→{steps} over {length}"
-
-
-_STREAMED = ("chat", "completion", "messages")
-"""The kinds whose ``stream`` means something (it defaults to True for every kind)."""
-
-
-def _requests(config: RunConfig) -> str:
-    """``chat (stream), embedding`` — each kind of the mix once, in order."""
-    kinds: list[str] = []
-    for r in config.requests:
-        kind = f"{r.kind} (stream)" if r.stream and r.kind in _STREAMED else r.kind
-        if kind not in kinds:
-            kinds.append(kind)
-    return ", ".join(kinds)
+__all__ = ["config_lines", "show_renderable"]
 
 
 def _when(started_at: str) -> str:
@@ -65,12 +37,15 @@ def config_lines(run: RunRecord, path: Path | None = None) -> list[Text]:
         ident += f" · replay of {run.replay_of}"
     if run.loadtui_version:
         ident += f" · loadtui {run.loadtui_version}"
-    target = "the embedded mock" if run.target.embedded_mock else run.target.url or "?"
+    target = describe_target(run.target)
     model = run.target.model or run.config.target.model
     setup = f"preset {run.preset or 'custom'} · target {target}" + (
         f" (model {model})" if model else ""
     )
-    plan = f"load {describe_load(run.config)} · requests {_requests(run.config)}"
+    plan = (
+        f"load {describe_load(run.config)} · requests {describe_requests(run.config)}"
+        f" · streaming {describe_streaming(run.config)}"
+    )
     lines = [Text(ident, style="bold"), Text(setup), Text(plan)]
     if path is not None:
         lines.append(Text(f"file {path}", style="dim"))

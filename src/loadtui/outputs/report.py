@@ -26,6 +26,7 @@ from loadtui.outputs.report_charts import (
     percentile_charts,
     whole_run_only,
 )
+from loadtui.outputs.report_compare import comparison_section
 from loadtui.outputs.report_sections import (
     Shown,
     config_section,
@@ -104,9 +105,15 @@ def _sections(runs: list[Shown]) -> list[tuple[str, str, str]]:
     def each(section: Callable[[Shown], Markup]) -> str:
         return "".join(_per_run(s.name, runs, section(s)) for s in runs)
 
+    compared = (  # several runs: each against the first, as ``loadtui compare`` judges it
+        [("compare", "Compared with the first run", comparison_section(runs))]
+        if len(runs) > 1
+        else []
+    )
     return [
         ("config", "Configuration", config_section(runs)),
         ("summary", "Summary", summary_section(runs) + each(percentiles_section)),
+        *compared,
         ("latency", "Latency over time", percentile_charts(runs) + whole_run_only(runs)),
         ("load", "Load over time", load_charts(runs) + _controls(runs)),
         ("distribution", "Latency distribution", distribution_chart(runs)),

@@ -11,9 +11,16 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from html import escape
 
-from loadtui.model.durations import format_duration
 from loadtui.model.record import ErrorSample, MetricSummary, RunRecord
 from loadtui.outputs.html import Cell, Markup, badge, count, ms, pct, table
+from loadtui.run.describe import (
+    describe_load,
+    describe_mock,
+    describe_requests,
+    describe_streaming,
+    describe_target,
+    describe_thresholds,
+)
 
 __all__ = [
     "Shown",
@@ -62,48 +69,6 @@ def _side_by_side(
     return table(head, [(name, *(get(s.run) for s in runs)) for name, get in rows], "side")
 
 
-def _load(run: RunRecord) -> str:
-    load = run.config.load
-    if load.open_loop and load.rate is not None:
-        return f"open loop, {load.rate:g} arrivals/s ({load.arrival}), ≤ {load.max_in_flight} in flight"
-    if load.mode == "stages":
-        kind = "rate" if load.stages_are_rate else "users"
-        return f"stages ({len(load.stages)}, by {kind})"
-    if load.mode == "burst":
-        return f"burst of {load.burst_requests} requests"
-    spawn = f", spawn {load.spawn_rate:g}/s" if load.spawn_rate else ""
-    return f"closed loop, {load.users} users{spawn}"
-
-
-def _requests(run: RunRecord) -> str:
-    parts = []
-    for r in run.config.requests:
-        stream = " streamed" if r.stream and r.kind in ("chat", "completion", "messages") else ""
-        parts.append(f"{r.name or r.kind} ({r.kind}{stream}) ×{r.weight}")
-    return "; ".join(parts)
-
-
-def _target(run: RunRecord) -> str:
-    t = run.target
-    return f"embedded mock at {t.url}" if t.embedded_mock else t.url
-
-
-def _mock(run: RunRecord) -> str | None:
-    m = run.target.mock
-    if m is None:
-        return None
-    faults = ", ".join(f"{k} {v:g}" for k, v in m.faults.items())
-    return (
-        f"TTFT {m.ttft * 1000:g} ms, ITL {m.itl * 1000:g} ms, latency {m.latency * 1000:g} ms, "
-        f"{m.tokens} tokens" + (f", faults: {faults}" if faults else "")
-    )
-
-
-def _thresholds_config(run: RunRecord) -> str:
-    items = [f"{m}: {e}" for m, exprs in run.config.thresholds.items() for e in exprs]
-    return "; ".join(items) or "none"
-
-
 def config_section(runs: Sequence[Shown]) -> Markup:
     """What was run, where and how: enough to tell whether two runs are alike."""
     rows: list[tuple[str, Callable[[RunRecord], Cell]]] = [
@@ -112,15 +77,14 @@ def config_section(runs: Sequence[Shown]) -> Markup:
         ("started (UTC)", lambda r: r.started_at[:19].replace("T", " ")),
         ("preset", lambda r: r.preset or "custom"),
         ("description", lambda r: r.config.description or None),
-        ("target", _target),
+        ("target", lambda r: describe_target(r.target)),
         ("model", lambda r: r.target.model or r.config.target.model),
-        ("load", _load),
-        ("duration", lambda r: format_duration(r.config.load.total_duration)),
-        ("think time", lambda r: "{:g}–{:g} s".format(*r.config.load.think_time)),
-        ("requests", _requests),
+        ("load", lambda r: describe_load(r.config)),
+        ("requests", lambda r: describe_requests(r.config)),
+        ("streaming", lambda r: describe_streaming(r.config)),
         ("workers", lambda r: r.generator.workers or r.config.workers or "auto"),
-        ("thresholds", _thresholds_config),
-        ("embedded mock", _mock),
+        ("thresholds", lambda r: describe_thresholds(r.config)),
+        ("embedded mock", lambda r: describe_mock(r.target, r.config)),
         ("replay of", lambda r: r.replay_of),
         ("loadtui", lambda r: r.loadtui_version or None),
     ]

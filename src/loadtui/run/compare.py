@@ -20,9 +20,15 @@ from loadtui.model.comparison import (
     Noise,
     RunComparison,
 )
-from loadtui.model.durations import format_duration
-from loadtui.model.plan import LoadSpec
 from loadtui.model.record import PercentileName, RunRecord, RunSummary
+from loadtui.run.describe import (
+    describe_mock,
+    describe_requests,
+    describe_streaming,
+    describe_target,
+    duration_text,
+    load_size,
+)
 
 __all__ = ["ComparisonRow", "compare", "compare_runs", "config_rows"]
 
@@ -135,52 +141,18 @@ def compare_runs(a: RunRecord, b: RunRecord) -> list[ComparisonRow]:
     return rows
 
 
-def _load_text(load: LoadSpec) -> str:
-    """The load in a few words: ``3 users``, ``50 req/s poisson``, ``stages 10→100→10 users``."""
-    if load.mode == "burst":
-        return f"{load.burst_requests} requests at once"
-    if load.stages:
-        open_loop = load.mode == "open" or any(s.rate is not None for s in load.stages)
-        steps = [s.rate if open_loop else s.users for s in load.stages]
-        unit = "req/s" if open_loop else "users"
-        return "stages " + "→".join("·" if v is None else f"{v:g}" for v in steps) + " " + unit
-    if load.mode == "open" and load.rate is not None:
-        return f"{load.rate:g} req/s {load.arrival}"
-    return f"{load.users} user" + ("" if load.users == 1 else "s")
-
-
-def _streaming(run: RunRecord) -> str:
-    kinds = {r.stream for r in run.config.requests}
-    return "mixed" if len(kinds) > 1 else ("yes" if kinds == {True} else "no")
-
-
-def _target(run: RunRecord) -> str:
-    return "embedded mock" if run.target.embedded_mock else (run.target.url or "—")
-
-
-def _mock(run: RunRecord) -> str:
-    """The embedded mock's timing (two runs on it differ only by this), else ``—``."""
-    if not run.target.embedded_mock:
-        return "—"
-    mock = run.target.mock or run.config.mock
-    return (
-        f"ttft {format_duration(mock.ttft)} itl {format_duration(mock.itl)}"
-        f" latency {format_duration(mock.latency)} {mock.tokens} tokens"
-    )
-
-
 def _config_values(run: RunRecord) -> dict[str, str]:
-    load = run.config.load
+    config = run.config
     return {
-        "preset": run.preset or run.config.preset or "custom",
-        "target": _target(run),
-        "mock": _mock(run),
-        "model": run.target.model or run.config.target.model,
-        "mode": load.mode,
-        "load": _load_text(load),
-        "duration": "—" if load.mode == "burst" else format_duration(load.total_duration),
-        "streaming": _streaming(run),
-        "requests": ", ".join(dict.fromkeys(r.kind for r in run.config.requests)),
+        "preset": run.preset or config.preset or "custom",
+        "target": describe_target(run.target),
+        "mock": describe_mock(run.target, config),
+        "model": run.target.model or config.target.model,
+        "mode": config.load.mode,
+        "load": load_size(config.load),
+        "duration": duration_text(config.load),
+        "streaming": describe_streaming(config),
+        "requests": describe_requests(config),
     }
 
 

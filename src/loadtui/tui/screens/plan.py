@@ -1,43 +1,21 @@
-"""One-line descriptions of a preset's plan for the setup screen (no Textual here)."""
+"""One-line descriptions of a preset's plan for the setup screen (no Textual here); the words
+come from ``run/describe.py``, which ``show``, ``compare`` and the report use too."""
 
 from __future__ import annotations
 
-from loadtui.model.durations import format_duration
 from loadtui.model.plan import RunConfig
+from loadtui.run.describe import describe_load, describe_thresholds
+from loadtui.run.describe import describe_requests as requests_text
 
 __all__ = ["describe_load", "describe_requests"]
 
 
-def describe_load(config: RunConfig) -> str:
-    load = config.load
-    length = format_duration(load.total_duration)
-    if load.mode == "closed":
-        think = load.think_time
-        thinking = f", think {think[0]:g}–{think[1]:g}s" if think[1] else ""
-        users = f"{load.users} user{'s' if load.users != 1 else ''}"
-        spawn = f" (spawn {load.spawn_rate:g}/s)" if load.spawn_rate else ""
-        return f"closed loop: {users}{spawn}{thinking}, {length}"
-    if load.mode == "open":
-        return f"open loop: {load.rate:g} req/s {load.arrival}, max {load.max_in_flight} in flight, {length}"
-    if load.mode == "burst":
-        return f"burst: {load.burst_requests} requests at once"
-    key = "rate" if load.stages_are_rate else "users"
-    steps = "→".join(f"{getattr(s, key):g}" for s in load.stages)
-    return f"stages of {key}: 0→{steps} over {length}"
-
-
 def describe_requests(config: RunConfig) -> str:
-    parts = []
-    for r in config.requests:
-        if r.kind == "chat":
-            parts.append(f"chat{' (stream)' if r.stream else ''} max_tokens {r.max_tokens}")
-        else:
-            parts.append(r.kind)
-    thresholds = "; ".join(
-        f"{m} {' '.join(t.threshold + (' (abort)' if t.abort_on_fail else '') for t in e)}"
-        for m, e in config.thresholds.items()
-    )
-    return " + ".join(parts) + (f" · thresholds: {thresholds}" if thresholds else "")
+    """The mix and its thresholds under the plan line: ``health + models + chat stream
+    max_tokens 32 · thresholds: error_rate rate<0.01`` (the words are ``run/describe.py``'s)."""
+    thresholds = describe_thresholds(config)
+    mix = requests_text(config, " + ", tokens=True)
+    return mix + ("" if thresholds == "none" else f" · thresholds: {thresholds}")
 
 
 def stage_end(config: RunConfig, elapsed: float) -> float | None:
