@@ -325,7 +325,7 @@ def test_an_old_run_file_without_histograms_exports(tmp_path: Path):
         (["export", "last", "--format", "junit", "-o", "x.xml"], "no saved runs"),
         (["export", str(DATA / "run-a.json")], "nothing to export"),
         (["export", str(DATA / "run-a.json"), "--format", "xlsx", "-o", "x"], "unknown --format"),
-        (["export", str(DATA / "run-a.json"), "--format", "csv"], "needs -o"),
+        (["export", str(DATA / "run-a.json"), "--format", "csv", "-o", " "], "needs a path"),
         (["export", str(DATA / "run-a.json"), "-o", "x.xml"], "needs --format"),
         (["export", str(DATA / "run-a.json"), "--format", "junit", "-o", "/dev/null"], "regular"),
         (

@@ -15,7 +15,7 @@ from helpers import run_cli
     ("where", "says"),
     [
         ("missing/requests.jsonl", "does not exist"),
-        (".", "not a regular file"),
+        (".", "is a folder"),
     ],
 )
 def test_a_path_that_cannot_be_written_is_refused(private_dirs: Path, where: str, says: str):

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from junitparser import Failure, JUnitXml, Skipped
 
-from loadtui.headless.exports import write_run_exports
+from loadtui.headless.exports import write_run_outputs
 from loadtui.metrics.histogram import Histogram
 from loadtui.model.record import (
     LabelSummary,
@@ -24,7 +24,6 @@ from loadtui.model.record import (
 from loadtui.outputs.csv_export import STATS_PERCENTILES, failure_rows, stats_rows
 from loadtui.outputs.exports import WRITERS, Export, write_exports
 from loadtui.outputs.junit import junit_xml
-from loadtui.run.exitcodes import ExitCode
 from loadtui.storage.runfile import load_record, save_run
 
 DATA = Path(__file__).parents[1] / "data"
@@ -151,20 +150,39 @@ def test_each_format_is_a_writer(run_a: RunRecord, tmp_path: Path):
     assert list(tmp_path.glob(".*")) == []  # no temporary file left behind
 
 
-def test_end_of_run_exports_and_the_exit_code(run_a: RunRecord, tmp_path: Path):
+def test_end_of_run_outputs_and_what_failed(run_a: RunRecord, tmp_path: Path):
     saved = save_run(run_a, tmp_path / "run.json", remember=False)
     good = Export("junit", tmp_path / "j.xml", "--junit")
     bad = Export("summary-json", tmp_path / "no-such-folder" / "s.json", "--summary-json")
+    notes: list[str] = []
     warnings: list[str] = []
-    assert write_run_exports(saved, [good], ExitCode.THRESHOLDS_FAILED, warnings.append) == 1
-    assert warnings == [] and (tmp_path / "j.xml").is_file()
-    code = write_run_exports(saved, [bad, good], ExitCode.THRESHOLDS_FAILED, warnings.append)
-    assert code == ExitCode.RUN_FAILED
-    assert warnings == [f"cannot write --summary-json {bad.dest}: No such file or directory"]
-    interrupted = write_run_exports(saved, [bad], ExitCode.INTERRUPTED, warnings.append)
-    assert interrupted == ExitCode.INTERRUPTED
-    assert write_run_exports(None, [good], ExitCode.RUN_FAILED, warnings.append) == 4
+
+    def outputs(path: Path | None, report: Path | None, *exports: Export) -> list[str]:
+        return write_run_outputs(run_a, path, report, exports, notes.append, warnings.append)
+
+    assert outputs(saved, None, good) == [] and warnings == []
+    assert notes == [f"exported: {good.dest}"] and (tmp_path / "j.xml").is_file()
+    reason = f"cannot write --summary-json {bad.dest}: No such file or directory"
+    assert outputs(saved, None, bad, good) == [reason] and warnings == [reason]
+    assert outputs(None, None, good) == []  # not saved: a failure of its own already
     assert warnings[-1] == "no export written: the run was not saved"
+    report = tmp_path / "no-such-folder" / "r.html"
+    assert outputs(saved, report)[0].startswith(f"cannot write --report {report}: ")
+
+
+def test_the_report_is_made_from_the_saved_run_unless_there_is_none(
+    run_a: RunRecord, tmp_path: Path
+):
+    saved = save_run(run_a, tmp_path / "run.json", remember=False)
+    in_memory = replace(run_a, id="20990101-000000-only-in-memory")
+    report = tmp_path / "r.html"
+    notes: list[str] = []
+    assert write_run_outputs(in_memory, saved, report, (), notes.append, notes.append) == []
+    assert notes == [f"report saved: {report}"]
+    html = report.read_text(encoding="utf-8")
+    assert run_a.id in html and in_memory.id not in html  # the file, read back
+    assert write_run_outputs(in_memory, None, report, (), notes.append, notes.append) == []
+    assert in_memory.id in report.read_text(encoding="utf-8")  # nothing saved: memory
 
 
 @pytest.mark.parametrize(

@@ -92,3 +92,12 @@ def test_interrupted_names_the_signal():
     assert verdict_line(run, ExitCode.INTERRUPTED, "SIGTERM") == (
         f"INTERRUPTED by SIGTERM: {_FIGURES}"
     )
+
+
+def test_outputs_not_written_say_so_on_one_line():
+    why = "cannot write --junit j.xml: No such file or directory; internal error\nValueError: x"
+    line = verdict_line(_RUN, ExitCode.RUN_FAILED, unwritten=why)
+    assert line == (
+        "FAILED: the exports could not all be written (cannot write --junit j.xml: No such "
+        f"file or directory; internal error ValueError: x); {_FIGURES}"
+    )

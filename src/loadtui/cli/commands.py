@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -13,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
-from loadtui.cli.export import cmd_export, refuse_in_app, run_exports
+from loadtui.cli.export import check_files, cmd_export, refuse_in_app, run_exports
 from loadtui.errors import ConfigError, StartError, UsageError
 from loadtui.model.durations import format_duration
 from loadtui.run.exitcodes import ExitCode
@@ -37,63 +36,27 @@ if TYPE_CHECKING:
 __all__ = ["COMMANDS"]
 
 
-def _check_out(out: Path | None) -> None:
-    """Refuse an --out the run could not be written to, before any load is sent."""
-    if out is None:
-        return
-    if out.is_dir():
-        raise ConfigError(f"--out {out} is a folder; give a file name such as {out / 'run.json'}")
-    if not out.parent.is_dir():
-        raise ConfigError(f"--out {out}: the folder {out.parent} does not exist")
-    if not os.access(out.parent, os.W_OK):
-        raise ConfigError(f"--out {out}: the folder {out.parent} is not writable")
-
-
-def _check_report(path: Path | None, flag: str = "--report", headless: bool = True) -> None:
-    """Refuse a report file that could not be written, before any load is sent or run read."""
-    if path is None:
-        return
-    if not headless:
-        raise UsageError(f"{flag} needs --headless (the app has no report option yet)")
-    if path.is_dir():
-        raise ConfigError(
-            f"{flag} {path} is a folder; give a file name such as {path / 'report.html'}"
-        )
-    if not path.parent.is_dir():
-        raise ConfigError(f"{flag} {path}: the folder {path.parent} does not exist")
-    if not os.access(path.parent, os.W_OK):
-        raise ConfigError(f"{flag} {path}: the folder {path.parent} is not writable")
-
-
-def _check_record_requests(path: Path | None) -> None:
-    """Refuse a --record-requests file that could not be written, before any load is sent."""
-    if path is None:
-        return
-    if path.exists() and not path.is_file():
-        raise ConfigError(f"--record-requests {path} is not a regular file (a folder or device)")
-    if not path.parent.is_dir():
-        raise ConfigError(f"--record-requests {path}: the folder {path.parent} does not exist")
-    if not os.access(path.parent, os.W_OK):
-        raise ConfigError(f"--record-requests {path}: the folder {path.parent} is not writable")
+def _report_needs_headless(args: argparse.Namespace) -> None:
+    if args.report is not None and not args.headless:
+        raise UsageError("--report needs --headless (the app has no report option yet)")
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
     from loadtui.headless.runner import RunOptions, run_headless
     from loadtui.storage.presets import load_control_file
 
-    _check_report(args.report, headless=args.headless)
+    _report_needs_headless(args)
     if not args.headless:
         _check_output_needs_headless(args)
         return _cmd_app(args)
     resolved = resolve(Overrides.from_namespace(args))
     config = resolved.config
-    _check_out(args.out)
-    _check_record_requests(args.record_requests)
+    exports = run_exports(args)
+    check_files(args, exports)
     schedule = load_control_file(args.control_file) if args.control_file else []
     check_controls(config, schedule, args.control_file)
     api_key = default_api_key(config, args.api_key)
     check_credentials(config, api_key, resolved.userinfo)
-    exports = run_exports(args)
     with _metrics_server(args) as metrics:
         options = RunOptions(
             api_key=api_key,
@@ -193,8 +156,7 @@ def _cmd_app(args: argparse.Namespace) -> int:
         raise UsageError(f"{flag} needs --start (or --headless): the setup form has no such field")
     start = None
     if args.start:
-        _check_out(args.out)
-        _check_record_requests(args.record_requests)
+        check_files(args)
         schedule = load_control_file(args.control_file) if args.control_file else []
         check_controls(config, schedule, args.control_file)
         start = StartNow(
@@ -253,12 +215,12 @@ def _cmd_replay(args: argparse.Namespace) -> int:
     from loadtui.headless.runner import RunOptions, run_headless
     from loadtui.storage.runfile import find_run, load_record_checked, run_config, run_controls
 
-    _check_report(args.report, headless=args.headless)
+    _report_needs_headless(args)
     path = find_run(args.run_file)
     run, written_here = load_record_checked(path)
     config = run_config(run, path)
-    _check_out(args.out)
-    _check_record_requests(args.record_requests)
+    exports = run_exports(args) if args.headless else ()
+    check_files(args, exports, keep=[path])  # the run replayed is not written over
     schedule = run_controls(run, path)
     url, userinfo = split_userinfo(args.url) if args.url else (None, None)
     if url:
@@ -272,7 +234,6 @@ def _cmd_replay(args: argparse.Namespace) -> int:
     config = add_thresholds(config, Overrides.from_namespace(args))
     api_key = default_api_key(config, args.api_key)
     check_credentials(config, api_key, userinfo)
-    exports = run_exports(args) if args.headless else ()
     if not args.headless:
         refuse_in_app(args)
         _check_output_needs_headless(args)
@@ -307,11 +268,13 @@ def _cmd_replay(args: argparse.Namespace) -> int:
 def _cmd_report(args: argparse.Namespace) -> int:
     """``loadtui report RUN [RUN...] -o FILE.html``: one HTML page of the runs (several
     overlaid), from their run files."""
+    from loadtui.outputs.destination import check_outputs
     from loadtui.outputs.report import write_report
     from loadtui.storage.runfile import find_run, load_record
 
-    _check_report(args.output, "-o")
-    runs = [load_record(find_run(ref)) for ref in args.runs]
+    paths = [find_run(ref) for ref in args.runs]
+    check_outputs([("-o", args.output)], keep=paths)  # never over a run it reads
+    runs = [load_record(path) for path in paths]
     write_report(runs, args.output)
     print(f"report saved: {args.output}", flush=True)
     return ExitCode.OK

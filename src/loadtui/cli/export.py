@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -20,7 +21,7 @@ from loadtui.run.exitcodes import ExitCode
 if TYPE_CHECKING:
     from loadtui.outputs.exports import Export
 
-__all__ = ["cmd_export", "refuse_in_app", "run_exports"]
+__all__ = ["check_files", "cmd_export", "refuse_in_app", "run_exports"]
 
 
 def _asked(args: argparse.Namespace) -> list[tuple[str, str, str]]:
@@ -50,14 +51,26 @@ def _flag_exports(args: argparse.Namespace) -> list[Export]:
 
 
 def run_exports(args: argparse.Namespace) -> tuple[Export, ...]:
-    """The exports a headless run or replay writes at its end, each checked now — before any
-    load is sent (UsageError, one line, exit 2)."""
-    from loadtui.outputs.exports import check_exports
+    """The exports a headless run or replay writes at its end (checked by ``check_files``)."""
+    return tuple(_flag_exports(args))
 
-    wanted = _flag_exports(args)
-    out: Path | None = getattr(args, "out", None)
-    check_exports(wanted, keep=[out] if out is not None else [])
-    return tuple(wanted)
+
+def check_files(
+    args: argparse.Namespace, exports: Sequence[Export] = (), keep: Sequence[Path] = ()
+) -> None:
+    """Every file a run or replay would write (``--out``, ``--record-requests``, ``--report``,
+    the exports), checked at once before any load is sent: each writable, no two the same
+    file, none over a run file in ``keep`` (UsageError, one line, exit 2)."""
+    from loadtui.outputs.destination import check_outputs
+    from loadtui.outputs.exports import export_outputs
+
+    named = {
+        "--out": getattr(args, "out", None),
+        "--record-requests": getattr(args, "record_requests", None),
+        "--report": getattr(args, "report", None),
+    }
+    outputs = [(flag, path) for flag, path in named.items() if path is not None]
+    check_outputs(outputs + export_outputs(exports), keep)
 
 
 def refuse_in_app(args: argparse.Namespace) -> None:
@@ -68,18 +81,20 @@ def refuse_in_app(args: argparse.Namespace) -> None:
 
 def cmd_export(args: argparse.Namespace) -> int:
     """``loadtui export RUN``: the files asked, from a saved run; each path on stdout."""
-    from loadtui.outputs.exports import check_exports, write_exports
+    from loadtui.outputs.destination import check_outputs
+    from loadtui.outputs.exports import export_outputs, write_exports
     from loadtui.storage.runfile import find_run, load_record
 
     path = find_run(args.run_file)
-    wanted = _format_export(args) + _flag_exports(args)
-    if not wanted:
+    flagged = _flag_exports(args)
+    if args.format is None and args.output is None and not flagged:
         raise UsageError(
-            "nothing to export: give --format FORMAT -o PATH, or --csv PREFIX, --junit FILE, "
+            "nothing to export: give --format FORMAT [-o PATH], or --csv PREFIX, --junit FILE, "
             "--summary-json FILE"
         )
     run = load_record(path)
-    check_exports(wanted, keep=[path])
+    wanted = _format_export(args, run.id) + flagged
+    check_outputs(export_outputs(wanted), keep=[path])
     written, failed = write_exports(run, path, wanted)
     for done in written:
         print(f"exported: {done}", flush=True)
@@ -88,9 +103,10 @@ def cmd_export(args: argparse.Namespace) -> int:
     return ExitCode.RUN_FAILED if failed else ExitCode.OK
 
 
-def _format_export(args: argparse.Namespace) -> list[Export]:
-    """``--format FORMAT -o PATH``, checked: both or neither, a format there is."""
-    from loadtui.outputs.exports import PREFIX_FORMATS, WRITERS, Export
+def _format_export(args: argparse.Namespace, run_id: str) -> list[Export]:
+    """``--format FORMAT [-o PATH]``, checked: a format there is; without ``-o``, the format's
+    own name for the run in the current folder (``DEFAULT_NAMES``)."""
+    from loadtui.outputs.exports import DEFAULT_NAMES, PREFIX_FORMATS, WRITERS, Export
 
     fmt: str | None = args.format
     output: str | None = args.output
@@ -100,9 +116,11 @@ def _format_export(args: argparse.Namespace) -> list[Export]:
         return []
     if fmt not in WRITERS:
         raise UsageError(f"unknown --format {fmt!r}; expected one of {', '.join(WRITERS)}")
-    if output is None or not output.strip():
+    if output is None:
+        return [Export(fmt, Path(DEFAULT_NAMES[fmt].format(id=run_id)), f"--format {fmt}")]
+    if not output.strip():
         what = "a prefix for its files" if fmt in PREFIX_FORMATS else "a file"
-        raise UsageError(f"--format {fmt} needs -o PATH ({what})")
+        raise UsageError(f"-o needs a path ({what})")
     if fmt in PREFIX_FORMATS and output.endswith(("/", os.sep)):
         raise UsageError(f"-o {output} is a folder; give a prefix such as {output}run")
     return [Export(fmt, Path(output), "-o")]

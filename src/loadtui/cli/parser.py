@@ -417,13 +417,14 @@ def _export_command_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--format",
         metavar="FORMAT",
-        help="csv, junit, summary-json or html (with -o)",
+        help="csv, junit, summary-json or html",
     )
     p.add_argument(
         "-o",
         "--output",
         metavar="PATH",
-        help="where to write it: a file, or for csv a prefix of its three files",
+        help="where to write it: a file, or for csv a prefix of its three files (default: in "
+        "the current folder, named for the run: ID_junit.xml, ID_summary.json, ID.html, ID_*.csv)",
     )
     _export_options(p, "several formats at once")
 

@@ -10,6 +10,7 @@ the run path, ``--json`` one JSON document (``RunOptions.output``).
 
 from __future__ import annotations
 
+import json
 import signal
 import sys
 from collections.abc import Callable, Iterator
@@ -32,7 +33,7 @@ from loadtui.headless.console import (
     progress_panel,
     summary_renderable,
 )
-from loadtui.headless.exports import write_run_exports
+from loadtui.headless.exports import write_run_outputs
 from loadtui.headless.verdict import verdict_line
 from loadtui.model.controls import ControlChange
 from loadtui.model.plan import RunConfig
@@ -43,7 +44,7 @@ from loadtui.run.exitcodes import ExitCode
 from loadtui.run.frame import LiveFrame, build_frame, in_flight_now
 from loadtui.run.metrics_server import MetricsServer
 from loadtui.run.session import RunSession
-from loadtui.storage.record_out import summary_json
+from loadtui.storage.record_out import summary_document
 
 __all__ = ["Output", "RunOptions", "run_headless"]
 
@@ -165,27 +166,14 @@ def run_headless(
             status, error, grace=0.0 if seen > 1 else None, cut_short=lambda: stop.count > seen
         )
         asked = session.out or session.path
-    code = _end(run, path, asked, stop, console, say, options.output)
-    if options.report is not None:
-        _write_html_report(run, options.report)
-    code = write_run_exports(path, options.exports, code, _warn)
+    code = _exit_code(run, path, asked)
+    note = _warn if human else _silent  # "report saved:", "exported:": no notice in the others
+    failed = write_run_outputs(run, path, options.report, options.exports, note, _warn)
+    why = None
+    if failed and code not in (ExitCode.RUN_FAILED, ExitCode.INTERRUPTED):
+        code, why = ExitCode.RUN_FAILED, "; ".join(failed)
+    _end(run, path, code, why, stop, console, say, options.output)
     return code, path
-
-
-def _write_html_report(run: RunRecord, where: Path) -> None:
-    """``--report``: the HTML report of the run just finished, from the record in memory (so
-    it is written even when the run file could not be); a failure is a notice, never a lost
-    run."""
-    from loadtui.outputs.report import write_report  # only runs that ask pay for the import
-
-    try:
-        write_report([run], where)
-    except OSError as exc:
-        _warn(f"could not write the report {where}: {exc.strerror or exc}")
-    except Exception as exc:  # a bug in the report: the run and its summary are already out
-        _warn(f"could not write the report {where}: internal error {type(exc).__name__}: {exc}")
-    else:
-        _warn(f"report saved: {where}")
 
 
 def _drive(
@@ -237,23 +225,25 @@ def _exit_code(run: RunRecord, path: Path | None, asked: Path) -> ExitCode:
 def _end(
     run: RunRecord,
     path: Path | None,
-    asked: Path,
+    code: ExitCode,
+    why: str | None,
     stop: _Stop,
     console: Console,
     say: Callable[[str], None],
     output: Output,
-) -> ExitCode:
-    """Print the run's end as ``output`` asks; returns the exit code."""
-    code = _exit_code(run, path, asked)
+) -> None:
+    """Print the run's end as ``output`` asks, for the final exit ``code`` (``why``: the files
+    that could not be written, when that is what made it 4)."""
     if path is None:
         _warn("the run could not be saved anywhere (see the lines above)")
     if output == "json":
-        _report_json(run, path, console)
+        _report_json(run, path, code, console)
     elif output == "quiet":
-        _report_quiet(run, path, code, stop, say)
+        _warn_machine(run)
+        say(verdict_line(run, code, stop.signal, saved=path is not None, unwritten=why))
+        _saved_line(path, say)
     else:
         _report(run, path, stop, console, say)
-    return code
 
 
 def _saved_line(path: Path | None, say: Callable[[str], None]) -> None:
@@ -287,20 +277,15 @@ def _warn_machine(run: RunRecord) -> None:
         _warn(f"warning: {warning}")
 
 
-def _report_quiet(
-    run: RunRecord, path: Path | None, code: ExitCode, stop: _Stop, say: Callable[[str], None]
-) -> None:
-    """``--quiet``: the verdict line and the run path line, nothing else on stdout."""
+def _report_json(run: RunRecord, path: Path | None, code: ExitCode, console: Console) -> None:
+    """``--json``: stdout is one JSON document (its ``path`` null when nothing was saved; its
+    ``passed`` false when the exit is 4, whatever the thresholds said)."""
     _warn_machine(run)
-    say(verdict_line(run, code, stop.signal, saved=path is not None))
-    _saved_line(path, say)
-
-
-def _report_json(run: RunRecord, path: Path | None, console: Console) -> None:
-    """``--json``: stdout is one JSON document (its ``path`` null when nothing was saved)."""
-    _warn_machine(run)
+    document = summary_document(run, None if path is None else str(path))
+    if code == ExitCode.RUN_FAILED:
+        document["passed"] = False
     out = console.file
-    out.write(summary_json(run, None if path is None else str(path)) + "\n")
+    out.write(json.dumps(document, indent=2) + "\n")
     out.flush()
 
 

@@ -42,10 +42,15 @@ def _failed_thresholds(run: RunRecord) -> str:
 
 
 def verdict_line(
-    run: RunRecord, code: ExitCode, signal: str | None = None, saved: bool = True
+    run: RunRecord,
+    code: ExitCode,
+    signal: str | None = None,
+    saved: bool = True,
+    unwritten: str | None = None,
 ) -> str:
     """The verdict for a run that ended with ``code`` (the process's exit code); ``saved``
-    False when the run file could not be written anywhere."""
+    False when the run file could not be written anywhere; ``unwritten``: why the report or
+    an export could not be written, when that is what made the code 4."""
     figures = _figures(run)
     if code == ExitCode.OK:
         stopped = f" (stopped at {run.load_ended_s or 0:g}s)" if run.status == "stopped" else ""
@@ -57,6 +62,9 @@ def verdict_line(
     if run.status == "failed":
         why = " ".join((run.error or "see stderr").split())  # one line, whatever it held
         return f"FAILED: the run failed ({why}); {figures}"
+    if unwritten:
+        why = " ".join(unwritten.split())  # one line, whatever an error said
+        return f"FAILED: the exports could not all be written ({why}); {figures}"
     if not saved:
         return f"FAILED: the run could not be saved (see stderr); {figures}"
     return f"FAILED: the run was not saved where asked (see stderr); {figures}"

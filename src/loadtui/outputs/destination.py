@@ -1,5 +1,11 @@
 """Where an output file goes: checked before any work, written whole or not at all.
 
+Every file a run or a command writes (``--out``, ``--report``, ``--record-requests``, the
+exports, ``report -o``, ``export``) is checked here, all at once, by ``check_outputs``: each
+destination must be writable as a regular file, no two outputs may be the same file, and no
+output may be a run file the command reads (``loadtui report RUN.json -o RUN.json`` would
+destroy the run). One checker, so a rule added for one flag holds for all of them.
+
 A CI job reads the JUnit file the moment loadtui exits, and a sheet may be open on last
 night's CSV: a reader must never see half a file, so each one is written to a temporary file in
 the same folder and renamed into place. A destination that cannot work (no such folder, a
@@ -11,11 +17,12 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Iterable
 from pathlib import Path
 
 from loadtui.errors import UsageError
 
-__all__ = ["check_destination", "write_atomic"]
+__all__ = ["check_destination", "check_outputs", "write_atomic"]
 
 
 def check_destination(path: Path, flag: str) -> None:
@@ -29,6 +36,19 @@ def check_destination(path: Path, flag: str) -> None:
         raise UsageError(f"{flag} {path}: the folder {folder} does not exist")
     if not os.access(folder, os.W_OK):
         raise UsageError(f"{flag} {path}: the folder {folder} is not writable")
+
+
+def check_outputs(outputs: Iterable[tuple[str, Path]], keep: Iterable[Path] = ()) -> None:
+    """UsageError (one line) when one of ``outputs`` ((flag, path) pairs) cannot be written, is
+    the same file as another, or is one of the run files in ``keep`` (the command's inputs).
+    Paths are compared resolved, so ``x.json`` and ``./d/../x.json`` are one file."""
+    taken = {path.resolve(): f"the run file {path}" for path in keep}
+    for flag, path in outputs:
+        check_destination(path, flag)
+        clash = taken.get(path.resolve())
+        if clash is not None:
+            raise UsageError(f"{flag} {path} would write over {clash}")
+        taken[path.resolve()] = f"{flag} {path}"
 
 
 def write_atomic(path: Path, data: bytes) -> Path:

@@ -17,17 +17,18 @@ from pathlib import Path
 from loadtui.errors import UsageError
 from loadtui.model.record import RunRecord
 from loadtui.outputs.csv_export import csv_paths, write_csv
-from loadtui.outputs.destination import check_destination, write_atomic
+from loadtui.outputs.destination import write_atomic
 from loadtui.outputs.junit import write_junit
 from loadtui.storage.record_out import summary_document
 
 __all__ = [
+    "DEFAULT_NAMES",
     "FLAGS",
     "PREFIX_FORMATS",
     "WRITERS",
     "Export",
     "Writer",
-    "check_exports",
+    "export_outputs",
     "write_exports",
     "write_summary_json",
 ]
@@ -60,10 +61,19 @@ WRITERS: dict[str, Writer] = {
 """Format name → writer (``--format`` lists these names)."""
 PREFIX_FORMATS = frozenset({"csv"})
 """Formats whose destination is a prefix of several files rather than one file."""
+DEFAULT_NAMES: dict[str, str] = {
+    "csv": "{id}",
+    "junit": "{id}_junit.xml",
+    "summary-json": "{id}_summary.json",
+    "html": "{id}.html",
+}
+"""``export --format`` without ``-o``: where each format goes, in the current folder (``{id}``:
+the run's id; ``csv`` is a prefix: ``{id}_stats.csv``, ...)."""
 FLAGS: dict[str, str] = {"csv": "--csv", "junit": "--junit", "summary-json": "--summary-json"}
 """The end-of-run option of each format (a format without one is for ``export`` only: ``html``
-at the end of a run is ``--report``, written from the record in memory by headless/runner.py,
-so a report is made even when the run file could not be saved)."""
+at the end of a run is ``--report``, written by headless/exports.py from the saved run read
+back, or from the record in memory when the run could not be saved: a report is made even
+then)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,35 +85,18 @@ class Export:
     flag: str = "-o"
 
 
-def check_exports(exports: Sequence[Export], keep: Sequence[Path] = ()) -> None:
-    """UsageError (one line) when an export could not be written, or would overwrite another
-    export's file or a file in ``keep`` (the run file: ``--summary-json run.json`` must not
-    replace the run with its summary). Called before a run sends any load, so a typo in a
-    path costs nothing."""
-    taken = {_same(path): f"the run file {path}" for path in keep}
+def export_outputs(exports: Sequence[Export]) -> list[tuple[str, Path]]:
+    """(flag, file) of each file ``exports`` write — a CSV prefix is its several files — for
+    ``destination.check_outputs``; UsageError when a prefix is a folder."""
+    outputs: list[tuple[str, Path]] = []
     for export in exports:
-        for path in _check_one(export):
-            clash = taken.get(_same(path))
-            if clash is not None:
-                raise UsageError(f"{export.flag} {export.dest} would write over {clash}")
-            taken[_same(path)] = f"{export.flag} {export.dest}"
-
-
-def _check_one(export: Export) -> list[Path]:
-    """The files ``export`` writes, each checked."""
-    if export.format not in PREFIX_FORMATS:
-        check_destination(export.dest, export.flag)
-        return [export.dest]
-    if export.dest.is_dir():
-        raise _prefix_is_folder(export)
-    paths = csv_paths(export.dest)
-    for path in paths:
-        check_destination(path, export.flag)
-    return paths
-
-
-def _same(path: Path) -> Path:
-    return path.resolve()
+        if export.format not in PREFIX_FORMATS:
+            outputs.append((export.flag, export.dest))
+            continue
+        if export.dest.is_dir():
+            raise _prefix_is_folder(export)
+        outputs += [(export.flag, path) for path in csv_paths(export.dest)]
+    return outputs
 
 
 def _prefix_is_folder(export: Export) -> UsageError:

@@ -10,8 +10,6 @@ docs/report.md describes what is in it.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from html import escape
@@ -19,6 +17,7 @@ from pathlib import Path
 
 from loadtui import __version__
 from loadtui.model.record import RunRecord
+from loadtui.outputs.destination import write_atomic
 from loadtui.outputs.html import Markup
 from loadtui.outputs.report_charts import (
     distribution_chart,
@@ -169,16 +168,6 @@ def render_report(runs: Sequence[RunRecord]) -> str:
 
 
 def write_report(runs: Sequence[RunRecord], path: Path) -> None:
-    """Write the report for ``runs`` to ``path`` whole or not at all (a temporary file in the
-    same folder, renamed into place)."""
-    data = render_report(runs).encode("utf-8")
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Write the report for ``runs`` to ``path`` whole or not at all (``write_atomic``: a
+    temporary file in the same folder, renamed into place; OSError as is)."""
+    write_atomic(Path(path), render_report(runs).encode("utf-8"))

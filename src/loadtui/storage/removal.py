@@ -40,6 +40,9 @@ class Removal:
     """The file is deleted; else only its index entry goes (the file is kept, or is gone)."""
     gone: bool = False
     """The file was already gone: only the index entry is left to forget."""
+    broken: str | None = None
+    """Why the indexed file is not a readable run: only its entry is forgotten (never deleted:
+    what is not a loadtui run is never deleted)."""
 
     def describe(self, dry_run: bool = False) -> str:
         """One line saying what removing it does (``dry_run``: would do)."""
@@ -48,6 +51,8 @@ class Removal:
         line = f"{done} {self.run_id}  {shown_path(self.path)}"
         if self.delete:
             return line
+        if self.broken:
+            return line + f" (file kept: it is not a readable run: {self.broken})"
         return line + (
             " (its file was already gone)" if self.gone else " (file kept; --files deletes it)"
         )
@@ -74,6 +79,8 @@ def _removal_of(ref: str, files: bool, indexed: dict[Path, IndexEntry]) -> Remov
     try:
         run = load_run_head(path)
     except RunFileError as exc:
+        if entry is not None:  # listed by us, unreadable now: its entry can go, never the file
+            return Removal(path, entry.id, delete=False, broken=str(exc))
         raise UsageError(f"{exc}: not removed, and nothing else was") from None
     run_id = str(run["id"])
     if in_runs_folder(path) or files:
