@@ -101,7 +101,7 @@ def _key(runs: Sequence[Shown], styles: Sequence[tuple[str, str]]) -> list[Line]
 
 _Pick = Callable[[SeriesPoint], Percentiles | None]
 _TIMINGS: tuple[tuple[str, _Pick, str], ...] = (
-    ("Latency percentiles per second", lambda p: p.latency_ms, ""),
+    ("Latency percentiles per second", lambda p: p.latency_ms, " Gaps are seconds with no answer."),
     (
         "Time to first token (TTFT) percentiles per second",
         lambda p: p.ttft_ms,
@@ -117,8 +117,8 @@ _STREAM_TIMINGS: tuple[tuple[str, _Pick, str], ...] = (
     (
         "Time per output token (TPOT) percentiles per second",
         lambda p: p.tpot_ms,
-        " TPOT: (latency − TTFT) / (output tokens − 1) of each stream. Gaps in the line are "
-        "seconds with no stream.",
+        " TPOT: (end − first token) / (output tokens − 1) of each stream. Gaps in the line "
+        "are seconds with no stream.",
     ),
 )
 
