@@ -110,8 +110,8 @@ def test_the_report_of_a_real_run_renders_in_chromium(tmp_path: Path, mock: Mock
     dom = _chromium(tmp_path, "--dump-dom", report.as_uri())
     assert dom.returncode == 0, dom.stderr[-2000:]
     html = dom.stdout
-    assert html.count("<svg") == 6  # parsed as SVG elements: the DOM serialises them back
-    assert html.count('class="series"') >= 6 and html.count('class="marker"') == 5 * 2
+    assert html.count("<svg") == 8  # parsed as SVG elements: the DOM serialises them back
+    assert html.count('class="series"') >= 8 and html.count('class="marker"') == 7 * 2
     assert load_record(run_file).id in html
 
     shot = tmp_path / "report.png"

@@ -210,6 +210,11 @@ class SeriesPoint:
     output_tokens: int = 0
     latency_ms: Percentiles = field(default_factory=Percentiles)
     ttft_ms: Percentiles = field(default_factory=Percentiles)
+    itl_ms: Percentiles | None = None
+    """Inter-token latency this second; None when no streamed answer gave a gap between chunks
+    (and in run files saved before the series kept it)."""
+    tpot_ms: Percentiles | None = None
+    """Time per output token this second; None as for ``itl_ms``."""
 
 
 @dataclass(frozen=True, slots=True)

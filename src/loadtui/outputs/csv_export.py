@@ -7,7 +7,8 @@ CSV reads these. loadtui's own figures (TTFT, ITL, TPOT, tokens, open-loop count
 columns with their units in their names. Every column: docs/exports.md.
 
 A cell with no figure (a percentile an old run file cannot give, TTFT of a label that streamed
-nothing, a second with no answer) is empty, never a zero that reads as a measurement.
+nothing, a second with no answer or no stream, a second's ITL/TPOT in a run file saved before
+the series kept them) is empty, never a zero that reads as a measurement.
 """
 
 from __future__ import annotations
@@ -85,6 +86,12 @@ HISTORY_HEADER: Row = [
     "TTFT p50 (ms)",
     "TTFT p95 (ms)",
     "TTFT p99 (ms)",
+    "ITL p50 (ms)",
+    "ITL p95 (ms)",
+    "ITL p99 (ms)",
+    "TPOT p50 (ms)",
+    "TPOT p95 (ms)",
+    "TPOT p99 (ms)",
 ]
 FAILURES_HEADER: Row = ["Error Class", "Occurrences", "Reasons"]
 
@@ -213,10 +220,15 @@ def _history_row(p: SeriesPoint, start: int | None) -> Row:
         str(p.output_tokens),
         *_percentiles(p.latency_ms),
         *_percentiles(p.ttft_ms),
+        *_percentiles(p.itl_ms),
+        *_percentiles(p.tpot_ms),
     ]
 
 
-def _percentiles(p: Percentiles) -> Row:
+def _percentiles(p: Percentiles | None) -> Row:
+    """Three cells; empty where the second had no sample (or an old run file kept none)."""
+    if p is None:
+        return ["", "", ""]
     return [_num(p.p50), _num(p.p95), _num(p.p99)]
 
 

@@ -17,7 +17,13 @@ from loadtui.outputs.html import Markup, ms, table
 from loadtui.outputs.report_sections import Shown
 from loadtui.outputs.svg import Line, Marker, Point, percentile_chart, percentile_x, time_chart
 
-__all__ = ["distribution_chart", "load_charts", "percentile_charts", "whole_run_only"]
+__all__ = [
+    "distribution_chart",
+    "has_stream_series",
+    "load_charts",
+    "percentile_charts",
+    "whole_run_only",
+]
 
 _PCT_COLORS = {"p50": "#1f77b4", "p95": "#ff7f0e", "p99": "#d62728"}
 _PCT_DASH = {"p50": "", "p95": "7 3", "p99": "2 3"}
@@ -63,19 +69,23 @@ def _markers(runs: Sequence[Shown]) -> list[Marker]:
 
 
 def _percentile_lines(
-    runs: Sequence[Shown], pick: Callable[[SeriesPoint], Percentiles]
+    runs: Sequence[Shown], pick: Callable[[SeriesPoint], Percentiles | None]
 ) -> list[Line]:
     """p50/p95/p99 of each run: coloured by percentile for one run; for several, coloured by
-    run and dashed by percentile."""
+    run and dashed by percentile. A second whose ``pick`` is None is a gap."""
     lines = []
     for s in runs:
         for key in ("p50", "p95", "p99"):
-            points: list[Point] = [(p.t + 0.5, getattr(pick(p), key)) for p in s.run.series]
+            points: list[Point] = [(p.t + 0.5, _pct(pick(p), key)) for p in s.run.series]
             if len(runs) == 1:
                 lines.append(Line(key, points, _PCT_COLORS[key]))
             else:
                 lines.append(Line(f"{s.name} {key}", points, s.color, _PCT_DASH[key]))
     return lines
+
+
+def _pct(p: Percentiles | None, key: str) -> float | None:
+    return None if p is None else getattr(p, key)
 
 
 def _key(runs: Sequence[Shown], styles: Sequence[tuple[str, str]]) -> list[Line] | None:
@@ -89,31 +99,60 @@ def _key(runs: Sequence[Shown], styles: Sequence[tuple[str, str]]) -> list[Line]
     ]
 
 
+_Pick = Callable[[SeriesPoint], Percentiles | None]
+_TIMINGS: tuple[tuple[str, _Pick, str], ...] = (
+    ("Latency percentiles per second", lambda p: p.latency_ms, " Gaps are seconds with no answer."),
+    (
+        "Time to first token (TTFT) percentiles per second",
+        lambda p: p.ttft_ms,
+        " Gaps are seconds with no sample (no TTFT without a stream).",
+    ),
+)
+_STREAM_TIMINGS: tuple[tuple[str, _Pick, str], ...] = (
+    (
+        "Inter-token latency (ITL) percentiles per second",
+        lambda p: p.itl_ms,
+        " ITL: the gaps between a stream's chunks. Gaps in the line are seconds with no stream.",
+    ),
+    (
+        "Time per output token (TPOT) percentiles per second",
+        lambda p: p.tpot_ms,
+        " TPOT: (end − first token) / (output tokens − 1) of each stream. Gaps in the line "
+        "are seconds with no stream.",
+    ),
+)
+
+
+def has_stream_series(run: RunRecord) -> bool:
+    """Whether the run's series carries ITL/TPOT: not in a run file saved before it did, nor
+    in a run that streamed nothing."""
+    return any(p.itl_ms is not None or p.tpot_ms is not None for p in run.series)
+
+
 def percentile_charts(runs: Sequence[Shown]) -> Markup:
-    """Latency and TTFT percentiles per second."""
+    """Latency and TTFT percentiles per second; then ITL and TPOT when any run's series
+    carries them (overlaid as latency is; ``whole_run_only`` tables the runs without)."""
     x_max, marks = _x_max(runs), _markers(runs)
     key = _key(runs, [(p, _PCT_DASH[p]) for p in ("p50", "p95", "p99")])
+    charts = list(_TIMINGS)
+    if any(has_stream_series(s.run) for s in runs):
+        charts.extend(_STREAM_TIMINGS)
     out = []
-    for title, pick in (
-        ("Latency percentiles per second", lambda p: p.latency_ms),
-        ("Time to first token (TTFT) percentiles per second", lambda p: p.ttft_ms),
-    ):
+    for title, pick, note in charts:
         svg = time_chart(title, "ms", _percentile_lines(runs, pick), x_max, marks, key)
-        out.append(
-            _figure(
-                title,
-                svg,
-                _EACH_SECOND + " Gaps are seconds with no sample (no TTFT without a stream).",
-            )
-        )
+        out.append(_figure(title, svg, _EACH_SECOND + note))
     return Markup("".join(out))
 
 
 def whole_run_only(runs: Sequence[Shown]) -> Markup:
-    """ITL and TPOT: the run file keeps no per-second series of them, so their whole-run
-    percentiles are shown instead of an invented line."""
+    """ITL and TPOT of the runs whose series does not carry them (a run file saved before it
+    did, a run that streamed nothing): their whole-run percentiles instead of an invented
+    line. Empty when every run is charted."""
+    rest = [s for s in runs if not has_stream_series(s.run)]
+    if not rest:
+        return Markup("")
     rows = []
-    for s in runs:
+    for s in rest:
         for key, name in (("itl_ms", "ITL"), ("tpot_ms", "TPOT")):
             m = s.run.summary.metrics.get(key)
             rows.append(
@@ -127,7 +166,8 @@ def whole_run_only(runs: Sequence[Shown]) -> Markup:
             )
     note = (
         "Inter-token latency (ITL) and time per output token (TPOT) over the whole run, in ms. "
-        "The run file has no per-second series of them, so there is no chart over time."
+        "The run file has no per-second series of them (saved before loadtui kept one, or "
+        "nothing was streamed), so there is no chart over time."
     )
     body = table(["metric", "samples", "p50", "p95", "p99"], rows, "figures")
     return Markup(

@@ -216,7 +216,14 @@ def _point(raw: Any) -> SeriesPoint:
         output_tokens=_int(raw, "output_tokens"),
         latency_ms=_percentiles(_obj(raw, "latency_ms")),
         ttft_ms=_percentiles(_obj(raw, "ttft_ms")),
+        itl_ms=_opt_percentiles(raw.get("itl_ms")),
+        tpot_ms=_opt_percentiles(raw.get("tpot_ms")),
     )
+
+
+def _opt_percentiles(raw: Any) -> Percentiles | None:
+    """A point's ``itl_ms``/``tpot_ms``: absent in old files and in seconds without a stream."""
+    return _percentiles(raw) if isinstance(raw, dict) else None
 
 
 def _generator(raw: RunJson) -> GeneratorHealth:

@@ -2,7 +2,7 @@
 
 Keys and their order are the run file's (docs/run-format.md); optional keys are written only
 when the run has them, as they always were (``overhead.ttft_ms``, open loop's rates, a
-threshold's ``reason`` and ``skipped``).
+threshold's ``reason`` and ``skipped``, a series point's ``itl_ms`` and ``tpot_ms``).
 """
 
 from __future__ import annotations
@@ -139,7 +139,7 @@ def _overhead_to_json(o: OverheadSummary) -> RunJson:
 
 
 def point_to_json(p: SeriesPoint) -> RunJson:
-    return {
+    out: RunJson = {
         "t": p.t,
         "users": p.users,
         "target_users": p.target_users,
@@ -154,6 +154,12 @@ def point_to_json(p: SeriesPoint) -> RunJson:
         "latency_ms": percentiles_to_json(p.latency_ms),
         "ttft_ms": percentiles_to_json(p.ttft_ms),
     }
+    # only seconds with a streamed sample carry them: a non-streaming run's file is unchanged
+    if p.itl_ms is not None:
+        out["itl_ms"] = percentiles_to_json(p.itl_ms)
+    if p.tpot_ms is not None:
+        out["tpot_ms"] = percentiles_to_json(p.tpot_ms)
+    return out
 
 
 def generator_to_json(g: GeneratorHealth) -> RunJson:

@@ -107,6 +107,8 @@ class _Point(TypedDict, total=False):
     output_tokens: Num
     latency_ms: _Pcts | None
     ttft_ms: Required[_Pcts]
+    itl_ms: _Pcts | None
+    tpot_ms: _Pcts | None
 
 
 class _Control(_Loose):
