@@ -102,7 +102,8 @@ class SampleBook:
         self.fresh.append(
             ErrorSample(
                 error_class=error_class,
-                at_s=round(at - self.t0, 6),
+                # the loop's timer may wake a few µs before the start it waited for
+                at_s=round(max(at - self.t0, 0.0), 6),
                 status=status,
                 label=label or None,
                 reason=None if reason is None else hide(reason),
