@@ -16,11 +16,11 @@ any load.
 from __future__ import annotations
 
 import os
-import secrets
 from collections.abc import Iterable
 from pathlib import Path
 
 from loadtui.errors import UsageError
+from loadtui.storage import files
 
 __all__ = ["check_destination", "check_outputs", "write_atomic"]
 
@@ -52,17 +52,7 @@ def check_outputs(outputs: Iterable[tuple[str, Path]], keep: Iterable[Path] = ()
 
 
 def write_atomic(path: Path, data: bytes) -> Path:
-    """Write ``data`` to ``path`` through a temporary file renamed into place; OSError as is.
-
-    The temporary file is made with mode 0666 less the umask, as ``open()`` would make the file
-    itself (not mkstemp's 0600): an export is meant to be read by others, the CI's upload step."""
-    tmp = path.parent / f".{path.name}.{secrets.token_hex(4)}.tmp"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return path
+    """Write ``data`` to ``path`` through a temporary file renamed into place; OSError as is
+    (``storage.files.write_atomic``, readable by others: an export is read by a CI's upload
+    step)."""
+    return files.write_atomic(path, data, private=False)

@@ -1,4 +1,5 @@
-"""Reading a file a user named, safely: regular files only, a size cap, lines read one by one.
+"""Reading a file a user named, safely: regular files only, a size cap, lines read one by one;
+and writing one whole or not at all (``write_atomic``).
 
 Every loader (presets, control files, run files, prompt and Batch data) reads through here, so
 ``/dev/zero``, a FIFO, a folder or a 10 GB file is a one-line error naming the file, never a
@@ -9,13 +10,23 @@ from __future__ import annotations
 
 import itertools
 import os
+import secrets
 import stat
 from collections.abc import Iterator
 from pathlib import Path
 
 from loadtui.errors import UsageError
 
-__all__ = ["MB", "decode", "iter_lines", "read_capped", "read_head", "shown_path", "size_text"]
+__all__ = [
+    "MB",
+    "decode",
+    "iter_lines",
+    "read_capped",
+    "read_head",
+    "shown_path",
+    "size_text",
+    "write_atomic",
+]
 
 MB = 1024 * 1024
 
@@ -112,3 +123,23 @@ def decode(data: bytes, path: Path, error: type[UsageError]) -> str:
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
         raise error(f"{shown_path(path)}:{line}: not UTF-8 (byte {exc.start + 1})") from None
+
+
+def write_atomic(path: Path, data: bytes, *, private: bool = True) -> Path:
+    """Write ``data`` to ``path`` through a temporary file in the same folder, synced and
+    renamed into place, so a reader (or a crash) never sees half of it and a device or FIFO at
+    ``path`` is replaced, never written into; OSError as is. ``private``: mode 0600 (run files,
+    the runs index, the digests of written runs); else 0666 less the umask, as ``open()``
+    makes a file (an export, read by a CI's upload step)."""
+    tmp = path.parent / f".{path.name}.{secrets.token_hex(4)}.tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600 if private else 0o666)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return path

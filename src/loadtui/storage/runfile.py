@@ -11,7 +11,6 @@ import json
 import os
 import re
 import secrets
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -25,7 +24,7 @@ from loadtui.locations import runs_dir
 from loadtui.model.controls import ControlChange, parse_control
 from loadtui.model.plan import RunConfig
 from loadtui.model.record import SCHEMA_VERSION, RunRecord
-from loadtui.storage.files import MB, decode, read_capped, read_head, shown_path
+from loadtui.storage.files import MB, decode, read_capped, read_head, shown_path, write_atomic
 from loadtui.storage.record import (
     RunJson,
     config_from_json,
@@ -116,16 +115,7 @@ def save_run(
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     data = (redacted_json(run, secret, indent=2, default=_default) + "\n").encode("utf-8")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomic(path, data)
     if remember:
         remember_digest(data)
     run_id = run.get("id")

@@ -15,14 +15,13 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from loadtui.errors import RunFileError
 from loadtui.locations import runs_dir, runs_index_file
-from loadtui.storage.files import MB, read_capped, shown_path
+from loadtui.storage.files import MB, read_capped, shown_path, write_atomic
 
 __all__ = [
     "INDEX_LIMIT",
@@ -134,14 +133,5 @@ def forget(paths: Iterable[Path]) -> None:
         json.dumps({"id": e.id, "path": str(e.path), "started_at": e.started_at}) + "\n"
         for e in kept
     )
-    fd, tmp = tempfile.mkstemp(prefix=".runs-index.", suffix=".tmp", dir=index.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:  # mkstemp: mode 0600
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, index)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomic(index, text.encode("utf-8"))
     _written.difference_update({k for k in _written if Path(k[1]) in gone})
