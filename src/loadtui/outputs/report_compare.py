@@ -15,8 +15,7 @@ from html import escape
 from loadtui.model.comparison import ComparisonRow, RunComparison
 from loadtui.outputs.html import Markup, table
 from loadtui.outputs.report_sections import Shown
-from loadtui.run.compare import compare
-from loadtui.run.units import fmt_ms
+from loadtui.run.compare import compare, run_value
 
 __all__ = ["comparison_section"]
 
@@ -30,18 +29,9 @@ NOISE_NOTE = (
 
 
 def _value(v: float | None, row: ComparisonRow, signed: bool = False) -> str:
-    """A figure as ``loadtui compare`` writes it: ms, /s, a percentage, a count."""
-    if v is None:
-        return "—"
-    sign = ("+" if v > 0 else "−" if v < 0 else "±") if signed else ""
-    a = abs(v)
-    if row.unit == "ms":
-        return f"{sign}{fmt_ms(a)} ms"
-    if row.unit == "/s":
-        return f"{sign}{a:,.1f}/s"
-    if row.label == "error rate":
-        return f"{sign}{a:.2%}"
-    return f"{sign}{a:,.0f}"
+    """A figure as ``loadtui compare`` writes it (``run_value``), with its unit where it is ms."""
+    text = run_value(v, row, signed)
+    return f"{text} ms" if row.unit == "ms" and v is not None else text
 
 
 def _verdict(row: ComparisonRow) -> Markup:

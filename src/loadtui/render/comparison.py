@@ -10,7 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from loadtui.model.comparison import Comparison, ComparisonRow, RunComparison
-from loadtui.run.units import fmt_ms
+from loadtui.run.compare import run_value
 
 __all__ = [
     "NARROW",
@@ -18,7 +18,6 @@ __all__ = [
     "comparison_renderable",
     "config_table",
     "letters",
-    "run_value",
     "warning_text",
 ]
 
@@ -35,21 +34,6 @@ def verdict_text(row: ComparisonRow) -> Text:
     has none)."""
     verdict = row.judged or ("not judged" if row.lower_is_better is not None else "")
     return Text(verdict, style=_VERDICT_STYLE.get(verdict, "dim"))
-
-
-def run_value(v: float | None, row: ComparisonRow, signed: bool = False) -> str:
-    """One figure of a comparison row as the console and the app write it."""
-    if v is None:
-        return "-"
-    sign = ("+" if v > 0 else "-" if v < 0 else "±") if signed else ""
-    a = abs(v)
-    if row.unit == "ms":
-        return sign + fmt_ms(a)
-    if row.unit == "/s":
-        return f"{sign}{a:,.1f}/s"
-    if row.label == "error rate":
-        return f"{sign}{a:.2%}"
-    return f"{sign}{a:,.0f}"
 
 
 def config_table(c: Comparison, only_different: bool = False) -> Table:

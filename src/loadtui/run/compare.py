@@ -29,8 +29,9 @@ from loadtui.run.describe import (
     duration_text,
     load_size,
 )
+from loadtui.run.units import fmt_ms
 
-__all__ = ["ComparisonRow", "compare", "compare_runs", "config_rows"]
+__all__ = ["ComparisonRow", "compare", "compare_runs", "config_rows", "run_value"]
 
 
 _PERCENTILES: tuple[tuple[PercentileName, float], ...] = (
@@ -177,3 +178,19 @@ def compare(runs: Sequence[RunRecord]) -> Comparison:
             RunComparison(base.id, run.id, tuple(compare_runs(base, run))) for run in runs[1:]
         ),
     )
+
+
+def run_value(v: float | None, row: ComparisonRow, signed: bool = False) -> str:
+    """One figure of a comparison row as ``loadtui compare`` and the report write it (ms
+    rows without their unit: the tables say it)."""
+    if v is None:
+        return "-"
+    sign = ("+" if v > 0 else "-" if v < 0 else "±") if signed else ""
+    a = abs(v)
+    if row.unit == "ms":
+        return sign + fmt_ms(a)
+    if row.unit == "/s":
+        return f"{sign}{a:,.1f}/s"
+    if row.label == "error rate":
+        return f"{sign}{a:.2%}"
+    return f"{sign}{a:,.0f}"
