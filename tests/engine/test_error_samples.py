@@ -25,7 +25,7 @@ from loadtui.storage.runfile import load_record
 
 pytestmark = pytest.mark.integration  # every test here starts servers
 
-KEY = "sk-test-0123456789abcdef"
+KEY = "fake-key-for-the-redaction-test"  # not a real key: any text the target echoes
 """A key long enough to be redacted everywhere it appears."""
 
 
