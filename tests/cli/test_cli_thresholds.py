@@ -49,7 +49,7 @@ def test_a_command_line_threshold_that_passes_exits_0(mock: MockProcess, private
     assert proc.returncode == ExitCode.OK, proc.stdout + proc.stderr
     (run,) = _runs(private_dirs)
     ttft = _result(run, "ttft", "p(95)<5000")
-    assert ttft["passed"] is True and ttft["actual"] >= 50  # the mock's TTFT is 50 ms
+    assert ttft["passed"] is True and ttft["actual"] >= 49  # the mock's TTFT is 50 ms (timers: ±1 ms)
     assert _result(run, "latency", "p(95)<5000")["passed"]  # the preset's stay
     assert run["config"]["thresholds"]["ttft"] == ["p(95)<5000"]
 
@@ -62,7 +62,7 @@ def test_a_command_line_threshold_that_fails_exits_1(mock: MockProcess, private_
     assert proc.returncode == ExitCode.THRESHOLDS_FAILED, proc.stdout + proc.stderr
     (run,) = _runs(private_dirs)
     ttft = _result(run, "ttft", "p(95)<1")
-    assert ttft["passed"] is False and ttft["actual"] >= 50
+    assert ttft["passed"] is False and ttft["actual"] >= 49
     (line,) = [ln for ln in proc.stdout.splitlines() if "p(95)<1 " in ln]
     assert "FAIL" in line
 

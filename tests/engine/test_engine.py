@@ -50,9 +50,10 @@ def test_ttft_and_itl_match_the_mock_truth(mock):
         load={"mode": "closed", "users": 5, "duration": "2s"}, requests=[chat()], workers=1
     )
     m = drive(cfg, mock.url).result().summary.metrics
-    # mock truth: TTFT 50 ms, 10 ms between chunks, 8 chunks. Exact from below (nothing arrives
-    # before the mock sends it), loose from above (LATE_MS: a loaded machine delivers late).
-    assert 50.0 <= m.ttft_ms.p50 <= 50.0 + LATE_MS
+    # mock truth: TTFT 50 ms, 10 ms between chunks, 8 chunks. Tight from below (nothing arrives
+    # before the mock sends it, but its loop's millisecond timers may fire up to 1 ms early),
+    # loose from above (LATE_MS: a loaded machine delivers late).
+    assert 49.0 <= m.ttft_ms.p50 <= 50.0 + LATE_MS
     assert m.latency_ms.p50 >= 50.0 + 7 * 10.0
     # TTFT is the first content chunk, not the headers (~0 ms) nor the end (~120 ms)
     assert m.ttft_ms.p50 < m.latency_ms.p50
