@@ -144,6 +144,9 @@ class LoadtuiApp(App[list[str]]):
     @property
     def saved(self) -> list[str]:
         """Paths of the runs saved while the app was open: printed after it closes."""
+        bridge = self.runs.bridge
+        if bridge is not None and bridge.path is not None:  # saved; its screen may not know yet
+            self.runs.remember(str(bridge.path))
         return self.runs.saved
 
     @property
