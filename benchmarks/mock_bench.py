@@ -38,9 +38,9 @@ def _served(args: argparse.Namespace, extra: tuple[str, ...], src: str | None) -
                 os.environ["PYTHONPATH"] = env_src
     try:
         client = [PY, str(HERE / "raw_client.py"), url + "/v1/chat/completions"]
+        load = ["--concurrency", str(args.concurrency), "--seconds", str(args.seconds)]
         out = subprocess.run(
-            [*client, "--client", "aiohttp-uvloop", "--concurrency", str(args.concurrency)]
-            + ["--seconds", str(args.seconds)],
+            [*client, "--client", "aiohttp-uvloop", *load],
             capture_output=True,
             text=True,
             check=True,
