@@ -30,13 +30,14 @@ A = MockSpec(slots=2, max_queue=2, prefill_tps=100, decode_tps=100, ttft=0.05, i
 A_FIRST_MS = 10 + 50
 A_SERVICE_MS = 10 + 50 + 15 * 10
 # Mock B: 4 slots, no queue (refused with 503), a shared budget of 100 tokens/s over an own
-# rate of 100 tokens/s (ITL 10 ms): one stream runs at 10 ms a token, four at 40 ms.
+# rate of 100 tokens/s (ITL 10 ms): one stream runs at 10 ms a token, four at 40 ms. Its TTFT
+# of 200 ms lets four streams sent together all be running before any decodes.
 B = MockSpec(
     slots=4,
     max_queue=0,
     queue_full_status=503,
     shared_decode_tps=100,
-    ttft=0.05,
+    ttft=0.2,
     itl=0.01,
     tokens=12,
 )
@@ -119,8 +120,15 @@ async def _fill_then_refused(mock: MockProcess, holders: int, queued: int) -> li
     messages request: each answer and how long it took (ms)."""
     async with _client() as client:
         t0 = time.perf_counter()
-        bodies = [_chat(words=100)] * holders + [_chat()] * queued
-        tasks = [asyncio.create_task(_stream(client, mock.url, t0, b)) for b in bodies]
+        # the holders first, so none of the queued (short) ones can take their slots
+        tasks = [
+            asyncio.create_task(_stream(client, mock.url, t0, _chat(words=100)))
+            for _ in range(holders)
+        ]
+        await asyncio.to_thread(_wait_for, mock, running=holders)
+        tasks += [
+            asyncio.create_task(_stream(client, mock.url, t0, _chat())) for _ in range(queued)
+        ]
         await asyncio.to_thread(_wait_for, mock, running=holders, queued=queued)
         extras = []
         for path, body in (("/v1/chat/completions", _chat()), ("/v1/messages", _messages())):
@@ -170,12 +178,12 @@ def test_a_shared_decode_budget_slows_every_stream_as_more_run(mock_b):
     assert len(alone) == 12 and all(len(a["times"]) == 12 for a in four)
     # alone: min(100, 100/1) tokens/s = 10 ms a token; four running: 100/4 = 25/s = 40 ms.
     # The last token can never beat the schedule; a late first one shortens the mean gap.
-    assert alone[-1] >= 50 + 11 * 10 - 1
+    assert alone[-1] >= 200 + 11 * 10 - 1
     assert _mean_gap(alone) <= 10 + LATE_MS / 11
     for answer in four:
-        # each gap is read when the previous token leaves: >= 3 running for every gap unless a
-        # stream arrived > 50 ms late, and all four for most
-        assert answer["times"][-1] >= 50 + 11 * 30 - 1
+        # each gap is read when the previous token leaves: all four run for every gap unless
+        # a stream arrived > 200 ms after another (then its gaps are still >= 3 running's)
+        assert answer["times"][-1] >= 200 + 11 * 30 - 1
         assert 25 <= _mean_gap(answer["times"]) <= 40 + LATE_MS / 11
     _wait_for(mock_b, running=0, queued=0)
 
