@@ -12,6 +12,7 @@ import asyncio
 import json
 import time
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 
 import httpx
@@ -31,12 +32,14 @@ A_FIRST_MS = 10 + 50
 A_SERVICE_MS = 10 + 50 + 15 * 10
 # Mock B: 4 slots, no queue (refused with 503), a shared budget of 100 tokens/s over an own
 # rate of 100 tokens/s (ITL 10 ms): one stream runs at 10 ms a token, four at 40 ms. Its TTFT
-# of 200 ms lets four streams sent together all be running before any decodes.
+# of 200 ms lets four streams sent together all be running before any decodes; its prefill
+# (1 s for the 100-word prompts that fill it) keeps them long enough to be seen.
 B = MockSpec(
     slots=4,
     max_queue=0,
     queue_full_status=503,
     shared_decode_tps=100,
+    prefill_tps=100,
     ttft=0.2,
     itl=0.01,
     tokens=12,
@@ -105,6 +108,31 @@ def test_requests_beyond_the_slots_wait_and_the_wait_is_in_their_ttft(mock_a):
     assert all(t >= A_FIRST_MS - 1 for t in first[:2])
     for waited in first[2:]:
         assert A_SERVICE_MS + A_FIRST_MS - 1 <= waited <= A_SERVICE_MS + A_FIRST_MS + 2 * LATE_MS
+    _wait_for(mock_a, running=0, queued=0)
+
+
+async def _whole_after_whole_holders(url: str, mock: MockProcess) -> float:
+    """Two non-streamed holders (100-word prompts: 1 s of prefill) take the slots, then one
+    more non-streamed request: when it ends (ms from before the holders were sent)."""
+    async with _client() as client:
+        t0 = time.perf_counter()
+        post = partial(client.post, url + "/v1/chat/completions")
+        slow = _chat(words=100, stream=False)
+        holders = [asyncio.create_task(post(json=slow)) for _ in range(2)]
+        await asyncio.to_thread(_wait_for, mock, running=2)
+        waiter = await post(json=_chat(stream=False))
+        assert waiter.status_code == 200 and waiter.json()["choices"][0]["message"]["content"]
+        ended = (time.perf_counter() - t0) * 1000
+        assert all(r.status_code == 200 for r in await asyncio.gather(*holders))
+        return ended
+
+
+def test_whole_answers_hold_slots_and_their_wait_is_in_their_latency(mock_a):
+    # a whole answer takes prefill + latency + 15 gaps: 1000 + 50 + 150 ms for a holder, then
+    # 10 + 50 + 150 ms for the waiter, which ends after both
+    ended = asyncio.run(_whole_after_whole_holders(mock_a.url, mock_a))
+    truth = 1000 + 50 + 150 + A_SERVICE_MS
+    assert truth - 1 <= ended <= truth + 2 * LATE_MS
     _wait_for(mock_a, running=0, queued=0)
 
 
@@ -178,12 +206,12 @@ def test_a_shared_decode_budget_slows_every_stream_as_more_run(mock_b):
     assert len(alone) == 12 and all(len(a["times"]) == 12 for a in four)
     # alone: min(100, 100/1) tokens/s = 10 ms a token; four running: 100/4 = 25/s = 40 ms.
     # The last token can never beat the schedule; a late first one shortens the mean gap.
-    assert alone[-1] >= 200 + 11 * 10 - 1
+    assert alone[-1] >= 10 + 200 + 11 * 10 - 1
     assert _mean_gap(alone) <= 10 + LATE_MS / 11
     for answer in four:
         # each gap is read when the previous token leaves: all four run for every gap unless
         # a stream arrived > 200 ms after another (then its gaps are still >= 3 running's)
-        assert answer["times"][-1] >= 200 + 11 * 30 - 1
+        assert answer["times"][-1] >= 10 + 200 + 11 * 30 - 1
         assert 25 <= _mean_gap(answer["times"]) <= 40 + LATE_MS / 11
     _wait_for(mock_b, running=0, queued=0)
 
