@@ -106,11 +106,17 @@ class Capacity:
         return prompt_tokens / rate if rate else 0.0
 
     def stats(self) -> JSONObject:
+        """The model's settings (what the mock was started with) and its live counts."""
+        settings = self.settings
         return {
-            "slots": self.settings.slots,
+            "slots": settings.slots,
+            "prefill_tps": settings.prefill_tps,
+            "decode_tps": settings.decode_tps,
+            "shared_decode_tps": settings.shared_decode_tps,
+            "max_queue": settings.max_queue,
+            "queue_full_status": settings.queue_full_status,
             "running": self.running,
             "queued": self.queued,
-            "max_queue": self.settings.max_queue,
             "refused": self.refused,
         }
 
