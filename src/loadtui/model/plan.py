@@ -29,6 +29,7 @@ from loadtui.model.requests import (
     PromptSpec,
     RequestSpec,
 )
+from loadtui.model.slo import SloTable
 from loadtui.model.workflows import BatchSpec, OverheadSpec
 
 __all__ = [
@@ -289,6 +290,9 @@ class RunConfig(BaseModel):
     """Worker processes; 0 = automatic."""
     mock: MockSpec = MockSpec()
     """The embedded mock's timing (when ``target.url`` is not set)."""
+    slo: SloTable = {}
+    """Per-request SLOs by name (``model/slo.py``), e.g. ``{"ttft": "<500ms"}``; a preset's
+    ``[slo]`` table, ``--slo`` options. Empty: no request is judged."""
 
     @model_validator(mode="after")
     def _check(self) -> RunConfig:
