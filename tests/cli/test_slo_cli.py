@@ -114,6 +114,7 @@ def test_show_compare_report_and_exports_carry_them(
     assert main(["report", missed, "-o", str(html)]) == ExitCode.OK
     page = html.read_text()
     assert "SLOs and goodput" in page and "ttft&lt;40ms" in page
+    assert "Goodput (requests/s meeting every SLO)" in page and "SLO attainment per second" in page
     prefix = tmp_path / "c"
     assert main(["export", met, "--format", "csv", "-o", str(prefix)]) == ExitCode.OK
     stats = list(csv.DictReader((tmp_path / "c_stats.csv").open()))

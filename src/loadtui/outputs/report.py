@@ -23,6 +23,7 @@ from loadtui.outputs.report_charts import (
     distribution_chart,
     load_charts,
     percentile_charts,
+    slo_charts,
     whole_run_only,
 )
 from loadtui.outputs.report_compare import comparison_section
@@ -131,7 +132,7 @@ def _slo_sections(
     """The SLO section, when any of the runs had SLOs."""
     if not any(s.run.summary.slo is not None for s in runs):
         return []
-    return [("slo", "SLOs and goodput", each(slo_section))]
+    return [("slo", "SLOs and goodput", slo_charts(runs) + each(slo_section))]
 
 
 def _controls(runs: Sequence[Shown]) -> str:
