@@ -22,7 +22,7 @@ pytestmark = pytest.mark.integration
 
 def _config(slo: dict[str, str], stream: bool = True, **load: Any) -> RunConfig:
     return RunConfig(
-        load={"mode": "closed", "users": 2, "duration": "1s", **load},
+        load={"mode": "closed", "users": 2, "duration": "0.6s", **load},
         requests=[{"kind": "chat", "stream": stream}],
         workers=1,
         slo=slo,
