@@ -6,6 +6,7 @@ Short real runs against the shared mock (TTFT 50 ms, 10 ms between chunks, 8 tok
 from __future__ import annotations
 
 import csv
+import io
 import json
 import re
 import subprocess
@@ -13,12 +14,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 
 from helpers import run_cli
 from loadtui.cli import main
 from loadtui.cli.parser import build_parser
+from loadtui.headless.console import progress_line, progress_panel
 from loadtui.mock import MockProcess
+from loadtui.model.record import RunSummary, SloSummary
 from loadtui.run.exitcodes import ExitCode
+from loadtui.run.frame import LiveFrame
 from loadtui.run.options import Overrides, resolve_config
 
 pytestmark = pytest.mark.integration
@@ -154,3 +159,15 @@ def test_a_bad_slo_table_names_the_file_and_key(tmp_path: Path):
     proc = run_cli("--headless", "--preset", _preset(tmp_path, '[slo]\nttft = "fast"\n'))
     assert proc.returncode == ExitCode.USAGE
     assert "slo.toml: slo: SLO ttft: expected a bound" in proc.stderr
+
+
+def test_the_live_line_and_panel_show_goodput_and_attainment():
+    slo = SloSummary(judged=40, ok=30, attainment=0.75, goodput_rps=6.0, misses={"itl": 10})
+    frame = LiveFrame(phase="running", elapsed=5.0, duration=10.0, totals=RunSummary(slo=slo))
+    assert progress_line(frame).endswith(" goodput 6.0/s att 75.0% worst itl")
+    buf = io.StringIO()
+    Console(width=100, file=buf).print(progress_panel(frame))
+    panel = buf.getvalue()
+    assert "6.0 req/s" in panel and "75.0% (30/40) met, worst missed: itl 10 (25.0%)" in panel
+    without = LiveFrame(phase="running", elapsed=5.0, duration=10.0)
+    assert "goodput" not in progress_line(without)
