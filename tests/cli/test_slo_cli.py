@@ -115,6 +115,7 @@ def test_show_compare_report_and_exports_carry_them(
     compared = capsys.readouterr().out
     assert re.search(r"SLO attainment +100\.00% +0\.00%", compared), compared
     assert "goodput" in compared
+    assert "ttft<500ms latency<10s" in compared and "not alike: different SLOs" in compared
     html = tmp_path / "r.html"
     assert main(["report", missed, "-o", str(html)]) == ExitCode.OK
     page = html.read_text()

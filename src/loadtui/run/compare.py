@@ -21,6 +21,7 @@ from loadtui.model.comparison import (
     RunComparison,
 )
 from loadtui.model.record import PercentileName, RunRecord, RunSummary
+from loadtui.model.slo import slos_of
 from loadtui.run.describe import (
     describe_mock,
     describe_requests,
@@ -185,6 +186,9 @@ def config_rows(runs: Sequence[RunRecord]) -> list[ConfigRow]:
     """Each configuration figure (preset, target, mock timing, model, mode, load, duration,
     streaming, request kinds) across the runs, baseline first."""
     values = [_config_values(run) for run in runs]
+    if any(run.config.slo for run in runs):  # runs judged by other SLOs are not alike
+        for v, run in zip(values, runs, strict=True):
+            v["SLOs"] = " ".join(s.text for s in slos_of(run.config.slo)) or "none"
     return [ConfigRow(key, tuple(v[key] for v in values)) for key in values[0]]
 
 
