@@ -16,6 +16,7 @@ from helpers import drive
 from loadtui.engine.inprocess import InProcessPool
 from loadtui.mock import MockProcess
 from loadtui.model.plan import MockSpec, RunConfig
+from loadtui.run.exposition import RunInfo, exposition
 
 pytestmark = pytest.mark.integration
 
@@ -35,11 +36,16 @@ def _counters(mock: MockProcess, cfg: RunConfig, **data: Any) -> dict[str, int]:
 
 
 def test_an_slo_below_the_mock_s_ttft_is_missed_by_every_request(mock: MockProcess):
-    c = _counters(mock, _config({"ttft": "<40ms"}))
+    coord = drive(_config({"ttft": "<40ms"}), mock.url, pool=InProcessPool())
+    c = coord.totals.counters
     assert c["requests"] > 0
     assert c["slo_judged"] == c["requests"]
     assert c["slo_ok"] == 0 and c["slo_ok_tokens"] == 0
     assert c["slo_miss:ttft"] == c["requests"]
+    text = exposition(coord, RunInfo())  # --metrics-port serves them too
+    assert f"loadtui_slo_judged_total {c['requests']}" in text
+    assert "loadtui_slo_ok_total 0" in text
+    assert f'loadtui_slo_misses_total{{slo="ttft"}} {c["requests"]}' in text
 
 
 def test_slos_above_the_mock_s_figures_are_met_by_every_request(mock: MockProcess):
@@ -68,9 +74,10 @@ def test_a_non_streamed_answer_is_judged_by_its_latency_for_ttft(mock: MockProce
 
 
 def test_no_slo_no_counters(mock: MockProcess):
-    c = _counters(mock, _config({}))
-    assert c["requests"] > 0
-    assert not [k for k in c if k.startswith("slo")]
+    coord = drive(_config({}), mock.url, pool=InProcessPool())
+    assert coord.totals.requests > 0
+    assert not [k for k in coord.totals.counters if k.startswith("slo")]
+    assert "loadtui_slo" not in exposition(coord, RunInfo())
 
 
 def _meets(row: dict[str, Any], ttft: float, latency: float) -> bool:
