@@ -110,7 +110,8 @@ def test_show_compare_report_and_exports_carry_them(
 ):
     met, missed = str(runs["met"].path), str(runs["missed"].path)
     assert main(["show", missed]) == ExitCode.OK
-    assert "attainment" in capsys.readouterr().out
+    shown = capsys.readouterr().out
+    assert "SLOs ttft<40ms" in shown and re.search(r"attainment +0\.0% \(0/\d+\)", shown)
     assert main(["compare", met, missed]) == ExitCode.OK
     compared = capsys.readouterr().out
     assert re.search(r"SLO attainment +100\.00% +0\.00%", compared), compared
