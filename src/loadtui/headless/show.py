@@ -15,6 +15,7 @@ from rich.text import Text
 
 from loadtui.headless.console import summary_renderable
 from loadtui.model.record import RunRecord
+from loadtui.model.slo import slos_of
 from loadtui.run.describe import (
     describe_load,
     describe_requests,
@@ -47,6 +48,8 @@ def config_lines(run: RunRecord, path: Path | None = None) -> list[Text]:
         f" · streaming {describe_streaming(run.config)}"
     )
     lines = [Text(ident, style="bold"), Text(setup), Text(plan)]
+    if run.config.slo:  # what the summary's goodput and attainment were judged against
+        lines.append(Text("SLOs " + " ".join(s.text for s in slos_of(run.config.slo))))
     if path is not None:
         lines.append(Text(f"file {path}", style="dim"))
     if run.status == "running":

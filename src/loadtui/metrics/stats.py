@@ -11,7 +11,14 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping
 
-from loadtui.metrics.formulas import error_rate, output_tokens_per_s, overhead_ms, pass_rate
+from loadtui.metrics.formulas import (
+    error_rate,
+    goodput_per_s,
+    output_tokens_per_s,
+    overhead_ms,
+    pass_rate,
+    slo_attainment,
+)
 from loadtui.metrics.histogram import Histogram
 from loadtui.metrics.runhist import encode_run
 from loadtui.metrics.samples import SampleBook
@@ -25,8 +32,10 @@ from loadtui.model.record import (
     Percentiles,
     RunHistograms,
     RunSummary,
+    SloSummary,
     TokenSource,
 )
+from loadtui.model.slo import MISS_PREFIX, SloJudge
 from loadtui.model.snapshot import WorkerSnapshot
 
 __all__ = ["HISTOGRAMS", "REASONS_PER_CLASS", "Aggregate", "LabelStats", "Recorder", "add_reasons"]
@@ -114,12 +123,24 @@ class Recorder:
         "reasons",
         "requests",
         "samples",
+        "slo",
+        "slo_judged",
+        "slo_miss",
+        "slo_ok",
+        "slo_ok_tokens",
         "status_codes",
         "tokens_counted",
         "tokens_from_usage",
     )
 
-    def __init__(self) -> None:
+    def __init__(self, slo: SloJudge | None = None) -> None:
+        self.slo = slo
+        """The run's SLOs (None: no request is judged, no ``slo_*`` counter is sent)."""
+        self.slo_judged = 0
+        self.slo_ok = 0
+        self.slo_ok_tokens = 0
+        self.slo_miss = [0] * len(slo.slos) if slo is not None else []
+        """Requests that missed each SLO, in the order of ``slo.slos``."""
         self.samples = SampleBook()
         """Error samples (the first few failed responses per class): not drained per interval,
         the reporter hands the new ones to each snapshot."""
@@ -142,8 +163,8 @@ class Recorder:
         self.late = 0
 
     def counters(self) -> dict[str, int]:
-        """The counters by name (``COUNTERS``), as a snapshot carries them."""
-        return {
+        """The counters by name (``COUNTERS``, and the SLO ones), as a snapshot carries them."""
+        counters = {
             "requests": self.requests,
             "ok": self.ok,
             "cancelled": self.cancelled,
@@ -156,6 +177,36 @@ class Recorder:
             "dropped": self.dropped,
             "late": self.late,
         }
+        if self.slo is not None:
+            counters.update(self.slo_counters())
+        return counters
+
+    def slo_counters(self) -> dict[str, int]:
+        """``slo_judged``, ``slo_ok``, ``slo_ok_tokens`` and one ``slo_miss:<name>`` per SLO
+        (docs/metrics.md, "SLOs and goodput")."""
+        assert self.slo is not None
+        counters = {
+            "slo_judged": self.slo_judged,
+            "slo_ok": self.slo_ok,
+            "slo_ok_tokens": self.slo_ok_tokens,
+        }
+        counters.update(zip(self.slo.counters, self.slo_miss, strict=True))
+        return counters
+
+    def judge(
+        self, ttft: float, itl: float | None, tpot: float | None, latency: float, tokens: int
+    ) -> bool:
+        """Judge a successful request against the SLOs (values in ms); True if it met all."""
+        assert self.slo is not None
+        self.slo_judged += 1
+        missed = self.slo.missed(ttft, itl, tpot, latency)
+        if not missed:
+            self.slo_ok += 1
+            self.slo_ok_tokens += tokens
+            return True
+        for i in missed:
+            self.slo_miss[i] += 1
+        return False
 
     def label(self, name: str) -> LabelStats:
         stats = self.labels.get(name)
@@ -218,6 +269,9 @@ class Recorder:
         self.output_tokens = self.input_tokens = 0
         self.tokens_from_usage = self.tokens_counted = 0
         self.bytes = self.arrivals = self.dropped = self.late = 0
+        if self.slo is not None:
+            self.slo_judged = self.slo_ok = self.slo_ok_tokens = 0
+            self.slo_miss = [0] * len(self.slo_miss)
         return snap
 
 
@@ -321,6 +375,27 @@ class Aggregate:
                 for name, (p, f) in sorted(self.checks.items())
             },
             overhead=overhead(self.labels),
+            slo=self.slo_summary(duration_s),
+        )
+
+    def slo_summary(self, duration_s: float) -> SloSummary | None:
+        """Goodput, attainment and misses from the ``slo_*`` counters; None without SLOs."""
+        counters = self.counters
+        if "slo_judged" not in counters:
+            return None
+        ok, judged, tokens = counters["slo_ok"], counters["slo_judged"], counters["slo_ok_tokens"]
+        return SloSummary(
+            judged=judged,
+            ok=ok,
+            ok_tokens=tokens,
+            attainment=round(slo_attainment(ok, judged), 6),
+            goodput_rps=round(goodput_per_s(ok, duration_s), 3),
+            goodput_tokens_per_s=round(goodput_per_s(tokens, duration_s), 3),
+            misses={
+                key.removeprefix(MISS_PREFIX): count
+                for key, count in counters.items()
+                if key.startswith(MISS_PREFIX)
+            },
         )
 
     def histograms(self) -> RunHistograms:

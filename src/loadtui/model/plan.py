@@ -29,6 +29,7 @@ from loadtui.model.requests import (
     PromptSpec,
     RequestSpec,
 )
+from loadtui.model.slo import SloTable
 from loadtui.model.workflows import BatchSpec, OverheadSpec
 
 __all__ = [
@@ -306,6 +307,9 @@ class RunConfig(BaseModel):
     """Worker processes; 0 = automatic."""
     mock: MockSpec = MockSpec()
     """The embedded mock's timing (when ``target.url`` is not set)."""
+    slo: SloTable = {}
+    """Per-request SLOs by name (``model/slo.py``), e.g. ``{"ttft": "<500ms"}``; a preset's
+    ``[slo]`` table, ``--slo`` options. Empty: no request is judged."""
 
     @model_validator(mode="after")
     def _check(self) -> RunConfig:
@@ -319,11 +323,15 @@ class RunConfig(BaseModel):
             )
         if self.overhead.enabled and any(r.kind == "batch" for r in self.requests):
             raise ValueError("overhead mode measures single requests, not batch jobs")
-        from loadtui.model.threshold_grammar import parse_threshold
+        from loadtui.model.threshold_grammar import SLO_METRICS, parse_threshold
 
         for metric, specs in self.thresholds.items():
             for spec in specs:
-                parse_threshold(metric, spec.threshold)
+                if parse_threshold(metric, spec.threshold).name in SLO_METRICS and not self.slo:
+                    raise ValueError(
+                        f"threshold {metric} judges SLOs and the run has none "
+                        "(--slo 'ttft<500ms' or a [slo] table)"
+                    )
         return self
 
     def with_overrides(self, **changes: Any) -> RunConfig:

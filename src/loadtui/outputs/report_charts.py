@@ -206,6 +206,33 @@ def load_charts(runs: Sequence[Shown]) -> Markup:
     return Markup("".join(out))
 
 
+def _attainment(p: SeriesPoint) -> float | None:
+    """A second's share of judged requests that met every SLO, in %; a gap when none ended."""
+    if not p.slo_judged or p.slo_ok is None:
+        return None
+    return 100.0 * p.slo_ok / p.slo_judged
+
+
+_SLO_CHARTS: tuple[_Chart, ...] = (
+    ("Goodput (requests/s meeting every SLO)", "req/s", lambda p: p.slo_ok),
+    ("SLO attainment per second", "%", _attainment),
+)
+
+
+def slo_charts(runs: Sequence[Shown]) -> Markup:
+    """Goodput and attainment over time, for the runs that had SLOs (series ``slo_ok`` and
+    ``slo_judged``: docs/metrics.md, "SLOs and goodput")."""
+    with_slo = [s for s in runs if s.run.summary.slo is not None]
+    x_max, marks = _x_max(runs), _markers(runs)
+    out = []
+    for title, unit, pick in _SLO_CHARTS:
+        lines = [
+            Line(s.name, [(p.t + 0.5, pick(p)) for p in s.run.series], s.color) for s in with_slo
+        ]
+        out.append(_figure(title, time_chart(title, unit, lines, x_max, marks), _EACH_SECOND))
+    return Markup("".join(out))
+
+
 def _curve(run: RunRecord, metric: str) -> tuple[list[Point], bool]:
     """(percentile position, ms) points, and whether they came from the exact histogram."""
     encoded = run.histograms.whole.get(metric) if run.histograms is not None else None

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 from loadtui.engine.coordinator import Coordinator
 from loadtui.metrics.histogram import Histogram
+from loadtui.model.slo import MISS_PREFIX
 from loadtui.model.snapshot import WorkerSnapshot
 
 __all__ = ["BUCKETS_S", "CONTENT_TYPE", "HISTOGRAMS", "RunInfo", "exposition"]
@@ -100,10 +101,34 @@ def exposition(coord: Coordinator, info: RunInfo, finished: bool = False) -> str
         ("loadtui_dropped_total", "dropped", "Open loop: arrivals never sent"),
     ):
         _family(out, name, "counter", text, [({}, counters[key])])
+    if "slo_judged" in counters:
+        _slo_families(out, counters)
     _load_gauges(out, coord, latest)
     for name, key, text in HISTOGRAMS:
         _histogram(out, name, text + ", seconds", totals.hist[key])
     return "\n".join(out) + "\n"
+
+
+def _slo_families(out: list[str], counters: Mapping[str, int]) -> None:
+    """A run with SLOs: requests judged, those that met every SLO (goodput is their rate) and
+    their tokens, and each SLO's misses (docs/metrics.md, "SLOs and goodput")."""
+    for name, key, text in (
+        ("loadtui_slo_judged_total", "slo_judged", "Requests judged against the SLOs"),
+        ("loadtui_slo_ok_total", "slo_ok", "Requests that met every SLO (goodput)"),
+        ("loadtui_slo_ok_tokens_total", "slo_ok_tokens", "Output tokens of those requests"),
+    ):
+        _family(out, name, "counter", text, [({}, counters[key])])
+    _family(
+        out,
+        "loadtui_slo_misses_total",
+        "counter",
+        "Requests that missed an SLO, by SLO",
+        [
+            ({"slo": key.removeprefix(MISS_PREFIX)}, v)
+            for key, v in sorted(counters.items())
+            if key.startswith(MISS_PREFIX)
+        ],
+    )
 
 
 def _load_gauges(out: list[str], coord: Coordinator, latest: list[WorkerSnapshot]) -> None:
