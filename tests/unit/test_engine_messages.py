@@ -27,6 +27,7 @@ SAMPLES = {
     messages.Burst: messages.Burst(500),
     messages.Assign: messages.Assign(1, 3),
     messages.Stop: messages.Stop(30.0),
+    messages.UserPage: messages.UserPage(9_800, 40, seq=1_000_000),
     messages.Ready: messages.Ready(2),
     messages.Failed: messages.Failed(2, "user: ValueError: too many values to unpack"),
     messages.Exited: messages.Exited(2, -9),

@@ -45,6 +45,7 @@ from loadtui.engine.messages import (
     Stop,
     ThinkTime,
     Up,
+    UserPage,
 )
 from loadtui.engine.protocols import Prompt
 from loadtui.engine.requestlog import join_parts
@@ -128,6 +129,8 @@ class Coordinator:
         self.ended_at: float | None = None
         self._sent_users: int | None = None
         self._sent_rate: float | None = None
+        self._page_asked: tuple[int, int] | None = None
+        self._page_sent: tuple[int, int] | None = None
         _check_users(config)
 
     # -- lifecycle -----------------------------------------------------------------------
@@ -225,10 +228,19 @@ class Coordinator:
     def target_rate(self) -> float | None:
         return self._sent_rate
 
+    def show_users(self, first: int, count: int) -> None:
+        """Have workers send the rows of users ``first`` … ``first + count - 1`` (at most
+        ``USER_ROWS_MAX`` each) instead of the lowest ids. Safe from any thread (the app's): the
+        next tick sends it; it is a view, not a change of the run, so no timeline entry."""
+        self._page_asked = (max(0, first), max(0, count))
+
     def tick(self, timeout: float = 0.1) -> None:
         """Take in whatever workers sent (waiting up to ``timeout``) and advance the shape."""
         for msg in self.pool.receive(timeout):
             self._take(msg)
+        if (page := self._page_asked) != self._page_sent and page is not None:
+            self._page_sent = page
+            self._broadcast(UserPage(*page))
         if not self.stop_requested and self.t0 is not None:
             self._push_shape()
             self.series.set_target(int(self.elapsed), self.target_users, self.target_rate)

@@ -1,7 +1,7 @@
 """The messages between the coordinator and its workers, one small type per command or event.
 
 Down (coordinator → worker): ``ClockProbe``, ``Start``, ``SetUsers``, ``SetRate``,
-``ThinkTime``, ``Pause``, ``Resume``, ``Burst``, ``Assign``, ``Stop``. Up (worker →
+``ThinkTime``, ``Pause``, ``Resume``, ``Burst``, ``Assign``, ``Stop``, ``UserPage``. Up (worker →
 coordinator): ``Ready``, ``ClockReply``, ``Began``, ``Failed`` and, from the pool when a worker
 has ended, ``Exited`` — beside the ``WorkerSnapshot`` a worker sends every interval. Each side
 dispatches with one ``match`` on the type, so a message cannot be misspelt and mypy checks
@@ -44,6 +44,7 @@ __all__ = [
     "Stop",
     "ThinkTime",
     "Up",
+    "UserPage",
 ]
 
 
@@ -136,8 +137,28 @@ class Stop(_Numbered):
     grace: float
 
 
+@dataclass(frozen=True, slots=True)
+class UserPage(_Numbered):
+    """Send the rows of the users ``first`` … ``first + count - 1`` that are this worker's (at
+    most ``USER_ROWS_MAX``) instead of the lowest ids: the page a users table shows."""
+
+    name: ClassVar[str] = "user_page"
+    first: int
+    count: int
+
+
 Control = (
-    ClockProbe | Start | SetUsers | SetRate | ThinkTime | Pause | Resume | Burst | Assign | Stop
+    ClockProbe
+    | Start
+    | SetUsers
+    | SetRate
+    | ThinkTime
+    | Pause
+    | Resume
+    | Burst
+    | Assign
+    | Stop
+    | UserPage
 )
 
 

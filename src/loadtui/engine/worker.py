@@ -44,6 +44,7 @@ from loadtui.engine.messages import (
     Stop,
     ThinkTime,
     Up,
+    UserPage,
 )
 from loadtui.engine.reporter import USER_ROWS_MAX, Reporter
 from loadtui.engine.sequence import InOrder
@@ -128,6 +129,8 @@ class Worker:
                 self._assign(index, of)
             case Stop(grace):
                 self._stop(float(grace))
+            case UserPage(first, count):
+                self.reporter.page = (first, count)
             case _:
                 assert_never(msg)
 
