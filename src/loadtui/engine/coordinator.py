@@ -61,7 +61,7 @@ from loadtui.metrics.stats import Aggregate, decode_histograms
 from loadtui.metrics.window import RollingWindow
 from loadtui.model.controls import ControlChange
 from loadtui.model.plan import MAX_USERS, RunConfig
-from loadtui.model.record import ErrorSample, RunResult
+from loadtui.model.record import ErrorSample, GeneratorHealth, RunResult
 from loadtui.model.snapshot import WorkerSnapshot
 from loadtui.model.workflows import BatchInput
 
@@ -347,6 +347,13 @@ class Coordinator:
                 self.record_error = f"{exc.strerror or exc}; the workers' parts are kept"
 
     # -- reading -------------------------------------------------------------------------
+    def generator(
+        self, target_rate_mean: float | None = None, achieved_rate: float | None = None
+    ) -> GeneratorHealth:
+        """The generator's health so far, with each worker's clock and start skew."""
+        health = self.health.summary(self.n, target_rate_mean, achieved_rate)
+        return replace(health, worker_clocks=self.clocks.table(self.n))
+
     def result(self) -> RunResult:
         """Series, controls, summary, generator health and histograms for the run file."""
         duration = self.ended_at if self.ended_at is not None else self.elapsed
@@ -362,10 +369,7 @@ class Coordinator:
             controls=tuple(self.controls),
             series=tuple(self.series.points),
             summary=self.totals.summary(duration),
-            generator=replace(
-                self.health.summary(self.n, target_rate_mean, achieved_rate),
-                worker_clocks=self.clocks.table(self.n),
-            ),
+            generator=self.generator(target_rate_mean, achieved_rate),
             histograms=self.totals.histograms(),
             error_samples=self.error_samples(),
         )

@@ -1,19 +1,22 @@
 """A worker: one event loop, a share of the users or of the arrival rate.
 
 The coordinator sends control messages down (``engine/messages.py``); the worker sends a
-``WorkerSnapshot`` up every ``SNAPSHOT_INTERVAL`` seconds. Users with ``uid % workers == index``
-belong to this worker; in open loop it runs ``rate / workers`` arrivals per second under
-``max_in_flight / workers``. When a worker is lost the coordinator renumbers the survivors
+``WorkerSnapshot`` up every ``spec.snapshot_interval`` seconds (the pool's call). Users with
+``uid % workers == index`` belong to this worker; in open loop it runs ``rate / workers``
+arrivals per second under ``max_in_flight / workers``. When a worker is lost the coordinator renumbers the survivors
 (``Assign``) so they take its share.
 
 This class only owns the loop's life: it dispatches the controls to the closed-loop users
 (``users.py``), the open-loop arrivals (``arrivals.py``) and the reporter (``reporter.py``),
-and at the end drains what is in flight. Controls may arrive in any order; ``handle`` applies
-them in the order the coordinator sent them (``sequence.py``). The start is a wall-clock epoch on
-the coordinator's clock, turned into this host's ``perf_counter`` with the offset the
-coordinator measured (``ClockProbe``), so workers on hosts whose clocks disagree begin together. It reports ``Failed`` when an exception outside any one
+and at the end drains what is in flight. It reports ``Failed`` when an exception outside any one
 request (a user task, the arrivals loop, the reporter, a control) ended it. It runs in a process
-of its own (``ProcessPool``) or in a thread (``InProcessPool``); it does not know which.
+of its own (``ProcessPool``), in a thread (``InProcessPool``) or elsewhere; it does not know
+which.
+
+Controls may arrive in any order; ``handle`` applies them in the order the coordinator sent them
+(``sequence.py``). The start is a wall-clock epoch on the coordinator's clock, turned into this
+host's ``perf_counter`` with the offset the coordinator measured (``ClockProbe``), so workers on
+hosts whose clocks disagree begin together.
 """
 
 from __future__ import annotations
