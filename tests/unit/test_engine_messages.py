@@ -17,7 +17,8 @@ from loadtui.engine.messages import Assign, Control, Event
 from loadtui.model.snapshot import UserRow
 
 SAMPLES = {
-    messages.Start: messages.Start(12.5),
+    messages.ClockProbe: messages.ClockProbe(1_764_541_000.25, seq=1),
+    messages.Start: messages.Start(1_764_541_000.5, -0.003, seq=2),
     messages.SetUsers: messages.SetUsers(10_000),
     messages.SetRate: messages.SetRate(33.3),
     messages.ThinkTime: messages.ThinkTime((0.5, 2.0)),
@@ -26,9 +27,12 @@ SAMPLES = {
     messages.Burst: messages.Burst(500),
     messages.Assign: messages.Assign(1, 3),
     messages.Stop: messages.Stop(30.0),
+    messages.UserPage: messages.UserPage(9_800, 40, seq=1_000_000),
     messages.Ready: messages.Ready(2),
     messages.Failed: messages.Failed(2, "user: ValueError: too many values to unpack"),
     messages.Exited: messages.Exited(2, -9),
+    messages.ClockReply: messages.ClockReply(2, 1_764_541_000.25, 1_764_541_003.26),
+    messages.Began: messages.Began(2, 1_764_541_003.5),
 }
 
 

@@ -1,13 +1,21 @@
 """The coordinator–worker channel, kept behind one small interface.
 
 ``WorkerPool`` is what the coordinator needs: start workers from specs, send a control message
-to one or all, receive whatever came up (snapshots and lifecycle events), close. Two pools
+to one or all, receive whatever came up (snapshots and lifecycle events), close — and how often
+its workers should report (``snapshot_interval``). Two pools
 implement it: ``ProcessPool`` runs each worker in a spawned process with pipes (real runs: the
 generator never shares a GIL with the UI), ``InProcessPool`` (``inprocess.py``) in a thread of this process with
 queues (tests whose subject is not the process boundary: no spawn, no imports twice). A pool of
 Ray actors (or any other distributed engine) can implement the same five methods — the messages
 (``engine/messages.py``) are plain picklable data and the histograms inside snapshots are
 HdrHistogram-encoded bytes, so nothing else changes.
+
+The contract on controls: a pool delivers every control it is sent to its worker exactly once
+(unless the worker has ended), in any order, and hands it to ``Worker.handle`` as it is. The
+coordinator numbers each worker's controls (``Control.seq``) and the worker applies them in
+that order (``engine/sequence.py``), so a pool need not keep order nor know of the numbers. A
+pool may send its own ``Stop`` unnumbered (``seq`` 0: applied at once) when its link to the
+worker is gone.
 """
 
 from __future__ import annotations
@@ -23,7 +31,7 @@ from multiprocessing.connection import Connection
 from typing import Any, Protocol
 
 from loadtui.engine.messages import Control, Exited, Failed, Ready, Stop, Up
-from loadtui.engine.worker import Worker, WorkerSpec, describe
+from loadtui.engine.worker import SNAPSHOT_INTERVAL, Worker, WorkerSpec, describe
 from loadtui.runtime import aio
 from loadtui.runtime.lifeline import die_with_parent
 
@@ -31,9 +39,20 @@ __all__ = ["Inbox", "ProcessPool", "WorkerPool"]
 
 
 class WorkerPool(Protocol):
+    snapshot_interval: float
+    """Seconds between a worker's snapshots: 0.25 on one host, longer across hosts (each push
+    costs more there). The coordinator puts it in every ``WorkerSpec``."""
+
     def start(self, specs: list[WorkerSpec]) -> None: ...
-    def send(self, index: int, message: Control) -> None: ...
-    def broadcast(self, message: Control) -> None: ...
+    def send(self, index: int, message: Control) -> None:
+        """Deliver ``message`` to worker ``index`` once, in any order (the contract above)."""
+        ...
+
+    def broadcast(self, message: Control) -> None:
+        """The same message to every worker (the coordinator numbers each worker's own and
+        uses ``send``; this is for a pool's own and tests' messages)."""
+        ...
+
     def receive(self, timeout: float) -> list[Up]:
         """Messages that arrived within ``timeout``: snapshots, ``Ready``, ``Failed`` (a
         worker hit an unexpected exception and is ending), ``Exited`` (it has ended)."""
@@ -76,7 +95,8 @@ class ProcessPool:
     worker or a dead one can never hang the coordinator or keep a signal from being handled.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, snapshot_interval: float = SNAPSHOT_INTERVAL) -> None:
+        self.snapshot_interval = snapshot_interval
         self._ctx = mp.get_context("spawn")
         self._down: list[Connection] = []
         self._up: list[Connection] = []

@@ -11,6 +11,12 @@ A worker that dies or reports an unexpected exception is *lost* (``fleet.py``): 
 are renumbered and take its users and its share of the rate, the series goes on without it, and
 ``lost_workers`` says what happened (the run's status is the session's call). When a second is
 complete and how the generator did in it is ``seconds.py``'s business.
+
+Every control goes to one worker, numbered in that worker's sequence (``sequence.py``): a pool
+may deliver them in any order. Before the start each worker's clock is measured against this
+one (``clocks.py``) and the start is sent as an epoch on this clock, so workers on other hosts
+begin together; how far each was off is in the run file (``generator.worker_clocks``). How often
+workers report is the pool's call (``WorkerPool.snapshot_interval``).
 """
 
 from __future__ import annotations
@@ -21,9 +27,13 @@ from time import perf_counter
 from typing import assert_never
 
 from loadtui.engine.channel import ProcessPool, WorkerPool
+from loadtui.engine.clocks import Clocks
 from loadtui.engine.fleet import Fleet, auto_workers
 from loadtui.engine.messages import (
+    Began,
     Burst,
+    ClockReply,
+    Control,
     Exited,
     Failed,
     Pause,
@@ -35,10 +45,12 @@ from loadtui.engine.messages import (
     Stop,
     ThinkTime,
     Up,
+    UserPage,
 )
 from loadtui.engine.protocols import Prompt
 from loadtui.engine.requestlog import join_parts
 from loadtui.engine.seconds import SecondCloser
+from loadtui.engine.sequence import Numbering
 from loadtui.engine.shape import Shape
 from loadtui.engine.worker import WorkerSpec
 from loadtui.errors import ConfigError, StartError
@@ -49,13 +61,14 @@ from loadtui.metrics.stats import Aggregate, decode_histograms
 from loadtui.metrics.window import RollingWindow
 from loadtui.model.controls import ControlChange
 from loadtui.model.plan import MAX_USERS, RunConfig
-from loadtui.model.record import ErrorSample, RunResult
+from loadtui.model.record import ErrorSample, GeneratorHealth, RunResult
 from loadtui.model.snapshot import WorkerSnapshot
 from loadtui.model.workflows import BatchInput
 
 __all__ = ["MAX_USERS", "Coordinator", "auto_workers"]
 
 _START_DELAY = 0.1
+"""How far ahead the start is set, beyond two of the slowest worker's round trips."""
 
 
 class Coordinator:
@@ -83,8 +96,11 @@ class Coordinator:
             direct_url=direct_url,
             batch=batch,
             record_requests=record_requests,
+            snapshot_interval=self.pool.snapshot_interval,
         )
         """What every worker is started with, but its index."""
+        self.numbering = Numbering(self.n)
+        self.clocks = Clocks()
         self.shape = Shape(config.load)
         self.totals = Aggregate()
         self.series = Series()
@@ -113,28 +129,46 @@ class Coordinator:
         self.ended_at: float | None = None
         self._sent_users: int | None = None
         self._sent_rate: float | None = None
+        self._page_asked: tuple[int, int] | None = None
+        self._page_sent: tuple[int, int] | None = None
         _check_users(config)
 
     # -- lifecycle -----------------------------------------------------------------------
     def start(self, ready_timeout: float = 60.0) -> None:
-        """Start the workers, wait until each is ready, then start the load on a shared clock."""
+        """Start the workers, wait until each is ready and its clock measured, then start the
+        load at one instant of this clock."""
         self.pool.start(self._specs())
-        deadline = perf_counter() + ready_timeout
-        while len(self.fleet.ready) < self.n:
+        self._await_ready(ready_timeout)
+        delay = _START_DELAY + 2.0 * self.clocks.worst_rtt()
+        self.t0 = perf_counter() + delay
+        at = self.clocks.start_in(delay)
+        for w in range(self.n):
+            self._send(w, Start(at, self.clocks.offset(w)))
+        if self.config.load.mode == "burst":
+            self._broadcast(Burst(self.config.load.burst_requests))
+        self._push_shape()
+
+    def _await_ready(self, timeout: float) -> None:
+        workers = range(self.n)
+        deadline = perf_counter() + timeout
+        while len(self.fleet.ready) < self.n or not self.clocks.measured(workers):
             if perf_counter() > deadline:
                 self.pool.close(1.0)
                 ready = len(self.fleet.ready)
-                raise StartError(f"only {ready} of {self.n} workers started in {ready_timeout:g}s")
+                raise StartError(f"only {ready} of {self.n} workers started in {timeout:g}s")
             for msg in self.pool.receive(0.2):
                 self._take(msg)
             if (why := self.fleet.start_failure()) is not None:
                 self.pool.close(1.0)
                 raise StartError(why)
-        self.t0 = perf_counter() + _START_DELAY
-        self.pool.broadcast(Start(self.t0))
-        if self.config.load.mode == "burst":
-            self.pool.broadcast(Burst(self.config.load.burst_requests))
-        self._push_shape()
+
+    def _send(self, worker: int, message: Control) -> None:
+        """Send one worker a control, numbered in its sequence."""
+        self.pool.send(worker, self.numbering.stamp(worker, message))
+
+    def _broadcast(self, message: Control) -> None:
+        for w in range(self.n):
+            self._send(w, message)
 
     def _specs(self) -> list[WorkerSpec]:
         return [replace(self._spec, index=i) for i in range(self.n)]
@@ -165,13 +199,13 @@ class Coordinator:
                 self._push_shape()
             case "think_time":
                 lo, hi = value
-                self.pool.broadcast(ThinkTime((float(lo), float(hi))))
+                self._broadcast(ThinkTime((float(lo), float(hi))))
             case "pause":
                 self.paused = True
-                self.pool.broadcast(Pause())
+                self._broadcast(Pause())
             case "resume":
                 self.paused = False
-                self.pool.broadcast(Resume())
+                self._broadcast(Resume())
             case "stop":
                 self.stop_requested = True
         self.controls.append(recorded)
@@ -181,10 +215,10 @@ class Coordinator:
         users, rate = self.shape.desired(self.elapsed)
         if self.config.load.mode in ("closed", "stages") and users != self._sent_users:
             self._sent_users = users
-            self.pool.broadcast(SetUsers(users))
+            self._broadcast(SetUsers(users))
         if rate is not None and rate != self._sent_rate and self.alive:
             self._sent_rate = rate
-            self.pool.broadcast(SetRate(rate / len(self.alive)))
+            self._broadcast(SetRate(rate / len(self.alive)))
 
     @property
     def target_users(self) -> int:
@@ -194,10 +228,19 @@ class Coordinator:
     def target_rate(self) -> float | None:
         return self._sent_rate
 
+    def show_users(self, first: int, count: int) -> None:
+        """Have workers send the rows of users ``first`` … ``first + count - 1`` (at most
+        ``USER_ROWS_MAX`` each) instead of the lowest ids. Safe from any thread (the app's): the
+        next tick sends it; it is a view, not a change of the run, so no timeline entry."""
+        self._page_asked = (max(0, first), max(0, count))
+
     def tick(self, timeout: float = 0.1) -> None:
         """Take in whatever workers sent (waiting up to ``timeout``) and advance the shape."""
         for msg in self.pool.receive(timeout):
             self._take(msg)
+        if (page := self._page_asked) != self._page_sent and page is not None:
+            self._page_sent = page
+            self._broadcast(UserPage(*page))
         if not self.stop_requested and self.t0 is not None:
             self._push_shape()
             self.series.set_target(int(self.elapsed), self.target_users, self.target_rate)
@@ -210,6 +253,12 @@ class Coordinator:
                 self._absorb(msg)
             case Ready(worker):
                 self.fleet.ready.add(worker)
+                self._send(worker, self.clocks.probe())
+            case ClockReply():
+                if self.clocks.reply(msg):
+                    self._send(msg.worker, self.clocks.probe())
+            case Began():
+                self.clocks.began(msg)
             case Failed(worker, why):
                 self.fleet.failed(worker, str(why))
             case Exited(worker, code):
@@ -228,7 +277,7 @@ class Coordinator:
         if not self.alive or self.stop_requested:
             return
         for w, assign in self.fleet.assignments():
-            self.pool.send(w, assign)
+            self._send(w, assign)
         self._sent_rate = None  # resend the rate split over fewer workers
         self._push_shape()
 
@@ -278,7 +327,7 @@ class Coordinator:
         grace = self.config.load.graceful_stop if grace is None else grace
         self.stop_requested = True  # the shape must not start users while workers drain
         self.load_ended_at = self.elapsed
-        self.pool.broadcast(Stop(grace))
+        self._broadcast(Stop(grace))
         # past the grace, time to cancel and unwind every user's task: 10,000 users take a few
         # seconds on a loaded machine, and a worker not heard from by then fails the run
         deadline = perf_counter() + grace + 5.0 + 0.002 * self.target_users
@@ -298,6 +347,13 @@ class Coordinator:
                 self.record_error = f"{exc.strerror or exc}; the workers' parts are kept"
 
     # -- reading -------------------------------------------------------------------------
+    def generator(
+        self, target_rate_mean: float | None = None, achieved_rate: float | None = None
+    ) -> GeneratorHealth:
+        """The generator's health so far, with each worker's clock and start skew."""
+        health = self.health.summary(self.n, target_rate_mean, achieved_rate)
+        return replace(health, worker_clocks=self.clocks.table(self.n))
+
     def result(self) -> RunResult:
         """Series, controls, summary, generator health and histograms for the run file."""
         duration = self.ended_at if self.ended_at is not None else self.elapsed
@@ -313,7 +369,7 @@ class Coordinator:
             controls=tuple(self.controls),
             series=tuple(self.series.points),
             summary=self.totals.summary(duration),
-            generator=self.health.summary(self.n, target_rate_mean, achieved_rate),
+            generator=self.generator(target_rate_mean, achieved_rate),
             histograms=self.totals.histograms(),
             error_samples=self.error_samples(),
         )

@@ -18,7 +18,7 @@ from collections.abc import Callable
 
 from loadtui.engine.channel import Inbox
 from loadtui.engine.messages import Control, Exited, Failed, Ready, Stop, Up
-from loadtui.engine.worker import Worker, WorkerSpec, describe
+from loadtui.engine.worker import SNAPSHOT_INTERVAL, Worker, WorkerSpec, describe
 from loadtui.runtime import aio
 
 __all__ = ["InProcessPool"]
@@ -40,13 +40,21 @@ class InProcessPool:
     running to stop at once and waits a little, then leaves it (a daemon thread).
     """
 
-    def __init__(self) -> None:
+    def __init__(
+        self,
+        snapshot_interval: float = SNAPSHOT_INTERVAL,
+        wall_clocks: Callable[[int], Callable[[], float]] | None = None,
+    ) -> None:
+        self.snapshot_interval = snapshot_interval
+        self._wall_clocks = wall_clocks
+        """Worker index → its wall clock (tests: a worker whose host's clock is off)."""
         self._inbox = Inbox()
         self._workers: list[_ThreadWorker] = []
 
     def start(self, specs: list[WorkerSpec]) -> None:
         for spec in specs:
-            worker = _ThreadWorker(spec, self._inbox.put)
+            wall = self._wall_clocks(spec.index) if self._wall_clocks else time.time
+            worker = _ThreadWorker(spec, self._inbox.put, wall)
             worker.thread.start()
             self._workers.append(worker)
 
@@ -57,6 +65,11 @@ class InProcessPool:
     def broadcast(self, message: Control) -> None:
         for i in range(len(self._workers)):
             self.send(i, message)
+
+    def worker(self, index: int) -> Worker | None:
+        """Worker ``index`` itself, once its loop runs: it shares this process, so a test can
+        read what it did (when it began, on the same ``perf_counter`` as the coordinator)."""
+        return self._workers[index].worker
 
     def receive(self, timeout: float) -> list[Up]:
         if len(self._inbox.gone) >= len(self._workers):
@@ -79,14 +92,17 @@ class InProcessPool:
 class _ThreadWorker:
     """One worker on its own thread and event loop; controls reach it through a queue."""
 
-    def __init__(self, spec: WorkerSpec, up: Callable[[Up], None]) -> None:
+    def __init__(
+        self, spec: WorkerSpec, up: Callable[[Up], None], wall_clock: Callable[[], float]
+    ) -> None:
         self.spec = spec
         self.up = up
+        self.wall_clock = wall_clock
         self._down: queue.SimpleQueue[Control] = queue.SimpleQueue()
         self._lock = threading.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
         """Set while the worker's loop runs: ``send`` wakes it to read the queue."""
-        self._worker: Worker | None = None
+        self.worker: Worker | None = None
         self.thread = threading.Thread(
             target=self._main, name=f"loadtui-worker-{spec.index}", daemon=True
         )
@@ -110,7 +126,7 @@ class _ThreadWorker:
 
     async def _serve(self) -> str | None:
         """Serve until stopped; returns the failure the worker reported, if any."""
-        worker = self._worker = Worker(self.spec, self.up, time.thread_time)
+        worker = self.worker = Worker(self.spec, self.up, time.thread_time, self.wall_clock)
         with self._lock:
             self._loop = asyncio.get_running_loop()
         try:
@@ -123,7 +139,7 @@ class _ThreadWorker:
         return worker.failure
 
     def _pump(self) -> None:
-        worker = self._worker
+        worker = self.worker
         assert worker is not None
         while True:
             try:

@@ -1,10 +1,17 @@
 """The messages between the coordinator and its workers, one small type per command or event.
 
-Down (coordinator → worker): ``Start``, ``SetUsers``, ``SetRate``, ``ThinkTime``, ``Pause``,
-``Resume``, ``Burst``, ``Assign``, ``Stop``. Up (worker → coordinator): ``Ready``, ``Failed``
-and, from the pool when a worker has ended, ``Exited`` — beside the ``WorkerSnapshot`` a
-worker sends every interval. Each side dispatches with one ``match`` on the type, so a message
-cannot be misspelt and mypy checks every field.
+Down (coordinator → worker): ``ClockProbe``, ``Start``, ``SetUsers``, ``SetRate``,
+``ThinkTime``, ``Pause``, ``Resume``, ``Burst``, ``Assign``, ``Stop``, ``UserPage``. Up (worker →
+coordinator): ``Ready``, ``ClockReply``, ``Began``, ``Failed`` and, from the pool when a worker
+has ended, ``Exited`` — beside the ``WorkerSnapshot`` a worker sends every interval. Each side
+dispatches with one ``match`` on the type, so a message cannot be misspelt and mypy checks
+every field.
+
+Every control carries ``seq``, its number among the controls the coordinator sent that worker
+(1, 2, 3, …): a pool may deliver them in any order (Ray does not keep one caller's calls in
+order) and the worker applies them in the order sent (``engine/sequence.py``). A field rather
+than an envelope, so a pool carries a ``Control`` without knowing of numbers; 0 is a pool's own
+unnumbered ``Stop`` (its pipe closed, it is closing), applied at once.
 
 They cross a process boundary (or a thread's queue in ``InProcessPool``), so they are plain
 picklable data: frozen, slotted dataclasses of numbers and short strings — a few dozen bytes
@@ -13,14 +20,17 @@ pickled, nothing like a snapshot.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import ClassVar
 
 from loadtui.model.snapshot import WorkerSnapshot
 
 __all__ = [
     "Assign",
+    "Began",
     "Burst",
+    "ClockProbe",
+    "ClockReply",
     "Control",
     "Event",
     "Exited",
@@ -34,20 +44,38 @@ __all__ = [
     "Stop",
     "ThinkTime",
     "Up",
+    "UserPage",
 ]
 
 
 # -- down: what the coordinator tells a worker ------------------------------------------------
 @dataclass(frozen=True, slots=True)
-class Start:
-    """Begin at ``t0`` (a ``perf_counter`` time shared by every worker on this host)."""
-
-    name: ClassVar[str] = "start"
-    t0: float
+class _Numbered:
+    seq: int = field(default=0, kw_only=True)
+    """Its place among the controls sent to this worker, from 1; 0: unnumbered, apply now."""
 
 
 @dataclass(frozen=True, slots=True)
-class SetUsers:
+class ClockProbe(_Numbered):
+    """Answer at once with your wall clock (``ClockReply``): ``sent`` is the coordinator's."""
+
+    name: ClassVar[str] = "clock"
+    sent: float
+
+
+@dataclass(frozen=True, slots=True)
+class Start(_Numbered):
+    """Begin at ``at``, a wall-clock epoch on the coordinator's clock; this worker's clock reads
+    ``clock_offset`` seconds ahead of it (measured with ``ClockProbe``), so hosts whose clocks
+    disagree still begin together."""
+
+    name: ClassVar[str] = "start"
+    at: float
+    clock_offset: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class SetUsers(_Numbered):
     """Run the users ``uid % count == index`` of ``total`` (closed loop and user stages)."""
 
     name: ClassVar[str] = "users"
@@ -55,7 +83,7 @@ class SetUsers:
 
 
 @dataclass(frozen=True, slots=True)
-class SetRate:
+class SetRate(_Numbered):
     """This worker's share of the rate: arrivals/s (open loop) or a requests/s cap (closed
     loop; 0 lifts it)."""
 
@@ -64,7 +92,7 @@ class SetRate:
 
 
 @dataclass(frozen=True, slots=True)
-class ThinkTime:
+class ThinkTime(_Numbered):
     """Each user waits ``seconds`` (lo, hi; uniform between them) after each turn."""
 
     name: ClassVar[str] = "think_time"
@@ -72,19 +100,19 @@ class ThinkTime:
 
 
 @dataclass(frozen=True, slots=True)
-class Pause:
+class Pause(_Numbered):
     """Start nothing new until ``Resume``; requests in flight finish."""
 
     name: ClassVar[str] = "pause"
 
 
 @dataclass(frozen=True, slots=True)
-class Resume:
+class Resume(_Numbered):
     name: ClassVar[str] = "resume"
 
 
 @dataclass(frozen=True, slots=True)
-class Burst:
+class Burst(_Numbered):
     """Send this worker's share of ``total`` one-shot requests at once."""
 
     name: ClassVar[str] = "burst"
@@ -92,7 +120,7 @@ class Burst:
 
 
 @dataclass(frozen=True, slots=True)
-class Assign:
+class Assign(_Numbered):
     """Take place ``index`` among ``of`` live workers (sent when a worker is lost)."""
 
     name: ClassVar[str] = "assign"
@@ -101,7 +129,7 @@ class Assign:
 
 
 @dataclass(frozen=True, slots=True)
-class Stop:
+class Stop(_Numbered):
     """Start nothing new; give requests in flight ``grace`` seconds, then send the last
     snapshot and end."""
 
@@ -109,7 +137,29 @@ class Stop:
     grace: float
 
 
-Control = Start | SetUsers | SetRate | ThinkTime | Pause | Resume | Burst | Assign | Stop
+@dataclass(frozen=True, slots=True)
+class UserPage(_Numbered):
+    """Send the rows of the users ``first`` … ``first + count - 1`` that are this worker's (at
+    most ``USER_ROWS_MAX``) instead of the lowest ids: the page a users table shows."""
+
+    name: ClassVar[str] = "user_page"
+    first: int
+    count: int
+
+
+Control = (
+    ClockProbe
+    | Start
+    | SetUsers
+    | SetRate
+    | ThinkTime
+    | Pause
+    | Resume
+    | Burst
+    | Assign
+    | Stop
+    | UserPage
+)
 
 
 # -- up: what a worker (or its pool) tells the coordinator ------------------------------------
@@ -137,5 +187,22 @@ class Exited:
     code: int | None
 
 
-Event = Ready | Failed | Exited
+@dataclass(frozen=True, slots=True)
+class ClockReply:
+    """The answer to ``ClockProbe``: the probe's ``sent`` and this worker's wall clock then."""
+
+    worker: int
+    sent: float
+    clock: float
+
+
+@dataclass(frozen=True, slots=True)
+class Began:
+    """The worker's load began: its wall clock at that moment (the start skew comes of it)."""
+
+    worker: int
+    clock: float
+
+
+Event = Ready | ClockReply | Began | Failed | Exited
 Up = WorkerSnapshot | Event

@@ -4,7 +4,8 @@ Intervals are aligned on the shared start time, so every worker's intervals end 
 offsets and the coordinator can close a second once all have reported past it. Besides the
 recorder's counts each snapshot carries what says whether the generator itself kept up: the
 worst event-loop lag of the interval (a probe that should wake every ``_LAG_PROBE`` s) and the
-process CPU. It holds a bounded page of per-user rows, whatever the number of users.
+process CPU. It holds a bounded page of per-user rows, whatever the number of users: the lowest
+user ids, or the range a users table asked for (``UserPage``).
 """
 
 from __future__ import annotations
@@ -22,8 +23,9 @@ from loadtui.model.snapshot import UserRow, WorkerSnapshot
 __all__ = ["USER_ROWS_MAX", "Reporter"]
 
 USER_ROWS_MAX = 200
-"""Per-user rows in one snapshot (the lowest user ids): 10,000 rows made 170 KB four times a
-second per worker; the users table shows a page at a time anyway."""
+"""Per-user rows in one snapshot (the lowest user ids, or those of the page asked for): 10,000
+rows made 170 KB four times a second per worker; the users table shows a page at a time
+anyway."""
 _LAG_PROBE = 0.05
 
 
@@ -42,6 +44,9 @@ class Reporter:
         """CPU seconds of this worker: its process's, or its thread's in ``InProcessPool``."""
         self.lag_max = 0.0
         """Worst loop lag (s) since the last snapshot."""
+        self.page: tuple[int, int] | None = None
+        """The user ids whose rows to send (first, count), set by ``UserPage``; None: the
+        lowest."""
         self._tasks: list[asyncio.Task[None]] = []
         self._cpu0 = self._wall0 = 0.0
 
@@ -83,7 +88,12 @@ class Reporter:
     def _rows(self) -> list[UserRow]:
         now = perf_counter()
         users = self.users.status
-        if len(users) > USER_ROWS_MAX:
+        if self.page is not None:
+            first, count = self.page
+            # a walk of the page's ids, not of every user: a page costs the same among 10,000
+            uids = [uid for uid in range(first, first + count) if uid in users]
+            users = {uid: users[uid] for uid in uids[:USER_ROWS_MAX]}
+        elif len(users) > USER_ROWS_MAX:
             users = {uid: users[uid] for uid in heapq.nsmallest(USER_ROWS_MAX, users)}
         return [
             UserRow(

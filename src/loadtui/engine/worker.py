@@ -1,16 +1,22 @@
 """A worker: one event loop, a share of the users or of the arrival rate.
 
 The coordinator sends control messages down (``engine/messages.py``); the worker sends a
-``WorkerSnapshot`` up every ``SNAPSHOT_INTERVAL`` seconds. Users with ``uid % workers == index``
-belong to this worker; in open loop it runs ``rate / workers`` arrivals per second under
-``max_in_flight / workers``. When a worker is lost the coordinator renumbers the survivors
+``WorkerSnapshot`` up every ``spec.snapshot_interval`` seconds (the pool's call). Users with
+``uid % workers == index`` belong to this worker; in open loop it runs ``rate / workers``
+arrivals per second under ``max_in_flight / workers``. When a worker is lost the coordinator renumbers the survivors
 (``Assign``) so they take its share.
 
 This class only owns the loop's life: it dispatches the controls to the closed-loop users
 (``users.py``), the open-loop arrivals (``arrivals.py``) and the reporter (``reporter.py``),
 and at the end drains what is in flight. It reports ``Failed`` when an exception outside any one
 request (a user task, the arrivals loop, the reporter, a control) ended it. It runs in a process
-of its own (``ProcessPool``) or in a thread (``InProcessPool``); it does not know which.
+of its own (``ProcessPool``), in a thread (``InProcessPool``) or elsewhere; it does not know
+which.
+
+Controls may arrive in any order; ``handle`` applies them in the order the coordinator sent them
+(``sequence.py``). The start is a wall-clock epoch on the coordinator's clock, turned into this
+host's ``perf_counter`` with the offset the coordinator measured (``ClockProbe``), so workers on
+hosts whose clocks disagree begin together.
 """
 
 from __future__ import annotations
@@ -27,7 +33,10 @@ from loadtui.engine.arrivals import BACKLOG_LIMIT, Arrivals, in_flight_cap
 from loadtui.engine.context import SNAPSHOT_INTERVAL, WorkerContext, WorkerSpec, describe
 from loadtui.engine.messages import (
     Assign,
+    Began,
     Burst,
+    ClockProbe,
+    ClockReply,
     Control,
     Failed,
     Pause,
@@ -38,8 +47,10 @@ from loadtui.engine.messages import (
     Stop,
     ThinkTime,
     Up,
+    UserPage,
 )
 from loadtui.engine.reporter import USER_ROWS_MAX, Reporter
+from loadtui.engine.sequence import InOrder
 from loadtui.engine.users import Users
 
 __all__ = [
@@ -62,9 +73,13 @@ class Worker:
         spec: WorkerSpec,
         send: Callable[[Up], None],
         cpu_clock: Callable[[], float] = time.process_time,
+        wall_clock: Callable[[], float] = time.time,
     ) -> None:
         self.spec = spec
         self.send = send
+        self.wall_clock = wall_clock
+        """This host's wall clock (a test gives a worker one that is off)."""
+        self.order = InOrder()
         self.ctx = WorkerContext(spec, self.fail)
         load = spec.config.load
         self.users = Users(self.ctx, load.think_time)
@@ -79,11 +94,13 @@ class Worker:
         """Set when an unexpected exception ended this worker."""
 
     # -- control -------------------------------------------------------------------------
-    def handle(self, msg: Control) -> None:
-        try:
-            self._dispatch(msg)
-        except Exception as exc:  # a loop callback would only log it: make it end the run
-            self.fail(f"control {getattr(msg, 'name', type(msg).__name__)!r}", exc)
+    def handle(self, message: Control) -> None:
+        """The one entry point of a pool: a control, in whatever order the pool delivered it."""
+        for msg in self.order.accept(message):
+            try:
+                self._dispatch(msg)
+            except Exception as exc:  # a loop callback would only log it: make it end the run
+                self.fail(f"control {getattr(msg, 'name', type(msg).__name__)!r}", exc)
 
     def fail(self, where: str, exc: BaseException) -> None:
         """An exception outside any one request: stop at once and report it (first one wins)."""
@@ -95,8 +112,10 @@ class Worker:
         if self.ctx.stopping.is_set() and isinstance(msg, Start | SetUsers | SetRate | Burst):
             return  # draining: start nothing new
         match msg:
-            case Start(t0):
-                self.ctx.start(t0)
+            case ClockProbe(sent):
+                self.send(ClockReply(self.spec.index, sent, self.wall_clock()))
+            case Start(at, offset):
+                self.ctx.start(self._local_start(at, offset))
             case SetUsers(total):
                 self.users.resize(total, self._mine(total))
             case SetRate(rate):
@@ -113,8 +132,14 @@ class Worker:
                 self._assign(index, of)
             case Stop(grace):
                 self._stop(float(grace))
+            case UserPage(first, count):
+                self.reporter.page = (first, count)
             case _:
                 assert_never(msg)
+
+    def _local_start(self, at: float, offset: float) -> float:
+        """The coordinator's start epoch ``at`` as a ``perf_counter`` time of this host."""
+        return perf_counter() + (at + offset - self.wall_clock())
 
     def _mine(self, total: int) -> range:
         return range(self.index, total, self.count)
@@ -149,6 +174,8 @@ class Worker:
         ) as session:
             self.ctx.session = session
             await self.ctx.until_start()
+            if not self.ctx.stopping.is_set():
+                self.send(Began(self.spec.index, self.wall_clock()))
             if self.spec.config.load.open_loop and self.arrivals.rate is not None:
                 self.arrivals.start()
             self.reporter.start()

@@ -43,6 +43,7 @@ __all__ = [
     "TargetInfo",
     "ThresholdResult",
     "TokenSource",
+    "WorkerClock",
     "run_status",
 ]
 
@@ -260,6 +261,22 @@ class LostWorker:
 
 
 @dataclass(frozen=True, slots=True)
+class WorkerClock:
+    """How one worker's clock stood to the coordinator's and how on time its load began."""
+
+    worker: int
+    clock_offset_ms: float
+    """Its wall clock minus the coordinator's (a round trip's midpoint; error ≤ ``rtt_ms`` / 2)."""
+    rtt_ms: float
+    """The best of the round trips that measured the offset."""
+    start_skew_ms: float | None
+    """When its load began minus the intended start, on the coordinator's clock; None if it
+    never began (stopped first, or lost)."""
+    node: str = ""
+    """The host it ran on, where the pool knows it (Ray)."""
+
+
+@dataclass(frozen=True, slots=True)
 class GeneratorHealth:
     """The load generator's own health (docs/metrics.md, "Generator health")."""
 
@@ -276,6 +293,8 @@ class GeneratorHealth:
     """Open loop only: the mean target arrival rate."""
     achieved_rate: float | None = None
     """Open loop only: arrivals / load time."""
+    worker_clocks: tuple[WorkerClock, ...] = ()
+    """Each worker's clock offset and start skew (empty in files written before them)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -173,7 +173,7 @@ def build_frame(
         spark=SparkSeries.of(points),
         last=points[-1] if points else None,
         users_rows=tuple(chain.from_iterable(s.users_rows for s in latest)),
-        health=coord.health.summary(coord.n),
+        health=coord.generator(),
         cpu_now=max((s.cpu_percent for s in latest), default=0.0),
         lag_now_ms=max((s.loop_lag_ms for s in latest), default=0.0),
         warning=coord.health.current_warning,

@@ -36,6 +36,7 @@ from loadtui.model.record import (
     TargetInfo,
     ThresholdResult,
     TokenSource,
+    WorkerClock,
     run_status,
 )
 from loadtui.storage.presets import validation_message
@@ -258,6 +259,19 @@ def _generator(raw: RunJson) -> GeneratorHealth:
         warnings=tuple(w for w in _list(raw, "warnings") if isinstance(w, str)),
         target_rate_mean=_opt_float(raw, "target_rate_mean"),
         achieved_rate=_opt_float(raw, "achieved_rate"),
+        worker_clocks=tuple(
+            _worker_clock(c) for c in _list(raw, "worker_clocks") if isinstance(c, dict)
+        ),
+    )
+
+
+def _worker_clock(raw: RunJson) -> WorkerClock:
+    return WorkerClock(
+        worker=_int(raw, "worker"),
+        clock_offset_ms=_float(raw, "clock_offset_ms"),
+        rtt_ms=_float(raw, "rtt_ms"),
+        start_skew_ms=_opt_float(raw, "start_skew_ms"),
+        node=_str(raw, "node"),
     )
 
 

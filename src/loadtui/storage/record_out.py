@@ -26,6 +26,7 @@ from loadtui.model.record import (
     SloSummary,
     TargetInfo,
     ThresholdResult,
+    WorkerClock,
 )
 
 __all__ = [
@@ -202,6 +203,20 @@ def generator_to_json(g: GeneratorHealth) -> RunJson:
         out["target_rate_mean"] = g.target_rate_mean
     if g.achieved_rate is not None:
         out["achieved_rate"] = g.achieved_rate
+    if g.worker_clocks:
+        out["worker_clocks"] = [worker_clock_to_json(c) for c in g.worker_clocks]
+    return out
+
+
+def worker_clock_to_json(c: WorkerClock) -> RunJson:
+    out: RunJson = {
+        "worker": c.worker,
+        "clock_offset_ms": c.clock_offset_ms,
+        "rtt_ms": c.rtt_ms,
+        "start_skew_ms": c.start_skew_ms,
+    }
+    if c.node:
+        out["node"] = c.node
     return out
 
 
