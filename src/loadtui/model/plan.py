@@ -29,6 +29,7 @@ from loadtui.model.requests import (
     PromptSpec,
     RequestSpec,
 )
+from loadtui.model.search import SearchSpec
 from loadtui.model.workflows import BatchSpec, OverheadSpec
 
 __all__ = [
@@ -289,6 +290,8 @@ class RunConfig(BaseModel):
     """Worker processes; 0 = automatic."""
     mock: MockSpec = MockSpec()
     """The embedded mock's timing (when ``target.url`` is not set)."""
+    search: SearchSpec | None = None
+    """A capacity search (``[search]``, ``--search``; docs/capacity.md), None for a plain run."""
 
     @model_validator(mode="after")
     def _check(self) -> RunConfig:
