@@ -71,6 +71,7 @@ def _run_options(p: argparse.ArgumentParser) -> None:
     _export_options(p)
     _metrics_options(p)
     _threshold_options(p)
+    _slo_options(p)
     _record_requests_options(p)
     _search_options(p)
 
@@ -229,6 +230,18 @@ def _recording_options(p: argparse.ArgumentParser) -> None:
         action=argparse.BooleanOptionalAction,
         default=None,
         help="redraw progress in place (default: when stdout is a terminal)",
+    )
+
+
+def _slo_options(p: argparse.ArgumentParser) -> None:
+    """``--slo`` (repeatable): per-request objectives, goodput and attainment (docs/metrics.md)."""
+    p.add_argument_group("SLOs").add_argument(
+        "--slo",
+        action="append",
+        metavar="'NAME<BOUND'",
+        help="a per-request SLO (repeatable; replaces the preset's of the same name): "
+        "ttft, itl (worst gap), tpot or latency, < or <=, in ms or s, e.g. 'ttft<500ms'; "
+        "the run reports goodput and attainment",
     )
 
 

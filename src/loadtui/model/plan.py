@@ -30,6 +30,7 @@ from loadtui.model.requests import (
     RequestSpec,
 )
 from loadtui.model.search import SearchSpec
+from loadtui.model.slo import SloTable
 from loadtui.model.workflows import BatchSpec, OverheadSpec
 
 __all__ = [
@@ -292,6 +293,9 @@ class RunConfig(BaseModel):
     """The embedded mock's timing (when ``target.url`` is not set)."""
     search: SearchSpec | None = None
     """A capacity search (``[search]``, ``--search``; docs/capacity.md), None for a plain run."""
+    slo: SloTable = {}
+    """Per-request SLOs by name (``model/slo.py``), e.g. ``{"ttft": "<500ms"}``; a preset's
+    ``[slo]`` table, ``--slo`` options. Empty: no request is judged."""
 
     @model_validator(mode="after")
     def _check(self) -> RunConfig:
