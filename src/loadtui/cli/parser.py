@@ -341,6 +341,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _mock_timing_options(m)
     _mock_behaviour_options(m)
+    _mock_capacity_options(m)
     _proxy_options(
         sub.add_parser("proxy", help="run the pass-through proxy (for overhead runs) on its own")
     )
@@ -609,6 +610,49 @@ def _mock_behaviour_options(p: argparse.ArgumentParser) -> None:
         metavar="RATE",
         help="share of batch lines that fail, they go to the error file (default: "
         f"{MockSpec.model_fields['batch_line_errors'].default:g})",
+    )
+
+
+def _mock_capacity_options(p: argparse.ArgumentParser) -> None:
+    """``loadtui mock``: the capacity model (docs/mock.md); unset, every request is served at
+    once."""
+    g = p.add_argument_group("capacity (a server with finite slots; docs/mock.md)")
+    g.add_argument(
+        "--slots",
+        type=int,
+        metavar="N",
+        help="sequences served at once; more requests wait in a FIFO queue (default: unlimited)",
+    )
+    g.add_argument(
+        "--prefill-tps",
+        type=float,
+        metavar="TPS",
+        help="prompt tokens per second per slot, added to TTFT (default: no prefill time)",
+    )
+    g.add_argument(
+        "--decode-tps",
+        type=float,
+        metavar="TPS",
+        help="output tokens per second per slot; replaces --itl (default: 1/--itl)",
+    )
+    g.add_argument(
+        "--shared-decode-tps",
+        type=float,
+        metavar="TPS",
+        help="output tokens per second shared by all running streams, like continuous "
+        "batching (default: none)",
+    )
+    g.add_argument(
+        "--max-queue",
+        type=int,
+        metavar="N",
+        help="requests waiting beyond this are refused at once (needs --slots; default: no limit)",
+    )
+    g.add_argument(
+        "--queue-full-status",
+        type=int,
+        metavar="429|503",
+        help="status of a refusal when the queue is full (default: 429)",
     )
 
 

@@ -224,6 +224,21 @@ class MockSpec(BaseModel):
     """Time a batch spends in each of validating, in_progress and finalizing."""
     batch_line_errors: float = Field(default=0.0, ge=0, le=1)
     """Share of batch lines that fail (they go to the error file)."""
+    # The capacity model (mock/capacity.py, docs/mock.md): unset, the mock serves every
+    # request at once with the fixed timing above.
+    slots: int | None = Field(default=None, ge=1, le=100_000)
+    """Sequences served at once; more requests wait in a FIFO queue (None: unlimited)."""
+    prefill_tps: float | None = Field(default=None, gt=0)
+    """Prompt tokens per second per slot: prompt tokens / prefill_tps is added to TTFT."""
+    decode_tps: float | None = Field(default=None, gt=0)
+    """Output tokens per second per slot; replaces ``itl`` (as 1 / decode_tps) when set."""
+    shared_decode_tps: float | None = Field(default=None, gt=0)
+    """Output tokens per second shared by all running streams, like continuous batching: each
+    stream runs at min(decode_tps or 1/itl, shared_decode_tps / running)."""
+    max_queue: int | None = Field(default=None, ge=0, le=1_000_000)
+    """Requests waiting for a slot beyond this are refused at once (needs ``slots``)."""
+    queue_full_status: Literal[429, 503] = 429
+    """The status of a refusal when the queue is full (with ``Retry-After``)."""
 
     @model_validator(mode="after")
     def _check_faults(self) -> MockSpec:
@@ -232,6 +247,8 @@ class MockSpec(BaseModel):
                 raise ValueError(f"unknown fault {kind!r}; choose from {', '.join(FAULTS)}")
         if sum(self.faults.values()) > 1.0:
             raise ValueError("fault probabilities add up to more than 1")
+        if self.max_queue is not None and self.slots is None:
+            raise ValueError("max_queue needs slots (without slots nothing ever waits)")
         return self
 
 
