@@ -10,6 +10,10 @@ from pathlib import Path
 import pytest
 
 from helpers import run_cli
+from loadtui.run.drive import Controls, RunDriver
+from loadtui.run.frame import LiveFrame
+from loadtui.run.options import Overrides, resolve_config
+from loadtui.run.session import RunSession
 
 pytestmark = pytest.mark.slow
 
@@ -94,13 +98,23 @@ def test_users_search_finds_the_knee_and_the_threshold_gates_it(private_dirs: Pa
     assert failed and not failed[0]["passed"], run["thresholds"]
 
 
-def test_never_compliant_stops_at_the_first_step(private_dirs: Path):
+def test_never_compliant_stops_at_the_first_step_and_frames_show_the_search(private_dirs: Path):
+    """Through the run service as the app drives it: every frame carries the search as it
+    stands (the running step with its figures), and the run ends after one step."""
     path = preset(private_dirs, "rate", 5, "<1ms", mock="")
-    run, stdout = run_search(path, private_dirs / "never.json")
-    search = run["search"]
-    assert search["outcome"] == "never_compliant"
-    assert len(search["steps"]) == 1 and search["capacity"] is None
-    assert "never compliant: already at 5 req/s attainment 0.000" in stdout
+    config = resolve_config(Overrides(preset=str(path), workers=1))
+    frames: list[LiveFrame] = []
+    with RunSession(config, out=private_dirs / "never.json", say=lambda _: None) as session:
+        run, saved = RunDriver(session, Controls(), publish=frames.append).run()
+    assert saved is not None and run.search is not None
+    search = run.search
+    assert search.outcome == "never_compliant" and search.capacity is None
+    assert len(search.steps) == 1 and search.steps[0].verdict == "fail"
+    assert search.message.startswith("never compliant: already at 5 req/s attainment 0.000")
+    running = [f.search for f in frames if f.search is not None and f.search.current == 0]
+    assert running and running[-1].steps[-1].verdict == "running"
+    assert frames[-1].search == search  # the final frame: the saved run's
+    assert [(c.action, c.source) for c in run.controls] == [("stop", "search")]
 
 
 def test_a_saturated_generator_is_reported_not_a_capacity(private_dirs: Path):
