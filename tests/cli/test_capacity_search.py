@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from helpers import run_cli
+from loadtui.model.controls import ControlChange
 from loadtui.run.drive import Controls, RunDriver
 from loadtui.run.frame import LiveFrame
 from loadtui.run.options import Overrides, resolve_config
@@ -88,7 +89,7 @@ def test_rate_search_finds_the_knee(private_dirs: Path):
 
 
 def test_users_search_finds_the_knee_and_the_threshold_gates_it(private_dirs: Path):
-    path = preset(private_dirs, "users", 1, "<60ms", min_requests=10)
+    path = preset(private_dirs, "users", 2, "<60ms", min_requests=10)
     run, stdout = run_search(path, private_dirs / "users.json", "--threshold", "capacity>=3")
     search = run["search"]
     assert search["outcome"] == "capacity", stdout
@@ -156,3 +157,24 @@ def test_a_steered_search_replayed_repeats_its_steps(private_dirs: Path):
     assert replay["search"]["steps"][0]["verdict"] == "skipped"
     assert replay["search"]["outcome"] == "ceiling"
     assert "capacity search" in proc.stdout
+
+
+def test_steering_step_back_and_accept_through_controls(private_dirs: Path):
+    """The app's steering, sent through the run's Controls: a factor of 3, skip (5 → 15), back
+    (→ 5), accept: the search stops with the best step so far."""
+    path = preset(private_dirs, "rate", 5, "<2s", mock="")
+    config = resolve_config(Overrides(preset=str(path), workers=1))
+    steer = [
+        ControlChange("search", value, at, "live")
+        for at, value in ((0.3, "step:3"), (0.6, "skip"), (1.4, "back"), (2.6, "accept"))
+    ]
+    with RunSession(config, out=private_dirs / "steer.json", say=lambda _: None) as session:
+        run, _ = RunDriver(session, Controls(steer), publish=lambda _: None).run()
+    search = run.search
+    assert search is not None and search.step_factor == 3
+    assert [s.load for s in search.steps] == [5, 15, 5]
+    assert [s.verdict for s in search.steps][:2] == ["skipped", "skipped"]
+    assert search.outcome == "stopped"
+    rates = [c.value for c in run.controls if c.action == "rate"]
+    assert rates == [15, 5]
+    assert [c.value for c in run.controls if c.action == "search"] == [v.value for v in steer]
