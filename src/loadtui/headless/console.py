@@ -284,7 +284,7 @@ def summary_renderable(run: RunRecord) -> Group:
             )
         )
     if run.search is not None:
-        parts.extend(search_sections(run.search))
+        parts.extend(search_sections(run.search, run.config.search))
     if run.thresholds:
         parts.append(_thresholds(run.thresholds))
     parts.extend(_generator(run.generator))
