@@ -99,9 +99,9 @@ def _slo_line(frame: LiveFrame) -> str:
         return ""
     recent = frame.recent.slo if frame.recent is not None else None
     now = f"{rate(recent.goodput_rps)}/s now · " if recent is not None and frame.live else ""
-    return (
-        f"goodput {now}{rate(slo.goodput_rps)}/s avg · SLOs met {attainment_text(slo)}"
-        f" · worst {worst_text(slo)}"
+    return (  # two lines: the panel is half the screen's width
+        f"goodput {now}{rate(slo.goodput_rps)}/s avg\n"
+        f"SLOs met {attainment_text(slo)} · worst {worst_text(slo)}"
     )
 
 
