@@ -13,12 +13,11 @@ import json
 import time
 from collections.abc import Iterator
 from functools import partial
-from pathlib import Path
 
 import httpx
 import pytest
 
-from helpers import LATE_MS, drive, run_cli
+from helpers import LATE_MS, drive
 from loadtui.engine.inprocess import InProcessPool
 from loadtui.mock import MockProcess
 from loadtui.model.plan import MockSpec, RunConfig
@@ -265,20 +264,3 @@ def test_closed_loop_throughput_is_slots_over_the_service_time(mock_a):
     # the queue shows in TTFT: half the requests waited a whole service time for a slot
     assert summary.metrics.ttft_ms.p95 >= A_SERVICE_MS + A_FIRST_MS - 1
     _wait_for(mock_a, running=0, queued=0)
-
-
-@pytest.mark.parametrize("args", [["--slots", "0"], ["--slots", "2", "--queue-full-status", "418"]])
-def test_bad_capacity_options_are_one_line_errors(args):
-    result = run_cli("mock", "--port", "0", *args)
-    assert result.returncode == 2
-    assert result.stderr.startswith("loadtui: error: invalid option: ")
-    assert len(result.stderr.strip().splitlines()) == 1
-
-
-def test_bad_capacity_in_a_preset_is_a_one_line_error(private_dirs: Path):
-    preset = private_dirs / "bad.toml"
-    preset.write_text("[mock]\ndecode_tps = -1.0\n")
-    result = run_cli("--headless", "--preset", str(preset))
-    assert result.returncode == 2, result.stdout + result.stderr
-    assert "mock.decode_tps" in result.stderr and str(preset) in result.stderr
-    assert len(result.stderr.strip().splitlines()) == 1

@@ -75,6 +75,16 @@ class Capacity:
             return False
         turn: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._waiting.append(turn)
+        try:
+            return await self._wait_turn(turn, request)
+        except asyncio.CancelledError:  # the server is shutting down: leave no trace
+            if turn.done():
+                self.release()
+            else:
+                self._waiting.remove(turn)
+            raise
+
+    async def _wait_turn(self, turn: asyncio.Future[None], request: web.Request) -> bool:
         while True:
             done, _ = await asyncio.wait((turn,), timeout=_GONE_POLL)
             if done:
@@ -106,11 +116,17 @@ class Capacity:
         return prompt_tokens / rate if rate else 0.0
 
     def stats(self) -> JSONObject:
+        """The model's settings (what the mock was started with) and its live counts."""
+        settings = self.settings
         return {
-            "slots": self.settings.slots,
+            "slots": settings.slots,
+            "prefill_tps": settings.prefill_tps,
+            "decode_tps": settings.decode_tps,
+            "shared_decode_tps": settings.shared_decode_tps,
+            "max_queue": settings.max_queue,
+            "queue_full_status": settings.queue_full_status,
             "running": self.running,
             "queued": self.queued,
-            "max_queue": self.settings.max_queue,
             "refused": self.refused,
         }
 
@@ -157,8 +173,12 @@ def _refusal(settings: MockSpec, anthropic: bool) -> web.Response:
         kind = "rate_limit_error" if status == 429 else "overloaded_error"
         body = anthropic_error(kind, "mock queue is full")
     else:
-        code = "rate_limit_exceeded" if status == 429 else None
-        body = openai_error("mock queue is full", "requests", code)
+        limited = status == 429
+        body = openai_error(
+            "mock queue is full",
+            "requests" if limited else "server_error",
+            "rate_limit_exceeded" if limited else None,
+        )
     return web.json_response(body, status=status, headers=headers)
 
 

@@ -140,7 +140,7 @@ def describe_mock(target: TargetInfo, config: RunConfig) -> str:
 
 def _describe_capacity(mock: MockSpec) -> str:
     """The mock's capacity model (docs/mock.md), ``""`` when it serves everything at once."""
-    parts = [] if mock.slots is None else [f"{mock.slots} slots"]
+    parts = [] if mock.slots is None else [f"{mock.slots} slot{'s' if mock.slots > 1 else ''}"]
     for label, rate in (
         ("prefill", mock.prefill_tps),
         ("decode", mock.decode_tps),
