@@ -69,7 +69,7 @@ def loads(run: dict) -> list[tuple[float, str]]:
 
 
 def test_rate_search_finds_the_knee(private_dirs: Path):
-    path = preset(private_dirs, "rate", 6, "<100ms")
+    path = preset(private_dirs, "rate", 6, "<100ms", half_width=0.1)
     run, stdout = run_search(path, private_dirs / "rate.json")
     search = run["search"]
     assert search["outcome"] == "capacity", stdout
@@ -89,7 +89,7 @@ def test_rate_search_finds_the_knee(private_dirs: Path):
 
 
 def test_users_search_finds_the_knee_and_the_threshold_gates_it(private_dirs: Path):
-    path = preset(private_dirs, "users", 2, "<60ms", min_requests=10)
+    path = preset(private_dirs, "users", 2, "<60ms", min_requests=10, half_width=0.1)
     run, stdout = run_search(path, private_dirs / "users.json", "--threshold", "capacity>=3")
     search = run["search"]
     assert search["outcome"] == "capacity", stdout
