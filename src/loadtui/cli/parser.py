@@ -73,6 +73,7 @@ def _run_options(p: argparse.ArgumentParser) -> None:
     _threshold_options(p)
     _slo_options(p)
     _record_requests_options(p)
+    _search_options(p)
 
 
 def _port(text: str) -> int:
@@ -125,6 +126,27 @@ def _target_options(p: argparse.ArgumentParser) -> None:
         "never written to disk",
     )
     g.add_argument("--model", metavar="NAME", help="model name sent in each request")
+
+
+def _search_options(p: argparse.ArgumentParser) -> None:
+    """A capacity search (docs/capacity.md)."""
+    g = p.add_argument_group("capacity search")
+    g.add_argument(
+        "--search",
+        choices=("rate", "users"),
+        help="find the highest load meeting the SLOs: by arrival rate or by users",
+    )
+    g.add_argument(
+        "--attainment",
+        type=float,
+        metavar="F",
+        help="share of requests that must meet every SLO for a step to pass (default 0.9)",
+    )
+    g.add_argument("--max-rate", type=float, metavar="R", help="a rate search's ceiling")
+    g.add_argument("--max-users", type=int, metavar="N", help="a users search's ceiling")
+    g.add_argument(
+        "--search-start", type=float, metavar="X", help="the first step's load (default 1)"
+    )
 
 
 def _load_options(p: argparse.ArgumentParser) -> None:

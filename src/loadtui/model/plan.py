@@ -29,6 +29,7 @@ from loadtui.model.requests import (
     PromptSpec,
     RequestSpec,
 )
+from loadtui.model.search import SearchSpec
 from loadtui.model.slo import SloTable
 from loadtui.model.workflows import BatchSpec, OverheadSpec
 
@@ -307,6 +308,8 @@ class RunConfig(BaseModel):
     """Worker processes; 0 = automatic."""
     mock: MockSpec = MockSpec()
     """The embedded mock's timing (when ``target.url`` is not set)."""
+    search: SearchSpec | None = None
+    """A capacity search (``[search]``, ``--search``; docs/capacity.md), None for a plain run."""
     slo: SloTable = {}
     """Per-request SLOs by name (``model/slo.py``), e.g. ``{"ttft": "<500ms"}``; a preset's
     ``[slo]`` table, ``--slo`` options. Empty: no request is judged."""

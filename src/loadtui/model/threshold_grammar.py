@@ -39,6 +39,7 @@ METRICS: dict[str, str] = {
     "batch_completion": "batch completion",
     "goodput_rate": "goodput_rps",
     "slo_attainment": "attainment",
+    "capacity": "capacity",
 }
 """overhead_*: proxied − direct (p50/p95/p99 only); batch_*: the ``by_label`` entries of a
 Batch API run; checks: the share of checks that passed; goodput_rate (requests/s that met every
@@ -54,6 +55,7 @@ _KEPT = ("p50", "p90", "p95", "p99", "p999")
 _EXPR = re.compile(
     r"^\s*(p\((\d+(?:\.\d+)?)\)|avg|min|max|med|rate|value)\s*(<=|>=|==|<|>)\s*(-?\d+(?:\.\d+)?)\s*$"
 )
+_CAPACITY = re.compile(r"^\s*capacity\s*(<=|>=|==|<|>)\s*(-?\d+(?:\.\d+)?)\s*$")
 _KEY = re.compile(r"^\s*([A-Za-z_]\w*)\s*(?:\{(.*)\})?\s*$", re.DOTALL)
 _CLI = re.compile(r"^\s*([A-Za-z_]\w*\s*(?:\{[^{}]*\})?)(?:\s+|(?<=\}))(\S.*?)\s*$", re.DOTALL)
 
@@ -113,12 +115,18 @@ def parse_threshold(metric: str, expression: str) -> Threshold:
 
 def _aggregate_name(metric: str, name: str, expression: str, agg: str, pct: str | None) -> str:
     """The summary field an expression reads (``p95``, ``mean``, ``rate``...)."""
+    if name == "capacity":  # a capacity search's result (docs/capacity.md)
+        if agg != "value":
+            raise ValueError(
+                f"threshold {metric}: use 'value>=x' (or 'capacity>=x'), got {expression!r}"
+            )
+        return "value"
     if name == "goodput_rate":
         if agg not in ("value", "rate"):
             raise ValueError(f"threshold {metric}: use 'value>=x' (requests/s), got {expression!r}")
         return "value"
     if agg == "value":
-        raise ValueError(f"threshold {metric}: 'value' applies to goodput_rate only")
+        raise ValueError(f"threshold {metric}: 'value' applies to goodput_rate and capacity only")
     if name in _RATES:
         if agg != "rate":
             raise ValueError(f"threshold {metric}: use 'rate<x', got {expression!r}")
@@ -147,6 +155,9 @@ def _aggregate_name(metric: str, name: str, expression: str, agg: str, pct: str 
 def parse_cli_threshold(text: str) -> tuple[str, str]:
     """``--threshold 'ttft{label:proxied} p(99)<10'`` → (metric, expression), both checked;
     ValueError naming what is wrong."""
+    bare = _CAPACITY.match(text)  # a capacity search's result is one number: 'capacity>=200'
+    if bare:
+        text = f"capacity value{bare.group(1)}{bare.group(2)}"
     m = _CLI.match(text)
     if not m:
         raise ValueError(

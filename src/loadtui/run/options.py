@@ -22,6 +22,7 @@ from loadtui.model.durations import format_duration
 from loadtui.model.plan import RunConfig, fit_duration, scale_time
 from loadtui.model.slo import parse_slo
 from loadtui.model.thresholds import parse_cli_threshold
+from loadtui.run.searchopts import apply_search
 from loadtui.storage.presets import load_preset, validation_message
 
 Changes = dict[str, Any]
@@ -89,6 +90,12 @@ class Overrides:
     """``--abort-on-fail``: the ``--threshold`` ones stop the run as soon as they fail."""
     abort_delay: float | None = None
     """``--abort-delay``: seconds into the run before ``--abort-on-fail`` is checked."""
+    search: str | None = None
+    """``--search rate|users``: a capacity search (``searchopts.py``)."""
+    attainment: float | None = None
+    max_rate: float | None = None
+    max_users: int | None = None
+    search_start: float | None = None
     slo: list[str] | None = None
     """``--slo 'ttft<500ms'`` (repeatable): replaces the preset's SLO of the same name."""
 
@@ -239,6 +246,7 @@ def resolve(args: Overrides) -> Resolved:
         config = _fit_time(config, args)
         config = add_slos(config, args)  # first: an SLO threshold needs the SLOs
         config = add_thresholds(config, args)
+        config = apply_search(config, args)
     except ValidationError as exc:
         raise ConfigError(validation_message(exc, "invalid option: ")) from None
     direct = config.overhead.direct_url

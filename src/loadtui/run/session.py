@@ -26,10 +26,18 @@ from loadtui.engine.preflight import preflight
 from loadtui.errors import ConfigError, StartError
 from loadtui.locations import runs_dir
 from loadtui.model.plan import RunConfig
-from loadtui.model.record import ErrorSample, RunRecord, TargetInfo, run_status
-from loadtui.model.thresholds import Abort, judge, mark_aborted
+from loadtui.model.record import (
+    ErrorSample,
+    RunRecord,
+    RunSummary,
+    TargetInfo,
+    ThresholdResult,
+    run_status,
+)
+from loadtui.model.thresholds import Abort, judge, judge_capacity, mark_aborted
 from loadtui.run.checkpoint import Checkpoints
 from loadtui.run.options import redact_url, with_userinfo
+from loadtui.run.search import CapacitySearch
 from loadtui.run.target import bring_up, mint_key
 from loadtui.storage.data import load_batch_input, load_prompts
 from loadtui.storage.runfile import new_run_id, redact, save_run
@@ -84,6 +92,8 @@ class RunSession:
         self._stack = ExitStack()
         self.aborted: Abort | None = None
         """The ``abort_on_fail`` threshold that stopped the run (set by the drive loop)."""
+        self.search: CapacitySearch | None = None
+        """The capacity search acting on this run (``config.search``), ticked by the loop."""
 
     def __enter__(self) -> RunSession:
         return self
@@ -132,6 +142,8 @@ class RunSession:
         coord.start()
         self._stack.callback(coord.stop, 0.0)
         self.coord = coord
+        if config.search is not None:
+            self.search = CapacitySearch(config.search, coord, replaying=self.replay_of is not None)
         self._checkpoints = Checkpoints(self.path, self.secrets, self.warn)
         return coord
 
@@ -181,6 +193,8 @@ class RunSession:
         assemble the run and save it; the path is None only if no fallback could be written."""
         coord = self.coord
         assert coord is not None, "finish() before start()"
+        if self.search is not None:
+            self.search.finish()  # its last step ends where the load does, not after the drain
         coord.stop(grace, cut_short=cut_short)
         if cut_short is not None and cut_short() and status in ("completed", "stopped"):
             status = "interrupted"  # a signal cut the drain short: workers were not waited for
@@ -231,6 +245,7 @@ class RunSession:
         assert coord is not None
         config = self.config
         result = coord.result()
+        search = None if self.search is None else self.search.view()
         return RunRecord(
             id=self.run_id,
             status=run_status(status),
@@ -254,11 +269,21 @@ class RunSession:
             series=result.series,
             summary=result.summary,
             generator=result.generator,
-            thresholds=mark_aborted(judge(config, result.summary), self.aborted),
+            thresholds=mark_aborted(self._judge(result.summary), self.aborted),
             peak_users=max((p.users for p in result.series), default=0),
             histograms=result.histograms,
             error_samples=tuple(redact_sample(s, self.secrets) for s in result.error_samples),
+            search=search,
         )
+
+    def _judge(self, summary: RunSummary) -> tuple[ThresholdResult, ...]:
+        """The thresholds on the run's figures, ``capacity`` ones on the search's result."""
+        results = judge(self.config, summary)
+        if self.search is None:
+            return judge_capacity(results, None, "not a capacity search (--search)")
+        view = self.search.view()
+        why = view.message or "the search has not ended"
+        return judge_capacity(results, view.capacity if view.outcome == "capacity" else None, why)
 
 
 def redact_sample(sample: ErrorSample, secrets: list[str]) -> ErrorSample:
