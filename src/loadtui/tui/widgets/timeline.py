@@ -23,6 +23,9 @@ def describe(change: ControlChange) -> str:
     if action == "think_time":
         lo, hi = value
         return f"think time → {lo:g}–{hi:g}s"
+    if action == "search":  # steering a capacity search: hold, skip, back, accept, step:F
+        steer = str(value)
+        return f"search step ×{steer[5:]}" if steer.startswith("step:") else f"search: {steer}"
     return action
 
 
