@@ -6,7 +6,7 @@ search's own types (``model/search.py``); the run over the mock is in the end-to
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from textual.actions import parse
@@ -31,7 +31,9 @@ def _step(index: int, load: float, attainment: float | None, verdict: str, **kw:
         "duration_s": 2.0,
         "requests": 40 + index,
         "attainment": attainment,
-        "attainment_ci": None if attainment is None else (attainment - 0.05, attainment + 0.03),
+        "attainment_ci": None
+        if attainment is None
+        else (attainment - 0.05, min(1.0, attainment + 0.03)),
         "goodput_rate": load * (attainment or 0.0),
         "error_rate": 0.0,
         "ttft_p50_ms": 50.0 * load,
@@ -56,8 +58,8 @@ STEPS = (
 )
 
 
-def _view(steps: int, **kw: Any) -> SearchView:
-    shown = STEPS[:steps]
+def _view(count: int, **kw: Any) -> SearchView:
+    shown = kw.pop("steps", STEPS[:count])
     fields: dict[str, Any] = {
         "mode": "rate",
         "target": 0.9,
@@ -267,3 +269,15 @@ def test_step_sizes_and_timeline_words() -> None:
     assert [next_factor(1.5, -1), next_factor(1.8, -1), next_factor(1.1, -1)] == [1.25, 1.5, 1.1]
     assert describe(ControlChange("search", "hold")) == "search: hold"
     assert describe(ControlChange("search", "step:1.25")) == "search step ×1.25"
+
+
+def test_snapshot_capacity_tab_100x30(snap_compare: Any) -> None:
+    async def show(pilot: Any) -> None:
+        steps = (
+            *STEPS[:4],
+            replace(STEPS[4], held=True, attainment=0.88, attainment_ci=(0.8, 0.93)),
+        )
+        screen, _ = await _open(pilot, _frame(_view(5, step_factor=1.5, steps=steps)))
+        await until(pilot, lambda: len(_rows(screen)) == 5)
+
+    assert snap_compare(LoadtuiApp(settings=Settings()), terminal_size=(100, 30), run_before=show)
