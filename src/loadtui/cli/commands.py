@@ -327,6 +327,14 @@ def _serve_until_signal(serve: Any, host: str, port: int, what: str) -> int:
     return ExitCode.OK
 
 
+def _mock_capacity_given(args: argparse.Namespace) -> dict[str, object]:
+    """``loadtui mock``'s capacity options, named as MockSpec's fields (docs/mock.md)."""
+    names = ("slots", "prefill_tps", "decode_tps", "shared_decode_tps", "max_queue")
+    given = {name: getattr(args, name) for name in names}
+    given["queue_full_status"] = args.queue_full_status
+    return given
+
+
 def _cmd_mock(args: argparse.Namespace) -> int:
     from loadtui.mock import serve
     from loadtui.model.plan import MockSpec
@@ -339,6 +347,7 @@ def _cmd_mock(args: argparse.Namespace) -> int:
         "tokens": args.tokens,
         "batch_phase": args.batch_phase,
         "batch_line_errors": args.batch_line_errors,
+        **_mock_capacity_given(args),
     }
     try:  # MockSpec's defaults are the embedded mock's: the same mock either way
         spec = MockSpec(

@@ -71,7 +71,9 @@ def _run_options(p: argparse.ArgumentParser) -> None:
     _export_options(p)
     _metrics_options(p)
     _threshold_options(p)
+    _slo_options(p)
     _record_requests_options(p)
+    _search_options(p)
 
 
 def _port(text: str) -> int:
@@ -124,6 +126,27 @@ def _target_options(p: argparse.ArgumentParser) -> None:
         "never written to disk",
     )
     g.add_argument("--model", metavar="NAME", help="model name sent in each request")
+
+
+def _search_options(p: argparse.ArgumentParser) -> None:
+    """A capacity search (docs/capacity.md)."""
+    g = p.add_argument_group("capacity search")
+    g.add_argument(
+        "--search",
+        choices=("rate", "users"),
+        help="find the highest load meeting the SLOs: by arrival rate or by users",
+    )
+    g.add_argument(
+        "--attainment",
+        type=float,
+        metavar="F",
+        help="share of requests that must meet every SLO for a step to pass (default 0.9)",
+    )
+    g.add_argument("--max-rate", type=float, metavar="R", help="a rate search's ceiling")
+    g.add_argument("--max-users", type=int, metavar="N", help="a users search's ceiling")
+    g.add_argument(
+        "--search-start", type=float, metavar="X", help="the first step's load (default 1)"
+    )
 
 
 def _load_options(p: argparse.ArgumentParser) -> None:
@@ -207,6 +230,18 @@ def _recording_options(p: argparse.ArgumentParser) -> None:
         action=argparse.BooleanOptionalAction,
         default=None,
         help="redraw progress in place (default: when stdout is a terminal)",
+    )
+
+
+def _slo_options(p: argparse.ArgumentParser) -> None:
+    """``--slo`` (repeatable): per-request objectives, goodput and attainment (docs/metrics.md)."""
+    p.add_argument_group("SLOs").add_argument(
+        "--slo",
+        action="append",
+        metavar="'NAME<BOUND'",
+        help="a per-request SLO (repeatable; replaces the preset's of the same name): "
+        "ttft, itl (worst gap), tpot or latency, < or <=, in ms or s, e.g. 'ttft<500ms'; "
+        "the run reports goodput and attainment",
     )
 
 
@@ -306,6 +341,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _mock_timing_options(m)
     _mock_behaviour_options(m)
+    _mock_capacity_options(m)
     _proxy_options(
         sub.add_parser("proxy", help="run the pass-through proxy (for overhead runs) on its own")
     )
@@ -574,6 +610,49 @@ def _mock_behaviour_options(p: argparse.ArgumentParser) -> None:
         metavar="RATE",
         help="share of batch lines that fail, they go to the error file (default: "
         f"{MockSpec.model_fields['batch_line_errors'].default:g})",
+    )
+
+
+def _mock_capacity_options(p: argparse.ArgumentParser) -> None:
+    """``loadtui mock``: the capacity model (docs/mock.md); unset, every request is served at
+    once."""
+    g = p.add_argument_group("capacity (a server with finite slots; docs/mock.md)")
+    g.add_argument(
+        "--slots",
+        type=int,
+        metavar="N",
+        help="sequences served at once; more requests wait in a FIFO queue (default: unlimited)",
+    )
+    g.add_argument(
+        "--prefill-tps",
+        type=float,
+        metavar="TPS",
+        help="prompt tokens per second per slot, added to TTFT (default: no prefill time)",
+    )
+    g.add_argument(
+        "--decode-tps",
+        type=float,
+        metavar="TPS",
+        help="output tokens per second per slot; replaces --itl (default: 1/--itl)",
+    )
+    g.add_argument(
+        "--shared-decode-tps",
+        type=float,
+        metavar="TPS",
+        help="output tokens per second shared by all running streams, like continuous "
+        "batching (default: none)",
+    )
+    g.add_argument(
+        "--max-queue",
+        type=int,
+        metavar="N",
+        help="requests waiting beyond this are refused at once (needs --slots; default: no limit)",
+    )
+    g.add_argument(
+        "--queue-full-status",
+        type=int,
+        metavar="429|503",
+        help="status of a refusal when the queue is full (default: 429)",
     )
 
 

@@ -257,9 +257,13 @@ def _book_job(
     rec.hist["latency_actual_ms"].record_ms(latency)
     rec.label("batch job").record(latency, error is None)
     if not settle(rec, user, latency, error):
+        if rec.slo is not None:  # judged, as every finished request, and met no SLO
+            rec.slo_judged += 1
         return False
     rec.ok += 1
     rec.output_tokens += tokens
+    if rec.slo is not None:  # a job read whole: its latency is its first byte too
+        rec.judge(latency, None, None, latency, tokens)
     if user is not None:
         user.state = UserState.IDLE
     return True

@@ -263,6 +263,7 @@ async def read_stream(
     error: ErrorClass | None = None
     first: float | None = None
     contents = events = 0
+    worst = -1.0
     async for chunk in chunks:
         now = perf_counter()
         out.nbytes += len(chunk)
@@ -282,7 +283,10 @@ async def read_stream(
                     if user is not None:
                         user.state = UserState.STREAMING
                 else:
-                    itl.record_ms(formulas.itl_ms(last, now))
+                    gap = formulas.itl_ms(last, now)
+                    itl.record_ms(gap)
+                    if gap > worst:  # the request's worst stall, for its ITL SLO
+                        worst = gap
                 last = now
             elif kind == IGNORE:
                 continue
@@ -291,6 +295,8 @@ async def read_stream(
             elif error is None and isinstance(kind, ErrorClass):
                 error = kind
     out.chunks, out.events, out.error = contents, events, error
+    if worst >= 0.0:
+        out.itl_max = worst
     return done
 
 
@@ -342,9 +348,14 @@ def book(rec: Recorder, user: UserStatus | None, out: Outcome) -> bool:
     if out.label:  # empty when the run has one label only: its row would repeat the totals
         rec.label(out.label).record(latency, error is None, ttft)
     if not settle(rec, user, latency, error):
+        if rec.slo is not None:  # a failed request is judged and meets no SLO
+            rec.slo_judged += 1
+            out.slo_ok = False
         return False
     rec.ok += 1
-    _book_tokens(rec, out, latency_actual, ttft)
+    output = _book_tokens(rec, out, latency_actual, ttft)
+    if rec.slo is not None:
+        out.slo_ok = judge_slo(rec, out, latency, latency_actual, ttft, output)
     if user is not None:
         if ttft is not None:
             user.last_ttft = ttft
@@ -374,9 +385,27 @@ def _book_seen(rec: Recorder, out: Outcome) -> None:
             rec.reason(error, exc)
 
 
-def _book_tokens(rec: Recorder, out: Outcome, latency_actual: float, ttft: float | None) -> None:
+def judge_slo(
+    rec: Recorder,
+    out: Outcome,
+    latency: float,
+    latency_actual: float,
+    ttft: float | None,
+    output: int,
+) -> bool:
+    """A successful request against the run's SLOs (docs/metrics.md, "SLOs and goodput"):
+    TTFT, or with no content chunk (an answer read whole) its actual latency — first byte is
+    last byte; its worst ITL gap; its TPOT; its latency. True if it met every one."""
+    tpot = formulas.tpot_ms(latency_actual, ttft, output) if ttft is not None else None
+    first = latency_actual if ttft is None else ttft
+    return rec.judge(first, out.itl_max, tpot, latency, output)
+
+
+def _book_tokens(rec: Recorder, out: Outcome, latency_actual: float, ttft: float | None) -> int:
     """A successful request's TTFT, TPOT and tokens: output tokens from the server's usage
-    when it sent one, else (a stream) the content events counted."""
+    when it sent one, else (a stream) the content events counted. Returns its output tokens
+    (0 when unknown)."""
+    output = 0
     tokens = out.tokens
     if ttft is not None:
         rec.hist["ttft_ms"].record_ms(ttft)
@@ -392,6 +421,8 @@ def _book_tokens(rec: Recorder, out: Outcome, latency_actual: float, ttft: float
         rec.output_tokens += output
     elif tokens.output is not None:
         rec.tokens_from_usage += 1
-        rec.output_tokens += tokens.output
+        output = tokens.output
+        rec.output_tokens += output
     if tokens.input is not None:
         rec.input_tokens += tokens.input
+    return output

@@ -26,6 +26,7 @@ from loadtui.engine.protocols import Prepared, Prompt
 from loadtui.engine.requestlog import RequestLog
 from loadtui.metrics.stats import Recorder
 from loadtui.model.plan import RunConfig
+from loadtui.model.slo import SloJudge, slos_of
 from loadtui.model.workflows import BatchInput
 
 __all__ = ["SNAPSHOT_INTERVAL", "WorkerContext", "WorkerSpec", "describe"]
@@ -91,7 +92,8 @@ class WorkerContext:
             spec.direct_url,
             spec.batch,
         )
-        self.rec = Recorder()
+        slos = slos_of(spec.config.slo)
+        self.rec = Recorder(SloJudge(slos) if slos else None)
         self.rec.samples.secrets = _secrets(spec)
         self.log: RequestLog | None = None
         """One line per request (``--record-requests``), None when not asked for."""

@@ -43,6 +43,7 @@ from loadtui.engine.shape import Shape
 from loadtui.engine.worker import WorkerSpec
 from loadtui.errors import ConfigError, StartError
 from loadtui.metrics.health import HealthTracker
+from loadtui.metrics.histogram import Histogram
 from loadtui.metrics.samples import merge_samples
 from loadtui.metrics.series import Series, second_of
 from loadtui.metrics.stats import Aggregate, decode_histograms
@@ -113,6 +114,8 @@ class Coordinator:
         self.ended_at: float | None = None
         self._sent_users: int | None = None
         self._sent_rate: float | None = None
+        self.listeners: list[Callable[[WorkerSnapshot, dict[str, Histogram]], None]] = []
+        """Called with every snapshot taken in (a capacity search sums its steps from them)."""
         _check_users(config)
 
     # -- lifecycle -----------------------------------------------------------------------
@@ -248,6 +251,8 @@ class Coordinator:
         self.recent.add(snap, decoded)
         self.health.observe(snap, second_of(snap.t))
         self.latest[snap.worker] = snap
+        for listen in self.listeners:
+            listen(snap, decoded)
         if snap.error_samples:
             self.samples = merge_samples(self.samples, snap.error_samples)
         if snap.final:

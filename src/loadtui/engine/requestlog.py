@@ -43,22 +43,26 @@ FIELDS = (
     "latency_actual_ms",
     "ttft_ms",
     "tpot_ms",
+    "itl_max_ms",
+    "slo_ok",
     "input_tokens",
     "output_tokens",
     "worker",
 )
 """The keys of each line, in order (docs/run-format.md says what each one means)."""
 
-_RECORD = struct.Struct("<HqddddqBqqq")
+_RECORD = struct.Struct("<HqddddqBqqqdb")
 """label index, user (-1: none), intended, sent, end and first content (seconds from the
 run's start; NaN: none), status (-1: none), error index (255: none), input and output tokens
-(-1: unknown), content events."""
+(-1: unknown), content events, worst gap between content chunks (ms; NaN: none), SLOs met
+(1, 0; -1: the run has none)."""
 _ERRORS = tuple(ErrorClass)
 _ERROR_INDEX = {error: i for i, error in enumerate(_ERRORS)}
 _NONE = -1
 _NO_ERROR = 255
 _NAN = math.nan
 _INT_MAX = 2**63 - 1
+_SLO_OK = {-1: "null", 0: "false", 1: "true"}
 
 
 def part_path(path: str | Path, worker: int) -> Path:
@@ -89,7 +93,7 @@ class RequestLog:
         if label is None:
             label = self._new_label(out.label)
         t0, intended, first, error = self.t0, out.intended, out.first, out.error
-        status, tokens = out.status, out.tokens
+        status, tokens, itl_max, slo_ok = out.status, out.tokens, out.itl_max, out.slo_ok
         fields = (
             label,
             _NONE if user is None else user,
@@ -102,6 +106,8 @@ class RequestLog:
             _NONE if tokens.input is None else tokens.input,
             _NONE if tokens.output is None else tokens.output,
             out.chunks,
+            _NAN if itl_max is None else itl_max,
+            _NONE if slo_ok is None else int(slo_ok),
         )
         try:
             self.records.append(_RECORD.pack(*fields))
@@ -141,7 +147,7 @@ def _line(record: tuple[int | float, ...], labels: list[str], worker: int) -> st
     """One record as its JSON line. The formulas are ``metrics.formulas``' (e2e, TTFT, TPOT),
     written out: an f-string with them inline formats a line in a fifth of what a dict through
     ``json.dumps`` took, and a long run has millions to format when it ends."""
-    label, user, intended, sent, end, first, status, error, given, output, chunks = record
+    label, user, intended, sent, end, first, status, error, given, output, chunks, gap, ok = record
     # ``labels``: each label's JSON text by its index (null for the one of a one-kind run)
     actual = (end - sent) * 1000.0
     ttft = tpot = "null"
@@ -164,6 +170,8 @@ def _line(record: tuple[int | float, ...], labels: list[str], worker: int) -> st
         f'"status":{"null" if status == _NONE else status},"error":{err},'
         f'"latency_ms":{latency:.3f},"latency_actual_ms":{actual:.3f},'
         f'"ttft_ms":{ttft},"tpot_ms":{tpot},'
+        f'"itl_max_ms":{"null" if gap != gap else f"{gap:.3f}"},'
+        f'"slo_ok":{_SLO_OK[int(ok)]},'
         f'"input_tokens":{"null" if given == _NONE else given},'
         f'"output_tokens":{"null" if output == _NONE else output},"worker":{worker}}}\n'
     )

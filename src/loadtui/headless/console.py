@@ -14,6 +14,7 @@ from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
+from loadtui.headless.search import search_sections
 from loadtui.model.durations import format_duration
 from loadtui.model.record import (
     GeneratorHealth,
@@ -258,6 +259,8 @@ def summary_renderable(run: RunRecord) -> Group:
                 style="dim",
             )
         )
+    if run.search is not None:
+        parts.extend(search_sections(run.search))
     if run.thresholds:
         parts.append(_thresholds(run.thresholds))
     parts.extend(_generator(run.generator))

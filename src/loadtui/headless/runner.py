@@ -34,6 +34,7 @@ from loadtui.headless.console import (
     summary_renderable,
 )
 from loadtui.headless.exports import write_run_outputs
+from loadtui.headless.search import step_line
 from loadtui.headless.verdict import verdict_line
 from loadtui.model.controls import ControlChange
 from loadtui.model.plan import RunConfig
@@ -159,6 +160,9 @@ def run_headless(
             return ExitCode.INTERRUPTED, None
         finally:
             stop.starting = False
+        if session.search is not None:
+            mode = session.search.spec.mode
+            session.search.on_step = lambda step: notice(step_line(step, mode))
         status, error = _drive(driver, progress, stop)
         seen = stop.count  # any signal after this one cuts the drain short
         _say_drain(session, notice, 0.0 if seen > 1 else None)
@@ -292,6 +296,8 @@ def _report_json(run: RunRecord, path: Path | None, code: ExitCode, console: Con
 def _stopped_by(run: RunRecord) -> str:
     """What stopped a run early: an ``abort_on_fail`` threshold, or a stop control."""
     by = run.aborted_by
+    if by is None and run.search is not None:
+        return "the capacity search"
     return f"threshold {by.metric} {by.expression} (abort_on_fail)" if by else "a stop control"
 
 

@@ -9,10 +9,12 @@ from __future__ import annotations
 __all__ = [
     "e2e_ms",
     "error_rate",
+    "goodput_per_s",
     "itl_ms",
     "output_tokens_per_s",
     "overhead_ms",
     "pass_rate",
+    "slo_attainment",
     "tpot_ms",
     "ttft_ms",
 ]
@@ -66,3 +68,15 @@ def pass_rate(passed: int, failed: int) -> float:
     """Checks that passed / checks evaluated (1.0 when none were evaluated)."""
     total = passed + failed
     return passed / total if total else 1.0
+
+
+def slo_attainment(met: int, judged: int) -> float:
+    """Requests that met every SLO / requests judged (every finished request, failed ones
+    included); 0.0 when none was judged — nothing served is no attainment."""
+    return met / judged if judged else 0.0
+
+
+def goodput_per_s(met: int, seconds: float) -> float:
+    """Goodput: requests (or their output tokens) that met every SLO, per second of the run's
+    wall-clock duration — the same span as the other rates."""
+    return met / seconds if seconds > 0 else 0.0

@@ -27,6 +27,7 @@ from loadtui.model.record import (
     RunSummary,
     TokenSource,
 )
+from loadtui.model.slo import SloJudge
 from loadtui.model.snapshot import WorkerSnapshot
 
 __all__ = ["HISTOGRAMS", "REASONS_PER_CLASS", "Aggregate", "LabelStats", "Recorder", "add_reasons"]
@@ -114,12 +115,24 @@ class Recorder:
         "reasons",
         "requests",
         "samples",
+        "slo",
+        "slo_judged",
+        "slo_miss",
+        "slo_ok",
+        "slo_ok_tokens",
         "status_codes",
         "tokens_counted",
         "tokens_from_usage",
     )
 
-    def __init__(self) -> None:
+    def __init__(self, slo: SloJudge | None = None) -> None:
+        self.slo = slo
+        """The run's SLOs (None: no request is judged, no ``slo_*`` counter is sent)."""
+        self.slo_judged = 0
+        self.slo_ok = 0
+        self.slo_ok_tokens = 0
+        self.slo_miss = [0] * len(slo.slos) if slo is not None else []
+        """Requests that missed each SLO, in the order of ``slo.slos``."""
         self.samples = SampleBook()
         """Error samples (the first few failed responses per class): not drained per interval,
         the reporter hands the new ones to each snapshot."""
@@ -142,8 +155,8 @@ class Recorder:
         self.late = 0
 
     def counters(self) -> dict[str, int]:
-        """The counters by name (``COUNTERS``), as a snapshot carries them."""
-        return {
+        """The counters by name (``COUNTERS``, and the SLO ones), as a snapshot carries them."""
+        counters = {
             "requests": self.requests,
             "ok": self.ok,
             "cancelled": self.cancelled,
@@ -156,6 +169,36 @@ class Recorder:
             "dropped": self.dropped,
             "late": self.late,
         }
+        if self.slo is not None:
+            counters.update(self.slo_counters())
+        return counters
+
+    def slo_counters(self) -> dict[str, int]:
+        """``slo_judged``, ``slo_ok``, ``slo_ok_tokens`` and one ``slo_miss:<name>`` per SLO
+        (docs/metrics.md, "SLOs and goodput")."""
+        assert self.slo is not None
+        counters = {
+            "slo_judged": self.slo_judged,
+            "slo_ok": self.slo_ok,
+            "slo_ok_tokens": self.slo_ok_tokens,
+        }
+        counters.update(zip(self.slo.counters, self.slo_miss, strict=True))
+        return counters
+
+    def judge(
+        self, ttft: float, itl: float | None, tpot: float | None, latency: float, tokens: int
+    ) -> bool:
+        """Judge a successful request against the SLOs (values in ms); True if it met all."""
+        assert self.slo is not None
+        self.slo_judged += 1
+        missed = self.slo.missed(ttft, itl, tpot, latency)
+        if not missed:
+            self.slo_ok += 1
+            self.slo_ok_tokens += tokens
+            return True
+        for i in missed:
+            self.slo_miss[i] += 1
+        return False
 
     def label(self, name: str) -> LabelStats:
         stats = self.labels.get(name)
@@ -218,6 +261,9 @@ class Recorder:
         self.output_tokens = self.input_tokens = 0
         self.tokens_from_usage = self.tokens_counted = 0
         self.bytes = self.arrivals = self.dropped = self.late = 0
+        if self.slo is not None:
+            self.slo_judged = self.slo_ok = self.slo_ok_tokens = 0
+            self.slo_miss = [0] * len(self.slo_miss)
         return snap
 
 

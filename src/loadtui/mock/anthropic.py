@@ -133,7 +133,16 @@ class _Messages:
                 "usage": {"input_tokens": input_tokens, "output_tokens": n},
             }
             error = anthropic_error("api_error", "injected fault")
-            return await whole_answer(request, self.settings, arrived, fault, answer, error)
+            return await whole_answer(
+                request,
+                self.settings,
+                arrived,
+                fault,
+                answer,
+                error,
+                prompt_tokens=input_tokens,
+                n=n,
+            )
         head, tail = _head(message, input_tokens), _tail(stop, n)
         return await stream_answer(
             request,
@@ -146,6 +155,7 @@ class _Messages:
             tail,
             _MALFORMED,
             _MID_STREAM_ERROR,
+            input_tokens,
         )
 
 

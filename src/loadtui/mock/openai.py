@@ -18,6 +18,7 @@ from typing import Any
 
 from aiohttp import web
 
+from loadtui.mock.capacity import PACE
 from loadtui.mock.faults import (
     Route,
     Served,
@@ -74,16 +75,21 @@ async def stream_answer(
     tail: bytes,
     malformed: bytes,
     stream_error: bytes,
+    prompt_tokens: int = 0,
 ) -> web.StreamResponse:
     """Send ``head``, ``n`` pieces at their deadlines, then ``tail``; a stream fault strikes at
-    the middle piece."""
+    the middle piece. Under the capacity model the deadlines come from the request's pace."""
+    pace = request.get(PACE)
     resp = web.StreamResponse(
         headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"}
     )
     await resp.prepare(request)
     await resp.write(head)
     for k in range(n):
-        await sleep_until(arrived + settings.ttft + k * settings.itl)
+        if pace is None:
+            await sleep_until(arrived + settings.ttft + k * settings.itl)
+        else:
+            await sleep_until(pace.first(settings.ttft, prompt_tokens) if k == 0 else pace.next())
         if k == n // 2 and fault is not None:
             if await stall_or_reset(fault, request):
                 return resp
@@ -124,10 +130,19 @@ async def whole_answer(
     fault: str | None,
     answer: JSONObject,
     error_body: JSONObject | None = None,
+    prompt_tokens: int = 0,
+    n: int = 1,
 ) -> web.StreamResponse:
     """A non-streamed answer after ``latency``; body faults replace it (an error object with
-    status 200 for ``stream_error``)."""
-    await sleep_until(arrived + settings.latency)
+    status 200 for ``stream_error``). Under the capacity model it also waits for its prefill
+    and, with a decode rate, for its ``n`` tokens' decode."""
+    pace = request.get(PACE)
+    if pace is None:
+        await sleep_until(arrived + settings.latency)
+    else:
+        await sleep_until(pace.first(settings.latency, prompt_tokens))
+        for _ in range(n - 1 if pace.decodes() else 0):
+            await sleep_until(pace.next())
     if await stall_or_reset(fault, request):
         return web.Response()
     if fault == "malformed":
@@ -205,13 +220,16 @@ class _OpenAI:
         if isinstance(begun, web.Response):
             return begun
         arrived, body, fault = begun
-        n, finish, usage = _sized(self.settings, body, _words(body["messages"]))
+        prompt = _words(body["messages"])
+        n, finish, usage = _sized(self.settings, body, prompt)
         base = {"id": "chatcmpl-mock", "created": int(time.time()), "model": body.get("model")}
         if not body.get("stream"):
             message = {"role": "assistant", "content": _text(n)}
             choice = {"index": 0, "message": message, "logprobs": None, "finish_reason": finish}
             answer = {**base, "object": "chat.completion", "choices": [choice], "usage": usage}
-            return await whole_answer(request, self.settings, arrived, fault, answer)
+            return await whole_answer(
+                request, self.settings, arrived, fault, answer, prompt_tokens=prompt, n=n
+            )
         chunk = {**base, "object": "chat.completion.chunk"}
         delta = partial(_chat_delta, chunk)
         tail = delta({}, finish) + _usage_chunk(body, chunk, usage)
@@ -226,6 +244,7 @@ class _OpenAI:
             tail + _DONE,
             b'data: {"choices": [{"delta": \n\n',
             _MID_STREAM_ERROR,
+            prompt,
         )
 
     async def completions(self, request: web.Request) -> web.StreamResponse:
@@ -233,7 +252,8 @@ class _OpenAI:
         if isinstance(begun, web.Response):
             return begun
         arrived, body, fault = begun
-        n, finish, usage = _sized(self.settings, body, _words(body["prompt"]))
+        prompt = _words(body["prompt"])
+        n, finish, usage = _sized(self.settings, body, prompt)
         base = {
             "id": "cmpl-mock",
             "object": "text_completion",
@@ -242,7 +262,9 @@ class _OpenAI:
         }
         if not body.get("stream"):
             answer = {**base, "choices": [_completion_choice(_text(n), finish)], "usage": usage}
-            return await whole_answer(request, self.settings, arrived, fault, answer)
+            return await whole_answer(
+                request, self.settings, arrived, fault, answer, prompt_tokens=prompt, n=n
+            )
         tail = sse({**base, "choices": [_completion_choice("", finish)]})
         return await stream_answer(
             request,
@@ -255,6 +277,7 @@ class _OpenAI:
             tail + _usage_chunk(body, base, usage) + _DONE,
             b'data: {"choices": [{"text": \n\n',
             _MID_STREAM_ERROR,
+            prompt,
         )
 
     async def embeddings(self, request: web.Request) -> web.StreamResponse:

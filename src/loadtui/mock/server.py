@@ -12,6 +12,7 @@ from aiohttp import web
 
 from loadtui.mock.anthropic import anthropic_routes
 from loadtui.mock.batches import batch_routes
+from loadtui.mock.capacity import Capacity, capacity_gate, models_capacity
 from loadtui.mock.faults import Route, Served
 from loadtui.mock.openai import MOCK_MODEL, openai_routes
 from loadtui.mock.servers import ServerProcess, serve_app
@@ -23,7 +24,8 @@ __all__ = ["MOCK_MODEL", "MockProcess", "build_app", "serve"]
 
 def build_app(settings: MockSpec) -> web.Application:
     served: Served = Counter()
-    app = web.Application()
+    capacity = Capacity(settings) if models_capacity(settings) else None
+    app = web.Application(middlewares=[capacity_gate(capacity)] if capacity else [])
 
     async def extra_headers(request: web.Request, response: web.StreamResponse) -> None:
         for name, value in settings.headers.items():
@@ -47,7 +49,9 @@ def build_app(settings: MockSpec) -> web.Application:
         return web.json_response({"key": "sk-mock-" + secrets.token_hex(8), "user": user})
 
     async def stats(request: web.Request) -> web.Response:
-        return web.json_response({"served": sum(served.values()), "by_path": dict(served)})
+        load = capacity.stats() if capacity else None  # null: no capacity model
+        answer = {"served": sum(served.values()), "by_path": dict(served), "capacity": load}
+        return web.json_response(answer)
 
     async def reset(request: web.Request) -> web.Response:
         served.clear()

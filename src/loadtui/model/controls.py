@@ -15,7 +15,7 @@ from loadtui.model.plan import MAX_RATE, MAX_USERS
 
 __all__ = ["ACTIONS", "ControlChange", "parse_control"]
 
-ACTIONS = ("users", "rate", "think_time", "pause", "resume", "stop")
+ACTIONS = ("users", "rate", "think_time", "pause", "resume", "stop", "search")
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +53,7 @@ def parse_control(raw: object, *, source: str) -> ControlChange:
     )
 
 
-def _value(action: str, value: object) -> int | float | tuple[float, float] | None:
+def _value(action: str, value: object) -> int | float | str | tuple[float, float] | None:
     """A control's value, checked for its action."""
     if action == "users":
         if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_USERS:
@@ -66,6 +66,23 @@ def _value(action: str, value: object) -> int | float | tuple[float, float] | No
         return float(value)
     if action == "think_time":
         return parse_range(value)
+    if action == "search":
+        return _steer(value)
     if value is not None:
         raise ValueError(f"{action!r} takes no value")
     return None
+
+
+def _steer(value: object) -> str:
+    """A capacity search's steering value: hold, skip, back, accept, or step:FACTOR."""
+    steer = ("hold", "skip", "back", "accept")
+    if isinstance(value, str) and value in steer:
+        return value
+    if isinstance(value, str) and value.startswith("step:"):
+        try:
+            factor = float(value[5:])
+        except ValueError:
+            factor = 0.0
+        if 1.0 < factor <= 10.0:
+            return value
+    raise ValueError("'search' needs hold, skip, back, accept or step:F (1 < F ≤ 10)")

@@ -115,6 +115,10 @@ class Outcome:
     tokens: Tokens = field(default_factory=Tokens)
     checks: list[tuple[str, bool]] | None = None
     """Each check's label and verdict (None: the request has no checks)."""
+    itl_max: float | None = None
+    """A streamed answer's worst gap between content chunks in ms (None: fewer than two)."""
+    slo_ok: bool | None = None
+    """Whether it met every SLO of the run (None: the run has none)."""
 
     def note(self, error: ErrorClass, exc: BaseException) -> None:
         """Keep why a fault of class ``error`` happened (booked among the run's reasons).

@@ -29,6 +29,8 @@ from loadtui.model.requests import (
     PromptSpec,
     RequestSpec,
 )
+from loadtui.model.search import SearchSpec
+from loadtui.model.slo import SloTable
 from loadtui.model.workflows import BatchSpec, OverheadSpec
 
 __all__ = [
@@ -222,6 +224,21 @@ class MockSpec(BaseModel):
     """Time a batch spends in each of validating, in_progress and finalizing."""
     batch_line_errors: float = Field(default=0.0, ge=0, le=1)
     """Share of batch lines that fail (they go to the error file)."""
+    # The capacity model (mock/capacity.py, docs/mock.md): unset, the mock serves every
+    # request at once with the fixed timing above.
+    slots: int | None = Field(default=None, ge=1, le=100_000)
+    """Sequences served at once; more requests wait in a FIFO queue (None: unlimited)."""
+    prefill_tps: float | None = Field(default=None, gt=0)
+    """Prompt tokens per second per slot: prompt tokens / prefill_tps is added to TTFT."""
+    decode_tps: float | None = Field(default=None, gt=0)
+    """Output tokens per second per slot; replaces ``itl`` (as 1 / decode_tps) when set."""
+    shared_decode_tps: float | None = Field(default=None, gt=0)
+    """Output tokens per second shared by all running streams, like continuous batching: each
+    stream runs at min(decode_tps or 1/itl, shared_decode_tps / running)."""
+    max_queue: int | None = Field(default=None, ge=0, le=1_000_000)
+    """Requests waiting for a slot beyond this are refused at once (needs ``slots``)."""
+    queue_full_status: Literal[429, 503] = 429
+    """The status of a refusal when the queue is full (with ``Retry-After``)."""
 
     @model_validator(mode="after")
     def _check_faults(self) -> MockSpec:
@@ -230,6 +247,8 @@ class MockSpec(BaseModel):
                 raise ValueError(f"unknown fault {kind!r}; choose from {', '.join(FAULTS)}")
         if sum(self.faults.values()) > 1.0:
             raise ValueError("fault probabilities add up to more than 1")
+        if self.max_queue is not None and self.slots is None:
+            raise ValueError("max_queue needs slots (without slots nothing ever waits)")
         return self
 
 
@@ -289,6 +308,11 @@ class RunConfig(BaseModel):
     """Worker processes; 0 = automatic."""
     mock: MockSpec = MockSpec()
     """The embedded mock's timing (when ``target.url`` is not set)."""
+    search: SearchSpec | None = None
+    """A capacity search (``[search]``, ``--search``; docs/capacity.md), None for a plain run."""
+    slo: SloTable = {}
+    """Per-request SLOs by name (``model/slo.py``), e.g. ``{"ttft": "<500ms"}``; a preset's
+    ``[slo]`` table, ``--slo`` options. Empty: no request is judged."""
 
     @model_validator(mode="after")
     def _check(self) -> RunConfig:

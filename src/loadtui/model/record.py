@@ -18,6 +18,7 @@ from typing import Literal
 
 from loadtui.model.controls import ControlChange
 from loadtui.model.plan import MockSpec, RunConfig
+from loadtui.model.search import SearchView
 
 __all__ = [
     "METRICS",
@@ -344,6 +345,8 @@ class RunRecord:
     histograms: RunHistograms | None = None
     """None in files from before histograms were stored: figures come from ``summary``."""
     error_samples: tuple[ErrorSample, ...] = ()
+    search: SearchView | None = None
+    """A capacity search's steps and result (docs/capacity.md); None for a plain run."""
     schema_version: int = SCHEMA_VERSION
 
     @property

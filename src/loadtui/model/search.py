@@ -9,9 +9,21 @@ then narrows in on the knee. The run service (``run/search.py``) fills these vie
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Annotated, Literal
 
-__all__ = ["STEER", "Outcome", "SearchMode", "SearchView", "StepVerdict", "StepView"]
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+
+from loadtui.model.durations import parse_duration
+
+__all__ = [
+    "STEER",
+    "Outcome",
+    "SearchMode",
+    "SearchSpec",
+    "SearchView",
+    "StepVerdict",
+    "StepView",
+]
 
 SearchMode = Literal["rate", "users"]
 StepVerdict = Literal["running", "pass", "fail", "saturated", "skipped"]
@@ -69,3 +81,39 @@ class SearchView:
     """[last good load, first bad load] around the capacity."""
     outcome: Outcome | None
     message: str
+
+
+_Seconds = Annotated[float, BeforeValidator(parse_duration)]
+
+
+class SearchSpec(BaseModel):
+    """``[search]`` of a preset, ``--search``: how a capacity search runs (docs/capacity.md)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+
+    mode: SearchMode = "rate"
+    """rate: open-loop arrivals per second; users: closed-loop concurrent users."""
+    start: float = Field(default=1.0, gt=0, le=1_000_000)
+    """The first step's load."""
+    step_factor: float = Field(default=2.0, gt=1.0, le=10.0)
+    """Each probe step's load is the previous one's times this."""
+    attainment: float = Field(default=0.9, gt=0, le=1)
+    """The share of requests that must meet every SLO for a step to pass."""
+    error_limit: float = Field(default=0.01, ge=0, le=1)
+    """A step whose error rate is above this fails."""
+    max_load: float | None = Field(default=None, gt=0, le=1_000_000)
+    """The ceiling (``--max-rate``, ``--max-users``): no step goes above it."""
+    settle: _Seconds = Field(default=2.0, ge=0)
+    """The first seconds of each step are not judged (queues fill, caches warm)."""
+    min_requests: int = Field(default=100, ge=1, le=1_000_000)
+    """A step ends only once it has judged at least this many requests..."""
+    min_step: _Seconds = Field(default=5.0, ge=0)
+    """...and has been judged for at least this long..."""
+    max_step: _Seconds = Field(default=60.0, gt=0)
+    """...and at the latest after this long (judged on what it has; the table says so)."""
+    half_width: float = Field(default=0.05, gt=0, le=0.5)
+    """A step may end once its attainment's 95 % interval is no wider than ± this."""
+    precision: float = Field(default=0.1, gt=0, le=1)
+    """Bisection ends once (first bad − last good) / last good is at most this."""
+    refinements: int = Field(default=4, ge=0, le=20)
+    """At most this many bisection steps."""

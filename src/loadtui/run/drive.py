@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import queue
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from pathlib import Path
 from time import perf_counter
 from typing import Generic, TypeVar
@@ -24,7 +25,7 @@ from loadtui.model.controls import ControlChange
 from loadtui.model.record import RunRecord
 from loadtui.run.abort import AbortWatch
 from loadtui.run.exposition import RunInfo, exposition
-from loadtui.run.frame import build_frame
+from loadtui.run.frame import LiveFrame, build_frame
 from loadtui.run.metrics_server import MetricsServer
 from loadtui.run.options import redact_url
 from loadtui.run.session import RunSession
@@ -146,7 +147,10 @@ class RunDriver(Generic[F]):
 
     def publish(self, phase: str) -> None:
         """Build a frame of the run as it is now and hand it to the front end."""
-        self._publish(self._make_frame(self.coord, phase, self.session.base_url))
+        frame = self._make_frame(self.coord, phase, self.session.base_url)
+        if isinstance(frame, LiveFrame) and self.session.search is not None:
+            frame = replace(frame, search=self.session.search.view())
+        self._publish(frame)
 
     def publish_metrics(self, finished: bool = False) -> None:
         """The run as it is now to the metrics server (on the thread owning the coordinator)."""
@@ -178,6 +182,8 @@ class RunDriver(Generic[F]):
             return "failed", f"{type(exc).__name__}: {exc}"
 
     def _after_tick(self) -> None:
+        if self.session.search is not None:
+            self.session.search.tick()  # may apply the next step's load, or stop the run
         self.session.checkpoint()
         if self._abort and self.session.aborted is None:
             self._check_abort()

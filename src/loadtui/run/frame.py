@@ -25,6 +25,7 @@ from loadtui.model.record import (
     ThresholdResult,
 )
 from loadtui.model.requests import count_unit
+from loadtui.model.search import SearchView
 from loadtui.model.snapshot import UserRow
 from loadtui.model.thresholds import judge
 
@@ -111,6 +112,8 @@ class LiveFrame:
     unit: str = "requests"
     """What the counters count, as the console says it: ``jobs`` (a Batch run counts a job
     once however many HTTP calls it makes), ``requests + jobs`` in a mix, else ``requests``."""
+    search: SearchView | None = None
+    """A capacity search's steps so far (``run/search.py``); None for a plain run."""
 
     @property
     def live(self) -> bool:
@@ -214,4 +217,5 @@ def frame_from_record(run: RunRecord) -> LiveFrame:
         target_url=run.target.url,
         error_samples=run.error_samples,
         unit=count_unit({r.kind for r in run.config.requests}),
+        search=run.search,
     )

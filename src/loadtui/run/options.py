@@ -20,7 +20,9 @@ from loadtui.errors import ConfigError
 from loadtui.model.controls import ControlChange
 from loadtui.model.durations import format_duration
 from loadtui.model.plan import RunConfig, fit_duration, scale_time
+from loadtui.model.slo import parse_slo
 from loadtui.model.thresholds import parse_cli_threshold
+from loadtui.run.searchopts import apply_search
 from loadtui.storage.presets import load_preset, validation_message
 
 Changes = dict[str, Any]
@@ -30,6 +32,7 @@ validated the moment it is applied."""
 __all__ = [
     "Overrides",
     "Resolved",
+    "add_slos",
     "add_thresholds",
     "check_controls",
     "check_credentials",
@@ -87,6 +90,14 @@ class Overrides:
     """``--abort-on-fail``: the ``--threshold`` ones stop the run as soon as they fail."""
     abort_delay: float | None = None
     """``--abort-delay``: seconds into the run before ``--abort-on-fail`` is checked."""
+    search: str | None = None
+    """``--search rate|users``: a capacity search (``searchopts.py``)."""
+    attainment: float | None = None
+    max_rate: float | None = None
+    max_users: int | None = None
+    search_start: float | None = None
+    slo: list[str] | None = None
+    """``--slo 'ttft<500ms'`` (repeatable): replaces the preset's SLO of the same name."""
 
     @classmethod
     def from_namespace(cls, ns: argparse.Namespace) -> Overrides:
@@ -234,6 +245,8 @@ def resolve(args: Overrides) -> Resolved:
             config = config.with_overrides(**changes)
         config = _fit_time(config, args)
         config = add_thresholds(config, args)
+        config = apply_search(config, args)
+        config = add_slos(config, args)
     except ValidationError as exc:
         raise ConfigError(validation_message(exc, "invalid option: ")) from None
     direct = config.overhead.direct_url
@@ -243,6 +256,21 @@ def resolve(args: Overrides) -> Resolved:
             "user:password; give the upstream's URL without credentials"
         )
     return Resolved(config, userinfo, source)
+
+
+def add_slos(config: RunConfig, args: Overrides) -> RunConfig:
+    """``config`` with the ``--slo`` options over its ``[slo]`` table (one per name: the
+    option wins); ConfigError naming a bad one."""
+    if not args.slo:
+        return config
+    table = dict(config.slo)
+    for text in args.slo:
+        try:
+            slo = parse_slo(text)
+        except ValueError as exc:
+            raise ConfigError(f"--slo: {exc}") from None
+        table[slo.name] = slo.bound
+    return config.with_overrides(slo=table)
 
 
 def add_thresholds(config: RunConfig, args: Overrides) -> RunConfig:

@@ -30,6 +30,7 @@ from loadtui.model.record import ErrorSample, RunRecord, TargetInfo, run_status
 from loadtui.model.thresholds import Abort, judge, mark_aborted
 from loadtui.run.checkpoint import Checkpoints
 from loadtui.run.options import redact_url, with_userinfo
+from loadtui.run.search import CapacitySearch
 from loadtui.run.target import bring_up, mint_key
 from loadtui.storage.data import load_batch_input, load_prompts
 from loadtui.storage.runfile import new_run_id, redact, save_run
@@ -84,6 +85,8 @@ class RunSession:
         self._stack = ExitStack()
         self.aborted: Abort | None = None
         """The ``abort_on_fail`` threshold that stopped the run (set by the drive loop)."""
+        self.search: CapacitySearch | None = None
+        """The capacity search acting on this run (``config.search``), ticked by the loop."""
 
     def __enter__(self) -> RunSession:
         return self
@@ -132,6 +135,8 @@ class RunSession:
         coord.start()
         self._stack.callback(coord.stop, 0.0)
         self.coord = coord
+        if config.search is not None:
+            self.search = CapacitySearch(config.search, coord, replaying=self.replay_of is not None)
         self._checkpoints = Checkpoints(self.path, self.secrets, self.warn)
         return coord
 
@@ -181,6 +186,8 @@ class RunSession:
         assemble the run and save it; the path is None only if no fallback could be written."""
         coord = self.coord
         assert coord is not None, "finish() before start()"
+        if self.search is not None:
+            self.search.finish()  # its last step ends where the load does, not after the drain
         coord.stop(grace, cut_short=cut_short)
         if cut_short is not None and cut_short() and status in ("completed", "stopped"):
             status = "interrupted"  # a signal cut the drain short: workers were not waited for
@@ -258,6 +265,7 @@ class RunSession:
             peak_users=max((p.users for p in result.series), default=0),
             histograms=result.histograms,
             error_samples=tuple(redact_sample(s, self.secrets) for s in result.error_samples),
+            search=None if self.search is None else self.search.view(),
         )
 
 

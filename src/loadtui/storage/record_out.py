@@ -26,6 +26,7 @@ from loadtui.model.record import (
     TargetInfo,
     ThresholdResult,
 )
+from loadtui.storage.search_json import search_to_json
 
 __all__ = [
     "HISTOGRAM_ENCODING",
@@ -251,6 +252,8 @@ def record_to_json(record: RunRecord) -> RunJson:
         out["histograms"] = histograms_to_json(record.histograms)
     if record.error_samples:
         out["error_samples"] = [error_sample_to_json(s) for s in record.error_samples]
+    if record.search is not None:
+        out["search"] = search_to_json(record.search)
     out["series"] = [point_to_json(p) for p in record.series]
     return out
 
@@ -271,6 +274,7 @@ def summary_document(run: RunRecord, path: str | None = None) -> RunJson:
         "summary": summary_to_json(run.summary),
         "thresholds": [threshold_to_json(t) for t in run.thresholds],
         "generator": generator_to_json(run.generator),
+        **({} if run.search is None else {"search": search_to_json(run.search)}),
     }
 
 

@@ -1,0 +1,81 @@
+"""A capacity search in the console: one line per step as it ends, then the table and the result.
+
+The line and the table read ``StepView``/``SearchView`` only (``model/search.py``), so a live
+search, its replay and ``loadtui show`` print the same columns from the same figures.
+"""
+
+from __future__ import annotations
+
+from rich.table import Table
+from rich.text import Text
+
+from loadtui.model.search import SearchView, StepView
+
+__all__ = ["search_sections", "step_line"]
+
+_VERDICT_STYLE = {
+    "pass": "green",
+    "fail": "red",
+    "saturated": "yellow",
+    "skipped": "dim",
+    "running": "cyan",
+}
+
+
+def _unit(mode: str) -> str:
+    return "req/s" if mode == "rate" else "users"
+
+
+def _ms(value: float | None) -> str:
+    return "-" if value is None else f"{value:.0f}ms"
+
+
+def _attainment(step: StepView) -> str:
+    if step.attainment is None:
+        return "-"
+    if step.attainment_ci is None:
+        return f"{step.attainment:.3f}"
+    lo, hi = step.attainment_ci
+    return f"{step.attainment:.3f} [{lo:.2f}–{hi:.2f}]"
+
+
+def step_line(step: StepView, mode: str) -> str:
+    """``step 3  12 req/s  probe  240 requests  attainment 0.950 [0.92–0.97]  ...  pass``."""
+    held = " (held)" if step.held else ""
+    return (
+        f"step {step.index + 1}  {step.load:g} {_unit(mode)}  {step.phase}  "
+        f"{step.requests} requests  attainment {_attainment(step)}  "
+        f"p95 TTFT {_ms(step.ttft_p95_ms)}  goodput {step.goodput_rate:.2f}/s  "
+        f"errors {step.error_rate:.1%}  {step.duration_s:.1f}s  {step.verdict}{held}"
+    )
+
+
+def _table(view: SearchView) -> Table:
+    table = Table(title="capacity search", title_justify="left", show_edge=False)
+    for name in (_unit(view.mode), "phase", "requests", "attainment [CI]"):
+        table.add_column(name, justify="right" if name != "phase" else "left", no_wrap=True)
+    for name in ("TTFT p50/p95", "latency p95", "goodput/s", "errors"):
+        table.add_column(name, justify="right", no_wrap=True)
+    table.add_column("time", justify="right")
+    table.add_column("verdict")
+    for s in view.steps:
+        table.add_row(
+            f"{s.load:g}",
+            s.phase,
+            str(s.requests),
+            _attainment(s),
+            f"{_ms(s.ttft_p50_ms)}/{_ms(s.ttft_p95_ms)}",
+            _ms(s.latency_p95_ms),
+            f"{s.goodput_rate:.2f}",
+            f"{s.error_rate:.1%}",
+            f"{s.duration_s:.1f}s",
+            Text(s.verdict + (" (held)" if s.held else ""), style=_VERDICT_STYLE[s.verdict]),
+        )
+    return table
+
+
+def search_sections(view: SearchView) -> list[Table | Text]:
+    """The steps' table and the search's result line (the capacity, or why there is none)."""
+    style = "bold green" if view.outcome in ("capacity", "ceiling") else "bold yellow"
+    message = view.message or "the search did not finish"
+    return [_table(view), Text(message, style=style)]

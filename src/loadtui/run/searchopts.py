@@ -1,0 +1,71 @@
+"""``--search``, ``--attainment``, ``--max-rate``, ``--max-users``, ``--search-start``: from
+options and a preset's ``[search]`` to the run a capacity search needs.
+
+A search drives the load itself, so the run is made open loop at the first step's rate (a rate
+search) or closed loop with the first step's users (a users search); the run's duration caps the
+whole search (``SEARCH_DURATION`` when ``--search`` turns a plain preset into a search and no
+``--duration`` is given). Apart from ``options.py`` because it is one idea with its own checks.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from loadtui.errors import ConfigError
+from loadtui.model.plan import RunConfig
+from loadtui.model.search import SearchSpec
+
+__all__ = ["SEARCH_DURATION", "apply_search"]
+
+SEARCH_DURATION = 1800.0
+"""The cap on a search started by ``--search`` on a preset without ``[search]`` (30 minutes)."""
+
+
+def apply_search(config: RunConfig, args: Any) -> RunConfig:
+    """``config`` with the search options applied (``args``: the ``Overrides``)."""
+    mode = getattr(args, "search", None)
+    given = {
+        "--attainment": getattr(args, "attainment", None),
+        "--max-rate": getattr(args, "max_rate", None),
+        "--max-users": getattr(args, "max_users", None),
+        "--search-start": getattr(args, "search_start", None),
+    }
+    if config.search is None and mode is None:
+        named = [name for name, value in given.items() if value is not None]
+        if named:
+            raise ConfigError(f"{named[0]} goes with a capacity search (--search rate|users)")
+        return config
+    spec = (config.search or SearchSpec()).model_dump()
+    fresh = config.search is None
+    if mode is not None:
+        spec["mode"] = mode
+    _check_ceiling(spec["mode"], given["--max-rate"], given["--max-users"])
+    for key, option in (("attainment", "--attainment"), ("start", "--search-start")):
+        if given[option] is not None:
+            spec[key] = given[option]
+    ceiling = given["--max-rate"] if spec["mode"] == "rate" else given["--max-users"]
+    if ceiling is not None:
+        spec["max_load"] = ceiling
+    return _search_load(config, SearchSpec.model_validate(spec), fresh, args)
+
+
+def _check_ceiling(mode: str, max_rate: float | None, max_users: int | None) -> None:
+    if mode == "rate" and max_users is not None:
+        raise ConfigError("--max-users goes with --search users; a rate search takes --max-rate")
+    if mode == "users" and max_rate is not None:
+        raise ConfigError("--max-rate goes with --search rate; a users search takes --max-users")
+
+
+def _search_load(config: RunConfig, spec: SearchSpec, fresh: bool, args: Any) -> RunConfig:
+    """The run's load as the search's first step."""
+    load: dict[str, Any] = {}
+    if spec.mode == "rate":
+        load.update(mode="open", rate=spec.start)
+    else:
+        load.update(mode="closed", users=max(1, math.ceil(spec.start)), spawn_rate=0.0)
+    if config.load.mode == "stages":
+        load.update(stages=[], duration=config.load.total_duration)
+    if fresh and getattr(args, "duration", None) is None:
+        load["duration"] = SEARCH_DURATION
+    return config.with_overrides(load=load, search=spec.model_dump())
