@@ -36,6 +36,7 @@ METRICS: dict[str, str] = {
     "overhead_ttft": "ttft_ms",
     "batch_job": "batch job",
     "batch_completion": "batch completion",
+    "capacity": "capacity",
 }
 """overhead_*: proxied − direct (p50/p95/p99 only); batch_*: the ``by_label`` entries of a
 Batch API run; checks: the share of checks that passed."""
@@ -46,8 +47,9 @@ OVERHEAD = {"overhead_latency", "overhead_ttft"}
 _KEPT = ("p50", "p90", "p95", "p99", "p999")
 """The percentiles a summary keeps (``MetricSummary``): the only ones a threshold can name."""
 _EXPR = re.compile(
-    r"^\s*(p\((\d+(?:\.\d+)?)\)|avg|min|max|med|rate)\s*(<=|>=|==|<|>)\s*(-?\d+(?:\.\d+)?)\s*$"
+    r"^\s*(p\((\d+(?:\.\d+)?)\)|avg|min|max|med|rate|value)\s*(<=|>=|==|<|>)\s*(-?\d+(?:\.\d+)?)\s*$"
 )
+_CAPACITY = re.compile(r"^\s*capacity\s*(<=|>=|==|<|>)\s*(-?\d+(?:\.\d+)?)\s*$")
 _KEY = re.compile(r"^\s*([A-Za-z_]\w*)\s*(?:\{(.*)\})?\s*$", re.DOTALL)
 _CLI = re.compile(r"^\s*([A-Za-z_]\w*\s*(?:\{[^{}]*\})?)(?:\s+|(?<=\}))(\S.*?)\s*$", re.DOTALL)
 
@@ -107,6 +109,10 @@ def parse_threshold(metric: str, expression: str) -> Threshold:
 
 def _aggregate_name(metric: str, name: str, expression: str, agg: str, pct: str | None) -> str:
     """The summary field an expression reads (``p95``, ``mean``, ``rate``...)."""
+    if (name == "capacity") != (agg == "value"):
+        raise ValueError(f"threshold {metric}: 'value' goes with capacity only ('value>=200')")
+    if name == "capacity":
+        return "value"
     if name in _RATES:
         if agg != "rate":
             raise ValueError(f"threshold {metric}: use 'rate<x', got {expression!r}")
@@ -134,6 +140,9 @@ def _aggregate_name(metric: str, name: str, expression: str, agg: str, pct: str 
 def parse_cli_threshold(text: str) -> tuple[str, str]:
     """``--threshold 'ttft{label:proxied} p(99)<10'`` → (metric, expression), both checked;
     ValueError naming what is wrong."""
+    bare = _CAPACITY.match(text)  # a capacity search's result is one number: 'capacity>=200'
+    if bare:
+        text = f"capacity value{bare.group(1)}{bare.group(2)}"
     m = _CLI.match(text)
     if not m:
         raise ValueError(

@@ -39,6 +39,7 @@ __all__ = [
     "evaluate",
     "judge",
     "judge_all",
+    "judge_capacity",
     "mark_aborted",
     "parse_cli_threshold",
     "parse_threshold",
@@ -124,6 +125,9 @@ def judge_all(
     """Parsed thresholds judged on a summary (``evaluate``'s arguments)."""
     results = []
     for t in thresholds:
+        if t.name == "capacity":
+            results.append(_not_judged(t, "a capacity search's result, judged when it ends"))
+            continue
         if t.label is not None:
             results.append(_judge_label(t, summary, streamed, labels or {}))
             continue
@@ -133,6 +137,20 @@ def judge_all(
         else:
             results.append(_result(t, actual))
     return tuple(results)
+
+
+def judge_capacity(
+    results: tuple[ThresholdResult, ...], capacity: float | None, why: str
+) -> tuple[ThresholdResult, ...]:
+    """The ``capacity`` thresholds judged on a search's capacity (``why``: why there is none —
+    then they fail: nothing was proven)."""
+    out = []
+    for r in results:
+        if r.metric == "capacity":
+            t = parse_threshold("capacity", r.expression)
+            r = _failed(t, why) if capacity is None else _result(t, capacity)
+        out.append(r)
+    return tuple(out)
 
 
 def mark_aborted(

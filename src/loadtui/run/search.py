@@ -52,6 +52,9 @@ class _Step:
     """Per worker: the end of its newest snapshot not summed (the settling part)."""
     near_cap: bool = False
     held: bool = False
+    """Held now: the step does not end until released."""
+    was_held: bool = False
+    """Held at some time (what its view says)."""
     skipped: bool = False
 
 
@@ -76,6 +79,8 @@ class CapacitySearch:
         self._seen = len(coord.controls)
         self._cap = max(1, coord.config.load.max_in_flight // max(1, coord.n))
         self._cur: _Step | None = _Step(0, spec.start, "probe", 0.0)
+        self._drain: tuple[float, str, float] | None = None
+        """After a failed step: (next load, its phase, since when) while the target drains."""
         coord.listeners.append(self._take)
 
     # -- figures ---------------------------------------------------------------------------
@@ -115,6 +120,8 @@ class CapacitySearch:
     def tick(self) -> None:
         """Take in new controls, then end the step and move on when its time has come."""
         self._read_controls()
+        if self._drain is not None and not self.replaying:
+            self._drained()
         cur = self._cur
         if cur is None or self.replaying or self.conclusion is not None:
             return
@@ -136,10 +143,14 @@ class CapacitySearch:
                 self._replayed_load(float(change.value), change.at or self.coord.elapsed)
 
     def _replayed_load(self, load: float, at: float) -> None:
-        """A replay: a recorded load change ends the step and starts the next."""
+        """A replay: a recorded load change ends the step and starts the next (a change to 0
+        is the drain after a failed step: no step)."""
         cur = self._cur
         if cur is not None:
             self._close(cur, at)
+            self._cur = None
+        if load <= 0:
+            return
         refine = any(s.verdict == "fail" for s in self.steps)
         self._cur = _Step(len(self.steps), load, "refine" if refine else "probe", at)
 
@@ -151,6 +162,7 @@ class CapacitySearch:
             return
         elif value == "hold":
             cur.held = not cur.held
+            cur.was_held = True
         elif value == "skip" or value == "back":
             cur.skipped = True
             if not self.replaying:
@@ -191,10 +203,30 @@ class CapacitySearch:
             self._end(step)
             return
         load, phase = step
-        now = self.coord.elapsed
+        if last.verdict == "fail":  # its queue would spill into the next step: drain it first
+            self._load(0)
+            self._drain = (load, phase, self.coord.elapsed)
+            return
+        self._start(load, phase)
+
+    def _load(self, load: float) -> None:
         self.coord.apply(ControlChange(self.spec.mode, _value(load, self.spec), None, "search"))
         self._seen = len(self.coord.controls)  # our own change: not a replayed boundary
-        self._cur = _Step(len(self.steps), load, phase, now)
+
+    def _start(self, load: float, phase: str) -> None:
+        self._load(load)
+        self._cur = _Step(len(self.steps), load, phase, self.coord.elapsed)
+
+    def _drained(self) -> None:
+        """Start the step waiting for the drain once nothing is in flight (at most
+        ``max_step`` seconds)."""
+        assert self._drain is not None
+        load, phase, since = self._drain
+        in_flight = sum(s.in_flight for s in self.coord.latest.values())
+        fresh = all(s.t > since for s in self.coord.latest.values())
+        if (in_flight == 0 and fresh) or self.coord.elapsed - since >= self.spec.max_step:
+            self._drain = None
+            self._start(load, phase)
 
     def _end(self, conclusion: Conclusion | None) -> None:
         self.conclusion = conclusion or conclude(self._judged(), self.spec, final=True)
@@ -272,5 +304,5 @@ def _view(cur: _Step, fig: Figures, now: float, judged: StepVerdict) -> StepView
         latency_p50_ms=_ms(latency, "p50"),
         latency_p95_ms=_ms(latency, "p95"),
         verdict=judged,
-        held=cur.held,
+        held=cur.was_held,
     )

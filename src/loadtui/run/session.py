@@ -26,8 +26,15 @@ from loadtui.engine.preflight import preflight
 from loadtui.errors import ConfigError, StartError
 from loadtui.locations import runs_dir
 from loadtui.model.plan import RunConfig
-from loadtui.model.record import ErrorSample, RunRecord, TargetInfo, run_status
-from loadtui.model.thresholds import Abort, judge, mark_aborted
+from loadtui.model.record import (
+    ErrorSample,
+    RunRecord,
+    RunSummary,
+    TargetInfo,
+    ThresholdResult,
+    run_status,
+)
+from loadtui.model.thresholds import Abort, judge, judge_capacity, mark_aborted
 from loadtui.run.checkpoint import Checkpoints
 from loadtui.run.options import redact_url, with_userinfo
 from loadtui.run.search import CapacitySearch
@@ -238,6 +245,7 @@ class RunSession:
         assert coord is not None
         config = self.config
         result = coord.result()
+        search = None if self.search is None else self.search.view()
         return RunRecord(
             id=self.run_id,
             status=run_status(status),
@@ -261,12 +269,21 @@ class RunSession:
             series=result.series,
             summary=result.summary,
             generator=result.generator,
-            thresholds=mark_aborted(judge(config, result.summary), self.aborted),
+            thresholds=mark_aborted(self._judge(result.summary), self.aborted),
             peak_users=max((p.users for p in result.series), default=0),
             histograms=result.histograms,
             error_samples=tuple(redact_sample(s, self.secrets) for s in result.error_samples),
-            search=None if self.search is None else self.search.view(),
+            search=search,
         )
+
+    def _judge(self, summary: RunSummary) -> tuple[ThresholdResult, ...]:
+        """The thresholds on the run's figures, ``capacity`` ones on the search's result."""
+        results = judge(self.config, summary)
+        if self.search is None:
+            return judge_capacity(results, None, "not a capacity search (--search)")
+        view = self.search.view()
+        why = view.message or "the search has not ended"
+        return judge_capacity(results, view.capacity if view.outcome == "capacity" else None, why)
 
 
 def redact_sample(sample: ErrorSample, secrets: list[str]) -> ErrorSample:

@@ -112,11 +112,17 @@ class _Point(TypedDict, total=False):
 
 
 class _Control(_Loose):
-    """A timeline row: ``at`` is drawn as a clock, ``value`` as a number (or a think-time pair)."""
+    """A timeline row: ``at`` is drawn as a clock, ``value`` as a number (or a think-time pair,
+    or a capacity search's steering word: ``skip``, ``step:1.5``)."""
 
     action: str = Field(pattern=_PRINTABLE)
     at: OptNum = 0
-    value: Num | Annotated[list[Num], Field(min_length=2, max_length=2)] | None = None
+    value: (
+        Num
+        | Annotated[list[Num], Field(min_length=2, max_length=2)]
+        | Annotated[str, Field(pattern=_PRINTABLE, max_length=16)]
+        | None
+    ) = None
     source: str = Field(default="", pattern=_PRINTABLE)
 
 

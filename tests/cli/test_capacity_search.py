@@ -1,0 +1,144 @@
+"""The capacity search over loopback, as a user runs it: ``loadtui --headless`` against the
+embedded mock modelling a server's capacity (``[mock]`` slots, decode rate), whose knee is
+computed by hand (docs/mock.md, "The knee, by hand")."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from helpers import run_cli
+
+pytestmark = pytest.mark.slow
+
+# service time S = ttft + (tokens − 1) / decode_tps = 0.02 + 16 / 100 = 0.18 s with 2 slots:
+# the rate knee is 2 / 0.18 ≈ 11.1 requests/s, the users knee 2 users
+KNEE_MOCK = """
+[mock]
+ttft = "20ms"
+tokens = 17
+slots = 2
+decode_tps = 100
+max_queue = 4
+"""
+RATE_KNEE = 2 / (0.02 + 16 / 100)
+USERS_KNEE = 2
+
+FAST = """
+[search]
+mode = "{mode}"
+start = {start}
+settle = "0.5s"
+min_requests = {min_requests}
+min_step = "1s"
+max_step = "2.5s"
+precision = 0.1
+refinements = 3
+{extra}
+"""
+
+
+def preset(
+    folder: Path, mode: str, start: float, slo: str, mock: str = KNEE_MOCK, **kw: object
+) -> Path:
+    load = '[load]\nmode = "open"\nrate = 1\nduration = "90s"\ngraceful_stop = "1s"\n'
+    requests = '[[requests]]\nkind = "chat"\nstream = true\nmax_tokens = 17\n'
+    min_requests = kw.pop("min_requests", 15)
+    extra = "\n".join(f"{k} = {v}" for k, v in kw.items())
+    search = FAST.format(mode=mode, start=start, min_requests=min_requests, extra=extra)
+    path = folder / f"search-{mode}.toml"
+    path.write_text(f'{load}{requests}[slo]\nttft = "{slo}"\n{search}{mock}')
+    return path
+
+
+def run_search(path: Path, out: Path, *args: str) -> tuple[dict, str]:
+    proc = run_cli("--headless", "--preset", str(path), "--workers", "1", "--out", str(out), *args)
+    assert proc.returncode in (0, 1), proc.stdout + proc.stderr
+    return json.loads(out.read_text()), proc.stdout
+
+
+def loads(run: dict) -> list[tuple[float, str]]:
+    return [(s["load"], s["verdict"]) for s in run["search"]["steps"]]
+
+
+def test_rate_search_finds_the_knee(private_dirs: Path):
+    path = preset(private_dirs, "rate", 6, "<100ms")
+    run, stdout = run_search(path, private_dirs / "rate.json")
+    search = run["search"]
+    assert search["outcome"] == "capacity", stdout
+    assert abs(search["capacity"] - RATE_KNEE) <= 0.15 * RATE_KNEE, stdout
+    good, bad = search["interval"]
+    assert good == search["capacity"] < bad
+    # the table and its capacity line, and each step's line as it ended
+    assert f"capacity: {search['capacity']:g} req/s (between {good:g} and {bad:g})" in stdout
+    assert stdout.count("\nstep ") + stdout.startswith("step ") >= len(search["steps"])
+    phases = [s["phase"] for s in search["steps"]]
+    assert phases[0] == "probe" and "refine" in phases
+    # each load the search set is in the control timeline, by the search
+    sent = [
+        c["value"] for c in run["controls"] if c["source"] == "search" and c["action"] == "rate"
+    ]
+    assert [s["load"] for s in search["steps"][1:]] == [v for v in sent if v > 0]
+
+
+def test_users_search_finds_the_knee_and_the_threshold_gates_it(private_dirs: Path):
+    path = preset(private_dirs, "users", 1, "<60ms", min_requests=10)
+    run, stdout = run_search(path, private_dirs / "users.json", "--threshold", "capacity>=3")
+    search = run["search"]
+    assert search["outcome"] == "capacity", stdout
+    assert search["capacity"] == USERS_KNEE, stdout
+    assert search["interval"] == [2, 3]
+    failed = [t for t in run["thresholds"] if t["metric"] == "capacity"]
+    assert failed and not failed[0]["passed"], run["thresholds"]
+
+
+def test_never_compliant_stops_at_the_first_step(private_dirs: Path):
+    path = preset(private_dirs, "rate", 5, "<1ms", mock="")
+    run, stdout = run_search(path, private_dirs / "never.json")
+    search = run["search"]
+    assert search["outcome"] == "never_compliant"
+    assert len(search["steps"]) == 1 and search["capacity"] is None
+    assert "never compliant: already at 5 req/s attainment 0.000" in stdout
+
+
+def test_a_saturated_generator_is_reported_not_a_capacity(private_dirs: Path):
+    # one worker cannot send 20,000 requests/s, whatever the mock (no capacity limit) answers
+    path = preset(private_dirs, "rate", 20000, "<10s", mock='[mock]\nttft = "0s"\ntokens = 1\n')
+    run, stdout = run_search(path, private_dirs / "hot.json", "--max-in-flight", "50000")
+    search = run["search"]
+    assert search["outcome"] == "generator_saturated", stdout
+    assert search["capacity"] is None
+    hot = search["steps"][-1]
+    assert hot["verdict"] == "saturated"
+    assert f"the generator saturated at {hot['load']:.4g} req/s before the target did" in stdout
+
+
+def test_a_steered_search_replayed_repeats_its_steps(private_dirs: Path):
+    """Skip the first step, hold the second a while, up to --max-rate: the replay applies the
+    recorded load changes and steering at their offsets and judges the same steps again."""
+    path = preset(private_dirs, "rate", 5, "<2s", mock="")
+    controls = private_dirs / "steer.toml"
+    controls.write_text(
+        '[[control]]\nat = "0.8s"\naction = "search"\nvalue = "skip"\n'
+        '[[control]]\nat = "1.2s"\naction = "search"\nvalue = "hold"\n'
+        '[[control]]\nat = "4s"\naction = "search"\nvalue = "hold"\n'
+    )
+    first, stdout = run_search(
+        path, private_dirs / "steered.json", "--control-file", str(controls), "--max-rate", "20"
+    )
+    search = first["search"]
+    assert search["outcome"] == "ceiling", stdout
+    assert "no knee up to 20 req/s" in stdout
+    steps = loads(first)
+    assert steps[0] == (5, "skipped") and steps[1][0] == 10 and steps[-1] == (20, "pass")
+    assert search["steps"][1]["held"] and search["steps"][1]["duration_s"] >= 2.7
+    proc = run_cli("replay", str(private_dirs / "steered.json"), "--headless", "--out",
+                   str(private_dirs / "replay.json"))  # fmt: skip
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    replay = json.loads((private_dirs / "replay.json").read_text())
+    assert [s["load"] for s in replay["search"]["steps"]] == [s[0] for s in steps]
+    assert replay["search"]["steps"][0]["verdict"] == "skipped"
+    assert replay["search"]["outcome"] == "ceiling"
+    assert "capacity search" in proc.stdout

@@ -1,0 +1,150 @@
+"""The capacity search's decision rules on step figures built by hand (run/searchrules.py)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from loadtui.model.search import SearchSpec, SearchView, StepView
+from loadtui.run.searchrules import (
+    Conclusion,
+    Figures,
+    Judged,
+    conclude,
+    next_load,
+    saturated,
+    step_over,
+    verdict,
+    wilson,
+)
+from loadtui.storage.search_json import search_from_json, search_to_json
+
+SPEC = SearchSpec(min_requests=50, min_step=2.0, max_step=20.0, attainment=0.9)
+
+
+def fig(met: int, judged: int, seconds: float = 5.0, **kw: object) -> Figures:
+    base = {"judged_s": seconds, "requests": judged, "errors": 0, "met": met, "judged": judged}
+    return Figures(**{**base, **kw})  # type: ignore[arg-type]
+
+
+def test_wilson_interval_known_values():
+    lo, hi = wilson(90, 100)  # type: ignore[misc]
+    assert lo == pytest.approx(0.8256, abs=1e-3)
+    assert hi == pytest.approx(0.9448, abs=1e-3)
+    lo, hi = wilson(20, 20)  # type: ignore[misc]
+    assert hi == 1.0 and lo == pytest.approx(0.8389, abs=1e-3)
+    assert wilson(0, 0) is None
+
+
+def test_a_step_needs_its_requests_and_its_time():
+    assert step_over(fig(50, 50, seconds=1.0), SPEC) is None  # not long enough
+    assert step_over(fig(40, 40), SPEC) is None  # too few judged
+    assert step_over(fig(100, 100), SPEC) == "decided"  # [0.963, 1]: wholly above 0.9
+
+
+def test_a_step_goes_on_while_its_interval_straddles_the_target():
+    # 90 % of 100: [0.83, 0.94] holds 0.9 and is ±0.06 wide: not decided
+    assert step_over(fig(90, 100), SPEC) is None
+    # 50 % of 60: wholly below
+    assert step_over(fig(30, 60), SPEC) == "decided"
+    # 90 % of 400: [0.867, 0.926], half-width 0.03 ≤ 0.05: narrow enough
+    assert step_over(fig(360, 400), SPEC) == "decided"
+
+
+def test_a_step_is_capped_at_max_step():
+    assert step_over(fig(9, 10, seconds=20.0), SPEC) == "capped"
+
+
+def test_verdicts():
+    assert verdict(fig(100, 100), SPEC, "users", 4) == "pass"
+    assert verdict(fig(80, 100), SPEC, "users", 4) == "fail"
+    errors = fig(100, 100, errors=2)  # 2 % > the 1 % limit
+    assert verdict(errors, SPEC, "users", 4) == "fail"
+    assert verdict(fig(0, 0), SPEC, "users", 4) == "fail"
+
+
+def test_saturation_open_loop_only_and_not_when_the_in_flight_cap_holds_it():
+    short = fig(100, 100, span_s=5.0, arrivals=400)  # 400 of 500 intended at 100/s
+    assert saturated(short, "rate", 100)
+    assert verdict(short, SPEC, "rate", 100) == "saturated"
+    assert not saturated(fig(100, 100, span_s=5.0, arrivals=490), "rate", 100)
+    late = fig(100, 100, span_s=5.0, arrivals=500, late=40)
+    assert saturated(late, "rate", 100)
+    capped = fig(100, 100, span_s=5.0, arrivals=400, near_cap=True)
+    assert not saturated(capped, "rate", 100)
+    assert not saturated(short, "users", 100)
+
+
+def test_probe_multiplies_then_bisects_then_reports_the_knee():
+    spec = SearchSpec(start=10, step_factor=2.0, precision=0.1, refinements=5)
+    steps = [Judged(10, "pass")]
+    assert next_load(steps, spec, 2.0) == (20, "probe")
+    steps += [Judged(20, "pass"), Judged(40, "fail")]
+    assert next_load(steps, spec, 2.0) == (30, "refine")
+    steps.append(Judged(30, "pass", "refine"))
+    assert next_load(steps, spec, 2.0) == (35, "refine")
+    steps.append(Judged(35, "fail", "refine"))
+    assert next_load(steps, spec, 2.0) == (32.5, "refine")
+    steps.append(Judged(32.5, "pass", "refine"))  # (35 − 32.5) / 32.5 = 7.7 % ≤ 10 %
+    done = next_load(steps, spec, 2.0)
+    assert isinstance(done, Conclusion)
+    assert done.outcome == "capacity" and done.capacity == 32.5 and done.interval == (32.5, 35)
+    assert "capacity: 32.5 req/s (between 32.5 and 35) at attainment ≥ 0.90" in done.message
+
+
+def test_refinements_bound_the_bisection():
+    spec = SearchSpec(precision=0.01, refinements=1)
+    steps = [Judged(10, "pass"), Judged(20, "fail"), Judged(15, "pass", "refine")]
+    done = next_load(steps, spec, 2.0)
+    assert isinstance(done, Conclusion) and done.interval == (15, 20)
+
+
+def test_users_search_loads_are_whole_and_stop_on_adjacent_users():
+    spec = SearchSpec(mode="users", start=1, step_factor=1.5)
+    assert next_load([Judged(1, "pass")], spec, 1.5) == (2, "probe")  # ceil, at least +1
+    steps = [Judged(2, "pass"), Judged(4, "pass"), Judged(8, "fail"), Judged(6, "fail")]
+    assert next_load(steps, spec, 1.5) == (5, "refine")
+    done = next_load([*steps, Judged(5, "fail", "refine")], spec, 1.5)
+    assert isinstance(done, Conclusion) and done.capacity == 4 and done.interval == (4, 5)
+    assert "users" in done.message
+
+
+def test_never_compliant_names_the_attainment():
+    done = conclude([Judged(5, "fail", attainment=0.42)], SearchSpec(), final=False)
+    assert done is not None and done.outcome == "never_compliant" and done.capacity is None
+    assert "attainment 0.420" in done.message and "5 req/s" in done.message
+
+
+def test_ceiling_and_the_probe_stopping_at_it():
+    spec = SearchSpec(max_load=50)
+    assert next_load([Judged(40, "pass")], spec, 2.0) == (50, "probe")  # capped at 50
+    done = next_load([Judged(40, "pass"), Judged(50, "pass")], spec, 2.0)
+    assert isinstance(done, Conclusion) and done.outcome == "ceiling"
+    assert "no knee up to 50 req/s" in done.message
+
+
+def test_generator_saturation_never_reports_a_capacity():
+    steps = [Judged(10, "pass"), Judged(20, "saturated")]
+    done = conclude(steps, SearchSpec(), final=True)
+    assert done is not None and done.outcome == "generator_saturated" and done.capacity is None
+    assert "saturated at 20 req/s" in done.message and "add workers" in done.message
+
+
+def test_skipped_steps_do_not_count_and_stopping_accepts_the_best():
+    steps = [Judged(10, "pass"), Judged(20, "pass"), Judged(40, "skipped")]
+    assert conclude(steps, SearchSpec(), final=False) is None
+    done = conclude(steps, SearchSpec(), final=True)
+    assert done is not None and done.outcome == "stopped" and done.capacity == 20
+
+
+def test_the_run_file_keeps_the_search():
+    step = StepView(0, 10.0, "probe", 0.0, 3.5, 30, 0.9, (0.8, 0.95), 9.0, 0.0, 20.0, 30.0,
+                    5.0, 9.0, 60.0, 80.0, "pass", True)  # fmt: skip
+    view = SearchView("rate", 0.9, 0.01, 2.0, (step,), None, 10.0, (10.0, 20.0), "capacity", "x")
+    raw = json.loads(json.dumps(search_to_json(view)))
+    assert search_from_json(raw) == view
+    assert search_from_json("nonsense") is None
+    broken = search_from_json({"steps": [1, {"verdict": "odd"}], "outcome": "odd"})
+    assert broken is not None and broken.outcome is None
+    assert [s.verdict for s in broken.steps] == ["skipped"]
