@@ -6,16 +6,22 @@ search's own types (``model/search.py``); the run over the mock is in the end-to
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
+import pytest
 from textual.actions import parse
 from textual.widgets import DataTable, Static, TabbedContent
 
 from loadtui.model.controls import ControlChange
+from loadtui.model.plan import RunConfig
 from loadtui.model.search import SearchView, StepView
 from loadtui.run.frame import LiveFrame
-from loadtui.tui.app import LoadtuiApp
+from loadtui.run.options import Overrides
+from loadtui.run.searchopts import apply_search
+from loadtui.storage.presets import load_preset
+from loadtui.storage.runfile import load_record
+from loadtui.tui.app import LoadtuiApp, StartNow
 from loadtui.tui.screens.help import binding_rows
 from loadtui.tui.screens.run import RunScreen
 from loadtui.tui.settings import Settings
@@ -50,11 +56,11 @@ def _step(index: int, load: float, attainment: float | None, verdict: str, **kw:
 
 
 STEPS = (
-    _step(1, 2.0, 1.0, "pass"),
-    _step(2, 4.0, 0.97, "pass"),
-    _step(3, 8.0, 0.41, "fail"),
-    _step(4, 6.0, 0.93, "pass", phase="refine"),
-    _step(5, 7.0, None, "running", phase="refine"),
+    _step(0, 2.0, 1.0, "pass"),
+    _step(1, 4.0, 0.97, "pass"),
+    _step(2, 8.0, 0.41, "fail"),
+    _step(3, 6.0, 0.93, "pass", phase="refine"),
+    _step(4, 7.0, None, "running", phase="refine"),
 )
 
 
@@ -70,21 +76,14 @@ def _view(count: int, **kw: Any) -> SearchView:
         "capacity": None,
         "interval": None,
         "outcome": None,
-        "message": "probing: raising the rate until a step fails",
+        "message": "",  # the engine says nothing until the search ends
     }
     fields.update(kw)
     return SearchView(**fields)
 
 
-@dataclass(frozen=True, slots=True)
-class SearchFrame(LiveFrame):
-    """A live frame with a search, until ``LiveFrame.search`` lands from the run service."""
-
-    search: SearchView | None = None
-
-
 def _frame(search: SearchView | None, controls: int = 0) -> LiveFrame:
-    return SearchFrame(
+    return LiveFrame(
         phase="running",
         elapsed=12.0,
         duration=120.0,
@@ -237,29 +236,18 @@ def test_each_key_sends_its_search_control() -> None:
     ]
 
 
-def test_steering_keys_grey_out_once_the_search_ended() -> None:
-    async def scenario() -> None:
-        app = LoadtuiApp(settings=Settings())
-        async with app.run_test(size=(100, 30)) as pilot:
-            done = _view(4, current=None, outcome="stopped", message="stopped: best step accepted")
-            screen, bridge = await _open(pilot, _frame(done))
-            await until(pilot, lambda: screen._capacity is not None)
-            assert screen.check_action("search", ("hold",)) is None  # shown, greyed
-            await pilot.press("h", "a")
-            await pilot.pause(0.1)
-            assert bridge.sent == []
-
-    asyncio.run(scenario())
-
-
-def test_search_text_is_shown_as_typed() -> None:
+def test_an_ended_search_greys_its_keys_and_shows_its_message_as_typed() -> None:
     async def scenario() -> None:
         app = LoadtuiApp(settings=Settings())
         async with app.run_test(size=(100, 30)) as pilot:
             text = "never compliant: [bold]x[/] upstream said [red]no[/red]"
-            view = _view(1, outcome="never_compliant", message=text, current=None)
-            screen, _ = await _open(pilot, _frame(view))
-            await until(pilot, lambda: text in _head(screen))
+            done = _view(1, current=None, outcome="never_compliant", message=text)
+            screen, bridge = await _open(pilot, _frame(done))
+            await until(pilot, lambda: text in _head(screen))  # as typed, not as markup
+            assert screen.check_action("search", ("hold",)) is None  # shown, greyed
+            await pilot.press("h", "a")
+            await pilot.pause(0.1)
+            assert bridge.sent == []
 
     asyncio.run(scenario())
 
@@ -281,3 +269,62 @@ def test_snapshot_capacity_tab_100x30(snap_compare: Any) -> None:
         await until(pilot, lambda: len(_rows(screen)) == 5)
 
     assert snap_compare(LoadtuiApp(settings=Settings()), terminal_size=(100, 30), run_before=show)
+
+
+def _search_config() -> RunConfig:
+    """A rate search over the embedded mock with steps of a second or so: every step passes
+    (no SLO: a request meets them when it succeeds), so only the keys end it."""
+    search = {  # a step ends after 1 s judged with ≥ 8 requests: its interval is then narrow enough
+        "start": 8,
+        "step_factor": 1.25,
+        "settle": 0.2,
+        "min_requests": 8,
+        "min_step": 1.0,
+        "half_width": 0.3,
+    }
+    config = load_preset("baseline").with_overrides(
+        mock={"latency": 0.01, "ttft": 0.02, "itl": 0.005, "tokens": 4},
+        workers=1,
+        load={"duration": 60},
+        search=search,
+    )
+    return apply_search(config, Overrides(search="rate"))  # open loop at the first step's rate
+
+
+@pytest.mark.slow
+@pytest.mark.integration
+def test_steering_a_live_search_lands_in_the_saved_timeline() -> None:
+    """A real search over the embedded mock: its tab shows steps as they end; hold, release,
+    skip, a larger step and accept go through the run's controls into the run file."""
+
+    async def scenario() -> LoadtuiApp:
+        app = LoadtuiApp(start=StartNow(_search_config()), settings=Settings())
+        async with app.run_test(size=(100, 30)) as pilot:
+            await until(pilot, lambda: isinstance(app.screen, RunScreen))
+            screen = app.screen
+            assert isinstance(screen, RunScreen)
+            await until(pilot, lambda: len(_rows(screen)) >= 2)  # a step ended, the next runs
+            search = lambda: app.bridge.frame.search  # noqa: E731
+            await pilot.press("h")
+            await until(pilot, lambda: search().steps[-1].held)
+            await pilot.press("h")
+            await until(pilot, lambda: not search().steps[-1].held)
+            steps = len(search().steps)
+            await pilot.press("n")
+            await until(pilot, lambda: len(search().steps) > steps)
+            await pilot.press("plus")
+            await until(pilot, lambda: search().step_factor == 1.5)
+            await pilot.press("a")
+            await until(pilot, lambda: app.bridge.finished, timeout=30)
+            await until(pilot, lambda: "stopped" in _head(screen) or search().outcome)
+            await pilot.press("ctrl+q")
+        return app
+
+    app = asyncio.run(scenario())
+    assert app.bridge is not None and app.bridge.error is None and app.bridge.path
+    saved = load_record(app.bridge.path)
+    steered = [(c.value, c.source) for c in saved.controls if c.action == "search"]
+    assert steered == [(v, "live") for v in ("hold", "hold", "skip", "step:1.5", "accept")]
+    assert saved.search is not None and saved.search.outcome == "stopped"
+    loads = [s.load for s in saved.search.steps]
+    assert loads[:2] == [8, 10] and "skipped" in [s.verdict for s in saved.search.steps]

@@ -67,10 +67,8 @@ def next_rate(current: float, step: int) -> float:
 
 
 def search_of(frame: LiveFrame | None) -> SearchView | None:
-    """The frame's capacity search, if its run has one (``LiveFrame.search``, from the run
-    service; read with getattr so the app works with a run service that predates it)."""
-    view: SearchView | None = getattr(frame, "search", None)
-    return view
+    """The frame's capacity search, if its run has one (and there is a frame)."""
+    return frame.search if frame is not None else None
 
 
 def _search_bindings() -> list[Binding]:

@@ -47,6 +47,12 @@ _OUTCOME_STYLE = {
     "generator_saturated": "bold magenta",
     "stopped": "bold",
 }
+_SEARCHING = {
+    "rate": "searching: each step holds a rate until its attainment is clearly above or below"
+    " the target",
+    "users": "searching: each step holds a number of users until its attainment is clearly"
+    " above or below the target",
+}
 COLUMNS = ("", "#", "load", "req", "attainment", "verdict", "TTFT p95", "ITL p95", "goodput", "err")
 """The steps table's columns; ``load`` is headed by the unit (``req/s`` or ``users``)."""
 
@@ -108,7 +114,7 @@ def step_row(view: SearchView, step: StepView, highest_ttft: float) -> tuple[str
     label, style = _VERDICT_STYLE.get(step.verdict, (step.verdict, ""))
     return (
         Text(mark, style="bold"),
-        str(step.index),
+        str(step.index + 1),  # counted from 1 on screen, as the console's table does
         # a refinement step (bisection between the last pass and the first fail) is marked
         Text(load_number(view, step.load) + ("" if step.phase == "probe" else " ·")),
         f"{step.requests:,}",
@@ -140,12 +146,15 @@ def head(view: SearchView) -> Text:
     if current is not None and view.outcome is None:
         held = ", held" if current.held else ""
         text.append(
-            f" · now step {current.index} ({current.phase}) at {load_text(view, current.load)}"
+            f" · now step {current.index + 1} ({current.phase}) at {load_text(view, current.load)}"
             f", {current.duration_s:.0f} s{held}"
         )
     text.append("\n")
     # the search's message can quote a server's error: plain text, whatever it holds
-    text.append(view.message, style=_OUTCOME_STYLE.get(view.outcome or "", ""))
+    if view.message:
+        text.append(view.message, style=_OUTCOME_STYLE.get(view.outcome or "", ""))
+    elif view.outcome is None:
+        text.append(_SEARCHING[view.mode], style="dim")
     return text
 
 
