@@ -11,19 +11,20 @@ from typing import Any
 
 import pytest
 from textual.actions import parse
-from textual.widgets import DataTable, Static, TabbedContent
+from textual.widgets import DataTable, OptionList, Static, TabbedContent
 
 from loadtui.model.controls import ControlChange
 from loadtui.model.plan import RunConfig
 from loadtui.model.search import SearchView, StepView
 from loadtui.run.frame import LiveFrame
-from loadtui.run.options import Overrides
+from loadtui.run.options import Overrides, resolve_config
 from loadtui.run.searchopts import apply_search
 from loadtui.storage.presets import load_preset
 from loadtui.storage.runfile import load_record
 from loadtui.tui.app import LoadtuiApp, StartNow
 from loadtui.tui.screens.help import binding_rows
 from loadtui.tui.screens.run import RunScreen
+from loadtui.tui.screens.setup import SetupScreen
 from loadtui.tui.settings import Settings
 from loadtui.tui.widgets.capacity import CapacityPanel, next_factor
 from loadtui.tui.widgets.timeline import describe
@@ -108,6 +109,7 @@ class FixedRun:
         self.path = None
         self.on_change: Any = None
         self.config: Any = None
+        self.replay_of: str | None = None
 
     def start(self) -> None:
         pass
@@ -246,8 +248,34 @@ def test_an_ended_search_greys_its_keys_and_shows_its_message_as_typed() -> None
             await until(pilot, lambda: text in _head(screen))  # as typed, not as markup
             assert screen.check_action("search", ("hold",)) is None  # shown, greyed
             await pilot.press("h", "a")
+            screen.show_frame(_frame(_view(2)))  # a replay's search: its steering is recorded
+            bridge.replay_of = "20261130-120000-capacity-0001"
+            assert screen.check_action("search_step", (1,)) is None
+            await pilot.press("n", "plus")
             await pilot.pause(0.1)
             assert bridge.sent == []
+
+    asyncio.run(scenario())
+
+
+def test_setup_offers_the_capacity_preset_and_says_it_searches() -> None:
+    """``loadtui --search users --max-users 12``, then the capacity preset picked in the list."""
+
+    async def scenario() -> None:
+        prefill = Overrides(search="users", max_users=12)
+        app = LoadtuiApp(prefill=prefill, settings=Settings())
+        async with app.run_test(size=(100, 30)) as pilot:
+            await until(pilot, lambda: isinstance(app.screen, SetupScreen))
+            setup = app.screen
+            assert isinstance(setup, SetupScreen) and "capacity" in setup.presets
+            options = setup.query_one("#preset-list", OptionList)
+            options.highlighted = list(setup.presets).index("capacity")
+            plan = setup.query_one("#plan", Static)
+            said = "capacity search by users from 10 users, steps ×2, at most 12 users"
+            await until(pilot, lambda: said in str(plan.content))
+            config = resolve_config(setup._overrides())  # what ctrl+s starts
+            assert config.search is not None and config.search.max_load == 12
+            assert config.load.mode == "closed" and config.load.users == 10
 
     asyncio.run(scenario())
 

@@ -351,7 +351,9 @@ class RunScreen(Screen[None]):
         if action in _SEARCH_ACTIONS:
             if search is None:
                 return False  # a run without a search: not in the footer at all
-            return True if self.phase in _LIVE and search.outcome is None else None
+            # a replay repeats the recorded steering: its own keys would not be followed
+            steerable = search.outcome is None and self.bridge.replay_of is None
+            return True if self.phase in _LIVE and steerable else None
         if action in _SEARCH_DRIVES and search is not None:
             return False
         if action in _CONTROL_ACTIONS:
