@@ -165,6 +165,8 @@ def test_the_capacity_tab_appears_with_the_search_and_grows_by_load() -> None:
             assert rows[4][5] == "✘ fail" and rows[1][5] == "✔ pass"
             assert rows[4][6] == "█ 640ms"  # the highest p95 TTFT: a full cell
             assert "0.41 .36–.44" in rows[4][4]
+            table = screen.query_one("#capacity-steps", DataTable)
+            table.move_cursor(row=2)  # the reader's place survives the next frame
             head = str(screen.query_one("#capacity-head", Static).content)
             assert "attainment ≥ 0.90" in head and "step ×2" in head
             assert "now step 5 (refine) at 7 req/s" in head
@@ -181,6 +183,7 @@ def test_the_capacity_tab_appears_with_the_search_and_grows_by_load() -> None:
                 )
             )
             await until(pilot, lambda: "between 6 req/s and 7 req/s" in _head(screen))
+            assert table.cursor_row == 2 and len(_rows(screen)) == 5
 
     asyncio.run(scenario())
 

@@ -188,7 +188,10 @@ class CapacityPanel(Vertical):
         table: DataTable[Any] = self.query_one(DataTable)
         # a search has tens of steps, not thousands: the rows are written again each frame
         # (a step's figures change while it runs, and a refinement step slots in by load)
+        row, scroll = table.cursor_row, table.scroll_y  # where the reader was stays put
         table.clear()
         highest = max((s.ttft_p95_ms or 0.0 for s in view.steps), default=0.0)
         for step in sorted(view.steps, key=lambda s: (s.load, s.index)):
             table.add_row(*step_row(view, step, highest), key=str(step.index))
+        table.move_cursor(row=row, scroll=False)
+        table.scroll_to(y=scroll, animate=False)
