@@ -4,7 +4,8 @@ above the clients' concurrency), and — with ``--baseline-src`` — the default
 source tree (e.g. ``git archive`` of the commit before the model), interleaved round by round
 so a noisy machine hurts every variant alike. The mock is pinned to one core, the raw aiohttp
 client (benchmarks/raw_client.py) to the other; zero delays, so the mock's own work is the
-ceiling.
+ceiling. Besides requests/s it reports the mock's CPU time per request (from /proc, while the
+client runs): on a shared, busy machine that figure moves much less than the rate does.
 
     python benchmarks/mock_bench.py --rounds 3 --seconds 5 [--baseline-src /tmp/base/src]
 """
@@ -24,8 +25,17 @@ HERE = Path(__file__).resolve().parent
 ZERO = ("--latency", "0ms", "--ttft", "0ms", "--itl", "0ms")
 
 
-def _served(args: argparse.Namespace, extra: tuple[str, ...], src: str | None) -> float:
-    """One round: start the mock (from ``src`` when given), drive it, return requests/s."""
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _served(
+    args: argparse.Namespace, extra: tuple[str, ...], src: str | None
+) -> tuple[float, float]:
+    """One round: start the mock (from ``src`` when given), drive it; requests/s and the mock's
+    CPU microseconds per request."""
     env_src = os.environ.get("PYTHONPATH")
     if src is not None:
         os.environ["PYTHONPATH"] = src
@@ -37,16 +47,19 @@ def _served(args: argparse.Namespace, extra: tuple[str, ...], src: str | None) -
             if env_src is not None:
                 os.environ["PYTHONPATH"] = env_src
     try:
+        cpu = _cpu_seconds(mock.pid)
         client = [PY, str(HERE / "raw_client.py"), url + "/v1/chat/completions"]
+        load = ["--concurrency", str(args.concurrency), "--seconds", str(args.seconds)]
         out = subprocess.run(
-            [*client, "--client", "aiohttp-uvloop", "--concurrency", str(args.concurrency)]
-            + ["--seconds", str(args.seconds)],
+            [*client, "--client", "aiohttp-uvloop", *load],
             capture_output=True,
             text=True,
             check=True,
             preexec_fn=_pin(args.gen_core),
         )
-        return float(json.loads(out.stdout)["rps"])
+        cpu = _cpu_seconds(mock.pid) - cpu
+        result = json.loads(out.stdout)
+        return float(result["rps"]), cpu / result["requests"] * 1e6
     finally:
         mock.terminate()
         mock.wait()
@@ -67,13 +80,15 @@ def main() -> None:
     }
     if args.baseline_src:
         variants["baseline default"] = ((), args.baseline_src)
-    results: dict[str, list[float]] = {name: [] for name in variants}
+    results: dict[str, list[tuple[float, float]]] = {name: [] for name in variants}
     for _ in range(args.rounds):
         for name, (extra, src) in variants.items():
             results[name].append(_served(args, extra, src))
-    for name, rps in results.items():
-        runs = ", ".join(f"{r:,.0f}" for r in rps)
-        print(f"{name:38} median {statistics.median(rps):8,.0f} req/s  ({runs})")
+    for name, runs in results.items():
+        rps = statistics.median(r for r, _ in runs)
+        cpu = statistics.median(c for _, c in runs)
+        each = ", ".join(f"{r:,.0f}" for r, _ in runs)
+        print(f"{name:36} {rps:8,.0f} req/s {cpu:6.0f} us CPU/request  (req/s: {each})")
 
 
 if __name__ == "__main__":

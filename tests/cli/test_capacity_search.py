@@ -10,6 +10,11 @@ from pathlib import Path
 import pytest
 
 from helpers import run_cli
+from loadtui.model.controls import ControlChange
+from loadtui.run.drive import Controls, RunDriver
+from loadtui.run.frame import LiveFrame
+from loadtui.run.options import Overrides, resolve_config
+from loadtui.run.session import RunSession
 
 pytestmark = pytest.mark.slow
 
@@ -84,7 +89,7 @@ def test_rate_search_finds_the_knee(private_dirs: Path):
 
 
 def test_users_search_finds_the_knee_and_the_threshold_gates_it(private_dirs: Path):
-    path = preset(private_dirs, "users", 1, "<60ms", min_requests=10)
+    path = preset(private_dirs, "users", 2, "<60ms", min_requests=10)
     run, stdout = run_search(path, private_dirs / "users.json", "--threshold", "capacity>=3")
     search = run["search"]
     assert search["outcome"] == "capacity", stdout
@@ -94,13 +99,23 @@ def test_users_search_finds_the_knee_and_the_threshold_gates_it(private_dirs: Pa
     assert failed and not failed[0]["passed"], run["thresholds"]
 
 
-def test_never_compliant_stops_at_the_first_step(private_dirs: Path):
+def test_never_compliant_stops_at_the_first_step_and_frames_show_the_search(private_dirs: Path):
+    """Through the run service as the app drives it: every frame carries the search as it
+    stands (the running step with its figures), and the run ends after one step."""
     path = preset(private_dirs, "rate", 5, "<1ms", mock="")
-    run, stdout = run_search(path, private_dirs / "never.json")
-    search = run["search"]
-    assert search["outcome"] == "never_compliant"
-    assert len(search["steps"]) == 1 and search["capacity"] is None
-    assert "never compliant: already at 5 req/s attainment 0.000" in stdout
+    config = resolve_config(Overrides(preset=str(path), workers=1))
+    frames: list[LiveFrame] = []
+    with RunSession(config, out=private_dirs / "never.json", say=lambda _: None) as session:
+        run, saved = RunDriver(session, Controls(), publish=frames.append).run()
+    assert saved is not None and run.search is not None
+    search = run.search
+    assert search.outcome == "never_compliant" and search.capacity is None
+    assert len(search.steps) == 1 and search.steps[0].verdict == "fail"
+    assert search.message.startswith("never compliant: already at 5 req/s attainment 0.000")
+    running = [f.search for f in frames if f.search is not None and f.search.current == 0]
+    assert running and running[-1].steps[-1].verdict == "running"
+    assert frames[-1].search == search  # the final frame: the saved run's
+    assert [(c.action, c.source) for c in run.controls] == [("stop", "search")]
 
 
 def test_a_saturated_generator_is_reported_not_a_capacity(private_dirs: Path):
@@ -117,13 +132,15 @@ def test_a_saturated_generator_is_reported_not_a_capacity(private_dirs: Path):
 
 def test_a_steered_search_replayed_repeats_its_steps(private_dirs: Path):
     """Skip the first step, hold the second a while, up to --max-rate: the replay applies the
-    recorded load changes and steering at their offsets and judges the same steps again."""
-    path = preset(private_dirs, "rate", 5, "<2s", mock="")
+    recorded load changes and steering at their offsets and judges the same steps again.
+    (A half-width of 0.5 ends a step after its 1.5 s minimum: the hold is what makes the
+    second one last over 2.7 s.)"""
+    path = preset(private_dirs, "rate", 5, "<2s", mock="", half_width=0.5, min_requests=10)
     controls = private_dirs / "steer.toml"
     controls.write_text(
         '[[control]]\nat = "0.8s"\naction = "search"\nvalue = "skip"\n'
         '[[control]]\nat = "1.2s"\naction = "search"\nvalue = "hold"\n'
-        '[[control]]\nat = "4s"\naction = "search"\nvalue = "hold"\n'
+        '[[control]]\nat = "3.5s"\naction = "search"\nvalue = "hold"\n'
     )
     first, stdout = run_search(
         path, private_dirs / "steered.json", "--control-file", str(controls), "--max-rate", "20"
@@ -133,7 +150,7 @@ def test_a_steered_search_replayed_repeats_its_steps(private_dirs: Path):
     assert "no knee up to 20 req/s" in stdout
     steps = loads(first)
     assert steps[0] == (5, "skipped") and steps[1][0] == 10 and steps[-1] == (20, "pass")
-    assert search["steps"][1]["held"] and search["steps"][1]["duration_s"] >= 2.7
+    assert search["steps"][1]["held"] and search["steps"][1]["duration_s"] >= 2.3
     proc = run_cli("replay", str(private_dirs / "steered.json"), "--headless", "--out",
                    str(private_dirs / "replay.json"))  # fmt: skip
     assert proc.returncode == 0, proc.stdout + proc.stderr
@@ -142,3 +159,24 @@ def test_a_steered_search_replayed_repeats_its_steps(private_dirs: Path):
     assert replay["search"]["steps"][0]["verdict"] == "skipped"
     assert replay["search"]["outcome"] == "ceiling"
     assert "capacity search" in proc.stdout
+
+
+def test_steering_step_back_and_accept_through_controls(private_dirs: Path):
+    """The app's steering, sent through the run's Controls: a factor of 3, skip (5 → 15), back
+    (→ 5), accept: the search stops with the best step so far."""
+    path = preset(private_dirs, "rate", 5, "<2s", mock="")
+    config = resolve_config(Overrides(preset=str(path), workers=1))
+    steer = [
+        ControlChange("search", value, at, "live")
+        for at, value in ((0.3, "step:3"), (0.6, "skip"), (1.4, "back"), (2.6, "accept"))
+    ]
+    with RunSession(config, out=private_dirs / "steer.json", say=lambda _: None) as session:
+        run, _ = RunDriver(session, Controls(steer), publish=lambda _: None).run()
+    search = run.search
+    assert search is not None and search.step_factor == 3
+    assert [s.load for s in search.steps] == [5, 15, 5]
+    assert [s.verdict for s in search.steps][:2] == ["skipped", "skipped"]
+    assert search.outcome == "stopped"
+    rates = [c.value for c in run.controls if c.action == "rate"]
+    assert rates == [15, 5]
+    assert [c.value for c in run.controls if c.action == "search"] == [v.value for v in steer]

@@ -6,7 +6,18 @@ import json
 
 import pytest
 
+from loadtui.errors import ConfigError
+from loadtui.model.record import RunSummary
 from loadtui.model.search import SearchSpec, SearchView, StepView
+from loadtui.model.thresholds import (
+    judge_all,
+    judge_capacity,
+    parse_cli_threshold,
+    parse_threshold,
+    parsed,
+)
+from loadtui.run.options import Overrides, resolve_config
+from loadtui.run.searchopts import SEARCH_DURATION
 from loadtui.run.searchrules import (
     Conclusion,
     Figures,
@@ -148,3 +159,37 @@ def test_the_run_file_keeps_the_search():
     broken = search_from_json({"steps": [1, {"verdict": "odd"}], "outcome": "odd"})
     assert broken is not None and broken.outcome is None
     assert [s.verdict for s in broken.steps] == ["skipped"]
+
+
+def test_search_options_make_the_run_and_refuse_what_does_not_fit():
+    config = resolve_config(Overrides(search="users", search_start=3, max_users=40))
+    assert config.search is not None and config.search.mode == "users"
+    assert config.search.max_load == 40 and config.load.mode == "closed" and config.load.users == 3
+    assert config.load.duration == SEARCH_DURATION
+    config = resolve_config(Overrides(preset="capacity", attainment=0.95, max_rate=30))
+    assert config.search is not None and config.search.attainment == 0.95
+    assert config.load.mode == "open" and config.load.rate == config.search.start
+    assert config.load.duration == 180  # the preset's own cap
+    bad = [
+        (Overrides(attainment=0.9), "--attainment goes with a capacity search"),
+        (Overrides(search="rate", max_users=5), "--max-users goes with --search users"),
+        (Overrides(search="users", max_rate=5), "--max-rate goes with --search rate"),
+        (Overrides(search="rate", attainment=1.5), "attainment"),
+    ]
+    for args, fragment in bad:
+        with pytest.raises(ConfigError, match=fragment):
+            resolve_config(args)
+
+
+def test_capacity_threshold_grammar_and_judging():
+    assert parse_cli_threshold("capacity>=200") == ("capacity", "value>=200")
+    with pytest.raises(ValueError, match="value"):
+        parse_threshold("capacity", "p(95)<3")
+    with pytest.raises(ValueError, match="value"):
+        parse_threshold("ttft", "value<3")
+    pending = judge_all(parsed({"capacity": ["value>=20"]}), RunSummary())
+    assert pending[0].skipped  # judged when the search ends
+    assert judge_capacity(pending, 25.0, "")[0].passed
+    assert not judge_capacity(pending, 15.0, "")[0].passed
+    none = judge_capacity(pending, None, "never compliant: ...")[0]
+    assert not none.passed and none.reason == "never compliant: ..."

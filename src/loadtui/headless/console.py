@@ -6,7 +6,7 @@ internals — so the app and this console show the same numbers from the same so
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from rich import box
@@ -21,10 +21,12 @@ from loadtui.model.record import (
     MetricSummary,
     RunRecord,
     RunSummary,
+    SloSummary,
     ThresholdResult,
 )
 from loadtui.model.requests import count_unit
 from loadtui.render.sections import workflow_sections
+from loadtui.run.goodput import attainment_text, goodput_text, misses_text, worst_text
 from loadtui.run.units import fmt_ms
 
 if TYPE_CHECKING:  # annotations only: ``show`` imports this module without the engine
@@ -98,7 +100,7 @@ def progress_line(frame: LiveFrame, open_loop: bool | None = None) -> str:
     line = (
         f"[{frame.elapsed:6.1f}s/{format_duration(frame.duration)}] {load} "
         f"in-flight {frame.in_flight} req {t.requests} ({rps}) "
-        f"err {t.errors_total} latency {lat_s} ttft {ttft_s}"
+        f"err {t.errors_total} latency {lat_s} ttft {ttft_s}{_slo_live(t)}"
     )
     if frame.phase == "paused":
         line += " PAUSED"
@@ -131,6 +133,9 @@ def progress_panel(frame: LiveFrame, open_loop: bool | None = None) -> Table:
     grid.add_row("requests", f"{t.requests:,} ({rps}), errors {t.errors_total:,}")
     grid.add_row("latency", lat_s)
     grid.add_row("TTFT", ttft_s)
+    if t.slo is not None:
+        grid.add_row("goodput", goodput_text(t.slo))
+        grid.add_row("SLOs", f"{attainment_text(t.slo)} met, worst missed: {worst_text(t.slo)}")
     if frame.phase == "paused":
         grid.add_row("", Text("PAUSED", style="yellow bold"))
     if frame.warning:
@@ -193,6 +198,22 @@ def _counts(s: RunSummary, kinds: set[str | None]) -> Table:
     return counts
 
 
+def _slo_rows(counts: Table, slo: SloSummary, bounds: Mapping[str, str]) -> None:
+    """Goodput, attainment and each SLO's misses (docs/metrics.md, "SLOs and goodput")."""
+    counts.add_row("goodput", goodput_text(slo))
+    counts.add_row("attainment", f"{attainment_text(slo)} met every SLO")
+    counts.add_row("SLO misses", misses_text(slo, bounds))
+
+
+def _slo_live(t: RunSummary) -> str:
+    """`` goodput 12.3/s att 97.5% worst ttft`` for the live line; empty without SLOs."""
+    slo = t.slo
+    if slo is None or not slo.judged:
+        return ""
+    worst = f" worst {slo.worst}" if slo.worst else ""
+    return f" goodput {slo.goodput_rps:.1f}/s att {slo.attainment * 100:.1f}%{worst}"
+
+
 def _percentiles(s: RunSummary, open_loop: bool) -> Table:
     """Every metric's percentiles; latency from the intended send only where it can differ
     from the actual one (open loop)."""
@@ -248,7 +269,10 @@ def summary_renderable(run: RunRecord) -> Group:
     # open loop is where latency from the intended send can differ from the actual one
     open_loop = run.config.load.open_loop
     kinds: set[str | None] = {r.kind for r in run.config.requests}
-    parts: list[Any] = [head, _counts(s, kinds)]
+    counts = _counts(s, kinds)
+    if s.slo is not None:
+        _slo_rows(counts, s.slo, run.config.slo)
+    parts: list[Any] = [head, counts]
     parts.append(_percentiles(s, open_loop))
     parts.extend(workflow_sections(s))
     if open_loop:
@@ -260,7 +284,7 @@ def summary_renderable(run: RunRecord) -> Group:
             )
         )
     if run.search is not None:
-        parts.extend(search_sections(run.search))
+        parts.extend(search_sections(run.search, run.config.search))
     if run.thresholds:
         parts.append(_thresholds(run.thresholds))
     parts.extend(_generator(run.generator))

@@ -161,8 +161,8 @@ def run_headless(
         finally:
             stop.starting = False
         if session.search is not None:
-            mode = session.search.spec.mode
-            session.search.on_step = lambda step: notice(step_line(step, mode))
+            spec = session.search.spec
+            session.search.on_step = lambda step: notice(step_line(step, spec.mode, spec))
         status, error = _drive(driver, progress, stop)
         seen = stop.count  # any signal after this one cuts the drain short
         _say_drain(session, notice, 0.0 if seen > 1 else None)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from rich.table import Table
 from rich.text import Text
 
-from loadtui.model.search import SearchView, StepView
+from loadtui.model.search import SearchSpec, SearchView, StepView
 
 __all__ = ["search_sections", "step_line"]
 
@@ -39,9 +39,22 @@ def _attainment(step: StepView) -> str:
     return f"{step.attainment:.3f} [{lo:.2f}–{hi:.2f}]"
 
 
-def step_line(step: StepView, mode: str) -> str:
-    """``step 3  12 req/s  probe  240 requests  attainment 0.950 [0.92–0.97]  ...  pass``."""
-    held = " (held)" if step.held else ""
+def capped(step: StepView, spec: SearchSpec | None) -> bool:
+    """The step ran its ``max_step``: judged on what it had, not by the stopping rule."""
+    if spec is None or step.verdict == "skipped":
+        return False
+    return step.duration_s >= spec.settle + spec.max_step - 0.05
+
+
+def _note(step: StepView, spec: SearchSpec | None) -> str:
+    notes = [n for n, on in (("held", step.held), ("capped", capped(step, spec))) if on]
+    return f" ({', '.join(notes)})" if notes else ""
+
+
+def step_line(step: StepView, mode: str, spec: SearchSpec | None = None) -> str:
+    """``step 3  12 req/s  probe  240 requests  attainment 0.950 [0.92–0.97]  ...  pass``;
+    ``(capped)``: the step reached ``max_step`` and was judged on what it had."""
+    held = _note(step, spec)
     return (
         f"step {step.index + 1}  {step.load:g} {_unit(mode)}  {step.phase}  "
         f"{step.requests} requests  attainment {_attainment(step)}  "
@@ -50,7 +63,7 @@ def step_line(step: StepView, mode: str) -> str:
     )
 
 
-def _table(view: SearchView) -> Table:
+def _table(view: SearchView, spec: SearchSpec | None) -> Table:
     table = Table(title="capacity search", title_justify="left", show_edge=False)
     for name in (_unit(view.mode), "phase", "requests", "attainment [CI]"):
         table.add_column(name, justify="right" if name != "phase" else "left", no_wrap=True)
@@ -69,13 +82,23 @@ def _table(view: SearchView) -> Table:
             f"{s.goodput_rate:.2f}",
             f"{s.error_rate:.1%}",
             f"{s.duration_s:.1f}s",
-            Text(s.verdict + (" (held)" if s.held else ""), style=_VERDICT_STYLE[s.verdict]),
+            Text(s.verdict + _note(s, spec), style=_VERDICT_STYLE[s.verdict]),
         )
     return table
 
 
-def search_sections(view: SearchView) -> list[Table | Text]:
-    """The steps' table and the search's result line (the capacity, or why there is none)."""
+def search_sections(view: SearchView, spec: SearchSpec | None = None) -> list[Table | Text]:
+    """The steps' table and the search's result line (the capacity, or why there is none);
+    a note when a step was capped at ``max_step``."""
     style = "bold green" if view.outcome in ("capacity", "ceiling") else "bold yellow"
     message = view.message or "the search did not finish"
-    return [_table(view), Text(message, style=style)]
+    out: list[Table | Text] = [_table(view, spec), Text(message, style=style)]
+    if any(capped(s, spec) for s in view.steps):
+        out.append(
+            Text(
+                "capped: the step reached max_step before its attainment was clear; it was "
+                "judged on the requests it had (docs/capacity.md)",
+                style="dim",
+            )
+        )
+    return out

@@ -95,4 +95,6 @@ def _point(
         ttft_ms=_pcts(agg.hist["ttft_ms"]),
         itl_ms=_opt_pcts(agg.hist["itl_ms"]),
         tpot_ms=_opt_pcts(agg.hist["tpot_ms"]),
+        slo_ok=agg.counters["slo_ok"] if "slo_judged" in agg.counters else None,
+        slo_judged=agg.counters.get("slo_judged"),
     )

@@ -11,7 +11,14 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping
 
-from loadtui.metrics.formulas import error_rate, output_tokens_per_s, overhead_ms, pass_rate
+from loadtui.metrics.formulas import (
+    error_rate,
+    goodput_per_s,
+    output_tokens_per_s,
+    overhead_ms,
+    pass_rate,
+    slo_attainment,
+)
 from loadtui.metrics.histogram import Histogram
 from loadtui.metrics.runhist import encode_run
 from loadtui.metrics.samples import SampleBook
@@ -25,9 +32,10 @@ from loadtui.model.record import (
     Percentiles,
     RunHistograms,
     RunSummary,
+    SloSummary,
     TokenSource,
 )
-from loadtui.model.slo import SloJudge
+from loadtui.model.slo import MISS_PREFIX, SloJudge
 from loadtui.model.snapshot import WorkerSnapshot
 
 __all__ = ["HISTOGRAMS", "REASONS_PER_CLASS", "Aggregate", "LabelStats", "Recorder", "add_reasons"]
@@ -367,6 +375,27 @@ class Aggregate:
                 for name, (p, f) in sorted(self.checks.items())
             },
             overhead=overhead(self.labels),
+            slo=self.slo_summary(duration_s),
+        )
+
+    def slo_summary(self, duration_s: float) -> SloSummary | None:
+        """Goodput, attainment and misses from the ``slo_*`` counters; None without SLOs."""
+        counters = self.counters
+        if "slo_judged" not in counters:
+            return None
+        ok, judged, tokens = counters["slo_ok"], counters["slo_judged"], counters["slo_ok_tokens"]
+        return SloSummary(
+            judged=judged,
+            ok=ok,
+            ok_tokens=tokens,
+            attainment=round(slo_attainment(ok, judged), 6),
+            goodput_rps=round(goodput_per_s(ok, duration_s), 3),
+            goodput_tokens_per_s=round(goodput_per_s(tokens, duration_s), 3),
+            misses={
+                key.removeprefix(MISS_PREFIX): count
+                for key, count in counters.items()
+                if key.startswith(MISS_PREFIX)
+            },
         )
 
     def histograms(self) -> RunHistograms:

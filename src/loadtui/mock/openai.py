@@ -79,7 +79,7 @@ async def stream_answer(
 ) -> web.StreamResponse:
     """Send ``head``, ``n`` pieces at their deadlines, then ``tail``; a stream fault strikes at
     the middle piece. Under the capacity model the deadlines come from the request's pace."""
-    pace = request.get(PACE)
+    pace = PACE.get()
     resp = web.StreamResponse(
         headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"}
     )
@@ -136,7 +136,7 @@ async def whole_answer(
     """A non-streamed answer after ``latency``; body faults replace it (an error object with
     status 200 for ``stream_error``). Under the capacity model it also waits for its prefill
     and, with a decode rate, for its ``n`` tokens' decode."""
-    pace = request.get(PACE)
+    pace = PACE.get()
     if pace is None:
         await sleep_until(arrived + settings.latency)
     else:

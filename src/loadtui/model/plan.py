@@ -326,11 +326,15 @@ class RunConfig(BaseModel):
             )
         if self.overhead.enabled and any(r.kind == "batch" for r in self.requests):
             raise ValueError("overhead mode measures single requests, not batch jobs")
-        from loadtui.model.threshold_grammar import parse_threshold
+        from loadtui.model.threshold_grammar import SLO_METRICS, parse_threshold
 
         for metric, specs in self.thresholds.items():
             for spec in specs:
-                parse_threshold(metric, spec.threshold)
+                if parse_threshold(metric, spec.threshold).name in SLO_METRICS and not self.slo:
+                    raise ValueError(
+                        f"threshold {metric} judges SLOs and the run has none "
+                        "(--slo 'ttft<500ms' or a [slo] table)"
+                    )
         return self
 
     def with_overrides(self, **changes: Any) -> RunConfig:

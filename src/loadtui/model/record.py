@@ -40,6 +40,7 @@ __all__ = [
     "RunStatus",
     "RunSummary",
     "SeriesPoint",
+    "SloSummary",
     "TargetInfo",
     "ThresholdResult",
     "TokenSource",
@@ -162,6 +163,34 @@ class TokenSource:
 
 
 @dataclass(frozen=True, slots=True)
+class SloSummary:
+    """Per-request SLOs over the run (docs/metrics.md, "SLOs and goodput")."""
+
+    judged: int = 0
+    """Finished requests, failed ones included."""
+    ok: int = 0
+    """Requests that met every SLO."""
+    ok_tokens: int = 0
+    """Their output tokens."""
+    attainment: float = 0.0
+    """``ok / judged``."""
+    goodput_rps: float = 0.0
+    goodput_tokens_per_s: float = 0.0
+    misses: Mapping[str, int] = field(default_factory=dict)
+    """Per SLO name (``ttft``, ``itl``, ``tpot``, ``latency``): requests that missed it."""
+
+    def miss_share(self, name: str) -> float:
+        """The share of judged requests that missed SLO ``name``."""
+        return self.misses.get(name, 0) / self.judged if self.judged else 0.0
+
+    @property
+    def worst(self) -> str | None:
+        """The SLO missed most often (None: none was missed)."""
+        missed = [(count, name) for name, count in self.misses.items() if count]
+        return max(missed, key=lambda m: m[0])[1] if missed else None
+
+
+@dataclass(frozen=True, slots=True)
 class RunSummary:
     """The whole run's figures (``summary`` in the run file)."""
 
@@ -191,6 +220,8 @@ class RunSummary:
     by_label: Mapping[str, LabelSummary] = field(default_factory=dict)
     checks: Mapping[str, CheckSummary] = field(default_factory=dict)
     overhead: OverheadSummary | None = None
+    slo: SloSummary | None = None
+    """Goodput and attainment; None when the run had no SLOs."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,6 +247,10 @@ class SeriesPoint:
     (and in run files saved before the series kept it)."""
     tpot_ms: Percentiles | None = None
     """Time per output token this second; None as for ``itl_ms``."""
+    slo_ok: int | None = None
+    """Requests finished this second that met every SLO; None when the run has no SLOs."""
+    slo_judged: int | None = None
+    """Requests judged this second (attainment = ``slo_ok / slo_judged``)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,6 +16,7 @@ __all__ = [
     "LABELLED",
     "METRICS",
     "OVERHEAD",
+    "SLO_METRICS",
     "Threshold",
     "parse_cli_threshold",
     "parse_threshold",
@@ -36,13 +37,18 @@ METRICS: dict[str, str] = {
     "overhead_ttft": "ttft_ms",
     "batch_job": "batch job",
     "batch_completion": "batch completion",
+    "goodput_rate": "goodput_rps",
+    "slo_attainment": "attainment",
     "capacity": "capacity",
 }
 """overhead_*: proxied − direct (p50/p95/p99 only); batch_*: the ``by_label`` entries of a
-Batch API run; checks: the share of checks that passed."""
+Batch API run; checks: the share of checks that passed; goodput_rate (requests/s that met every
+SLO: ``value``, or k6's ``rate`` of a counter) and slo_attainment (``rate``): ``summary.slo``."""
+SLO_METRICS = ("goodput_rate", "slo_attainment")
+"""Thresholds over the run's SLOs: a config with one of them must have SLOs."""
 LABELLED = ("latency", "ttft", "error_rate", "success_rate")
 """Metrics a label filter applies to: what ``LabelSummary`` keeps."""
-_RATES = {"error_rate", "success_rate", "checks"}
+_RATES = {"error_rate", "success_rate", "checks", "slo_attainment"}
 OVERHEAD = {"overhead_latency", "overhead_ttft"}
 _KEPT = ("p50", "p90", "p95", "p99", "p999")
 """The percentiles a summary keeps (``MetricSummary``): the only ones a threshold can name."""
@@ -109,17 +115,26 @@ def parse_threshold(metric: str, expression: str) -> Threshold:
 
 def _aggregate_name(metric: str, name: str, expression: str, agg: str, pct: str | None) -> str:
     """The summary field an expression reads (``p95``, ``mean``, ``rate``...)."""
-    if (name == "capacity") != (agg == "value"):
-        raise ValueError(f"threshold {metric}: 'value' goes with capacity only ('value>=200')")
-    if name == "capacity":
+    if name == "capacity":  # a capacity search's result (docs/capacity.md)
+        if agg != "value":
+            raise ValueError(
+                f"threshold {metric}: use 'value>=x' (or 'capacity>=x'), got {expression!r}"
+            )
         return "value"
+    if name == "goodput_rate":
+        if agg not in ("value", "rate"):
+            raise ValueError(f"threshold {metric}: use 'value>=x' (requests/s), got {expression!r}")
+        return "value"
+    if agg == "value":
+        raise ValueError(f"threshold {metric}: 'value' applies to goodput_rate and capacity only")
     if name in _RATES:
         if agg != "rate":
             raise ValueError(f"threshold {metric}: use 'rate<x', got {expression!r}")
         return "rate"
     if agg == "rate":
         raise ValueError(
-            f"threshold {metric}: 'rate' applies to error_rate, success_rate and checks only"
+            f"threshold {metric}: 'rate' applies to error_rate, success_rate, checks, "
+            "slo_attainment and goodput_rate only"
         )
     if pct is None:
         return {"avg": "mean", "med": "p50"}.get(agg, agg)

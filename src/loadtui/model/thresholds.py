@@ -25,6 +25,7 @@ from loadtui.model.threshold_grammar import (
     LABELLED,
     METRICS,
     OVERHEAD,
+    SLO_METRICS,
     Threshold,
     parse_cli_threshold,
     parse_threshold,
@@ -197,6 +198,8 @@ def _no_samples(t: Threshold, summary: RunSummary, streamed: bool) -> ThresholdR
         return _failed(t, "no Batch job finished")
     if t.name == "batch_completion":
         return _failed(t, "no Batch job reached a final status")
+    if t.name in SLO_METRICS and summary.slo is None:
+        return _failed(t, "the run had no SLOs (--slo, [slo])")
     if not summary.requests:
         return _failed(t, "no requests completed")
     if stream_name:
@@ -262,6 +265,11 @@ def _judge_label(
 
 
 def _actual(t: Threshold, summary: RunSummary) -> float | None:
+    if t.name in SLO_METRICS:
+        slo = summary.slo
+        if slo is None or not slo.judged:
+            return None
+        return slo.goodput_rps if t.name == "goodput_rate" else slo.attainment
     if t.name == "checks":
         passed = sum(c.passed for c in summary.checks.values())
         failed = sum(c.failed for c in summary.checks.values())

@@ -20,7 +20,7 @@ from datetime import datetime
 from pathlib import Path
 
 from loadtui.metrics.histogram import Histogram
-from loadtui.model.record import MetricSummary, Percentiles, RunRecord, SeriesPoint
+from loadtui.model.record import MetricSummary, Percentiles, RunRecord, SeriesPoint, SloSummary
 from loadtui.outputs.destination import write_atomic
 
 __all__ = [
@@ -66,6 +66,9 @@ STATS_HEADER: Row = [
     *(f"{m} {f} (ms)" for m, _ in _STREAM_METRICS for f, _ in _STREAM_FIGURES),
     "Output Tokens",
     "Output Tokens/s",
+    "Goodput/s",
+    "Goodput Tokens/s",
+    "SLO Attainment",
 ]
 HISTORY_HEADER: Row = [
     "Timestamp",
@@ -92,6 +95,8 @@ HISTORY_HEADER: Row = [
     "TPOT p50 (ms)",
     "TPOT p95 (ms)",
     "TPOT p99 (ms)",
+    "Goodput/s",
+    "SLO Attainment",
 ]
 FAILURES_HEADER: Row = ["Error Class", "Occurrences", "Reasons"]
 
@@ -147,10 +152,17 @@ def _stats_row(run: RunRecord, label: str | None) -> Row:
         summary = _metric(run, label, metric)
         row += [_figure(summary, f) for _, f in _STREAM_FIGURES]
     if label is None:
-        row += [str(s.output_tokens), _num(s.output_tokens_per_s)]
-    else:  # tokens are counted for the whole run only
-        row += ["", ""]
+        row += [str(s.output_tokens), _num(s.output_tokens_per_s), *_slo_cells(s.slo)]
+    else:  # tokens and SLOs are counted for the whole run only
+        row += ["", "", "", "", ""]
     return row
+
+
+def _slo_cells(slo: SloSummary | None) -> Row:
+    """Goodput (requests/s, tokens/s) and attainment; empty in a run without SLOs."""
+    if slo is None:
+        return ["", "", ""]
+    return [_num(slo.goodput_rps), _num(slo.goodput_tokens_per_s), _num(slo.attainment)]
 
 
 def _kind_of(run: RunRecord, label: str) -> str:
@@ -222,7 +234,17 @@ def _history_row(p: SeriesPoint, start: int | None) -> Row:
         *_percentiles(p.ttft_ms),
         *_percentiles(p.itl_ms),
         *_percentiles(p.tpot_ms),
+        *_slo_point(p),
     ]
+
+
+def _slo_point(p: SeriesPoint) -> Row:
+    """The second's goodput (requests that met every SLO) and attainment; empty without SLOs
+    (and attainment in a second that judged none)."""
+    if p.slo_judged is None or p.slo_ok is None:
+        return ["", ""]
+    attainment = _num(p.slo_ok / p.slo_judged) if p.slo_judged else ""
+    return [str(p.slo_ok), attainment]
 
 
 def _percentiles(p: Percentiles | None) -> Row:

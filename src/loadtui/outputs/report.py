@@ -33,6 +33,7 @@ from loadtui.outputs.report_sections import (
     generator_section,
     labels_section,
     percentiles_section,
+    slo_section,
     summary_section,
     thresholds_section,
 )
@@ -116,11 +117,21 @@ def _sections(runs: list[Shown]) -> list[tuple[str, str, str]]:
         ("latency", "Latency over time", percentile_charts(runs) + whole_run_only(runs)),
         ("load", "Load over time", load_charts(runs) + _controls(runs)),
         ("distribution", "Latency distribution", distribution_chart(runs)),
+        *_slo_sections(runs, each),
         ("labels", "Per label", each(labels_section)),
         ("thresholds", "Thresholds", each(thresholds_section)),
         ("generator", "Generator health", generator_section(runs)),
         ("errors", "Errors", each(errors_section)),
     ]
+
+
+def _slo_sections(
+    runs: list[Shown], each: Callable[[Callable[[Shown], Markup]], str]
+) -> list[tuple[str, str, str]]:
+    """The SLO section, when any of the runs had SLOs."""
+    if not any(s.run.summary.slo is not None for s in runs):
+        return []
+    return [("slo", "SLOs and goodput", each(slo_section))]
 
 
 def _controls(runs: Sequence[Shown]) -> str:

@@ -21,6 +21,7 @@ from loadtui.run.describe import (
     describe_target,
     describe_thresholds,
 )
+from loadtui.run.goodput import attainment_text, goodput_text
 
 __all__ = [
     "Shown",
@@ -174,6 +175,27 @@ def labels_section(shown: Shown) -> Markup:
 
 def _metric_trio(m: MetricSummary) -> Cell:
     return f"{ms(m.p50)} / {ms(m.p95)} / {ms(m.p99)} ms" if m.count else None
+
+
+def slo_section(shown: Shown) -> Markup:
+    """Goodput, attainment and each SLO's misses (docs/metrics.md, "SLOs and goodput")."""
+    run = shown.run
+    slo = run.summary.slo
+    if slo is None:
+        return Markup("<p>No SLOs were set for this run.</p>")
+    head = ["figure", "value"]
+    rows: list[list[Cell]] = [
+        ["goodput", goodput_text(slo)],
+        ["attainment (met every SLO)", attainment_text(slo)],
+        ["failed requests (meet none)", count(run.summary.errors_total)],
+    ]
+    out: str = table(head, rows, "figures")
+    misses: list[list[Cell]] = [
+        [f"{name}{run.config.slo.get(name, '')}", count(n), pct(slo.miss_share(name))]
+        for name, n in slo.misses.items()
+    ]
+    out += table(["SLO", "missed by", "share of judged"], misses, "figures")
+    return Markup(out)
 
 
 def thresholds_section(shown: Shown) -> Markup:

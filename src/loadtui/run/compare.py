@@ -65,7 +65,7 @@ def _per_second(run: RunRecord, field: str) -> list[float]:
         points = [p for p in points if p.t + 1 <= run.load_ended_s]
     else:
         points = points[:-1]
-    return [float(getattr(p, field)) for p in points]
+    return [float(getattr(p, field) or 0) for p in points]  # slo_ok: None in old points
 
 
 def _rates(a: RunRecord, b: RunRecord) -> list[ComparisonRow]:
@@ -118,6 +118,30 @@ def _rates(a: RunRecord, b: RunRecord) -> list[ComparisonRow]:
     ]
 
 
+def _slo_rows(a: RunRecord, b: RunRecord) -> list[ComparisonRow]:
+    """Attainment and goodput when both runs had SLOs: attainment judged as the error rate is
+    (two proportions: the requests that missed), goodput as a rate (its per-second values)."""
+    sa, sb = a.summary.slo, b.summary.slo
+    if sa is None or sb is None:
+        return []
+    attainment = _judge(
+        sa.attainment,
+        sb.attainment,
+        lambda: compare_error_rates(sa.judged - sa.ok, sa.judged, sb.judged - sb.ok, sb.judged),
+    )
+    goodput = _judge(
+        sa.goodput_rps,
+        sb.goodput_rps,
+        lambda: compare_rates(
+            sa.goodput_rps, sb.goodput_rps, _per_second(a, "slo_ok"), _per_second(b, "slo_ok")
+        ),
+    )
+    return [
+        ComparisonRow("SLO attainment", sa.attainment, sb.attainment, "", False, attainment),
+        ComparisonRow("goodput", sa.goodput_rps, sb.goodput_rps, "/s", False, goodput),
+    ]
+
+
 def _decoded(run: RunRecord) -> DecodedHistograms | None:
     return None if run.histograms is None else decode_run(run.histograms)
 
@@ -132,7 +156,7 @@ def _percentile_noise(
 
 def compare_runs(a: RunRecord, b: RunRecord) -> list[ComparisonRow]:
     """Run ``b``'s figures against ``a``'s (the baseline), each with its noise judgement."""
-    rows = _rates(a, b)
+    rows = _rates(a, b) + _slo_rows(a, b)
     ha, hb = _decoded(a), _decoded(b)
     for name, label in _TIMINGS:
         for key, pct in _PERCENTILES:
@@ -191,6 +215,6 @@ def run_value(v: float | None, row: ComparisonRow, signed: bool = False) -> str:
         return sign + fmt_ms(a)
     if row.unit == "/s":
         return f"{sign}{a:,.1f}/s"
-    if row.label == "error rate":
+    if row.label in ("error rate", "SLO attainment"):
         return f"{sign}{a:.2%}"
     return f"{sign}{a:,.0f}"

@@ -133,5 +133,21 @@ def describe_mock(target: TargetInfo, config: RunConfig) -> str:
     return (
         f"TTFT {mock.ttft * 1000:g} ms, ITL {mock.itl * 1000:g} ms, "
         f"latency {mock.latency * 1000:g} ms, {mock.tokens} tokens"
+        + _describe_capacity(mock)
         + (f", faults: {faults}" if faults else "")
     )
+
+
+def _describe_capacity(mock: MockSpec) -> str:
+    """The mock's capacity model (docs/mock.md), ``""`` when it serves everything at once."""
+    parts = [] if mock.slots is None else [f"{mock.slots} slot{'s' if mock.slots > 1 else ''}"]
+    for label, rate in (
+        ("prefill", mock.prefill_tps),
+        ("decode", mock.decode_tps),
+        ("shared decode", mock.shared_decode_tps),
+    ):
+        if rate is not None:
+            parts.append(f"{label} {rate:g} tok/s")
+    if mock.max_queue is not None:
+        parts.append(f"max queue {mock.max_queue} ({mock.queue_full_status})")
+    return "".join(f", {part}" for part in parts)

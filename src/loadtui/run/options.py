@@ -244,9 +244,9 @@ def resolve(args: Overrides) -> Resolved:
         if changes:
             config = config.with_overrides(**changes)
         config = _fit_time(config, args)
+        config = add_slos(config, args)  # first: an SLO threshold needs the SLOs
         config = add_thresholds(config, args)
         config = apply_search(config, args)
-        config = add_slos(config, args)
     except ValidationError as exc:
         raise ConfigError(validation_message(exc, "invalid option: ")) from None
     direct = config.overhead.direct_url

@@ -239,7 +239,9 @@ class CapacitySearch:
         cur = self._cur
         if cur is not None:
             fig = self._figures(cur, self.coord.elapsed)
-            cur.skipped = cur.skipped or fig.judged < self.spec.min_requests
+            # a replay ends its last step where the recorded search did: judged, as it was
+            short = fig.judged < self.spec.min_requests and not self.replaying
+            cur.skipped = cur.skipped or short
             self._close(cur, self.coord.elapsed)
         if self.conclusion is None:
             self.conclusion = conclude(self._judged(), self.spec, final=True)

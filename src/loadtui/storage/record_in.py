@@ -32,6 +32,7 @@ from loadtui.model.record import (
     RunRecord,
     RunSummary,
     SeriesPoint,
+    SloSummary,
     TargetInfo,
     ThresholdResult,
     TokenSource,
@@ -167,6 +168,19 @@ def summary_from_json(raw: RunJson) -> RunSummary:
         by_label=_map(raw, "by_label", _label),
         checks=_map(raw, "checks", _check),
         overhead=_overhead(overhead) if isinstance(overhead, dict) else None,
+        slo=_slo(raw["slo"]) if isinstance(raw.get("slo"), dict) else None,
+    )
+
+
+def _slo(raw: RunJson) -> SloSummary:
+    return SloSummary(
+        judged=_int(raw, "judged"),
+        ok=_int(raw, "ok"),
+        ok_tokens=_int(raw, "ok_tokens"),
+        attainment=_float(raw, "attainment"),
+        goodput_rps=_float(raw, "goodput_rps"),
+        goodput_tokens_per_s=_float(raw, "goodput_tokens_per_s"),
+        misses={k: int(v) for k, v in _obj(raw, "misses").items() if _is_num(v)},
     )
 
 
@@ -219,6 +233,8 @@ def _point(raw: Any) -> SeriesPoint:
         ttft_ms=_percentiles(_obj(raw, "ttft_ms")),
         itl_ms=_opt_percentiles(raw.get("itl_ms")),
         tpot_ms=_opt_percentiles(raw.get("tpot_ms")),
+        slo_ok=_opt_int(raw, "slo_ok"),
+        slo_judged=_opt_int(raw, "slo_judged"),
     )
 
 

@@ -23,6 +23,7 @@ from loadtui.model.record import (
     RunRecord,
     RunSummary,
     SeriesPoint,
+    SloSummary,
     TargetInfo,
     ThresholdResult,
 )
@@ -118,6 +119,24 @@ def summary_to_json(s: RunSummary) -> RunJson:
             for name, c in s.checks.items()
         },
         "overhead": None if s.overhead is None else _overhead_to_json(s.overhead),
+        **_slo_to_json(s.slo),
+    }
+
+
+def _slo_to_json(slo: SloSummary | None) -> RunJson:
+    """``summary.slo``, only in a run with SLOs (a run without keeps its file unchanged)."""
+    if slo is None:
+        return {}
+    return {
+        "slo": {
+            "judged": slo.judged,
+            "ok": slo.ok,
+            "ok_tokens": slo.ok_tokens,
+            "attainment": slo.attainment,
+            "goodput_rps": slo.goodput_rps,
+            "goodput_tokens_per_s": slo.goodput_tokens_per_s,
+            "misses": dict(slo.misses),
+        }
     }
 
 
@@ -160,6 +179,9 @@ def point_to_json(p: SeriesPoint) -> RunJson:
         out["itl_ms"] = percentiles_to_json(p.itl_ms)
     if p.tpot_ms is not None:
         out["tpot_ms"] = percentiles_to_json(p.tpot_ms)
+    if p.slo_judged is not None:  # a run with SLOs
+        out["slo_ok"] = p.slo_ok
+        out["slo_judged"] = p.slo_judged
     return out
 
 

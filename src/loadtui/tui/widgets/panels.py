@@ -15,6 +15,7 @@ from textual.widgets import Static
 
 from loadtui.model.record import RunSummary
 from loadtui.run.frame import LiveFrame
+from loadtui.run.goodput import attainment_text, worst_text
 from loadtui.tui.format import count, ms, rate
 
 __all__ = ["CountersPanel", "HealthPanel", "ThresholdsPanel", "error_classes"]
@@ -80,11 +81,28 @@ class CountersPanel(Static):
         if classes:
             lines.append("  $classes")  # server-given names: a template variable, not markup
         lines += ["HTTP status (incl. in flight) $codes", f"out tokens/s {tokens}", "$rate"]
+        slo = _slo_line(frame)
+        if slo:
+            lines.append("$slo")
         self.update(
             Content.from_markup(
-                "\n".join(lines), classes=classes, codes=codes, rate=_rate_line(frame, t)
+                "\n".join(lines), classes=classes, codes=codes, rate=_rate_line(frame, t), slo=slo
             )
         )
+
+
+def _slo_line(frame: LiveFrame) -> str:
+    """Goodput, attainment and the SLO missed most often, in a run with SLOs (live: goodput
+    over the recent window too); empty otherwise."""
+    slo = frame.totals.slo
+    if slo is None:
+        return ""
+    recent = frame.recent.slo if frame.recent is not None else None
+    now = f"{rate(recent.goodput_rps)}/s now · " if recent is not None and frame.live else ""
+    return (  # two lines: the panel is half the screen's width
+        f"goodput {now}{rate(slo.goodput_rps)}/s avg\n"
+        f"SLOs met {attainment_text(slo)} · worst {worst_text(slo)}"
+    )
 
 
 class HealthPanel(Static):
