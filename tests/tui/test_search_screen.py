@@ -303,11 +303,14 @@ def test_snapshot_capacity_tab_100x30(snap_compare: Any) -> None:
 
 
 def _search_config() -> RunConfig:
-    """A rate search over the embedded mock with steps of a second or so: every step passes
-    (no SLO: a request meets them when it succeeds), so only the keys end it."""
+    """A users search over the embedded mock with steps of a second or so: every step passes
+    (no SLO: a request meets them when it succeeds), so only the keys end it. Users, not rate:
+    a closed loop is never judged generator-saturated, which a busy CI machine could make an
+    open loop's late sends look like."""
     search = {  # a step ends after 1 s judged with ≥ 8 requests: its interval is then narrow enough
-        "start": 8,
-        "step_factor": 1.25,
+        "mode": "users",
+        "start": 4,
+        "step_factor": 1.5,
         "settle": 0.2,
         "min_requests": 8,
         "min_step": 1.0,
@@ -316,10 +319,10 @@ def _search_config() -> RunConfig:
     config = load_preset("baseline").with_overrides(
         mock={"latency": 0.01, "ttft": 0.02, "itl": 0.005, "tokens": 4},
         workers=1,
-        load={"duration": 60},
+        load={"duration": 60, "think_time": (0.05, 0.05)},
         search=search,
     )
-    return apply_search(config, Overrides(search="rate"))  # open loop at the first step's rate
+    return apply_search(config, Overrides())  # closed loop at the first step's users
 
 
 @pytest.mark.slow
@@ -344,10 +347,13 @@ def test_steering_a_live_search_lands_in_the_saved_timeline() -> None:
             await pilot.press("n")
             await until(pilot, lambda: len(search().steps) > steps)
             await pilot.press("plus")
-            await until(pilot, lambda: search().step_factor == 1.5)
+            await until(pilot, lambda: search().step_factor == 2)
             await pilot.press("a")
             await until(pilot, lambda: app.bridge.finished, timeout=30)
             await until(pilot, lambda: "stopped" in _head(screen) or search().outcome)
+            timeline = screen.query_one("#timeline", DataTable)
+            said = [str(timeline.get_row_at(i)[1]) for i in range(timeline.row_count)]
+            assert {"search: hold", "search: skip", "search step ×2", "search: accept"} <= set(said)
             await pilot.press("ctrl+q")
         return app
 
@@ -355,7 +361,7 @@ def test_steering_a_live_search_lands_in_the_saved_timeline() -> None:
     assert app.bridge is not None and app.bridge.error is None and app.bridge.path
     saved = load_record(app.bridge.path)
     steered = [(c.value, c.source) for c in saved.controls if c.action == "search"]
-    assert steered == [(v, "live") for v in ("hold", "hold", "skip", "step:1.5", "accept")]
+    assert steered == [(v, "live") for v in ("hold", "hold", "skip", "step:2", "accept")]
     assert saved.search is not None and saved.search.outcome == "stopped"
     loads = [s.load for s in saved.search.steps]
-    assert loads[:2] == [8, 10] and "skipped" in [s.verdict for s in saved.search.steps]
+    assert loads[:2] == [4, 6] and "skipped" in [s.verdict for s in saved.search.steps]
