@@ -288,6 +288,8 @@ def test_step_sizes_and_timeline_words() -> None:
     assert [next_factor(1.5, -1), next_factor(1.8, -1), next_factor(1.1, -1)] == [1.25, 1.5, 1.1]
     assert describe(ControlChange("search", "hold")) == "search: hold"
     assert describe(ControlChange("search", "step:1.25")) == "search step ×1.25"
+    assert describe(ControlChange("rate", 0.0, 11.0, "search")) == "rate → 0/s (drain)"
+    assert describe(ControlChange("rate", 0.0, 11.0, "live")) == "rate cap lifted"
 
 
 def test_snapshot_capacity_tab_100x30(snap_compare: Any) -> None:
