@@ -61,7 +61,10 @@ def preset(
 def run_search(path: Path, out: Path, *args: str) -> tuple[dict, str]:
     proc = run_cli("--headless", "--preset", str(path), "--workers", "1", "--out", str(out), *args)
     assert proc.returncode in (0, 1), proc.stdout + proc.stderr
-    return json.loads(out.read_text()), proc.stdout
+    run = json.loads(out.read_text())
+    passed = all(t["passed"] for t in run["thresholds"])
+    assert proc.returncode == (0 if passed else 1), proc.stdout + proc.stderr
+    return run, proc.stdout
 
 
 def loads(run: dict) -> list[tuple[float, str]]:
@@ -69,7 +72,7 @@ def loads(run: dict) -> list[tuple[float, str]]:
 
 
 def test_rate_search_finds_the_knee(private_dirs: Path):
-    path = preset(private_dirs, "rate", 6, "<100ms")
+    path = preset(private_dirs, "rate", 6, "<100ms", half_width=0.1)
     run, stdout = run_search(path, private_dirs / "rate.json")
     search = run["search"]
     assert search["outcome"] == "capacity", stdout
@@ -89,7 +92,7 @@ def test_rate_search_finds_the_knee(private_dirs: Path):
 
 
 def test_users_search_finds_the_knee_and_the_threshold_gates_it(private_dirs: Path):
-    path = preset(private_dirs, "users", 2, "<60ms", min_requests=10)
+    path = preset(private_dirs, "users", 2, "<60ms", min_requests=10, half_width=0.1)
     run, stdout = run_search(path, private_dirs / "users.json", "--threshold", "capacity>=3")
     search = run["search"]
     assert search["outcome"] == "capacity", stdout
@@ -97,6 +100,7 @@ def test_users_search_finds_the_knee_and_the_threshold_gates_it(private_dirs: Pa
     assert search["interval"] == [2, 3]
     failed = [t for t in run["thresholds"] if t["metric"] == "capacity"]
     assert failed and not failed[0]["passed"], run["thresholds"]
+    # so the exit code was 1 (run_search checks it)
 
 
 def test_never_compliant_stops_at_the_first_step_and_frames_show_the_search(private_dirs: Path):
