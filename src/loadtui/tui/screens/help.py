@@ -1,12 +1,15 @@
 """Every key of the screen you came from (and the app's), with what it does.
 
-Built from the live bindings, so it can never disagree with the footer.
+Built from the live bindings, so it can never disagree with the footer: a key the screen hides
+now (``check_action`` False — the capacity search's keys in a run without a search, the users
+keys in one with a search) is not listed either.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from textual.actions import parse
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -30,10 +33,18 @@ def binding_rows(screen: Screen[Any]) -> list[tuple[str, str, str]]:
         b: Binding = active.binding
         if b.system or (b.id is None and not b.show) or (b.action in seen and not b.show):
             continue  # Textual's own plumbing (focus, copy) is not ours to document
+        if _hidden(screen, b.action):
+            continue
         seen.add(b.action)
         shown_key = screen.app.get_key_display(b)
         rows.append((shown_key, b.description or b.action, b.tooltip or active.tooltip or ""))
     return rows
+
+
+def _hidden(screen: Screen[Any], action: str) -> bool:
+    """The screen hides this key now (greyed keys, ``None``, are still listed)."""
+    _, name, params = parse(action)
+    return screen.check_action(name, params) is False
 
 
 class HelpScreen(ModalScreen[None]):

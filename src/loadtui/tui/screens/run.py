@@ -21,12 +21,14 @@ from textual.screen import Screen
 from textual.widgets import Footer, TabbedContent, TabPane
 
 from loadtui.model.controls import ControlChange
+from loadtui.model.search import SearchView
 from loadtui.run.frame import LiveFrame
 from loadtui.tui.bridge import RunBridge
 from loadtui.tui.format import clock
 from loadtui.tui.screens.failures import FailureScreen
 from loadtui.tui.screens.plan import stage_end
 from loadtui.tui.screens.value import ValueScreen
+from loadtui.tui.widgets.capacity import CapacityPanel, next_factor
 from loadtui.tui.widgets.overview import RunOverview
 from loadtui.tui.widgets.requests import RequestsPanel
 from loadtui.tui.widgets.status import RunStatus
@@ -41,6 +43,12 @@ _USERS10 = Binding.Group("×10", compact=True)
 _RATE = Binding.Group("rate", compact=True)
 _TABS = Binding.Group("tabs", compact=True)
 _CONTROL_ACTIONS = {"users", "rate", "pause", "stop", "set_value"}
+_SEARCH = Binding.Group("step size", compact=True)
+_SEARCH_ACTIONS = {"search", "search_step"}
+_SEARCH_DRIVES = {"users", "rate", "set_value"}
+"""Keys hidden in a capacity search: the search sets the load of each step itself."""
+CAPACITY_TAB = ("5", "tab-capacity", "Capacity")
+"""The tab a capacity search adds (and shows) when its first frame comes: absent otherwise."""
 TABS = (
     ("1", "tab-overview", "Overview"),
     ("2", "tab-users", "Users"),
@@ -56,6 +64,35 @@ def next_rate(current: float, step: int) -> float:
     """±10% per key press, at least ±1/s above 10/s and ±0.1/s below; never below 0.1/s."""
     delta = max(current * 0.1, 1.0 if current >= 10 else 0.1)
     return round(max(0.1, current + step * delta), 1)
+
+
+def search_of(frame: LiveFrame | None) -> SearchView | None:
+    """The frame's capacity search, if its run has one (and there is a frame)."""
+    return frame.search if frame is not None else None
+
+
+def _search_bindings() -> list[Binding]:
+    """The capacity search's steering keys (docs/capacity.md, docs/tui.md): each sends one
+    ``search`` control, recorded in the timeline, so a replay steers the search the same way."""
+    keys = (
+        ("h", "search('hold')", "hold", "hold", "hold the current step (again: release it)"),
+        ("n", "search('skip')", "skip", "skip", "end this step now, go to the next higher load"),
+        ("b", "search('back')", "go back", "back", "return to the previous step's load"),
+        ("plus", "search_step(1)", "step+", "step_up", "larger steps (×1.1 ×1.25 ×1.5 ×2 ×3)"),
+        ("minus", "search_step(-1)", "step−", "step_down", "smaller steps"),
+        ("a", "search('accept')", "accept", "accept", "stop and accept the best passing step"),
+    )
+    return [
+        Binding(
+            key,
+            action,
+            label,
+            id=f"run.search_{name}",
+            tooltip=f"Capacity search: {tip}",
+            group=_SEARCH if name.startswith("step") else None,
+        )
+        for key, action, label, name, tip in keys
+    ]
 
 
 class RunScreen(Screen[None]):
@@ -126,6 +163,7 @@ class RunScreen(Screen[None]):
             id="run.failures",
             tooltip="Each error class so far and the responses kept as its samples",
         ),
+        *_search_bindings(),
         Binding("x", "stop", "stop", id="run.stop", tooltip="Stop the load, drain, save the run"),
         Binding(
             "escape", "leave", "back", id="run.back", tooltip="Back to setup once the run is saved"
@@ -140,6 +178,14 @@ class RunScreen(Screen[None]):
                 group=_TABS,
             )
             for key, pane, label in TABS
+        ),
+        Binding(
+            CAPACITY_TAB[0],
+            f"tab('{CAPACITY_TAB[1]}')",
+            CAPACITY_TAB[2],
+            id="run.tab_capacity",
+            tooltip="Show the capacity search: its curve and its steps",
+            group=_TABS,
         ),
         Binding(
             "left_square_bracket",
@@ -195,6 +241,10 @@ class RunScreen(Screen[None]):
         """How many controls the timeline must hold before the asked values are confirmed."""
         self._held_until: float | None = None
         """A staged run: when the next stage replaces the live change (shown in the header)."""
+        self._capacity: CapacityPanel | None = None
+        """The capacity search's panel, once a frame brought a search (its tab is added then)."""
+        self._asked_factor: float | None = None
+        """A step size asked by key and not yet confirmed: the next press goes on from it."""
 
     def compose(self) -> ComposeResult:
         yield RunStatus(id="run-status")
@@ -258,6 +308,7 @@ class RunScreen(Screen[None]):
         if confirmed >= self._asked_at:
             status.asked_users = None
             status.asked_rate = None
+            self._asked_factor = None
         if self._held_until is not None and frame.elapsed >= self._held_until:
             self._held_until = None
             status.note = ""
@@ -267,12 +318,44 @@ class RunScreen(Screen[None]):
             table.rows = frame.users_rows
         self.query_one(Timeline).controls = frame.controls
         self.query_one(RequestsPanel).frame = frame
+        self._show_search(frame)
         if frame.phase != self.phase:
             self.phase = frame.phase
             self.refresh_bindings()
 
+    def _show_search(self, frame: LiveFrame) -> None:
+        """A run with a capacity search gets its tab, added and shown with the first frame that
+        has one (a run without a search never has it); later frames only update it."""
+        view = search_of(frame)
+        if view is None:
+            return
+        if self._capacity is not None:
+            self._capacity.view = view
+            return
+        panel = self._capacity = CapacityPanel(view, id="capacity")
+        key, pane, label = CAPACITY_TAB
+        tabs = self.query_one(TabbedContent)
+
+        async def add() -> None:
+            await tabs.add_pane(TabPane(f"{key} {label}", panel, id=pane))
+            tabs.active = pane
+            self.refresh_bindings()
+
+        self.call_later(add)
+
     # -- controls ------------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        search = search_of(self._shown)
+        if action == "tab" and parameters == (CAPACITY_TAB[1],):
+            return self._capacity is not None  # the key exists once the tab does
+        if action in _SEARCH_ACTIONS:
+            if search is None:
+                return False  # a run without a search: not in the footer at all
+            # a replay repeats the recorded steering: its own keys would not be followed
+            steerable = search.outcome is None and self.bridge.replay_of is None
+            return True if self.phase in _LIVE and steerable else None
+        if action in _SEARCH_DRIVES and search is not None:
+            return False
         if action in _CONTROL_ACTIONS:
             if self.phase not in _LIVE:
                 return None  # shown, but greyed out until the run is live / once it ended
@@ -373,6 +456,22 @@ class RunScreen(Screen[None]):
         self.app.push_screen(
             ValueScreen(open_loop=bool(self._shown and self._shown.open_loop)), apply
         )
+
+    def action_search(self, value: str) -> None:
+        """Steer the capacity search: hold/release, skip, back, accept (the engine's words)."""
+        self._send(ControlChange("search", value))
+        self.notify(f"search: {value} asked", timeout=NOTIFY_S)
+
+    def action_search_step(self, step: int) -> None:
+        """A larger (1) or smaller (-1) step size, from the last one asked if not yet applied."""
+        search = search_of(self._shown)
+        if search is None:
+            return
+        base = self._asked_factor if self._asked_factor is not None else search.step_factor
+        factor = next_factor(base, step)
+        self._send(ControlChange("search", f"step:{factor:g}"))
+        self._asked_factor = factor  # after _send: a confirmed frame may not clear it yet
+        self.notify(f"search: step ×{factor:g} asked", timeout=NOTIFY_S)
 
     def action_leave(self) -> None:
         self.app.pop_screen()

@@ -46,6 +46,19 @@ _FIELDS = (
 )
 
 
+def describe_search(config: RunConfig) -> str:
+    """A capacity search's plan in one line: the search sets the load, the duration caps it."""
+    spec = config.search
+    assert spec is not None
+    unit = "req/s" if spec.mode == "rate" else "users"
+    ceiling = f", at most {spec.max_load:g} {unit}" if spec.max_load else ""
+    return (
+        f"capacity search by {spec.mode} from {spec.start:g} {unit}, steps ×{spec.step_factor:g}"
+        f"{ceiling}, until attainment < {spec.attainment:g} or errors > {spec.error_limit:.0%}"
+        f" (Capacity tab); at most {format_duration(config.load.total_duration)}"
+    )
+
+
 class SetupScreen(Screen[None]):
     BINDINGS = [
         Binding(
@@ -209,7 +222,8 @@ class SetupScreen(Screen[None]):
             return
         edited = config.load != self.config.load or config.requests != self.config.requests
         label = "plan (with your changes)" if edited else "plan"
-        plan.update(Content(f"{label}: {describe_load(config)}\n{describe_requests(config)}"))
+        load = describe_search(config) if config.search else describe_load(config)
+        plan.update(Content(f"{label}: {load}\n{describe_requests(config)}"))
 
     @on(Input.Submitted)
     @on(Button.Pressed, "#start")
@@ -224,6 +238,12 @@ class SetupScreen(Screen[None]):
             self.notify(str(exc), title="cannot start", severity="error", markup=False)
             return
         self.post_message(self.StartRequested(config, key))
+
+    def _carry_search(self, o: Overrides) -> None:
+        """``--search`` and its options have no field either: they stay as given."""
+        p = self.prefill
+        o.search, o.attainment, o.search_start = p.search, p.attainment, p.search_start
+        o.max_rate, o.max_users = p.max_rate, p.max_users
 
     def _overrides(self) -> Overrides:
         def text(key: str) -> str:
@@ -243,6 +263,7 @@ class SetupScreen(Screen[None]):
         # --threshold and --abort-on-fail have no field: they stay as the command line gave them
         o.threshold = self.prefill.threshold
         o.abort_on_fail, o.abort_delay = self.prefill.abort_on_fail, self.prefill.abort_delay
+        self._carry_search(o)
         o.url = text("url") or None
         o.model = text("model") or None
         o.users = number("users", "Users", int)

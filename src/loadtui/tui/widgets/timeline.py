@@ -18,11 +18,16 @@ def describe(change: ControlChange) -> str:
     action, value = change.action, change.value
     if action == "users":
         return f"users → {value}"
+    if action == "rate" and not value and change.source == "search":
+        return "rate → 0/s (drain)"  # a capacity search empties the queue after a failed step
     if action == "rate":
         return f"rate → {value:g}/s" if value else "rate cap lifted"
     if action == "think_time":
         lo, hi = value
         return f"think time → {lo:g}–{hi:g}s"
+    if action == "search":  # steering a capacity search: hold, skip, back, accept, step:F
+        steer = str(value)
+        return f"search step ×{steer[5:]}" if steer.startswith("step:") else f"search: {steer}"
     return action
 
 
