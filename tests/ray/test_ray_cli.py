@@ -96,7 +96,8 @@ def test_a_headless_run_joins_a_head_with_ray_address(mock, head, private_dirs):
     run = json.loads(path.read_text())
     assert run["config"]["engine"] == {"backend": "ray", "ray_address": head}
     assert run["config"]["workers"] == 1  # the cluster's one CPU, not this machine's cores
-    assert len(run["generator"]["nodes"]) == 1
+    (node,) = run["generator"]["nodes"]
+    assert f"  on {node}: actor 0" in proc.stdout.splitlines()  # the end-of-run lines say where
     assert run["summary"]["requests"] == mock.stats()["served"] > 0
     assert "Traceback" not in proc.stderr
 
