@@ -27,4 +27,3 @@ def test_the_health_panel_names_each_actor_s_node() -> None:
     health = asyncio.run(scenario())
     assert "gpu-a 10.0.0.5: actors 0, 2" in health, health
     assert "gpu-[b]b[/b] 10.0.0.6: actor 1 lost" in health, health
-
