@@ -2,7 +2,7 @@
 ``ray start --head`` (stopped by its pid: ``--block`` keeps that process in front, and it takes
 the head's processes with it): a headless run joins it with ``--ray-address``; a head that does
 not answer, a Ray version that differs, more workers than the cluster's CPUs are one-line
-errors with exit 2.
+errors with exit 2; a killed loadtui leaves no actor sending load.
 """
 
 from __future__ import annotations
@@ -143,3 +143,34 @@ def test_a_head_that_does_not_answer_is_one_line_at_once():
     (line,) = proc.stderr.strip().splitlines()
     assert line.startswith(f"loadtui: error: cannot reach the Ray head at 127.0.0.1:{port}")
     assert time.monotonic() - started < 30  # Ray itself would retry for minutes
+
+
+def test_a_killed_driver_leaves_no_load_running(mock, head):
+    """The actors are not detached: when loadtui dies, Ray ends them with it."""
+    driver = subprocess.Popen(
+        [
+            *(sys.executable, "-m", "loadtui", "--headless", "--backend", "ray"),
+            *("--ray-address", head, "--url", mock.url, "--users", "2", "--duration", "60s"),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        stdin=subprocess.DEVNULL,
+        env={**os.environ, **TOKEN},
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while mock.stats()["served"] < 10:
+            assert driver.poll() is None and time.monotonic() < deadline, "no load came"
+            time.sleep(0.2)
+    finally:
+        driver.kill()
+        driver.wait(10)
+    deadline = time.monotonic() + 30
+    quiet = 0
+    last = mock.stats()["served"]
+    while quiet < 2:  # served stays still for 2 s in a row (the mock answers in ~0.1 s)
+        assert time.monotonic() < deadline, "load went on after the driver died"
+        time.sleep(1.0)
+        now = mock.stats()["served"]
+        quiet = quiet + 1 if now == last else 0
+        last = now
