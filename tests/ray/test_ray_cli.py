@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import shutil
 import socket
 import subprocess
@@ -28,9 +29,9 @@ from loadtui.run.exitcodes import ExitCode  # noqa: E402
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.xdist_group("ray")]
 
 
-TOKEN = {"RAY_AUTH_MODE": "token"}
-"""A driver given an address sends the head's token (``~/.ray/auth_token``) only when told to
-(Ray 2.5x: ``ray start --head`` turns token auth on)."""
+TOKEN = {"RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": secrets.token_hex(32)}
+"""The head's token, given to it and to each driver as a user would (Ray 2.5x: a driver given
+an address sends a token only with ``RAY_AUTH_MODE=token``); never ``~/.ray/auth_token``."""
 
 
 def _free_port() -> int:
@@ -62,6 +63,7 @@ def head() -> Iterator[str]:
         stdout=log,
         stderr=subprocess.STDOUT,
         stdin=subprocess.DEVNULL,
+        env={**os.environ, **TOKEN},
     )
     try:
         deadline = time.monotonic() + 90
