@@ -176,3 +176,51 @@ def test_a_killed_driver_leaves_no_load_running(mock, head):
         now = mock.stats()["served"]
         quiet = quiet + 1 if now == last else 0
         last = now
+
+
+def test_a_cluster_with_another_host_needs_url(head, tmp_path):
+    """A second node (another IP of this machine, 127.0.0.2, as another host would have):
+    the embedded mock listens on 127.0.0.1 only, so the run is refused before it starts.
+    Last in the module: it leaves the head with a node more."""
+    log = tmp_path / "node.log"
+    out = log.open("wb")
+    node = subprocess.Popen(
+        [
+            *(str(Path(sys.executable).with_name("ray")), "start", "--address", head),
+            *("--node-ip-address", "127.0.0.2", "--num-cpus", "1", "--block"),
+        ],
+        stdout=out,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        env={**os.environ, **TOKEN},
+    )
+    try:
+        deadline = time.monotonic() + 90
+        while "Ray runtime started" not in log.read_text(errors="replace"):
+            assert node.poll() is None, log.read_text()
+            assert time.monotonic() < deadline, "the second node did not start"
+            time.sleep(0.3)
+        while True:  # the node is up; the head may take a moment to count it
+            proc = run_cli(
+                *("--headless", "--backend", "ray", "--ray-address", head, "--workers", "2"),
+                env=TOKEN,
+                timeout=120,
+            )
+            if "the Ray cluster has 1 CPU(s)" not in proc.stderr:
+                break
+            assert time.monotonic() < deadline, "the head did not count the second node"
+            time.sleep(0.5)
+        assert proc.returncode == ExitCode.USAGE, proc.stdout + proc.stderr
+        assert proc.stderr.strip().splitlines() == [
+            "loadtui: error: the Ray cluster has other hosts and the embedded mock listens on "
+            "127.0.0.1 only: give --url of a target every Ray node can reach"
+        ]
+        assert "target:" not in proc.stdout  # refused before the mock was started
+    finally:
+        node.terminate()
+        try:
+            node.wait(30)
+        except subprocess.TimeoutExpired:
+            node.kill()
+            node.wait(5)
+        out.close()
