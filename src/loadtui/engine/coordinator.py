@@ -254,8 +254,10 @@ class Coordinator:
         match msg:
             case WorkerSnapshot():
                 self._absorb(msg)
-            case Ready(worker):
+            case Ready(worker, node):
                 self.fleet.ready.add(worker)
+                if node:
+                    self.health.nodes[worker] = node
                 self._send(worker, self.clocks.probe())
             case ClockReply():
                 if self.clocks.reply(msg):
@@ -357,7 +359,9 @@ class Coordinator:
     ) -> GeneratorHealth:
         """The generator's health so far, with each worker's clock and start skew."""
         health = self.health.summary(self.n, target_rate_mean, achieved_rate)
-        return replace(health, worker_clocks=self.clocks.table(self.n))
+        nodes = self.health.nodes  # Ray actors: where each ran
+        clocks = tuple(replace(c, node=nodes.get(c.worker, "")) for c in self.clocks.table(self.n))
+        return replace(health, worker_clocks=clocks)
 
     def result(self) -> RunResult:
         """Series, controls, summary, generator health and histograms for the run file."""

@@ -296,6 +296,8 @@ class GeneratorHealth:
     """Open loop only: arrivals / load time."""
     worker_clocks: tuple[WorkerClock, ...] = ()
     """Each worker's clock offset and start skew (empty in files written before them)."""
+    nodes: tuple[str, ...] = ()
+    """Where each worker ran, by index, when not on this machine (Ray actors: host and IP)."""
 
 
 @dataclass(frozen=True, slots=True)
