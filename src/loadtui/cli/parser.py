@@ -72,6 +72,23 @@ def _run_options(p: argparse.ArgumentParser) -> None:
     _metrics_options(p)
     _threshold_options(p)
     _record_requests_options(p)
+    _backend_options(p)
+
+
+def _backend_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("where the workers run (docs/ray.md)")
+    g.add_argument(
+        "--backend",
+        choices=("process", "ray"),
+        help="process: worker processes on this machine (default); ray: Ray actors on a "
+        "cluster (pip install 'loadtui[ray]')",
+    )
+    g.add_argument(
+        "--ray-address",
+        metavar="ADDR",
+        help="with --backend ray: the cluster to join (auto, HOST:6379, ray://HOST:10001; "
+        "default: start a local Ray); --workers then means actors (default: the cluster's CPUs)",
+    )
 
 
 def _port(text: str) -> int:

@@ -208,8 +208,10 @@ class Coordinator:
         match msg:
             case WorkerSnapshot():
                 self._absorb(msg)
-            case Ready(worker):
+            case Ready(worker, node):
                 self.fleet.ready.add(worker)
+                if node:
+                    self.health.nodes[worker] = node
             case Failed(worker, why):
                 self.fleet.failed(worker, str(why))
             case Exited(worker, code):

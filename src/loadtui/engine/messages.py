@@ -118,6 +118,8 @@ class Ready:
     """The worker's loop and HTTP session are up: it can take ``Start``."""
 
     worker: int
+    node: str = ""
+    """Where it runs when that is not this machine (a Ray actor: host and IP)."""
 
 
 @dataclass(frozen=True, slots=True)

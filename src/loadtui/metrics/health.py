@@ -45,6 +45,8 @@ class HealthTracker:
         self.late = 0
         self.lost: list[LostWorker] = []
         """Workers that ended mid-run."""
+        self.nodes: dict[int, str] = {}
+        """Where each worker runs, when its pool says (Ray actors: host and IP)."""
         self._second_bad: dict[int, tuple[str, str]] = {}
         self.current_warning: str | None = None
 
@@ -165,4 +167,5 @@ class HealthTracker:
             warnings=tuple(self.warnings),
             target_rate_mean=target_rate_mean,
             achieved_rate=achieved_rate,
+            nodes=tuple(self.nodes.get(w, "") for w in range(workers)) if self.nodes else (),
         )

@@ -37,6 +37,7 @@ __all__ = [
     "MAX_USERS",
     "BatchSpec",
     "CheckSpec",
+    "EngineSpec",
     "LoadSpec",
     "MockSpec",
     "OverheadSpec",
@@ -265,6 +266,19 @@ class ThresholdSpec(BaseModel):
         return handler(self)
 
 
+class EngineSpec(BaseModel):
+    """Where the workers run: processes on this machine, or Ray actors on a cluster
+    (``--backend``, ``--ray-address``; docs/ray.md)."""
+
+    model_config = _STRICT
+
+    backend: Literal["process", "ray"] = "process"
+    """``process``: worker processes here; ``ray``: one Ray actor per worker."""
+    ray_address: str | None = Field(default=None, max_length=500)
+    """The Ray cluster to join (``auto``, ``HOST:6379``, ``ray://HOST:10001``); None starts a
+    local Ray."""
+
+
 class RunConfig(BaseModel):
     """Everything needed to run (and re-run) a load test, secrets excluded."""
 
@@ -287,6 +301,8 @@ class RunConfig(BaseModel):
     label filter (``"latency{label:chat}"``) and an entry the object form (``ThresholdSpec``)."""
     workers: int = Field(default=0, ge=0, le=MAX_WORKERS)
     """Worker processes; 0 = automatic."""
+    engine: EngineSpec = EngineSpec()
+    """Where the workers run (``[engine]``)."""
     mock: MockSpec = MockSpec()
     """The embedded mock's timing (when ``target.url`` is not set)."""
 

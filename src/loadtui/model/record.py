@@ -241,6 +241,8 @@ class GeneratorHealth:
     """Open loop only: the mean target arrival rate."""
     achieved_rate: float | None = None
     """Open loop only: arrivals / load time."""
+    nodes: tuple[str, ...] = ()
+    """Where each worker ran, by index, when not on this machine (Ray actors: host and IP)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -87,6 +87,10 @@ class Overrides:
     """``--abort-on-fail``: the ``--threshold`` ones stop the run as soon as they fail."""
     abort_delay: float | None = None
     """``--abort-delay``: seconds into the run before ``--abort-on-fail`` is checked."""
+    backend: str | None = None
+    """``--backend process|ray``: where the workers run."""
+    ray_address: str | None = None
+    """``--ray-address``: the Ray cluster to join."""
 
     @classmethod
     def from_namespace(cls, ns: argparse.Namespace) -> Overrides:
@@ -313,7 +317,22 @@ def _changes(args: Overrides, config: RunConfig, url: str | None) -> Changes:
         if args.workers < 1:
             raise ConfigError(f"--workers must be at least 1, got {args.workers}")
         changes["workers"] = args.workers
+    engine = _engine_changes(args, config)
+    if engine:
+        changes["engine"] = engine
     return changes
+
+
+def _engine_changes(args: Overrides, config: RunConfig) -> Changes:
+    """``[engine]`` changes: --backend, --ray-address (which only means something with Ray)."""
+    engine: Changes = {}
+    if args.backend is not None:
+        engine["backend"] = args.backend
+    if args.ray_address is not None:
+        if (args.backend or config.engine.backend) != "ray":
+            raise ConfigError("--ray-address goes with --backend ray")
+        engine["ray_address"] = args.ray_address
+    return engine
 
 
 _LOAD_OPTIONS = ("spawn_rate", "arrival", "max_in_flight", "think_time")

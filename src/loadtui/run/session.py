@@ -20,6 +20,7 @@ from pathlib import Path
 from urllib.parse import unquote
 
 from loadtui import __version__
+from loadtui.engine.channel import WorkerPool
 from loadtui.engine.context import basic_token
 from loadtui.engine.coordinator import Coordinator
 from loadtui.engine.preflight import preflight
@@ -107,6 +108,8 @@ class RunSession:
         batch = None
         if any(r.kind == "batch" for r in config.requests):
             batch = load_batch_input(config.batch)
+        pool = self._ray_pool()  # before the target: a cluster that cannot reach it is refused
+        config = self.config
         self.base_url, direct_url = bring_up(config, self._stack, self.say, self.target_source)
         self.direct_url = direct_url
         send_url = with_userinfo(self.base_url, self.userinfo)  # Basic auth, memory only
@@ -128,12 +131,41 @@ class RunSession:
             direct_url=direct_url,
             batch=batch,
             record_requests=None if self.record_requests is None else str(self.record_requests),
+            pool=pool,
         )
         coord.start()
         self._stack.callback(coord.stop, 0.0)
         self.coord = coord
         self._checkpoints = Checkpoints(self.path, self.secrets, self.warn)
         return coord
+
+    def _ray_pool(self) -> WorkerPool | None:
+        """``--backend ray``: join the cluster (left when the run ends) and make the pool of
+        actors; ``workers`` defaults to the cluster's CPUs. None for worker processes."""
+        engine = self.config.engine
+        if engine.backend != "ray":
+            return None
+        from loadtui.engine.raypool import RayPool, connect
+
+        cluster = connect(engine.ray_address, self.config.workers, self.say)
+        self._stack.callback(cluster.disconnect)
+        if cluster.remote and self.embedded:
+            raise ConfigError(
+                "the Ray cluster has other hosts and the embedded mock listens on 127.0.0.1 "
+                "only: give --url of a target every Ray node can reach"
+            )
+        workers = self.config.workers
+        if workers > cluster.cpus:
+            raise ConfigError(
+                f"--workers {workers}: the Ray cluster has {cluster.cpus} CPU(s), one per actor"
+            )
+        if not workers:
+            workers = max(1, cluster.cpus)
+            load = self.config.load
+            if load.mode == "closed":
+                workers = max(1, min(workers, load.users))
+            self.config = self.config.with_overrides(workers=workers)
+        return RayPool(cluster.snapshot_interval)
 
     def _check_destination(self) -> None:
         """Refuse, before any load, a run file that could not be written. A device or pipe

@@ -242,6 +242,7 @@ def _generator(raw: RunJson) -> GeneratorHealth:
         warnings=tuple(w for w in _list(raw, "warnings") if isinstance(w, str)),
         target_rate_mean=_opt_float(raw, "target_rate_mean"),
         achieved_rate=_opt_float(raw, "achieved_rate"),
+        nodes=tuple(n for n in _list(raw, "nodes") if isinstance(n, str)),
     )
 
 

@@ -180,6 +180,8 @@ def generator_to_json(g: GeneratorHealth) -> RunJson:
         out["target_rate_mean"] = g.target_rate_mean
     if g.achieved_rate is not None:
         out["achieved_rate"] = g.achieved_rate
+    if g.nodes:  # Ray actors only
+        out["nodes"] = list(g.nodes)
     return out
 
 

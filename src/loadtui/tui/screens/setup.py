@@ -243,6 +243,7 @@ class SetupScreen(Screen[None]):
         # --threshold and --abort-on-fail have no field: they stay as the command line gave them
         o.threshold = self.prefill.threshold
         o.abort_on_fail, o.abort_delay = self.prefill.abort_on_fail, self.prefill.abort_delay
+        o.backend, o.ray_address = self.prefill.backend, self.prefill.ray_address  # no field
         o.url = text("url") or None
         o.model = text("model") or None
         o.users = number("users", "Users", int)

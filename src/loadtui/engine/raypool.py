@@ -1,0 +1,404 @@
+"""Workers as Ray actors: the ``WorkerPool`` for load from many hosts (``--backend ray``).
+
+One Ray async actor per worker (``num_cpus=1``, spread over the nodes) runs the same ``Worker``
+as a process would, in the actor's own event loop. This is the only module that imports Ray,
+and only when a run asks for it: ``pip install loadtui`` stays without it.
+
+- **Up**: each actor keeps what its worker sends (snapshots, ``Ready``, ``Failed``) and one
+  thread of the driver long-polls every actor at once (``take``, answered as soon as there is
+  something), so a snapshot reaches the coordinator one call after it was made.
+- **Down**: controls go through one sender thread that sends each actor its queued messages in
+  one call and waits for it before the next — each message is delivered once, and in order
+  (Ray does not keep one caller's async calls in order).
+- **Loss**: an actor whose calls raise ``RayActorError`` (killed, node lost) is reported as
+  ``Exited(index, None)``; the coordinator moves its users to the survivors.
+- **Secrets**: actor creation arguments are kept in the cluster's metadata, so actors are made
+  with a spec without the API key and URL credentials; those come in the first call.
+- **Output**: Ray's own log lines would corrupt the app's screen and the console: the driver
+  does not take the actors' output (``log_to_driver=False``) and Ray's logger writes to a file
+  in the data dir (``ray_log_file``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import queue
+import re
+import socket
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+from urllib.parse import urlsplit
+
+from loadtui.engine.channel import Inbox
+from loadtui.engine.context import SNAPSHOT_INTERVAL
+from loadtui.engine.messages import Control, Exited, Failed, Ready, Up
+from loadtui.engine.worker import Worker, WorkerSpec, describe
+from loadtui.errors import ConfigError, LoadtuiError, StartError, UsageError
+from loadtui.locations import error_log_dir
+
+__all__ = ["RayCluster", "RayPool", "connect", "import_ray", "ray_log_file"]
+
+REMOTE_SNAPSHOT_INTERVAL = 1.0
+"""Snapshot interval when the cluster spans hosts: each push is a call over the network."""
+
+_TAKE_WAIT = 1.0
+"""How long an actor holds a ``take`` call with nothing to send (the driver re-asks)."""
+_INSTALL = "Ray is not installed: pip install 'loadtui[ray]'"
+_LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+
+def import_ray() -> ModuleType:
+    """Ray, or a one-line UsageError saying how to install it."""
+    try:
+        import ray
+    except ImportError:
+        raise UsageError(_INSTALL) from None
+    return ray
+
+
+def ray_log_file() -> Path:
+    """Where Ray's own log lines go during a run (never the screen)."""
+    return error_log_dir() / "ray.log"
+
+
+# -- the cluster -----------------------------------------------------------------------------
+@dataclass
+class RayCluster:
+    """A connection to a Ray cluster for one run."""
+
+    address: str | None
+    cpus: int
+    """The cluster's CPUs: the default number of workers."""
+    remote: bool
+    """Some node is not this host (the embedded mock, on 127.0.0.1, cannot be reached)."""
+    owned: bool
+    """Connected (or started) by this run: ``disconnect`` shuts the connection down."""
+
+    def disconnect(self) -> None:
+        if self.owned:
+            import_ray().shutdown()
+
+    @property
+    def snapshot_interval(self) -> float:
+        return REMOTE_SNAPSHOT_INTERVAL if self.remote else SNAPSHOT_INTERVAL
+
+
+def connect(address: str | None, workers: int, say: Callable[[str], None]) -> RayCluster:
+    """Join the cluster at ``address`` (None: start a local Ray with ``workers`` CPUs at least).
+    UsageError for a head that cannot be reached or runs another Ray version."""
+    ray = import_ray()
+    if ray.is_initialized():  # a caller (a test, a Ray job) connected already
+        return _describe(ray, address, owned=False)
+    log = ray_log_file()
+    log.parent.mkdir(parents=True, exist_ok=True)
+    _log_to(ray, log)
+    options: dict[str, Any] = {"log_to_driver": False, "configure_logging": False}
+    if address is None:
+        options.update(include_dashboard=False, num_cpus=max(os.cpu_count() or 1, workers))
+    _check_reachable(address)
+    try:
+        with _output_to(log):
+            ray.init(address=address, **options)
+    except Exception as exc:  # ConnectionError, RuntimeError, TimeoutError: Ray's own words
+        raise connect_error(address, ray.__version__, exc) from None
+    say(f"ray: logs in {log}")
+    return _describe(ray, address, owned=True)
+
+
+def connect_error(address: str | None, version: str, exc: BaseException) -> LoadtuiError:
+    """One line for a failed ``ray.init``: a version mismatch names both versions."""
+    text = str(exc)
+    where = f"the Ray cluster at {address}" if address else "a local Ray"
+    if "version mismatch" in text.lower():
+        found = re.findall(r"Ray:?\s*([0-9][\w.+-]*)", text)
+        theirs = next((v for v in found if v != version), "another version")
+        return ConfigError(
+            f"{where} runs Ray {theirs}, this loadtui has Ray {version}: install the same version"
+        )
+    first = next((line.strip() for line in text.splitlines() if line.strip()), type(exc).__name__)
+    if address is None:
+        return StartError(f"cannot start {where}: {first[:200]}")
+    return ConfigError(f"cannot reach {where}: {first[:200]}")
+
+
+_REACH_TIMEOUT = 3.0
+"""How long the head's port gets to answer: Ray itself retries for minutes."""
+
+
+def _check_reachable(address: str | None) -> None:
+    """A head that does not answer is a one-line error at once (``ray.init`` would retry, and
+    print, for minutes). ``auto`` and a local start are left to Ray."""
+    if address is None or address == "auto":
+        return
+    parts = urlsplit(address if "://" in address else f"tcp://{address}")
+    try:
+        host, port = parts.hostname, parts.port
+    except ValueError:
+        host = port = None
+    if not host or port is None:
+        raise ConfigError(
+            f"--ray-address {address!r}: give auto, HOST:PORT (6379) or ray://HOST:PORT (10001)"
+        )
+    try:
+        socket.create_connection((host, port), timeout=_REACH_TIMEOUT).close()
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot reach the Ray head at {address}: {exc.strerror or exc}"
+        ) from None
+
+
+@contextlib.contextmanager
+def _output_to(path: Path) -> Iterator[None]:
+    """While Ray starts, what its C++ core writes to this process's stdout and stderr (and what
+    the processes it spawns inherit) goes to ``path``: it writes there, not through Python."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = [os.dup(1), os.dup(2)]
+    try:
+        with open(path, "ab") as log:
+            os.dup2(log.fileno(), 1)
+            os.dup2(log.fileno(), 2)
+        yield
+    finally:
+        with contextlib.suppress(OSError, ValueError):
+            sys.stdout.flush()
+            sys.stderr.flush()
+        os.dup2(saved[0], 1)
+        os.dup2(saved[1], 2)
+        os.close(saved[0])
+        os.close(saved[1])
+
+
+def _log_to(ray: ModuleType, path: Path) -> None:
+    """Ray's Python loggers write to ``path``, never to the terminal."""
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logger = logging.getLogger("ray")
+    for old in list(logger.handlers):
+        logger.removeHandler(old)
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+
+
+def _describe(ray: ModuleType, address: str | None, owned: bool) -> RayCluster:
+    cpus = int(ray.cluster_resources().get("CPU", 0))
+    here = ray.util.get_node_ip_address()
+    nodes = {n["NodeManagerAddress"] for n in ray.nodes() if n.get("Alive")}
+    client = (address or "").startswith("ray://")
+    host = urlsplit(address).hostname if client and address else None
+    remote = bool(nodes - {here}) or (client and host not in _LOCAL_HOSTS)
+    return RayCluster(address, cpus, remote, owned)
+
+
+# -- the actor -------------------------------------------------------------------------------
+class WorkerActor:
+    """One worker in a Ray actor (made a Ray actor class by ``RayPool`` when Ray is loaded)."""
+
+    def __init__(self, spec: WorkerSpec) -> None:
+        self._spec = spec
+        self._up: list[Up] = []
+        self._wake: Any = None
+        self._worker: Worker | None = None
+        self._early: list[Control] = []
+        self._ended: int | None = None
+        self._task: Any = None
+
+    def _event(self) -> Any:
+        import asyncio
+
+        if self._wake is None:
+            self._wake = asyncio.Event()
+        return self._wake
+
+    def _put(self, message: Up) -> None:
+        self._up.append(message)
+        self._event().set()
+
+    async def begin(self, secrets: tuple[str | None, str, str | None]) -> str:
+        """Take the secrets the spec was made without and start serving; returns the node."""
+        import asyncio
+
+        api_key, base_url, direct_url = secrets
+        spec = replace(self._spec, api_key=api_key, base_url=base_url, direct_url=direct_url)
+        self._worker = Worker(spec, self._put)
+        for message in self._early:
+            self._worker.handle(message)
+        self._task = asyncio.get_running_loop().create_task(self._serve(self._worker))
+        node = f"{socket.gethostname()} {import_ray().util.get_node_ip_address()}"
+        self._put(Ready(spec.index, node))
+        return node
+
+    async def _serve(self, worker: Worker) -> None:
+        try:
+            await worker.serve()
+            code = 0 if worker.failure is None else 1
+        except BaseException as exc:  # a bug outside any task: say so, as a process would
+            self._put(Failed(self._spec.index, describe(exc, "worker")))
+            code = 1
+        self._ended = code
+        self._event().set()
+
+    async def take(self, wait: float) -> tuple[list[Up], int | None]:
+        """What the worker sent since the last call (waiting up to ``wait`` for something),
+        and its exit code once it has ended."""
+        import asyncio
+
+        wake = self._event()
+        if not self._up and self._ended is None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(wake.wait(), wait)
+        wake.clear()
+        out, self._up = self._up, []
+        return out, self._ended
+
+    async def handle(self, messages: list[Control]) -> None:
+        for message in messages:
+            if self._worker is None:
+                self._early.append(message)
+            else:
+                self._worker.handle(message)
+
+
+def _without_secrets(spec: WorkerSpec) -> tuple[WorkerSpec, tuple[str | None, str, str | None]]:
+    """The spec an actor is created with (kept by Ray) and the secrets handed over later."""
+    secrets = (spec.api_key, spec.base_url, spec.direct_url)
+    return replace(spec, api_key=None, base_url="", direct_url=None), secrets
+
+
+# -- the pool --------------------------------------------------------------------------------
+class RayPool:
+    """Workers as Ray actors, spread over the cluster's nodes (see the module's docstring)."""
+
+    def __init__(self, snapshot_interval: float = SNAPSHOT_INTERVAL) -> None:
+        self.ray = import_ray()
+        self.snapshot_interval = snapshot_interval
+        self.actors: list[Any] = []
+        self._inbox = Inbox()
+        self._down: queue.SimpleQueue[tuple[int, Control] | None] = queue.SimpleQueue()
+        self._closing = threading.Event()
+        self._reported: set[int] = set()
+        self._reader: threading.Thread | None = None
+        self._sender: threading.Thread | None = None
+
+    def start(self, specs: list[WorkerSpec]) -> None:
+        ray = self.ray
+        actor_class = ray.remote(WorkerActor)
+        begun: dict[Any, int] = {}
+        for spec in specs:
+            bare, secrets = _without_secrets(
+                replace(spec, snapshot_interval=self.snapshot_interval)
+            )
+            actor = actor_class.options(
+                num_cpus=1, scheduling_strategy="SPREAD", max_concurrency=64
+            ).remote(bare)
+            self.actors.append(actor)
+            begun[actor.begin.remote(secrets)] = spec.index
+        self._reader = threading.Thread(
+            target=self._read, args=(begun,), name="loadtui-ray-read", daemon=True
+        )
+        self._sender = threading.Thread(target=self._send, name="loadtui-ray-send", daemon=True)
+        self._reader.start()
+        self._sender.start()
+
+    # -- up ------------------------------------------------------------------------------
+    def _read(self, begun: dict[Any, int]) -> None:
+        """Long-poll every actor at once; a failed ``begin`` or ``take`` is the actor's end."""
+        ray = self.ray
+        pending: dict[Any, tuple[int, bool]] = {ref: (i, True) for ref, i in begun.items()}
+        for i, actor in enumerate(self.actors):
+            pending[actor.take.remote(_TAKE_WAIT)] = (i, False)
+        while pending and not self._closing.is_set():
+            done, _ = ray.wait(list(pending), num_returns=1, timeout=0.5)
+            if done:
+                rest = [r for r in pending if r not in done]
+                more, _ = ray.wait(rest, num_returns=len(rest), timeout=0) if rest else ([], [])
+                done = [*done, *more]
+            for ref in done:
+                index, is_begin = pending.pop(ref)
+                again = self._answer(ref, index, is_begin)
+                if again:
+                    pending[self.actors[index].take.remote(_TAKE_WAIT)] = (index, False)
+
+    def _answer(self, ref: Any, index: int, is_begin: bool) -> bool:
+        """Deliver one call's answer; whether to ask that actor again."""
+        try:
+            answer = self.ray.get(ref)
+        except self.ray.exceptions.RayActorError:
+            self._exited(index, None)
+            return False
+        except self.ray.exceptions.RayError as exc:
+            self._inbox.put(Failed(index, describe(exc, "ray actor")))
+            self._exited(index, None)
+            return False
+        if is_begin:
+            return False
+        messages, ended = answer
+        for message in messages:
+            self._inbox.put(message)
+        if ended is not None:
+            self._exited(index, ended)
+            return False
+        return index not in self._reported
+
+    def _exited(self, index: int, code: int | None) -> None:
+        if index not in self._reported:
+            self._reported.add(index)
+            self._inbox.put(Exited(index, code))
+
+    # -- down ----------------------------------------------------------------------------
+    def _send(self) -> None:
+        """Each actor's queued controls in one call, waited for: once each, in order."""
+        while (first := self._down.get()) is not None:
+            batch: dict[int, list[Control]] = {}
+            item: tuple[int, Control] | None = first
+            while item is not None:
+                batch.setdefault(item[0], []).append(item[1])
+                try:
+                    item = self._down.get_nowait()
+                except queue.Empty:
+                    break
+            calls = [self.actors[i].handle.remote(msgs) for i, msgs in batch.items()]
+            for call in calls:
+                with contextlib.suppress(self.ray.exceptions.RayError):
+                    self.ray.get(call)  # a lost actor: the reader reports it
+            if item is None:
+                return
+
+    def send(self, index: int, message: Control) -> None:
+        if index not in self._inbox.gone:
+            self._down.put((index, message))
+
+    def broadcast(self, message: Control) -> None:
+        for i in range(len(self.actors)):
+            self.send(i, message)
+
+    def receive(self, timeout: float) -> list[Up]:
+        if len(self._inbox.gone) >= len(self.actors):
+            return []
+        return self._inbox.take(timeout)
+
+    def kill(self, index: int) -> None:
+        """End one actor at once (tests; what a lost node does)."""
+        self.ray.kill(self.actors[index], no_restart=True)
+
+    def close(self, timeout: float = 5.0) -> None:
+        if self._reader is not None:
+            self._reader.join(timeout)
+        self._closing.set()
+        self._down.put(None)
+        if self._sender is not None:
+            self._sender.join(2.0)
+        for actor in self.actors:
+            with contextlib.suppress(Exception):  # already gone
+                self.ray.kill(actor, no_restart=True)
+        if self._reader is not None:
+            self._reader.join(2.0)
+        self._inbox.gone.update(range(len(self.actors)))
