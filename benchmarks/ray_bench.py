@@ -218,13 +218,15 @@ def _init_seconds(address: str, env: dict[str, str]) -> float:
     return float(out.stdout.split()[-1])
 
 
+_HEAD_OPTIONS = ("--include-dashboard", "false", "--block")
+
+
 def _join_seconds(env: dict[str, str]) -> float:
     """``ray.init`` joining a head that is already running (started here, stopped by pid)."""
     port = _free_port()
     ray_cli = str(Path(PY).parent / "ray")
     head = subprocess.Popen(
-        [ray_cli, "start", "--head", "--port", str(port), "--num-cpus", "1"]
-        + ["--include-dashboard", "false", "--block"],
+        [ray_cli, "start", "--head", "--port", str(port), "--num-cpus", "1", *_HEAD_OPTIONS],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         env=env,
@@ -294,11 +296,14 @@ def report(by: dict[str, list[dict[str, Any]]], a: argparse.Namespace) -> None:
     for label, key, fmt in ROWS:
         cells = [fmt.format(_median(by[n], key)) for n in names]
         if key == "rss_mb":
-            cells = [f"{c} / {_median(by[n], 'pss_mb'):,.0f}" for c, n in zip(cells, names)]
+            cells = [
+                f"{c} / {_median(by[n], 'pss_mb'):,.0f}" for c, n in zip(cells, names, strict=True)
+            ]
         print(f"| {label} | " + " | ".join(cells) + " |")
     if "process" in by and "ray" in by:
         ratios = [
-            r["cpu_per_request_us"] / p["cpu_per_request_us"] for p, r in zip(by["process"], by["ray"])
+            r["cpu_per_request_us"] / p["cpu_per_request_us"]
+            for p, r in zip(by["process"], by["ray"], strict=True)
         ]
         print(
             f"\nCPU per request, ray ÷ process: median {statistics.median(ratios):.2f} "
