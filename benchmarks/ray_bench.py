@@ -32,6 +32,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import secrets
 import socket
 import statistics
 import subprocess
@@ -114,6 +115,19 @@ def cpu_by_pid(root: int) -> dict[int, float]:
     return out
 
 
+def role(pid: int, root: int) -> str:
+    """``driver`` (loadtui: coordinator, drive loop), ``workers`` (worker processes or Ray
+    actors: the request loops) or ``other`` (Ray's GCS, raylet and agents; a process pool's
+    resource tracker)."""
+    if pid == root:
+        return "driver"
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return "other"
+    return "workers" if b"WorkerActor" in cmdline or b"spawn_main" in cmdline else "other"
+
+
 def memory_mb(root: int) -> tuple[float, float]:
     """RSS and PSS of the tree, MB."""
     rss = pss = 0
@@ -151,12 +165,22 @@ def _wait_first_request(proc: subprocess.Popen, url: str, launched: float) -> fl
     return time.perf_counter() - launched
 
 
+def ray_env(tmp: str) -> dict[str, str]:
+    """A Ray of this script's own: its temp dir (never joining, or stopping, a Ray that another
+    program started here) and its token (Ray 2.59+ turns token authentication on for a local
+    Ray and would otherwise write one into ~/.ray/auth_token)."""
+    token = Path(tmp) / "auth_token"
+    if not token.exists():
+        token.write_text(secrets.token_hex(32))
+    auth = {"RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN_PATH": str(token)}
+    return {**os.environ, "RAY_TMPDIR": tmp, **auth}
+
+
 def run_one(url: str, backend: str, a: argparse.Namespace) -> dict[str, Any]:
     served(url, reset=True)
     with tempfile.TemporaryDirectory(prefix="rb-") as tmp:
         out = Path(tmp) / "run.json"
-        # a Ray of its own: never one another program started on this machine
-        env = {**os.environ, "LOADTUI_DATA_DIR": tmp, "RAY_TMPDIR": tmp}
+        env = {**ray_env(tmp), "LOADTUI_DATA_DIR": tmp}
         launched = time.perf_counter()
         proc = subprocess.Popen(
             _command(url, backend, a, out),
@@ -172,12 +196,17 @@ def run_one(url: str, backend: str, a: argparse.Namespace) -> dict[str, Any]:
         # the window ends 1 s before the run does (its duration counts from about the first request)
         time.sleep(max(1.0, launched + startup + a.seconds - 1.0 - time.perf_counter()))
         cpu1, n1, t1 = cpu_by_pid(proc.pid), served(url), time.perf_counter()
+        roles = {pid: role(pid, proc.pid) for pid in cpu1}
         rss, pss = memory_mb(proc.pid)
         _, err = proc.communicate(timeout=120)
         if not out.exists():
             raise SystemExit(f"loadtui --backend {backend} failed: {err[-2000:]}")
         run = json.loads(out.read_text())
-    cpu = sum(cpu1[p] - cpu0.get(p, 0.0) for p in cpu1)
+    by_role = dict.fromkeys(("driver", "workers", "other"), 0.0)
+    for pid, seconds in cpu1.items():
+        by_role[roles[pid]] += seconds - cpu0.get(pid, 0.0)
+    cpu = sum(by_role.values())
+    requests = max(n1 - n0, 1)
     m = run["summary"]["metrics"]
     return {
         "backend": backend,
@@ -185,7 +214,8 @@ def run_one(url: str, backend: str, a: argparse.Namespace) -> dict[str, Any]:
         "window_s": round(t1 - t0, 2),
         "window_requests": n1 - n0,
         "cpu_s": round(cpu, 3),
-        "cpu_per_request_us": round(cpu / max(n1 - n0, 1) * 1e6, 1),
+        "cpu_per_request_us": round(cpu / requests * 1e6, 1),
+        **{f"cpu_{k}_us": round(v / requests * 1e6, 1) for k, v in by_role.items()},
         "processes": len(cpu1),
         "rss_mb": round(rss, 1),
         "pss_mb": round(pss, 1),
@@ -222,7 +252,8 @@ _HEAD_OPTIONS = ("--include-dashboard", "false", "--block")
 
 
 def _join_seconds(env: dict[str, str]) -> float:
-    """``ray.init`` joining a head that is already running (started here, stopped by pid)."""
+    """``ray.init`` joining a head that is already running (started here, stopped by pid),
+    both with the token of ``env``."""
     port = _free_port()
     ray_cli = str(Path(PY).parent / "ray")
     head = subprocess.Popen(
@@ -235,6 +266,7 @@ def _join_seconds(env: dict[str, str]) -> float:
         deadline = time.monotonic() + 120
         while True:  # the head answers once its GCS listens
             try:
+                _init_seconds(f"127.0.0.1:{port}", env)  # returns once the head is up
                 return _init_seconds(f"127.0.0.1:{port}", env)
             except SystemExit:
                 if time.monotonic() > deadline or head.poll() is not None:
@@ -252,16 +284,47 @@ def _installed_mb(dist: str) -> float:
     return sum(p.locate().stat().st_size for p in files if p.locate().exists()) / 1e6
 
 
+def _closure(dist: str) -> set[str]:
+    """``dist`` and everything it requires (no extras), as installed here."""
+    from importlib.metadata import PackageNotFoundError, requires
+
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    found: set[str] = set()
+    todo = [dist]
+    while todo:
+        name = canonicalize_name(todo.pop())
+        if name in found:
+            continue
+        try:
+            reqs = requires(name) or []
+        except PackageNotFoundError:
+            continue
+        found.add(name)
+        for text in reqs:
+            req = Requirement(text)
+            if req.marker is None or req.marker.evaluate({"extra": ""}):
+                todo.append(req.name)
+    return found
+
+
+def _ray_adds_mb() -> float:
+    """What installing Ray adds to loadtui's own dependencies, MB on disk."""
+    return sum(_installed_mb(d) for d in _closure("ray") - _closure("loadtui"))
+
+
 def ray_costs(repeats: int) -> dict[str, Any]:
     import ray
 
     with tempfile.TemporaryDirectory(prefix="rb-") as tmp:
-        env = {**os.environ, "RAY_TMPDIR": tmp}
+        env = ray_env(tmp)
         inits = [_init_seconds("", env) for _ in range(repeats)]
         joins = [_join_seconds(env) for _ in range(repeats)]
     return {
         "ray_version": ray.__version__,
         "ray_installed_mb": round(_installed_mb("ray"), 1),
+        "ray_with_new_dependencies_mb": round(_ray_adds_mb(), 1),
         "init_local_s": [round(s, 2) for s in inits],
         "init_join_s": [round(s, 2) for s in joins],
     }
@@ -274,6 +337,9 @@ def _median(runs: list[dict[str, Any]], key: str) -> float:
 
 ROWS = [
     ("CPU per request (µs, whole tree)", "cpu_per_request_us", "{:,.0f}"),
+    ("… in the driver (coordinator)", "cpu_driver_us", "{:,.0f}"),
+    ("… in the workers or actors", "cpu_workers_us", "{:,.0f}"),
+    ("… in the rest (Ray's GCS, raylet, agents)", "cpu_other_us", "{:,.0f}"),
     ("TTFT p50 − truth (ms)", "ttft_p50_error_ms", "{:+.2f}"),
     ("TTFT p99 − truth (ms)", "ttft_p99_error_ms", "{:+.2f}"),
     ("ITL p50 − truth (ms)", "itl_p50_error_ms", "{:+.2f}"),
@@ -347,7 +413,8 @@ def main() -> None:
         print("Ray's fixed costs ...", file=sys.stderr)
         costs = results["ray_costs"] = ray_costs(1 if a.short else 3)
         print(
-            f"\nRay {costs['ray_version']}: installed {costs['ray_installed_mb']:,.0f} MB; "
+            f"\nRay {costs['ray_version']}: installed {costs['ray_installed_mb']:,.0f} MB "
+            f"({costs['ray_with_new_dependencies_mb']:,.0f} MB with the dependencies it adds); "
             f"ray.init() starting a local Ray {costs['init_local_s']} s, "
             f"joining a running head {costs['init_join_s']} s"
         )
