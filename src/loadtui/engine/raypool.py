@@ -107,25 +107,33 @@ def connect(address: str | None, workers: int, say: Callable[[str], None]) -> Ra
         with _output_to(log):
             ray.init(address=address, **options)
     except Exception as exc:  # ConnectionError, RuntimeError, TimeoutError: Ray's own words
-        raise connect_error(address, ray.__version__, exc) from None
+        raise connect_error(address, exc) from None
     say(f"ray: logs in {log}")
     return _describe(ray, address, owned=True)
 
 
-def connect_error(address: str | None, version: str, exc: BaseException) -> LoadtuiError:
-    """One line for a failed ``ray.init``: a version mismatch names both versions."""
+def connect_error(address: str | None, exc: BaseException) -> LoadtuiError:
+    """One line for a failed ``ray.init``; a version mismatch names both sides' versions."""
     text = str(exc)
     where = f"the Ray cluster at {address}" if address else "a local Ray"
-    if "version mismatch" in text.lower():
-        found = re.findall(r"Ray:?\s*([0-9][\w.+-]*)", text)
-        theirs = next((v for v in found if v != version), "another version")
+    chain = "\n".join(str(e) for e in (exc, exc.__cause__, exc.__context__) if e is not None)
+    if "InvalidAuthToken" in chain:
         return ConfigError(
-            f"{where} runs Ray {theirs}, this loadtui has Ray {version}: install the same version"
+            f"{where} asks for its token: set RAY_AUTH_MODE=token and RAY_AUTH_TOKEN "
+            "(or the file ~/.ray/auth_token) as on the head (docs/ray.md)"
         )
+    if "version mismatch" in text.lower():
+        rays = re.findall(r"Ray: (\S+)", text)
+        pythons = re.findall(r"Python: (\S+)", text)
+        if len(rays) == 2 and len(pythons) == 2:
+            return ConfigError(
+                f"{where} runs Ray {rays[0]} on Python {pythons[0]}, this loadtui has Ray "
+                f"{rays[1]} on Python {pythons[1]}: install the same versions on both"
+            )
     first = next((line.strip() for line in text.splitlines() if line.strip()), type(exc).__name__)
     if address is None:
         return StartError(f"cannot start {where}: {first[:200]}")
-    return ConfigError(f"cannot reach {where}: {first[:200]}")
+    return ConfigError(f"cannot join {where}: {first[:200]}")
 
 
 _REACH_TIMEOUT = 3.0

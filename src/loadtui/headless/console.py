@@ -14,6 +14,7 @@ from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
+from loadtui.metrics.health import placement
 from loadtui.model.durations import format_duration
 from loadtui.model.record import (
     GeneratorHealth,
@@ -231,7 +232,8 @@ def _generator(g: GeneratorHealth) -> list[Text]:
         f"generator: {g.workers} worker(s), CPU max {g.cpu_percent_max:.0f}%, "
         f"loop lag max {g.loop_lag_ms_max:.1f} ms, saturated {g.saturated_seconds}s" + rate
     )
-    return [gen, *(Text(f"warning: {w}", style="yellow") for w in g.warnings)]
+    where = [Text(f"  on {line}") for line in placement(g)]  # Ray actors: node by node
+    return [gen, *where, *(Text(f"warning: {w}", style="yellow") for w in g.warnings)]
 
 
 def summary_renderable(run: RunRecord) -> Group:

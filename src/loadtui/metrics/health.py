@@ -13,7 +13,14 @@ from collections import Counter
 from loadtui.model.record import GeneratorHealth, LostWorker
 from loadtui.model.snapshot import WorkerSnapshot
 
-__all__ = ["CPU_LIMIT", "LAG_LIMIT_MS", "LATE_MS", "RATE_SHORTFALL", "HealthTracker"]
+__all__ = [
+    "CPU_LIMIT",
+    "LAG_LIMIT_MS",
+    "LATE_MS",
+    "RATE_SHORTFALL",
+    "HealthTracker",
+    "placement",
+]
 
 CPU_LIMIT = 90.0
 """A worker above this CPU % is saturated."""
@@ -169,3 +176,30 @@ class HealthTracker:
             achieved_rate=achieved_rate,
             nodes=tuple(self.nodes.get(w, "") for w in range(workers)) if self.nodes else (),
         )
+
+
+_IDS_SHOWN = 8
+"""Actor numbers listed per node before the rest are only counted."""
+
+
+def placement(health: GeneratorHealth, most: int = 4) -> list[str]:
+    """Where the workers ran, one line per node (``vm-a 10.0.0.5: actors 0, 2``), a lost one
+    marked, at most ``most`` lines; empty when they ran here as processes. The console's
+    end-of-run lines and the app's health panel both show these."""
+    if not health.nodes:
+        return []
+    lost = {w.worker for w in health.lost_workers}
+    by_node: dict[str, list[str]] = {}
+    for index, node in enumerate(health.nodes):
+        by_node.setdefault(node or "unknown node", []).append(
+            f"{index} lost" if index in lost else str(index)
+        )
+    lines = []
+    for node, ids in by_node.items():
+        shown = ", ".join(ids[:_IDS_SHOWN]) + (
+            f" … ({len(ids)} in all)" if len(ids) > _IDS_SHOWN else ""
+        )
+        lines.append(f"{node}: actor{'s' if len(ids) > 1 else ''} {shown}")
+    if len(lines) > most:
+        lines[most - 1 :] = [f"… and {len(lines) - most + 1} more nodes"]
+    return lines

@@ -13,6 +13,7 @@ from textual.content import Content
 from textual.reactive import reactive
 from textual.widgets import Static
 
+from loadtui.metrics.health import placement
 from loadtui.model.record import RunSummary
 from loadtui.run.frame import LiveFrame
 from loadtui.tui.format import count, ms, rate
@@ -107,6 +108,7 @@ class HealthPanel(Static):
         lines = [
             Content(f"{frame.workers} worker{'s' if frame.workers != 1 else ''} · {cpu} · {lag}"),
             Content(f"in flight {count(frame.in_flight)} · saturated {h.saturated_seconds}s"),
+            *(Content(line) for line in placement(h, most=2)),  # Ray actors and their nodes
         ]
         self.set_class(bool(warning) or bool(h.saturated_seconds), "-warning")
         if warning:
