@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import REPO
 
+from helpers import REPO
 from loadtui.cli.parser import build_parser
 from loadtui.run.options import Overrides, check_controls, resolve
 from loadtui.storage.presets import load_control_file
@@ -72,8 +72,16 @@ def _doc_blocks() -> str:
     return "\n".join(re.findall(r"```(?:sh|bash|console)\n(.*?)```", DOCS.read_text(), re.S))
 
 
+def _comments(path: Path) -> str:
+    return "\n".join(
+        line for line in path.read_text().splitlines() if line.lstrip().startswith("#")
+    )
+
+
 def _all_commands() -> list[tuple[str, list[str]]]:
-    found = [(f"{p.name} (comment)", argv) for p in MANIFESTS for argv in _commands_in(p.read_text())]
+    found = [
+        (f"{p.name} (comment)", argv) for p in MANIFESTS for argv in _commands_in(_comments(p))
+    ]
     for path, doc in _documents():
         if doc["kind"] == "RayJob":
             found.append((f"{path.name} entrypoint", shlex.split(doc["spec"]["entrypoint"])))
@@ -89,7 +97,9 @@ def test_manifests_parse_as_kubernetes_objects() -> None:
         assert doc.get("apiVersion") and doc.get("metadata", {}).get("name"), path.name
 
 
-def test_every_loadtui_command_is_accepted_by_the_parser(capsys: pytest.CaptureFixture[str]) -> None:
+def test_every_loadtui_command_is_accepted_by_the_parser(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     commands = _all_commands()
     # the RayJob's entrypoint, the mock's container, the usage comments and the docs' examples
     assert len(commands) >= 8, commands
