@@ -12,6 +12,9 @@ driver, its workers or its Ray actors, and for Ray the GCS, raylet and agents th
 - **TTFT error**: the run file's TTFT p50 and p99 minus the mock's 200 ms.
 - **Start-up**: from launching ``loadtui`` to the mock's first request (Python's start-up,
   ``ray.init`` and the actors included).
+- **Idle cost**: one more run of each backend with one user that thinks past the end: the CPU
+  each part of the tree spends per second with (almost) no load, and from it the CPU per
+  request above that fixed cost.
 - **Memory**: RSS and PSS summed over the tree at the end of the window (PSS shares pages
   between the processes that map them, so it does not count Ray's shared libraries twice).
 
@@ -146,9 +149,11 @@ def memory_mb(root: int) -> tuple[float, float]:
 
 
 # -- one run ---------------------------------------------------------------------------------
-def _command(url: str, backend: str, a: argparse.Namespace, out: Path) -> list[str]:
+def _command(url: str, backend: str, a: argparse.Namespace, out: Path, idle: bool) -> list[str]:
     cmd = [PY, "-m", "loadtui", "--headless", "--preset", "baseline", "--url", url]
-    cmd += ["--users", str(a.streams), "--spawn-rate", str(a.streams), "--think-time", "0"]
+    # idle: one user that sends one request and then thinks past the end of the run
+    users, think = ("1", "600s") if idle else (str(a.streams), "0")
+    cmd += ["--users", users, "--spawn-rate", users, "--think-time", think]
     cmd += ["--workers", str(a.workers), "--duration", f"{a.seconds:g}s", "--stream"]
     cmd += ["--max-tokens", str(TOKENS), "--out", str(out), "--no-live"]
     return [*cmd, "--backend", backend] if backend != "process" else cmd
@@ -176,14 +181,14 @@ def ray_env(tmp: str) -> dict[str, str]:
     return {**os.environ, "RAY_TMPDIR": tmp, **auth}
 
 
-def run_one(url: str, backend: str, a: argparse.Namespace) -> dict[str, Any]:
+def run_one(url: str, backend: str, a: argparse.Namespace, idle: bool = False) -> dict[str, Any]:
     served(url, reset=True)
     with tempfile.TemporaryDirectory(prefix="rb-") as tmp:
         out = Path(tmp) / "run.json"
         env = {**ray_env(tmp), "LOADTUI_DATA_DIR": tmp}
         launched = time.perf_counter()
         proc = subprocess.Popen(
-            _command(url, backend, a, out),
+            _command(url, backend, a, out, idle),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
             text=True,
@@ -216,6 +221,7 @@ def run_one(url: str, backend: str, a: argparse.Namespace) -> dict[str, Any]:
         "cpu_s": round(cpu, 3),
         "cpu_per_request_us": round(cpu / requests * 1e6, 1),
         **{f"cpu_{k}_us": round(v / requests * 1e6, 1) for k, v in by_role.items()},
+        **{f"cpu_{k}_ms_per_s": round(v / (t1 - t0) * 1e3, 2) for k, v in by_role.items()},
         "processes": len(cpu1),
         "rss_mb": round(rss, 1),
         "pss_mb": round(pss, 1),
@@ -351,7 +357,9 @@ ROWS = [
 ]
 
 
-def report(by: dict[str, list[dict[str, Any]]], a: argparse.Namespace) -> None:
+def report(
+    by: dict[str, list[dict[str, Any]]], idle: dict[str, dict[str, Any]], a: argparse.Namespace
+) -> None:
     names = list(by)
     print(
         f"\n| {a.streams} streams, {a.workers} workers, {a.seconds:g} s, medians of {a.pairs} | "
@@ -366,6 +374,30 @@ def report(by: dict[str, list[dict[str, Any]]], a: argparse.Namespace) -> None:
                 f"{c} / {_median(by[n], 'pss_mb'):,.0f}" for c, n in zip(cells, names, strict=True)
             ]
         print(f"| {label} | " + " | ".join(cells) + " |")
+    if idle:
+        print("\n| CPU with no load (ms per second) | " + " | ".join(names) + " |")
+        print("|---|" + "---:|" * len(names))
+        for key in ("driver", "workers", "other"):
+            cells = [f"{idle[n][f'cpu_{key}_ms_per_s']:.1f}" for n in names]
+            print(f"| {key} | " + " | ".join(cells) + " |")
+        marginal = {
+            n: statistics.median(
+                (
+                    r["cpu_s"]
+                    - sum(idle[n][f"cpu_{k}_ms_per_s"] for k in ("driver", "workers", "other"))
+                    / 1e3
+                    * r["window_s"]
+                )
+                / r["window_requests"]
+                * 1e6
+                for r in by[n]
+            )
+            for n in names
+        }
+        print(
+            "\nCPU per request above the idle cost (µs): "
+            + ", ".join(f"{n} {v:,.0f}" for n, v in marginal.items())
+        )
     if "process" in by and "ray" in by:
         ratios = [
             r["cpu_per_request_us"] / p["cpu_per_request_us"]
@@ -395,7 +427,8 @@ def main() -> None:
         a.pairs, a.seconds, a.warmup = 1, 8.0, 3.0
     backends = a.backends.split(",")
 
-    results: dict[str, Any] = {"args": vars(a), "runs": []}
+    results: dict[str, Any] = {"args": vars(a), "runs": [], "idle": {}}
+    idle: dict[str, dict[str, Any]] = {}
     by: dict[str, list[dict[str, Any]]] = {b: [] for b in backends}
     mock, url = start_mock(a.server_core)
     try:
@@ -405,10 +438,13 @@ def main() -> None:
                 run = run_one(url, backend, a)
                 by[backend].append(run)
                 results["runs"].append(run)
+        for backend in backends:
+            print(f"idle: {backend} ...", file=sys.stderr)
+            idle[backend] = results["idle"][backend] = run_one(url, backend, a, idle=True)
     finally:
         mock.terminate()
         mock.wait()
-    report(by, a)
+    report(by, idle, a)
     if "ray" in backends:
         print("Ray's fixed costs ...", file=sys.stderr)
         costs = results["ray_costs"] = ray_costs(1 if a.short else 3)
