@@ -422,6 +422,7 @@ def main() -> None:
     p.add_argument("--server-core", type=int, default=1)
     p.add_argument("--backends", default="process,ray")
     p.add_argument("--short", action="store_true", help="1 pair of 8 s runs, one ray.init each")
+    p.add_argument("--no-costs", action="store_true", help="skip Ray's fixed costs")
     a = p.parse_args()
     if a.short:
         a.pairs, a.seconds, a.warmup = 1, 8.0, 3.0
@@ -445,7 +446,7 @@ def main() -> None:
         mock.terminate()
         mock.wait()
     report(by, idle, a)
-    if "ray" in backends:
+    if "ray" in backends and not a.no_costs:
         print("Ray's fixed costs ...", file=sys.stderr)
         costs = results["ray_costs"] = ray_costs(1 if a.short else 3)
         print(
