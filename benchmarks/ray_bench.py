@@ -83,7 +83,7 @@ def served(url: str, reset: bool = False) -> int:
     req = urllib.request.Request(url + ("/mock/reset" if reset else "/mock/stats"))
     if reset:
         req.method = "POST"
-    with urllib.request.urlopen(req, timeout=5) as answer:
+    with urllib.request.urlopen(req, timeout=30) as answer:  # a starved mock is slow
         return int(json.load(answer)["served"])
 
 
