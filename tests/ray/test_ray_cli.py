@@ -2,13 +2,14 @@
 ``ray start --head`` (stopped by its pid: ``--block`` keeps that process in front, and it takes
 the head's processes with it): a headless run joins it with ``--ray-address``; a head that does
 not answer, a Ray version that differs, more workers than the cluster's CPUs are one-line
-errors with exit 2.
+errors with exit 2; a killed loadtui leaves no actor sending load.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import secrets
 import shutil
 import socket
 import subprocess
@@ -28,9 +29,9 @@ from loadtui.run.exitcodes import ExitCode  # noqa: E402
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.xdist_group("ray")]
 
 
-TOKEN = {"RAY_AUTH_MODE": "token"}
-"""A driver given an address sends the head's token (``~/.ray/auth_token``) only when told to
-(Ray 2.5x: ``ray start --head`` turns token auth on)."""
+TOKEN = {"RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": secrets.token_hex(32)}
+"""The head's token, given to it and to each driver as a user would (Ray 2.5x: a driver given
+an address sends a token only with ``RAY_AUTH_MODE=token``); never ``~/.ray/auth_token``."""
 
 
 def _free_port() -> int:
@@ -62,6 +63,7 @@ def head() -> Iterator[str]:
         stdout=log,
         stderr=subprocess.STDOUT,
         stdin=subprocess.DEVNULL,
+        env={**os.environ, **TOKEN},
     )
     try:
         deadline = time.monotonic() + 90
@@ -143,3 +145,82 @@ def test_a_head_that_does_not_answer_is_one_line_at_once():
     (line,) = proc.stderr.strip().splitlines()
     assert line.startswith(f"loadtui: error: cannot reach the Ray head at 127.0.0.1:{port}")
     assert time.monotonic() - started < 30  # Ray itself would retry for minutes
+
+
+def test_a_killed_driver_leaves_no_load_running(mock, head):
+    """The actors are not detached: when loadtui dies, Ray ends them with it."""
+    driver = subprocess.Popen(
+        [
+            *(sys.executable, "-m", "loadtui", "--headless", "--backend", "ray"),
+            *("--ray-address", head, "--url", mock.url, "--users", "2", "--duration", "60s"),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        stdin=subprocess.DEVNULL,
+        env={**os.environ, **TOKEN},
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while mock.stats()["served"] < 10:
+            assert driver.poll() is None and time.monotonic() < deadline, "no load came"
+            time.sleep(0.2)
+    finally:
+        driver.kill()
+        driver.wait(10)
+    deadline = time.monotonic() + 30
+    quiet = 0
+    last = mock.stats()["served"]
+    while quiet < 2:  # served stays still for 2 s in a row (the mock answers in ~0.1 s)
+        assert time.monotonic() < deadline, "load went on after the driver died"
+        time.sleep(1.0)
+        now = mock.stats()["served"]
+        quiet = quiet + 1 if now == last else 0
+        last = now
+
+
+def test_a_cluster_with_another_host_needs_url(head, tmp_path):
+    """A second node (another IP of this machine, 127.0.0.2, as another host would have):
+    the embedded mock listens on 127.0.0.1 only, so the run is refused before it starts.
+    Last in the module: it leaves the head with a node more."""
+    log = tmp_path / "node.log"
+    out = log.open("wb")
+    node = subprocess.Popen(
+        [
+            *(str(Path(sys.executable).with_name("ray")), "start", "--address", head),
+            *("--node-ip-address", "127.0.0.2", "--num-cpus", "1", "--block"),
+        ],
+        stdout=out,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        env={**os.environ, **TOKEN},
+    )
+    try:
+        deadline = time.monotonic() + 90
+        while "Ray runtime started" not in log.read_text(errors="replace"):
+            assert node.poll() is None, log.read_text()
+            assert time.monotonic() < deadline, "the second node did not start"
+            time.sleep(0.3)
+        while True:  # the node is up; the head may take a moment to count it
+            proc = run_cli(
+                *("--headless", "--backend", "ray", "--ray-address", head, "--workers", "2"),
+                env=TOKEN,
+                timeout=120,
+            )
+            if "the Ray cluster has 1 CPU(s)" not in proc.stderr:
+                break
+            assert time.monotonic() < deadline, "the head did not count the second node"
+            time.sleep(0.5)
+        assert proc.returncode == ExitCode.USAGE, proc.stdout + proc.stderr
+        assert proc.stderr.strip().splitlines() == [
+            "loadtui: error: the Ray cluster has other hosts and the embedded mock listens on "
+            "127.0.0.1 only: give --url of a target every Ray node can reach"
+        ]
+        assert "target:" not in proc.stdout  # refused before the mock was started
+    finally:
+        node.terminate()
+        try:
+            node.wait(30)
+        except subprocess.TimeoutExpired:
+            node.kill()
+            node.wait(5)
+        out.close()

@@ -1,15 +1,18 @@
-"""The run screen's generator health with Ray actors: each actor's node, a lost one marked,
-node names shown as plain text (they come from the cluster's hosts)."""
+"""The app with Ray actors: the run screen's generator health names each actor's node (a lost
+one marked, node names as plain text: they come from the cluster's hosts), and ``--backend
+ray`` given on the command line reaches the run the setup form starts."""
 
 from __future__ import annotations
 
 import asyncio
 from dataclasses import replace
+from typing import Any
 
 from loadtui.model.record import LostWorker
+from loadtui.run.options import Overrides
 from loadtui.tui.app import LoadtuiApp
 from loadtui.tui.settings import Settings
-from test_tui_hardening import FixedRun, _live, _show
+from test_tui_hardening import FixedRun, RecordingApp, _live, _show, _until
 
 
 def test_the_health_panel_names_each_actor_s_node() -> None:
@@ -27,3 +30,20 @@ def test_the_health_panel_names_each_actor_s_node() -> None:
     health = asyncio.run(scenario())
     assert "gpu-a 10.0.0.5: actors 0, 2" in health, health
     assert "gpu-[b]b[/b] 10.0.0.6: actor 1 lost" in health, health
+
+
+def test_backend_ray_on_the_command_line_reaches_the_run_the_form_starts() -> None:
+    """The setup form has no field for it: ``loadtui --backend ray --ray-address …`` is kept."""
+
+    async def scenario() -> Any:
+        prefill = Overrides(mock=True, backend="ray", ray_address="10.0.0.5:6379")
+        app = RecordingApp(prefill=prefill, settings=Settings())
+        async with app.run_test(size=(100, 30)) as pilot:
+            await _until(pilot, lambda: app.screen.query("#url"))
+            await pilot.press("ctrl+s")
+            await _until(pilot, lambda: app.started is not None)
+            return app.started
+
+    started = asyncio.run(scenario())
+    assert started.engine.backend == "ray"
+    assert started.engine.ray_address == "10.0.0.5:6379"

@@ -339,11 +339,10 @@ class RayPool:
         """Deliver one call's answer; whether to ask that actor again."""
         try:
             answer = self.ray.get(ref)
-        except self.ray.exceptions.RayActorError:
-            self._exited(index, None)
-            return False
         except self.ray.exceptions.RayError as exc:
-            self._inbox.put(Failed(index, describe(exc, "ray actor")))
+            if is_begin or not isinstance(exc, self.ray.exceptions.RayActorError):
+                # it never started (loadtui missing on that node, an import error): say why
+                self._inbox.put(Failed(index, describe(exc, "ray actor")))
             self._exited(index, None)
             return False
         if is_begin:
