@@ -16,7 +16,8 @@ from loadtui.run.frame import LiveFrame
 from loadtui.run.options import Overrides, resolve_config
 from loadtui.run.session import RunSession
 
-pytestmark = pytest.mark.slow
+# a knee is a measurement: run apart from the tests that start Ray (pyproject: loadgroup)
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("heavy")]
 
 # service time S = ttft + (tokens − 1) / decode_tps = 0.02 + 16 / 100 = 0.18 s with 2 slots:
 # the rate knee is 2 / 0.18 ≈ 11.1 requests/s, the users knee 2 users
@@ -73,7 +74,10 @@ def loads(run: dict) -> list[tuple[float, str]]:
 
 def test_rate_search_finds_the_knee(private_dirs: Path):
     path = preset(private_dirs, "rate", 6, "<100ms", half_width=0.1)
-    run, stdout = run_search(path, private_dirs / "rate.json")
+    for _ in range(3):  # a starved machine can hold the generator back (not this test's subject):
+        run, stdout = run_search(path, private_dirs / "rate.json")  # the search then says so
+        if run["search"]["outcome"] != "generator_saturated":
+            break
     search = run["search"]
     assert search["outcome"] == "capacity", stdout
     assert abs(search["capacity"] - RATE_KNEE) <= 0.15 * RATE_KNEE, stdout

@@ -26,7 +26,7 @@ ray = pytest.importorskip("ray")
 from helpers import run_cli  # noqa: E402
 from loadtui.run.exitcodes import ExitCode  # noqa: E402
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.xdist_group("ray")]
+pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.xdist_group("heavy")]
 
 
 TOKEN = {"RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": secrets.token_hex(32)}

@@ -26,7 +26,7 @@ from loadtui.model.controls import ControlChange  # noqa: E402
 from loadtui.model.plan import RunConfig  # noqa: E402
 from loadtui.model.snapshot import WorkerSnapshot  # noqa: E402
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.xdist_group("ray")]
+pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.xdist_group("heavy")]
 
 KEY = "sk-raypool-7f3c9e1b2d4a6f80"
 """An API key no Ray file may hold."""
