@@ -25,6 +25,7 @@ from loadtui.engine.raypool import RayPool  # noqa: E402
 from loadtui.model.controls import ControlChange  # noqa: E402
 from loadtui.model.plan import RunConfig  # noqa: E402
 from loadtui.model.snapshot import WorkerSnapshot  # noqa: E402
+from reorder import ShufflingPool, changes, check_last_state  # noqa: E402
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.xdist_group("heavy")]
 
@@ -124,3 +125,12 @@ def test_a_killed_actor_s_users_move_to_the_survivor(mock, ray_dir):
     generator = coord.result().generator
     assert generator.workers_lost == 1
     assert any("worker 1 lost" in w for w in generator.warnings)
+
+
+def test_shuffled_live_changes_reach_actors_in_the_order_sent(mock, ray_dir):
+    """The ordering stress test of tests/engine/test_control_order.py, over Ray actors."""
+    pool = ShufflingPool(seed=11, inner=RayPool())
+    schedule = list(changes())
+    config = RunConfig(load={"mode": "closed", "users": 4, "duration": 2.6}, workers=2)
+    coord = drive(config, mock.url, schedule, pool=pool)
+    check_last_state(coord, pool, schedule, mock)
