@@ -359,9 +359,7 @@ class Coordinator:
     ) -> GeneratorHealth:
         """The generator's health so far, with each worker's clock and start skew."""
         health = self.health.summary(self.n, target_rate_mean, achieved_rate)
-        nodes = self.health.nodes  # Ray actors: where each ran
-        clocks = tuple(replace(c, node=nodes.get(c.worker, "")) for c in self.clocks.table(self.n))
-        return replace(health, worker_clocks=clocks)
+        return replace(health, worker_clocks=self.clocks.table(self.n))
 
     def result(self) -> RunResult:
         """Series, controls, summary, generator health and histograms for the run file."""

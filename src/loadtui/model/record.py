@@ -272,9 +272,7 @@ class WorkerClock:
     """The best of the round trips that measured the offset."""
     start_skew_ms: float | None
     """When its load began minus the intended start, on the coordinator's clock; None if it
-    never began (stopped first, or lost)."""
-    node: str = ""
-    """The host it ran on, where the pool knows it (Ray)."""
+    never began (stopped first, or lost). Where it ran is ``GeneratorHealth.nodes``."""
 
 
 @dataclass(frozen=True, slots=True)

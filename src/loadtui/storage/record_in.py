@@ -273,7 +273,6 @@ def _worker_clock(raw: RunJson) -> WorkerClock:
         clock_offset_ms=_float(raw, "clock_offset_ms"),
         rtt_ms=_float(raw, "rtt_ms"),
         start_skew_ms=_opt_float(raw, "start_skew_ms"),
-        node=_str(raw, "node"),
     )
 
 

@@ -218,8 +218,6 @@ def worker_clock_to_json(c: WorkerClock) -> RunJson:
         "rtt_ms": c.rtt_ms,
         "start_skew_ms": c.start_skew_ms,
     }
-    if c.node:
-        out["node"] = c.node
     return out
 
 
