@@ -50,6 +50,9 @@ REMOTE_SNAPSHOT_INTERVAL = 1.0
 
 _TAKE_WAIT = 1.0
 """How long an actor holds a ``take`` call with nothing to send (the driver re-asks)."""
+_CONTROL_WAIT = 10.0
+"""An actor that has not taken its controls in this long is hung: it is killed (and then lost,
+its users moved to the survivors) rather than hold back the controls of every other actor."""
 _INSTALL = "Ray is not installed: pip install 'loadtui[ray]'"
 _LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 
@@ -372,10 +375,14 @@ class RayPool:
                     item = self._down.get_nowait()
                 except queue.Empty:
                     break
-            calls = [self.actors[i].handle.remote(msgs) for i, msgs in batch.items()]
-            for call in calls:
-                with contextlib.suppress(self.ray.exceptions.RayError):
-                    self.ray.get(call)  # a lost actor: the reader reports it
+            calls = [(i, self.actors[i].handle.remote(msgs)) for i, msgs in batch.items()]
+            for i, call in calls:
+                try:
+                    self.ray.get(call, timeout=_CONTROL_WAIT)
+                except self.ray.exceptions.GetTimeoutError:
+                    self.kill(i)  # hung: it would hold every other actor's controls back
+                except self.ray.exceptions.RayError:
+                    pass  # a lost actor: the reader reports it
             if item is None:
                 return
 
