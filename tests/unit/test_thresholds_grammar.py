@@ -75,7 +75,12 @@ def test_the_command_line_form_is_metric_then_expression() -> None:
         "latency{label:chat stream}",
         "p(99) < 800",
     )
-    for bad in ("ttft", "", "p(95)<500", "ttft p(95)>>5"):
+    # a metric that is one number takes a bare comparison
+    assert parse_cli_threshold("capacity>=200") == ("capacity", "value>=200")
+    assert parse_cli_threshold("goodput_rate >= 2.5") == ("goodput_rate", "value>=2.5")
+    assert parse_cli_threshold("slo_attainment>=0.9") == ("slo_attainment", "rate>=0.9")
+    assert parse_cli_threshold("error_rate<0.01") == ("error_rate", "rate<0.01")
+    for bad in ("ttft", "", "p(95)<500", "ttft p(95)>>5", "ttft<500", "latency>=1"):
         with pytest.raises(ValueError):
             parse_cli_threshold(bad)
 

@@ -55,7 +55,16 @@ _KEPT = ("p50", "p90", "p95", "p99", "p999")
 _EXPR = re.compile(
     r"^\s*(p\((\d+(?:\.\d+)?)\)|avg|min|max|med|rate|value)\s*(<=|>=|==|<|>)\s*(-?\d+(?:\.\d+)?)\s*$"
 )
-_CAPACITY = re.compile(r"^\s*capacity\s*(<=|>=|==|<|>)\s*(-?\d+(?:\.\d+)?)\s*$")
+_BARE = re.compile(
+    r"^\s*(capacity|goodput_rate|slo_attainment|error_rate)\s*(<=|>=|==|<|>)\s*(-?\d+(?:\.\d+)?)\s*$"
+)
+_BARE_AGGREGATE = {
+    "capacity": "value",
+    "goodput_rate": "value",
+    "slo_attainment": "rate",
+    "error_rate": "rate",
+}
+"""Metrics that are one number, so ``--threshold 'capacity>=200'`` needs no aggregate."""
 _KEY = re.compile(r"^\s*([A-Za-z_]\w*)\s*(?:\{(.*)\})?\s*$", re.DOTALL)
 _CLI = re.compile(r"^\s*([A-Za-z_]\w*\s*(?:\{[^{}]*\})?)(?:\s+|(?<=\}))(\S.*?)\s*$", re.DOTALL)
 
@@ -155,9 +164,10 @@ def _aggregate_name(metric: str, name: str, expression: str, agg: str, pct: str 
 def parse_cli_threshold(text: str) -> tuple[str, str]:
     """``--threshold 'ttft{label:proxied} p(99)<10'`` → (metric, expression), both checked;
     ValueError naming what is wrong."""
-    bare = _CAPACITY.match(text)  # a capacity search's result is one number: 'capacity>=200'
+    bare = _BARE.match(text)  # one number: 'capacity>=200', 'slo_attainment>=0.9'
     if bare:
-        text = f"capacity value{bare.group(1)}{bare.group(2)}"
+        name = bare.group(1)
+        text = f"{name} {_BARE_AGGREGATE[name]}{bare.group(2)}{bare.group(3)}"
     m = _CLI.match(text)
     if not m:
         raise ValueError(
