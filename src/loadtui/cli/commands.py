@@ -122,8 +122,13 @@ def _open_app(
     """Run the Textual app (imported here only, so headless runs never load Textual)."""
     import sys
 
-    if not (sys.stdin.isatty() and sys.stderr.isatty()):  # Textual draws on stderr
+    if not sys.stdin.isatty():
         raise UsageError("the interactive app needs a terminal; add --headless to run without it")
+    if not sys.stderr.isatty():  # Textual draws on stderr
+        raise UsageError(
+            "the interactive app draws on stderr, which is redirected here; "
+            "do not redirect stderr (2>…), or add --headless to run without the app"
+        )
     from loadtui.tui.app import LoadtuiApp
 
     app = LoadtuiApp(prefill=prefill, api_key=api_key, start=start, metrics=metrics)
