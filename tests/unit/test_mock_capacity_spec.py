@@ -37,3 +37,9 @@ def test_a_run_on_a_mock_with_capacity_names_it():
     )
     plain = TargetInfo(url="http://127.0.0.1:1", embedded_mock=True, mock=MockSpec())
     assert describe_mock(plain, RunConfig()).endswith("16 tokens")  # no capacity: as before
+
+
+def test_a_refusal_status_needs_a_queue_limit():
+    with pytest.raises(ValueError, match="queue_full_status needs max_queue"):
+        MockSpec(slots=2, queue_full_status=503)
+    assert MockSpec(slots=2, max_queue=1, queue_full_status=503).queue_full_status == 503

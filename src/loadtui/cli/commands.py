@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import re
 import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -360,8 +361,11 @@ def _cmd_mock(args: argparse.Namespace) -> int:
             headers=dict(args.header),
             **{k: v for k, v in given.items() if v is not None},
         )
-    except ValidationError as exc:
-        raise ConfigError(validation_message(exc, "invalid option: ")) from None
+    except ValidationError as exc:  # named as typed: --slots, not the field's slots
+        message = validation_message(exc, "invalid option: ")
+        for name in given:
+            message = re.sub(rf"\b{name}\b", "--" + name.replace("_", "-"), message)
+        raise ConfigError(message) from None
     return _serve_until_signal(
         lambda host, port, ready, stop: serve(spec, host, port, ready, stop),
         args.host,

@@ -250,6 +250,8 @@ class MockSpec(BaseModel):
             raise ValueError("fault probabilities add up to more than 1")
         if self.max_queue is not None and self.slots is None:
             raise ValueError("max_queue needs slots (without slots nothing ever waits)")
+        if self.queue_full_status != 429 and self.max_queue is None:
+            raise ValueError("queue_full_status needs max_queue (without it no request is refused)")
         return self
 
 
