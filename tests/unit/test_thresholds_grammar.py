@@ -355,3 +355,13 @@ def test_a_replay_does_not_repeat_a_thresholds_stop() -> None:
     ]
     run = {"status": "stopped", "load_ended_s": 4.2, "controls": recorded}
     assert [(c.action, c.at) for c in run_controls(run)] == [("users", 1.0)]
+
+
+def test_a_capacity_threshold_needs_a_capacity_search() -> None:
+    chat = [{"kind": "chat"}]
+    with pytest.raises(ValueError, match="judges a capacity search"):
+        RunConfig.model_validate({"requests": chat, "thresholds": {"capacity": ["value>=5"]}})
+    searched = RunConfig.model_validate(
+        {"requests": chat, "thresholds": {"capacity": ["value>=5"]}, "search": {"mode": "rate"}}
+    )
+    assert searched.search is not None

@@ -353,6 +353,11 @@ class RunConfig(BaseModel):
                         f"threshold {metric} judges SLOs and the run has none "
                         "(--slo 'ttft<500ms' or a [slo] table)"
                     )
+                if metric == "capacity" and self.search is None:
+                    raise ValueError(
+                        "threshold capacity judges a capacity search and this run is none "
+                        "(--search rate|users, a [search] table, or --preset capacity)"
+                    )
         return self
 
     def with_overrides(self, **changes: Any) -> RunConfig:

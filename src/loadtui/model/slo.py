@@ -87,7 +87,9 @@ def parse_slo_value(name: str, value: str) -> Slo:
     op, number, unit = m.groups()
     limit = float(number) * (1000.0 if unit == "s" else 1.0)
     if not 0.0 < limit <= _MAX_MS or not math.isfinite(limit):
-        raise ValueError(f"SLO {name}: the bound must be above 0 and at most 86400s (24 hours), got {value!r}")
+        raise ValueError(
+            f"SLO {name}: the bound must be above 0 and at most 86400s (24 hours), got {value!r}"
+        )
     return Slo(name, limit, op == "<=")
 
 
