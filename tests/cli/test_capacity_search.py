@@ -151,11 +151,15 @@ def test_a_steered_search_replayed_repeats_its_steps(private_dirs: Path):
         '[[control]]\nat = "3.5s"\naction = "search"\nvalue = "hold"\n'
     )
     first, stdout = run_search(
-        path, private_dirs / "steered.json", "--control-file", str(controls), "--max-rate", "20"
-    )
+        path, private_dirs / "steered.json", "--control-file", str(controls), "--max-rate", "20",
+        "--threshold", "capacity>=15",
+    )  # fmt: skip
     search = first["search"]
     assert search["outcome"] == "ceiling", stdout
     assert "no knee up to 20 req/s" in stdout
+    # a ceiling is a capacity of at least the ceiling: capacity>=15 passes (exit 0)
+    gate = [t for t in first["thresholds"] if t["metric"] == "capacity"]
+    assert gate and gate[0]["passed"] and search["capacity"] == 20, first["thresholds"]
     steps = loads(first)
     assert steps[0] == (5, "skipped") and steps[1][0] == 10 and steps[-1] == (20, "pass")
     assert search["steps"][1]["held"] and search["steps"][1]["duration_s"] >= 2.3
@@ -184,7 +188,7 @@ def test_steering_step_back_and_accept_through_controls(private_dirs: Path):
     assert search is not None and search.step_factor == 3
     assert [s.load for s in search.steps] == [5, 15, 5]
     assert [s.verdict for s in search.steps][:2] == ["skipped", "skipped"]
-    assert search.outcome == "stopped"
+    assert search.outcome == "stopped" and search.message.startswith("accepted")
     rates = [c.value for c in run.controls if c.action == "rate"]
     assert rates == [15, 5]
     assert [c.value for c in run.controls if c.action == "search"] == [v.value for v in steer]

@@ -7,6 +7,7 @@ import json
 import pytest
 
 from loadtui.errors import ConfigError
+from loadtui.model.controls import ControlChange
 from loadtui.model.record import RunSummary
 from loadtui.model.search import SearchSpec, SearchView, StepView
 from loadtui.model.thresholds import (
@@ -17,15 +18,19 @@ from loadtui.model.thresholds import (
     parsed,
 )
 from loadtui.run.options import Overrides, resolve_config
+from loadtui.run.search import CapacitySearch
 from loadtui.run.searchopts import SEARCH_DURATION
 from loadtui.run.searchrules import (
     Conclusion,
     Figures,
     Judged,
+    accepted,
+    after_skip,
     conclude,
     next_load,
     saturated,
     step_over,
+    step_verdict,
     verdict,
     wilson,
 )
@@ -193,3 +198,128 @@ def test_capacity_threshold_grammar_and_judging():
     assert not judge_capacity(pending, 15.0, "")[0].passed
     none = judge_capacity(pending, None, "never compliant: ...")[0]
     assert not none.passed and none.reason == "never compliant: ..."
+
+
+def test_a_skipped_step_picks_the_next_load_but_never_the_conclusion():
+    spec = SearchSpec(precision=0.1, refinements=5)
+    steps = [Judged(20, "pass"), Judged(40, "fail"), Judged(30, "pass", "refine")]
+    steps.append(Judged(35, "fail", "refine"))
+    # skipping 32.5 between 30 and 35: "32.5 passed" would end at 32.5, which nobody measured
+    done = after_skip(steps, Judged(32.5, "skipped", "refine"), spec, 2.0)
+    assert isinstance(done, Conclusion) and done.capacity == 30 and done.interval == (30, 35)
+    # skipping the ceiling step: no "ceiling" (it was not measured) — the best judged step
+    ceiling = SearchSpec(max_load=50)
+    done = after_skip([Judged(40, "pass")], Judged(50, "skipped"), ceiling, 2.0)
+    assert isinstance(done, Conclusion) and done.outcome == "stopped" and done.capacity == 40
+    # while probing, a skip still moves on
+    assert after_skip([Judged(10, "pass")], Judged(20, "skipped"), spec, 2.0) == (40, "probe")
+
+
+def test_a_capped_step_where_nothing_finished_fails_unless_nothing_was_sent():
+    spec = SearchSpec()
+    nothing_back = fig(0, 0, seconds=60.0, arrivals=300)
+    assert step_verdict(nothing_back, spec, 5, in_flight=0) == "fail"
+    assert step_verdict(fig(0, 0, seconds=60.0), SearchSpec(mode="users"), 4, 8) == "fail"
+    assert step_verdict(fig(0, 0, seconds=60.0), spec, 5, in_flight=0) == "skipped"
+    # the search bisects below the silent step instead of doubling past it
+    assert next_load([Judged(5, "pass"), Judged(10, "fail")], spec, 2.0) == (7.5, "refine")
+
+
+def test_saturation_after_a_failure_below_it_does_not_hide_the_knee():
+    # 40 failed on the target, then 30 saturated, then 35 and 37.5 failed: the target's knee
+    # is below 35 whatever happened at 30 — a capacity with a warning, not "above 30"
+    steps = [Judged(10, "pass"), Judged(20, "pass"), Judged(40, "fail")]
+    steps += [Judged(30, "saturated", "refine"), Judged(35, "fail", "refine")]
+    done = conclude([*steps, Judged(37.5, "fail", "refine")], SearchSpec(), final=False)
+    assert done is not None and done.outcome == "capacity" and done.interval == (20, 35)
+    assert "warning: the generator saturated at 30 req/s" in done.message
+    # saturation before any failure still ends the search as the generator's limit
+    early = conclude([Judged(10, "pass"), Judged(20, "saturated")], SearchSpec(), final=False)
+    assert early is not None and early.outcome == "generator_saturated"
+    # ...but not when the target failed at or below the saturated load (the target's knee)
+    below = [Judged(10, "pass"), Judged(40, "saturated"), Judged(20, "fail")]
+    done = conclude(below, SearchSpec(), final=True)
+    assert done is not None and done.outcome == "capacity" and done.capacity == 10
+
+
+def test_accept_stops_with_the_best_passing_step_and_the_threshold_judges_it():
+    steps = [Judged(10, "pass"), Judged(20, "pass"), Judged(40, "fail"), Judged(30, "skipped")]
+    done = accepted(steps, SearchSpec())
+    assert done.outcome == "stopped" and done.capacity == 20 and done.interval == (20, 40)
+    assert "accepted: best passing step 20 req/s" in done.message
+    nothing = accepted([Judged(10, "fail")], SearchSpec())
+    assert nothing.outcome == "stopped" and nothing.capacity is None
+    pending = judge_all(parsed({"capacity": ["value>=15"]}), RunSummary())
+    assert judge_capacity(pending, done.capacity, done.message)[0].passed
+
+
+def test_the_ceiling_is_capacity_at_least_the_ceiling():
+    done = conclude([Judged(10, "pass"), Judged(20, "pass")], SearchSpec(max_load=20), False)
+    assert done is not None and done.outcome == "ceiling" and done.capacity == 20
+    assert "capacity at least 20" in done.message
+
+
+def test_never_compliant_names_the_search_start_option():
+    done = conclude([Judged(5, "fail", attainment=0.1)], SearchSpec(), final=False)
+    assert done is not None and "lower --search-start" in done.message
+
+
+def test_spec_checks_and_whole_users():
+    bad = [
+        (Overrides(search="rate", search_start=30, max_rate=20), "above the ceiling"),
+        (Overrides(search="users", search_start=9, max_users=4), "--max-users 4"),
+    ]
+    for args, fragment in bad:
+        with pytest.raises(ConfigError, match=fragment):
+            resolve_config(args)
+    with pytest.raises(ValueError, match="min_step"):
+        SearchSpec(min_step=30, max_step=10)
+    config = resolve_config(Overrides(search="users", search_start=2.5))
+    assert config.search is not None and config.search.start == 3 and config.load.users == 3
+
+
+class _Coordinator:
+    """Just what CapacitySearch reads of a coordinator: the timeline, the clock, the latest
+    snapshots (none here) — the search's own bookkeeping is what is under test."""
+
+    def __init__(self) -> None:
+        self.config = resolve_config(Overrides(search="rate"))
+        self.n, self.elapsed, self.latest = 1, 0.0, {}
+        self.controls: list[ControlChange] = []
+        self.listeners: list[object] = []
+
+    def apply(self, change: ControlChange) -> ControlChange:
+        self.controls.append(change)
+        return change
+
+
+def _step(index: int, load: float, verdict: str) -> StepView:
+    return StepView(index, load, "probe", 0.0, 3.0, 50, None, None, 0.0, 0.0,
+                    None, None, None, None, None, None, verdict, False)  # type: ignore[arg-type]  # fmt: skip
+
+
+def test_accept_while_the_target_drains_ends_the_search():
+    coord = _Coordinator()
+    search = CapacitySearch(SearchSpec(), coord, replaying=False)  # type: ignore[arg-type]
+    # 5 passed, 20 failed: the load is 0 while the target drains, the next step waits
+    search.steps = [_step(0, 5, "pass"), _step(1, 20, "fail")]
+    search._cur, search._drain = None, (12.5, "refine", 0.0)
+    coord.latest = {0: type("Snap", (), {"in_flight": 3, "t": 0.5})()}
+    coord.controls.append(ControlChange("search", "accept", 1.0, "live"))
+    coord.elapsed = 1.0
+    search.tick()
+    assert search.conclusion is not None and search.conclusion.outcome == "stopped"
+    assert search.conclusion.capacity == 5 and search._drain is None
+    assert coord.controls[-1].action == "stop"
+    search.tick()  # no step starts after the accept
+    assert [c.action for c in coord.controls] == ["search", "stop"]
+
+
+def test_a_step_cut_short_is_skipped_live_and_in_a_replay_alike():
+    for replaying in (False, True):
+        coord = _Coordinator()
+        search = CapacitySearch(SearchSpec(), coord, replaying=replaying)  # type: ignore[arg-type]
+        coord.elapsed = 3.0  # nothing judged yet: too little to judge
+        search.finish()
+        assert [s.verdict for s in search.steps] == ["skipped"], replaying
+        assert search.conclusion is not None and search.conclusion.outcome == "stopped"

@@ -256,7 +256,8 @@ def _slo_options(p: argparse.ArgumentParser) -> None:
         "--slo",
         action="append",
         metavar="'NAME<BOUND'",
-        help="a per-request SLO (repeatable; replaces the preset's of the same name): "
+        help="a per-request SLO (repeatable; replaces the preset's of the same name, and "
+        "the last of a name given twice wins): "
         "ttft, itl (worst gap), tpot or latency, < or <=, in ms or s, e.g. 'ttft<500ms'; "
         "the run reports goodput and attainment",
     )

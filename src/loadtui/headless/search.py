@@ -9,7 +9,7 @@ from __future__ import annotations
 from rich.table import Table
 from rich.text import Text
 
-from loadtui.model.search import SearchSpec, SearchView, StepView
+from loadtui.model.search import SearchSpec, SearchView, StepView, load_unit
 
 __all__ = ["search_sections", "step_line"]
 
@@ -22,12 +22,15 @@ _VERDICT_STYLE = {
 }
 
 
-def _unit(mode: str) -> str:
-    return "req/s" if mode == "rate" else "users"
-
-
 def _ms(value: float | None) -> str:
     return "-" if value is None else f"{value:.0f}ms"
+
+
+def _pair(p50: float | None, p95: float | None) -> str:
+    """``p50/p95`` in ms, or in seconds once either reaches 10 s (keeps the table narrow)."""
+    if max(p50 or 0.0, p95 or 0.0) >= 10_000:
+        return "/".join("-" if v is None else f"{v / 1000:.1f}s" for v in (p50, p95))
+    return "/".join("-" if v is None else f"{v:.0f}" for v in (p50, p95))
 
 
 def _attainment(step: StepView) -> str:
@@ -47,7 +50,9 @@ def capped(step: StepView, spec: SearchSpec | None) -> bool:
 
 
 def _note(step: StepView, spec: SearchSpec | None) -> str:
-    notes = [n for n, on in (("held", step.held), ("capped", capped(step, spec))) if on]
+    silent = step.verdict == "fail" and step.requests == 0  # capped with nothing finished
+    marks = (("held", step.held), ("capped", capped(step, spec)), ("no request finished", silent))
+    notes = [n for n, on in marks if on]
     return f" ({', '.join(notes)})" if notes else ""
 
 
@@ -56,7 +61,7 @@ def step_line(step: StepView, mode: str, spec: SearchSpec | None = None) -> str:
     ``(capped)``: the step reached ``max_step`` and was judged on what it had."""
     held = _note(step, spec)
     return (
-        f"step {step.index + 1}  {step.load:g} {_unit(mode)}  {step.phase}  "
+        f"step {step.index + 1}  {step.load:g} {load_unit(mode)}  {step.phase}  "
         f"{step.requests} requests  attainment {_attainment(step)}  "
         f"p95 TTFT {_ms(step.ttft_p95_ms)}  goodput {step.goodput_rate:.2f}/s  "
         f"errors {step.error_rate:.1%}  {step.duration_s:.1f}s  {step.verdict}{held}"
@@ -64,10 +69,13 @@ def step_line(step: StepView, mode: str, spec: SearchSpec | None = None) -> str:
 
 
 def _table(view: SearchView, spec: SearchSpec | None) -> Table:
-    table = Table(title="capacity search", title_justify="left", show_edge=False)
-    for name in (_unit(view.mode), "phase", "requests", "attainment [CI]"):
+    table = Table(
+        title="capacity search", title_justify="left", show_edge=False, collapse_padding=True
+    )
+    for name in (load_unit(view.mode), "phase", "reqs", "attainment [CI]"):
         table.add_column(name, justify="right" if name != "phase" else "left", no_wrap=True)
-    for name in ("TTFT p50/p95", "latency p95", "goodput/s", "errors"):
+    # p50/p95 in ms: the curve issue 13 asks for (TTFT, ITL, latency)
+    for name in ("TTFT", "ITL", "latency", "goodput", "errors"):
         table.add_column(name, justify="right", no_wrap=True)
     table.add_column("time", justify="right")
     table.add_column("verdict")
@@ -77,8 +85,9 @@ def _table(view: SearchView, spec: SearchSpec | None) -> Table:
             s.phase,
             str(s.requests),
             _attainment(s),
-            f"{_ms(s.ttft_p50_ms)}/{_ms(s.ttft_p95_ms)}",
-            _ms(s.latency_p95_ms),
+            _pair(s.ttft_p50_ms, s.ttft_p95_ms),
+            _pair(s.itl_p50_ms, s.itl_p95_ms),
+            _pair(s.latency_p50_ms, s.latency_p95_ms),
             f"{s.goodput_rate:.2f}",
             f"{s.error_rate:.1%}",
             f"{s.duration_s:.1f}s",
@@ -92,7 +101,15 @@ def search_sections(view: SearchView, spec: SearchSpec | None = None) -> list[Ta
     a note when a step was capped at ``max_step``."""
     style = "bold green" if view.outcome in ("capacity", "ceiling") else "bold yellow"
     message = view.message or "the search did not finish"
-    out: list[Table | Text] = [_table(view, spec), Text(message, style=style)]
+    out: list[Table | Text] = [
+        _table(view, spec),
+        Text(
+            "TTFT, ITL, latency: p50/p95 in ms (s where marked) of the step's judged requests; "
+            "goodput: requests/s meeting every SLO",
+            style="dim",
+        ),
+        Text(message, style=style),
+    ]
     if any(capped(s, spec) for s in view.steps):
         out.append(
             Text(

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from loadtui.model.durations import parse_duration
 
@@ -23,11 +23,18 @@ __all__ = [
     "SearchView",
     "StepVerdict",
     "StepView",
+    "load_unit",
 ]
 
 SearchMode = Literal["rate", "users"]
 StepVerdict = Literal["running", "pass", "fail", "saturated", "skipped"]
 Outcome = Literal["capacity", "never_compliant", "ceiling", "generator_saturated", "stopped"]
+
+
+def load_unit(mode: str) -> str:
+    """The unit of a search's load: ``req/s`` (rate search) or ``users``."""
+    return "users" if mode == "users" else "req/s"
+
 
 STEER = ("hold", "skip", "back", "accept", "step")
 """Steering values of ``ControlChange(action="search", value=...)``; "step" is sent as "step:1.5"."""
@@ -117,3 +124,17 @@ class SearchSpec(BaseModel):
     """Bisection ends once (first bad − last good) / last good is at most this."""
     refinements: int = Field(default=4, ge=0, le=20)
     """At most this many bisection steps."""
+
+    @model_validator(mode="after")
+    def _consistent(self) -> SearchSpec:
+        if self.min_step > self.max_step:
+            raise ValueError(
+                f"min_step ({self.min_step:g}s) is longer than max_step ({self.max_step:g}s)"
+            )
+        if self.max_load is not None and self.start > self.max_load:
+            ceiling = "--max-rate" if self.mode == "rate" else "--max-users"
+            raise ValueError(
+                f"the first step (--search-start {self.start:g}) is above the ceiling "
+                f"({ceiling} {self.max_load:g})"
+            )
+        return self

@@ -29,10 +29,12 @@ from loadtui.run.searchrules import (
     Conclusion,
     Figures,
     Judged,
+    accepted,
+    after_skip,
     conclude,
     next_load,
     step_over,
-    verdict,
+    step_verdict,
     wilson,
 )
 
@@ -158,6 +160,8 @@ class CapacitySearch:
         cur = self._cur
         if value.startswith("step:"):
             self.factor = float(value[5:])
+        elif value == "accept":
+            self._accept(cur)
         elif cur is None:
             return
         elif value == "hold":
@@ -168,16 +172,28 @@ class CapacitySearch:
             if not self.replaying:
                 self._close(cur, self.coord.elapsed)
                 self._advance(back=value == "back")
-        elif value == "accept" and not self.replaying:
+
+    def _accept(self, cur: _Step | None) -> None:
+        """End the search on the best passing step — while a step runs or the target drains
+        after a failure; a replay concludes the same way (the recorded stop ends the run)."""
+        if self.conclusion is not None:
+            return
+        if cur is not None:
+            cur.skipped = cur.skipped or self._short(cur)
             self._close(cur, self.coord.elapsed)
-            self._end(conclude(self._judged(), self.spec, final=True))
+        self._drain = None
+        done = accepted(self._judged(), self.spec)
+        if self.replaying:
+            self.conclusion = done
+        else:
+            self._end(done)
 
     # -- steps -----------------------------------------------------------------------------
     def _close(self, cur: _Step, now: float) -> None:
         fig = self._figures(cur, now)
         judged: StepVerdict = "skipped"
-        if not cur.skipped and fig.judged:
-            judged = verdict(fig, self.spec, self.spec.mode, cur.load)
+        if not cur.skipped:
+            judged = step_verdict(fig, self.spec, cur.load, self._in_flight())
         view = _view(cur, fig, now, judged)
         self.steps.append(view)
         self._cur = None
@@ -194,8 +210,8 @@ class CapacitySearch:
             earlier = [s.load for s in self.steps if s.load < last.load]
             step: tuple[float, str] | Conclusion = (max(earlier, default=last.load), last.phase)
         elif last.verdict == "skipped":
-            step = next_load(
-                [*self._judged(), Judged(last.load, "pass", last.phase)], self.spec, self.factor
+            step = after_skip(
+                self._judged(), Judged(last.load, "skipped", last.phase), self.spec, self.factor
             )
         else:
             step = next_load(self._judged(), self.spec, self.factor)
@@ -222,11 +238,20 @@ class CapacitySearch:
         ``max_step`` seconds)."""
         assert self._drain is not None
         load, phase, since = self._drain
-        in_flight = sum(s.in_flight for s in self.coord.latest.values())
+        in_flight = self._in_flight()
         fresh = all(s.t > since for s in self.coord.latest.values())
         if (in_flight == 0 and fresh) or self.coord.elapsed - since >= self.spec.max_step:
             self._drain = None
             self._start(load, phase)
+
+    def _in_flight(self) -> int:
+        return sum(s.in_flight for s in self.coord.latest.values())
+
+    def _short(self, cur: _Step) -> bool:
+        """Too little to judge when the run ends mid-step: fewer than ``min_requests`` judged
+        and not yet ``max_step`` long (the same rule live and in a replay)."""
+        fig = self._figures(cur, self.coord.elapsed)
+        return fig.judged < self.spec.min_requests and fig.judged_s < self.spec.max_step
 
     def _end(self, conclusion: Conclusion | None) -> None:
         self.conclusion = conclusion or conclude(self._judged(), self.spec, final=True)
@@ -235,13 +260,12 @@ class CapacitySearch:
 
     def finish(self) -> None:
         """The run is over (its end, a stop, the replay's end): close the open step — judged
-        when it has at least ``min_requests``, else skipped — and conclude."""
+        when it has at least ``min_requests`` or ran ``max_step``, else skipped, live and in a
+        replay alike — and conclude."""
         cur = self._cur
+        self._drain = None
         if cur is not None:
-            fig = self._figures(cur, self.coord.elapsed)
-            # a replay ends its last step where the recorded search did: judged, as it was
-            short = fig.judged < self.spec.min_requests and not self.replaying
-            cur.skipped = cur.skipped or short
+            cur.skipped = cur.skipped or self._short(cur)
             self._close(cur, self.coord.elapsed)
         if self.conclusion is None:
             self.conclusion = conclude(self._judged(), self.spec, final=True)

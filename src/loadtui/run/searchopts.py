@@ -47,6 +47,8 @@ def apply_search(config: RunConfig, args: Any) -> RunConfig:
     ceiling = given["--max-rate"] if spec["mode"] == "rate" else given["--max-users"]
     if ceiling is not None:
         spec["max_load"] = ceiling
+    if spec["mode"] == "users":  # whole users: the first step's label is what runs
+        spec["start"] = float(max(1, math.floor(spec["start"] + 0.5)))
     return _search_load(config, SearchSpec.model_validate(spec), fresh, args)
 
 
@@ -63,7 +65,7 @@ def _search_load(config: RunConfig, spec: SearchSpec, fresh: bool, args: Any) ->
     if spec.mode == "rate":
         load.update(mode="open", rate=spec.start)
     else:
-        load.update(mode="closed", users=max(1, math.ceil(spec.start)), spawn_rate=0.0)
+        load.update(mode="closed", users=int(spec.start), spawn_rate=0.0)
     if config.load.mode == "stages":
         load.update(stages=[], duration=config.load.total_duration)
     if fresh and getattr(args, "duration", None) is None:

@@ -13,16 +13,19 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from loadtui.model.search import Outcome, SearchMode, SearchSpec, StepVerdict
+from loadtui.model.search import Outcome, SearchMode, SearchSpec, StepVerdict, load_unit
 
 __all__ = [
     "Conclusion",
     "Figures",
     "Judged",
+    "accepted",
+    "after_skip",
     "conclude",
     "next_load",
     "saturated",
     "step_over",
+    "step_verdict",
     "verdict",
     "wilson",
 ]
@@ -111,6 +114,14 @@ def verdict(fig: Figures, spec: SearchSpec, mode: SearchMode, load: float) -> St
     return "pass"
 
 
+def step_verdict(fig: Figures, spec: SearchSpec, load: float, in_flight: int) -> StepVerdict:
+    """How a step that ended is judged: ``skipped`` only when nothing was sent; a step where
+    requests were sent (or are in flight) but none finished fails — the target could not answer
+    within ``max_step``, and skipping past it would push the search upward."""
+    sent = fig.judged > 0 or fig.arrivals > 0 or in_flight > 0
+    return verdict(fig, spec, spec.mode, load) if sent else "skipped"
+
+
 @dataclass(frozen=True, slots=True)
 class Judged:
     """A finished step as the planner sees it."""
@@ -138,10 +149,6 @@ def _bounds(steps: Sequence[Judged]) -> tuple[float | None, float | None]:
     return (max(goods) if goods else None), bad
 
 
-def _unit(mode: SearchMode) -> str:
-    return "req/s" if mode == "rate" else "users"
-
-
 def _fmt(load: float) -> str:
     return f"{load:.4g}"
 
@@ -166,26 +173,49 @@ def next_load(
     return _round((good + bad) / 2, spec.mode), "refine"
 
 
+def after_skip(
+    steps: Sequence[Judged], skipped: Judged, spec: SearchSpec, factor: float
+) -> tuple[float, str] | Conclusion:
+    """After a skipped step: the next load as if it had passed, but a conclusion only from
+    the judged ``steps`` (nobody measured the skipped load, so it is never the capacity)."""
+    step = next_load([*steps, Judged(skipped.load, "pass", skipped.phase)], spec, factor)
+    if isinstance(step, Conclusion):
+        return conclude(steps, spec, final=True) or step
+    return step
+
+
 def _round(load: float, mode: SearchMode) -> float:
     return float(round(load)) if mode == "users" else round(load, 3)
 
 
+def _decisive_saturation(judged: Sequence[Judged], bad: float | None) -> Judged | None:
+    """The saturated step that ends the search as ``generator_saturated``: one that came before
+    any failure of the target, with no failure at or below its load (else the target's knee
+    lies below it, and the saturation only blurs the bracket)."""
+    first_fail = next((i for i, s in enumerate(judged) if s.verdict == "fail"), len(judged))
+    for s in judged[:first_fail]:
+        if s.verdict == "saturated" and (bad is None or s.load < bad):
+            return s
+    return None
+
+
+def _saturated_line(step: Judged, spec: SearchSpec) -> str:
+    x, unit = _fmt(step.load), load_unit(spec.mode)
+    return (
+        f"the generator saturated at {x} {unit} before the target did — capacity is above "
+        f"{x}; add workers"
+    )
+
+
 def conclude(steps: Sequence[Judged], spec: SearchSpec, final: bool) -> Conclusion | None:
     """How the search ends given its judged steps, or None while it should go on (``final``:
-    it has ended anyway — stopped, accepted, time up — so say what it found)."""
-    unit = _unit(spec.mode)
+    it has ended anyway — stopped, time up — so say what it found)."""
+    unit = load_unit(spec.mode)
     judged = [s for s in steps if s.verdict != "skipped"]
-    hot = [s for s in judged if s.verdict == "saturated"]
-    if hot:
-        x = _fmt(hot[0].load)
-        return Conclusion(
-            "generator_saturated",
-            None,
-            None,
-            f"the generator saturated at {x} {unit} before the target did — capacity is above "
-            f"{x}; add workers",
-        )
     good, bad = _bounds(judged)
+    hot = _decisive_saturation(judged, bad)
+    if hot is not None:
+        return Conclusion("generator_saturated", None, None, _saturated_line(hot, spec))
     if bad is not None and good is None:
         first = next(s for s in judged if s.verdict == "fail")
         return Conclusion("never_compliant", None, None, _never_line(first, spec))
@@ -193,8 +223,15 @@ def conclude(steps: Sequence[Judged], spec: SearchSpec, final: bool) -> Conclusi
         refined = sum(1 for s in judged if s.phase == "refine")
         narrow = (bad - good) / good <= spec.precision
         adjacent = spec.mode == "users" and bad - good <= 1
-        if final or narrow or adjacent or refined >= spec.refinements:
-            return Conclusion("capacity", good, (good, bad), _capacity_line(good, bad, spec))
+        blurred = [s for s in judged if s.verdict == "saturated"]
+        if final or narrow or adjacent or blurred or refined >= spec.refinements:
+            line = _capacity_line(good, bad, spec)
+            if blurred:  # bisecting again would repeat the load the generator could not send
+                line += (
+                    f"; warning: the generator saturated at {_fmt(blurred[0].load)} {unit}, "
+                    "so the knee was not narrowed further (add workers)"
+                )
+            return Conclusion("capacity", good, (good, bad), line)
         return None
     if good is None:
         return (
@@ -208,7 +245,7 @@ def conclude(steps: Sequence[Judged], spec: SearchSpec, final: bool) -> Conclusi
             good,
             None,
             f"no knee up to {_fmt(spec.max_load)} {unit}: every step met attainment ≥ "
-            f"{spec.attainment:.2f}",
+            f"{spec.attainment:.2f} (capacity at least {_fmt(good)})",
         )
     if final:
         return Conclusion(
@@ -217,17 +254,33 @@ def conclude(steps: Sequence[Judged], spec: SearchSpec, final: bool) -> Conclusi
     return None
 
 
+def accepted(steps: Sequence[Judged], spec: SearchSpec) -> Conclusion:
+    """The user accepted the best step so far: outcome ``stopped``, capacity = the highest
+    passing load below the first failure (a threshold judges it), whatever else was planned."""
+    good, bad = _bounds([s for s in steps if s.verdict != "skipped"])
+    if good is None:
+        return Conclusion("stopped", None, None, "accepted before any step passed: no capacity")
+    interval = None if bad is None else (good, bad)
+    return Conclusion(
+        "stopped",
+        good,
+        interval,
+        f"accepted: best passing step {_fmt(good)} {load_unit(spec.mode)}"
+        + ("" if bad is None else f" (first failing step {_fmt(bad)})"),
+    )
+
+
 def _never_line(step: Judged, spec: SearchSpec) -> str:
     got = "no request judged" if step.attainment is None else f"attainment {step.attainment:.3f}"
     return (
-        f"never compliant: already at {_fmt(step.load)} {_unit(spec.mode)} {got}, error rate "
+        f"never compliant: already at {_fmt(step.load)} {load_unit(spec.mode)} {got}, error rate "
         f"{step.error_rate:.3f} (target: attainment ≥ {spec.attainment:.2f}, errors ≤ "
-        f"{spec.error_limit:g}); lower --start or check the SLOs"
+        f"{spec.error_limit:g}); lower --search-start or check the SLOs"
     )
 
 
 def _capacity_line(good: float, bad: float, spec: SearchSpec) -> str:
-    unit = _unit(spec.mode)
+    unit = load_unit(spec.mode)
     return (
         f"capacity: {_fmt(good)} {unit} (between {_fmt(good)} and {_fmt(bad)}) at attainment "
         f"≥ {spec.attainment:.2f}"

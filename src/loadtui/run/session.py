@@ -315,7 +315,9 @@ class RunSession:
             return judge_capacity(results, None, "not a capacity search (--search)")
         view = self.search.view()
         why = view.message or "the search has not ended"
-        return judge_capacity(results, view.capacity if view.outcome == "capacity" else None, why)
+        # capacity: the knee; ceiling: at least the ceiling load; stopped (accept, time up):
+        # the best passing step; none for never_compliant / generator_saturated
+        return judge_capacity(results, view.capacity, why)
 
 
 def redact_sample(sample: ErrorSample, secrets: list[str]) -> ErrorSample:

@@ -19,7 +19,7 @@ from textual.containers import Vertical
 from textual.reactive import reactive
 from textual.widgets import DataTable, Static
 
-from loadtui.model.search import SearchView, StepView
+from loadtui.model.search import SearchView, StepView, load_unit
 from loadtui.tui.format import ms
 
 __all__ = ["FACTORS", "CapacityPanel", "head", "next_factor", "step_row"]
@@ -73,7 +73,7 @@ def load_number(view: SearchView, load: float) -> str:
 
 
 def unit(view: SearchView) -> str:
-    return "users" if view.mode == "users" else "req/s"
+    return load_unit(view.mode)
 
 
 def load_text(view: SearchView, load: float) -> str:
