@@ -276,6 +276,9 @@ def test_spec_checks_and_whole_users():
         SearchSpec(min_step=30, max_step=10)
     config = resolve_config(Overrides(search="users", search_start=2.5))
     assert config.search is not None and config.search.start == 3 and config.load.users == 3
+    # the capacity preset searches by rate from 10 req/s: a users search starts from its own 1
+    config = resolve_config(Overrides(preset="capacity", search="users"))
+    assert config.search is not None and config.search.start == 1 and config.load.users == 1
 
 
 class _Coordinator:

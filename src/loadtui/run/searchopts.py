@@ -38,8 +38,9 @@ def apply_search(config: RunConfig, args: Any) -> RunConfig:
         return config
     spec = (config.search or SearchSpec()).model_dump()
     fresh = config.search is None
-    if mode is not None:
-        spec["mode"] = mode
+    if mode is not None and mode != spec["mode"]:
+        # the preset's start and ceiling are in the other mode's unit (req/s, users)
+        spec.update(mode=mode, start=SearchSpec().start, max_load=None)
     _check_ceiling(spec["mode"], given["--max-rate"], given["--max-users"])
     for key, option in (("attainment", "--attainment"), ("start", "--search-start")):
         if given[option] is not None:
