@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["POLL_S", "until"]
+__all__ = ["POLL_S", "keys", "until"]
 
 POLL_S = 0.05
 """One poll step. Not ``pilot.pause()`` without a delay: that waits until the process looks
@@ -38,3 +38,12 @@ def _source(predicate: Callable[[], object]) -> str:
         return inspect.getsource(predicate).strip()
     except (OSError, TypeError):
         return repr(predicate)
+
+
+def keys(pilot: Any, *names: str) -> None:
+    """Press keys as a user would (``App.simulate_key``: the key event the terminal driver
+    posts) without ``pilot.press``'s wait for an idle process, which during a live run lasts up
+    to 2 s a key (the run thread keeps the process busy). Follow it with ``until`` on what the
+    keys should have done."""
+    for name in names:
+        pilot.app.simulate_key(name)
