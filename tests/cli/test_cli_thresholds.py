@@ -49,7 +49,8 @@ def test_a_command_line_threshold_that_passes_exits_0(mock: MockProcess, private
     assert proc.returncode == ExitCode.OK, proc.stdout + proc.stderr
     (run,) = _runs(private_dirs)
     ttft = _result(run, "ttft", "p(95)<5000")
-    assert ttft["passed"] is True and ttft["actual"] >= 49  # the mock's TTFT: 50 ms ±1
+    # the mock's TTFT is 50 ms (its timers may fire up to 1 ms early)
+    assert ttft["passed"] is True and ttft["actual"] >= 49
     assert _result(run, "latency", "p(95)<5000")["passed"]  # the preset's stay
     assert run["config"]["thresholds"]["ttft"] == ["p(95)<5000"]
 

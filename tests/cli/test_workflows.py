@@ -18,7 +18,8 @@ from loadtui.model.plan import MockSpec, RunConfig
 from loadtui.model.requests import PromptSpec, SyntheticPrompts
 from loadtui.storage.data import load_batch_input, load_prompts, synthetic_prompts
 
-TIMING = MockSpec(latency=0.02, ttft=0.05, itl=0.01, tokens=8)
+# Tests of timing take conftest's ``mock`` (TTFT 50 ms, 10 ms between chunks, 8 tokens): one
+# mock for the module, its counts reset before each test, instead of a mock started per test.
 
 
 def _cfg(requests: list[dict], seconds: float = 1.5, users: int = 2, **extra) -> RunConfig:
@@ -35,14 +36,13 @@ def _cfg(requests: list[dict], seconds: float = 1.5, users: int = 2, **extra) ->
 
 @pytest.mark.integration
 @pytest.mark.parametrize("stream", [True, False])
-def test_anthropic_messages_tokens_and_ttft(stream: bool):
-    with MockProcess(TIMING) as mock:
-        coord = drive(
-            _cfg([{"kind": "messages", "stream": stream, "max_tokens": 64}]),
-            mock.url,
-            api_key="sk-ant-test",
-        )
-        served = mock.stats()["by_path"]
+def test_anthropic_messages_tokens_and_ttft(mock: MockProcess, stream: bool):
+    coord = drive(
+        _cfg([{"kind": "messages", "stream": stream, "max_tokens": 64}]),
+        mock.url,
+        api_key="sk-ant-test",
+    )
+    served = mock.stats()["by_path"]
     s = coord.result().summary
     assert s.requests >= 4 and s.errors_total == 0 and served["/v1/messages"] == s.requests
     assert s.output_tokens == 8 * s.requests  # from message_delta's cumulative usage / usage
@@ -101,15 +101,14 @@ def test_anthropic_faults_land_in_their_class(fault: str, stream: bool, error_cl
 
 
 @pytest.mark.integration
-def test_completions_streamed_and_not_and_embeddings():
+def test_completions_streamed_and_not_and_embeddings(mock: MockProcess):
     requests = [
         {"kind": "completion", "stream": True},
         {"kind": "completion", "stream": False},
         {"kind": "embedding"},
     ]
-    with MockProcess(TIMING) as mock:
-        s = drive(_cfg(requests), mock.url).result().summary
-        served = mock.stats()["by_path"]
+    s = drive(_cfg(requests), mock.url).result().summary
+    served = mock.stats()["by_path"]
     by = s.by_label
     assert set(by) == {"completion stream", "completion", "embedding"}
     assert s.errors_total == 0 and served["/v1/embeddings"] == by["embedding"].requests
@@ -403,8 +402,8 @@ def test_overhead_preset_out_of_the_box(private_dirs: Path):
 
 @pytest.mark.slow
 @pytest.mark.integration
-def test_overhead_with_a_url_needs_the_direct_url(private_dirs: Path):
-    with MockProcess(TIMING) as mock, ProxyProcess(mock.url) as proxy:
+def test_overhead_with_a_url_needs_the_direct_url(private_dirs: Path, mock: MockProcess):
+    with ProxyProcess(mock.url) as proxy:
         proc = run_cli("--headless", "--preset", "overhead", "--url", proxy.url, "--duration", "1s")
         assert proc.returncode == 2 and "--direct-url" in proc.stderr
         proc = run_cli(
@@ -459,7 +458,7 @@ def test_each_workflow_preset_runs_as_one_command(private_dirs: Path, preset: st
 
 
 @pytest.mark.integration
-def test_proxy_command_forwards_and_refuses_bad_input():
+def test_proxy_command_forwards_and_refuses_bad_input(mock: MockProcess):
     import subprocess
     import sys
 
@@ -467,19 +466,18 @@ def test_proxy_command_forwards_and_refuses_bad_input():
 
     bad = run_cli("proxy", "--upstream", "not a url")
     assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1
-    with MockProcess(TIMING) as mock:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "loadtui", "proxy", "--upstream", mock.url, "--port", "0"],
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        try:
-            line = proc.stdout.readline() if proc.stdout else ""
-            assert "pass-through proxy" in line and "listening on" in line
-            url = line.split("listening on ")[1].split(" ")[0]
-            answer = httpx.get(url + "/v1/models", timeout=5).json()
-            assert answer["data"][0]["id"] == "mock-model"
-            assert mock.stats()["by_path"]["/v1/models"] == 1
-        finally:
-            proc.terminate()
-            proc.wait(10)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "loadtui", "proxy", "--upstream", mock.url, "--port", "0"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        line = proc.stdout.readline() if proc.stdout else ""
+        assert "pass-through proxy" in line and "listening on" in line
+        url = line.split("listening on ")[1].split(" ")[0]
+        answer = httpx.get(url + "/v1/models", timeout=5).json()
+        assert answer["data"][0]["id"] == "mock-model"
+        assert mock.stats()["by_path"]["/v1/models"] == 1
+    finally:
+        proc.terminate()
+        proc.wait(10)

@@ -33,6 +33,7 @@ from loadtui.tui.screens.help import HelpScreen
 from loadtui.tui.screens.history import HistoryScreen
 from loadtui.tui.screens.run import RunScreen
 from loadtui.tui.settings import Settings
+from waits import keys
 from waits import until as _until
 
 DATA = Path(__file__).parents[1] / "data"
@@ -73,22 +74,25 @@ def test_live_controls_land_in_the_saved_timeline() -> None:
                 lambda v: asked.append((v, len(screen._shown.controls))),
                 False,
             )
-            await pilot.press("w")  # 2 → 3 users
+            # keys, not pilot.press: its idle waits take up to 2 s a key during a live run
+            keys(pilot, "w")  # 2 → 3 users
             # on screen at once, before the engine confirms (frames come every 0.5 s; a key
             # press on a loaded machine can take longer, so the moment it was shown is checked)
+            await _until(pilot, lambda: asked)
             assert asked[0] == (3, 0)
-            await pilot.press("W", "s")  # 13, then 12
+            keys(pilot, "W", "s")  # 13, then 12
             await _until(pilot, lambda: len(app.bridge.frame.controls) >= 3)  # all confirmed
-            await pilot.press("r")  # closed loop: a rate cap, from the achieved rate
-            await pilot.press("p")
+            keys(pilot, "r")  # closed loop: a rate cap, from the achieved rate
+            await _until(pilot, lambda: len(app.bridge.frame.controls) >= 4)
+            keys(pilot, "p")
             await _until(pilot, lambda: screen.phase == "paused")
-            await pilot.press("p")
+            keys(pilot, "p")
             await _until(pilot, lambda: screen.phase == "running")
-            await pilot.press("equals_sign")
+            keys(pilot, "equals_sign")
             await _until(pilot, lambda: isinstance(app.focused, Input))  # the dialog is up
-            await pilot.press(*"users 4", "enter")
+            keys(pilot, *"users 4", "enter")
             await _until(pilot, lambda: len(app.bridge.frame.controls) >= 7)
-            await pilot.press("x")
+            keys(pilot, "x")
             await _until(pilot, lambda: app.bridge.finished, timeout=30)
             await _until(pilot, lambda: app.saved)  # one redraw: the saved message reaches the app
             await pilot.press("ctrl+q")
@@ -126,14 +130,14 @@ def test_quitting_mid_run_asks_then_saves_it_as_interrupted() -> None:
         app = LoadtuiApp(start=StartNow(_config()), settings=Settings())
         async with app.run_test(size=(80, 24)) as pilot:
             await _until(pilot, lambda: getattr(app.screen, "phase", "") == "running")
-            await pilot.press("ctrl+q")
+            keys(pilot, "ctrl+q")  # keys: no idle waits (up to 2 s a key during a live run)
             await _until(pilot, lambda: isinstance(app.screen, ConfirmScreen), timeout=5)
-            await pilot.press("n")  # changed my mind: the run goes on
+            keys(pilot, "n")  # changed my mind: the run goes on
             await _until(pilot, lambda: isinstance(app.screen, RunScreen), timeout=5)
             assert not app.bridge.finished
-            await pilot.press("ctrl+q")
+            keys(pilot, "ctrl+q")
             await _until(pilot, lambda: isinstance(app.screen, ConfirmScreen), timeout=5)
-            await pilot.press("y")
+            keys(pilot, "y")
             await _until(pilot, lambda: app.bridge.finished, timeout=30)
             await _until(pilot, lambda: app.saved)
         return app

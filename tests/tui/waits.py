@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["POLL_S", "until"]
+__all__ = ["POLL_S", "keys", "until"]
 
 POLL_S = 0.05
 """One poll step. Not ``pilot.pause()`` without a delay: that waits until the process looks
@@ -38,3 +38,24 @@ def _source(predicate: Callable[[], object]) -> str:
         return inspect.getsource(predicate).strip()
     except (OSError, TypeError):
         return repr(predicate)
+
+
+def keys(pilot: Any, *names: str) -> None:
+    """Press keys as ``pilot.press`` does (the same ``Key`` events, built the same way, posted
+    through the driver in order) without its waits for an idle process, which during a live run
+    last up to 2 s a key (the run thread keeps the process busy). Follow it with ``until`` on
+    what the keys should have done."""
+    import unicodedata
+
+    from textual import events
+    from textual.keys import REPLACED_KEYS, _character_to_key, _get_unicode_name_from_key
+
+    for name in names:
+        key = _character_to_key(name) if len(name) == 1 and not name.isalnum() else name
+        try:
+            char = unicodedata.lookup(_get_unicode_name_from_key(REPLACED_KEYS.get(key, key)))
+        except KeyError:
+            char = key if len(key) == 1 else None
+        event = events.Key(key, char)
+        event.set_sender(pilot.app)
+        pilot.app._driver.send_message(event)
