@@ -136,7 +136,14 @@ def connect_error(address: str | None, exc: BaseException) -> LoadtuiError:
     first = next((line.strip() for line in text.splitlines() if line.strip()), type(exc).__name__)
     if address is None:
         return StartError(f"cannot start {where}: {first[:200]}")
-    return ConfigError(f"cannot join {where}: {first[:200]}")
+    hint = ""
+    if (
+        address.startswith("ray://")
+        and "connection timeout" in text
+        and not os.environ.get("RAY_AUTH_MODE")
+    ):  # a head with token auth gives a client without its token no answer at all
+        hint = "; if the head uses token authentication, set RAY_AUTH_MODE=token (docs/ray.md)"
+    return ConfigError(f"cannot join {where}: {first[:200]}{hint}")
 
 
 _REACH_TIMEOUT = 3.0
