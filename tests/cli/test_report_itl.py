@@ -113,7 +113,8 @@ def test_the_csv_history_has_itl_and_tpot_columns(streamed: Path, tmp_path: Path
         itl = [float(row[f"ITL {p} (ms)"]) for p in ("p50", "p95", "p99")]
         tpot = [float(row[f"TPOT {p} (ms)"]) for p in ("p50", "p95", "p99")]
         # the mock sends a chunk every 10 ms; a chunk read late can shorten the next gap a little
-        assert 9.5 <= itl[0] <= 10.0 + LATE_MS and 9.5 <= tpot[0] <= 10.0 + LATE_MS, row
+        # a first chunk read late shortens a TPOT too (seen: 9.199 on a busy machine)
+        assert 8.0 <= itl[0] <= 10.0 + LATE_MS and 8.0 <= tpot[0] <= 10.0 + LATE_MS, row
         assert itl == sorted(itl) and tpot == sorted(tpot)
 
 

@@ -12,7 +12,14 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal, Required
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+)
 from typing_extensions import TypedDict  # pydantic needs this one before Python 3.12
 
 from loadtui.metrics.histogram import check_encoded
@@ -124,6 +131,14 @@ class _Control(_Loose):
         | None
     ) = None
     source: str = Field(default="", pattern=_PRINTABLE)
+
+    @field_validator("value")
+    @classmethod
+    def _words_only_steer(cls, value: object, info: ValidationInfo) -> object:
+        action = info.data.get("action")
+        if isinstance(value, str) and action != "search":
+            raise ValueError(f"a {action!r} control takes a number, not a word")
+        return value
 
 
 class _Threshold(_Loose):
