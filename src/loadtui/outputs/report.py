@@ -27,6 +27,7 @@ from loadtui.outputs.report_charts import (
     whole_run_only,
 )
 from loadtui.outputs.report_compare import comparison_section
+from loadtui.outputs.report_search import search_section
 from loadtui.outputs.report_sections import (
     Shown,
     config_section,
@@ -115,6 +116,7 @@ def _sections(runs: list[Shown]) -> list[tuple[str, str, str]]:
         ("config", "Configuration", config_section(runs)),
         ("summary", "Summary", summary_section(runs) + each(percentiles_section)),
         *compared,
+        *_search_sections(runs, each),
         ("latency", "Latency over time", percentile_charts(runs) + whole_run_only(runs)),
         ("load", "Load over time", load_charts(runs) + _controls(runs)),
         ("distribution", "Latency distribution", distribution_chart(runs)),
@@ -133,6 +135,15 @@ def _slo_sections(
     if not any(s.run.summary.slo is not None for s in runs):
         return []
     return [("slo", "SLOs and goodput", slo_charts(runs) + each(slo_section))]
+
+
+def _search_sections(
+    runs: list[Shown], each: Callable[[Callable[[Shown], Markup]], str]
+) -> list[tuple[str, str, str]]:
+    """The capacity search's result, curve and steps, when any of the runs was a search."""
+    if not any(s.run.search is not None for s in runs):
+        return []
+    return [("search", "Capacity search", each(search_section))]
 
 
 def _controls(runs: Sequence[Shown]) -> str:
