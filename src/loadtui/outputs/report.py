@@ -68,6 +68,7 @@ thead th{background:#f4f4f4;border-bottom:1px solid #ccc}
 table.figures td{text-align:right;font-variant-numeric:tabular-nums}
 table.errors td:last-child,table.thresholds td:last-child{text-align:left}
 table.side td{font-variant-numeric:tabular-nums}
+table.steps td{white-space:nowrap}
 caption{text-align:left;font-weight:600;padding:4px 0}
 .swatch{display:inline-block;width:11px;height:11px;border-radius:2px;margin-right:6px;vertical-align:-1px}
 .badge{padding:0 6px;border-radius:3px;font-weight:600;font-size:12px}

@@ -109,11 +109,16 @@ def _charts(view: SearchView, color: str) -> str:
         for s in steps
         if s.attainment_ci is not None
     ]
+    marks = [Line("attainment", attained, color), target]
+    if view.capacity is not None:  # where the search put the knee: a dotted upright
+        marks.append(
+            Line("capacity", [(view.capacity, 0.0), (view.capacity, 100.0)], "#2ca02c", "2 3")
+        )
     first = load_chart(
         "SLO attainment by load",
         x_title,
         "%",
-        [Line("attainment", attained, color), target],
+        marks,
         spans,
         100.0,
     )
@@ -127,7 +132,7 @@ def _charts(view: SearchView, color: str) -> str:
         _figure(
             "SLO attainment by load",
             first,
-            f"{dots} Bars: the 95 % interval (Wilson). Dashed: the target.",
+            f"{dots} Bars: the 95 % interval (Wilson). Dashed: the target; dotted: the capacity found.",
         )
         + _figure("TTFT by load", load_chart("TTFT by load", x_title, "ms", ttft), dots)
         + _figure("Goodput by load", load_chart("Goodput by load", x_title, "req/s", goodput), dots)
