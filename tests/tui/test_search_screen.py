@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from textual.actions import parse
-from textual.widgets import DataTable, OptionList, Static, TabbedContent
+from textual.widgets import DataTable, Footer, OptionList, Static, TabbedContent
 
 from loadtui.model.controls import ControlChange
 from loadtui.model.plan import RunConfig
@@ -178,14 +178,20 @@ def test_the_capacity_tab_appears_with_the_search_and_grows_by_load() -> None:
                         capacity=6.0,
                         interval=(6.0, 7.0),
                         outcome="capacity",
-                        message="capacity 6 req/s",
+                        message=DONE,
                     )
                 )
             )
-            await until(pilot, lambda: "between 6 req/s and 7 req/s" in _head(screen))
+            await until(pilot, lambda: DONE in _head(screen))
+            # the capacity is said once: the search's message, not also the panel's own line
+            assert _head(screen).count("between") == 1 and "capacity 6 req/s" not in _head(screen)
             assert table.cursor_row == 2 and len(_rows(screen)) == 5
 
     asyncio.run(scenario())
+
+
+DONE = "capacity: 6 req/s (between 6 and 7) at attainment ≥ 0.90"
+"""The message the engine writes once the search found its capacity (run/searchrules.py)."""
 
 
 def _head(screen: RunScreen) -> str:
@@ -241,7 +247,7 @@ def test_each_key_sends_its_search_control() -> None:
     ]
 
 
-def test_an_ended_search_greys_its_keys_and_shows_its_message_as_typed() -> None:
+def test_an_ended_search_hides_its_keys_and_shows_its_message_as_typed() -> None:
     async def scenario() -> None:
         app = LoadtuiApp(settings=Settings())
         async with app.run_test(size=(100, 30)) as pilot:
@@ -249,13 +255,72 @@ def test_an_ended_search_greys_its_keys_and_shows_its_message_as_typed() -> None
             done = _view(1, current=None, outcome="never_compliant", message=text)
             screen, bridge = await _open(pilot, _frame(done))
             await until(pilot, lambda: text in _head(screen))  # as typed, not as markup
-            assert screen.check_action("search", ("hold",)) is None  # shown, greyed
+            assert screen.check_action("search", ("hold",)) is False  # over: out of the footer
+            assert not _footer_keys(screen) & {"h", "n", "b", "a", "plus", "minus"}
             await pilot.press("h", "a")
             screen.show_frame(_frame(_view(2)))  # a replay's search: its steering is recorded
             bridge.replay_of = "20261130-120000-capacity-0001"
             assert screen.check_action("search_step", (1,)) is None
             await pilot.press("n", "plus")
             await pilot.pause(0.1)
+            assert bridge.sent == []
+
+    asyncio.run(scenario())
+
+
+def _footer_line(screen: RunScreen) -> str:
+    """The footer's row as drawn: each key and label written at its place on screen."""
+    footer = screen.query_one(Footer)
+    line = [" "] * footer.region.width
+    for widget in footer.query("FooterKey, FooterLabel"):
+        x = widget.region.x - footer.region.x
+        drawn = widget.render()
+        plain = drawn.plain if hasattr(drawn, "plain") else str(drawn)
+        line[x : x + len(plain)] = plain
+    return "".join(line).rstrip()
+
+
+def test_footer_spacing_and_keys_once_the_run_is_over() -> None:
+    """A group's label and the key after it are one space apart ("+- step size a accept",
+    not "step sizea accept"); once the run has stopped the steering keys are gone."""
+
+    async def scenario() -> None:
+        app = LoadtuiApp(settings=Settings())
+        async with app.run_test(size=(140, 30)) as pilot:
+            screen, _ = await _open(pilot, _frame(_view(3)))
+            await until(pilot, lambda: "accept" in _footer_line(screen))
+            line = _footer_line(screen)
+            assert "b go back +- step size a accept x stop 12345 tabs ^q quit" in line, line
+            done = _view(3, current=None, outcome="stopped", message="stopped: best step 4 req/s")
+            screen.show_frame(replace(_frame(done), phase="stopped"))
+            await until(pilot, lambda: "accept" not in _footer_line(screen))
+            assert not _footer_keys(screen) & {"h", "n", "b", "a", "plus", "minus"}
+
+    asyncio.run(scenario())
+
+
+def test_step_size_floor_held_mark_and_one_number_format() -> None:
+    """``-`` at ×1.1 says it is the smallest (and sends nothing); only the running step shows
+    the held mark; a load reads as the search's message writes it (35.43, not 35.4)."""
+
+    async def scenario() -> None:
+        app = LoadtuiApp(settings=Settings())
+        async with app.run_test(size=(100, 30)) as pilot:
+            steps = (
+                _step(0, 30.0, 0.97, "pass"),
+                _step(1, 40.0, None, "skipped", held=True),
+                _step(2, 35.43, None, "running", phase="refine", held=True),
+            )
+            view = _view(3, steps=steps, step_factor=1.1)
+            screen, bridge = await _open(pilot, _frame(view))
+            await until(pilot, lambda: len(_rows(screen)) == 3)
+            rows = {r[1]: r for r in _rows(screen)}
+            assert rows["3"][2] == "35.43 ·" and rows["3"][0] == "▶‖"
+            assert rows["2"][0].strip() == "" and rows["2"][5] == "skipped"
+            assert "at 35.43 req/s" in _head(screen)
+            await pilot.press("minus")
+            said = lambda: [n.message for n in app._notifications]  # noqa: E731
+            await until(pilot, lambda: "search: step ×1.1 is the smallest" in said())
             assert bridge.sent == []
 
     asyncio.run(scenario())

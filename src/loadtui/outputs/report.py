@@ -27,6 +27,7 @@ from loadtui.outputs.report_charts import (
     whole_run_only,
 )
 from loadtui.outputs.report_compare import comparison_section
+from loadtui.outputs.report_search import search_section
 from loadtui.outputs.report_sections import (
     Shown,
     config_section,
@@ -67,6 +68,7 @@ thead th{background:#f4f4f4;border-bottom:1px solid #ccc}
 table.figures td{text-align:right;font-variant-numeric:tabular-nums}
 table.errors td:last-child,table.thresholds td:last-child{text-align:left}
 table.side td{font-variant-numeric:tabular-nums}
+table.steps td{white-space:nowrap}
 caption{text-align:left;font-weight:600;padding:4px 0}
 .swatch{display:inline-block;width:11px;height:11px;border-radius:2px;margin-right:6px;vertical-align:-1px}
 .badge{padding:0 6px;border-radius:3px;font-weight:600;font-size:12px}
@@ -115,6 +117,7 @@ def _sections(runs: list[Shown]) -> list[tuple[str, str, str]]:
         ("config", "Configuration", config_section(runs)),
         ("summary", "Summary", summary_section(runs) + each(percentiles_section)),
         *compared,
+        *_search_sections(runs, each),
         ("latency", "Latency over time", percentile_charts(runs) + whole_run_only(runs)),
         ("load", "Load over time", load_charts(runs) + _controls(runs)),
         ("distribution", "Latency distribution", distribution_chart(runs)),
@@ -133,6 +136,15 @@ def _slo_sections(
     if not any(s.run.summary.slo is not None for s in runs):
         return []
     return [("slo", "SLOs and goodput", slo_charts(runs) + each(slo_section))]
+
+
+def _search_sections(
+    runs: list[Shown], each: Callable[[Callable[[Shown], Markup]], str]
+) -> list[tuple[str, str, str]]:
+    """The capacity search's result, curve and steps, when any of the runs was a search."""
+    if not any(s.run.search is not None for s in runs):
+        return []
+    return [("search", "Capacity search", each(search_section))]
 
 
 def _controls(runs: Sequence[Shown]) -> str:

@@ -20,7 +20,9 @@ from loadtui.model.durations import format_duration
 __all__ = [
     "Line",
     "Marker",
+    "Span",
     "downsample",
+    "load_chart",
     "nice_ticks",
     "percentile_chart",
     "percentile_x",
@@ -294,5 +296,64 @@ def percentile_chart(
     body = _axes(frame, xs, ys, "percentile (log scale: each step is ten times rarer)", unit)
     body += _lines(frame, lines)
     if not any(y is not None for ln in lines for _, y in ln.points):
+        body.append(_no_data(frame))
+    return _svg(label, [*legend, *body], top)
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """An error bar at ``x`` from ``low`` to ``high`` (a confidence interval)."""
+
+    x: float
+    low: float
+    high: float
+    color: str
+
+
+def _dots(frame: _Frame, lines: Sequence[Line]) -> list[str]:
+    """A dot on each point: a capacity search's steps are few, each one measured."""
+    return [
+        f'<circle class="point" cx="{frame.x(x):.1f}" cy="{frame.y(y):.1f}" r="3.5" '
+        f'fill="{line.color}"><title>{escape(f"{line.name}: {_num(x)} → {y:.4g}")}</title>'
+        "</circle>"
+        for line in lines
+        for x, y in line.points
+        if y is not None
+    ]
+
+
+def _spans(frame: _Frame, spans: Sequence[Span]) -> list[str]:
+    out = []
+    for s in spans:
+        x, lo, hi = frame.x(s.x), frame.y(s.low), frame.y(s.high)
+        out.append(
+            f'<path class="errorbar" d="M{x:.1f} {lo:.1f}V{hi:.1f}M{x - 4:.1f} {lo:.1f}h8'
+            f'M{x - 4:.1f} {hi:.1f}h8" stroke="{s.color}" fill="none" stroke-width="1.2"/>'
+        )
+    return out
+
+
+def load_chart(
+    label: str,
+    x_title: str,
+    unit: str,
+    lines: Sequence[Line],
+    spans: Sequence[Span] = (),
+    y_max: float | None = None,
+) -> str:
+    """Values against load (a capacity search's curve): lines through dotted points in x
+    order, optional error bars, a linear x axis from 0 and a y axis from 0 to ``y_max``."""
+    legend, rows = _legend(lines)
+    top = 10 + rows * 18 + 6
+    xs_all = [x for ln in lines for x, y in ln.points if y is not None]
+    high = max([_y_high(lines), *(s.high for s in spans)]) if y_max is None else y_max
+    ys = nice_ticks(high)
+    x_ticks = nice_ticks(max(xs_all, default=1.0))
+    frame = _Frame(x_ticks[-1], ys[-1], top)
+    body = _axes(frame, [(v, _num(v)) for v in x_ticks], ys, x_title, unit)
+    body += _spans(frame, spans)
+    body += _lines(frame, lines)
+    body += _dots(frame, [ln for ln in lines if not ln.dash])
+    if not xs_all:
         body.append(_no_data(frame))
     return _svg(label, [*legend, *body], top)

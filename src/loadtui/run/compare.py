@@ -25,6 +25,7 @@ from loadtui.model.slo import slos_of
 from loadtui.run.describe import (
     describe_mock,
     describe_requests,
+    describe_search,
     describe_streaming,
     describe_target,
     duration_text,
@@ -174,8 +175,8 @@ def _config_values(run: RunRecord) -> dict[str, str]:
         "target": describe_target(run.target),
         "mock": describe_mock(run.target, config),
         "model": run.target.model or config.target.model,
-        "mode": config.load.mode,
-        "load": load_size(config.load),
+        "mode": "capacity search" if config.search else config.load.mode,
+        "load": describe_search(config.search) if config.search else load_size(config.load),
         "duration": duration_text(config.load),
         "streaming": describe_streaming(config),
         "requests": describe_requests(config),

@@ -17,12 +17,14 @@ from loadtui.model.durations import format_duration
 from loadtui.model.plan import LoadSpec, MockSpec, RequestSpec, RunConfig, ThresholdSpec
 from loadtui.model.record import TargetInfo
 from loadtui.model.requests import STREAMABLE
+from loadtui.model.search import SearchSpec
 
 __all__ = [
     "describe_load",
     "describe_mock",
     "describe_request",
     "describe_requests",
+    "describe_search",
     "describe_streaming",
     "describe_target",
     "describe_threshold",
@@ -60,6 +62,8 @@ def duration_text(load: LoadSpec) -> str:
 
 def describe_load(config: RunConfig) -> str:
     """The planned load in a line: ``closed loop: 3 users (spawn 1/s), think 0.5–1s, 8s``."""
+    if config.search is not None:
+        return describe_search(config.search)
     load = config.load
     length = duration_text(load)
     if load.mode == "closed":
@@ -70,6 +74,18 @@ def describe_load(config: RunConfig) -> str:
     if load.mode == "burst":
         return f"burst: {load_size(load)}"
     return f"{load_size(load)} over {length}{_think(load)}"
+
+
+def describe_search(spec: SearchSpec) -> str:
+    """A capacity search in a line (its steps' loads are decided as it runs, so the planned
+    load says nothing): ``capacity search (rate): from 1 req/s, ×2 per step, ceiling 200 req/s,
+    target attainment 0.90``."""
+    unit = "req/s" if spec.mode == "rate" else "users"
+    ceiling = f"{spec.max_load:g} {unit}" if spec.max_load is not None else "none"
+    return (
+        f"capacity search ({spec.mode}): from {spec.start:g} {unit}, ×{spec.step_factor:g} "
+        f"per step, ceiling {ceiling}, target attainment {spec.attainment:.2f}"
+    )
 
 
 def describe_request(spec: RequestSpec, *, tokens: bool = False) -> str:

@@ -71,6 +71,13 @@ def search_of(frame: LiveFrame | None) -> SearchView | None:
     return frame.search if frame is not None else None
 
 
+def _search_ended(before: LiveFrame | None, frame: LiveFrame) -> bool:
+    """The search got its outcome with ``frame``: its keys then leave the footer, though the
+    run may still be draining in the same phase."""
+    was, now = search_of(before), search_of(frame)
+    return bool(now and now.outcome) and not (was and was.outcome)
+
+
 def _search_bindings() -> list[Binding]:
     """The capacity search's steering keys (docs/capacity.md, docs/tui.md): each sends one
     ``search`` control, recorded in the timeline, so a replay steers the search the same way."""
@@ -301,7 +308,7 @@ class RunScreen(Screen[None]):
 
     def show_frame(self, frame: LiveFrame) -> None:
         """Hand a frame down to every widget (also used by snapshot tests with fixed frames)."""
-        self._shown = frame
+        was, self._shown = self._shown, frame
         status = self.query_one(RunStatus)
         status.frame = frame
         confirmed = len(frame.controls)
@@ -319,7 +326,7 @@ class RunScreen(Screen[None]):
         self.query_one(Timeline).controls = frame.controls
         self.query_one(RequestsPanel).frame = frame
         self._show_search(frame)
-        if frame.phase != self.phase:
+        if frame.phase != self.phase or _search_ended(was, frame):
             self.phase = frame.phase
             self.refresh_bindings()
 
@@ -351,8 +358,10 @@ class RunScreen(Screen[None]):
         if action in _SEARCH_ACTIONS:
             if search is None:
                 return False  # a run without a search: not in the footer at all
+            if search.outcome is not None or not self._shown or not self._shown.live:
+                return False  # the search is over: its keys would do nothing, so they go
             # a replay repeats the recorded steering: its own keys would not be followed
-            steerable = search.outcome is None and self.bridge.replay_of is None
+            steerable = self.bridge.replay_of is None
             return True if self.phase in _LIVE and steerable else None
         if action in _SEARCH_DRIVES and search is not None:
             return False
@@ -469,6 +478,10 @@ class RunScreen(Screen[None]):
             return
         base = self._asked_factor if self._asked_factor is not None else search.step_factor
         factor = next_factor(base, step)
+        if (factor - base) * step < 1e-9:  # already at an end of FACTORS: nothing to ask
+            end = "smallest" if step < 0 else "largest"
+            self.notify(f"search: step ×{factor:g} is the {end}", timeout=NOTIFY_S)
+            return
         self._send(ControlChange("search", f"step:{factor:g}"))
         self._asked_factor = factor  # after _send: a confirmed frame may not clear it yet
         self.notify(f"search: step ×{factor:g} asked", timeout=NOTIFY_S)

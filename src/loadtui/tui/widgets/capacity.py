@@ -4,8 +4,8 @@ A capacity search (``--search``, the ``capacity`` preset) raises the load in ste
 each on its SLO attainment; the run service hands the app a ``SearchView`` in every frame. This
 panel draws it as one table sorted by load — the curve read top to bottom: the attainment bar
 shrinks and the TTFT bar grows past the knee, and refinement steps land between the probes that
-bracket it — with the current step and held steps marked. Above it: what the search aims for,
-the capacity and its interval once known, and the search's own message. Every string the
+bracket it — with the running step marked (‖ while it is held). Above it: what the search aims
+for and where it is; once over, the search's own message (its capacity and interval, said once). Every string the
 search or a server wrote is shown as plain text, never as markup.
 """
 
@@ -66,10 +66,11 @@ def next_factor(current: float, step: int) -> float:
 
 
 def load_number(view: SearchView, load: float) -> str:
-    """A load as a number: whole users, or requests/s to three figures."""
-    if view.mode == "users" or load >= 100:
+    """A load as a number: whole users, or requests/s to four figures — as the search's own
+    message writes it, so one load reads the same in the table and in the message."""
+    if view.mode == "users" or load >= 10_000:
         return f"{load:,.0f}"
-    return f"{load:.3g}"
+    return f"{load:.4g}"
 
 
 def unit(view: SearchView) -> str:
@@ -110,7 +111,9 @@ def _ttft(step: StepView, highest: float) -> Text:
 
 def step_row(view: SearchView, step: StepView, highest_ttft: float) -> tuple[str | Text, ...]:
     """One row of the steps table (``COLUMNS``)."""
-    mark = ("▶" if step.index == view.current else " ") + ("‖" if step.held else " ")
+    running = step.index == view.current
+    # only the running step can be held: a finished step's hold is history, not a state
+    mark = ("▶" if running else " ") + ("‖" if step.held and running else " ")
     label, style = _VERDICT_STYLE.get(step.verdict, (step.verdict, ""))
     return (
         Text(mark, style="bold"),
@@ -128,13 +131,18 @@ def step_row(view: SearchView, step: StepView, highest_ttft: float) -> tuple[str
 
 
 def head(view: SearchView) -> Text:
-    """What the search aims for, where it is, what it found (three lines)."""
+    """What the search aims for, then where it is (two lines) or, once over, its message."""
     text = Text()
     text.append(f"capacity search by {view.mode}", style="bold")
     text.append(
         f" · attainment ≥ {view.target:.2f} · errors ≤ {view.error_limit * 100:g}%"
         f" · step ×{view.step_factor:g} · {len(view.steps)} steps\n"
     )
+    if view.outcome is not None and view.message:
+        # the search's message says the capacity and its interval (or why there is none):
+        # said once, as the engine wrote it — plain text, whatever it holds (a server's error)
+        text.append(view.message, style=_OUTCOME_STYLE.get(view.outcome, ""))
+        return text
     if view.capacity is not None:
         text.append(f"capacity {load_text(view, view.capacity)}", style="bold green")
         if view.interval is not None:
@@ -150,8 +158,7 @@ def head(view: SearchView) -> Text:
             f", {current.duration_s:.0f} s{held}"
         )
     text.append("\n")
-    # the search's message can quote a server's error: plain text, whatever it holds
-    if view.message:
+    if view.message:  # plain text, as above
         text.append(view.message, style=_OUTCOME_STYLE.get(view.outcome or "", ""))
     elif view.outcome is None:
         text.append(_SEARCHING[view.mode], style="dim")
