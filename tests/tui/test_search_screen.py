@@ -339,11 +339,15 @@ def test_setup_offers_the_capacity_preset_and_says_it_searches() -> None:
             options = setup.query_one("#preset-list", OptionList)
             options.highlighted = list(setup.presets).index("capacity")
             plan = setup.query_one("#plan", Static)
-            said = "capacity search by users from 10 users, steps ×2, at most 12 users"
-            await until(pilot, lambda: said in str(plan.content))
+            said = "capacity search by users from 1 user, steps ×2, at most 12 users"
+            # the preset's own cap on the search (smoke, highlighted first, would say 30m)
+            await until(
+                pilot, lambda: said in str(plan.content) and "at most 3m" in str(plan.content)
+            )
             config = resolve_config(setup._overrides())  # what ctrl+s starts
             assert config.search is not None and config.search.max_load == 12
-            assert config.load.mode == "closed" and config.load.users == 10
+            assert config.load.mode == "closed" and config.load.users == 1
+            assert config.preset == "capacity", config.preset
 
     asyncio.run(scenario())
 

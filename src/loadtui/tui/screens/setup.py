@@ -23,6 +23,7 @@ from textual.widgets.option_list import Option
 from loadtui.errors import ConfigError
 from loadtui.model.durations import format_duration, parse_duration, parse_range
 from loadtui.model.plan import RunConfig
+from loadtui.model.search import load_unit
 from loadtui.run.options import (
     Overrides,
     check_credentials,
@@ -50,10 +51,11 @@ def describe_search(config: RunConfig) -> str:
     """A capacity search's plan in one line: the search sets the load, the duration caps it."""
     spec = config.search
     assert spec is not None
-    unit = "req/s" if spec.mode == "rate" else "users"
+    unit = load_unit(spec.mode)
     ceiling = f", at most {spec.max_load:g} {unit}" if spec.max_load else ""
+    first = "1 user" if spec.mode == "users" and spec.start == 1 else f"{spec.start:g} {unit}"
     return (
-        f"capacity search by {spec.mode} from {spec.start:g} {unit}, steps ×{spec.step_factor:g}"
+        f"capacity search by {spec.mode} from {first}, steps ×{spec.step_factor:g}"
         f"{ceiling}, until attainment < {spec.attainment:g} or errors > {spec.error_limit:.0%}"
         f" (Capacity tab); at most {format_duration(config.load.total_duration)}"
     )
