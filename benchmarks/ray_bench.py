@@ -24,6 +24,8 @@ a running head (``ray start --head --block``, started and stopped by this script
     python benchmarks/ray_bench.py                  # 3 pairs of 20 s runs: ~4 minutes
     python benchmarks/ray_bench.py --short          # 1 pair of 8 s runs: a quick check
     python benchmarks/ray_bench.py --backends process   # without Ray installed
+    python benchmarks/ray_bench.py --plain --streams 64  # non-streaming answers after 2 ms:
+                                                    # hundreds of req/s, Ray's fixed cost shared
 
 Results go to stdout as Markdown tables and to benchmarks/results/ray.json. Needs the ray
 extra: pip install -e '.[ray]'. Every Ray this script starts lives in a temporary RAY_TMPDIR,
@@ -63,9 +65,15 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_mock(core: int) -> tuple[subprocess.Popen, str]:
+PLAIN_LATENCY_MS = 2.0
+"""--plain: the mock's delay before a non-streaming answer."""
+
+
+def start_mock(core: int, plain: bool = False) -> tuple[subprocess.Popen, str]:
     port = _free_port()
     timing = ["--ttft", f"{TTFT_MS:g}ms", "--itl", f"{ITL_MS:g}ms", "--tokens", str(TOKENS)]
+    if plain:
+        timing += ["--latency", f"{PLAIN_LATENCY_MS:g}ms"]
     proc = subprocess.Popen(
         [PY, "-m", "loadtui", "mock", "--port", str(port), *timing],
         stdout=subprocess.PIPE,
@@ -154,7 +162,8 @@ def _command(url: str, backend: str, a: argparse.Namespace, out: Path, idle: boo
     # idle: one user that sends one request and then thinks past the end of the run
     users, think = ("1", "600s") if idle else (str(a.streams), "0")
     cmd += ["--users", users, "--spawn-rate", users, "--think-time", think]
-    cmd += ["--workers", str(a.workers), "--duration", f"{a.seconds:g}s", "--stream"]
+    cmd += ["--workers", str(a.workers), "--duration", f"{a.seconds:g}s"]
+    cmd += ["--no-stream"] if a.plain else ["--stream"]
     cmd += ["--max-tokens", str(TOKENS), "--out", str(out), "--no-live"]
     return [*cmd, "--backend", backend] if backend != "process" else cmd
 
@@ -227,10 +236,17 @@ def run_one(url: str, backend: str, a: argparse.Namespace, idle: bool = False) -
         "pss_mb": round(pss, 1),
         "requests": run["summary"]["requests"],
         "errors": run["summary"]["errors_total"],
-        "ttft_p50_error_ms": round(m["ttft_ms"]["p50"] - TTFT_MS, 3),
-        "ttft_p99_error_ms": round(m["ttft_ms"]["p99"] - TTFT_MS, 3),
-        "itl_p50_error_ms": round(m["itl_ms"]["p50"] - ITL_MS, 3),
+        # --plain has no stream: its "TTFT" is the whole answer, nothing to hold to the truth
+        "ttft_p50_error_ms": None if a.plain else _error(m, "ttft_ms", "p50", TTFT_MS),
+        "ttft_p99_error_ms": None if a.plain else _error(m, "ttft_ms", "p99", TTFT_MS),
+        "itl_p50_error_ms": None if a.plain else _error(m, "itl_ms", "p50", ITL_MS),
     }
+
+
+def _error(metrics: dict[str, Any], name: str, pct: str, truth: float) -> float | None:
+    """A streamed figure minus the mock's truth; None without streams (--plain)."""
+    value = (metrics.get(name) or {}).get(pct)
+    return None if value is None else round(value - truth, 3)
 
 
 # -- Ray's fixed costs -----------------------------------------------------------------------
@@ -337,8 +353,9 @@ def ray_costs(repeats: int) -> dict[str, Any]:
 
 
 # -- the report ------------------------------------------------------------------------------
-def _median(runs: list[dict[str, Any]], key: str) -> float:
-    return statistics.median(r[key] for r in runs)
+def _median(runs: list[dict[str, Any]], key: str) -> float | None:
+    values = [r[key] for r in runs if r[key] is not None]
+    return statistics.median(values) if values else None
 
 
 ROWS = [
@@ -362,13 +379,14 @@ def report(
 ) -> None:
     names = list(by)
     print(
-        f"\n| {a.streams} streams, {a.workers} workers, {a.seconds:g} s, medians of {a.pairs} | "
+        f"\n| {a.streams} {'users, non-streaming' if a.plain else 'streams'}, {a.workers} workers, {a.seconds:g} s, medians of {a.pairs} | "
         + " | ".join(names)
         + " |"
     )
     print("|---|" + "---:|" * len(names))
     for label, key, fmt in ROWS:
-        cells = [fmt.format(_median(by[n], key)) for n in names]
+        medians = [_median(by[n], key) for n in names]
+        cells = ["—" if v is None else fmt.format(v) for v in medians]
         if key == "rss_mb":
             cells = [
                 f"{c} / {_median(by[n], 'pss_mb'):,.0f}" for c, n in zip(cells, names, strict=True)
@@ -423,6 +441,9 @@ def main() -> None:
     p.add_argument("--backends", default="process,ray")
     p.add_argument("--short", action="store_true", help="1 pair of 8 s runs, one ray.init each")
     p.add_argument("--no-costs", action="store_true", help="skip Ray's fixed costs")
+    p.add_argument(
+        "--plain", action="store_true", help="non-streaming answers after 2 ms (more req/s)"
+    )
     a = p.parse_args()
     if a.short:
         a.pairs, a.seconds, a.warmup = 1, 8.0, 3.0
@@ -431,7 +452,7 @@ def main() -> None:
     results: dict[str, Any] = {"args": vars(a), "runs": [], "idle": {}}
     idle: dict[str, dict[str, Any]] = {}
     by: dict[str, list[dict[str, Any]]] = {b: [] for b in backends}
-    mock, url = start_mock(a.server_core)
+    mock, url = start_mock(a.server_core, a.plain)
     try:
         for i in range(a.pairs):
             for backend in backends if i % 2 == 0 else backends[::-1]:
