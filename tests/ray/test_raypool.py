@@ -29,7 +29,7 @@ from reorder import ShufflingPool, changes, check_last_state  # noqa: E402
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.xdist_group("heavy")]
 
-KEY = "sk-raypool-7f3c9e1b2d4a6f80"
+KEY = "fake-key-for-the-ray-file-scan"
 """An API key no Ray file may hold."""
 
 
