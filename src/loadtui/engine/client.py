@@ -353,9 +353,9 @@ def book(rec: Recorder, user: UserStatus | None, out: Outcome) -> bool:
             out.slo_ok = False
         return False
     rec.ok += 1
-    output = _book_tokens(rec, out, latency_actual, ttft)
+    output, tpot = _book_tokens(rec, out, latency_actual, ttft)
     if rec.slo is not None:
-        out.slo_ok = judge_slo(rec, out, latency, latency_actual, ttft, output)
+        out.slo_ok = judge_slo(rec, out, latency, latency_actual, ttft, output, tpot)
     if user is not None:
         if ttft is not None:
             user.last_ttft = ttft
@@ -392,20 +392,23 @@ def judge_slo(
     latency_actual: float,
     ttft: float | None,
     output: int,
+    tpot: float | None,
 ) -> bool:
     """A successful request against the run's SLOs (docs/metrics.md, "SLOs and goodput"):
     TTFT, or with no content chunk (an answer read whole) its actual latency — first byte is
-    last byte; its worst ITL gap; its TPOT; its latency. True if it met every one."""
-    tpot = formulas.tpot_ms(latency_actual, ttft, output) if ttft is not None else None
+    last byte; its worst ITL gap; its TPOT (as ``_book_tokens`` recorded it); its latency.
+    True if it met every one."""
     first = latency_actual if ttft is None else ttft
     return rec.judge(first, out.itl_max, tpot, latency, output)
 
 
-def _book_tokens(rec: Recorder, out: Outcome, latency_actual: float, ttft: float | None) -> int:
+def _book_tokens(
+    rec: Recorder, out: Outcome, latency_actual: float, ttft: float | None
+) -> tuple[int, float | None]:
     """A successful request's TTFT, TPOT and tokens: output tokens from the server's usage
     when it sent one, else (a stream) the content events counted. Returns its output tokens
-    (0 when unknown)."""
-    output = 0
+    (0 when unknown) and its TPOT (None without one), for the SLOs."""
+    output, tpot = 0, None
     tokens = out.tokens
     if ttft is not None:
         rec.hist["ttft_ms"].record_ms(ttft)
@@ -425,4 +428,4 @@ def _book_tokens(rec: Recorder, out: Outcome, latency_actual: float, ttft: float
         rec.output_tokens += output
     if tokens.input is not None:
         rec.input_tokens += tokens.input
-    return output
+    return output, tpot
