@@ -44,6 +44,6 @@ def test_any_delivery_order_gives_the_order_sent():
 def test_shuffled_live_changes_leave_every_worker_in_the_last_state(mock):
     pool = ShufflingPool(seed=11)
     schedule = list(changes())
-    config = RunConfig(load={"mode": "closed", "users": 4, "duration": 2.6}, workers=2)
+    config = RunConfig(load={"mode": "closed", "users": 4, "duration": 3.0}, workers=2)
     coord = drive(config, mock.url, schedule, pool=pool)
     check_last_state(coord, pool, schedule, mock)

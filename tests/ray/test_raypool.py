@@ -131,6 +131,6 @@ def test_shuffled_live_changes_reach_actors_in_the_order_sent(mock, ray_dir):
     """The ordering stress test of tests/engine/test_control_order.py, over Ray actors."""
     pool = ShufflingPool(seed=11, inner=RayPool())
     schedule = list(changes())
-    config = RunConfig(load={"mode": "closed", "users": 4, "duration": 2.6}, workers=2)
+    config = RunConfig(load={"mode": "closed", "users": 4, "duration": 3.0}, workers=2)
     coord = drive(config, mock.url, schedule, pool=pool)
     check_last_state(coord, pool, schedule, mock)
