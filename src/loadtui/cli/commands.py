@@ -353,6 +353,7 @@ def _cmd_mock(args: argparse.Namespace) -> int:
         "tokens": args.tokens,
         "batch_phase": args.batch_phase,
         "batch_line_errors": args.batch_line_errors,
+        "record": args.record,
         **_mock_capacity_given(args),
     }
     try:  # MockSpec's defaults are the embedded mock's: the same mock either way

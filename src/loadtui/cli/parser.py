@@ -629,6 +629,12 @@ def _mock_behaviour_options(p: argparse.ArgumentParser) -> None:
         help="share of batch lines that fail, they go to the error file (default: "
         f"{MockSpec.model_fields['batch_line_errors'].default:g})",
     )
+    p.add_argument(
+        "--record",
+        type=int,
+        metavar="N",
+        help="keep the last N requests received, served at GET /mock/received (default: off)",
+    )
 
 
 def _mock_capacity_options(p: argparse.ArgumentParser) -> None:

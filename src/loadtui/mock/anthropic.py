@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import time
+from functools import partial
 from typing import Any
 
 from aiohttp import web
@@ -23,6 +24,7 @@ from loadtui.mock.faults import (
     sse,
 )
 from loadtui.mock.openai import stream_answer, whole_answer
+from loadtui.mock.received import ANSWER_TAG
 from loadtui.mock.wire import JSONObject
 from loadtui.model.plan import MockSpec
 
@@ -75,8 +77,8 @@ def _head(message: JSONObject, input_tokens: int) -> bytes:
     )
 
 
-def _piece(k: int) -> bytes:
-    delta = {"type": "text_delta", "text": f"tok{k} "}
+def _piece(k: int, tag: str = "") -> bytes:
+    delta = {"type": "text_delta", "text": f"{tag}tok{k} " if k == 0 else f"tok{k} "}
     return sse({"type": "content_block_delta", "index": 0, "delta": delta}, "content_block_delta")
 
 
@@ -125,7 +127,7 @@ class _Messages:
             "stop_sequence": None,
         }
         if not body.get("stream"):
-            text = " ".join(f"tok{i}" for i in range(n))
+            text = ANSWER_TAG.get() + " ".join(f"tok{i}" for i in range(n))
             answer = {
                 **message,
                 "content": [{"type": "text", "text": text}],
@@ -151,7 +153,7 @@ class _Messages:
             fault,
             n,
             head,
-            _piece,
+            partial(_piece, tag=ANSWER_TAG.get()),
             tail,
             _MALFORMED,
             _MID_STREAM_ERROR,

@@ -29,6 +29,7 @@ from loadtui.mock.faults import (
     sse,
     stall_or_reset,
 )
+from loadtui.mock.received import ANSWER_TAG
 from loadtui.mock.wire import JSONObject
 from loadtui.model.plan import MockSpec
 
@@ -223,8 +224,9 @@ class _OpenAI:
         prompt = _words(body["messages"])
         n, finish, usage = _sized(self.settings, body, prompt)
         base = {"id": "chatcmpl-mock", "created": int(time.time()), "model": body.get("model")}
+        tag = ANSWER_TAG.get()
         if not body.get("stream"):
-            message = {"role": "assistant", "content": _text(n)}
+            message = {"role": "assistant", "content": tag + _text(n)}
             choice = {"index": 0, "message": message, "logprobs": None, "finish_reason": finish}
             answer = {**base, "object": "chat.completion", "choices": [choice], "usage": usage}
             return await whole_answer(
@@ -240,7 +242,7 @@ class _OpenAI:
             fault,
             n,
             delta({"role": "assistant", "content": ""}),
-            lambda k: delta({"content": f"tok{k} "}),
+            lambda k: delta({"content": f"{tag}tok{k} " if k == 0 else f"tok{k} "}),
             tail + _DONE,
             b'data: {"choices": [{"delta": \n\n',
             _MID_STREAM_ERROR,
@@ -260,8 +262,13 @@ class _OpenAI:
             "created": int(time.time()),
             "model": body.get("model"),
         }
+        tag = ANSWER_TAG.get()
         if not body.get("stream"):
-            answer = {**base, "choices": [_completion_choice(_text(n), finish)], "usage": usage}
+            answer = {
+                **base,
+                "choices": [_completion_choice(tag + _text(n), finish)],
+                "usage": usage,
+            }
             return await whole_answer(
                 request, self.settings, arrived, fault, answer, prompt_tokens=prompt, n=n
             )
@@ -273,7 +280,14 @@ class _OpenAI:
             fault,
             n,
             b"",
-            lambda k: sse({**base, "choices": [_completion_choice(f"tok{k} ", None)]}),
+            lambda k: sse(
+                {
+                    **base,
+                    "choices": [
+                        _completion_choice(f"{tag}tok{k} " if k == 0 else f"tok{k} ", None)
+                    ],
+                }
+            ),
             tail + _usage_chunk(body, base, usage) + _DONE,
             b'data: {"choices": [{"text": \n\n',
             _MID_STREAM_ERROR,

@@ -15,6 +15,7 @@ from loadtui.mock.batches import batch_routes
 from loadtui.mock.capacity import Capacity, capacity_gate, models_capacity
 from loadtui.mock.faults import Route, Served
 from loadtui.mock.openai import MOCK_MODEL, openai_routes
+from loadtui.mock.received import Received, record_gate
 from loadtui.mock.servers import ServerProcess, serve_app
 from loadtui.mock.wire import JSONObject
 from loadtui.model.plan import MockSpec
@@ -25,7 +26,11 @@ __all__ = ["MOCK_MODEL", "MockProcess", "build_app", "serve"]
 def build_app(settings: MockSpec) -> web.Application:
     served: Served = Counter()
     capacity = Capacity(settings) if models_capacity(settings) else None
-    app = web.Application(middlewares=[capacity_gate(capacity)] if capacity else [])
+    received = Received(settings.record) if settings.record else None
+    middlewares = [record_gate(received)] if received else []
+    if capacity:
+        middlewares.append(capacity_gate(capacity))
+    app = web.Application(middlewares=middlewares)
 
     async def extra_headers(request: web.Request, response: web.StreamResponse) -> None:
         for name, value in settings.headers.items():
@@ -55,7 +60,13 @@ def build_app(settings: MockSpec) -> web.Application:
 
     async def reset(request: web.Request) -> web.Response:
         served.clear()
+        if received:
+            received.clear()
         return web.json_response({"served": 0})
+
+    async def what_came(request: web.Request) -> web.Response:
+        """The last ``record`` requests received (``[]`` when not recording)."""
+        return web.json_response(list(received.items) if received else [])
 
     routes: list[Route] = [
         *openai_routes(settings, served),
@@ -64,6 +75,7 @@ def build_app(settings: MockSpec) -> web.Application:
         ("POST", "/admin/keys", mint_key),
         ("GET", "/mock/stats", stats),
         ("POST", "/mock/reset", reset),
+        ("GET", "/mock/received", what_came),
     ]
     for method, path, handler in routes:
         app.router.add_route(method, path, handler)
@@ -94,6 +106,13 @@ class MockProcess(ServerProcess):
         import httpx
 
         answer: JSONObject = httpx.get(self.url + "/mock/stats", timeout=5.0).json()
+        return answer
+
+    def received(self) -> list[JSONObject]:
+        """The requests the mock recorded (started with ``record=N``), oldest first."""
+        import httpx
+
+        answer: list[JSONObject] = httpx.get(self.url + "/mock/received", timeout=5.0).json()
         return answer
 
     def __enter__(self) -> MockProcess:

@@ -225,6 +225,9 @@ class MockSpec(BaseModel):
     """Time a batch spends in each of validating, in_progress and finalizing."""
     batch_line_errors: float = Field(default=0.0, ge=0, le=1)
     """Share of batch lines that fail (they go to the error file)."""
+    record: int = Field(default=0, ge=0, le=1_000_000)
+    """Keep the last ``record`` requests received in memory (``GET /mock/received``) and start
+    each text answer with ``#n `` (n: the request's serial number); 0: off."""
     # The capacity model (mock/capacity.py, docs/mock.md): unset, the mock serves every
     # request at once with the fixed timing above.
     slots: int | None = Field(default=None, ge=1, le=100_000)
