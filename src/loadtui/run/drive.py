@@ -49,15 +49,32 @@ FrameMaker = Callable[[Coordinator, str, str], F]
 
 class Controls:
     """The changes a run applies on the thread that owns its coordinator: a replay's schedule
-    (each at its offset) and live ones, sent from any thread (the app's keys)."""
+    (each at its offset) and live ones, sent from any thread (the app's keys) — and, beside
+    them, the users page the app's table shows (a view, not a change)."""
 
     def __init__(self, schedule: Iterable[ControlChange] = ()) -> None:
         self._schedule = sorted(schedule, key=lambda c: c.at or 0.0)
         self._live: queue.SimpleQueue[ControlChange] = queue.SimpleQueue()
+        self._pages: queue.SimpleQueue[tuple[int, int]] = queue.SimpleQueue()
 
     def send(self, change: ControlChange) -> None:
         """Queue a live change (thread-safe); the loop applies it within ``TICK``."""
         self._live.put(change)
+
+    def show_users(self, first: int, count: int) -> None:
+        """Ask for the rows of users ``first`` … ``first + count - 1`` (thread-safe): a view,
+        not a change of the run, so it is never recorded; the loop passes the newest one asked
+        to the coordinator within ``TICK`` (``Coordinator.show_users``)."""
+        self._pages.put((first, count))
+
+    def page(self) -> tuple[int, int] | None:
+        """The newest users page asked since the last call, if any (the older ones are moot)."""
+        page = None
+        while True:
+            try:
+                page = self._pages.get_nowait()
+            except queue.Empty:
+                return page
 
     def due(self, elapsed: float) -> list[ControlChange]:
         """Live changes in the order sent, then scheduled ones whose offset has come."""
@@ -99,6 +116,8 @@ def drive_loop(
             coord.apply(change)
             if change.action == "stop":
                 return "stopped"
+        if (page := controls.page()) is not None:
+            coord.show_users(*page)
         if coord.done:
             return "stopped" if coord.stop_requested else "completed"
         # a fixed wait, not one cut short by the next scheduled change: a change at a whole

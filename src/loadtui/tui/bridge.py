@@ -81,6 +81,11 @@ class RunBridge:
         """Queue a live change; it is applied and recorded on the run thread within ~50 ms."""
         self.controls.send(change)
 
+    def show_users(self, first: int, count: int) -> None:
+        """Have the workers send the rows of users ``first`` … ``first + count - 1`` (the users
+        table's window): passed to the coordinator on the run thread, never recorded."""
+        self.controls.show_users(first, count)
+
     def interrupt(self) -> None:
         """End the run now (the user quit): drain briefly, save it as interrupted."""
         self._end = "interrupted"

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
@@ -33,7 +34,7 @@ from loadtui.tui.widgets.overview import RunOverview
 from loadtui.tui.widgets.requests import RequestsPanel
 from loadtui.tui.widgets.status import RunStatus
 from loadtui.tui.widgets.timeline import Timeline
-from loadtui.tui.widgets.users import UserTable
+from loadtui.tui.widgets.users import UserTable, Window, moved_window, window_size
 
 __all__ = ["RunScreen", "next_rate"]
 
@@ -211,6 +212,31 @@ class RunScreen(Screen[None]):
             tooltip="Users table: next page",
         ),
         Binding(
+            "left_curly_bracket",
+            "users_window(-1)",
+            "prev users",
+            show=False,
+            id="run.users_window_prev",
+            tooltip="Users table: the window of lower user ids",
+        ),
+        Binding(
+            "right_curly_bracket",
+            "users_window(1)",
+            "next users",
+            show=False,
+            id="run.users_window_next",
+            tooltip="Users table: the window of higher user ids",
+        ),
+        Binding(
+            "home",
+            "users_first",
+            "first users",
+            show=False,
+            priority=True,  # over the table's own Home, which only reaches its first row
+            id="run.users_first",
+            tooltip="Users table: first page of the lowest ids",
+        ),
+        Binding(
             "o",
             "users_sort",
             "sort users",
@@ -252,6 +278,8 @@ class RunScreen(Screen[None]):
         """The capacity search's panel, once a frame brought a search (its tab is added then)."""
         self._asked_factor: float | None = None
         """A step size asked by key and not yet confirmed: the next press goes on from it."""
+        self._users_window: Window | None = None
+        """The user ids the users tables list, once asked by key (None: each worker's lowest)."""
 
     def compose(self) -> ComposeResult:
         yield RunStatus(id="run-status")
@@ -323,6 +351,7 @@ class RunScreen(Screen[None]):
         for table in self.query(UserTable):
             table.total = frame.users  # before the rows: their redraw writes the caption
             table.rows = frame.users_rows
+        self._keep_users_window(frame)
         self.query_one(Timeline).controls = frame.controls
         self.query_one(RequestsPanel).frame = frame
         self._show_search(frame)
@@ -504,6 +533,47 @@ class RunScreen(Screen[None]):
         table = self._visible_users()
         if table is not None:
             table.action_page(step)
+
+    def action_users_window(self, step: int) -> None:
+        """The next (1) or previous (-1) window of user ids in the users tables."""
+        frame = self._shown
+        if frame is None or self._visible_users() is None:
+            return
+        size = window_size(frame.workers)
+        window = moved_window(self._users_window, step, size, frame.users)
+        if window is not None:
+            self._ask_users(window)
+        elif self._users_window is None and frame.users <= size:
+            self.notify(f"every user has a row: {frame.users:,}", timeout=NOTIFY_S)
+        else:
+            self.notify(f"no {'later' if step > 0 else 'earlier'} users", timeout=NOTIFY_S)
+
+    def action_users_first(self) -> None:
+        """The first page of the lowest ids (falls through to the focused widget's Home when
+        no users table is in view)."""
+        table = self._visible_users()
+        if table is None or self._shown is None:
+            raise SkipAction()
+        table.page = 0
+        if self._users_window is not None and self._users_window[0] != 0:
+            self._ask_users((0, window_size(self._shown.workers)))
+
+    def _ask_users(self, window: Window) -> None:
+        """Show ``window`` in both users tables and have the run thread ask the workers for its
+        rows: once per key, never per frame (the coordinator also sends only a new page)."""
+        self._users_window = window
+        self.bridge.show_users(*window)
+        for table in self.query(UserTable):
+            table.window = window
+
+    def _keep_users_window(self, frame: LiveFrame) -> None:
+        """Users went below the window's first id (a live change, the ramp down): show the
+        last window that still has users instead of an empty one."""
+        window = self._users_window
+        if window is None or not frame.live or not 0 < frame.users <= window[0]:
+            return
+        size = window[1]
+        self._ask_users(((frame.users - 1) // size * size, size))
 
     def action_users_sort(self) -> None:
         table = self._visible_users()

@@ -4,6 +4,11 @@ Only the rows of the visible page are put in the table, so a redraw costs the sa
 10,000 users; sorting the compact row tuples is the only per-user work (well under a millisecond
 for a thousand). The run screen's keys ``[``/``]`` page and ``o`` cycles the sort of the table
 in view, wherever the focus is.
+
+Each worker sends the rows of at most ``USER_ROWS_MAX`` users (its lowest ids unless asked for
+others), so past that the table shows a window of user ids: ``{``/``}`` move it, the run
+screen asks the workers for those ids' rows, and the table lists only rows of its window (the
+frames still on their way show the old one).
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from loadtui.model.outcomes import UserState
 from loadtui.model.snapshot import UserRow
 from loadtui.tui.format import count, ms
 
-__all__ = ["SORTS", "UserTable", "sort_rows"]
+__all__ = ["SORTS", "UserTable", "Window", "moved_window", "sort_rows", "window_size"]
 
 STATE_NAMES = {
     UserState.IDLE: "idle",
@@ -47,6 +52,24 @@ _STATE_ORDER = {
 
 SORTS = ("user", "state", "latency", "age")
 
+Window = tuple[int, int]
+"""User ids ``first`` … ``first + count - 1``: what the users table lists."""
+
+
+def window_size(workers: int) -> int:
+    """Ids in one window: as many rows as the workers send, ``USER_ROWS_MAX`` each (ids are
+    dealt round-robin, ``uid % workers``, so a window of this size is that many rows)."""
+    return USER_ROWS_MAX * max(1, workers)
+
+
+def moved_window(window: Window | None, step: int, size: int, users: int) -> Window | None:
+    """The window ``step`` windows on from ``window`` (None: the first) among ``users`` ids;
+    None when there is none there (before the first id, past the last)."""
+    first = (window[0] if window else 0) + step * size
+    if first < 0 or first >= users:
+        return None
+    return first, size
+
 
 def sort_rows(rows: Sequence[UserRow], by: str) -> list[UserRow]:
     """Rows in display order: by user id, by state, slowest last latency first, oldest request."""
@@ -63,6 +86,9 @@ class UserTable(Vertical):
     rows: reactive[Sequence[UserRow]] = reactive((), always_update=True)
     sort_by: reactive[str] = reactive("state")
     page: reactive[int] = reactive(0)
+    window: reactive[Window | None] = reactive(None)
+    """The ids asked for with ``{``/``}``; None until then: every row the workers send (each
+    its lowest ids), as a run with few users always shows."""
 
     def __init__(self, page_size: int | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -112,10 +138,22 @@ class UserTable(Vertical):
     def watch_page(self) -> None:
         self._redraw()
 
+    def watch_window(self) -> None:
+        self.page = 0  # a new window starts at its first page
+        self._redraw()
+
+    def _window_rows(self) -> Sequence[UserRow]:
+        """The rows to list: those of the window (a frame from before the window moved brings
+        other ids, which are not shown as if they were the window's)."""
+        if self.window is None:
+            return self.rows
+        first, size = self.window
+        return [row for row in self.rows if first <= row.uid < first + size]
+
     def _redraw(self) -> None:
         if not self.is_mounted or not self.size.area:
             return  # hidden (another tab, or the narrow layout): drawn when it is resized into view
-        rows = self.rows
+        rows = self._window_rows()
         size = self.page_size
         pages = max(1, -(-len(rows) // size))
         page = min(self.page, pages - 1)
@@ -132,19 +170,30 @@ class UserTable(Vertical):
                 count(row.requests),
                 count(row.errors),
             )
-        first = page * size + 1 if rows else 0
-        last_shown = min(len(rows), (page + 1) * size)
-        self.query_one(".users-caption", Static).update(
-            f"users {first}–{last_shown} of {self._listed(len(rows))} · page {page + 1}/{pages}"
-            f" · sorted by {self.sort_by}  ([b]\\[ ][/b] page · [b]o[/b] sort)"
-        )
+        self.query_one(".users-caption", Static).update(self._caption(len(rows), page, pages))
 
-    def _listed(self, n: int) -> str:
-        """``400`` or, when each worker sent only its lowest ids' rows, ``400 listed of 10,000
-        users (lowest ids, up to 200 per worker)``: never a row count passed off as the users."""
-        if self.total <= n:
-            return count(n)
+    def _caption(self, n: int, page: int, pages: int) -> str:
+        """Which users are listed, of how many: ``users 1–20 of 400`` (with ``listed of 10,000
+        users (lowest ids, up to 200 per worker)`` when each worker sent only its lowest ids'
+        rows), or in a window ``ids 200–399 of 1,000 users · rows 1–20 of 200``: never a row
+        count passed off as the users."""
+        size = self.page_size
+        first = page * size + 1 if n else 0
+        shown = f"{first}–{min(n, (page + 1) * size)} of {count(n)}"
+        if self.window is not None:
+            ids, width = self.window
+            last = min(ids + width, max(self.total, ids + 1)) - 1
+            rows = f"rows {shown}" if n or not self.total else "rows on their way"
+            listed = f"ids {ids:,}–{last:,} of {count(self.total)} users · {rows}"
+        elif self.total > n:
+            listed = (
+                f"users {shown} listed of {count(self.total)} users"
+                f" (lowest ids, up to {USER_ROWS_MAX} per worker)"
+            )
+        else:
+            listed = f"users {shown}"
+        more = " · [b]{ }[/b] more users" if self.window or self.total > n else ""
         return (
-            f"{count(n)} listed of {count(self.total)} users"
-            f" (lowest ids, up to {USER_ROWS_MAX} per worker)"
+            f"{listed} · page {page + 1}/{pages} · sorted by {self.sort_by}"
+            f"  ([b]\\[ ][/b] page{more} · [b]o[/b] sort)"
         )
