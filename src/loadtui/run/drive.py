@@ -70,11 +70,9 @@ class Controls:
     def page(self) -> tuple[int, int] | None:
         """The newest users page asked since the last call, if any (the older ones are moot)."""
         page = None
-        while True:
-            try:
-                page = self._pages.get_nowait()
-            except queue.Empty:
-                return page
+        while not self._pages.empty():  # one reader (the loop): empty() then get cannot block
+            page = self._pages.get_nowait()
+        return page
 
     def due(self, elapsed: float) -> list[ControlChange]:
         """Live changes in the order sent, then scheduled ones whose offset has come."""

@@ -539,23 +539,27 @@ class RunScreen(Screen[None]):
         frame = self._shown
         if frame is None or self._visible_users() is None:
             return
+        if not frame.live:
+            self.notify("the run is over: its rows are its last snapshot's", timeout=NOTIFY_S)
+            return
         size = window_size(frame.workers)
         window = moved_window(self._users_window, step, size, frame.users)
         if window is not None:
             self._ask_users(window)
         elif self._users_window is None and frame.users <= size:
-            self.notify(f"every user has a row: {frame.users:,}", timeout=NOTIFY_S)
+            self.notify(f"every user is listed ({frame.users:,})", timeout=NOTIFY_S)
         else:
             self.notify(f"no {'later' if step > 0 else 'earlier'} users", timeout=NOTIFY_S)
 
     def action_users_first(self) -> None:
-        """The first page of the lowest ids (falls through to the focused widget's Home when
-        no users table is in view)."""
+        """The first page of the lowest ids (a finished run: of its window); falls through to
+        the focused widget's Home when no users table is in view."""
         table = self._visible_users()
         if table is None or self._shown is None:
             raise SkipAction()
         table.page = 0
-        if self._users_window is not None and self._users_window[0] != 0:
+        window = self._users_window
+        if window is not None and window[0] != 0 and self._shown.live:
             self._ask_users((0, window_size(self._shown.workers)))
 
     def _ask_users(self, window: Window) -> None:
