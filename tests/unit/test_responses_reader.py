@@ -10,7 +10,9 @@ import pytest
 from loadtui.engine.protocols import CONTENT, DONE, IGNORE
 from loadtui.engine.responses import ResponsesProtocol
 from loadtui.model.outcomes import ErrorClass, Tokens
-from loadtui.model.plan import RequestSpec, TargetSpec
+from loadtui.model.plan import RequestSpec, RunConfig, TargetSpec
+from loadtui.run.describe import describe_requests, describe_streaming
+from loadtui.run.options import Overrides, resolve_config
 
 read = ResponsesProtocol.stream_event
 
@@ -140,3 +142,19 @@ def test_the_request_it_builds():
     body = json.loads(prep.body or b"")
     assert body["input"] == messages and "stream" not in body and not prep.stream
     assert "Authorization" not in prep.headers and whole.label == "responses"
+
+
+def test_a_responses_request_is_described_like_the_other_kinds():
+    config = RunConfig(
+        requests=[{"kind": "responses", "max_tokens": 9}, {"kind": "responses", "stream": False}]
+    )
+    assert describe_requests(config, tokens=True) == (
+        "responses stream max_tokens 9, responses max_tokens 64"
+    )
+    assert describe_streaming(config) == "mixed"  # it can stream, so a whole one is a choice
+
+
+def test_the_bundled_preset_takes_the_request_options_as_chat_does():
+    config = resolve_config(Overrides(preset="responses", stream=False, max_tokens=9, prompt="p"))
+    (spec,) = config.requests
+    assert (spec.kind, spec.stream, spec.max_tokens, spec.prompt) == ("responses", False, 9, "p")
