@@ -91,7 +91,7 @@ def test_max_output_tokens_ends_the_answer_incomplete_and_whole_answers(mock):
 
 def test_streamed_ttft_itl_and_tokens_match_the_mock_truth(mock):
     cfg = RunConfig(
-        load={"mode": "closed", "users": 5, "duration": "2s"},
+        load={"mode": "closed", "users": 5, "duration": "1.5s"},
         requests=[{"kind": "responses", "prompt": "three words here"}],
         workers=1,
     )
@@ -124,11 +124,12 @@ def test_whole_and_capped_answers_in_a_mix_with_checks(mock):
     s = drive(cfg, mock.url, pool=InProcessPool()).result().summary
     assert s.errors_total == 0  # an answer cut by its own max_output_tokens ended normally
     n = {label: row.requests for label, row in s.by_label.items()}
-    assert set(n) == {"whole", "capped", "chat stream"} and min(n.values()) > 3
+    assert set(n) == {"whole", "capped", "chat stream"} and min(n.values()) > 0
     assert s.output_tokens == 8 * n["whole"] + 5 * n["capped"] + 8 * n["chat stream"]
     assert s.by_label["whole"].ttft_ms.count == 0  # read whole: latency only
     assert s.by_label["whole"].latency_ms.p50 >= 20.0 - 1.0  # the mock's latency
     assert s.by_label["capped"].ttft_ms.p50 >= 49.0
+    assert len(s.checks) == 3
     assert all(c.failed == 0 and c.passed > 0 for c in s.checks.values())
 
 
@@ -158,7 +159,8 @@ async def classes_under(fault: str) -> dict[tuple[str, bool], dict[str, int]]:
     async with serving(settings) as url:
         mix = RequestMix(cfg, url, None)
         recorders = [Recorder() for _ in KINDS]
-        timeout = aiohttp.ClientTimeout(total=0.5)
+        # a short timeout only where the fault waits for it: others answer however busy we are
+        timeout = aiohttp.ClientTimeout(total=0.5 if fault in ("stall", "slow_headers") else 30)
         async with aiohttp.ClientSession(timeout=timeout) as session:
             await asyncio.gather(
                 *(execute(session, mix.variants[i][0][0], rec) for i, rec in enumerate(recorders))
@@ -189,7 +191,7 @@ def test_each_fault_is_counted_in_the_same_class_as_for_chat():
 
 def test_the_capacity_model_gates_responses():
     async def two_at_once() -> list[int]:
-        settings = MockSpec(latency=0.2, ttft=0.2, itl=0, tokens=2, slots=1, max_queue=0)
+        settings = MockSpec(latency=0.5, ttft=0.5, itl=0, tokens=2, slots=1, max_queue=0)
         async with serving(settings) as url, aiohttp.ClientSession() as session:
             body = {"model": "m", "input": "hi", "stream": True}
 
