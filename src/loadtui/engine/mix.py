@@ -13,13 +13,14 @@ from dataclasses import replace
 
 from loadtui.engine.anthropic import AnthropicProtocol
 from loadtui.engine.protocols import OpenAIProtocol, Prepared, Prompt
+from loadtui.engine.responses import ResponsesProtocol
 from loadtui.model.plan import RunConfig
 from loadtui.model.requests import RequestSpec
 from loadtui.model.workflows import BatchInput
 
 __all__ = ["RequestMix", "weighted_order"]
 
-_PROMPTED = ("chat", "completion", "messages", "embedding")
+_PROMPTED = ("chat", "completion", "messages", "embedding", "responses")
 
 
 def weighted_order(weights: list[int]) -> list[int]:
@@ -89,7 +90,7 @@ class RequestMix:
                     ),
                 )
             ]
-        protocol = AnthropicProtocol() if spec.kind == "messages" else OpenAIProtocol()
+        protocol = _protocol(spec.kind)
         texts: list[Prompt | None] = list(prompts) if prompts and spec.kind in _PROMPTED else [None]
         out: list[tuple[Prepared, ...]] = []
         for prompt in texts:
@@ -114,3 +115,10 @@ class RequestMix:
     def first(self) -> Prepared:
         """The first request of the mix (the burst pre-flight and burst requests use it)."""
         return self.variants[self.order[0]][0][-1]
+
+
+def _protocol(kind: str) -> OpenAIProtocol | AnthropicProtocol | ResponsesProtocol:
+    """The wire protocol of a request kind (OpenAI's chat completions and the rest by default)."""
+    if kind == "messages":
+        return AnthropicProtocol()
+    return ResponsesProtocol() if kind == "responses" else OpenAIProtocol()

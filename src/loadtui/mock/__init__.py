@@ -3,8 +3,8 @@
 It gives every run a target (``loadtui --headless`` with no ``--url``), gives tests a ground
 truth (fixed TTFT and inter-chunk gaps, a count of requests served at ``/mock/stats``) and runs
 standalone as ``loadtui mock``. One module per API family: ``openai`` (chat, completions,
-embeddings, models), ``anthropic`` (messages), ``batches`` (Files and Batches), ``faults``
-(what can go wrong on purpose), ``capacity`` (slots and a queue, when asked for: docs/mock.md);
+embeddings, models), ``anthropic`` (messages), ``responses`` (the Responses API), ``batches``
+(Files and Batches), ``faults`` (what can go wrong on purpose), ``capacity`` (slots and a queue, when asked for: docs/mock.md);
 ``server`` wires them and runs the process.
 """
 

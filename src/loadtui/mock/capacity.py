@@ -162,7 +162,7 @@ default mock reads it for every answer: ``.get()`` costs ~80 ns where a missing 
 costs ~2 µs (a KeyError inside). The gate resets it, as one connection's requests share a
 task."""
 
-_GATED = ("/v1/chat/completions", "/v1/completions", "/v1/messages")
+_GATED = ("/v1/chat/completions", "/v1/completions", "/v1/messages", "/v1/responses")
 
 
 def _refusal(settings: MockSpec, anthropic: bool) -> web.Response:

@@ -16,6 +16,7 @@ from loadtui.mock.capacity import Capacity, capacity_gate, models_capacity
 from loadtui.mock.faults import Route, Served
 from loadtui.mock.openai import MOCK_MODEL, openai_routes
 from loadtui.mock.received import Received, record_gate
+from loadtui.mock.responses import responses_routes
 from loadtui.mock.servers import ServerProcess, serve_app
 from loadtui.mock.wire import JSONObject
 from loadtui.model.plan import MockSpec
@@ -71,6 +72,7 @@ def build_app(settings: MockSpec) -> web.Application:
     routes: list[Route] = [
         *openai_routes(settings, served),
         *anthropic_routes(settings, served),
+        *responses_routes(settings, served),
         *batch_routes(settings, served),
         ("POST", "/admin/keys", mint_key),
         ("GET", "/mock/stats", stats),

@@ -46,8 +46,8 @@ _BAD_PATH_CHAR = re.compile(r"[\\\s\x00-\x1f\x7f]")
 Prompt = str | list[dict[str, Any]]
 """One prompt: text, or a whole messages list (from Batch-format prompt data)."""
 
-KINDS = ("chat", "completion", "embedding", "messages", "models", "health", "batch")
-STREAMABLE = ("chat", "completion", "messages")
+KINDS = ("chat", "completion", "embedding", "messages", "models", "health", "batch", "responses")
+STREAMABLE = ("chat", "completion", "messages", "responses")
 
 
 class CheckSpec(BaseModel):
@@ -91,22 +91,24 @@ class RequestSpec(BaseModel):
 
     model_config = _STRICT
 
-    kind: Literal["chat", "completion", "embedding", "messages", "models", "health", "batch"] = (
-        "chat"
-    )
+    kind: Literal[
+        "chat", "completion", "embedding", "messages", "models", "health", "batch", "responses"
+    ] = "chat"
     """chat = /v1/chat/completions; completion = /v1/completions; embedding = /v1/embeddings;
     messages = Anthropic /v1/messages; models = GET /v1/models; health = GET /health;
-    batch = one OpenAI Batch API job (upload, create, poll, download, check)."""
+    batch = one OpenAI Batch API job (upload, create, poll, download, check);
+    responses = the OpenAI Responses API, POST /v1/responses."""
     name: str | None = None
     """Label in the per-request table (default: the kind, plus " stream" when streamed)."""
     weight: int = Field(default=1, ge=1, le=MAX_WEIGHT)
     """Share of this request in the mix: weights 3, 3, 2, 1 send 9 requests per round."""
     prompt: str = "Write a haiku about load testing."
-    """The user message (chat, messages), prompt (completion) or input (embedding)."""
+    """The user message (chat, messages), prompt (completion) or input (embedding, responses)."""
     system: str | None = None
-    """A system message (chat: a system-role message; messages: the ``system`` field)."""
+    """A system message (chat: a system-role message; messages: the ``system`` field;
+    responses: ``instructions``)."""
     max_tokens: int = Field(default=64, ge=1, le=10_000_000)
-    """``max_tokens`` in the request body."""
+    """``max_tokens`` in the request body (responses: ``max_output_tokens``)."""
     stream: bool = True
     """Stream the answer (SSE) — TTFT, ITL and TPOT exist only for streamed requests."""
     path: str | None = None

@@ -105,7 +105,7 @@ def describe_requests(config: RunConfig, sep: str = ", ", *, tokens: bool = Fals
 
 def describe_streaming(config: RunConfig) -> str:
     """``yes``, ``no`` or ``mixed``: whether the requests that can stream (chat, completion,
-    messages) are sent streamed (SSE). Health, models, embedding and batch requests never
+    messages, responses) are sent streamed (SSE). Health, models, embedding and batch requests never
     stream, whatever their ``stream`` says, so they do not make a run ``mixed``."""
     streamed = {r.streamed for r in config.requests if r.kind in STREAMABLE}
     return "mixed" if len(streamed) > 1 else ("yes" if streamed == {True} else "no")

@@ -405,7 +405,7 @@ def _request_changes(args: Overrides, config: RunConfig) -> list[Changes] | None
     requests = []
     for r in config.requests:
         d = r.model_dump()
-        if r.kind in ("chat", "completion", "messages", "embedding"):
+        if r.kind in ("chat", "completion", "messages", "embedding", "responses"):
             if args.stream is not None and r.kind != "embedding":
                 d["stream"] = args.stream
             if args.max_tokens is not None:
