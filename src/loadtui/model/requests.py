@@ -8,10 +8,20 @@ once, before the run, so the hot path only picks pre-built bytes.
 
 from __future__ import annotations
 
+import math
+import random
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_serializer,
+    field_validator,
+    model_validator,
+)
 
 from loadtui.model.durations import parse_duration
 
@@ -21,11 +31,16 @@ __all__ = [
     "MAX_TOTAL_WEIGHT",
     "STREAMABLE",
     "CheckSpec",
+    "OutputLength",
     "Prompt",
     "PromptSpec",
     "RequestSpec",
     "SyntheticPrompts",
+    "check_headers",
     "count_unit",
+    "is_secret_header",
+    "redacted_headers",
+    "secret_header_values",
 ]
 
 _STRICT = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
@@ -86,6 +101,98 @@ class CheckSpec(BaseModel):
         return "status in " + ",".join(str(s) for s in self.status or ())
 
 
+MAX_OUTPUT_TOKENS = 10_000_000
+MAX_BODY_FIELDS = 200
+MAX_HEADERS = 100
+_BODIED = ("chat", "completion", "messages", "embedding")
+_BODY_OWNED = frozenset({"stream", "stream_options"})
+"""Body fields set from ``stream =``: the client reads the answer as that says."""
+_HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,256}$")
+_PROTOCOL_HEADERS = frozenset({"content-type", "content-length", "host", "transfer-encoding"})
+"""Headers the client sets from the body and the URL: another value would break the request."""
+_SECRET_HEADERS = frozenset(
+    {"authorization", "proxy-authorization", "x-api-key", "api-key", "cookie"}
+)
+_SECRET_PARTS = ("key", "token", "secret", "auth", "password")
+HIDDEN = "***"
+
+
+def is_secret_header(name: str) -> bool:
+    """Whether a header's value is a credential (never written, logged or shown)."""
+    low = name.lower()
+    return low in _SECRET_HEADERS or any(part in low for part in _SECRET_PARTS)
+
+
+def check_headers(headers: dict[str, str]) -> dict[str, str]:
+    """Extra request headers, or ValueError naming the first one that cannot be sent."""
+    for name, value in headers.items():
+        if not _HEADER_NAME.match(name):
+            raise ValueError(f"header name {name[:60]!r} is not a valid HTTP header name")
+        if name.lower() in _PROTOCOL_HEADERS:
+            raise ValueError(
+                f"header {name!r} is set by loadtui from the body and URL and cannot be "
+                "given (it would break the request)"
+            )
+        if any(c in value for c in "\r\n\x00") or len(value) > 8192:
+            raise ValueError(f"header {name!r}: the value holds a line break or is too long")
+    return headers
+
+
+def redacted_headers(headers: dict[str, str]) -> dict[str, str]:
+    """Headers as they are written to disk: auth-like values replaced by ``***``."""
+    return {k: HIDDEN if is_secret_header(k) else v for k, v in headers.items()}
+
+
+def secret_header_values(headers: dict[str, str]) -> list[str]:
+    """The values of auth-like headers (scrubbed from run files and messages like a key)."""
+    return [v for k, v in headers.items() if is_secret_header(k) and v and v != HIDDEN]
+
+
+class OutputLength(BaseModel):
+    """``max_tokens`` drawn from a distribution, seeded (a replay sends the same lengths)."""
+
+    model_config = _STRICT
+
+    distribution: Literal["uniform", "normal", "lognormal"] = "uniform"
+    min: int = Field(default=1, ge=1, le=MAX_OUTPUT_TOKENS)
+    max: int = Field(ge=1, le=MAX_OUTPUT_TOKENS)
+    mean: float | None = Field(default=None, gt=0, le=MAX_OUTPUT_TOKENS)
+    """Centre of normal/lognormal (default: the middle of min..max)."""
+    seed: int = Field(default=1, ge=0, lt=2**63)
+
+    @model_validator(mode="after")
+    def _range(self) -> OutputLength:
+        if self.min > self.max:
+            raise ValueError("max_tokens: min is larger than max")
+        return self
+
+    def draw(self, count: int) -> list[int]:
+        """``count`` lengths, as ``SyntheticPrompts`` draws word counts (storage/data.py):
+        uniform integers, a normal of σ = (max − min)/6, a lognormal of σ = 0.5; clipped."""
+        return draw_lengths(self.distribution, self.min, self.max, self.mean, self.seed, count)
+
+    def __str__(self) -> str:
+        return f"{self.distribution} {self.min}..{self.max}"
+
+
+def draw_lengths(
+    distribution: str, lo: int, hi: int, mean: float | None, seed: int, count: int
+) -> list[int]:
+    """Seeded lengths in ``lo..hi`` from a distribution (the same every run)."""
+    rng = random.Random(seed)
+    centre = mean or (lo + hi) / 2
+    out = []
+    for _ in range(count):
+        if distribution == "uniform":
+            n = rng.randint(lo, hi)
+        elif distribution == "normal":
+            n = round(rng.gauss(centre, (hi - lo) / 6 or 1))
+        else:
+            n = round(rng.lognormvariate(math.log(centre), 0.5))
+        out.append(min(hi, max(lo, n)))
+    return out
+
+
 class RequestSpec(BaseModel):
     """One kind of request a virtual user sends."""
 
@@ -105,14 +212,62 @@ class RequestSpec(BaseModel):
     """The user message (chat, messages), prompt (completion) or input (embedding)."""
     system: str | None = None
     """A system message (chat: a system-role message; messages: the ``system`` field)."""
-    max_tokens: int = Field(default=64, ge=1, le=10_000_000)
-    """``max_tokens`` in the request body."""
+    max_tokens: Annotated[int, Field(ge=1, le=MAX_OUTPUT_TOKENS)] | OutputLength = 64
+    """``max_tokens`` in the request body: a number, or a distribution
+    (``{distribution = "uniform", min = 32, max = 512, seed = 1}``) sampled once per prepared
+    variant before the run (``OutputLength``)."""
     stream: bool = True
     """Stream the answer (SSE) — TTFT, ITL and TPOT exist only for streamed requests."""
     path: str | None = None
     """Path under the base URL instead of the standard one; ``{key}`` is replaced by the API
     key at send time (never stored), e.g. ``/ak/{key}/v1/messages``."""
     checks: tuple[CheckSpec, ...] = Field(default=(), max_length=100)
+    # The request under full control (docs/workflows.md, "The request under full control").
+    body: dict[str, Any] = Field(default_factory=dict, max_length=MAX_BODY_FIELDS)
+    """JSON fields merged into the body last (``[requests.body]``): temperature, tools,
+    response_format, even model override ours; ``stream`` follows ``stream =``."""
+    headers: dict[str, str] = Field(default_factory=dict, max_length=MAX_HEADERS)
+    """Extra request headers; values of auth-like ones are written as ``***``."""
+    ignore_eos: bool = False
+    """Send vLLM's ``ignore_eos: true`` (generate up to max_tokens); not for messages."""
+    min_tokens: int | Literal["max_tokens"] | None = None
+    """Send ``min_tokens`` (vLLM, SGLang): a number, or ``"max_tokens"`` for each variant's
+    own max_tokens (with ignore_eos: an exact output length); not for messages."""
+
+    @field_validator("body")
+    @classmethod
+    def _check_body(cls, body: dict[str, Any]) -> dict[str, Any]:
+        for key in _BODY_OWNED & body.keys():
+            raise ValueError(f"body cannot set {key!r}: it follows the request's stream = ...")
+        return body
+
+    @field_validator("headers")
+    @classmethod
+    def _check_headers(cls, headers: dict[str, str]) -> dict[str, str]:
+        return check_headers(headers)
+
+    @field_serializer("headers", when_used="json")
+    def _hide_headers(self, headers: dict[str, str]) -> dict[str, str]:
+        return redacted_headers(headers)
+
+    @model_validator(mode="after")
+    def _check_lengths(self) -> RequestSpec:
+        if self.kind not in _BODIED and (self.body or self.ignore_eos or self.min_tokens):
+            raise ValueError(
+                f"a {self.kind} request has no JSON body: body, ignore_eos and "
+                "min_tokens do not apply"
+            )
+        if self.kind in ("messages", "embedding") and (
+            self.ignore_eos or self.min_tokens is not None
+        ):
+            raise ValueError(
+                f"ignore_eos and min_tokens are vLLM/SGLang extensions of chat and completion "
+                f"requests; a {self.kind} request cannot take them (the Anthropic Messages API "
+                "has no such field)"
+            )
+        if isinstance(self.min_tokens, int) and not 0 <= self.min_tokens <= MAX_OUTPUT_TOKENS:
+            raise ValueError(f"min_tokens must be 0..{MAX_OUTPUT_TOKENS:,}")
+        return self
 
     @model_validator(mode="after")
     def _check_path(self) -> RequestSpec:
@@ -130,6 +285,12 @@ class RequestSpec(BaseModel):
     @property
     def streamed(self) -> bool:
         return self.stream and self.kind in STREAMABLE
+
+    @property
+    def output_tokens(self) -> int:
+        """``max_tokens`` as one number: the fixed one, or the distribution's first draw."""
+        mt = self.max_tokens
+        return mt if isinstance(mt, int) else mt.draw(1)[0]
 
     @property
     def label(self) -> str:

@@ -9,6 +9,7 @@ environment variables (API keys, base URLs), so it lives in the run service, not
 from __future__ import annotations
 
 import argparse
+import json
 import os
 from dataclasses import dataclass, fields
 from typing import Any
@@ -16,10 +17,12 @@ from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import ValidationError
 
+from loadtui.engine.tls import ca_context
 from loadtui.errors import ConfigError
 from loadtui.model.controls import ControlChange
 from loadtui.model.durations import format_duration
 from loadtui.model.plan import RunConfig, fit_duration, scale_time
+from loadtui.model.requests import secret_header_values
 from loadtui.model.slo import parse_slo
 from loadtui.model.thresholds import parse_cli_threshold
 from loadtui.run.searchopts import apply_search
@@ -34,9 +37,11 @@ __all__ = [
     "Resolved",
     "add_slos",
     "add_thresholds",
+    "apply_control",
     "check_controls",
     "check_credentials",
     "default_api_key",
+    "header_secrets",
     "redact_url",
     "resolve",
     "resolve_config",
@@ -102,6 +107,16 @@ class Overrides:
     """``--backend process|ray``: where the workers run."""
     ray_address: str | None = None
     """``--ray-address``: the Ray cluster to join."""
+    headers: list[tuple[str, str]] | None = None
+    """``--header 'Name: value'`` (repeatable): on every request (``TargetSpec.headers``)."""
+    body: list[str] | None = None
+    """``--body KEY=JSON`` (repeatable): merged into every request body (``apply_control``)."""
+    input_words: str | None = None
+    """``--input-words N`` or ``MIN-MAX``: synthetic prompts of that many words."""
+    insecure: bool | None = None
+    """``--insecure``: no TLS certificate check."""
+    ca_cert: str | None = None
+    """``--ca-cert FILE``: the CA bundle the target's certificate is checked against."""
 
     @classmethod
     def from_namespace(cls, ns: argparse.Namespace) -> Overrides:
@@ -247,6 +262,7 @@ def resolve(args: Overrides) -> Resolved:
     try:
         if changes:
             config = config.with_overrides(**changes)
+        config = apply_control(config, args)
         config = _fit_time(config, args)
         config = add_slos(config, args)  # first: an SLO threshold needs the SLOs
         config = add_thresholds(config, args)
@@ -436,3 +452,82 @@ def _scale_think_time(config: RunConfig, factor: float) -> RunConfig:
     if not hi:
         return config
     return config.with_overrides(load={"think_time": (lo * factor, hi * factor)})
+
+
+# -- the request under full control (--header, --body, --input-words, --insecure, --ca-cert) --
+_BODY_KINDS = ("chat", "completion", "messages", "embedding")
+"""Requests that have a JSON body ``--body`` can add to."""
+
+
+def apply_control(config: RunConfig, args: Overrides) -> RunConfig:
+    """``config`` with the options that shape each request and the TLS check applied."""
+    changes: Changes = {}
+    target = _tls_changes(config, args)
+    if args.headers:
+        target["headers"] = {**config.target.headers, **dict(args.headers)}
+    if target:
+        changes["target"] = target
+    if args.body:
+        fields = dict(_body_field(text) for text in args.body)
+        changes["requests"] = [
+            {**r.model_dump(), "body": {**r.body, **fields}}
+            if r.kind in _BODY_KINDS
+            else r.model_dump()
+            for r in config.requests
+        ]
+    if args.input_words is not None:
+        changes["prompts"] = _input_words(config, args)
+    return config.with_overrides(**changes) if changes else config
+
+
+def _tls_changes(config: RunConfig, args: Overrides) -> Changes:
+    """--insecure / --ca-cert (either replaces the preset's choice); the bundle is read now so a
+    missing or unreadable one stops the run before it starts (exit 2)."""
+    if args.insecure and args.ca_cert is not None:
+        raise ConfigError(
+            "--insecure (no certificate check) and --ca-cert (check against this CA) "
+            "contradict each other; give one"
+        )
+    if args.ca_cert is not None:
+        ca_context(args.ca_cert)
+        return {"ca_cert": args.ca_cert, "insecure": False}
+    if args.insecure:
+        return {"insecure": True, "ca_cert": None}
+    return {}
+
+
+def _body_field(text: str) -> tuple[str, Any]:
+    """``KEY=JSON`` → (key, value): JSON when it parses (``temperature=0.2``, ``stop=["\\n"]``),
+    else the text itself (``user=alice``)."""
+    key, sep, raw = text.partition("=")
+    key = key.strip()
+    if not sep or not key:
+        raise ConfigError(f"--body is KEY=JSON (e.g. temperature=0.2), got {text[:80]!r}")
+    try:
+        return key, json.loads(raw)
+    except ValueError:
+        return key, raw
+
+
+def _input_words(config: RunConfig, args: Overrides) -> Changes:
+    """``--input-words N`` or ``MIN-MAX``: synthetic prompts (words are the token proxy),
+    keeping the preset's count, distribution and seed when it has synthetic prompts."""
+    if args.prompts is not None or args.prompt is not None:
+        raise ConfigError("--input-words generates the prompts: give it or --prompt/--prompts")
+    text = args.input_words or ""
+    lo, sep, hi = text.partition("-")
+    try:
+        low, high = int(lo), int(hi if sep else lo)
+    except ValueError:
+        raise ConfigError(f"--input-words is N or MIN-MAX (words), got {text[:40]!r}") from None
+    synthetic = config.prompts.synthetic
+    base = synthetic.model_dump() if synthetic is not None else {}
+    return {"file": None, "synthetic": {**base, "min_words": low, "max_words": high}}
+
+
+def header_secrets(config: RunConfig) -> list[str]:
+    """The values of the run's auth-like headers: secrets like the API key (never written)."""
+    found = secret_header_values(config.target.headers)
+    for r in config.requests:
+        found += secret_header_values(r.headers)
+    return list(dict.fromkeys(found))
