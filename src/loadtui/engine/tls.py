@@ -15,7 +15,7 @@ from pathlib import Path
 from loadtui.errors import ConfigError
 from loadtui.model.plan import TargetSpec
 
-__all__ = ["ca_context", "client_ssl", "tls_notice"]
+__all__ = ["ca_context", "client_ssl"]
 
 
 def ca_context(path: str) -> ssl.SSLContext:
@@ -37,13 +37,3 @@ def client_ssl(target: TargetSpec) -> ssl.SSLContext | bool:
     if target.ca_cert is not None:
         return ca_context(target.ca_cert)
     return True
-
-
-def tls_notice(target: TargetSpec) -> str | None:
-    """The line a run prints at start when certificates are not checked (None otherwise)."""
-    if target.insecure:
-        return (
-            "warning: TLS certificates are not checked (--insecure): anyone on the path can "
-            "read and change this run's requests"
-        )
-    return None

@@ -18,6 +18,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    ValidationError,
     field_serializer,
     field_validator,
     model_validator,
@@ -26,6 +27,7 @@ from pydantic import (
 from loadtui.model.durations import parse_duration
 
 __all__ = [
+    "HIDDEN",
     "KINDS",
     "MAX_KINDS",
     "MAX_TOTAL_WEIGHT",
@@ -115,6 +117,7 @@ _SECRET_HEADERS = frozenset(
 )
 _SECRET_PARTS = ("key", "token", "secret", "auth", "password")
 HIDDEN = "***"
+"""What an auth-like header value is written as."""
 
 
 def is_secret_header(name: str) -> bool:
@@ -163,7 +166,7 @@ class OutputLength(BaseModel):
     @model_validator(mode="after")
     def _range(self) -> OutputLength:
         if self.min > self.max:
-            raise ValueError("max_tokens: min is larger than max")
+            raise ValueError("min is larger than max")
         return self
 
     def draw(self, count: int) -> list[int]:
@@ -173,6 +176,20 @@ class OutputLength(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.distribution} {self.min}..{self.max}"
+
+
+def _output_length(value: Any) -> Any:
+    """A ``max_tokens`` table is an ``OutputLength``: validated here so a mistake in it gets its
+    own message, not one per member of the union."""
+    if not isinstance(value, dict):
+        return value
+    try:
+        return OutputLength.model_validate(value)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(str(p) for p in err["loc"])
+        msg = err["msg"].removeprefix("Value error, ")
+        raise ValueError(f"{where}: {msg}" if where else msg) from None
 
 
 def draw_lengths(
@@ -212,7 +229,10 @@ class RequestSpec(BaseModel):
     """The user message (chat, messages), prompt (completion) or input (embedding)."""
     system: str | None = None
     """A system message (chat: a system-role message; messages: the ``system`` field)."""
-    max_tokens: Annotated[int, Field(ge=1, le=MAX_OUTPUT_TOKENS)] | OutputLength = 64
+    max_tokens: Annotated[
+        Annotated[int, Field(ge=1, le=MAX_OUTPUT_TOKENS)] | OutputLength,
+        BeforeValidator(_output_length),
+    ] = 64
     """``max_tokens`` in the request body: a number, or a distribution
     (``{distribution = "uniform", min = 32, max = 512, seed = 1}``) sampled once per prepared
     variant before the run (``OutputLength``)."""

@@ -22,7 +22,7 @@ from loadtui.errors import ConfigError
 from loadtui.model.controls import ControlChange
 from loadtui.model.durations import format_duration
 from loadtui.model.plan import RunConfig, fit_duration, scale_time
-from loadtui.model.requests import secret_header_values
+from loadtui.model.requests import HIDDEN, is_secret_header, secret_header_values
 from loadtui.model.slo import parse_slo
 from loadtui.model.thresholds import parse_cli_threshold
 from loadtui.run.searchopts import apply_search
@@ -46,6 +46,7 @@ __all__ = [
     "resolve",
     "resolve_config",
     "split_userinfo",
+    "start_notices",
     "with_userinfo",
 ]
 
@@ -531,3 +532,29 @@ def header_secrets(config: RunConfig) -> list[str]:
     for r in config.requests:
         found += secret_header_values(r.headers)
     return list(dict.fromkeys(found))
+
+
+def start_notices(config: RunConfig) -> list[str]:
+    """Warning lines a run prints at start: certificates not checked, and auth-like header
+    values a replayed run file no longer has (they were written as ``***``)."""
+    notices = []
+    if config.target.insecure:
+        notices.append(
+            "warning: TLS certificates are not checked (--insecure): anyone on the path can "
+            "read and change this run's requests"
+        )
+    hidden = sorted(
+        {
+            name
+            for headers in (config.target.headers, *(r.headers for r in config.requests))
+            for name, value in headers.items()
+            if is_secret_header(name) and value == HIDDEN
+        }
+    )
+    if hidden:
+        notices.append(
+            f"warning: header(s) {', '.join(hidden)} are sent as *** (a run file never keeps "
+            "their values): a replay cannot authenticate with them; start a new run with "
+            "--header or the preset instead"
+        )
+    return notices

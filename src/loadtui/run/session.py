@@ -24,7 +24,7 @@ from loadtui.engine.channel import WorkerPool
 from loadtui.engine.context import basic_token
 from loadtui.engine.coordinator import Coordinator
 from loadtui.engine.preflight import preflight
-from loadtui.engine.tls import client_ssl, tls_notice
+from loadtui.engine.tls import client_ssl
 from loadtui.errors import ConfigError, StartError
 from loadtui.locations import runs_dir
 from loadtui.model.plan import RunConfig
@@ -38,7 +38,7 @@ from loadtui.model.record import (
 )
 from loadtui.model.thresholds import Abort, judge, judge_capacity, mark_aborted
 from loadtui.run.checkpoint import Checkpoints
-from loadtui.run.options import header_secrets, redact_url, with_userinfo
+from loadtui.run.options import header_secrets, redact_url, start_notices, with_userinfo
 from loadtui.run.search import CapacitySearch
 from loadtui.run.target import bring_up, mint_key
 from loadtui.storage.data import load_batch_input, load_prompts
@@ -117,8 +117,7 @@ class RunSession:
         config = self.config
         self._check_destination()
         client_ssl(config.target)  # an unreadable --ca-cert: exit 2 before any load
-        notice = tls_notice(config.target)
-        if notice:
+        for notice in start_notices(config):  # --insecure, hidden header values
             self.warn(notice)
         prompts = load_prompts(config.prompts)  # bad data: a one-line error before any load
         batch = None
