@@ -147,8 +147,16 @@ def redacted_headers(headers: dict[str, str]) -> dict[str, str]:
 
 
 def secret_header_values(headers: dict[str, str]) -> list[str]:
-    """The values of auth-like headers (scrubbed from run files and messages like a key)."""
-    return [v for k, v in headers.items() if is_secret_header(k) and v and v != HIDDEN]
+    """The values of auth-like headers (scrubbed from run files and messages like a key), and
+    the credential alone after a scheme (``Bearer sk-…``: a server may echo just the token)."""
+    found = []
+    for name, value in headers.items():
+        if is_secret_header(name) and value and value != HIDDEN:
+            found.append(value)
+            scheme, _, credential = value.partition(" ")
+            if credential.strip() and scheme.isalpha():
+                found.append(credential.strip())
+    return found
 
 
 class OutputLength(BaseModel):
