@@ -87,6 +87,7 @@ def _refused(capsys: pytest.CaptureFixture[str], *args: str) -> str:
         (["--header", "X-Bad Name: 1"], "not a valid HTTP header name"),
         (["--body", "=3"], "--body is KEY=JSON"),
         (["--body", "stream=false"], "body cannot set 'stream'"),
+        (["--body", 'stop=["END"'], "--body stop: not valid JSON"),
         (["--input-words", "many"], "--input-words is N or MIN-MAX"),
         (["--input-words", "9-3"], "min_words is larger than max_words"),
         (["--input-words", "5", "--prompt", "hi"], "--input-words generates the prompts"),
@@ -112,6 +113,9 @@ def test_preset_body_tables_headers_and_output_lengths_are_checked(capsys, tmp_p
     eos = tmp_path / "eos.toml"
     eos.write_text('[[requests]]\nkind = "messages"\nignore_eos = true\n')
     assert "a messages request cannot take them" in _refused(capsys, "--preset", str(eos))
+    short = tmp_path / "short.toml"
+    short.write_text('[[requests]]\nkind = "chat"\nmax_tokens = 8\nmin_tokens = 9\n')
+    assert "min_tokens must be 0..max_tokens (8), got 9" in _refused(capsys, "--preset", str(short))
     lengths = tmp_path / "lengths.toml"
     lengths.write_text('[[requests]]\nkind = "chat"\nmax_tokens = {min = 50, max = 10}\n')
     assert "requests.0.max_tokens: min is larger than max" in _refused(

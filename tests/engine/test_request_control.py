@@ -25,7 +25,7 @@ from loadtui.mock import MockProcess
 from loadtui.mock.server import build_app
 from loadtui.mock.servers import serve_app
 from loadtui.model.plan import MockSpec, RunConfig
-from loadtui.model.requests import OutputLength
+from loadtui.model.shaping import OutputLength
 
 FAST = MockSpec(latency=0.001, ttft=0.002, itl=0.001, tokens=2, record=5000)
 """A quick mock, so a short run sends enough requests to see a whole cycle of variants."""

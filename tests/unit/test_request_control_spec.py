@@ -9,7 +9,8 @@ from loadtui.engine.anthropic import AnthropicProtocol
 from loadtui.engine.mix import OUTPUT_VARIANTS, with_lengths
 from loadtui.engine.protocols import OpenAIProtocol, Prompt
 from loadtui.model.plan import RunConfig, TargetSpec
-from loadtui.model.requests import OutputLength, RequestSpec, secret_header_values
+from loadtui.model.requests import RequestSpec
+from loadtui.model.shaping import OutputLength, secret_header_values
 from loadtui.run.options import header_secrets, start_notices
 
 

@@ -21,7 +21,7 @@ from loadtui.cli.commands import COMMANDS
 from loadtui.cli.parser import build_parser
 from loadtui.errors import LoadtuiError, StartError, UsageError
 from loadtui.locations import error_log_dir
-from loadtui.model.requests import is_secret_header
+from loadtui.model.shaping import is_secret_header
 from loadtui.run.exitcodes import ExitCode
 from loadtui.storage.redact import redact_text
 

@@ -14,7 +14,8 @@ from dataclasses import replace
 from loadtui.engine.anthropic import AnthropicProtocol
 from loadtui.engine.protocols import OpenAIProtocol, Prepared, Prompt, shaped_headers
 from loadtui.model.plan import RunConfig
-from loadtui.model.requests import OutputLength, RequestSpec
+from loadtui.model.requests import RequestSpec
+from loadtui.model.shaping import OutputLength
 from loadtui.model.workflows import BatchInput
 
 __all__ = ["OUTPUT_VARIANTS", "RequestMix", "weighted_order", "with_lengths"]

@@ -25,16 +25,19 @@ from pydantic import (
 
 from loadtui.model.durations import MAX_DURATION, parse_duration, parse_range
 from loadtui.model.requests import (
-    MAX_HEADERS,
     MAX_KINDS,
     MAX_TOTAL_WEIGHT,
     CheckSpec,
     PromptSpec,
     RequestSpec,
-    check_headers,
-    redacted_headers,
 )
 from loadtui.model.search import SearchSpec
+from loadtui.model.shaping import (
+    MAX_HEADERS,
+    check_headers,
+    redacted_headers,
+    secret_header_values,
+)
 from loadtui.model.slo import SloTable
 from loadtui.model.workflows import BatchSpec, OverheadSpec
 
@@ -55,6 +58,7 @@ __all__ = [
     "TargetSpec",
     "ThresholdSpec",
     "fit_duration",
+    "header_secrets",
     "scale_time",
 ]
 
@@ -415,3 +419,12 @@ def fit_duration(config: RunConfig, seconds: float) -> RunConfig:
     if config.load.mode == "stages":
         return scale_time(config, seconds / config.load.total_duration)
     return config.with_overrides(load={"duration": seconds})
+
+
+def header_secrets(config: RunConfig) -> list[str]:
+    """The values of the run's auth-like headers (``--header``, ``headers = {...}``): secrets
+    like the API key, scrubbed from everything written or shown."""
+    found = secret_header_values(config.target.headers)
+    for r in config.requests:
+        found += secret_header_values(r.headers)
+    return list(dict.fromkeys(found))

@@ -9,7 +9,6 @@ environment variables (API keys, base URLs), so it lives in the run service, not
 from __future__ import annotations
 
 import argparse
-import json
 import os
 from dataclasses import dataclass, fields
 from typing import Any
@@ -17,15 +16,14 @@ from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import ValidationError
 
-from loadtui.engine.tls import ca_context
 from loadtui.errors import ConfigError
 from loadtui.model.controls import ControlChange
 from loadtui.model.durations import format_duration
 from loadtui.model.plan import RunConfig, fit_duration, scale_time
-from loadtui.model.requests import HIDDEN, is_secret_header, secret_header_values
 from loadtui.model.slo import parse_slo
 from loadtui.model.thresholds import parse_cli_threshold
 from loadtui.run.searchopts import apply_search
+from loadtui.run.shaping import apply_control
 from loadtui.storage.presets import load_preset, validation_message
 
 Changes = dict[str, Any]
@@ -37,16 +35,13 @@ __all__ = [
     "Resolved",
     "add_slos",
     "add_thresholds",
-    "apply_control",
     "check_controls",
     "check_credentials",
     "default_api_key",
-    "header_secrets",
     "redact_url",
     "resolve",
     "resolve_config",
     "split_userinfo",
-    "start_notices",
     "with_userinfo",
 ]
 
@@ -453,108 +448,3 @@ def _scale_think_time(config: RunConfig, factor: float) -> RunConfig:
     if not hi:
         return config
     return config.with_overrides(load={"think_time": (lo * factor, hi * factor)})
-
-
-# -- the request under full control (--header, --body, --input-words, --insecure, --ca-cert) --
-_BODY_KINDS = ("chat", "completion", "messages", "embedding")
-"""Requests that have a JSON body ``--body`` can add to."""
-
-
-def apply_control(config: RunConfig, args: Overrides) -> RunConfig:
-    """``config`` with the options that shape each request and the TLS check applied."""
-    changes: Changes = {}
-    target = _tls_changes(config, args)
-    if args.headers:
-        target["headers"] = {**config.target.headers, **dict(args.headers)}
-    if target:
-        changes["target"] = target
-    if args.body:
-        fields = dict(_body_field(text) for text in args.body)
-        changes["requests"] = [
-            {**r.model_dump(), "body": {**r.body, **fields}}
-            if r.kind in _BODY_KINDS
-            else r.model_dump()
-            for r in config.requests
-        ]
-    if args.input_words is not None:
-        changes["prompts"] = _input_words(config, args)
-    return config.with_overrides(**changes) if changes else config
-
-
-def _tls_changes(config: RunConfig, args: Overrides) -> Changes:
-    """--insecure / --ca-cert (either replaces the preset's choice); the bundle is read now so a
-    missing or unreadable one stops the run before it starts (exit 2)."""
-    if args.insecure and args.ca_cert is not None:
-        raise ConfigError(
-            "--insecure (no certificate check) and --ca-cert (check against this CA) "
-            "contradict each other; give one"
-        )
-    if args.ca_cert is not None:
-        ca_context(args.ca_cert)
-        return {"ca_cert": args.ca_cert, "insecure": False}
-    if args.insecure:
-        return {"insecure": True, "ca_cert": None}
-    return {}
-
-
-def _body_field(text: str) -> tuple[str, Any]:
-    """``KEY=JSON`` → (key, value): JSON when it parses (``temperature=0.2``, ``stop=["\\n"]``),
-    else the text itself (``user=alice``)."""
-    key, sep, raw = text.partition("=")
-    key = key.strip()
-    if not sep or not key:
-        raise ConfigError(f"--body is KEY=JSON (e.g. temperature=0.2), got {text[:80]!r}")
-    try:
-        return key, json.loads(raw)
-    except ValueError:
-        return key, raw
-
-
-def _input_words(config: RunConfig, args: Overrides) -> Changes:
-    """``--input-words N`` or ``MIN-MAX``: synthetic prompts (words are the token proxy),
-    keeping the preset's count, distribution and seed when it has synthetic prompts."""
-    if args.prompts is not None or args.prompt is not None:
-        raise ConfigError("--input-words generates the prompts: give it or --prompt/--prompts")
-    text = args.input_words or ""
-    lo, sep, hi = text.partition("-")
-    try:
-        low, high = int(lo), int(hi if sep else lo)
-    except ValueError:
-        raise ConfigError(f"--input-words is N or MIN-MAX (words), got {text[:40]!r}") from None
-    synthetic = config.prompts.synthetic
-    base = synthetic.model_dump() if synthetic is not None else {}
-    return {"file": None, "synthetic": {**base, "min_words": low, "max_words": high}}
-
-
-def header_secrets(config: RunConfig) -> list[str]:
-    """The values of the run's auth-like headers: secrets like the API key (never written)."""
-    found = secret_header_values(config.target.headers)
-    for r in config.requests:
-        found += secret_header_values(r.headers)
-    return list(dict.fromkeys(found))
-
-
-def start_notices(config: RunConfig) -> list[str]:
-    """Warning lines a run prints at start: certificates not checked, and auth-like header
-    values a replayed run file no longer has (they were written as ``***``)."""
-    notices = []
-    if config.target.insecure:
-        notices.append(
-            "warning: TLS certificates are not checked (--insecure): anyone on the path can "
-            "read and change this run's requests"
-        )
-    hidden = sorted(
-        {
-            name
-            for headers in (config.target.headers, *(r.headers for r in config.requests))
-            for name, value in headers.items()
-            if is_secret_header(name) and value == HIDDEN
-        }
-    )
-    if hidden:
-        notices.append(
-            f"warning: header(s) {', '.join(hidden)} are sent as *** (a run file never keeps "
-            "their values): a replay cannot authenticate with them; start a new run with "
-            "--header or the preset instead"
-        )
-    return notices

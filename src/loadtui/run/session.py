@@ -27,7 +27,7 @@ from loadtui.engine.preflight import preflight
 from loadtui.engine.tls import client_ssl
 from loadtui.errors import ConfigError, StartError
 from loadtui.locations import runs_dir
-from loadtui.model.plan import RunConfig
+from loadtui.model.plan import RunConfig, header_secrets
 from loadtui.model.record import (
     ErrorSample,
     RunRecord,
@@ -38,8 +38,9 @@ from loadtui.model.record import (
 )
 from loadtui.model.thresholds import Abort, judge, judge_capacity, mark_aborted
 from loadtui.run.checkpoint import Checkpoints
-from loadtui.run.options import header_secrets, redact_url, start_notices, with_userinfo
+from loadtui.run.options import redact_url, with_userinfo
 from loadtui.run.search import CapacitySearch
+from loadtui.run.shaping import start_notices
 from loadtui.run.target import bring_up, mint_key
 from loadtui.storage.data import load_batch_input, load_prompts
 from loadtui.storage.runfile import new_run_id, redact, save_run
