@@ -8,10 +8,10 @@ import json
 from loadtui.engine.anthropic import AnthropicProtocol
 from loadtui.engine.mix import OUTPUT_VARIANTS, with_lengths
 from loadtui.engine.protocols import OpenAIProtocol, Prompt
-from loadtui.model.plan import RunConfig, TargetSpec
+from loadtui.model.plan import RunConfig, TargetSpec, header_secrets
 from loadtui.model.requests import RequestSpec
 from loadtui.model.shaping import OutputLength, secret_header_values
-from loadtui.run.options import header_secrets, start_notices
+from loadtui.run.shaping import start_notices
 
 
 def test_a_users_header_replaces_ours_whatever_its_case():
