@@ -93,6 +93,10 @@ def _refused(capsys: pytest.CaptureFixture[str], *args: str) -> str:
         (["--input-words", "5", "--prompt", "hi"], "--input-words generates the prompts"),
         (["--ca-cert", "/nonexistent/ca.pem"], "--ca-cert /nonexistent/ca.pem: cannot be used"),
         (["--insecure", "--ca-cert", "x.pem"], "contradict each other"),
+        (
+            ["--url", "http://u:pw@127.0.0.1:9/v1", "--header", "Authorization: Bearer x"],
+            "a header sets Authorization",
+        ),
     ],
 )
 def test_what_cannot_be_sent_is_refused_in_one_line(capsys, args, says):

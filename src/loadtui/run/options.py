@@ -23,7 +23,7 @@ from loadtui.model.plan import RunConfig, fit_duration, scale_time
 from loadtui.model.slo import parse_slo
 from loadtui.model.thresholds import parse_cli_threshold
 from loadtui.run.searchopts import apply_search
-from loadtui.run.shaping import apply_control
+from loadtui.run.shaping import apply_control, sets_authorization
 from loadtui.storage.presets import load_preset, validation_message
 
 Changes = dict[str, Any]
@@ -208,6 +208,11 @@ def check_credentials(config: RunConfig, api_key: str | None, userinfo: str | No
         raise ConfigError(
             "the URL holds user:password (Basic auth) and an API key is sent as Bearer: both "
             "use the Authorization header; drop one (the key may come from $OPENAI_API_KEY)"
+        )
+    if userinfo and sets_authorization(config):
+        raise ConfigError(
+            "the URL holds user:password (Basic auth) and a header sets Authorization "
+            "(--header or headers = ...): both use the Authorization header; drop one"
         )
 
 

@@ -19,7 +19,7 @@ from loadtui.model.shaping import HIDDEN, is_secret_header
 if TYPE_CHECKING:
     from loadtui.run.options import Overrides
 
-__all__ = ["apply_control", "start_notices"]
+__all__ = ["apply_control", "sets_authorization", "start_notices"]
 
 Changes = dict[str, Any]
 
@@ -119,3 +119,10 @@ def start_notices(config: RunConfig) -> list[str]:
             "--header or the preset instead"
         )
     return notices
+
+
+def sets_authorization(config: RunConfig) -> bool:
+    """Whether a ``--header`` or a request's ``headers`` sets ``Authorization`` (which Basic
+    auth from ``user:password@`` in the URL would need too: aiohttp refuses both)."""
+    names = [*config.target.headers, *(n for r in config.requests for n in r.headers)]
+    return any(name.lower() == "authorization" for name in names)
