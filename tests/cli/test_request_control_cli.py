@@ -120,6 +120,9 @@ def test_preset_body_tables_headers_and_output_lengths_are_checked(capsys, tmp_p
     short = tmp_path / "short.toml"
     short.write_text('[[requests]]\nkind = "chat"\nmax_tokens = 8\nmin_tokens = 9\n')
     assert "min_tokens must be 0..max_tokens (8), got 9" in _refused(capsys, "--preset", str(short))
+    ca = tmp_path / "ca.toml"
+    ca.write_text(f'[target]\nca_cert = "{tmp_path / "missing.pem"}"\n')
+    assert "[target] ca_cert" in _refused(capsys, "--preset", str(ca))  # checked at start
     lengths = tmp_path / "lengths.toml"
     lengths.write_text('[[requests]]\nkind = "chat"\nmax_tokens = {min = 50, max = 10}\n')
     assert "requests.0.max_tokens: min is larger than max" in _refused(

@@ -93,3 +93,26 @@ def test_a_run_file_config_without_the_new_fields_loads_with_their_defaults():
     r = config.requests[0]
     assert r.body == {} and r.headers == {} and not r.ignore_eos and r.min_tokens is None
     assert r.max_tokens == 8
+
+
+def test_a_preset_sets_body_tables_headers_and_a_length_distribution(tmp_path):
+    from loadtui.storage.presets import load_preset
+
+    preset = tmp_path / "shaped.toml"
+    preset.write_text(
+        '[target]\nheaders = { "X-Tenant" = "blue" }\ninsecure = true\n\n'
+        '[[requests]]\nkind = "chat"\nignore_eos = true\nheaders = { "X-Route" = "canary" }\n'
+        'max_tokens = { distribution = "lognormal", min = 32, max = 1024, mean = 200 }\n'
+        '[requests.body]\ntemperature = 0.2\nstop = ["END"]\n'
+        'response_format = { type = "json_object" }\n'
+    )
+    config = load_preset(str(preset))
+    r = config.requests[0]
+    assert r.body == {
+        "temperature": 0.2,
+        "stop": ["END"],
+        "response_format": {"type": "json_object"},
+    }
+    assert r.headers == {"X-Route": "canary"} and r.ignore_eos
+    assert isinstance(r.max_tokens, OutputLength) and r.max_tokens.distribution == "lognormal"
+    assert config.target.headers == {"X-Tenant": "blue"} and config.target.insecure

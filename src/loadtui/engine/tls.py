@@ -18,15 +18,15 @@ from loadtui.model.plan import TargetSpec
 __all__ = ["ca_context", "client_ssl"]
 
 
-def ca_context(path: str) -> ssl.SSLContext:
-    """A client context trusting the PEM bundle at ``path``; ConfigError (exit 2) when it is
-    missing, unreadable or holds no certificate."""
+def ca_context(path: str, given: str = "[target] ca_cert") -> ssl.SSLContext:
+    """A client context trusting the PEM bundle at ``path``; ConfigError (exit 2) naming where
+    it was ``given`` when it is missing, unreadable or holds no certificate."""
     file = Path(path).expanduser()
     try:
         return ssl.create_default_context(cafile=str(file))
     except (OSError, ssl.SSLError, ValueError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        raise ConfigError(f"--ca-cert {path}: cannot be used as a CA bundle ({reason})") from None
+        raise ConfigError(f"{given} {path}: cannot be used as a CA bundle ({reason})") from None
 
 
 def client_ssl(target: TargetSpec) -> ssl.SSLContext | bool:

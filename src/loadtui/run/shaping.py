@@ -57,7 +57,7 @@ def _tls_changes(config: RunConfig, args: Overrides) -> Changes:
             "contradict each other; give one"
         )
     if args.ca_cert is not None:
-        ca_context(args.ca_cert)
+        ca_context(args.ca_cert, "--ca-cert")
         return {"ca_cert": args.ca_cert, "insecure": False}
     if args.insecure:
         return {"insecure": True, "ca_cert": None}
