@@ -114,6 +114,9 @@ def test_preset_body_tables_headers_and_output_lengths_are_checked(capsys, tmp_p
     bad_body = tmp_path / "bad-body.toml"
     bad_body.write_text('[[requests]]\nkind = "chat"\nbody = 3\n')
     assert "requests.0.body" in _refused(capsys, "--preset", str(bad_body))
+    dated = tmp_path / "dated.toml"
+    dated.write_text('[[requests]]\nkind = "chat"\n[requests.body]\nwhen = 1979-05-27\n')
+    assert "body must hold JSON values only" in _refused(capsys, "--preset", str(dated))
     eos = tmp_path / "eos.toml"
     eos.write_text('[[requests]]\nkind = "messages"\nignore_eos = true\n')
     assert "a messages request cannot take them" in _refused(capsys, "--preset", str(eos))

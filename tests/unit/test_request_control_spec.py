@@ -116,3 +116,17 @@ def test_a_preset_sets_body_tables_headers_and_a_length_distribution(tmp_path):
     assert r.headers == {"X-Route": "canary"} and r.ignore_eos
     assert isinstance(r.max_tokens, OutputLength) and r.max_tokens.distribution == "lognormal"
     assert config.target.headers == {"X-Tenant": "blue"} and config.target.insecure
+
+
+def test_options_fold_into_the_requests_that_have_a_body_and_keep_the_presets_prompts():
+    from loadtui.run.options import Overrides, resolve
+
+    config = resolve(
+        Overrides(preset="mix", body=["temperature=0.5", "user=alice"], input_words="5-9")
+    ).config
+    for r in config.requests:
+        expected = {"temperature": 0.5, "user": "alice"} if r.kind != "health" else {}
+        assert r.body == expected, r.kind
+    synthetic = config.prompts.synthetic
+    assert synthetic is not None and (synthetic.min_words, synthetic.max_words) == (5, 9)
+    assert config.prompts.file is None

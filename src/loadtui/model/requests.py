@@ -28,6 +28,7 @@ from loadtui.model.shaping import (
     MAX_OUTPUT_TOKENS,
     OutputLength,
     check_headers,
+    check_json,
     output_length,
     redacted_headers,
 )
@@ -157,7 +158,7 @@ class RequestSpec(BaseModel):
     def _check_body(cls, body: dict[str, Any]) -> dict[str, Any]:
         for key in _BODY_OWNED & body.keys():
             raise ValueError(f"body cannot set {key!r}: it follows the request's stream = ...")
-        return body
+        return check_json(body)
 
     @field_validator("headers")
     @classmethod

@@ -10,6 +10,7 @@ given, which values are credentials (written as ``***``, scrubbed like the API k
 
 from __future__ import annotations
 
+import json
 import math
 import random
 import re
@@ -24,6 +25,7 @@ __all__ = [
     "MAX_OUTPUT_TOKENS",
     "OutputLength",
     "check_headers",
+    "check_json",
     "draw_lengths",
     "is_secret_header",
     "output_length",
@@ -65,6 +67,16 @@ def check_headers(headers: dict[str, str]) -> dict[str, str]:
         if any(c in value for c in "\r\n\x00") or len(value) > 8192:
             raise ValueError(f"header {name!r}: the value holds a line break or is too long")
     return headers
+
+
+def check_json(body: dict[str, Any]) -> dict[str, Any]:
+    """``body`` if it is JSON (TOML also has dates and times, which a request body cannot
+    carry); ValueError otherwise — before the run, not in a worker."""
+    try:
+        json.dumps(body, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"body must hold JSON values only (no dates, NaN or inf): {exc}") from None
+    return body
 
 
 def redacted_headers(headers: dict[str, str]) -> dict[str, str]:
