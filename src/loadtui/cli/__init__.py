@@ -21,6 +21,7 @@ from loadtui.cli.commands import COMMANDS
 from loadtui.cli.parser import build_parser
 from loadtui.errors import LoadtuiError, StartError, UsageError
 from loadtui.locations import error_log_dir
+from loadtui.model.shaping import is_secret_header
 from loadtui.run.exitcodes import ExitCode
 from loadtui.storage.redact import redact_text
 
@@ -58,6 +59,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # a bug: say so in one line, keep the details in a log
         keys = [getattr(args, "api_key", None), *(os.environ.get(v) for v in _KEY_VARS)]
         keys += _url_credentials(args)
+        keys += [v for k, v in getattr(args, "headers", None) or () if is_secret_header(k)]
         log = _write_log(exc, args.command, keys)
         where = f"details in {log}" if log else "no log could be written"
         what = redact_text(f"{type(exc).__name__}: {exc}", keys)

@@ -67,6 +67,7 @@ def _run_options(p: argparse.ArgumentParser) -> None:
     _target_options(p)
     _load_options(p)
     _request_options(p)
+    _request_control_options(p)
     _recording_options(p)
     _export_options(p)
     _metrics_options(p)
@@ -226,6 +227,40 @@ def _request_options(p: argparse.ArgumentParser) -> None:
         "--direct-url",
         metavar="URL",
         help="overhead mode: the upstream behind --url (the proxy); each request goes both ways",
+    )
+
+
+def _request_control_options(p: argparse.ArgumentParser) -> None:
+    """The request under full control: headers, body fields, input length, TLS
+    (docs/workflows.md)."""
+    g = p.add_argument_group("request control (docs/workflows.md)")
+    g.add_argument(
+        "--header",
+        dest="headers",
+        action="append",
+        type=_header,
+        metavar="'NAME: VALUE'",
+        help="a header on every request (repeatable); auth-like values are never written",
+    )
+    g.add_argument(
+        "--body",
+        action="append",
+        metavar="KEY=JSON",
+        help="a field merged into every request body (repeatable), e.g. temperature=0.2",
+    )
+    g.add_argument(
+        "--input-words",
+        metavar="N|MIN-MAX",
+        help="synthetic prompts of N (or MIN to MAX) words; words stand in for tokens",
+    )
+    g.add_argument(
+        "--insecure",
+        action="store_true",
+        default=None,
+        help="do not check the target's TLS certificate",
+    )
+    g.add_argument(
+        "--ca-cert", metavar="FILE", help="check the target's TLS certificate against this CA"
     )
 
 

@@ -23,6 +23,8 @@ from loadtui.engine.protocols import (
     finish,
     join_url,
     json_object,
+    shaped_body,
+    shaped_headers,
     token_count,
 )
 from loadtui.model.outcomes import ErrorClass
@@ -67,7 +69,7 @@ class AnthropicProtocol:
         prompt: Prompt | None = None,
     ) -> Prepared:
         headers = {
-            "Accept": "application/json",
+            "Accept": "text/event-stream" if spec.streamed else "application/json",
             "Content-Type": "application/json",
             "anthropic-version": target.anthropic_version,
         }
@@ -76,6 +78,7 @@ class AnthropicProtocol:
                 headers["Authorization"] = f"Bearer {api_key}"
             else:
                 headers["x-api-key"] = api_key
+        shaped_headers(headers, spec, target)
         if isinstance(prompt, list):  # Batch-format data: a system message becomes ``system``
             system = "\n".join(
                 str(m.get("content"))
@@ -88,16 +91,16 @@ class AnthropicProtocol:
             messages = [{"role": "user", "content": prompt if prompt is not None else spec.prompt}]
         body: JSONObject = {
             "model": target.model,
-            "max_tokens": spec.max_tokens,
+            "max_tokens": spec.output_tokens,
             "messages": messages,
         }
         if system:
             body["system"] = system
         if spec.streamed:
             body["stream"] = True
-            headers["Accept"] = "text/event-stream"
         url = join_url(base_url, spec.path or "/v1/messages", api_key)
-        prep = Prepared("POST", url, headers, json.dumps(body).encode(), spec.streamed, "messages")
+        data = json.dumps(shaped_body(body, spec)).encode()
+        prep = Prepared("POST", url, headers, data, spec.streamed, "messages")
         return finish(prep, spec, self, target)
 
     @staticmethod

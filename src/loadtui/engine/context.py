@@ -25,7 +25,7 @@ from loadtui.engine.mix import RequestMix
 from loadtui.engine.protocols import Prepared, Prompt
 from loadtui.engine.requestlog import RequestLog
 from loadtui.metrics.stats import Recorder
-from loadtui.model.plan import RunConfig
+from loadtui.model.plan import RunConfig, header_secrets
 from loadtui.model.slo import SloJudge, slos_of
 from loadtui.model.workflows import BatchInput
 
@@ -57,7 +57,7 @@ class WorkerSpec:
 def _secrets(spec: WorkerSpec) -> tuple[str, ...]:
     """The key and URL credentials an error sample must not keep (a server may echo them);
     shorter than 4 characters they would match ordinary text, and no real one is."""
-    found = [spec.api_key]
+    found = [spec.api_key, *header_secrets(spec.config)]  # auth-like --header values too
     for url in (spec.base_url, spec.direct_url):
         parts = urlsplit(url or "")
         if parts.username is not None:

@@ -12,15 +12,33 @@ from __future__ import annotations
 from dataclasses import replace
 
 from loadtui.engine.anthropic import AnthropicProtocol
-from loadtui.engine.protocols import OpenAIProtocol, Prepared, Prompt
+from loadtui.engine.protocols import OpenAIProtocol, Prepared, Prompt, shaped_headers
 from loadtui.engine.responses import ResponsesProtocol
 from loadtui.model.plan import RunConfig
 from loadtui.model.requests import RequestSpec
+from loadtui.model.shaping import OutputLength
 from loadtui.model.workflows import BatchInput
 
-__all__ = ["RequestMix", "weighted_order"]
+__all__ = ["OUTPUT_VARIANTS", "RequestMix", "weighted_order", "with_lengths"]
 
 _PROMPTED = ("chat", "completion", "messages", "embedding", "responses")
+OUTPUT_VARIANTS = 64
+"""Variants prepared for a request whose max_tokens is a distribution (at least; more when the
+prompt data has more prompts): one draw each, used in turn."""
+
+
+def with_lengths(
+    spec: RequestSpec, texts: list[Prompt | None]
+) -> list[tuple[Prompt | None, RequestSpec]]:
+    """(prompt, spec) of each variant: a max_tokens distribution is drawn here, before the run,
+    so the hot path still sends pre-built bytes (and a replay draws the same lengths)."""
+    if not isinstance(spec.max_tokens, OutputLength):
+        return [(prompt, spec) for prompt in texts]
+    lengths = spec.max_tokens.draw(max(OUTPUT_VARIANTS, len(texts)))
+    return [
+        (texts[i % len(texts)], spec.model_copy(update={"max_tokens": n}))
+        for i, n in enumerate(lengths)
+    ]
 
 
 def weighted_order(weights: list[int]) -> list[int]:
@@ -73,6 +91,7 @@ class RequestMix:
     ) -> list[tuple[Prepared, ...]]:
         if spec.kind == "batch":
             headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+            shaped_headers(headers, spec, config.target)
             extra = (batch, config.batch)
             return [
                 (
@@ -93,12 +112,12 @@ class RequestMix:
         protocol = _protocol(spec.kind)
         texts: list[Prompt | None] = list(prompts) if prompts and spec.kind in _PROMPTED else [None]
         out: list[tuple[Prepared, ...]] = []
-        for prompt in texts:
-            proxied = protocol.prepare(spec, config.target, base_url, api_key, prompt)
+        for prompt, one in with_lengths(spec, texts):
+            proxied = protocol.prepare(one, config.target, base_url, api_key, prompt)
             if direct_url is None:
                 out.append((proxied,))
                 continue
-            direct = protocol.prepare(spec, config.target, direct_url, api_key, prompt)
+            direct = protocol.prepare(one, config.target, direct_url, api_key, prompt)
             out.append((replace(direct, label="direct"), replace(proxied, label="proxied")))
         return out
 

@@ -10,6 +10,7 @@ import httpx
 
 from loadtui.engine.mix import RequestMix
 from loadtui.engine.protocols import Prepared
+from loadtui.engine.tls import client_ssl
 from loadtui.errors import StartError
 from loadtui.model.plan import RunConfig
 
@@ -42,9 +43,10 @@ def _status_of(prep: Prepared, config: RunConfig) -> int | None:
     """The answer's status, its body read to the end but never past the request's size limit
     (None when it goes past: a server that never stops sending must not fill our memory)."""
     timeout = httpx.Timeout(config.target.timeout, connect=config.target.connect_timeout)
-    with httpx.stream(
-        prep.method, prep.url, content=prep.body, headers=prep.headers, timeout=timeout
-    ) as resp:
+    with (
+        httpx.Client(verify=client_ssl(config.target), timeout=timeout) as client,
+        client.stream(prep.method, prep.url, content=prep.body, headers=prep.headers) as resp,
+    ):
         size = 0
         for chunk in resp.iter_raw():
             size += len(chunk)

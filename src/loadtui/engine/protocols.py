@@ -33,6 +33,8 @@ __all__ = [
     "finish",
     "join_url",
     "json_object",
+    "shaped_body",
+    "shaped_headers",
     "status_class",
     "token_count",
 ]
@@ -154,6 +156,32 @@ def finish(prep: Prepared, spec: RequestSpec, protocol: Reader, target: TargetSp
     )
 
 
+def shaped_headers(
+    headers: dict[str, str], spec: RequestSpec, target: TargetSpec
+) -> dict[str, str]:
+    """``headers`` with the run's (``--header``) then the request's own over them; a name given
+    in another case replaces ours (HTTP names are case-insensitive)."""
+    for extra in (target.headers, spec.headers):
+        for name, value in extra.items():
+            low = name.lower()
+            for ours in [k for k in headers if k.lower() == low]:
+                del headers[ours]
+            headers[name] = value
+    return headers
+
+
+def shaped_body(body: JSONObject, spec: RequestSpec) -> JSONObject:
+    """``body`` with ``ignore_eos``/``min_tokens`` and then the request's ``body`` table merged
+    last (the user's fields win, ``model`` included; ``stream`` is refused by the model)."""
+    if spec.ignore_eos:
+        body["ignore_eos"] = True
+    if spec.min_tokens is not None:
+        mt = spec.min_tokens
+        body["min_tokens"] = spec.output_tokens if mt == "max_tokens" else mt
+    body.update(spec.body)
+    return body
+
+
 class OpenAIProtocol:
     """OpenAI-compatible chat completions, completions, embeddings, /v1/models and /health."""
 
@@ -167,12 +195,13 @@ class OpenAIProtocol:
         api_key: str | None,
         prompt: Prompt | None = None,
     ) -> Prepared:
-        headers = {"Accept": "application/json"}
+        headers = {"Accept": "text/event-stream" if spec.streamed else "application/json"}
         if api_key:
             if target.auth == "x-api-key":
                 headers["x-api-key"] = api_key
             else:
                 headers["Authorization"] = f"Bearer {api_key}"
+        shaped_headers(headers, spec, target)
         path = spec.path or _PATHS.get(spec.kind, "")
         if spec.kind == "health":
             root = base_url.rstrip("/")
@@ -185,23 +214,22 @@ class OpenAIProtocol:
         body: JSONObject = {"model": target.model}
         if spec.kind == "chat":
             body["messages"] = user_messages(spec, prompt)
-            body["max_tokens"] = spec.max_tokens
+            body["max_tokens"] = spec.output_tokens
         elif spec.kind == "completion":
             body["prompt"] = _text(prompt, spec)
-            body["max_tokens"] = spec.max_tokens
+            body["max_tokens"] = spec.output_tokens
         else:  # embedding: the SDK's default wire format is base64
             body["input"] = _text(prompt, spec)
             body["encoding_format"] = "base64"
         if spec.streamed:
             body["stream"] = True
             body["stream_options"] = {"include_usage": True}
-            headers["Accept"] = "text/event-stream"
         headers["Content-Type"] = "application/json"
         prep = Prepared(
             "POST",
             join_url(base_url, path, api_key),
             headers,
-            json.dumps(body).encode(),
+            json.dumps(shaped_body(body, spec)).encode(),
             spec.streamed,
             spec.kind,
         )

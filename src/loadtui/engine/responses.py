@@ -37,6 +37,8 @@ from loadtui.engine.protocols import (
     finish,
     join_url,
     json_object,
+    shaped_body,
+    shaped_headers,
     token_count,
 )
 from loadtui.model.outcomes import ErrorClass
@@ -148,7 +150,7 @@ class ResponsesProtocol:
         body: JSONObject = {
             "model": target.model,
             "input": _input(spec, prompt),
-            "max_output_tokens": spec.max_tokens,
+            "max_output_tokens": spec.output_tokens,
             "store": False,
         }
         if spec.system and not isinstance(prompt, list):  # a messages list has its own
@@ -156,8 +158,10 @@ class ResponsesProtocol:
         if spec.streamed:
             body["stream"] = True
             headers["Accept"] = "text/event-stream"
+        shaped_headers(headers, spec, target)
         url = join_url(base_url, spec.path or "/v1/responses", api_key)
-        prep = Prepared("POST", url, headers, json.dumps(body).encode(), spec.streamed, "responses")
+        data = json.dumps(shaped_body(body, spec)).encode()
+        prep = Prepared("POST", url, headers, data, spec.streamed, "responses")
         return finish(prep, spec, self, target)
 
     @staticmethod

@@ -51,6 +51,7 @@ from loadtui.engine.messages import (
 )
 from loadtui.engine.reporter import USER_ROWS_MAX, Reporter
 from loadtui.engine.sequence import InOrder
+from loadtui.engine.tls import client_ssl
 from loadtui.engine.users import Users
 
 __all__ = [
@@ -167,7 +168,9 @@ class Worker:
     async def serve(self) -> None:
         """Run until told to stop; the last snapshot sent has ``final=True``."""
         target = self.spec.config.target
-        connector = aiohttp.TCPConnector(limit=0, ttl_dns_cache=300, force_close=False)
+        connector = aiohttp.TCPConnector(
+            limit=0, ttl_dns_cache=300, force_close=False, ssl=client_ssl(target)
+        )
         timeout = aiohttp.ClientTimeout(total=target.timeout, sock_connect=target.connect_timeout)
         async with aiohttp.ClientSession(
             connector=connector, timeout=timeout, auto_decompress=False, raise_for_status=False

@@ -12,6 +12,7 @@ import asyncio
 import multiprocessing as mp
 import signal
 import socket
+import ssl
 from collections.abc import Callable
 from typing import Any
 
@@ -33,8 +34,10 @@ async def serve_app(
     port: int = 0,
     on_ready: Callable[[int], None] | None = None,
     stop: asyncio.Event | None = None,
+    ssl_context: ssl.SSLContext | None = None,
 ) -> None:
-    """Serve ``app`` until ``stop`` is set (or forever); ``on_ready`` gets the bound port."""
+    """Serve ``app`` until ``stop`` is set (or forever); ``on_ready`` gets the bound port.
+    With ``ssl_context`` it serves HTTPS (the TLS tests of ``--ca-cert`` and ``--insecure``)."""
     runner = web.AppRunner(
         app, access_log=None, handle_signals=False, shutdown_timeout=SHUTDOWN_TIMEOUT
     )
@@ -42,7 +45,7 @@ async def serve_app(
     sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
-    site = web.SockSite(runner, sock, backlog=1024)
+    site = web.SockSite(runner, sock, backlog=1024, ssl_context=ssl_context)
     await site.start()
     if on_ready is not None:
         on_ready(sock.getsockname()[1])

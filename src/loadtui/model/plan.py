@@ -17,6 +17,8 @@ from pydantic import (
     ConfigDict,
     Field,
     SerializerFunctionWrapHandler,
+    field_serializer,
+    field_validator,
     model_serializer,
     model_validator,
 )
@@ -30,6 +32,12 @@ from loadtui.model.requests import (
     RequestSpec,
 )
 from loadtui.model.search import SearchSpec
+from loadtui.model.shaping import (
+    MAX_HEADERS,
+    check_headers,
+    redacted_headers,
+    secret_header_values,
+)
 from loadtui.model.slo import SloTable
 from loadtui.model.workflows import BatchSpec, OverheadSpec
 
@@ -50,6 +58,7 @@ __all__ = [
     "TargetSpec",
     "ThresholdSpec",
     "fit_duration",
+    "header_secrets",
     "scale_time",
 ]
 
@@ -105,6 +114,22 @@ class TargetSpec(BaseModel):
     """Largest response body read (64 MiB); a longer one is the error ``too_large``."""
     max_event_bytes: int = Field(default=8 * 1024 * 1024, ge=1024, le=MAX_BODY_CAP)
     """Largest SSE line or event (8 MiB); a longer one is the error ``too_large``."""
+    # The request under full control (docs/workflows.md): every request of the run.
+    headers: dict[str, str] = Field(default_factory=dict, max_length=MAX_HEADERS)
+    """Extra headers on every request (``--header``); auth-like values are written as ``***``."""
+    insecure: bool = False
+    """Do not check the target's TLS certificate (``--insecure``)."""
+    ca_cert: str | None = Field(default=None, max_length=4096)
+    """A CA bundle (PEM) the target's certificate is checked against (``--ca-cert``)."""
+
+    @field_validator("headers")
+    @classmethod
+    def _check_headers(cls, headers: dict[str, str]) -> dict[str, str]:
+        return check_headers(headers)
+
+    @field_serializer("headers", when_used="json")
+    def _hide_headers(self, headers: dict[str, str]) -> dict[str, str]:
+        return redacted_headers(headers)
 
     @model_validator(mode="after")
     def _check_url(self) -> TargetSpec:
@@ -118,6 +143,8 @@ class TargetSpec(BaseModel):
                 raise ValueError(f"url has a bad port: {self.url!r}") from None
         if self.timeout <= 0 or self.connect_timeout <= 0:
             raise ValueError("timeouts must be greater than 0")
+        if self.insecure and self.ca_cert is not None:
+            raise ValueError("insecure (no certificate check) and ca_cert contradict each other")
         return self
 
 
@@ -392,3 +419,12 @@ def fit_duration(config: RunConfig, seconds: float) -> RunConfig:
     if config.load.mode == "stages":
         return scale_time(config, seconds / config.load.total_duration)
     return config.with_overrides(load={"duration": seconds})
+
+
+def header_secrets(config: RunConfig) -> list[str]:
+    """The values of the run's auth-like headers (``--header``, ``headers = {...}``): secrets
+    like the API key, scrubbed from everything written or shown."""
+    found = secret_header_values(config.target.headers)
+    for r in config.requests:
+        found += secret_header_values(r.headers)
+    return list(dict.fromkeys(found))

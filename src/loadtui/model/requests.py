@@ -11,9 +11,27 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_serializer,
+    field_validator,
+    model_validator,
+)
 
 from loadtui.model.durations import parse_duration
+from loadtui.model.shaping import (
+    MAX_BODY_FIELDS,
+    MAX_HEADERS,
+    MAX_OUTPUT_TOKENS,
+    OutputLength,
+    check_headers,
+    check_json,
+    output_length,
+    redacted_headers,
+)
 
 __all__ = [
     "KINDS",
@@ -86,6 +104,11 @@ class CheckSpec(BaseModel):
         return "status in " + ",".join(str(s) for s in self.status or ())
 
 
+_BODIED = ("chat", "completion", "messages", "embedding", "responses")
+_BODY_OWNED = frozenset({"stream", "stream_options"})
+"""Body fields set from ``stream =``: the client reads the answer as that says."""
+
+
 class RequestSpec(BaseModel):
     """One kind of request a virtual user sends."""
 
@@ -107,14 +130,70 @@ class RequestSpec(BaseModel):
     system: str | None = None
     """A system message (chat: a system-role message; messages: the ``system`` field;
     responses: ``instructions``)."""
-    max_tokens: int = Field(default=64, ge=1, le=10_000_000)
-    """``max_tokens`` in the request body (responses: ``max_output_tokens``)."""
+    max_tokens: Annotated[
+        Annotated[int, Field(ge=1, le=MAX_OUTPUT_TOKENS)] | OutputLength,
+        BeforeValidator(output_length),
+    ] = 64
+    """``max_tokens`` in the request body (responses: ``max_output_tokens``): a number, or a distribution
+    (``{distribution = "uniform", min = 32, max = 512, seed = 1}``) sampled once per prepared
+    variant before the run (``OutputLength``)."""
     stream: bool = True
     """Stream the answer (SSE) — TTFT, ITL and TPOT exist only for streamed requests."""
     path: str | None = None
     """Path under the base URL instead of the standard one; ``{key}`` is replaced by the API
     key at send time (never stored), e.g. ``/ak/{key}/v1/messages``."""
     checks: tuple[CheckSpec, ...] = Field(default=(), max_length=100)
+    # The request under full control (docs/workflows.md, "The request under full control").
+    body: dict[str, Any] = Field(default_factory=dict, max_length=MAX_BODY_FIELDS)
+    """JSON fields merged into the body last (``[requests.body]``): temperature, tools,
+    response_format, even model override ours; ``stream`` follows ``stream =``."""
+    headers: dict[str, str] = Field(default_factory=dict, max_length=MAX_HEADERS)
+    """Extra request headers; values of auth-like ones are written as ``***``."""
+    ignore_eos: bool = False
+    """Send vLLM's ``ignore_eos: true`` (generate up to max_tokens); not for messages."""
+    min_tokens: int | Literal["max_tokens"] | None = None
+    """Send ``min_tokens`` (vLLM, SGLang): a number, or ``"max_tokens"`` for each variant's
+    own max_tokens (with ignore_eos: an exact output length); not for messages."""
+
+    @field_validator("body")
+    @classmethod
+    def _check_body(cls, body: dict[str, Any]) -> dict[str, Any]:
+        for key in _BODY_OWNED & body.keys():
+            raise ValueError(f"body cannot set {key!r}: it follows the request's stream = ...")
+        return check_json(body)
+
+    @field_validator("headers")
+    @classmethod
+    def _check_headers(cls, headers: dict[str, str]) -> dict[str, str]:
+        return check_headers(headers)
+
+    @field_serializer("headers", when_used="json")
+    def _hide_headers(self, headers: dict[str, str]) -> dict[str, str]:
+        return redacted_headers(headers)
+
+    @model_validator(mode="after")
+    def _check_lengths(self) -> RequestSpec:
+        if self.kind not in _BODIED and (self.body or self.ignore_eos or self.min_tokens):
+            raise ValueError(
+                f"a {self.kind} request has no JSON body: body, ignore_eos and "
+                "min_tokens do not apply"
+            )
+        if self.kind in ("messages", "embedding", "responses") and (
+            self.ignore_eos or self.min_tokens is not None
+        ):
+            raise ValueError(
+                f"ignore_eos and min_tokens are vLLM/SGLang extensions of chat and completion "
+                f"requests; a {self.kind} request cannot take them (the Anthropic Messages and "
+                "OpenAI Responses APIs have no such field)"
+            )
+        if isinstance(self.min_tokens, int):
+            mt = self.max_tokens
+            most = mt if isinstance(mt, int) else mt.max
+            if not 0 <= self.min_tokens <= most:
+                raise ValueError(
+                    f"min_tokens must be 0..max_tokens ({most}), got {self.min_tokens}"
+                )
+        return self
 
     @model_validator(mode="after")
     def _check_path(self) -> RequestSpec:
@@ -132,6 +211,12 @@ class RequestSpec(BaseModel):
     @property
     def streamed(self) -> bool:
         return self.stream and self.kind in STREAMABLE
+
+    @property
+    def output_tokens(self) -> int:
+        """``max_tokens`` as one number: the fixed one, or the distribution's first draw."""
+        mt = self.max_tokens
+        return mt if isinstance(mt, int) else mt.draw(1)[0]
 
     @property
     def label(self) -> str:

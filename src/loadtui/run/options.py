@@ -23,6 +23,7 @@ from loadtui.model.plan import RunConfig, fit_duration, scale_time
 from loadtui.model.slo import parse_slo
 from loadtui.model.thresholds import parse_cli_threshold
 from loadtui.run.searchopts import apply_search
+from loadtui.run.shaping import apply_control, sets_authorization
 from loadtui.storage.presets import load_preset, validation_message
 
 Changes = dict[str, Any]
@@ -102,6 +103,16 @@ class Overrides:
     """``--backend process|ray``: where the workers run."""
     ray_address: str | None = None
     """``--ray-address``: the Ray cluster to join."""
+    headers: list[tuple[str, str]] | None = None
+    """``--header 'Name: value'`` (repeatable): on every request (``TargetSpec.headers``)."""
+    body: list[str] | None = None
+    """``--body KEY=JSON`` (repeatable): merged into every request body (``apply_control``)."""
+    input_words: str | None = None
+    """``--input-words N`` or ``MIN-MAX``: synthetic prompts of that many words."""
+    insecure: bool | None = None
+    """``--insecure``: no TLS certificate check."""
+    ca_cert: str | None = None
+    """``--ca-cert FILE``: the CA bundle the target's certificate is checked against."""
 
     @classmethod
     def from_namespace(cls, ns: argparse.Namespace) -> Overrides:
@@ -198,6 +209,11 @@ def check_credentials(config: RunConfig, api_key: str | None, userinfo: str | No
             "the URL holds user:password (Basic auth) and an API key is sent as Bearer: both "
             "use the Authorization header; drop one (the key may come from $OPENAI_API_KEY)"
         )
+    if userinfo and sets_authorization(config):
+        raise ConfigError(
+            "the URL holds user:password (Basic auth) and a header sets Authorization "
+            "(--header or headers = ...): both use the Authorization header; drop one"
+        )
 
 
 def check_controls(config: RunConfig, schedule: list[ControlChange], where: str | None) -> None:
@@ -247,6 +263,7 @@ def resolve(args: Overrides) -> Resolved:
     try:
         if changes:
             config = config.with_overrides(**changes)
+        config = apply_control(config, args)
         config = _fit_time(config, args)
         config = add_slos(config, args)  # first: an SLO threshold needs the SLOs
         config = add_thresholds(config, args)

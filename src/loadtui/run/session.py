@@ -24,9 +24,10 @@ from loadtui.engine.channel import WorkerPool
 from loadtui.engine.context import basic_token
 from loadtui.engine.coordinator import Coordinator
 from loadtui.engine.preflight import preflight
+from loadtui.engine.tls import client_ssl
 from loadtui.errors import ConfigError, StartError
 from loadtui.locations import runs_dir
-from loadtui.model.plan import RunConfig
+from loadtui.model.plan import RunConfig, header_secrets
 from loadtui.model.record import (
     ErrorSample,
     RunRecord,
@@ -39,6 +40,7 @@ from loadtui.model.thresholds import Abort, judge, judge_capacity, mark_aborted
 from loadtui.run.checkpoint import Checkpoints
 from loadtui.run.options import redact_url, with_userinfo
 from loadtui.run.search import CapacitySearch
+from loadtui.run.shaping import start_notices
 from loadtui.run.target import bring_up, mint_key
 from loadtui.storage.data import load_batch_input, load_prompts
 from loadtui.storage.runfile import new_run_id, redact, save_run
@@ -85,6 +87,7 @@ class RunSession:
         if userinfo:  # as Basic auth sends them: a server may echo its Authorization header
             user, _, password = unquote(userinfo).partition(":")
             self.secrets.append(basic_token(user, password))
+        self.secrets += header_secrets(config)  # auth-like --header / headers = values
         self.started_at = datetime.now(UTC)
         self.run_id = new_run_id(config.preset, self.started_at)
         self.path: Path = out or runs_dir() / f"{self.run_id}.json"
@@ -114,6 +117,9 @@ class RunSession:
         """Bring up the target (the embedded mock if no URL) and the workers; raises StartError."""
         config = self.config
         self._check_destination()
+        client_ssl(config.target)  # an unreadable --ca-cert: exit 2 before any load
+        for notice in start_notices(config):  # --insecure, hidden header values
+            self.warn(notice)
         prompts = load_prompts(config.prompts)  # bad data: a one-line error before any load
         batch = None
         if any(r.kind == "batch" for r in config.requests):

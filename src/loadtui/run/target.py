@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 import httpx
 
+from loadtui.engine.tls import client_ssl
 from loadtui.errors import ConfigError, StartError
 from loadtui.model.plan import RunConfig
 
@@ -76,7 +77,7 @@ def mint_key(config: RunConfig, base_url: str) -> str:
             f"batch.admin_url is set: put the admin password in ${spec.admin_password_env}"
         )
     try:
-        status, body = _post_capped(url, (spec.admin_user, password), config.target.timeout)
+        status, body = _post_capped(url, (spec.admin_user, password), config)
     except httpx.HTTPError as exc:
         raise StartError(f"minting an API key at {url} failed: {type(exc).__name__}") from None
     if status >= 300:
@@ -94,9 +95,14 @@ _ADMIN_ANSWER_MAX = 64 * 1024
 """An admin answer is a small JSON object; more than this is refused, never buffered."""
 
 
-def _post_capped(url: str, auth: tuple[str, str], timeout: float) -> tuple[int, bytes]:
+def _post_capped(url: str, auth: tuple[str, str], config: RunConfig) -> tuple[int, bytes]:
     """POST with Basic auth; the status and at most ``_ADMIN_ANSWER_MAX`` bytes of the body."""
-    with httpx.stream("POST", url, auth=auth, timeout=timeout) as resp:
+    verify = client_ssl(config.target)  # --ca-cert / --insecure, as the workers check it
+    timeout = config.target.timeout
+    with (
+        httpx.Client(verify=verify, timeout=timeout) as client,
+        client.stream("POST", url, auth=auth) as resp,
+    ):
         body = b""
         for chunk in resp.iter_bytes():
             body += chunk
