@@ -42,6 +42,8 @@ from loadtui.engine.messages import Control, Exited, Failed, Ready, Up
 from loadtui.engine.worker import Worker, WorkerSpec, describe
 from loadtui.errors import ConfigError, LoadtuiError, StartError, UsageError
 from loadtui.locations import error_log_dir
+from loadtui.model.plan import RunConfig
+from loadtui.model.shaping import redacted_headers, secret_header_values
 
 __all__ = ["RayCluster", "RayPool", "connect", "import_ray", "ray_log_file"]
 
@@ -240,12 +242,18 @@ class WorkerActor:
         self._up.append(message)
         self._event().set()
 
-    async def begin(self, secrets: tuple[str | None, str, str | None]) -> str:
+    async def begin(self, secrets: Secrets) -> str:
         """Take the secrets the spec was made without and start serving; returns the node."""
         import asyncio
 
-        api_key, base_url, direct_url = secrets
-        spec = replace(self._spec, api_key=api_key, base_url=base_url, direct_url=direct_url)
+        api_key, base_url, direct_url, config = secrets
+        spec = replace(
+            self._spec,
+            api_key=api_key,
+            base_url=base_url,
+            direct_url=direct_url,
+            config=config or self._spec.config,
+        )
         self._worker = Worker(spec, self._put)
         for message in self._early:
             self._worker.handle(message)
@@ -285,10 +293,31 @@ class WorkerActor:
                 self._worker.handle(message)
 
 
-def _without_secrets(spec: WorkerSpec) -> tuple[WorkerSpec, tuple[str | None, str, str | None]]:
+Secrets = tuple[str | None, str, str | None, RunConfig | None]
+"""What an actor gets in its first call, never in its creation arguments (which Ray keeps): the
+API key, the URLs (credentials may be in them) and — when auth-like headers are set — the run's
+configuration with their real values."""
+
+
+def _without_secrets(spec: WorkerSpec) -> tuple[WorkerSpec, Secrets]:
     """The spec an actor is created with (kept by Ray) and the secrets handed over later."""
-    secrets = (spec.api_key, spec.base_url, spec.direct_url)
-    return replace(spec, api_key=None, base_url="", direct_url=None), secrets
+    hidden = _hidden_headers(spec.config)
+    config = None if hidden is spec.config else spec.config
+    secrets = (spec.api_key, spec.base_url, spec.direct_url, config)
+    return replace(spec, api_key=None, base_url="", direct_url=None, config=hidden), secrets
+
+
+def _hidden_headers(config: RunConfig) -> RunConfig:
+    """``config`` with the values of auth-like headers (``--header``, a request's ``headers``)
+    replaced by ``***``; the same object when it has none."""
+    every = (config.target.headers, *(r.headers for r in config.requests))
+    if not any(secret_header_values(headers) for headers in every):
+        return config
+    target = config.target.model_copy(update={"headers": redacted_headers(config.target.headers)})
+    requests = tuple(
+        r.model_copy(update={"headers": redacted_headers(r.headers)}) for r in config.requests
+    )
+    return config.model_copy(update={"target": target, "requests": requests})
 
 
 # -- the pool --------------------------------------------------------------------------------
