@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from helpers import run_cli
@@ -18,7 +19,9 @@ from loadtui.cli import main
 from loadtui.mock import MockProcess
 from loadtui.model.plan import MockSpec
 
-SECRET = "sk-header-3f9a1c77e2d04b6b"
+SECRET = "tok-header-3f9a1c77e2d04b6b"
+AGAIN = "tok-again-51be07"
+"""The value a replay is given again with --header."""
 """An auth-like header value: it must reach the server and nothing else."""
 COOKIE = "session=c00k1e-9d8e7f6a5b"
 
@@ -69,6 +72,19 @@ def test_headers_and_body_fields_arrive_and_secret_values_reach_no_file_or_scree
     assert SECRET not in proc.stdout + proc.stderr and "c00k1e" not in proc.stdout + proc.stderr
     run_file = (out / "run.json").read_text()
     assert '"Authorization": "***"' in run_file and '"X-Tenant": "blue"' in run_file
+    # a replay is given the hidden value again; the one not given goes as *** and is named
+    httpx.post(recording.url + "/mock/reset")
+    again = run_cli(
+        "replay", str(out / "run.json"), "--headless", "--url", recording.url,
+        "--header", f"authorization: Bearer {AGAIN}", "--out", str(out / "replay.json"),
+    )  # fmt: skip
+    assert again.returncode == 0, again.stderr
+    got = [r for r in recording.received() if r["path"] == "/v1/chat/completions"]
+    assert got and all(r["headers"]["Authorization"] == f"Bearer {AGAIN}" for r in got)
+    assert all(r["headers"]["Cookie"] == "***" for r in got)
+    warning = [line for line in again.stderr.splitlines() if "are sent as ***" in line]
+    assert warning and "Cookie" in warning[0] and "uthorization" not in warning[0]
+    assert AGAIN not in (out / "replay.json").read_text()
 
 
 def _refused(capsys: pytest.CaptureFixture[str], *args: str) -> str:

@@ -219,6 +219,7 @@ def _check_trust(
 
 def _cmd_replay(args: argparse.Namespace) -> int:
     from loadtui.headless.runner import RunOptions, run_headless
+    from loadtui.run.shaping import replay_headers
     from loadtui.storage.runfile import find_run, load_record_checked, run_config, run_controls
 
     _report_needs_headless(args)
@@ -238,6 +239,7 @@ def _cmd_replay(args: argparse.Namespace) -> int:
             raise ConfigError(validation_message(exc, "invalid option: ")) from None
     _check_trust(config, path, written_here, args, url)
     config = add_thresholds(config, Overrides.from_namespace(args))
+    config = replay_headers(config, args.headers or [])  # auth-like values, given again
     api_key = default_api_key(config, args.api_key)
     check_credentials(config, api_key, userinfo)
     if not args.headless:

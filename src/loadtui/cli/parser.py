@@ -474,6 +474,15 @@ def _replay_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--api-key", metavar="KEY", help="API key (default: $ANTHROPIC_API_KEY or $OPENAI_API_KEY)"
     )
+    p.add_argument(
+        "--header",
+        dest="headers",
+        action="append",
+        type=_header,
+        metavar="'NAME: VALUE'",
+        help="a header on every request (repeatable): gives again the auth-like values a run "
+        "file keeps as ***",
+    )
     p.add_argument("--out", type=Path, metavar="FILE", help="where to write the new run file")
     p.add_argument("--live", action=argparse.BooleanOptionalAction, default=None)
     _export_options(p)

@@ -19,11 +19,11 @@ from loadtui.model.shaping import HIDDEN, is_secret_header
 if TYPE_CHECKING:
     from loadtui.run.options import Overrides
 
-__all__ = ["apply_control", "sets_authorization", "start_notices"]
+__all__ = ["apply_control", "replay_headers", "sets_authorization", "start_notices"]
 
 Changes = dict[str, Any]
 
-_BODY_KINDS = ("chat", "completion", "messages", "embedding")
+_BODY_KINDS = ("chat", "completion", "messages", "embedding", "responses")
 """Requests that have a JSON body ``--body`` can add to."""
 
 
@@ -46,6 +46,26 @@ def apply_control(config: RunConfig, args: Overrides) -> RunConfig:
     if args.input_words is not None:
         changes["prompts"] = _input_words(config, args)
     return config.with_overrides(**changes) if changes else config
+
+
+def replay_headers(config: RunConfig, headers: list[tuple[str, str]]) -> RunConfig:
+    """A replayed run's configuration with ``--header`` given again: the run file kept auth-like
+    values as ``***``; each header given replaces the run's of that name, and a request's own
+    header of that name that was hidden gives way to it."""
+    if not headers:
+        return config
+    given = {name.lower() for name, _ in headers}
+    kept = {k: v for k, v in config.target.headers.items() if k.lower() not in given}
+    requests = [
+        {
+            **r.model_dump(),
+            "headers": {
+                k: v for k, v in r.headers.items() if not (k.lower() in given and v == HIDDEN)
+            },
+        }
+        for r in config.requests
+    ]
+    return config.with_overrides(target={"headers": {**kept, **dict(headers)}}, requests=requests)
 
 
 def _tls_changes(config: RunConfig, args: Overrides) -> Changes:
@@ -115,8 +135,7 @@ def start_notices(config: RunConfig) -> list[str]:
     if hidden:
         notices.append(
             f"warning: header(s) {', '.join(hidden)} are sent as *** (a run file never keeps "
-            "their values): a replay cannot authenticate with them; start a new run with "
-            "--header or the preset instead"
+            "their values): give them again with --header 'NAME: VALUE'"
         )
     return notices
 
