@@ -104,6 +104,9 @@ class Coordinator:
         self.clocks = Clocks()
         self.shape = Shape(config.load)
         self.totals = Aggregate()
+        """The measured part of the run: every snapshot past the warm-up (``[load] warmup``)."""
+        self.warm = Aggregate()
+        """The warm-up's snapshots (empty without one): kept apart from the summary."""
         self.series = Series()
         self.health = HealthTracker()
         self.recent = RollingWindow(10)
@@ -297,7 +300,7 @@ class Coordinator:
 
     def _absorb(self, snap: WorkerSnapshot) -> None:
         decoded = decode_histograms(snap)
-        self.totals.add_decoded(snap, decoded)
+        self._part(snap).add_decoded(snap, decoded)
         self.series.add(snap, decoded)
         self.recent.add(snap, decoded)
         self.health.observe(snap, second_of(snap.t))
@@ -309,6 +312,35 @@ class Coordinator:
         if snap.final:
             self.finals.add(snap.worker)
 
+    # -- warm-up and request budget (docs/workflows.md, "Warm-up and a request budget") ---
+    def _part(self, snap: WorkerSnapshot) -> Aggregate:
+        """Where a snapshot counts: the warm-up (its interval ended by the warm-up's end: the
+        intervals are aligned on the start, so every worker cuts at the same offset) or the
+        measured part."""
+        warmup = self.config.load.warmup
+        return self.warm if warmup and snap.t <= warmup + 1e-6 else self.totals
+
+    @property
+    def warming_up(self) -> bool:
+        """The run is still in its warm-up."""
+        return self.t0 is not None and self.elapsed < self.config.load.warmup
+
+    def measured(self, elapsed: float) -> float:
+        """Seconds of the measured part by offset ``elapsed`` (the duration rates are over)."""
+        return max(0.0, elapsed - self.config.load.warmup)
+
+    @property
+    def budget_answered(self) -> bool:
+        """Every request of ``[load] requests`` has ended (answered, failed or cancelled),
+        warm-up's included; False without a budget. A proxy-overhead turn is two requests."""
+        budget = self.config.load.requests
+        if budget is None:
+            return False
+        ended = 0
+        for agg in (self.totals, self.warm):
+            ended += agg.requests + agg.counters["cancelled"]
+        return ended >= budget * (2 if self.config.overhead.enabled else 1)
+
     def _finalize(self, everything: bool = False) -> None:
         self.seconds.advance(
             self.latest, self.alive, self.finals, self.load_ended_at, everything=everything
@@ -317,7 +349,7 @@ class Coordinator:
     @property
     def done(self) -> bool:
         """The run has nothing left to do: time is up, stop was asked, or the burst finished."""
-        if self.stop_requested or self.fleet.all_ended:
+        if self.stop_requested or self.fleet.all_ended or self.budget_answered:
             return True
         if self.config.load.mode == "burst":
             finished = self.totals.requests + self.totals.counters["cancelled"]
@@ -375,7 +407,7 @@ class Coordinator:
             load_ended_s=None if self.load_ended_at is None else round(self.load_ended_at, 3),
             controls=tuple(self.controls),
             series=tuple(self.series.points),
-            summary=self.totals.summary(duration),
+            summary=self.totals.summary(self.measured(duration)),
             generator=self.generator(target_rate_mean, achieved_rate),
             histograms=self.totals.histograms(),
             error_samples=self.error_samples(),

@@ -21,7 +21,7 @@ from time import perf_counter
 from typing import Generic, TypeVar
 
 from loadtui.engine.coordinator import Coordinator
-from loadtui.model.controls import ControlChange
+from loadtui.model.controls import ControlChange, refusal
 from loadtui.model.record import RunRecord
 from loadtui.run.abort import AbortWatch
 from loadtui.run.exposition import RunInfo, exposition
@@ -80,22 +80,32 @@ def _nothing() -> None:
     return None
 
 
+def _ignore(text: str) -> None:
+    return None
+
+
 def drive_loop(
     coord: Coordinator,
     controls: Controls | None = None,
     ended: Callable[[], str | None] = _never,
     after_tick: Callable[[], None] = _nothing,
     tick: float = TICK,
+    refused: Callable[[str], None] = _ignore,
 ) -> str:
     """Tick a started coordinator until its run is over; returns the run's status: what
     ``ended()`` says (checked first, every turn), ``stopped`` (a stop control) or
-    ``completed`` (the plan ran out, or the burst finished)."""
+    ``completed`` (the plan ran out, the burst finished, the ``requests`` were answered).
+    A change that cannot apply to this run (``model.controls.refusal``) is not applied nor
+    recorded: ``refused`` gets one line saying why."""
     controls = controls or Controls()
     while True:
         why = ended()
         if why:
             return why
         for change in controls.due(coord.elapsed):
+            if (no := refusal(coord.config.load, change.action)) is not None:
+                refused(f"the {change.action!r} change {no}: not applied")
+                continue
             coord.apply(change)
             if change.action == "stop":
                 return "stopped"
@@ -174,7 +184,10 @@ class RunDriver(Generic[F]):
         """The loop; returns (status, error). A bug while driving or drawing ends the run as
         ``failed`` (``ended()``'s reason when one came meanwhile) and never loses it."""
         try:
-            return drive_loop(self.coord, self.controls, self._ended, self._after_tick), None
+            status = drive_loop(
+                self.coord, self.controls, self._ended, self._after_tick, refused=self.session.say
+            )
+            return status, None
         except Exception as exc:
             why = self._ended()
             if why:  # e.g. drawing onto the terminal that SIGHUP just closed

@@ -153,7 +153,7 @@ def build_frame(
     if phase is None:
         phase = "paused" if coord.paused else "running"
     elapsed = coord.elapsed if coord.ended_at is None else coord.ended_at
-    totals = coord.totals.summary(elapsed)
+    totals = coord.totals.summary(coord.measured(elapsed))
     window = coord.recent
     latest = list(coord.latest.values())
     points = coord.series.points
