@@ -15,12 +15,15 @@ from pathlib import Path
 import pytest
 
 from loadtui.cli import main
+from loadtui.cli.parser import build_parser
 from loadtui.headless.console import progress_line, progress_panel
 from loadtui.metrics.runhist import decode_run
 from loadtui.mock import MockProcess
 from loadtui.model.durations import MAX_DURATION
+from loadtui.model.plan import LoadSpec
 from loadtui.run.exitcodes import ExitCode
 from loadtui.run.frame import LiveFrame
+from loadtui.run.options import Overrides, resolve_config
 from loadtui.storage.runfile import load_record
 
 pytestmark = pytest.mark.integration
@@ -77,6 +80,24 @@ def test_the_console_and_the_app_say_while_the_run_warms_up() -> None:
     budget = LiveFrame(phase="running", elapsed=2.0, duration=MAX_DURATION, budget=37)
     assert progress_line(budget).startswith("[   2.0s/37 req]")
     assert status_parts(budget)[0] == "00:02 · until 37 requests are answered"
+
+
+def _load(*argv: str) -> LoadSpec:
+    ns = build_parser().parse_args(["--headless", *argv])
+    return resolve_config(Overrides.from_namespace(ns)).load
+
+
+def test_the_options_resolve_to_the_run_shape_asked_for() -> None:
+    budget = _load("--requests", "10")
+    assert budget.requests == 10 and budget.duration == MAX_DURATION  # until answered
+    assert _load("--requests", "10", "--time-scale", "2").duration == MAX_DURATION
+    both = _load("--users", "3", "--requests", "5", "--duration", "4s")
+    assert (both.mode, both.duration, both.requests) == ("closed", 4.0, 5)
+    # stages fitted to --duration keep the warm-up asked for; --time-scale scales the plan
+    staged = _load("--preset", "streaming", "--duration", "2m", "--warmup", "15s")
+    assert (staged.mode, staged.total_duration, staged.warmup) == ("stages", 120.0, 15.0)
+    scaled = _load("--duration", "10s", "--warmup", "2s", "--time-scale", "0.5")
+    assert (scaled.duration, scaled.warmup) == (5.0, 1.0)
 
 
 @pytest.mark.parametrize(

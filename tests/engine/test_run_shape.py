@@ -123,7 +123,7 @@ def test_a_live_change_that_cannot_apply_is_refused_with_a_message(mock: MockPro
     controls.send(ControlChange("rate", 40.0))
     coord.start()
     try:
-        assert drive_loop(coord, controls, refused=said.append) == "completed"
+        assert drive_loop(coord, controls, not_applied=said.append) == "completed"
     finally:
         coord.stop()
     assert said == [
@@ -131,3 +131,17 @@ def test_a_live_change_that_cannot_apply_is_refused_with_a_message(mock: MockPro
         "use 'rate': not applied"
     ]
     assert [c.action for c in coord.controls] == ["rate"]  # only what applied is recorded
+
+
+def test_a_run_that_completes_before_a_scheduled_change_says_so(mock: MockProcess) -> None:
+    config = _config(mock.url, {"mode": "closed", "users": 2, "requests": 6}, 1)
+    coord = Coordinator(config, mock.url, pool=InProcessPool())
+    controls = Controls([ControlChange("users", 4, 30.0, "replay")])
+    said: list[str] = []
+    coord.start()
+    try:
+        assert drive_loop(coord, controls, not_applied=said.append) == "completed"
+    finally:
+        coord.stop()
+    assert len(said) == 1 and said[0].startswith("1 scheduled change(s) not applied")
+    assert "before the first ('users' at 30s)" in said[0] and not coord.controls

@@ -401,7 +401,8 @@ class Coordinator:
         if targets and self.config.load.open_loop:
             target_rate_mean = round(sum(targets) / len(targets), 3)
             load_time = self.load_ended_at or duration
-            arrivals = self.totals.counters["arrivals"]
+            # the generator's health is the whole run's, warm-up included
+            arrivals = self.totals.counters["arrivals"] + self.warm.counters["arrivals"]
             achieved_rate = round(arrivals / load_time if load_time else 0.0, 3)
         return RunResult(
             load_ended_s=None if self.load_ended_at is None else round(self.load_ended_at, 3),

@@ -410,7 +410,8 @@ def scale_time(config: RunConfig, factor: float) -> RunConfig:
     if factor <= 0:
         raise ValueError("time scale must be greater than 0")
     load = config.load.model_dump()
-    load["duration"] = load["duration"] * factor
+    if load["requests"] is None or load["duration"] < MAX_DURATION:  # open-ended stays so
+        load["duration"] = load["duration"] * factor
     load["warmup"] = load["warmup"] * factor
     load["spawn_rate"] = load["spawn_rate"] / factor
     for stage in load["stages"]:
@@ -421,5 +422,6 @@ def scale_time(config: RunConfig, factor: float) -> RunConfig:
 def fit_duration(config: RunConfig, seconds: float) -> RunConfig:
     """Set the run's length; a staged shape is compressed or stretched to fit it."""
     if config.load.mode == "stages":
-        return scale_time(config, seconds / config.load.total_duration)
+        scaled = scale_time(config, seconds / config.load.total_duration)
+        return scaled.with_overrides(load={"warmup": config.load.warmup})  # a time, not a share
     return config.with_overrides(load={"duration": seconds})

@@ -71,6 +71,17 @@ class Controls:
             changes.append(self._schedule.pop(0))
         return changes
 
+    def unapplied(self, elapsed: float) -> str | None:
+        """One line about the scheduled changes whose time never came (a run that completed
+        before them: its request budget answered sooner than the replayed run's), else None."""
+        if not self._schedule:
+            return None
+        first = self._schedule[0]
+        return (
+            f"{len(self._schedule)} scheduled change(s) not applied: the run completed at "
+            f"{elapsed:.1f}s, before the first ({first.action!r} at {first.at or 0.0:g}s)"
+        )
+
 
 def _never() -> str | None:
     return None
@@ -90,13 +101,14 @@ def drive_loop(
     ended: Callable[[], str | None] = _never,
     after_tick: Callable[[], None] = _nothing,
     tick: float = TICK,
-    refused: Callable[[str], None] = _ignore,
+    not_applied: Callable[[str], None] = _ignore,
 ) -> str:
     """Tick a started coordinator until its run is over; returns the run's status: what
     ``ended()`` says (checked first, every turn), ``stopped`` (a stop control) or
     ``completed`` (the plan ran out, the burst finished, the ``requests`` were answered).
     A change that cannot apply to this run (``model.controls.refusal``) is not applied nor
-    recorded: ``refused`` gets one line saying why."""
+    recorded: ``not_applied`` gets one line saying why — and one about scheduled changes left
+    when the run completes before their time."""
     controls = controls or Controls()
     while True:
         why = ended()
@@ -104,13 +116,17 @@ def drive_loop(
             return why
         for change in controls.due(coord.elapsed):
             if (no := refusal(coord.config.load, change.action)) is not None:
-                refused(f"the {change.action!r} change {no}: not applied")
+                not_applied(f"the {change.action!r} change {no}: not applied")
                 continue
             coord.apply(change)
             if change.action == "stop":
                 return "stopped"
         if coord.done:
-            return "stopped" if coord.stop_requested else "completed"
+            if coord.stop_requested:
+                return "stopped"
+            if (left := controls.unapplied(coord.elapsed)) is not None:
+                not_applied(left)
+            return "completed"
         # a fixed wait, not one cut short by the next scheduled change: a change at a whole
         # second applied to the microsecond races the workers' snapshot at that boundary
         # (either second could show it); landing up to one tick later, as a key pressed live
@@ -185,7 +201,11 @@ class RunDriver(Generic[F]):
         ``failed`` (``ended()``'s reason when one came meanwhile) and never loses it."""
         try:
             status = drive_loop(
-                self.coord, self.controls, self._ended, self._after_tick, refused=self.session.say
+                self.coord,
+                self.controls,
+                self._ended,
+                self._after_tick,
+                not_applied=self.session.say,
             )
             return status, None
         except Exception as exc:
