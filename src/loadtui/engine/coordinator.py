@@ -320,11 +320,6 @@ class Coordinator:
         warmup = self.config.load.warmup
         return self.warm if warmup and snap.t <= warmup + 1e-6 else self.totals
 
-    @property
-    def warming_up(self) -> bool:
-        """The run is still in its warm-up."""
-        return self.t0 is not None and self.elapsed < self.config.load.warmup
-
     def measured(self, elapsed: float) -> float:
         """Seconds of the measured part by offset ``elapsed`` (the duration rates are over)."""
         return max(0.0, elapsed - self.config.load.warmup)
@@ -332,10 +327,14 @@ class Coordinator:
     @property
     def budget_answered(self) -> bool:
         """Every request of ``[load] requests`` has ended (answered, failed or cancelled),
-        warm-up's included; False without a budget. A proxy-overhead turn is two requests."""
+        warm-up's included; False without a budget. A proxy-overhead turn is two requests. A
+        lost worker's unsent share is unknown, so losing one ends a budget run (its failure
+        says why) rather than leave it waiting for requests no one will send."""
         budget = self.config.load.requests
         if budget is None:
             return False
+        if self.lost_workers:
+            return True
         ended = 0
         for agg in (self.totals, self.warm):
             ended += agg.requests + agg.counters["cancelled"]
@@ -348,7 +347,8 @@ class Coordinator:
 
     @property
     def done(self) -> bool:
-        """The run has nothing left to do: time is up, stop was asked, or the burst finished."""
+        """The run has nothing left to do: time is up, stop was asked, the burst finished or
+        the request budget was answered."""
         if self.stop_requested or self.fleet.all_ended or self.budget_answered:
             return True
         if self.config.load.mode == "burst":
