@@ -56,7 +56,7 @@ def test_a_warm_up_is_left_out_of_the_summary_and_shaded_in_the_report(
     assert warm > 0 and run["summary"]["requests"] == mock.stats()["served"] - warm
     saved = load_record(out)
     measured = saved.summary.duration_s  # the measured part: the run less its warm-up
-    assert measured == pytest.approx((saved.load_ended_s or 0.0) - 1.0, abs=0.6)
+    assert measured >= (saved.load_ended_s or 0.0) - 1.0 - 0.01  # (the drain is measured)
     assert saved.summary.rps == pytest.approx(saved.summary.requests / measured, rel=0.01)
     assert saved.histograms is not None  # the exact histograms saved: the measured part's too
     assert decode_run(saved.histograms).whole["latency_ms"].count == saved.summary.requests

@@ -69,14 +69,18 @@ def test_a_request_budget_sends_exactly_that_many(
     assert result.summary.requests == 37 and result.summary.cancelled == 0
 
 
-def test_a_budget_and_a_duration_end_at_whichever_comes_first(mock: MockProcess) -> None:
-    config = _config(
-        mock.url, {"mode": "open", "rate": 20.0, "requests": 10_000, "duration": 0.5}, 1
-    )
-    coord, status = _run(config, mock.url)
+def test_whichever_of_budget_and_duration_comes_first_ends_the_run_warm_up_left_out(
+    mock: MockProcess,
+) -> None:
+    load = {"mode": "open", "rate": 40.0, "requests": 10_000, "duration": 0.75, "warmup": 0.25}
+    coord, status = _run(_config(mock.url, load, 1), mock.url)
     assert status == "completed"
     served = mock.stats()["served"]
-    assert 0 < served < 10_000 and coord.result().summary.requests == served
+    summary = coord.result().summary
+    assert 0 < served < 10_000
+    # the summary is the measured part's: the requests after the warm-up, over its seconds
+    assert summary.requests == served - coord.warm.requests
+    assert summary.duration_s == pytest.approx((coord.ended_at or 0.0) - 0.25, abs=0.002)
 
 
 @pytest.fixture(scope="module")
