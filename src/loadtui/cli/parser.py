@@ -186,6 +186,7 @@ def _load_options(p: argparse.ArgumentParser) -> None:
         metavar="DUR",
         help="run length, e.g. 30s or 5m (stages are fitted to it)",
     )
+    _add_run_shape(g)
     g.add_argument(
         "--time-scale",
         type=float,
@@ -729,3 +730,19 @@ def _proxy_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--upstream", required=True, metavar="URL", help="where to forward requests")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=9998)
+
+
+def _add_run_shape(g: argparse._ArgumentGroup) -> None:
+    """``--warmup`` and ``--requests`` (docs/workflows.md, "Warm-up and a request budget")."""
+    g.add_argument(
+        "--warmup",
+        type=_duration,
+        metavar="DUR",
+        help="leave the first DUR out of the summary and thresholds (kept, marked, in the series)",
+    )
+    g.add_argument(
+        "--requests",
+        type=int,
+        metavar="N",
+        help="stop after N requests across all workers (without --duration: run until done)",
+    )

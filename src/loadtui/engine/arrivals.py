@@ -86,6 +86,8 @@ class Arrivals:
         await ctx.until_start()
         next_t = perf_counter()
         while True:
+            if ctx.budget is not None and ctx.budget.spent:
+                return  # this worker's share of --requests is sent
             if not ctx.running.is_set():
                 await ctx.running.wait()
                 next_t = perf_counter()
@@ -120,7 +122,7 @@ class Arrivals:
     def _arrive(self, i: int, due: float) -> None:
         if self.backlog >= BACKLOG_LIMIT:
             self.ctx.rec.dropped += 1
-        else:
+        elif self.ctx.budget is None or self.ctx.budget.take():
             self.backlog += 1
             self.fire(self.ctx.mix.next_round(i), due)
 

@@ -20,6 +20,7 @@ from urllib.parse import unquote, urlsplit
 import aiohttp
 
 from loadtui.engine.batch import run_batch_job
+from loadtui.engine.budget import Budget, share
 from loadtui.engine.client import UserStatus, execute
 from loadtui.engine.mix import RequestMix
 from loadtui.engine.protocols import Prepared, Prompt
@@ -109,6 +110,9 @@ class WorkerContext:
         """Set once the worker drains: nothing new may start."""
         self.in_flight = 0
         """Turns being sent now, by users and one-shot requests alike."""
+        requests = spec.config.load.requests
+        self.budget = None if requests is None else Budget(share(requests, spec.index, spec.count))
+        """This worker's share of ``[load] requests`` (``budget.py``); None: no budget."""
 
     def start(self, t0: float) -> None:
         self.t0 = t0

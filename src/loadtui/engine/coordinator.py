@@ -104,6 +104,9 @@ class Coordinator:
         self.clocks = Clocks()
         self.shape = Shape(config.load)
         self.totals = Aggregate()
+        """The measured part of the run: every snapshot past the warm-up (``[load] warmup``)."""
+        self.warm = Aggregate()
+        """The warm-up's snapshots (empty without one): kept apart from the summary."""
         self.series = Series()
         self.health = HealthTracker()
         self.recent = RollingWindow(10)
@@ -297,7 +300,7 @@ class Coordinator:
 
     def _absorb(self, snap: WorkerSnapshot) -> None:
         decoded = decode_histograms(snap)
-        self.totals.add_decoded(snap, decoded)
+        self._part(snap).add_decoded(snap, decoded)
         self.series.add(snap, decoded)
         self.recent.add(snap, decoded)
         self.health.observe(snap, second_of(snap.t))
@@ -309,6 +312,34 @@ class Coordinator:
         if snap.final:
             self.finals.add(snap.worker)
 
+    # -- warm-up and request budget (docs/workflows.md, "Warm-up and a request budget") ---
+    def _part(self, snap: WorkerSnapshot) -> Aggregate:
+        """Where a snapshot counts: the warm-up (its interval ended by the warm-up's end: the
+        intervals are aligned on the start, so every worker cuts at the same offset) or the
+        measured part."""
+        warmup = self.config.load.warmup
+        return self.warm if warmup and snap.t <= warmup + 1e-6 else self.totals
+
+    def measured(self, elapsed: float) -> float:
+        """Seconds of the measured part by offset ``elapsed`` (the duration rates are over)."""
+        return max(0.0, elapsed - self.config.load.warmup)
+
+    @property
+    def budget_answered(self) -> bool:
+        """Every request of ``[load] requests`` has ended (answered, failed or cancelled),
+        warm-up's included; False without a budget. A proxy-overhead turn is two requests. A
+        lost worker's unsent share is unknown, so losing one ends a budget run (its failure
+        says why) rather than leave it waiting for requests no one will send."""
+        budget = self.config.load.requests
+        if budget is None:
+            return False
+        if self.lost_workers:
+            return True
+        ended = 0
+        for agg in (self.totals, self.warm):
+            ended += agg.requests + agg.counters["cancelled"]
+        return ended >= budget * (2 if self.config.overhead.enabled else 1)
+
     def _finalize(self, everything: bool = False) -> None:
         self.seconds.advance(
             self.latest, self.alive, self.finals, self.load_ended_at, everything=everything
@@ -316,8 +347,9 @@ class Coordinator:
 
     @property
     def done(self) -> bool:
-        """The run has nothing left to do: time is up, stop was asked, or the burst finished."""
-        if self.stop_requested or self.fleet.all_ended:
+        """The run has nothing left to do: time is up, stop was asked, the burst finished or
+        the request budget was answered."""
+        if self.stop_requested or self.fleet.all_ended or self.budget_answered:
             return True
         if self.config.load.mode == "burst":
             finished = self.totals.requests + self.totals.counters["cancelled"]
@@ -369,13 +401,14 @@ class Coordinator:
         if targets and self.config.load.open_loop:
             target_rate_mean = round(sum(targets) / len(targets), 3)
             load_time = self.load_ended_at or duration
-            arrivals = self.totals.counters["arrivals"]
+            # the generator's health is the whole run's, warm-up included
+            arrivals = self.totals.counters["arrivals"] + self.warm.counters["arrivals"]
             achieved_rate = round(arrivals / load_time if load_time else 0.0, 3)
         return RunResult(
             load_ended_s=None if self.load_ended_at is None else round(self.load_ended_at, 3),
             controls=tuple(self.controls),
             series=tuple(self.series.points),
-            summary=self.totals.summary(duration),
+            summary=self.totals.summary(self.measured(duration)),
             generator=self.generator(target_rate_mean, achieved_rate),
             histograms=self.totals.histograms(),
             error_samples=self.error_samples(),

@@ -85,6 +85,8 @@ class Users:
                     await self._wait_for_slot(status)
                     if uid in self.stopping or not ctx.running.is_set():
                         continue
+                if ctx.budget is not None and not ctx.budget.take():
+                    break  # this worker's share of --requests is spent
                 await self._turn(status, turn)
                 turn += 1
                 await self._think(status)

@@ -93,18 +93,25 @@ def _load(frame: LiveFrame, open_loop: bool | None) -> str:
     return load
 
 
+def _planned(frame: LiveFrame) -> str:
+    """The run's planned length, or its request budget when it has no length of its own."""
+    return f"{frame.budget:,} req" if frame.until_budget else format_duration(frame.duration)
+
+
 def progress_line(frame: LiveFrame, open_loop: bool | None = None) -> str:
     """One plain line (for logs and non-TTY output); ``open_loop`` None = guessed from the frame."""
     t = frame.totals
     rps, lat_s, ttft_s = _headline(frame)
     load = _load(frame, open_loop)
     line = (
-        f"[{frame.elapsed:6.1f}s/{format_duration(frame.duration)}] {load} "
+        f"[{frame.elapsed:6.1f}s/{_planned(frame)}] {load} "
         f"in-flight {frame.in_flight} req {t.requests} ({rps}) "
         f"err {t.errors_total} latency {lat_s} ttft {ttft_s}{_slo_live(t)}"
     )
     if frame.phase == "paused":
         line += " PAUSED"
+    if frame.warmup_left > 0 and frame.live:
+        line += f" WARMING UP ({frame.warmup_left:.0f}s left, not counted)"
     if frame.warning:
         line += f" ! {frame.warning}"
     return line
@@ -119,7 +126,10 @@ def progress_panel(frame: LiveFrame, open_loop: bool | None = None) -> Table:
     grid.add_column()
     frac = min(1.0, frame.elapsed / frame.duration) if frame.duration else 0.0
     bar = "█" * int(frac * 30) + "░" * (30 - int(frac * 30))
-    grid.add_row("time", f"{bar} {frame.elapsed:.1f}s / {format_duration(frame.duration)}")
+    if frame.until_budget:
+        grid.add_row("time", f"{frame.elapsed:.1f}s, until {frame.budget:,} requests are answered")
+    else:
+        grid.add_row("time", f"{bar} {frame.elapsed:.1f}s / {format_duration(frame.duration)}")
     if _open_loop(frame, open_loop):
         achieved = f"{p.arrivals}/s" if (p := frame.last) else "-"
         grid.add_row(
@@ -139,6 +149,9 @@ def progress_panel(frame: LiveFrame, open_loop: bool | None = None) -> Table:
         grid.add_row("SLOs", f"{attainment_text(t.slo)} met, worst missed: {worst_text(t.slo)}")
     if frame.phase == "paused":
         grid.add_row("", Text("PAUSED", style="yellow bold"))
+    if frame.warmup_left > 0 and frame.live:
+        warm = f"WARMING UP: {frame.warmup_left:.0f}s left, not in the figures"
+        grid.add_row("", Text(warm, style="cyan bold"))
     if frame.warning:
         grid.add_row("warning", Text(frame.warning, style="red bold"))
     return grid

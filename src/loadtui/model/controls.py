@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from loadtui.model.durations import parse_duration, parse_range
-from loadtui.model.plan import MAX_RATE, MAX_USERS
+from loadtui.model.plan import MAX_RATE, MAX_USERS, LoadSpec
 
-__all__ = ["ACTIONS", "ControlChange", "parse_control"]
+__all__ = ["ACTIONS", "ControlChange", "parse_control", "refusal"]
 
 ACTIONS = ("users", "rate", "think_time", "pause", "resume", "stop", "search")
 
@@ -86,3 +86,20 @@ def _steer(value: object) -> str:
         if 1.0 < factor <= 10.0:
             return value
     raise ValueError("'search' needs hold, skip, back, accept or step:F (1 < F ≤ 10)")
+
+
+def refusal(load: LoadSpec, action: str) -> str | None:
+    """Why a change of ``action`` cannot apply to a run of ``load``, or None when it can. The
+    one rule for a control file (refused before any load) and a live or replayed change
+    (refused with a message, not applied): a run must never accept a change and ignore it."""
+    if action in ("users", "think_time"):
+        if load.open_loop:
+            return "has no effect in an open-loop run (arrivals per second); use 'rate'"
+        if load.mode == "burst":
+            return "has no effect in a burst (its requests all start at once)"
+    if action == "rate" and load.mode == "burst":
+        return (
+            "has no effect in a burst (its requests all start at once): a rate means arrivals "
+            "per second in open loop and a cap on the users' pace in closed loop"
+        )
+    return None

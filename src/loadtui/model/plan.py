@@ -23,7 +23,7 @@ from pydantic import (
     model_validator,
 )
 
-from loadtui.model.durations import MAX_DURATION, parse_duration, parse_range
+from loadtui.model.durations import MAX_DURATION, format_duration, parse_duration, parse_range
 from loadtui.model.requests import (
     MAX_KINDS,
     MAX_TOTAL_WEIGHT,
@@ -192,6 +192,22 @@ class LoadSpec(BaseModel):
     """Requests fired at once in burst mode, after one pre-flight request."""
     graceful_stop: Seconds = 10.0
     """Time in-flight requests get to finish when the run ends."""
+    warmup: Seconds = Field(default=0.0, ge=0)
+    """The first seconds of the run, left out of the summary and the thresholds (kept in the
+    series, marked): ``--warmup``, docs/workflows.md "Warm-up and a request budget"."""
+    requests: int | None = Field(default=None, ge=1, le=1_000_000_000)
+    """Stop after this many requests across all workers (``--requests``); None: no budget."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _budget_alone(cls, data: Any) -> Any:
+        """``requests`` without a ``duration`` (closed or open loop) runs until the budget is
+        spent: the duration becomes the longest a run may last."""
+        if not isinstance(data, dict) or data.get("requests") is None or "duration" in data:
+            return data
+        if data.get("mode", "closed") in ("closed", "open"):
+            return {**data, "duration": MAX_DURATION}
+        return data
 
     @model_validator(mode="after")
     def _consistent(self) -> LoadSpec:
@@ -207,7 +223,21 @@ class LoadSpec(BaseModel):
                 raise ValueError("stages must all set users or all set rate, not a mix")
         if self.duration <= 0:
             raise ValueError("duration must be greater than 0")
+        self._check_run_shape()
         return self
+
+    def _check_run_shape(self) -> None:
+        """``warmup`` and ``requests``: a warm-up that leaves nothing to measure, a budget a
+        burst already has (``burst_requests``)."""
+        if self.warmup and self.warmup >= self.total_duration:
+            raise ValueError(
+                f"warmup ({format_duration(self.warmup)}) must be shorter than the run "
+                f"({format_duration(self.total_duration)}): nothing would be measured"
+            )
+        if self.warmup and self.mode == "burst":
+            raise ValueError("warmup does not apply to a burst (all its requests start at once)")
+        if self.requests is not None and self.mode == "burst":
+            raise ValueError("requests does not apply to a burst (it sends burst_requests at once)")
 
     @property
     def stages_are_rate(self) -> bool:
@@ -407,7 +437,9 @@ def scale_time(config: RunConfig, factor: float) -> RunConfig:
     if factor <= 0:
         raise ValueError("time scale must be greater than 0")
     load = config.load.model_dump()
-    load["duration"] = load["duration"] * factor
+    if load["requests"] is None or load["duration"] < MAX_DURATION:  # open-ended stays so
+        load["duration"] = load["duration"] * factor
+    load["warmup"] = load["warmup"] * factor
     load["spawn_rate"] = load["spawn_rate"] / factor
     for stage in load["stages"]:
         stage["duration"] = stage["duration"] * factor
@@ -417,7 +449,8 @@ def scale_time(config: RunConfig, factor: float) -> RunConfig:
 def fit_duration(config: RunConfig, seconds: float) -> RunConfig:
     """Set the run's length; a staged shape is compressed or stretched to fit it."""
     if config.load.mode == "stages":
-        return scale_time(config, seconds / config.load.total_duration)
+        scaled = scale_time(config, seconds / config.load.total_duration)
+        return scaled.with_overrides(load={"warmup": config.load.warmup})  # a time, not a share
     return config.with_overrides(load={"duration": seconds})
 
 

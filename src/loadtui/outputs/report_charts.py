@@ -12,6 +12,7 @@ from html import escape
 
 from loadtui.metrics.histogram import Histogram
 from loadtui.model.controls import ControlChange
+from loadtui.model.durations import format_duration
 from loadtui.model.record import Percentiles, RunRecord, SeriesPoint
 from loadtui.outputs.html import Markup, ms, table
 from loadtui.outputs.report_sections import Shown
@@ -38,6 +39,18 @@ _EACH_SECOND = "Each point is one second of the run, drawn at its middle."
 def _x_max(runs: Sequence[Shown]) -> float:
     ends = [max([s.run.summary.duration_s, *(p.t + 1 for p in s.run.series[-1:])]) for s in runs]
     return max(ends, default=1.0)
+
+
+def _warmup(runs: Sequence[Shown]) -> float:
+    """The warm-up to shade: one run's (runs compared side by side may not share one)."""
+    return runs[0].run.config.load.warmup if len(runs) == 1 else 0.0
+
+
+def _warmup_note(runs: Sequence[Shown]) -> str:
+    warmup = _warmup(runs)
+    if not warmup:
+        return ""
+    return f" Shaded: the warm-up (first {format_duration(warmup)}), not in the summary."
 
 
 def _figure(title: str, svg: str, caption: str = "") -> Markup:
@@ -139,8 +152,9 @@ def percentile_charts(runs: Sequence[Shown]) -> Markup:
         charts.extend(_STREAM_TIMINGS)
     out = []
     for title, pick, note in charts:
-        svg = time_chart(title, "ms", _percentile_lines(runs, pick), x_max, marks, key)
-        out.append(_figure(title, svg, _EACH_SECOND + note))
+        lines = _percentile_lines(runs, pick)
+        svg = time_chart(title, "ms", lines, x_max, marks, key, warmup=_warmup(runs))
+        out.append(_figure(title, svg, _EACH_SECOND + note + _warmup_note(runs)))
     return Markup("".join(out))
 
 
@@ -202,7 +216,8 @@ def load_charts(runs: Sequence[Shown]) -> Markup:
         lines = [Line(s.name, [(p.t + 0.5, pick(p)) for p in s.run.series], s.color) for s in runs]
         changes = " Dashed lines: control changes (listed below)." if marks else ""
         caption = _EACH_SECOND + changes
-        out.append(_figure(title, time_chart(title, unit, lines, x_max, marks), caption))
+        svg = time_chart(title, unit, lines, x_max, marks, warmup=_warmup(runs))
+        out.append(_figure(title, svg, caption + _warmup_note(runs)))
     return Markup("".join(out))
 
 
@@ -229,7 +244,8 @@ def slo_charts(runs: Sequence[Shown]) -> Markup:
         lines = [
             Line(s.name, [(p.t + 0.5, pick(p)) for p in s.run.series], s.color) for s in with_slo
         ]
-        out.append(_figure(title, time_chart(title, unit, lines, x_max, marks), _EACH_SECOND))
+        svg = time_chart(title, unit, lines, x_max, marks, warmup=_warmup(runs))
+        out.append(_figure(title, svg, _EACH_SECOND + _warmup_note(runs)))
     return Markup("".join(out))
 
 

@@ -248,10 +248,12 @@ def time_chart(
     x_max: float,
     markers: Sequence[Marker] = (),
     key: Sequence[Line] | None = None,
+    warmup: float = 0.0,
 ) -> str:
     """Values over a run's seconds: one line each, a y axis in ``unit`` from 0, the time axis
     in seconds, minutes or hours, and ``markers`` (control changes) on it. The legend shows
-    ``key`` when given (a colour per run and a dash per percentile), else each line."""
+    ``key`` when given (a colour per run and a dash per percentile), else each line. The first
+    ``warmup`` seconds are shaded: the run's warm-up, left out of its summary."""
     drawn = [Line(ln.name, downsample(ln.points), ln.color, ln.dash) for ln in lines]
     legend, rows = _legend(drawn if key is None else key)
     top = 10 + rows * 18 + (40 if markers else 6)
@@ -259,11 +261,26 @@ def time_chart(
     frame = _Frame(max(x_max, 1.0), ys[-1], top)
     xs = [(t, format_duration(t) if t else "0") for t in _time_ticks(frame.x_max)]
     body = _axes(frame, xs, ys, "time since the start", unit)
+    body += _warmup_shade(frame, warmup)
     body += _markers(frame, markers)
     body += _lines(frame, drawn)
     if not any(y is not None for ln in drawn for _, y in ln.points):
         body.append(_no_data(frame))
     return _svg(label, [*legend, *body], top)
+
+
+def _warmup_shade(frame: _Frame, warmup: float) -> list[str]:
+    """The warm-up as a grey band from 0 to ``warmup``, named in a tooltip and at its top."""
+    if warmup <= 0:
+        return []
+    x0, x1 = frame.x(0.0), frame.x(min(warmup, frame.x_max))
+    return [
+        f'<g class="warmup"><title>warm-up: not in the summary nor the thresholds</title>'
+        f'<rect x="{x0:.1f}" y="{frame.top:.1f}" width="{x1 - x0:.1f}" '
+        f'height="{frame.bottom - frame.top:.1f}" fill="#888" fill-opacity="0.15"/>'
+        f'<text x="{x0 + 3:.1f}" y="{frame.top + 11:.1f}" font-size="10" fill="#666">'
+        "warm-up</text></g>"
+    ]
 
 
 def _no_data(frame: _Frame) -> str:

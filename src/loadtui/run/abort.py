@@ -44,10 +44,12 @@ class AbortWatch:
         if not self._watched or elapsed < self._next:
             return None
         self._next = elapsed + EVERY
-        due = [t for t in self._watched if elapsed >= t.delay_abort_eval]
+        # the warm-up is not judged: its figures are not the run's (docs/workflows.md)
+        warmup = coord.config.load.warmup
+        due = [t for t in self._watched if elapsed >= max(t.delay_abort_eval, warmup)]
         if not due:
             return None
-        summary = figures(coord.totals, due, elapsed)
+        summary = figures(coord.totals, due, coord.measured(elapsed))
         for t, r in zip(due, judge_all(due, summary, self._streamed, self._labels), strict=True):
             if r.actual is not None and not r.passed and not r.skipped:
                 return Abort(t.metric, t.expression, r.actual, round(elapsed, 1))

@@ -21,7 +21,7 @@ from time import perf_counter
 from typing import Generic, TypeVar
 
 from loadtui.engine.coordinator import Coordinator
-from loadtui.model.controls import ControlChange
+from loadtui.model.controls import ControlChange, refusal
 from loadtui.model.record import RunRecord
 from loadtui.run.abort import AbortWatch
 from loadtui.run.exposition import RunInfo, exposition
@@ -86,6 +86,17 @@ class Controls:
             changes.append(self._schedule.pop(0))
         return changes
 
+    def unapplied(self, elapsed: float) -> str | None:
+        """One line about the scheduled changes whose time never came (a run that completed
+        before them: its request budget answered sooner than the replayed run's), else None."""
+        if not self._schedule:
+            return None
+        first = self._schedule[0]
+        return (
+            f"{len(self._schedule)} scheduled change(s) not applied: the run completed at "
+            f"{elapsed:.1f}s, before the first ({first.action!r} at {first.at or 0.0:g}s)"
+        )
+
 
 def _never() -> str | None:
     return None
@@ -95,29 +106,44 @@ def _nothing() -> None:
     return None
 
 
+def _ignore(text: str) -> None:
+    return None
+
+
 def drive_loop(
     coord: Coordinator,
     controls: Controls | None = None,
     ended: Callable[[], str | None] = _never,
     after_tick: Callable[[], None] = _nothing,
     tick: float = TICK,
+    not_applied: Callable[[str], None] = _ignore,
 ) -> str:
     """Tick a started coordinator until its run is over; returns the run's status: what
     ``ended()`` says (checked first, every turn), ``stopped`` (a stop control) or
-    ``completed`` (the plan ran out, or the burst finished)."""
+    ``completed`` (the plan ran out, the burst finished, the ``requests`` were answered).
+    A change that cannot apply to this run (``model.controls.refusal``) is not applied nor
+    recorded: ``not_applied`` gets one line saying why — and one about scheduled changes left
+    when the run completes before their time."""
     controls = controls or Controls()
     while True:
         why = ended()
         if why:
             return why
         for change in controls.due(coord.elapsed):
+            if (no := refusal(coord.config.load, change.action)) is not None:
+                not_applied(f"the {change.action!r} change {no}: not applied")
+                continue
             coord.apply(change)
             if change.action == "stop":
                 return "stopped"
         if (page := controls.page()) is not None:
             coord.show_users(*page)
         if coord.done:
-            return "stopped" if coord.stop_requested else "completed"
+            if coord.stop_requested:
+                return "stopped"
+            if (left := controls.unapplied(coord.elapsed)) is not None:
+                not_applied(left)
+            return "completed"
         # a fixed wait, not one cut short by the next scheduled change: a change at a whole
         # second applied to the microsecond races the workers' snapshot at that boundary
         # (either second could show it); landing up to one tick later, as a key pressed live
@@ -191,7 +217,14 @@ class RunDriver(Generic[F]):
         """The loop; returns (status, error). A bug while driving or drawing ends the run as
         ``failed`` (``ended()``'s reason when one came meanwhile) and never loses it."""
         try:
-            return drive_loop(self.coord, self.controls, self._ended, self._after_tick), None
+            status = drive_loop(
+                self.coord,
+                self.controls,
+                self._ended,
+                self._after_tick,
+                not_applied=self.session.say,
+            )
+            return status, None
         except Exception as exc:
             why = self._ended()
             if why:  # e.g. drawing onto the terminal that SIGHUP just closed

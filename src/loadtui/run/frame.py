@@ -16,6 +16,7 @@ from weakref import WeakKeyDictionary
 
 from loadtui.engine.coordinator import Coordinator
 from loadtui.model.controls import ControlChange
+from loadtui.model.durations import MAX_DURATION
 from loadtui.model.record import (
     ErrorSample,
     GeneratorHealth,
@@ -114,6 +115,15 @@ class LiveFrame:
     once however many HTTP calls it makes), ``requests + jobs`` in a mix, else ``requests``."""
     search: SearchView | None = None
     """A capacity search's steps so far (``run/search.py``); None for a plain run."""
+    warmup_left: float = 0.0
+    """Seconds of the warm-up still to run (0: none, or over); ``totals`` leave it out."""
+    budget: int | None = None
+    """``[load] requests``: the run ends once that many are answered; None: no budget."""
+
+    @property
+    def until_budget(self) -> bool:
+        """The run has a request budget and no length of its own: it ends when answered."""
+        return self.budget is not None and self.duration >= MAX_DURATION
 
     @property
     def live(self) -> bool:
@@ -153,7 +163,7 @@ def build_frame(
     if phase is None:
         phase = "paused" if coord.paused else "running"
     elapsed = coord.elapsed if coord.ended_at is None else coord.ended_at
-    totals = coord.totals.summary(elapsed)
+    totals = coord.totals.summary(coord.measured(elapsed))
     window = coord.recent
     latest = list(coord.latest.values())
     points = coord.series.points
@@ -186,6 +196,8 @@ def build_frame(
         target_url=target_url,
         error_samples=coord.error_samples(),
         unit=count_unit({r.kind for r in config.requests}),
+        warmup_left=max(0.0, config.load.warmup - elapsed) if coord.ended_at is None else 0.0,
+        budget=config.load.requests,
     )
 
 
@@ -197,8 +209,8 @@ def frame_from_record(run: RunRecord) -> LiveFrame:
     load = run.config.load
     return LiveFrame(
         phase=run.status,
-        elapsed=run.summary.duration_s,
-        duration=run.summary.duration_s,
+        elapsed=_whole(run),
+        duration=_whole(run),
         mode=load.mode,
         open_loop=load.open_loop,
         target_users=(last.target_users if last else None) or 0,
@@ -218,4 +230,12 @@ def frame_from_record(run: RunRecord) -> LiveFrame:
         error_samples=run.error_samples,
         unit=count_unit({r.kind for r in run.config.requests}),
         search=run.search,
+        budget=load.requests,
     )
+
+
+def _whole(run: RunRecord) -> float:
+    """A saved run's length: its summary's duration is the measured part's, after any
+    warm-up."""
+    measured = run.summary.duration_s
+    return measured + run.config.load.warmup if measured else measured

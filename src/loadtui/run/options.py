@@ -17,8 +17,8 @@ from urllib.parse import urlsplit, urlunsplit
 from pydantic import ValidationError
 
 from loadtui.errors import ConfigError
-from loadtui.model.controls import ControlChange
-from loadtui.model.durations import format_duration
+from loadtui.model.controls import ControlChange, refusal
+from loadtui.model.durations import MAX_DURATION, format_duration
 from loadtui.model.plan import RunConfig, fit_duration, scale_time
 from loadtui.model.slo import parse_slo
 from loadtui.model.thresholds import parse_cli_threshold
@@ -72,6 +72,10 @@ class Overrides:
     max_in_flight: int | None = None
     think_time: tuple[float, float] | None = None
     duration: float | None = None
+    warmup: float | None = None
+    """``--warmup``: the first seconds left out of the summary and the thresholds."""
+    requests: int | None = None
+    """``--requests``: stop after this many requests (docs/workflows.md)."""
     time_scale: float | None = None
     workers: int | None = None
     stream: bool | None = None
@@ -227,10 +231,8 @@ def check_controls(config: RunConfig, schedule: list[ControlChange], where: str 
                 f"{what} comes at or after the end of the run ({format_duration(end)}): "
                 "it would never apply"
             )
-        if config.load.open_loop and change.action in ("users", "think_time"):
-            raise ConfigError(
-                f"{what} has no effect in an open-loop run (arrivals per second); use 'rate'"
-            )
+        if (why := refusal(config.load, change.action)) is not None:
+            raise ConfigError(f"{what} {why}")
 
 
 def _uses_authorization(config: RunConfig) -> bool:
@@ -411,7 +413,23 @@ def _load_changes(args: Overrides, config: RunConfig) -> Changes:
         value = getattr(args, opt)
         if value is not None:
             load[opt] = value
+    load.update(_shape_changes(args, config, load))
     return load
+
+
+def _shape_changes(args: Overrides, config: RunConfig, load: Changes) -> Changes:
+    """``--warmup`` and ``--requests``; a budget without ``--duration`` runs until it is spent
+    (closed or open loop: stages keep their length, whichever comes first)."""
+    changes: Changes = {}
+    if args.warmup is not None:
+        changes["warmup"] = args.warmup
+    if args.requests is not None:
+        if args.requests < 1:
+            raise ConfigError(f"--requests must be at least 1, got {args.requests}")
+        changes["requests"] = args.requests
+        if args.duration is None and load.get("mode", config.load.mode) in ("closed", "open"):
+            changes["duration"] = MAX_DURATION
+    return changes
 
 
 def _request_changes(args: Overrides, config: RunConfig) -> list[Changes] | None:

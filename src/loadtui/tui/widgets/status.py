@@ -32,6 +32,8 @@ _LIVE = ("starting", "running", "paused", "stopping")
 def _clock(f: LiveFrame) -> str:
     if f.mode == "burst" or not f.duration:
         return clock(f.elapsed)  # a burst has no planned length: just how long it has taken
+    if f.until_budget:
+        return f"{clock(f.elapsed)} · until {f.budget:,} requests are answered"
     if f.elapsed > f.duration + 0.5:
         return f"{clock(f.elapsed)} (planned {clock(f.duration)} + drain)"
     return f"{clock(f.elapsed)} / {clock(f.duration)}"
@@ -43,6 +45,8 @@ def status_parts(
     """The header's figures after the phase, most useful first (the title is added last)."""
     parts = [_clock(f)]
     live = f.phase in _LIVE
+    if live and f.warmup_left > 0:
+        parts.append(f"warming up, {f.warmup_left:.0f}s left (not in the figures)")
     if f.mode == "burst":
         parts.append("burst")
     elif not live:
