@@ -26,6 +26,7 @@ from loadtui.model.record import (
 )
 from loadtui.model.requests import count_unit
 from loadtui.model.search import SearchView
+from loadtui.model.servermetrics import ServerSeries
 from loadtui.model.snapshot import UserRow
 from loadtui.model.thresholds import judge
 
@@ -114,6 +115,9 @@ class LiveFrame:
     once however many HTTP calls it makes), ``requests + jobs`` in a mix, else ``requests``."""
     search: SearchView | None = None
     """A capacity search's steps so far (``run/search.py``); None for a plain run."""
+    server: ServerSeries | None = None
+    """The server's own metrics (``--server-metrics``): its last ``SPARK_SECONDS`` points and
+    the scrape counts; None when not scraped."""
 
     @property
     def live(self) -> bool:
@@ -218,4 +222,5 @@ def frame_from_record(run: RunRecord) -> LiveFrame:
         error_samples=run.error_samples,
         unit=count_unit({r.kind for r in run.config.requests}),
         search=run.search,
+        server=run.server,
     )
