@@ -24,7 +24,7 @@ from loadtui.model.servermetrics import (
 )
 from loadtui.run.promtext import Exposition, parse_exposition, read_values
 
-__all__ = ["EVERY", "ServerScraper"]
+__all__ = ["EVERY", "ServerScraper", "server_summary"]
 
 EVERY = 1.0
 """Seconds between scrapes."""
@@ -108,6 +108,7 @@ class ServerScraper:
                 self._failures[kind] = self._failures.get(kind, 0) + 1
                 return
             values, sources = read_values(exp, self._before, self.spec.series)
+            values = {k: round(v, 6) for k, v in values.items()}  # as the run file keeps them
             self._before = exp
             self._sources.update(sources)
             if self._points and self._points[-1].t == t:
@@ -132,3 +133,45 @@ def _fetch(client: httpx.Client, url: str) -> tuple[str | None, str | None]:
         return None, "timeout"
     except (httpx.HTTPError, OSError):
         return None, "connect"
+
+
+def _fmt(key: str, value: float) -> str:
+    if key == "kv_cache":
+        return f"{value * 100:.0f}%"
+    if key.endswith("_ms"):
+        return f"{value:.1f} ms"
+    return f"{value:.4g}"
+
+
+_KNOWN_SHOWN = (
+    ("running", "running"),
+    ("waiting", "waiting"),
+    ("kv_cache", "KV cache"),
+    ("ttft_p50_ms", "TTFT p50"),
+    ("ttft_p95_ms", "TTFT p95"),
+)
+
+
+def server_summary(series: ServerSeries) -> list[str]:
+    """The end of a run's summary, in words (the console's, ``show``): scrapes and failures
+    by kind, then the peak of each series the server reported."""
+    failed = series.failed
+    kinds = ", ".join(f"{kind} {n}" for kind, n in sorted(series.failures.items()))
+    head = f"server metrics: {series.scrapes} scrape(s) of {series.url}, {failed} failed"
+    lines = [head + (f" ({kinds})" if kinds else "")]
+    keys = [k for p in series.points for k in p.values]
+    peaks = [
+        f"{shown} {_fmt(key, peak)}"
+        for key, shown in _KNOWN_SHOWN
+        if (peak := series.peak(key)) is not None
+    ]
+    peaks += [
+        f"{key} {_fmt(key, peak)}"
+        for key in dict.fromkeys(keys)
+        if key not in dict(_KNOWN_SHOWN) and (peak := series.peak(key)) is not None
+    ]
+    if peaks:
+        lines.append("  server peaks: " + ", ".join(peaks))
+    elif series.scrapes and not failed:
+        lines.append("  none of the known series (docs/server-metrics.md) was in its answers")
+    return lines

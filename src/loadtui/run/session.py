@@ -173,7 +173,7 @@ class RunSession:
         self.scraper = ServerScraper(spec, url, lambda: coord.elapsed, shown)
         self.scraper.start()
         self._stack.callback(self.scraper.stop)
-        self.say(f"server metrics: scraping {shown} every second")
+        self.warn(f"server metrics: scraping {shown} every second")
 
     def _ray_pool(self) -> WorkerPool | None:
         """``--backend ray``: join the cluster (left when the run ends) and make the pool of
