@@ -16,6 +16,7 @@ from loadtui.model.plan import RunConfig
 from loadtui.model.servermetrics import ServerMetricsSpec, ServerSeries
 from loadtui.run.drive import Controls, RunDriver
 from loadtui.run.frame import LiveFrame
+from loadtui.run.promtext import parse_exposition
 from loadtui.run.servermetrics import ServerScraper
 from loadtui.run.session import RunSession
 from loadtui.storage.runfile import load_record
@@ -105,8 +106,26 @@ def test_a_hung_endpoint_times_out() -> None:
     assert view.failures == {"timeout": 1}
 
 
-def test_the_mock_metrics_parse_and_count_in_flight_without_slots(mock: Any) -> None:
-    """Without the capacity model running is the generation requests in flight."""
-    view = _scrape(mock.url + "/metrics")
-    assert view.failed == 0 and view.points[0].values["running"] == 0.0
-    assert view.sources["ttft"] == "vllm:time_to_first_token_seconds"
+def test_the_mock_counts_streams_in_flight_without_slots(mock: Any) -> None:
+    """Without the capacity model running is the generation requests in flight (counted from
+    the first scrape on), and each streamed answer's first token lands in the TTFT histogram."""
+    assert _scrape(mock.url + "/metrics").failed == 0  # the first scrape turns counting on
+    body = {"model": "m", "messages": [{"role": "user", "content": "hi"}], "stream": True}
+    with (
+        httpx.Client(timeout=10) as client,
+        client.stream("POST", mock.url + "/v1/chat/completions", json=body) as answer,
+    ):
+        chunks = answer.iter_bytes()
+        next(chunks)  # the headers and the role chunk: the request is running
+        during = _scrape(mock.url + "/metrics")
+        for _ in chunks:  # the rest of the answer
+            pass
+    after = parse_exposition(httpx.get(mock.url + "/metrics", timeout=5).text)
+    assert during.points[0].values["running"] == 1.0
+    assert during.sources["ttft"] == "vllm:time_to_first_token_seconds"
+    assert _total(after, "vllm:num_requests_running") == 0.0
+    assert _total(after, "vllm:time_to_first_token_seconds_count") >= 1.0
+
+
+def _total(exp: Any, name: str) -> float:
+    return sum(v for _, v in exp.samples[name])
