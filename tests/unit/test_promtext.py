@@ -8,6 +8,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from loadtui.model.servermetrics import ServerMetricsSpec, ServerPoint, ServerSeries, parse_selector
@@ -131,6 +133,45 @@ def test_run_file_section_round_trips_and_drops_junk() -> None:
     junk = {"points": [{"t": "0"}, 5, {"t": 2, "values": {"a": "x", "b": 1}}], "failures": []}
     assert server_from_json(junk) == ServerSeries(url="", points=(ServerPoint(2, {"b": 1.0}),))
     assert server_from_json([1, 2]) is None
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=5),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=5), inner, max_size=4)
+    ),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.dictionaries(
+        st.sampled_from(["url", "scrapes", "failures", "sources", "points"]), _JSON, max_size=5
+    )
+    | _JSON
+)
+def test_any_json_reads_as_a_section_or_none(raw: object) -> None:
+    """A hand-edited or foreign file: whatever ``server`` holds, reading never raises."""
+    series = server_from_json(raw)
+    assert series is None or isinstance(series, ServerSeries)
+
+
+_PROMISH = st.text(alphabet='vlm:_{}="+Inf,le0.19 \n#TYPEhistogramcounter', max_size=200)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_PROMISH, _PROMISH)
+def test_any_text_is_read_or_refused_as_garbage(before: str, now: str) -> None:
+    """What a broken server might send is read into numbers, or raises one of the errors the
+    scraper counts as ``garbage`` (any other would end the scraper's thread)."""
+    try:
+        prev = parse_exposition(before, at=0.0)
+        exp = parse_exposition(now, at=1.0)
+        values, _ = read_values(exp, prev, ["vlm", 'vlm{le="0"}'])
+    except (ValueError, ArithmeticError, LookupError, TypeError, UnicodeError):
+        return
+    assert all(isinstance(v, float) for v in values.values())
 
 
 def test_summary_lines_name_failures_and_peaks() -> None:

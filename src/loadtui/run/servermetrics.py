@@ -9,6 +9,7 @@ goes on: the server's view is an addition to the run, never a reason to lose it.
 
 from __future__ import annotations
 
+import math
 import threading
 from collections.abc import Callable
 from time import perf_counter
@@ -95,20 +96,21 @@ class ServerScraper:
         t = second_of(self._clock())
         at = perf_counter()
         text, failure = _fetch(client, self.url)
-        exp = None
+        read = None
         if text is not None:
             try:
                 exp = parse_exposition(text, at)
-            except (ValueError, IndexError, KeyError, TypeError):
-                failure = "garbage"  # an HTML page, JSON: not Prometheus's format
+                read = exp, *read_values(exp, self._before, self.spec.series)
+            except (ValueError, ArithmeticError, LookupError, TypeError, UnicodeError):
+                failure = "garbage"  # an HTML page, JSON, a bucket bound that is no number
         with self._lock:
             self._scrapes += 1
-            if exp is None:
+            if read is None:
                 kind = failure or "garbage"
                 self._failures[kind] = self._failures.get(kind, 0) + 1
                 return
-            values, sources = read_values(exp, self._before, self.spec.series)
-            values = {k: round(v, 6) for k, v in values.items()}  # as the run file keeps them
+            exp, values, sources = read
+            values = {k: round(v, 6) for k, v in values.items() if math.isfinite(v)}
             self._before = exp
             self._sources.update(sources)
             if self._points and self._points[-1].t == t:
@@ -131,7 +133,7 @@ def _fetch(client: httpx.Client, url: str) -> tuple[str | None, str | None]:
             return body.decode("utf-8", errors="replace"), None
     except httpx.TimeoutException:
         return None, "timeout"
-    except (httpx.HTTPError, OSError):
+    except (httpx.HTTPError, httpx.InvalidURL, OSError):
         return None, "connect"
 
 

@@ -30,8 +30,13 @@ def server_to_json(series: ServerSeries) -> dict[str, Any]:
 
 
 def _number(value: Any) -> float | None:
-    ok = isinstance(value, int | float) and not isinstance(value, bool)
-    return float(value) if ok and math.isfinite(value) else None
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return None
+    try:
+        number = float(value)  # an integer of 400 digits is valid JSON: OverflowError
+    except OverflowError:
+        return None
+    return number if math.isfinite(number) else None
 
 
 def _numbers(raw: Any) -> dict[str, float]:
@@ -54,7 +59,8 @@ def server_from_json(raw: Any) -> ServerSeries | None:
     """The section as a ``ServerSeries``; None when absent or not an object."""
     if not isinstance(raw, dict):
         return None
-    points = [_point(p) for p in raw.get("points", ()) if isinstance(raw.get("points"), list)]
+    listed = raw.get("points")
+    points = [_point(p) for p in listed] if isinstance(listed, list) else []
     sources = raw.get("sources")
     return ServerSeries(
         url=str(raw.get("url", "")),
