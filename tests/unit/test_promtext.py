@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from loadtui.model.servermetrics import ServerMetricsSpec, ServerPoint, ServerSeries, parse_selector
-from loadtui.run.promtext import bucket_quantile, parse_exposition, read_values
+from loadtui.run.promtext import bucket_quantile, parse_exposition, read_values, wanted_names
 from loadtui.run.servermetrics import server_summary
 from loadtui.storage.server_json import server_from_json, server_to_json
 
@@ -95,6 +95,20 @@ def test_a_counter_reset_gives_no_rate() -> None:
 def test_text_that_is_not_prometheus_is_refused(text: str) -> None:
     with pytest.raises(ValueError):
         parse_exposition(text)
+    with pytest.raises(ValueError):  # filtered to the wanted families: still refused
+        parse_exposition(text, names=wanted_names())
+
+
+@pytest.mark.parametrize("fixture", ["vllm.prom", "sglang.prom"])
+def test_parsing_only_the_wanted_families_reads_the_same(fixture: str) -> None:
+    extra = ["vllm:request_success_total", "sglang:prompt_tokens_total"]
+    text = _text(fixture)
+    later = text.replace("} 120.0", "} 130.0").replace("} 8.128902e+06", "} 8.2e+06")
+    whole = read_values(parse_exposition(later, 1.0), parse_exposition(text, 0.0), extra)
+    names = wanted_names(extra)
+    kept = parse_exposition(later, 1.0, names)
+    assert read_values(kept, parse_exposition(text, 0.0, names), extra) == whole
+    assert "vllm:cache_config_info" not in kept.samples  # not asked for: not parsed
 
 
 def test_bucket_quantile() -> None:
@@ -160,18 +174,19 @@ def test_any_json_reads_as_a_section_or_none(raw: object) -> None:
 _PROMISH = st.text(alphabet='vlm:_{}="+Inf,le0.19 \n#TYPEhistogramcounter', max_size=200)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(_PROMISH, _PROMISH)
 def test_any_text_is_read_or_refused_as_garbage(before: str, now: str) -> None:
     """What a broken server might send is read into numbers, or raises one of the errors the
     scraper counts as ``garbage`` (any other would end the scraper's thread)."""
-    try:
-        prev = parse_exposition(before, at=0.0)
-        exp = parse_exposition(now, at=1.0)
-        values, _ = read_values(exp, prev, ["vlm", 'vlm{le="0"}'])
-    except (ValueError, ArithmeticError, LookupError, TypeError, UnicodeError):
-        return
-    assert all(isinstance(v, float) for v in values.values())
+    extra = ["vlm", 'vlm{le="0"}']
+    for names in (None, wanted_names(extra)):  # every family, or only the wanted ones
+        try:
+            prev = parse_exposition(before, 0.0, names)
+            values, _ = read_values(parse_exposition(now, 1.0, names), prev, extra)
+        except (ValueError, ArithmeticError, LookupError, TypeError, UnicodeError):
+            continue
+        assert all(isinstance(v, float) for v in values.values())
 
 
 def test_summary_lines_name_failures_and_peaks() -> None:

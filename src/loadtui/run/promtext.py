@@ -12,6 +12,7 @@ highest finite bound when the rank falls in ``+Inf``) — docs/server-metrics.md
 from __future__ import annotations
 
 import math
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -20,7 +21,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from loadtui.model.servermetrics import KNOWN, Selector, parse_selector
 
-__all__ = ["Exposition", "bucket_quantile", "parse_exposition", "read_values"]
+__all__ = ["Exposition", "bucket_quantile", "parse_exposition", "read_values", "wanted_names"]
 
 Labels = Mapping[str, str]
 
@@ -36,8 +37,48 @@ class Exposition:
     families: int = field(default=0)
 
 
-def parse_exposition(text: str, at: float = 0.0) -> Exposition:
-    """Prometheus text → samples; ValueError when the text is not Prometheus's format."""
+_SAMPLE = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*(\{.*\})?\s+\S+")
+_SUFFIXES = ("", "_bucket", "_count", "_sum", "_total", "_created")
+
+
+def wanted_names(extra: Iterable[str] = ()) -> frozenset[str]:
+    """The sample and family names worth parsing: the known series' and ``extra``'s."""
+    names = [n for group in KNOWN.values() for n in group]
+    names += [parse_selector(text).name for text in extra]
+    return frozenset(n + suffix for n in names for suffix in _SUFFIXES) | frozenset(
+        n.removesuffix("_total") for n in names
+    )
+
+
+def _kept(text: str, names: frozenset[str]) -> str:
+    """Only the lines of the families in ``names``: a vLLM serves hundreds of series and
+    the parser's cost is per line. The first sample line must look like one (an HTML page or
+    JSON would otherwise be filtered down to nothing and read as "no series")."""
+    out: list[str] = []
+    checked = False
+    for line in text.splitlines():
+        if line.startswith("#"):
+            parts = line.split(None, 3)
+            if len(parts) >= 3 and parts[2] in names:
+                out.append(line)
+            continue
+        if not line.strip():
+            continue
+        if not checked:
+            checked = True
+            if _SAMPLE.match(line) is None:
+                raise ValueError(f"not a Prometheus sample line: {line[:60]!r}")
+        end = min((i for i in (line.find("{"), line.find(" ")) if i >= 0), default=len(line))
+        if line[:end] in names:
+            out.append(line)
+    return "\n".join(out) + "\n" if out else ""
+
+
+def parse_exposition(text: str, at: float = 0.0, names: frozenset[str] | None = None) -> Exposition:
+    """Prometheus text → samples (only of the families in ``names``, when given); ValueError
+    when the text is not Prometheus's format."""
+    if names is not None:
+        text = _kept(text, names)
     samples: dict[str, list[tuple[Labels, float]]] = defaultdict(list)
     types: dict[str, str] = {}
     families = 0

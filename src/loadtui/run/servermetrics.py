@@ -23,7 +23,7 @@ from loadtui.model.servermetrics import (
     ServerPoint,
     ServerSeries,
 )
-from loadtui.run.promtext import Exposition, parse_exposition, read_values
+from loadtui.run.promtext import Exposition, parse_exposition, read_values, wanted_names
 
 __all__ = ["EVERY", "ServerScraper", "server_summary"]
 
@@ -57,6 +57,8 @@ class ServerScraper:
         self._sources: dict[str, str] = {}
         self._scrapes = 0
         self._before: Exposition | None = None
+        self._names = wanted_names(spec.series)
+        """Only these families are parsed (the parse costs per line of the answer)."""
         self._thread: threading.Thread | None = None
 
     def start(self) -> None:
@@ -99,7 +101,7 @@ class ServerScraper:
         read = None
         if text is not None:
             try:
-                exp = parse_exposition(text, at)
+                exp = parse_exposition(text, at, self._names)
                 read = exp, *read_values(exp, self._before, self.spec.series)
             except (ValueError, ArithmeticError, LookupError, TypeError, UnicodeError):
                 failure = "garbage"  # an HTML page, JSON, a bucket bound that is no number
