@@ -59,3 +59,16 @@ def test_options_add_series_to_the_url() -> None:
     spec = resolve(Overrides(server_metrics="mock", server_metric=["a", "b", "a"])).config
     assert spec.server_metrics is not None
     assert spec.server_metrics.series == ("a", "b")
+
+
+def test_a_presets_mock_endpoint_is_left_out_when_the_run_has_a_url(private_dirs: Path) -> None:
+    preset = private_dirs / "p.toml"
+    preset.write_text('[server_metrics]\nurl = "mock"\nseries = ["vllm:x"]\n')
+    embedded = resolve(Overrides(preset=str(preset))).config.server_metrics
+    assert embedded is not None and embedded.url == "mock" and embedded.series == ("vllm:x",)
+    remote = resolve(Overrides(preset=str(preset), url="http://127.0.0.1:9/v1")).config
+    assert remote.server_metrics is None
+    named = resolve(Overrides(preset=str(preset), server_metrics="http://gpu:8000")).config
+    assert named.server_metrics is not None
+    assert named.server_metrics.url == "http://gpu:8000/metrics"
+    assert named.server_metrics.series == ("vllm:x",)
