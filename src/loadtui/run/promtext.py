@@ -15,7 +15,7 @@ import math
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -34,7 +34,7 @@ class Exposition:
     types: Mapping[str, str]
     at: float = 0.0
     """Seconds on the scraper's clock."""
-    families: int = field(default=0)
+    families: int = 0
 
 
 _SAMPLE = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*(\{.*\})?\s+\S+")
@@ -196,13 +196,11 @@ def read_values(
         if name is None:
             continue
         sources[key] = name
-        got = _read(now, before, Selector(name), key, 1000.0 if key == "ttft" else 1.0)
-        values.update(
-            {
-                k.replace("ttft ", "ttft_") + ("_ms" if key == "ttft" else ""): v
-                for k, v in got.items()
-            }
-        )
+        if key == "ttft":  # seconds → ms, as ``ttft_p50_ms`` and ``ttft_p95_ms``
+            got = _read(now, before, Selector(name), key, 1000.0)
+            values.update({f"ttft_{k.rsplit(' ', 1)[1]}_ms": v for k, v in got.items()})
+        else:
+            values.update(_read(now, before, Selector(name), key, 1.0))
     for text in extra:
         values.update(_read(now, before, parse_selector(text), text, 1.0))
     return values, sources
