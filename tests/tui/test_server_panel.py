@@ -6,13 +6,17 @@ The panel is mounted alone in a tiny app and given fixed frames (no run, no engi
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 from textual.app import App, ComposeResult
 
 from loadtui.model.record import Percentiles, SeriesPoint
 from loadtui.model.servermetrics import ServerPoint, ServerSeries
 from loadtui.run.frame import LiveFrame
+from loadtui.run.options import Overrides
+from loadtui.tui.settings import Settings
 from loadtui.tui.widgets.server import ServerPanel
+from test_tui_hardening import RecordingApp, _until
 
 
 class _One(App[None]):
@@ -53,3 +57,21 @@ def test_the_server_panel_shows_the_newest_values_beside_the_client_ttft() -> No
 def test_a_run_without_server_metrics_has_no_panel() -> None:
     shown, _ = _shown(LiveFrame(phase="running"))
     assert not shown
+
+
+def test_server_metrics_on_the_command_line_reach_the_run_the_form_starts() -> None:
+    """The setup form has no field for them: ``--server-metrics`` and ``--server-metric`` are
+    kept, as ``--backend`` is."""
+
+    async def scenario() -> Any:
+        prefill = Overrides(mock=True, server_metrics="mock", server_metric=["vllm:x"])
+        app = RecordingApp(prefill=prefill, settings=Settings())
+        async with app.run_test(size=(100, 30)) as pilot:
+            await _until(pilot, lambda: app.screen.query("#url"))
+            await pilot.press("ctrl+s")
+            await _until(pilot, lambda: app.started is not None)
+            return app.started
+
+    started = asyncio.run(scenario())
+    assert started.server_metrics is not None
+    assert (started.server_metrics.url, started.server_metrics.series) == ("mock", ("vllm:x",))
