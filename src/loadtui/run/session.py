@@ -163,11 +163,9 @@ class RunSession:
             return
         url = spec.url
         if url == MOCK:
-            if not self.embedded:
-                raise ConfigError(
-                    "--server-metrics mock reads the embedded mock's metrics and this run has "
-                    "a --url; give that server's metrics URL (e.g. http://HOST:PORT/metrics)"
-                )
+            if not self.embedded:  # options refuse it; a replay given another --url lands here
+                self.warn("server metrics: 'mock' names the embedded mock, not this run's URL")
+                return
             url = (self.direct_url or self.base_url).rstrip("/") + "/metrics"
         shown = redact_url(url, self.secrets)
         self.scraper = ServerScraper(spec, url, lambda: coord.elapsed, shown)
