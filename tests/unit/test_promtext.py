@@ -158,7 +158,7 @@ _JSON = st.recursive(
 )
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(
     st.dictionaries(
         st.sampled_from(["url", "scrapes", "failures", "sources", "points"]), _JSON, max_size=5
