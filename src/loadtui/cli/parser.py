@@ -71,6 +71,7 @@ def _run_options(p: argparse.ArgumentParser) -> None:
     _recording_options(p)
     _export_options(p)
     _metrics_options(p)
+    _server_metrics_options(p)
     _threshold_options(p)
     _slo_options(p)
     _record_requests_options(p)
@@ -119,6 +120,25 @@ def _metrics_options(p: argparse.ArgumentParser) -> None:
         "--metrics-host",
         metavar="HOST",
         help="address the metrics server listens on (default: 127.0.0.1, this machine only)",
+    )
+
+
+def _server_metrics_options(p: argparse.ArgumentParser) -> None:
+    """``--server-metrics``: the server's own Prometheus series beside the client's
+    (docs/server-metrics.md)."""
+    g = p.add_argument_group("server metrics (docs/server-metrics.md)")
+    g.add_argument(
+        "--server-metrics",
+        metavar="URL",
+        help="scrape the server's Prometheus endpoint every second (vLLM, SGLang, TGI, "
+        "LiteLLM: running, waiting, KV cache, server TTFT); 'mock' = the embedded mock's",
+    )
+    g.add_argument(
+        "--server-metric",
+        action="append",
+        metavar="NAME",
+        help='another series to keep (repeatable; NAME or NAME{label="value"}): a gauge\'s '
+        "value, a counter's rate per second, a histogram's p50/p95 of each second",
     )
 
 

@@ -29,6 +29,7 @@ from loadtui.mock.faults import (
     sse,
     stall_or_reset,
 )
+from loadtui.mock.metrics import first_token
 from loadtui.mock.received import ANSWER_TAG
 from loadtui.mock.wire import JSONObject
 from loadtui.model.plan import MockSpec
@@ -99,6 +100,8 @@ async def stream_answer(
             elif fault == "stream_error":
                 await resp.write(stream_error)
         await resp.write(piece(k))
+        if k == 0:
+            first_token()  # the server-side TTFT of GET /metrics
     await resp.write(tail)
     await resp.write_eof()
     return resp

@@ -72,11 +72,12 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 def record_gate(received: Received) -> Middleware:
-    """The middleware that records every request but the mock's own ``/mock/*`` routes."""
+    """The middleware that records every request but the mock's own ``/mock/*`` routes and
+    ``/metrics`` scrapes (``--server-metrics``: a watcher, not the load)."""
 
     @web.middleware
     async def record(request: web.Request, handler: Handler) -> web.StreamResponse:
-        if request.path.startswith("/mock/"):
+        if request.path.startswith("/mock/") or request.path == "/metrics":
             return await handler(request)
         n = await received.add(request)
         token = ANSWER_TAG.set(f"#{n} ")

@@ -14,6 +14,7 @@ from loadtui.mock.anthropic import anthropic_routes
 from loadtui.mock.batches import batch_routes
 from loadtui.mock.capacity import Capacity, capacity_gate, models_capacity
 from loadtui.mock.faults import Route, Served
+from loadtui.mock.metrics import ServerStats, metrics_gate, metrics_route
 from loadtui.mock.openai import MOCK_MODEL, openai_routes
 from loadtui.mock.received import Received, record_gate
 from loadtui.mock.responses import responses_routes
@@ -29,6 +30,8 @@ def build_app(settings: MockSpec) -> web.Application:
     capacity = Capacity(settings) if models_capacity(settings) else None
     received = Received(settings.record) if settings.record else None
     middlewares = [record_gate(received)] if received else []
+    metrics = ServerStats(capacity)  # GET /metrics: outside the capacity gate (its TTFT waits)
+    middlewares.append(metrics_gate(metrics))
     if capacity:
         middlewares.append(capacity_gate(capacity))
     app = web.Application(middlewares=middlewares)
@@ -78,6 +81,7 @@ def build_app(settings: MockSpec) -> web.Application:
         ("GET", "/mock/stats", stats),
         ("POST", "/mock/reset", reset),
         ("GET", "/mock/received", what_came),
+        ("GET", "/metrics", metrics_route(metrics)),
     ]
     for method, path, handler in routes:
         app.router.add_route(method, path, handler)

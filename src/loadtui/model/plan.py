@@ -32,6 +32,7 @@ from loadtui.model.requests import (
     RequestSpec,
 )
 from loadtui.model.search import SearchSpec
+from loadtui.model.servermetrics import ServerMetricsSpec
 from loadtui.model.shaping import (
     MAX_HEADERS,
     check_headers,
@@ -391,6 +392,9 @@ class RunConfig(BaseModel):
     slo: SloTable = {}
     """Per-request SLOs by name (``model/slo.py``), e.g. ``{"ttft": "<500ms"}``; a preset's
     ``[slo]`` table, ``--slo`` options. Empty: no request is judged."""
+    server_metrics: ServerMetricsSpec | None = None
+    """The server's Prometheus endpoint scraped each second (``[server_metrics]``,
+    ``--server-metrics``; docs/server-metrics.md); None: not scraped."""
 
     @model_validator(mode="after")
     def _check(self) -> RunConfig:

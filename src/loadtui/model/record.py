@@ -19,6 +19,7 @@ from typing import Literal
 from loadtui.model.controls import ControlChange
 from loadtui.model.plan import MockSpec, RunConfig
 from loadtui.model.search import SearchView
+from loadtui.model.servermetrics import ServerSeries
 
 __all__ = [
     "METRICS",
@@ -401,6 +402,9 @@ class RunRecord:
     error_samples: tuple[ErrorSample, ...] = ()
     search: SearchView | None = None
     """A capacity search's steps and result (docs/capacity.md); None for a plain run."""
+    server: ServerSeries | None = None
+    """What the server's own metrics said each second (``--server-metrics``); None when
+    they were not scraped (and in files from before they were)."""
     schema_version: int = SCHEMA_VERSION
 
     @property

@@ -39,6 +39,7 @@ from loadtui.outputs.report_sections import (
     summary_section,
     thresholds_section,
 )
+from loadtui.outputs.report_server import server_section
 
 __all__ = ["render_report", "write_report"]
 
@@ -120,6 +121,7 @@ def _sections(runs: list[Shown]) -> list[tuple[str, str, str]]:
         *_search_sections(runs, each),
         ("latency", "Latency over time", percentile_charts(runs) + whole_run_only(runs)),
         ("load", "Load over time", load_charts(runs) + _controls(runs)),
+        *_server_sections(runs),
         ("distribution", "Latency distribution", distribution_chart(runs)),
         *_slo_sections(runs, each),
         ("labels", "Per label", each(labels_section)),
@@ -136,6 +138,13 @@ def _slo_sections(
     if not any(s.run.summary.slo is not None for s in runs):
         return []
     return [("slo", "SLOs and goodput", slo_charts(runs) + each(slo_section))]
+
+
+def _server_sections(runs: list[Shown]) -> list[tuple[str, str, str]]:
+    """What the server said about itself (``--server-metrics``), when any run scraped it."""
+    if not any(s.run.server is not None for s in runs):
+        return []
+    return [("server", "Server metrics", server_section(runs))]
 
 
 def _search_sections(

@@ -25,7 +25,7 @@ from loadtui.model.controls import ControlChange, refusal
 from loadtui.model.record import RunRecord
 from loadtui.run.abort import AbortWatch
 from loadtui.run.exposition import RunInfo, exposition
-from loadtui.run.frame import LiveFrame, build_frame
+from loadtui.run.frame import SPARK_SECONDS, LiveFrame, build_frame
 from loadtui.run.metrics_server import MetricsServer
 from loadtui.run.options import redact_url
 from loadtui.run.session import RunSession
@@ -193,6 +193,8 @@ class RunDriver(Generic[F]):
         frame = self._make_frame(self.coord, phase, self.session.base_url)
         if isinstance(frame, LiveFrame) and self.session.search is not None:
             frame = replace(frame, search=self.session.search.view())
+        if isinstance(frame, LiveFrame) and self.session.scraper is not None:
+            frame = replace(frame, server=self.session.scraper.view(last=SPARK_SECONDS))
         self._publish(frame)
 
     def publish_metrics(self, finished: bool = False) -> None:

@@ -27,6 +27,7 @@ from loadtui.model.record import (
 )
 from loadtui.model.requests import count_unit
 from loadtui.model.search import SearchView
+from loadtui.model.servermetrics import ServerSeries
 from loadtui.model.snapshot import UserRow
 from loadtui.model.thresholds import judge
 
@@ -124,6 +125,10 @@ class LiveFrame:
     def until_budget(self) -> bool:
         """The run has a request budget and no length of its own: it ends when answered."""
         return self.budget is not None and self.duration >= MAX_DURATION
+
+    server: ServerSeries | None = None
+    """The server's own metrics (``--server-metrics``): its last ``SPARK_SECONDS`` points and
+    the scrape counts; None when not scraped."""
 
     @property
     def live(self) -> bool:
@@ -231,6 +236,7 @@ def frame_from_record(run: RunRecord) -> LiveFrame:
         unit=count_unit({r.kind for r in run.config.requests}),
         search=run.search,
         budget=load.requests,
+        server=run.server,
     )
 
 

@@ -20,6 +20,7 @@ from loadtui.errors import ConfigError
 from loadtui.model.controls import ControlChange, refusal
 from loadtui.model.durations import MAX_DURATION, format_duration
 from loadtui.model.plan import RunConfig, fit_duration, scale_time
+from loadtui.model.servermetrics import MOCK, ServerMetricsSpec
 from loadtui.model.slo import parse_slo
 from loadtui.model.thresholds import parse_cli_threshold
 from loadtui.run.searchopts import apply_search
@@ -33,6 +34,7 @@ validated the moment it is applied."""
 __all__ = [
     "Overrides",
     "Resolved",
+    "add_server_metrics",
     "add_slos",
     "add_thresholds",
     "check_controls",
@@ -117,6 +119,10 @@ class Overrides:
     """``--insecure``: no TLS certificate check."""
     ca_cert: str | None = None
     """``--ca-cert FILE``: the CA bundle the target's certificate is checked against."""
+    server_metrics: str | None = None
+    """``--server-metrics URL|mock``: the server's Prometheus endpoint, scraped each second."""
+    server_metric: list[str] | None = None
+    """``--server-metric NAME`` (repeatable): a series kept beside the known ones."""
 
     @classmethod
     def from_namespace(cls, ns: argparse.Namespace) -> Overrides:
@@ -270,6 +276,7 @@ def resolve(args: Overrides) -> Resolved:
         config = add_slos(config, args)  # first: an SLO threshold needs the SLOs
         config = add_thresholds(config, args)
         config = apply_search(config, args)
+        config = add_server_metrics(config, args)
     except ValidationError as exc:
         raise ConfigError(validation_message(exc, "invalid option: ")) from None
     direct = config.overhead.direct_url
@@ -279,6 +286,31 @@ def resolve(args: Overrides) -> Resolved:
             "user:password; give the upstream's URL without credentials"
         )
     return Resolved(config, userinfo, source)
+
+
+def add_server_metrics(config: RunConfig, args: Overrides) -> RunConfig:
+    """``config`` with ``--server-metrics`` (replacing the preset's URL) and each
+    ``--server-metric`` added to its series; ``mock`` only where the embedded mock serves."""
+    spec = config.server_metrics
+    if args.server_metrics is None and not args.server_metric:
+        if spec is not None and spec.url == MOCK and config.target.url is not None:
+            spec = None  # a preset's ``mock`` means "when the mock serves": not against --url
+            config = config.with_overrides(server_metrics=None)
+        return config
+    url = args.server_metrics or (spec.url if spec else None)
+    if url is None:
+        raise ConfigError("--server-metric NAME needs --server-metrics URL (or mock)")
+    if url.strip() == MOCK and config.target.url is not None:
+        raise ConfigError(
+            "--server-metrics mock reads the embedded mock's metrics and this run has a URL; "
+            "give that server's metrics URL instead (e.g. http://HOST:8000/metrics)"
+        )
+    series = (*(spec.series if spec else ()), *(args.server_metric or ()))
+    try:
+        new = ServerMetricsSpec(url=url, series=tuple(dict.fromkeys(series)))
+    except ValidationError as exc:
+        raise ConfigError(validation_message(exc, "--server-metrics: ")) from None
+    return config.with_overrides(server_metrics=new)
 
 
 def add_slos(config: RunConfig, args: Overrides) -> RunConfig:

@@ -36,10 +36,12 @@ from loadtui.model.record import (
     ThresholdResult,
     run_status,
 )
+from loadtui.model.servermetrics import MOCK
 from loadtui.model.thresholds import Abort, judge, judge_capacity, mark_aborted
 from loadtui.run.checkpoint import Checkpoints
 from loadtui.run.options import redact_url, with_userinfo
 from loadtui.run.search import CapacitySearch
+from loadtui.run.servermetrics import ServerScraper
 from loadtui.run.shaping import start_notices
 from loadtui.run.target import bring_up, mint_key
 from loadtui.storage.data import load_batch_input, load_prompts
@@ -98,6 +100,8 @@ class RunSession:
         """The ``abort_on_fail`` threshold that stopped the run (set by the drive loop)."""
         self.search: CapacitySearch | None = None
         """The capacity search acting on this run (``config.search``), ticked by the loop."""
+        self.scraper: ServerScraper | None = None
+        """``--server-metrics``: the server's own series, scraped on a thread of its own."""
 
     def __enter__(self) -> RunSession:
         return self
@@ -155,7 +159,25 @@ class RunSession:
         if config.search is not None:
             self.search = CapacitySearch(config.search, coord, replaying=self.replay_of is not None)
         self._checkpoints = Checkpoints(self.path, self.secrets, self.warn)
+        self._scrape(coord)
         return coord
+
+    def _scrape(self, coord: Coordinator) -> None:
+        """Start scraping the server's metrics (``--server-metrics``), if asked."""
+        spec = self.config.server_metrics
+        if spec is None:
+            return
+        url = spec.url
+        if url == MOCK:
+            if not self.embedded:  # options refuse it; a replay given another --url lands here
+                self.warn("server metrics: 'mock' names the embedded mock, not this run's URL")
+                return
+            url = (self.direct_url or self.base_url).rstrip("/") + "/metrics"
+        shown = redact_url(url, self.secrets)
+        self.scraper = ServerScraper(spec, url, lambda: coord.elapsed, shown)
+        self.scraper.start()
+        self._stack.callback(self.scraper.stop)
+        self.warn(f"server metrics: scraping {shown} every second")
 
     def _ray_pool(self) -> WorkerPool | None:
         """``--backend ray``: join the cluster (left when the run ends) and make the pool of
@@ -234,6 +256,8 @@ class RunSession:
         if self.search is not None:
             self.search.finish()  # its last step ends where the load does, not after the drain
         coord.stop(grace, cut_short=cut_short)
+        if self.scraper is not None:
+            self.scraper.stop()  # its series ends with the client's
         if cut_short is not None and cut_short() and status in ("completed", "stopped"):
             status = "interrupted"  # a signal cut the drain short: workers were not waited for
         silent = set(range(coord.n)) - coord.finals  # died, or hung past the drain
@@ -312,6 +336,7 @@ class RunSession:
             histograms=result.histograms,
             error_samples=tuple(redact_sample(s, self.secrets) for s in result.error_samples),
             search=search,
+            server=None if self.scraper is None else self.scraper.view(),
         )
 
     def _judge(self, summary: RunSummary) -> tuple[ThresholdResult, ...]:

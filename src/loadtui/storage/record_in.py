@@ -42,6 +42,7 @@ from loadtui.model.record import (
 from loadtui.storage.presets import validation_message
 from loadtui.storage.record_out import RunJson
 from loadtui.storage.search_json import search_from_json
+from loadtui.storage.server_json import server_from_json
 
 __all__ = ["config_from_json", "controls_from_json", "record_from_json", "summary_from_json"]
 
@@ -348,6 +349,7 @@ def record_from_json(raw: RunJson, shown: str = "run file") -> RunRecord:
             _error_sample(s) for s in _list(raw, "error_samples") if isinstance(s, dict)
         ),
         search=search_from_json(raw.get("search")),
+        server=server_from_json(raw.get("server")),
         schema_version=_int(raw, "schema_version", SCHEMA_VERSION),
     )
 

@@ -29,6 +29,7 @@ from loadtui.model.record import (
     WorkerClock,
 )
 from loadtui.storage.search_json import search_to_json
+from loadtui.storage.server_json import server_to_json
 
 __all__ = [
     "HISTOGRAM_ENCODING",
@@ -291,6 +292,8 @@ def record_to_json(record: RunRecord) -> RunJson:
         out["error_samples"] = [error_sample_to_json(s) for s in record.error_samples]
     if record.search is not None:
         out["search"] = search_to_json(record.search)
+    if record.server is not None:
+        out["server"] = server_to_json(record.server)
     out["series"] = [point_to_json(p) for p in record.series]
     return out
 

@@ -267,6 +267,8 @@ class SetupScreen(Screen[None]):
         o.abort_on_fail, o.abort_delay = self.prefill.abort_on_fail, self.prefill.abort_delay
         self._carry_search(o)
         o.backend, o.ray_address = self.prefill.backend, self.prefill.ray_address  # no field
+        o.server_metrics = self.prefill.server_metrics  # --server-metrics: no field either
+        o.server_metric = self.prefill.server_metric
         o.url = text("url") or None
         o.model = text("model") or None
         o.users = number("users", "Users", int)

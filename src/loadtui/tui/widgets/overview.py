@@ -10,6 +10,7 @@ from textual.reactive import reactive
 from loadtui.run.frame import LiveFrame
 from loadtui.tui.widgets.panels import CountersPanel, HealthPanel, ThresholdsPanel
 from loadtui.tui.widgets.percentiles import PercentileTable
+from loadtui.tui.widgets.server import ServerPanel
 from loadtui.tui.widgets.sparks import SparkPanel
 
 __all__ = ["RunOverview"]
@@ -27,6 +28,7 @@ class RunOverview(VerticalScroll):
             yield CountersPanel(id="counters", classes="panel")
             with Vertical(id="side"):
                 yield HealthPanel(id="health", classes="panel")
+                yield ServerPanel(id="server", classes="panel")  # --server-metrics only
                 yield ThresholdsPanel(id="thresholds", classes="panel")
 
     def watch_frame(self, frame: LiveFrame | None) -> None:
@@ -36,4 +38,5 @@ class RunOverview(VerticalScroll):
         self.query_one(SparkPanel).frame = frame
         self.query_one(CountersPanel).frame = frame
         self.query_one(HealthPanel).frame = frame
+        self.query_one(ServerPanel).frame = frame
         self.query_one(ThresholdsPanel).frame = frame
