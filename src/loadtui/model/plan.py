@@ -31,6 +31,7 @@ from loadtui.model.requests import (
 )
 from loadtui.model.search import SearchSpec
 from loadtui.model.slo import SloTable
+from loadtui.model.trace import TRACE_KINDS, TraceSpec
 from loadtui.model.workflows import BatchSpec, OverheadSpec
 
 __all__ = [
@@ -144,8 +145,9 @@ class LoadSpec(BaseModel):
 
     model_config = _STRICT
 
-    mode: Literal["closed", "open", "stages", "burst"] = "closed"
-    """closed = virtual users; open = arrival rate; stages = ramps; burst = N at once."""
+    mode: Literal["closed", "open", "stages", "burst", "trace"] = "closed"
+    """closed = virtual users; open = arrival rate; stages = ramps; burst = N at once;
+    trace = arrivals at a trace file's times (``[trace]``), ``duration`` a cap."""
     users: int = Field(default=1, ge=1, le=MAX_USERS)
     """Virtual users (closed loop)."""
     spawn_rate: float = Field(default=0.0, ge=0, le=MAX_RATE)
@@ -189,6 +191,8 @@ class LoadSpec(BaseModel):
     @property
     def open_loop(self) -> bool:
         """Arrivals on a schedule (a rate) rather than users waiting on responses."""
+        if self.mode == "trace":
+            return True
         return self.mode == "open" or (self.mode == "stages" and self.stages_are_rate)
 
     @property
@@ -334,6 +338,23 @@ class RunConfig(BaseModel):
     slo: SloTable = {}
     """Per-request SLOs by name (``model/slo.py``), e.g. ``{"ttft": "<500ms"}``; a preset's
     ``[slo]`` table, ``--slo`` options. Empty: no request is judged."""
+    trace: TraceSpec | None = None
+    """Trace replay (``[trace]``, ``--trace``; docs/workflows.md): set exactly when
+    ``load.mode`` is ``trace``."""
+
+    @model_validator(mode="after")
+    def _check_trace(self) -> RunConfig:
+        if (self.load.mode == "trace") != (self.trace is not None):
+            raise ValueError(
+                "a trace run needs both load mode 'trace' and a [trace] file (--trace FILE sets both)"
+            )
+        if self.trace is not None and (
+            len(self.requests) != 1 or self.requests[0].kind not in TRACE_KINDS
+        ):
+            raise ValueError(
+                f"a trace is replayed as one request kind, one of {', '.join(TRACE_KINDS)}"
+            )
+        return self
 
     @model_validator(mode="after")
     def _check(self) -> RunConfig:

@@ -18,7 +18,7 @@ from pydantic import ValidationError
 
 from loadtui.errors import ConfigError
 from loadtui.model.controls import ControlChange
-from loadtui.model.durations import format_duration
+from loadtui.model.durations import MAX_DURATION, format_duration
 from loadtui.model.plan import RunConfig, fit_duration, scale_time
 from loadtui.model.slo import parse_slo
 from loadtui.model.thresholds import parse_cli_threshold
@@ -102,6 +102,10 @@ class Overrides:
     """``--backend process|ray``: where the workers run."""
     ray_address: str | None = None
     """``--ray-address``: the Ray cluster to join."""
+    trace: str | None = None
+    """``--trace FILE``: replay a trace (``[trace] file``)."""
+    trace_speedup: float | None = None
+    trace_block_words: int | None = None
 
     @classmethod
     def from_namespace(cls, ns: argparse.Namespace) -> Overrides:
@@ -211,6 +215,8 @@ def check_controls(config: RunConfig, schedule: list[ControlChange], where: str 
                 f"{what} comes at or after the end of the run ({format_duration(end)}): "
                 "it would never apply"
             )
+        if config.trace is not None and change.action == "rate":
+            raise ConfigError(f"{what} cannot apply: a trace run's arrivals follow the trace")
         if config.load.open_loop and change.action in ("users", "think_time"):
             raise ConfigError(
                 f"{what} has no effect in an open-loop run (arrivals per second); use 'rate'"
@@ -348,7 +354,41 @@ def _changes(args: Overrides, config: RunConfig, url: str | None) -> Changes:
     engine = _engine_changes(args, config)
     if engine:
         changes["engine"] = engine
+    _trace_changes(args, config, changes)
     return changes
+
+
+def _trace_changes(args: Overrides, config: RunConfig, changes: Changes) -> None:
+    """``--trace`` and its settings into ``changes``: a trace run (load mode ``trace``) that
+    lasts until its last arrival is answered unless ``--duration`` cuts it; ``--users`` or
+    ``--rate`` on a trace preset make the run theirs instead."""
+    given = args.trace_speedup is not None or args.trace_block_words is not None
+    if args.trace is None:
+        if config.trace is None:
+            if given:
+                raise ConfigError("--trace-speedup and --trace-block-words go with --trace")
+            return
+        if args.users is not None or args.rate is not None:
+            changes["trace"] = None  # --users/--rate already set the load's mode
+            return
+    elif args.users is not None or args.rate is not None:
+        raise ConfigError(
+            "--trace sets when requests arrive; --users and --rate describe other runs: give one"
+        )
+    trace = config.trace.model_dump() if config.trace is not None else {}
+    if args.trace is not None:
+        trace["file"] = args.trace
+        load = changes.setdefault("load", {})
+        load["mode"] = "trace"
+        if config.load.mode != "trace":
+            load["duration"] = MAX_DURATION  # a cap only: the trace's end ends the run
+    if args.trace_speedup is not None:
+        if args.trace_speedup <= 0:
+            raise ConfigError(f"--trace-speedup must be greater than 0, got {args.trace_speedup:g}")
+        trace["speedup"] = args.trace_speedup
+    if args.trace_block_words is not None:
+        trace["block_words"] = args.trace_block_words
+    changes["trace"] = trace
 
 
 def _engine_changes(args: Overrides, config: RunConfig) -> Changes:

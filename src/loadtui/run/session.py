@@ -43,6 +43,7 @@ from loadtui.run.target import bring_up, mint_key
 from loadtui.storage.data import load_batch_input, load_prompts
 from loadtui.storage.runfile import new_run_id, redact, save_run
 from loadtui.storage.runindex import forget as forget_indexed
+from loadtui.storage.trace_file import load_trace
 
 __all__ = ["RunSession"]
 
@@ -115,6 +116,7 @@ class RunSession:
         config = self.config
         self._check_destination()
         prompts = load_prompts(config.prompts)  # bad data: a one-line error before any load
+        trace = None if config.trace is None else load_trace(config.trace)
         batch = None
         if any(r.kind == "batch" for r in config.requests):
             batch = load_batch_input(config.batch)
@@ -142,6 +144,7 @@ class RunSession:
             batch=batch,
             record_requests=None if self.record_requests is None else str(self.record_requests),
             pool=pool,
+            trace=trace,
         )
         coord.start()
         self._stack.callback(coord.stop, 0.0)
