@@ -283,9 +283,14 @@ class TraceSchedule:
     def __init__(self, entries: tuple[TraceEntry, ...], speedup: float) -> None:
         self.times = [e.at / speedup for e in entries]
         self.count = len(entries)
-        self.held = 0.0
-        """Seconds the run was paused (the trace's clock stood still)."""
-        self._paused_at: float | None = None
+        self.pauses: list[tuple[float, float | None]] = []
+        """(the trace's time when it paused, seconds held — None while still paused)."""
+        self._paused_at = 0.0
+
+    @property
+    def held(self) -> float:
+        """Seconds the trace's clock stood still (finished pauses)."""
+        return sum(length or 0.0 for _, length in self.pauses)
 
     @property
     def end(self) -> float:
@@ -293,17 +298,23 @@ class TraceSchedule:
         return (self.times[-1] if self.times else 0.0) + self.held
 
     def pause(self, now: float) -> None:
-        if self._paused_at is None:
+        if not self.pauses or self.pauses[-1][1] is not None:
+            self.pauses.append((now - self.held, None))
             self._paused_at = now
 
     def resume(self, now: float) -> None:
-        if self._paused_at is not None:
-            self.held += now - self._paused_at
-            self._paused_at = None
+        if self.pauses and self.pauses[-1][1] is None:
+            self.pauses[-1] = (self.pauses[-1][0], now - self._paused_at)
 
     def intended(self, second: int) -> float:
-        """Arrivals the trace puts in run second ``second`` (0 while paused)."""
-        if self._paused_at is not None:
-            return 0.0
-        lo, hi = second - self.held, second + 1 - self.held
-        return float(bisect_left(self.times, hi) - bisect_left(self.times, lo))
+        """Arrivals the trace puts in run second ``second``: each line's time moved later by
+        the pauses before it; a line past a pause still going on is not due yet."""
+        total, shift, start = 0, 0.0, float("-inf")
+        for point, length in [*self.pauses, (float("inf"), 0.0)]:
+            lo, hi = max(start, second - shift), min(point, second + 1 - shift)
+            if hi > lo:
+                total += bisect_left(self.times, hi) - bisect_left(self.times, lo)
+            if length is None:
+                break
+            shift, start = shift + length, point
+        return float(total)

@@ -22,6 +22,7 @@ from loadtui.model.durations import MAX_DURATION, format_duration
 from loadtui.model.plan import RunConfig, fit_duration, scale_time
 from loadtui.model.slo import parse_slo
 from loadtui.model.thresholds import parse_cli_threshold
+from loadtui.model.trace import TRACE_KINDS
 from loadtui.run.searchopts import apply_search
 from loadtui.storage.presets import load_preset, validation_message
 
@@ -369,7 +370,8 @@ def _trace_changes(args: Overrides, config: RunConfig, changes: Changes) -> None
                 raise ConfigError("--trace-speedup and --trace-block-words go with --trace")
             return
         if args.users is not None or args.rate is not None:
-            changes["trace"] = None  # --users/--rate already set the load's mode
+            changes["trace"] = None
+            changes.setdefault("load", {})["mode"] = "closed" if args.users is not None else "open"
             return
     elif args.users is not None or args.rate is not None:
         raise ConfigError(
@@ -378,6 +380,7 @@ def _trace_changes(args: Overrides, config: RunConfig, changes: Changes) -> None
     trace = config.trace.model_dump() if config.trace is not None else {}
     if args.trace is not None:
         trace["file"] = args.trace
+        changes["requests"] = _trace_request(changes.get("requests"), config)
         load = changes.setdefault("load", {})
         load["mode"] = "trace"
         if config.load.mode != "trace":
@@ -405,6 +408,14 @@ def _engine_changes(args: Overrides, config: RunConfig) -> Changes:
 
 _LOAD_OPTIONS = ("spawn_rate", "arrival", "max_in_flight", "think_time")
 """Options copied into ``[load]`` as they are (the model validates them)."""
+
+
+def _trace_request(requests: list[Changes] | None, config: RunConfig) -> list[Changes]:
+    """The one request kind a trace is sent as: the preset's first chat, completion or
+    messages request (smoke's mix of health, models and chat replays as its chat), else chat."""
+    given = requests if requests is not None else [r.model_dump() for r in config.requests]
+    kinds = [r for r in given if r.get("kind", "chat") in TRACE_KINDS]
+    return kinds[:1] or [{"kind": "chat"}]
 
 
 def _load_changes(args: Overrides, config: RunConfig) -> Changes:

@@ -37,6 +37,7 @@ from loadtui.model.record import (
 )
 from loadtui.model.thresholds import Abort, judge, judge_capacity, mark_aborted
 from loadtui.run.checkpoint import Checkpoints
+from loadtui.run.describe import describe_trace
 from loadtui.run.options import redact_url, with_userinfo
 from loadtui.run.search import CapacitySearch
 from loadtui.run.target import bring_up, mint_key
@@ -116,7 +117,11 @@ class RunSession:
         config = self.config
         self._check_destination()
         prompts = load_prompts(config.prompts)  # bad data: a one-line error before any load
-        trace = None if config.trace is None else load_trace(config.trace)
+        trace = None
+        if config.trace is not None:
+            trace = load_trace(config.trace)
+            span = trace[-1].at / config.trace.speedup
+            self.say(describe_trace(config.trace, len(trace), span))
         batch = None
         if any(r.kind == "batch" for r in config.requests):
             batch = load_batch_input(config.batch)

@@ -371,7 +371,7 @@ class RunScreen(Screen[None]):
             mode = self._shown.mode if self._shown else ""
             if action == "users" and (mode == "burst" or (self._shown and self._shown.open_loop)):
                 return None
-            if action == "rate" and mode == "burst":
+            if action == "rate" and mode in ("burst", "trace"):  # a trace sets its own times
                 return None
         if action == "leave":
             return self.bridge.finished
