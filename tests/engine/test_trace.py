@@ -145,3 +145,17 @@ def test_a_pause_holds_the_trace_clock(upstream: MockProcess, tmp_path: Path) ->
     _replay(path, upstream.url, workers=1, schedule=schedule)
     first, second = (r["t"] for r in upstream.received())
     assert second - first > 1.0  # 0.5 s of trace + 0.6 s held (less a tick either way)
+
+
+def test_stop_and_the_duration_cut_a_replay_short(upstream: MockProcess, tmp_path: Path) -> None:
+    """A 3 s trace stopped at 0.4 s, and one capped by a 0.4 s duration: the lines after that
+    are never sent, and neither run waits for the trace's end."""
+    rows = [{"timestamp": 100 * k, "prompt": f"line {k}", "max_tokens": 1} for k in range(31)]
+    path = _write(tmp_path / "long.jsonl", rows)
+    stop = [ControlChange("stop", None, 0.4)]
+    for coord in (
+        _replay(path, upstream.url, workers=1, schedule=stop),
+        _replay(path, upstream.url, workers=1, load={"duration": 0.4}),
+    ):
+        assert coord.elapsed < 2.5
+        assert 0 < coord.totals.requests < 20

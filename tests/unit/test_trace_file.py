@@ -128,7 +128,8 @@ def test_the_schedule_counts_intended_arrivals_per_second_and_holds_in_a_pause()
     assert [schedule.intended(s) for s in range(3)] == [3, 0, 0]  # the rest is not due yet
     schedule.resume(1.7)  # held 1 s: what came after the pause moves 1 s later
     assert [schedule.intended(s) for s in range(4)] == [3, 0, 3, 0]
-    assert schedule.end == pytest.approx(2.95)
+    assert schedule.end(2.0) == pytest.approx(2.95)
     schedule.pause(2.5)  # at the trace's 1.5 s: 1.95 s (run 2.95) waits
+    assert schedule.end(2.8) == pytest.approx(3.25)  # a pause going on moves the end too
     schedule.resume(3.0)
     assert [schedule.intended(s) for s in range(5)] == [3, 0, 2, 1, 0]

@@ -192,7 +192,7 @@ class Coordinator:
     @property
     def duration(self) -> float:
         if self.schedule is not None:  # a trace ends when answered; --duration only cuts it
-            tail = self.schedule.end + self.config.target.timeout + 1.0
+            tail = self.schedule.end(self.elapsed) + self.config.target.timeout + 1.0
             return min(self.config.load.total_duration, tail)
         return self.config.load.total_duration
 

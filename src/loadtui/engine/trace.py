@@ -292,10 +292,10 @@ class TraceSchedule:
         """Seconds the trace's clock stood still (finished pauses)."""
         return sum(length or 0.0 for _, length in self.pauses)
 
-    @property
-    def end(self) -> float:
-        """Run time of the last arrival, pauses so far included."""
-        return (self.times[-1] if self.times else 0.0) + self.held
+    def end(self, now: float) -> float:
+        """Run time of the last arrival, pauses so far included (one going on until ``now``)."""
+        going = now - self._paused_at if self.pauses and self.pauses[-1][1] is None else 0.0
+        return (self.times[-1] if self.times else 0.0) + self.held + going
 
     def pause(self, now: float) -> None:
         if not self.pauses or self.pauses[-1][1] is not None:
