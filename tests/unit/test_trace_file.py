@@ -133,3 +133,5 @@ def test_the_schedule_counts_intended_arrivals_per_second_and_holds_in_a_pause()
     assert schedule.end(2.8) == pytest.approx(3.25)  # a pause going on moves the end too
     schedule.resume(3.0)
     assert [schedule.intended(s) for s in range(5)] == [3, 0, 2, 1, 0]
+    assert schedule.rates(5, 10.0) == (round(6 / 3.45, 3), round(5 / 3.45, 3))  # over 3.45 s
+    assert schedule.rates(2, 0.5) == (6.0, 2.0)  # cut short at 0.5 s: at least 1 s

@@ -403,6 +403,8 @@ class Coordinator:
             load_time = self.load_ended_at or duration
             arrivals = self.totals.counters["arrivals"]
             achieved_rate = round(arrivals / load_time if load_time else 0.0, 3)
+            if self.schedule is not None:  # over the trace's span, not the answers after it
+                target_rate_mean, achieved_rate = self.schedule.rates(arrivals, load_time)
         return RunResult(
             load_ended_s=None if self.load_ended_at is None else round(self.load_ended_at, 3),
             controls=tuple(self.controls),

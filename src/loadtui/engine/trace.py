@@ -306,6 +306,12 @@ class TraceSchedule:
         if self.pauses and self.pauses[-1][1] is None:
             self.pauses[-1] = (self.pauses[-1][0], now - self._paused_at)
 
+    def rates(self, sent: int, load_time: float) -> tuple[float, float]:
+        """(intended, achieved) arrivals per second over the trace's span (at least 1 s, at
+        most the load's time): a run's mean rates, comparable with each other."""
+        span = max(1.0, min(self.end(load_time), load_time))
+        return round(self.count / span, 3), round(sent / span, 3)
+
     def intended(self, second: int) -> float:
         """Arrivals the trace puts in run second ``second``: each line's time moved later by
         the pauses before it; a line past a pause still going on is not due yet."""
