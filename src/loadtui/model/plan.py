@@ -344,6 +344,8 @@ class RunConfig(BaseModel):
 
     @model_validator(mode="after")
     def _check_trace(self) -> RunConfig:
+        if self.trace is not None and self.search is not None:
+            raise ValueError("a capacity search sets its own load: it cannot replay a trace")
         if (self.load.mode == "trace") != (self.trace is not None):
             raise ValueError(
                 "a trace run needs both load mode 'trace' and a [trace] file (--trace FILE sets both)"
