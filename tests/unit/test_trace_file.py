@@ -104,6 +104,8 @@ def test_trace_options(tmp_path: Path) -> None:
         resolve(Overrides(trace_speedup=2))
     with pytest.raises(ConfigError, match="greater than 0"):
         resolve(Overrides(trace=str(path), trace_speedup=0))
+    with pytest.raises(ConfigError, match="speed it up with --trace-speedup"):
+        resolve(Overrides(preset="trace", time_scale=0.5))
     with pytest.raises(ConfigError, match="capacity search sets its own load"):
         resolve(Overrides(trace=str(path), search="rate"))
 

@@ -377,6 +377,10 @@ def _trace_changes(args: Overrides, config: RunConfig, changes: Changes) -> None
         raise ConfigError(
             "--trace sets when requests arrive; --users and --rate describe other runs: give one"
         )
+    if args.time_scale is not None:
+        raise ConfigError(
+            "a trace replay keeps the trace's times: speed it up with --trace-speedup"
+        )
     trace = config.trace.model_dump() if config.trace is not None else {}
     if args.trace is not None:
         trace["file"] = args.trace
