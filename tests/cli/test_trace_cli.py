@@ -6,9 +6,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from helpers import run_cli
 
 
+@pytest.mark.integration
 def test_the_trace_preset_replays_a_trace(private_dirs: Path) -> None:
     """The ``trace`` preset with a small trace of one's own (``--trace``), twice as fast, against
     the embedded mock: every line sent and answered, the run ended by the trace (not the

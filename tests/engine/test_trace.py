@@ -24,6 +24,8 @@ from loadtui.model.controls import ControlChange
 from loadtui.model.plan import MockSpec, RunConfig
 from loadtui.storage.trace_file import load_trace
 
+pytestmark = pytest.mark.integration  # every test here starts processes
+
 GAPS_MS = [40, 90, 20, 60, 120, 30, 80, 50, 70, 40, 100, 60]
 """Uneven gaps, so an arrival at a rate would not match them."""
 
