@@ -386,7 +386,7 @@ def test_presets_listing_keeps_its_columns(private_dirs: Path):
     (burst,) = [ln for ln in lines if ln.startswith("burst ")]
     assert re.search(r"\b\d+ req\b", burst)  # a burst ends when it is answered: not "30s"
     modes = {ln.split()[1] for ln in lines}
-    assert modes <= {"closed", "open", "stages", "burst"}  # the mode column is the mode
+    assert modes <= {"closed", "open", "stages", "burst", "trace"}  # the mode column is the mode
     starts = {re.match(r"\S+\s+", ln).end() for ln in lines}  # type: ignore[union-attr]
     assert len(starts) == 1  # at the same column
 

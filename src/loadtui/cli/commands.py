@@ -190,6 +190,8 @@ def _length(cfg: RunConfig) -> str:
     duration says, so it shows how many it fires."""
     if cfg.load.mode == "burst":
         return f"{cfg.load.burst_requests} req"
+    if cfg.load.mode == "trace":  # until the trace is answered; the duration only caps it
+        return f"≤{format_duration(cfg.load.total_duration)}"
     return format_duration(cfg.load.total_duration)
 
 

@@ -77,6 +77,32 @@ def _run_options(p: argparse.ArgumentParser) -> None:
     _record_requests_options(p)
     _search_options(p)
     _backend_options(p)
+    _trace_options(p)
+
+
+def _trace_options(p: argparse.ArgumentParser) -> None:
+    """Trace replay (docs/workflows.md, "Trace replay")."""
+    g = p.add_argument_group("trace replay (docs/workflows.md)")
+    g.add_argument(
+        "--trace",
+        metavar="FILE",
+        help="replay a trace: JSONL, Mooncake (timestamp, input_length, output_length, "
+        "hash_ids) or plain (timestamp, prompt|messages, max_tokens) lines; bundled: "
+        "trace-example. Runs until the last arrival is answered (--duration cuts it)",
+    )
+    g.add_argument(
+        "--trace-speedup",
+        type=float,
+        metavar="F",
+        help="replay F times as fast (2 halves the gaps between arrivals)",
+    )
+    g.add_argument(
+        "--trace-block-words",
+        type=int,
+        metavar="N",
+        help="words per hash_ids block of a synthesised prompt (default 512; a word stands "
+        "for a token)",
+    )
 
 
 def _backend_options(p: argparse.ArgumentParser) -> None:

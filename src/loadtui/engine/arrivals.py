@@ -126,6 +126,15 @@ class Arrivals:
             self.backlog += 1
             self.fire(self.ctx.mix.next_round(i), due)
 
+    def admit(self, turn: tuple[Prepared, ...], due: float) -> None:
+        """An arrival built elsewhere (a trace's line), due at ``due``: sent as the rate's are,
+        or ``dropped`` if the backlog is full."""
+        if self.backlog >= BACKLOG_LIMIT:
+            self.ctx.rec.dropped += 1
+        else:
+            self.backlog += 1
+            self.fire(turn, due)
+
     async def _one(self, turn: tuple[Prepared, ...], intended: float | None) -> None:
         ctx = self.ctx
         if intended is None:

@@ -28,6 +28,7 @@ from loadtui.engine.requestlog import RequestLog
 from loadtui.metrics.stats import Recorder
 from loadtui.model.plan import RunConfig, header_secrets
 from loadtui.model.slo import SloJudge, slos_of
+from loadtui.model.trace import TraceEntry
 from loadtui.model.workflows import BatchInput
 
 __all__ = ["SNAPSHOT_INTERVAL", "WorkerContext", "WorkerSpec", "describe"]
@@ -53,6 +54,8 @@ class WorkerSpec:
     """The input file of ``batch`` requests."""
     record_requests: str | None = None
     """``--record-requests``: the file whose part this worker writes (``requestlog.py``)."""
+    trace: tuple[TraceEntry, ...] | None = None
+    """Trace replay: this worker's lines of the trace (line i goes to worker i mod count)."""
 
 
 def _secrets(spec: WorkerSpec) -> tuple[str, ...]:

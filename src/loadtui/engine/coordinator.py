@@ -52,6 +52,7 @@ from loadtui.engine.requestlog import join_parts
 from loadtui.engine.seconds import SecondCloser
 from loadtui.engine.sequence import Numbering
 from loadtui.engine.shape import Shape
+from loadtui.engine.trace import TraceSchedule
 from loadtui.engine.worker import WorkerSpec
 from loadtui.errors import ConfigError, StartError
 from loadtui.metrics.health import HealthTracker
@@ -64,6 +65,7 @@ from loadtui.model.controls import ControlChange
 from loadtui.model.plan import MAX_USERS, RunConfig
 from loadtui.model.record import ErrorSample, GeneratorHealth, RunResult
 from loadtui.model.snapshot import WorkerSnapshot
+from loadtui.model.trace import TraceEntry
 from loadtui.model.workflows import BatchInput
 
 __all__ = ["MAX_USERS", "Coordinator", "auto_workers"]
@@ -83,6 +85,7 @@ class Coordinator:
         direct_url: str | None = None,
         batch: BatchInput | None = None,
         record_requests: str | None = None,
+        trace: tuple[TraceEntry, ...] | None = None,
     ) -> None:
         self.config = config
         self.pool = pool or ProcessPool()
@@ -100,6 +103,9 @@ class Coordinator:
             snapshot_interval=self.pool.snapshot_interval,
         )
         """What every worker is started with, but its index."""
+        self.trace = trace
+        """Trace replay: the trace's lines, split among the workers (``engine/trace.py``)."""
+        self.schedule = _trace_schedule(config, trace)
         self.numbering = Numbering(self.n)
         self.clocks = Clocks()
         self.shape = Shape(config.load)
@@ -177,6 +183,9 @@ class Coordinator:
             self._send(w, message)
 
     def _specs(self) -> list[WorkerSpec]:
+        trace = self.trace
+        if trace is not None:  # line i to worker i mod n: each builds only its own requests
+            return [replace(self._spec, index=i, trace=trace[i :: self.n]) for i in range(self.n)]
         return [replace(self._spec, index=i) for i in range(self.n)]
 
     @property
@@ -185,6 +194,9 @@ class Coordinator:
 
     @property
     def duration(self) -> float:
+        if self.schedule is not None:  # a trace ends when answered; --duration only cuts it
+            tail = self.schedule.end(self.elapsed) + self.config.target.timeout + 1.0
+            return min(self.config.load.total_duration, tail)
         return self.config.load.total_duration
 
     def apply(self, change: ControlChange) -> ControlChange:
@@ -201,6 +213,7 @@ class Coordinator:
                 self.shape.set_users(int(value), now)
                 self._push_shape()
             case "rate":
+                _refuse_rate(self.config)
                 self.shape.set_rate(float(value), now)
                 self._push_shape()
             case "think_time":
@@ -208,9 +221,13 @@ class Coordinator:
                 self._broadcast(ThinkTime((float(lo), float(hi))))
             case "pause":
                 self.paused = True
+                if self.schedule is not None:
+                    self.schedule.pause(now)
                 self._broadcast(Pause())
             case "resume":
                 self.paused = False
+                if self.schedule is not None:
+                    self.schedule.resume(now)
                 self._broadcast(Resume())
             case "stop":
                 self.stop_requested = True
@@ -232,6 +249,8 @@ class Coordinator:
 
     @property
     def target_rate(self) -> float | None:
+        if self.schedule is not None:  # a trace: the arrivals it intends in this second
+            return self.schedule.intended(int(self.elapsed))
         return self._sent_rate
 
     def show_users(self, first: int, count: int) -> None:
@@ -356,7 +375,20 @@ class Coordinator:
             return finished >= self.config.load.burst_requests and all(
                 s.in_flight == 0 for s in self.latest.values()
             )
+        if self.schedule is not None and self._trace_answered():
+            return True
         return self.elapsed >= self.duration
+
+    def _trace_answered(self) -> bool:
+        """Every line of the trace sent (or dropped) and every request sent answered."""
+        assert self.schedule is not None
+        counters = self.totals.counters
+        sent = counters["arrivals"]
+        return (
+            sent + counters["dropped"] >= self.schedule.count
+            and self.totals.requests + counters["cancelled"] >= sent
+            and all(s.in_flight == 0 for s in self.latest.values())
+        )
 
     def stop(self, grace: float | None = None, cut_short: Callable[[], bool] | None = None) -> None:
         """Stop every worker gracefully and take in their final snapshots; when ``cut_short()``
@@ -404,6 +436,8 @@ class Coordinator:
             # the generator's health is the whole run's, warm-up included
             arrivals = self.totals.counters["arrivals"] + self.warm.counters["arrivals"]
             achieved_rate = round(arrivals / load_time if load_time else 0.0, 3)
+            if self.schedule is not None:  # over the trace's span, not the answers after it
+                target_rate_mean, achieved_rate = self.schedule.rates(arrivals, load_time)
         return RunResult(
             load_ended_s=None if self.load_ended_at is None else round(self.load_ended_at, 3),
             controls=tuple(self.controls),
@@ -412,6 +446,25 @@ class Coordinator:
             generator=self.generator(target_rate_mean, achieved_rate),
             histograms=self.totals.histograms(),
             error_samples=self.error_samples(),
+        )
+
+
+def _trace_schedule(
+    config: RunConfig, trace: tuple[TraceEntry, ...] | None
+) -> TraceSchedule | None:
+    if config.trace is None:
+        return None
+    if trace is None:
+        raise ConfigError("a trace run needs the trace's lines (storage.trace_file.load_trace)")
+    return TraceSchedule(trace, config.trace.speedup)
+
+
+def _refuse_rate(config: RunConfig) -> None:
+    """A trace sets its own times: a rate change would be ignored, so it is refused."""
+    if config.trace is not None:
+        raise ConfigError(
+            "a trace run's arrivals follow the trace: the rate cannot change "
+            "(replay faster with --trace-speedup)"
         )
 
 

@@ -52,7 +52,9 @@ from loadtui.engine.messages import (
 from loadtui.engine.reporter import USER_ROWS_MAX, Reporter
 from loadtui.engine.sequence import InOrder
 from loadtui.engine.tls import client_ssl
+from loadtui.engine.trace import replay
 from loadtui.engine.users import Users
+from loadtui.model.trace import TraceEntry
 
 __all__ = [
     "BACKLOG_LIMIT",
@@ -146,6 +148,8 @@ class Worker:
         return range(self.index, total, self.count)
 
     def _set_rate(self, rate: float) -> None:
+        if self.spec.trace is not None:
+            return  # a trace sets its own times (the coordinator refuses a rate change)
         if self.spec.config.load.open_loop:
             self.arrivals.set_rate(rate)
         else:
@@ -181,6 +185,8 @@ class Worker:
                 self.send(Began(self.spec.index, self.wall_clock()))
             if self.spec.config.load.open_loop and self.arrivals.rate is not None:
                 self.arrivals.start()
+            if self.spec.trace is not None:
+                self._replay(self.spec.trace)
             self.reporter.start()
             await self.ctx.stopping.wait()
             grace = self.spec.config.load.graceful_stop if self.grace is None else self.grace
@@ -188,6 +194,12 @@ class Worker:
             self.reporter.finish(final=self.failure is None)
             if self.failure is not None:
                 self.send(Failed(self.spec.index, self.failure))
+
+    def _replay(self, entries: tuple[TraceEntry, ...]) -> None:
+        """Trace replay: this worker's lines at their times, as the arrivals' scheduler (so
+        ``halt`` ends it as it ends a rate's)."""
+        coro = replay(self.arrivals, entries, self.spec.index, self.spec.count)
+        self.arrivals.task = self.ctx.spawn(coro, "trace replay")
 
     async def _drain(self, grace: float) -> None:
         """Stop starting requests; give in-flight ones ``grace`` seconds, then cancel them."""

@@ -183,7 +183,7 @@ def _thresholds(results: tuple[ThresholdResult, ...]) -> Table:
     return th
 
 
-def _counts(s: RunSummary, kinds: set[str | None]) -> Table:
+def _counts(s: RunSummary, kinds: set[str | None], trace: bool = False) -> Table:
     """Requests, errors, status codes, tokens. A Batch job counts once however many HTTP calls
     it makes, so in a run with jobs the rows say which they count."""
     unit = count_unit(kinds)
@@ -194,7 +194,7 @@ def _counts(s: RunSummary, kinds: set[str | None]) -> Table:
         unit,
         f"{s.requests:,} ({s.rps:.1f}/s), ok {s.ok:,}, cancelled {s.cancelled}",
     )
-    if s.dropped or s.late:  # open loop: arrivals never sent, or sent late
+    if s.dropped or s.late or trace:  # open loop: never sent, or sent late (a trace: always)
         counts.add_row(
             "arrivals",
             f"dropped {s.dropped:,} (never sent), late {s.late:,} (sent > 100 ms after their time)",
@@ -285,7 +285,7 @@ def summary_renderable(run: RunRecord) -> Group:
     # open loop is where latency from the intended send can differ from the actual one
     open_loop = run.config.load.open_loop
     kinds: set[str | None] = {r.kind for r in run.config.requests}
-    counts = _counts(s, kinds)
+    counts = _counts(s, kinds, trace=run.config.trace is not None)
     if s.slo is not None:
         _slo_rows(counts, s.slo, run.config.slo)
     parts: list[Any] = [head, counts]

@@ -92,6 +92,10 @@ def refusal(load: LoadSpec, action: str) -> str | None:
     """Why a change of ``action`` cannot apply to a run of ``load``, or None when it can. The
     one rule for a control file (refused before any load) and a live or replayed change
     (refused with a message, not applied): a run must never accept a change and ignore it."""
+    if load.mode == "trace" and action in ("users", "think_time", "rate"):
+        return (
+            "cannot apply: a trace run's arrivals follow the trace (--trace-speedup sets its pace)"
+        )
     if action in ("users", "think_time"):
         if load.open_loop:
             return "has no effect in an open-loop run (arrivals per second); use 'rate'"

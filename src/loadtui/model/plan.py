@@ -40,6 +40,7 @@ from loadtui.model.shaping import (
     secret_header_values,
 )
 from loadtui.model.slo import SloTable
+from loadtui.model.trace import TRACE_KINDS, TraceSpec
 from loadtui.model.workflows import BatchSpec, OverheadSpec
 
 __all__ = [
@@ -172,8 +173,9 @@ class LoadSpec(BaseModel):
 
     model_config = _STRICT
 
-    mode: Literal["closed", "open", "stages", "burst"] = "closed"
-    """closed = virtual users; open = arrival rate; stages = ramps; burst = N at once."""
+    mode: Literal["closed", "open", "stages", "burst", "trace"] = "closed"
+    """closed = virtual users; open = arrival rate; stages = ramps; burst = N at once;
+    trace = arrivals at a trace file's times (``[trace]``), ``duration`` a cap."""
     users: int = Field(default=1, ge=1, le=MAX_USERS)
     """Virtual users (closed loop)."""
     spawn_rate: float = Field(default=0.0, ge=0, le=MAX_RATE)
@@ -247,6 +249,8 @@ class LoadSpec(BaseModel):
     @property
     def open_loop(self) -> bool:
         """Arrivals on a schedule (a rate) rather than users waiting on responses."""
+        if self.mode == "trace":
+            return True
         return self.mode == "open" or (self.mode == "stages" and self.stages_are_rate)
 
     @property
@@ -395,6 +399,25 @@ class RunConfig(BaseModel):
     server_metrics: ServerMetricsSpec | None = None
     """The server's Prometheus endpoint scraped each second (``[server_metrics]``,
     ``--server-metrics``; docs/server-metrics.md); None: not scraped."""
+    trace: TraceSpec | None = None
+    """Trace replay (``[trace]``, ``--trace``; docs/workflows.md): set exactly when
+    ``load.mode`` is ``trace``."""
+
+    @model_validator(mode="after")
+    def _check_trace(self) -> RunConfig:
+        if self.trace is not None and self.search is not None:
+            raise ValueError("a capacity search sets its own load: it cannot replay a trace")
+        if (self.load.mode == "trace") != (self.trace is not None):
+            raise ValueError(
+                "a trace run needs both load mode 'trace' and a [trace] file (--trace FILE sets both)"
+            )
+        if self.trace is not None and (
+            len(self.requests) != 1 or self.requests[0].kind not in TRACE_KINDS
+        ):
+            raise ValueError(
+                f"a trace is replayed as one request kind, one of {', '.join(TRACE_KINDS)}"
+            )
+        return self
 
     @model_validator(mode="after")
     def _check(self) -> RunConfig:

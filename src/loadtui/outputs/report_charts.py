@@ -218,7 +218,26 @@ def load_charts(runs: Sequence[Shown]) -> Markup:
         caption = _EACH_SECOND + changes
         svg = time_chart(title, unit, lines, x_max, marks, warmup=_warmup(runs))
         out.append(_figure(title, svg, caption + _warmup_note(runs)))
+    out.extend(_trace_chart(s, x_max, marks) for s in runs if s.run.config.trace is not None)
     return Markup("".join(out))
+
+
+def _trace_chart(shown: Shown, x_max: float, marks: Sequence[Marker]) -> Markup:
+    """A trace replay's arrivals: those the trace intended in each second against those sent,
+    and the late ones — a generator or a target that could not keep up shows here."""
+    series = shown.run.series
+    lines = [
+        Line("intended", [(p.t + 0.5, p.target_rate or 0.0) for p in series], "#888888", "6 3"),
+        Line("sent", [(p.t + 0.5, float(p.arrivals)) for p in series], shown.color),
+        Line("late", [(p.t + 0.5, float(p.late)) for p in series], "#d62728"),
+    ]
+    title = f"Trace arrivals per second: intended vs sent ({shown.name})"
+    caption = (
+        "Intended: the trace's lines due in each second (their times ÷ the speed-up, moved by "
+        "any pause); sent: those sent in it; late: sent more than 100 ms after their time."
+    )
+    chart = time_chart(title, "arrivals/s", lines, x_max, marks, key=lines)
+    return _figure(title, chart, caption)
 
 
 def _attainment(p: SeriesPoint) -> float | None:

@@ -13,11 +13,12 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit, urlunsplit
 
-from loadtui.model.durations import format_duration
+from loadtui.model.durations import MAX_DURATION, format_duration
 from loadtui.model.plan import LoadSpec, MockSpec, RequestSpec, RunConfig, ThresholdSpec
 from loadtui.model.record import TargetInfo
 from loadtui.model.requests import STREAMABLE
 from loadtui.model.search import SearchSpec
+from loadtui.model.trace import TraceSpec
 
 __all__ = [
     "describe_load",
@@ -29,6 +30,7 @@ __all__ = [
     "describe_target",
     "describe_threshold",
     "describe_thresholds",
+    "describe_trace",
     "duration_text",
     "load_size",
 ]
@@ -52,11 +54,18 @@ def load_size(load: LoadSpec) -> str:
         return f"stages 0→{steps} {unit}"
     if load.mode == "open":
         return f"{load.rate or 0:g} req/s {load.arrival}"
+    if load.mode == "trace":
+        return "a trace's arrivals"
     return f"{load.users} user" + ("" if load.users == 1 else "s")
 
 
 def duration_text(load: LoadSpec) -> str:
     """The planned length; ``—`` for a burst (it lasts as long as its requests)."""
+    if load.mode == "trace":  # the duration is a cap: the trace's end ends the run
+        cap = load.total_duration
+        return "until answered" + (
+            "" if cap >= MAX_DURATION else f" (at most {format_duration(cap)})"
+        )
     return "—" if load.mode == "burst" else format_duration(load.total_duration)
 
 
@@ -66,6 +75,8 @@ def describe_load(config: RunConfig) -> str:
         return describe_search(config.search)
     load = config.load
     length = duration_text(load)
+    if config.trace is not None:
+        return f"{describe_trace(config.trace)}, max {load.max_in_flight} in flight, {length}"
     if load.mode == "closed":
         spawn = f" (spawn {load.spawn_rate:g}/s)" if load.spawn_rate else ""
         return f"closed loop: {load_size(load)}{spawn}{_think(load)}, {length}"
@@ -74,6 +85,17 @@ def describe_load(config: RunConfig) -> str:
     if load.mode == "burst":
         return f"burst: {load_size(load)}"
     return f"{load_size(load)} over {length}{_think(load)}"
+
+
+def describe_trace(spec: TraceSpec, lines: int | None = None, span: float | None = None) -> str:
+    """A trace replay in a line, its input lengths labelled for what they are (words standing
+    for tokens: no tokenizer is used): ``trace replay: trace-example (300 arrivals over 26.5 s)
+    at 2×, input length: words as tokens (512-word blocks)``."""
+    size = "" if lines is None else f" ({lines:,} arrivals over {span or 0:.1f} s)"
+    return (
+        f"trace replay: {spec.file}{size} at {spec.speedup:g}×, input length: words as tokens "
+        f"({spec.block_words}-word blocks)"
+    )
 
 
 def describe_search(spec: SearchSpec) -> str:

@@ -23,6 +23,7 @@ from loadtui.model.plan import RunConfig, fit_duration, scale_time
 from loadtui.model.servermetrics import MOCK, ServerMetricsSpec
 from loadtui.model.slo import parse_slo
 from loadtui.model.thresholds import parse_cli_threshold
+from loadtui.model.trace import TRACE_KINDS
 from loadtui.run.searchopts import apply_search
 from loadtui.run.shaping import apply_control, sets_authorization
 from loadtui.storage.presets import load_preset, validation_message
@@ -123,6 +124,10 @@ class Overrides:
     """``--server-metrics URL|mock``: the server's Prometheus endpoint, scraped each second."""
     server_metric: list[str] | None = None
     """``--server-metric NAME`` (repeatable): a series kept beside the known ones."""
+    trace: str | None = None
+    """``--trace FILE``: replay a trace (``[trace] file``)."""
+    trace_speedup: float | None = None
+    trace_block_words: int | None = None
 
     @classmethod
     def from_namespace(cls, ns: argparse.Namespace) -> Overrides:
@@ -399,7 +404,47 @@ def _changes(args: Overrides, config: RunConfig, url: str | None) -> Changes:
     engine = _engine_changes(args, config)
     if engine:
         changes["engine"] = engine
+    _trace_changes(args, config, changes)
     return changes
+
+
+def _trace_changes(args: Overrides, config: RunConfig, changes: Changes) -> None:
+    """``--trace`` and its settings into ``changes``: a trace run (load mode ``trace``) that
+    lasts until its last arrival is answered unless ``--duration`` cuts it; ``--users`` or
+    ``--rate`` on a trace preset make the run theirs instead."""
+    given = args.trace_speedup is not None or args.trace_block_words is not None
+    if args.trace is None:
+        if config.trace is None:
+            if given:
+                raise ConfigError("--trace-speedup and --trace-block-words go with --trace")
+            return
+        if args.users is not None or args.rate is not None:
+            changes["trace"] = None
+            changes.setdefault("load", {})["mode"] = "closed" if args.users is not None else "open"
+            return
+    elif args.users is not None or args.rate is not None:
+        raise ConfigError(
+            "--trace sets when requests arrive; --users and --rate describe other runs: give one"
+        )
+    if args.time_scale is not None:
+        raise ConfigError(
+            "a trace replay keeps the trace's times: speed it up with --trace-speedup"
+        )
+    trace = config.trace.model_dump() if config.trace is not None else {}
+    if args.trace is not None:
+        trace["file"] = args.trace
+        changes["requests"] = _trace_request(changes.get("requests"), config)
+        load = changes.setdefault("load", {})
+        load["mode"] = "trace"
+        if config.load.mode != "trace":
+            load["duration"] = MAX_DURATION  # a cap only: the trace's end ends the run
+    if args.trace_speedup is not None:
+        if args.trace_speedup <= 0:
+            raise ConfigError(f"--trace-speedup must be greater than 0, got {args.trace_speedup:g}")
+        trace["speedup"] = args.trace_speedup
+    if args.trace_block_words is not None:
+        trace["block_words"] = args.trace_block_words
+    changes["trace"] = trace
 
 
 def _engine_changes(args: Overrides, config: RunConfig) -> Changes:
@@ -416,6 +461,14 @@ def _engine_changes(args: Overrides, config: RunConfig) -> Changes:
 
 _LOAD_OPTIONS = ("spawn_rate", "arrival", "max_in_flight", "think_time")
 """Options copied into ``[load]`` as they are (the model validates them)."""
+
+
+def _trace_request(requests: list[Changes] | None, config: RunConfig) -> list[Changes]:
+    """The one request kind a trace is sent as: the preset's first chat, completion or
+    messages request (smoke's mix of health, models and chat replays as its chat), else chat."""
+    given = requests if requests is not None else [r.model_dump() for r in config.requests]
+    kinds = [r for r in given if r.get("kind", "chat") in TRACE_KINDS]
+    return kinds[:1] or [{"kind": "chat"}]
 
 
 def _load_changes(args: Overrides, config: RunConfig) -> Changes:

@@ -39,6 +39,7 @@ from loadtui.model.record import (
 from loadtui.model.servermetrics import MOCK
 from loadtui.model.thresholds import Abort, judge, judge_capacity, mark_aborted
 from loadtui.run.checkpoint import Checkpoints
+from loadtui.run.describe import describe_trace
 from loadtui.run.options import redact_url, with_userinfo
 from loadtui.run.search import CapacitySearch
 from loadtui.run.servermetrics import ServerScraper
@@ -47,6 +48,7 @@ from loadtui.run.target import bring_up, mint_key
 from loadtui.storage.data import load_batch_input, load_prompts
 from loadtui.storage.runfile import new_run_id, redact, save_run
 from loadtui.storage.runindex import forget as forget_indexed
+from loadtui.storage.trace_file import load_trace
 
 __all__ = ["RunSession"]
 
@@ -125,6 +127,11 @@ class RunSession:
         for notice in start_notices(config):  # --insecure, hidden header values
             self.warn(notice)
         prompts = load_prompts(config.prompts)  # bad data: a one-line error before any load
+        trace = None
+        if config.trace is not None:
+            trace = load_trace(config.trace)
+            span = trace[-1].at / config.trace.speedup
+            self.say(describe_trace(config.trace, len(trace), span))
         batch = None
         if any(r.kind == "batch" for r in config.requests):
             batch = load_batch_input(config.batch)
@@ -152,6 +159,7 @@ class RunSession:
             batch=batch,
             record_requests=None if self.record_requests is None else str(self.record_requests),
             pool=pool,
+            trace=trace,
         )
         coord.start()
         self._stack.callback(coord.stop, 0.0)

@@ -43,6 +43,10 @@ _USERS = Binding.Group("users", compact=True)
 _USERS10 = Binding.Group("×10", compact=True)
 _RATE = Binding.Group("rate", compact=True)
 _TABS = Binding.Group("tabs", compact=True)
+TRACE_RATE = (
+    "a trace run's arrivals follow the trace: the rate cannot change (replay it faster with "
+    "--trace-speedup)"
+)
 _CONTROL_ACTIONS = {"users", "rate", "pause", "stop", "set_value"}
 _SEARCH = Binding.Group("step size", compact=True)
 _SEARCH_ACTIONS = {"search", "search_step"}
@@ -400,7 +404,7 @@ class RunScreen(Screen[None]):
             mode = self._shown.mode if self._shown else ""
             if action == "users" and (mode == "burst" or (self._shown and self._shown.open_loop)):
                 return None
-            if action == "rate" and mode == "burst":
+            if action == "rate" and mode in ("burst", "trace"):  # a trace sets its own times
                 return None
         if action == "leave":
             return self.bridge.finished
@@ -483,6 +487,9 @@ class RunScreen(Screen[None]):
     def action_set_value(self) -> None:
         def apply(change: ControlChange | None) -> None:
             if change is None:
+                return
+            if change.action == "rate" and self._shown and self._shown.mode == "trace":
+                self.notify(TRACE_RATE, severity="warning", timeout=NOTIFY_S, markup=False)
                 return
             status = self.query_one(RunStatus)
             if change.action == "users":
