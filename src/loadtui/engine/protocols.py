@@ -30,6 +30,7 @@ __all__ = [
     "Prompt",
     "Reader",
     "Tokens",
+    "chat_text",
     "finish",
     "join_url",
     "json_object",
@@ -274,3 +275,20 @@ def status_class(status: int) -> ErrorClass | None:
     if status < 500:
         return ErrorClass.HTTP_4XX
     return ErrorClass.HTTP_5XX
+
+
+def chat_text(data: bytes) -> str:
+    """The answer text in one chat stream event (``delta.content``) or a whole chat body
+    (``message.content``); "" when there is none. A conversation joins these into the turn's
+    answer, which the next turn sends back as history."""
+    obj = json_object(data) if data[:1] == b"{" else None
+    if obj is None:
+        return ""
+    parts = []
+    for choice in obj.get("choices") or ():
+        if isinstance(choice, dict):
+            said = choice.get("delta") or choice.get("message") or {}
+            content = said.get("content") if isinstance(said, dict) else None
+            if isinstance(content, str):
+                parts.append(content)
+    return "".join(parts)

@@ -40,6 +40,7 @@ from loadtui.run.checkpoint import Checkpoints
 from loadtui.run.options import redact_url, with_userinfo
 from loadtui.run.search import CapacitySearch
 from loadtui.run.target import bring_up, mint_key
+from loadtui.storage.conversations import load_conversations
 from loadtui.storage.data import load_batch_input, load_prompts
 from loadtui.storage.runfile import new_run_id, redact, save_run
 from loadtui.storage.runindex import forget as forget_indexed
@@ -115,6 +116,7 @@ class RunSession:
         config = self.config
         self._check_destination()
         prompts = load_prompts(config.prompts)  # bad data: a one-line error before any load
+        conversations = load_conversations(config.conversation)
         batch = None
         if any(r.kind == "batch" for r in config.requests):
             batch = load_batch_input(config.batch)
@@ -140,6 +142,7 @@ class RunSession:
             prompts=prompts,
             direct_url=direct_url,
             batch=batch,
+            conversations=conversations,
             record_requests=None if self.record_requests is None else str(self.record_requests),
             pool=pool,
         )
