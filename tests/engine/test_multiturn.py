@@ -205,7 +205,7 @@ def test_turns_past_twenty_share_one_label():
     [
         ({"load": {"mode": "open", "rate": 5}}, "closed-loop users"),
         ({"load": {"mode": "burst"}}, "closed-loop users"),
-        ({"requests": [{"kind": "embedding"}]}, "not embedding"),
+        ({"requests": [{"kind": "embedding"}]}, "this mix has embedding too"),
         ({"conversation": {"turns": "5-2"}}, "turns must be between 1 and 1000"),
         ({"conversation": {"turns": "two"}}, "a range like 2-6"),
     ],

@@ -382,7 +382,8 @@ class RunConfig(BaseModel):
         kinds = sorted({r.kind for r in self.requests} - set(CONVERSATION_KINDS))
         if kinds:
             raise ValueError(
-                f"conversations are sent as chat or messages requests, not {', '.join(kinds)}"
+                f"conversations are sent as chat or messages requests, and this mix has "
+                f"{', '.join(kinds)} too (a chat preset: --preset multiturn)"
             )
         if self.overhead.enabled:
             raise ValueError("overhead mode sends request pairs, not conversations")

@@ -102,6 +102,8 @@ class Overrides:
     """``--backend process|ray``: where the workers run."""
     ray_address: str | None = None
     """``--ray-address``: the Ray cluster to join."""
+    turns: str | None = None
+    """``--turns N|MIN-MAX``: each user holds conversations of this many turns."""
 
     @classmethod
     def from_namespace(cls, ns: argparse.Namespace) -> Overrides:
@@ -348,7 +350,15 @@ def _changes(args: Overrides, config: RunConfig, url: str | None) -> Changes:
     engine = _engine_changes(args, config)
     if engine:
         changes["engine"] = engine
+    if args.turns is not None:
+        changes["conversation"] = _conversation_changes(args.turns, config)
     return changes
+
+
+def _conversation_changes(turns: str, config: RunConfig) -> Changes:
+    """``--turns``: the preset's ``[conversation]`` (or a plain one) with this many turns."""
+    base = config.conversation.model_dump() if config.conversation is not None else {}
+    return {**base, "turns": turns}
 
 
 def _engine_changes(args: Overrides, config: RunConfig) -> Changes:
