@@ -14,9 +14,10 @@ import httpx
 import pytest
 
 from helpers import drive
+from loadtui.engine.anthropic import messages_text
 from loadtui.engine.conversation import Conversation
 from loadtui.engine.inprocess import InProcessPool
-from loadtui.engine.protocols import Prepared
+from loadtui.engine.protocols import Prepared, chat_text
 from loadtui.errors import ConfigError
 from loadtui.mock import MockProcess
 from loadtui.model.conversation import turn_label
@@ -225,5 +226,32 @@ def test_a_bad_line_of_a_conversation_file_names_the_file_and_line(tmp_path):
 def test_a_conversation_unanswered_ends():
     talk = Conversation(3, None, "")
     prep = Prepared("POST", "http://127.0.0.1:1/", body=b'{"messages": []}', kind="chat")
-    talk.answered(talk.request(prep), None)
+    talk.answered(talk.request(prep, {"messages": []}), None)
     assert talk.done
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        {"choices": [{"index": 0, "delta": {"content": 'tok "q" \\ é 😀 \n'}}]},
+        {"choices": [{"delta": {"role": "assistant", "content": None}}]},
+        {"choices": [{"delta": {"reasoning_content": "thinking"}}]},
+        {"choices": [{"message": {"role": "assistant", "content": "a whole body"}}]},
+        {"choices": [], "usage": {"completion_tokens": 3}},
+    ],
+)
+@pytest.mark.parametrize("indent", [None, 1])
+def test_the_answer_text_is_the_content_decoded_exactly(event, indent):
+    data = json.dumps(event, indent=indent, ensure_ascii=indent is None).encode()
+    choices = event["choices"]
+    said = (choices[0].get("delta") or choices[0].get("message") or {}) if choices else {}
+    assert chat_text(data) == (said.get("content") or "")
+
+
+def test_anthropic_answer_text_from_deltas_and_bodies():
+    delta = {"type": "content_block_delta", "delta": {"type": "text_delta", "text": 'é "x"'}}
+    thinking = {"type": "content_block_delta", "delta": {"type": "thinking_delta", "thinking": "t"}}
+    body = {"content": [{"type": "text", "text": "one "}, {"type": "text", "text": "two"}]}
+    assert messages_text(json.dumps(delta).encode()) == 'é "x"'
+    assert messages_text(json.dumps(thinking).encode()) == ""
+    assert messages_text(json.dumps(body).encode()) == "one two"

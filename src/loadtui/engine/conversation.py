@@ -89,10 +89,10 @@ class Conversation:
     def done(self) -> bool:
         return self.turn >= self.turns
 
-    def request(self, template: Prepared) -> Prepared:
-        """The next turn's request: ``template`` (the mix's request) with this history and the
-        next user message as its messages, labelled ``turn k``."""
-        body: JSONObject = json.loads(template.body or b"{}")
+    def request(self, template: Prepared, body: JSONObject) -> Prepared:
+        """The next turn's request: ``template`` (the mix's request; ``body``, a copy of its
+        body parsed) with this history and the next user message as its messages, labelled
+        ``turn k``."""
         said = self._user_text(body)
         if not self.history and self.prefix:
             said = f"{self.prefix}\n\n{said}"
@@ -143,6 +143,8 @@ class Conversations:
         self.started: dict[int, int] = {}
         """Conversations each user has begun (seeds its next one's turn count and script)."""
         self._round = 0
+        self._bodies: dict[bytes, JSONObject] = {}
+        """The mix's request bodies parsed, once each (the mix has a few)."""
 
     def next_request(self, uid: int) -> tuple[Conversation, Prepared]:
         """User ``uid``'s next turn: its conversation (a fresh one when the last ended) and the
@@ -152,7 +154,11 @@ class Conversations:
             talk = self.held[uid] = self._begin(uid)
         template = self.mix.next_round(self._round)[0]
         self._round += 1
-        return talk, talk.request(template)
+        raw = template.body or b"{}"
+        body = self._bodies.get(raw)
+        if body is None:
+            body = self._bodies[raw] = json.loads(raw)
+        return talk, talk.request(template, dict(body))
 
     def _begin(self, uid: int) -> Conversation:
         n = self.started.get(uid, 0)
