@@ -15,8 +15,9 @@ import pytest
 
 from helpers import drive
 from loadtui.engine.anthropic import messages_text
-from loadtui.engine.conversation import Conversation
+from loadtui.engine.conversation import Conversation, Conversations
 from loadtui.engine.inprocess import InProcessPool
+from loadtui.engine.mix import RequestMix
 from loadtui.engine.protocols import Prepared, chat_text
 from loadtui.errors import ConfigError
 from loadtui.mock import MockProcess
@@ -255,3 +256,24 @@ def test_anthropic_answer_text_from_deltas_and_bodies():
     assert messages_text(json.dumps(delta).encode()) == 'é "x"'
     assert messages_text(json.dumps(thinking).encode()) == ""
     assert messages_text(json.dumps(body).encode()) == "one two"
+
+
+def test_turns_in_a_range_are_drawn_per_user_and_conversation_the_same_every_run():
+    spec = RunConfig(conversation={"turns": "2-6", "user_prefix_words": 3}).conversation
+    assert spec is not None
+    mix = RequestMix(RunConfig(), "http://127.0.0.1:1", None)
+
+    def drawn() -> list[tuple[int, str]]:
+        talks = Conversations(spec, mix, None)
+        out = []
+        for uid in range(8):
+            for _ in range(3):
+                talks.held.pop(uid, None)
+                talk, _prep = talks.next_request(uid)
+                out.append((talk.turns, talk.prefix))
+        return out
+
+    first = drawn()
+    assert first == drawn()  # a replay draws the same conversations
+    assert {t for t, _ in first} <= set(range(2, 7)) and len({t for t, _ in first}) > 1
+    assert len({p for _, p in first}) == 8  # one prefix per user, whatever the conversation
