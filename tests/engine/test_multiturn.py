@@ -23,6 +23,8 @@ from loadtui.errors import ConfigError
 from loadtui.mock import MockProcess
 from loadtui.model.conversation import turn_label
 from loadtui.model.plan import MockSpec, RunConfig
+from loadtui.model.record import RunSummary
+from loadtui.model.thresholds import judge, run_labels
 from loadtui.storage.conversations import load_conversations
 
 TAG = re.compile(r"#(\d+) ")
@@ -277,3 +279,11 @@ def test_turns_in_a_range_are_drawn_per_user_and_conversation_the_same_every_run
     assert first == drawn()  # a replay draws the same conversations
     assert {t for t, _ in first} <= set(range(2, 7)) and len({t for t, _ in first}) > 1
     assert len({p for _, p in first}) == 8  # one prefix per user, whatever the conversation
+
+
+def test_a_threshold_on_a_turn_the_run_cannot_have_names_the_turns_it_has():
+    config = RunConfig(conversation={"turns": 3}, thresholds={"ttft{label:turn 9}": ["p(95)<800"]})
+    assert run_labels(config) == {"turn 1": True, "turn 2": True, "turn 3": True}
+    (result,) = judge(config, RunSummary())
+    assert not result.passed
+    assert result.reason is not None and "turn 1, turn 2, turn 3" in result.reason

@@ -22,6 +22,7 @@ __all__ = [
     "Script",
     "parse_turns",
     "turn_label",
+    "turn_labels",
 ]
 
 MAX_TURNS = 1000
@@ -84,6 +85,13 @@ class ConversationSpec(BaseModel):
     def turns_text(self) -> str:
         lo, hi = self.turns
         return str(lo) if lo == hi else f"{lo}-{hi}"
+
+
+def turn_labels(spec: ConversationSpec) -> list[str]:
+    """The labels a run of these conversations can book: up to its most turns (a file's
+    conversations: up to ``turn 20+``, their lengths being the file's)."""
+    most = MAX_TURNS if spec.file is not None else spec.turns[1]
+    return [turn_label(k) for k in range(1, min(most, MAX_TURN_LABEL) + 1)]
 
 
 def turn_label(k: int) -> str:
