@@ -246,6 +246,12 @@ def _load_options(p: argparse.ArgumentParser) -> None:
         help="pause between a user's requests, e.g. 0.5-2s (0 = none)",
     )
     g.add_argument("--workers", type=int, metavar="N", help="worker processes (default: automatic)")
+    g.add_argument(
+        "--turns",
+        metavar="N|MIN-MAX",
+        help="multi-turn conversations: each user's conversation has N turns (or MIN-MAX), "
+        "each resending the history with the answers received (closed loop)",
+    )
 
 
 def _request_options(p: argparse.ArgumentParser) -> None:

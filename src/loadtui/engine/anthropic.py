@@ -30,7 +30,7 @@ from loadtui.engine.protocols import (
 from loadtui.model.outcomes import ErrorClass
 from loadtui.model.plan import RequestSpec, TargetSpec
 
-__all__ = ["AnthropicProtocol"]
+__all__ = ["AnthropicProtocol", "messages_text"]
 
 _TEXT_DELTAS = ("text_delta", "thinking_delta")
 
@@ -143,3 +143,21 @@ class AnthropicProtocol:
         if usage:
             tokens.input = _input_tokens(usage)
         return None
+
+
+def messages_text(data: bytes) -> str:
+    """The answer text in one Messages stream event (a ``text_delta``) or a whole Messages
+    body (its ``text`` blocks); "" when there is none (a conversation's history)."""
+    obj = json_object(data) if data[:1] == b"{" else None
+    if obj is None:
+        return ""
+    delta = obj.get("delta")
+    if isinstance(delta, dict):
+        text = delta.get("text") if delta.get("type") == "text_delta" else None
+        return text if isinstance(text, str) else ""
+    blocks = obj.get("content")
+    if not isinstance(blocks, list):
+        return ""
+    return "".join(
+        b["text"] for b in blocks if isinstance(b, dict) and isinstance(b.get("text"), str)
+    )

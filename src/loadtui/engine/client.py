@@ -55,6 +55,10 @@ __all__ = [
 ]
 
 
+KEEP_ALL = 1 << 62
+"""Events kept of a conversation's answer: all of them (its text goes into the history)."""
+
+
 class BodyTooLarge(Exception):
     """A response body longer than the request's ``max_body`` bytes."""
 
@@ -146,11 +150,17 @@ async def execute(
     user: UserStatus | None = None,
     intended: float | None = None,
     log: RequestLog | None = None,
+    answer: list[bytes] | None = None,
 ) -> bool:
     """Send ``prep``, read its answer, book everything about it into ``rec`` (and, with
-    ``--record-requests``, one line into ``log``); True if it succeeded."""
+    ``--record-requests``, one line into ``log``); True if it succeeded. ``answer``, given
+    for a conversation's turn only, receives the body or every event (its text is the next
+    turn's history): a request without one reads as it always did."""
     out = start(prep, user, intended)
     keep: list[bytes] | None = [] if prep.checks else None  # bodies/events, only for checks
+    limit = 64
+    if answer is not None:  # a conversation's turn: its whole answer is kept for the history
+        keep, limit = answer, KEEP_ALL
     headers: CIMultiDictProxy[str] | None = None
     data: bytes | None = None
     try:
@@ -165,7 +175,7 @@ async def execute(
                 read_whole(prep, out, data, keep)
             else:
                 itl = rec.hist["itl_ms"]
-                done = await read_stream(resp.content.iter_any(), prep, out, itl, user, keep)
+                done = await read_stream(resp.content.iter_any(), prep, out, itl, user, keep, limit)
                 if not done and out.error is None:
                     unfinished(out, resp.headers.get("Content-Type", ""))
                 out.end = perf_counter()
@@ -249,6 +259,7 @@ async def read_stream(
     itl: Histogram,
     user: UserStatus | None = None,
     keep: list[bytes] | None = None,
+    keep_max: int = 64,
 ) -> bool:
     """Read an SSE answer event by event, each event timed when the read that completed it
     returned; ITL gaps go straight into ``itl``. True when the stream said it was done.
@@ -269,7 +280,7 @@ async def read_stream(
         out.nbytes += len(chunk)
         for event, payload in parser.feed(chunk):
             events += 1
-            if keep is not None and len(keep) < 64:
+            if keep is not None and len(keep) < keep_max:
                 keep.append(payload)
             try:
                 kind = stream_event(event, payload, tokens)

@@ -26,6 +26,7 @@ from loadtui.engine.mix import RequestMix
 from loadtui.engine.protocols import Prepared, Prompt
 from loadtui.engine.requestlog import RequestLog
 from loadtui.metrics.stats import Recorder
+from loadtui.model.conversation import Script
 from loadtui.model.plan import RunConfig, header_secrets
 from loadtui.model.slo import SloJudge, slos_of
 from loadtui.model.trace import TraceEntry
@@ -56,6 +57,8 @@ class WorkerSpec:
     """``--record-requests``: the file whose part this worker writes (``requestlog.py``)."""
     trace: tuple[TraceEntry, ...] | None = None
     """Trace replay: this worker's lines of the trace (line i goes to worker i mod count)."""
+    conversations: tuple[Script, ...] | None = None
+    """The conversations of ``[conversation] file`` (``storage.conversations``)."""
 
 
 def _secrets(spec: WorkerSpec) -> tuple[str, ...]:
@@ -145,11 +148,16 @@ class WorkerContext:
         return self.watch(asyncio.ensure_future(coro), where)
 
     async def perform(
-        self, prep: Prepared, user: UserStatus | None = None, intended: float | None = None
+        self,
+        prep: Prepared,
+        user: UserStatus | None = None,
+        intended: float | None = None,
+        answer: list[bytes] | None = None,
     ) -> bool:
-        """One turn's request: a single HTTP request, or a whole Batch API job."""
+        """One turn's request: a single HTTP request, or a whole Batch API job (``answer``:
+        a conversation's turn, whose answer is kept there — ``client.execute``)."""
         session = self.session
         assert session is not None, "requests are sent only once the worker serves"
         if prep.kind == "batch":
             return await run_batch_job(session, prep, self.rec, user)
-        return await execute(session, prep, self.rec, user, intended, self.log)
+        return await execute(session, prep, self.rec, user, intended, self.log, answer)

@@ -62,6 +62,7 @@ from loadtui.metrics.series import Series, second_of
 from loadtui.metrics.stats import Aggregate, decode_histograms
 from loadtui.metrics.window import RollingWindow
 from loadtui.model.controls import ControlChange
+from loadtui.model.conversation import Script
 from loadtui.model.plan import MAX_USERS, RunConfig
 from loadtui.model.record import ErrorSample, GeneratorHealth, RunResult
 from loadtui.model.snapshot import WorkerSnapshot
@@ -86,6 +87,7 @@ class Coordinator:
         batch: BatchInput | None = None,
         record_requests: str | None = None,
         trace: tuple[TraceEntry, ...] | None = None,
+        conversations: list[Script] | None = None,
     ) -> None:
         self.config = config
         self.pool = pool or ProcessPool()
@@ -100,6 +102,7 @@ class Coordinator:
             direct_url=direct_url,
             batch=batch,
             record_requests=record_requests,
+            conversations=tuple(conversations) if conversations else None,
             snapshot_interval=self.pool.snapshot_interval,
         )
         """What every worker is started with, but its index."""

@@ -15,6 +15,7 @@ from time import perf_counter
 
 from loadtui.engine.client import UserStatus
 from loadtui.engine.context import WorkerContext
+from loadtui.engine.conversation import Conversations
 from loadtui.model.outcomes import UserState
 
 __all__ = ["Users"]
@@ -37,6 +38,11 @@ class Users:
         self.total = 0
         """The users asked for across all workers."""
         self._next_slot = 0.0
+        conversation = ctx.spec.config.conversation
+        self.talks: Conversations | None = None
+        """Each user's conversation (``[conversation]``), None when users send single requests."""
+        if conversation is not None:
+            self.talks = Conversations(conversation, ctx.mix, ctx.spec.conversations)
 
     @property
     def count(self) -> int:
@@ -98,15 +104,27 @@ class Users:
                 del self.status[uid]
                 self.tasks.pop(uid, None)
                 self.stopping.discard(uid)
+                if self.talks is not None:
+                    self.talks.leave(uid)
 
     async def _turn(self, status: UserStatus, turn: int) -> None:
         ctx = self.ctx
         ctx.in_flight += 1
         try:
+            if self.talks is not None:
+                await self._talk(status, self.talks)
+                return
             for prep in ctx.mix.next_round(turn):
                 await ctx.perform(prep, status)
         finally:
             ctx.in_flight -= 1
+
+    async def _talk(self, status: UserStatus, talks: Conversations) -> None:
+        """A conversation's next turn, built from its history now; its answer joins it."""
+        talk, prep = talks.next_request(status.uid)
+        answer: list[bytes] = []
+        ok = await self.ctx.perform(prep, status, None, answer)
+        talk.answered(prep, answer if ok else None)
 
     async def _think(self, status: UserStatus) -> None:
         lo, hi = self.think

@@ -23,6 +23,7 @@ from pydantic import (
     model_validator,
 )
 
+from loadtui.model.conversation import CONVERSATION_KINDS, ConversationSpec
 from loadtui.model.durations import MAX_DURATION, format_duration, parse_duration, parse_range
 from loadtui.model.requests import (
     MAX_KINDS,
@@ -419,6 +420,10 @@ class RunConfig(BaseModel):
             )
         return self
 
+    conversation: ConversationSpec | None = None
+    """Multi-turn conversations (``[conversation]``, ``--turns``; ``model/conversation.py``),
+    None for single requests."""
+
     @model_validator(mode="after")
     def _check(self) -> RunConfig:
         if not self.requests:
@@ -445,6 +450,28 @@ class RunConfig(BaseModel):
                         "threshold capacity judges a capacity search and this run is none "
                         "(--search rate|users, a [search] table, or --preset capacity)"
                     )
+        return self
+
+    @model_validator(mode="after")
+    def _check_conversation(self) -> RunConfig:
+        """A conversation is held by closed-loop users, in chat or Anthropic messages."""
+        if self.conversation is None:
+            return self
+        if self.load.open_loop or self.load.mode == "burst":
+            raise ValueError(
+                "conversations need closed-loop users (each waits for its answer before the "
+                f"next turn); this run is {self.load.mode}-loop: use --users, not --rate"
+                if self.load.mode != "burst"
+                else "conversations need closed-loop users; a burst sends single requests"
+            )
+        kinds = sorted({r.kind for r in self.requests} - set(CONVERSATION_KINDS))
+        if kinds:
+            raise ValueError(
+                f"conversations are sent as chat or messages requests, and this mix has "
+                f"{', '.join(kinds)} too (a chat preset: --preset multiturn)"
+            )
+        if self.overhead.enabled:
+            raise ValueError("overhead mode sends request pairs, not conversations")
         return self
 
     def with_overrides(self, **changes: Any) -> RunConfig:

@@ -13,6 +13,7 @@ import operator
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
+from loadtui.model.conversation import turn_labels
 from loadtui.model.plan import RunConfig, ThresholdSpec
 from loadtui.model.record import (
     LabelSummary,
@@ -82,6 +83,8 @@ def run_labels(config: RunConfig) -> dict[str, bool]:
     streamed = any(r.streamed for r in config.requests)
     if config.overhead.enabled:
         return {"direct": streamed, "proxied": streamed}
+    if config.conversation is not None:  # each turn counts under its own label
+        return dict.fromkeys(turn_labels(config.conversation), streamed)
     labels: dict[str, bool] = {}
     for r in config.requests:
         if r.kind == "batch":

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit, urlunsplit
 
+from loadtui.model.conversation import ConversationSpec
 from loadtui.model.durations import MAX_DURATION, format_duration
 from loadtui.model.plan import LoadSpec, MockSpec, RequestSpec, RunConfig, ThresholdSpec
 from loadtui.model.record import TargetInfo
@@ -21,6 +22,7 @@ from loadtui.model.search import SearchSpec
 from loadtui.model.trace import TraceSpec
 
 __all__ = [
+    "describe_conversation",
     "describe_load",
     "describe_mock",
     "describe_request",
@@ -122,7 +124,22 @@ def describe_request(spec: RequestSpec, *, tokens: bool = False) -> str:
 def describe_requests(config: RunConfig, sep: str = ", ", *, tokens: bool = False) -> str:
     """The mix, each request once, in order; overhead mode says each goes two ways."""
     text = sep.join(dict.fromkeys(describe_request(r, tokens=tokens) for r in config.requests))
+    if config.conversation is not None:
+        text += f", {describe_conversation(config.conversation)}"
     return text + (", each direct and through the proxy" if config.overhead.enabled else "")
+
+
+def describe_conversation(spec: ConversationSpec) -> str:
+    """Conversations in words: ``as 4-turn conversations (system prompt, 50-word user
+    prefix)``, or the file they come from."""
+    if spec.file is not None:
+        what = f"as the conversations of {spec.file}"
+    else:
+        what = f"as {spec.turns_text}-turn conversations"
+    extras = ["system prompt"] if spec.system else []
+    if spec.user_prefix_words:
+        extras.append(f"{spec.user_prefix_words}-word user prefix")
+    return what + (f" ({', '.join(extras)})" if extras else "")
 
 
 def describe_streaming(config: RunConfig) -> str:

@@ -128,6 +128,8 @@ class Overrides:
     """``--trace FILE``: replay a trace (``[trace] file``)."""
     trace_speedup: float | None = None
     trace_block_words: int | None = None
+    turns: str | None = None
+    """``--turns N|MIN-MAX``: each user holds conversations of this many turns."""
 
     @classmethod
     def from_namespace(cls, ns: argparse.Namespace) -> Overrides:
@@ -405,6 +407,8 @@ def _changes(args: Overrides, config: RunConfig, url: str | None) -> Changes:
     if engine:
         changes["engine"] = engine
     _trace_changes(args, config, changes)
+    if args.turns is not None:
+        changes["conversation"] = _conversation_changes(args.turns, config)
     return changes
 
 
@@ -445,6 +449,12 @@ def _trace_changes(args: Overrides, config: RunConfig, changes: Changes) -> None
     if args.trace_block_words is not None:
         trace["block_words"] = args.trace_block_words
     changes["trace"] = trace
+
+
+def _conversation_changes(turns: str, config: RunConfig) -> Changes:
+    """``--turns``: the preset's ``[conversation]`` (or a plain one) with this many turns."""
+    base = config.conversation.model_dump() if config.conversation is not None else {}
+    return {**base, "turns": turns}
 
 
 def _engine_changes(args: Overrides, config: RunConfig) -> Changes:

@@ -45,6 +45,7 @@ from loadtui.run.search import CapacitySearch
 from loadtui.run.servermetrics import ServerScraper
 from loadtui.run.shaping import start_notices
 from loadtui.run.target import bring_up, mint_key
+from loadtui.storage.conversations import load_conversations
 from loadtui.storage.data import load_batch_input, load_prompts
 from loadtui.storage.runfile import new_run_id, redact, save_run
 from loadtui.storage.runindex import forget as forget_indexed
@@ -132,6 +133,7 @@ class RunSession:
             trace = load_trace(config.trace)
             span = trace[-1].at / config.trace.speedup
             self.say(describe_trace(config.trace, len(trace), span))
+        conversations = load_conversations(config.conversation)
         batch = None
         if any(r.kind == "batch" for r in config.requests):
             batch = load_batch_input(config.batch)
@@ -157,6 +159,7 @@ class RunSession:
             prompts=prompts,
             direct_url=direct_url,
             batch=batch,
+            conversations=conversations,
             record_requests=None if self.record_requests is None else str(self.record_requests),
             pool=pool,
             trace=trace,
