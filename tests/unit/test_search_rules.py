@@ -180,6 +180,7 @@ def test_search_options_make_the_run_and_refuse_what_does_not_fit():
         (Overrides(search="rate", max_users=5), "--max-users goes with --search users"),
         (Overrides(search="users", max_rate=5), "--max-rate goes with --search rate"),
         (Overrides(search="rate", attainment=1.5), "attainment"),
+        (Overrides(search="rate", requests=10), "cannot take a request budget"),
     ]
     for args, fragment in bad:
         with pytest.raises(ConfigError, match=fragment):

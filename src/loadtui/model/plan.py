@@ -405,6 +405,15 @@ class RunConfig(BaseModel):
     ``load.mode`` is ``trace``."""
 
     @model_validator(mode="after")
+    def _check_search_budget(self) -> RunConfig:
+        if self.search is not None and self.load.requests is not None:
+            raise ValueError(
+                "a capacity search runs its steps until it finds the knee: it cannot take a "
+                "request budget (--requests / [load] requests)"
+            )
+        return self
+
+    @model_validator(mode="after")
     def _check_trace(self) -> RunConfig:
         if self.trace is not None and self.search is not None:
             raise ValueError("a capacity search sets its own load: it cannot replay a trace")

@@ -9,8 +9,6 @@ data. Bundled Batch inputs (``batch-3``, ``batch-10``, ``batch-50``) live in the
 from __future__ import annotations
 
 import json
-import math
-import random
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,6 +16,7 @@ from typing import Any
 from loadtui.errors import ConfigError
 from loadtui.locations import builtin_presets_dir
 from loadtui.model.requests import Prompt, PromptSpec, SyntheticPrompts
+from loadtui.model.shaping import draw_lengths
 from loadtui.model.workflows import BatchInput, BatchSpec
 from loadtui.storage.files import MB, iter_lines, read_capped, shown_path
 
@@ -129,21 +128,13 @@ def _prompt_of(row: Any) -> Prompt | None:
 
 def synthetic_prompts(spec: SyntheticPrompts) -> list[Prompt]:
     """``count`` prompts with word counts drawn from the distribution (seeded: the same every run)."""
-    rng = random.Random(spec.seed)
-    lo, hi = spec.min_words, spec.max_words
-    mean = spec.mean_words or (lo + hi) / 2
-    out: list[Prompt] = []
-    for i in range(spec.count):
-        if spec.distribution == "uniform":
-            n = rng.randint(lo, hi)
-        elif spec.distribution == "normal":
-            n = round(rng.gauss(mean, (hi - lo) / 6 or 1))
-        else:
-            n = round(rng.lognormvariate(math.log(mean), 0.5))
-        n = min(hi, max(lo, n))
-        words = [_WORDS[(i + k * 7) % len(_WORDS)] for k in range(n)]
-        out.append(f"Prompt {i}: " + " ".join(words))
-    return out
+    lengths = draw_lengths(
+        spec.distribution, spec.min_words, spec.max_words, spec.mean_words, spec.seed, spec.count
+    )
+    return [
+        f"Prompt {i}: " + " ".join(_WORDS[(i + k * 7) % len(_WORDS)] for k in range(n))
+        for i, n in enumerate(lengths)
+    ]
 
 
 def load_batch_input(spec: BatchSpec) -> BatchInput:
