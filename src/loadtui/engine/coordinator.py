@@ -464,7 +464,9 @@ def _trace_schedule(
         return None
     if trace is None:
         raise ConfigError("a trace run needs the trace's lines (storage.trace_file.load_trace)")
-    return TraceSchedule(trace, config.trace.speedup)
+    # --requests N sends the trace's first N lines: those are what the run intends
+    budget = config.load.requests
+    return TraceSchedule(trace if budget is None else trace[:budget], config.trace.speedup)
 
 
 def _check_users(config: RunConfig) -> None:
