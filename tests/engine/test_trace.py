@@ -19,9 +19,11 @@ import pytest
 from helpers import drive
 from loadtui.engine.coordinator import Coordinator
 from loadtui.engine.inprocess import InProcessPool
+from loadtui.engine.trace import line_tokens
 from loadtui.mock import MockProcess
 from loadtui.model.controls import ControlChange
 from loadtui.model.plan import MockSpec, RunConfig
+from loadtui.model.shaping import OutputLength
 from loadtui.storage.trace_file import load_trace
 
 pytestmark = pytest.mark.integration  # every test here starts processes
@@ -53,6 +55,7 @@ def _replay(
     workers: int = 2,
     load: dict[str, Any] | None = None,
     schedule: list[ControlChange] | None = None,
+    requests: list[dict[str, Any]] | None = None,
     **trace: Any,
 ) -> Coordinator:
     config = RunConfig.model_validate(
@@ -60,6 +63,7 @@ def _replay(
             "load": {"mode": "trace", "duration": 60, **(load or {})},
             "trace": {"file": file, **trace},
             "workers": workers,
+            "requests": requests or [{"kind": "chat"}],
         }
     )
     assert config.trace is not None
@@ -161,3 +165,56 @@ def test_stop_and_the_duration_cut_a_replay_short(upstream: MockProcess, tmp_pat
     ):
         assert coord.elapsed < 2.5
         assert 0 < coord.totals.requests < 20
+
+
+def _line_of(r: dict[str, Any]) -> int:
+    body = r["body"]
+    text = body["input"] if "input" in body else body["messages"][-1]["content"]
+    return int(text.split()[1])
+
+
+def test_a_request_budget_sends_the_traces_first_n_lines(
+    upstream: MockProcess, tmp_path: Path
+) -> None:
+    """--requests 5 on a 3 s trace over two workers: exactly lines 0 to 4 are sent, the
+    run ends once they are answered (not at the trace's end), and those five are what the
+    run intended: in the series and in the mean rates (over at least 1 s)."""
+    rows = [{"timestamp": 100 * k, "prompt": f"line {k}", "max_tokens": 1} for k in range(31)]
+    coord = _replay(_write(tmp_path / "long.jsonl", rows), upstream.url, load={"requests": 5})
+    assert sorted(_line_of(r) for r in upstream.received()) == [0, 1, 2, 3, 4]
+    assert coord.budget_answered and coord.totals.requests == 5
+    assert coord.elapsed < 2.5
+    assert sum(p.target_rate or 0 for p in coord.series.points) == 5
+    generator = coord.result().generator
+    assert (generator.target_rate_mean, generator.achieved_rate) == (5.0, 5.0)
+
+
+def test_a_warmup_is_counted_in_the_traces_end(upstream: MockProcess, tmp_path: Path) -> None:
+    """Lines sent in the warm-up count apart; the replay still ends when its last line is
+    answered, not at the request timeout past it."""
+    rows = [{"timestamp": 50 * k, "prompt": f"line {k}", "max_tokens": 1} for k in range(12)]
+    path = _write(tmp_path / "warm.jsonl", rows)
+    coord = _replay(path, upstream.url, load={"warmup": 0.3})
+    assert len(upstream.received()) == 12
+    assert coord.warm.counters["arrivals"] > 0 and coord.totals.counters["arrivals"] > 0
+    assert coord.elapsed < 10  # not the 60 s request timeout + 1 s
+
+
+def test_a_trace_replays_as_responses_with_a_drawn_output_length_per_line(
+    upstream: MockProcess, tmp_path: Path
+) -> None:
+    """A Responses request replays the trace: each line's prompt as ``input`` on
+    /v1/responses, streamed; a max_tokens distribution is drawn per line (plain lines without
+    max_tokens), seeded by the line, so a replay sends the same lengths."""
+    rows = [{"timestamp": 20 * k, "prompt": f"line {k}"} for k in range(10)]
+    length = {"distribution": "uniform", "min": 1, "max": 1000, "seed": 3}
+    requests = [{"kind": "responses", "stream": True, "max_tokens": length}]
+    coord = _replay(_write(tmp_path / "r.jsonl", rows), upstream.url, requests=requests)
+    received = upstream.received()
+    assert {r["path"] for r in received} == {"/v1/responses"}
+    drawn = {_line_of(r): r["body"]["max_output_tokens"] for r in received}
+    dist = OutputLength.model_validate(length)
+    assert drawn == {k: line_tokens(dist, k) for k in range(10)}
+    assert len(set(drawn.values())) > 5  # not one draw for every line
+    assert all(r["body"]["stream"] is True for r in received)
+    assert coord.totals.requests == 10 and coord.totals.counters["ok"] == 10

@@ -17,7 +17,7 @@ from loadtui.errors import ConfigError
 from loadtui.model.controls import ControlChange
 from loadtui.model.plan import RunConfig
 from loadtui.model.trace import TraceEntry, TraceSpec
-from loadtui.run.options import Overrides, check_controls, resolve
+from loadtui.run.options import Overrides, absolute_files, check_controls, resolve
 from loadtui.storage import trace_file
 from loadtui.storage.trace_file import load_trace
 
@@ -114,7 +114,7 @@ def test_a_rate_change_is_refused_in_a_trace_run(tmp_path: Path) -> None:
     config = RunConfig.model_validate(
         {"load": {"mode": "trace"}, "trace": {"file": "trace-example"}, "workers": 1}
     )
-    with pytest.raises(ConfigError, match="rate cannot change"):
+    with pytest.raises(ConfigError, match="'rate' change cannot apply: a trace run's arrivals"):
         Coordinator(config, "http://127.0.0.1:9", pool=InProcessPool(), trace=()).apply(
             ControlChange("rate", 5.0)
         )
@@ -138,4 +138,57 @@ def test_the_schedule_counts_intended_arrivals_per_second_and_holds_in_a_pause()
     schedule.resume(3.0)
     assert [schedule.intended(s) for s in range(5)] == [3, 0, 2, 1, 0]
     assert schedule.rates(5, 10.0) == (round(6 / 3.45, 3), round(5 / 3.45, 3))  # over 3.45 s
-    assert schedule.rates(2, 0.5) == (6.0, 2.0)  # cut short at 0.5 s: at least 1 s
+    # cut short at 0.5 s: over at least 1 s, and only the lines due by 0.5 s were intended
+    assert schedule.rates(2, 0.5) == (2.0, 2.0)
+    assert schedule.rates(5, 3.3) == (round(5 / 3.3, 3), round(5 / 3.3, 3))  # not 1.95 s's
+
+
+def test_trace_settings_that_cannot_apply_are_refused_in_one_line(tmp_path: Path) -> None:
+    """--think-time with a trace (the rule a think_time control meets); a conversation with a
+    trace, worded for a trace; a preset with no request a trace can be sent as."""
+    path = tmp_path / "t.jsonl"
+    path.write_text(json.dumps(GOOD) + "\n")
+    with pytest.raises(ConfigError, match=r"^--think-time cannot apply: a trace run's arrivals"):
+        resolve(Overrides(trace=str(path), think_time=(1.0, 1.0)))
+    with pytest.raises(ConfigError, match="this run is a trace replay: use --users"):
+        resolve(Overrides(preset="trace", turns="2"))
+    with pytest.raises(ConfigError, match="a trace replays chat, completion, messages or "
+                       "responses requests; this preset sends embedding"):  # fmt: skip
+        resolve(Overrides(preset="embeddings", trace=str(path)))
+
+
+def test_a_trace_keeps_the_presets_request(tmp_path: Path) -> None:
+    """The responses preset replays a trace as its own streamed Responses request, body and
+    headers included — not a bare default chat."""
+    path = tmp_path / "t.jsonl"
+    path.write_text(json.dumps(GOOD) + "\n")
+    preset = tmp_path / "mine.toml"
+    preset.write_text(
+        '[load]\nmode = "closed"\nusers = 2\n'
+        '[[requests]]\nkind = "embedding"\n'
+        '[[requests]]\nkind = "responses"\nstream = false\nmax_tokens = 9\n'
+        '[requests.body]\ntemperature = 0.5\n[requests.headers]\nX-Tenant = "a"\n'
+    )
+    (req,) = resolve(Overrides(preset=str(preset), trace=str(path))).config.requests
+    assert (req.kind, req.stream, req.max_tokens) == ("responses", False, 9)
+    assert req.body == {"temperature": 0.5} and req.headers == {"X-Tenant": "a"}
+
+
+def test_data_files_are_saved_as_absolute_paths(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A trace (or conversations, or prompts) named by a relative path is stored absolute, so
+    its run file replays from another directory; a bundled file's name stays a name."""
+    (tmp_path / "my.jsonl").write_text(json.dumps(GOOD) + "\n")
+    monkeypatch.chdir(tmp_path)
+    config = resolve(Overrides(trace="my.jsonl")).config
+    assert config.trace is not None and config.trace.file == str(tmp_path / "my.jsonl")
+    bundled = resolve(Overrides(preset="trace")).config
+    assert bundled.trace is not None and bundled.trace.file == "trace-example"
+    talk = resolve(Overrides(preset="multiturn")).config.with_overrides(
+        conversation={"file": "talks.jsonl"}, prompts={"file": "p.jsonl"}
+    )
+    moved = absolute_files(talk)
+    assert moved.conversation is not None
+    assert moved.conversation.file == str(tmp_path / "talks.jsonl")
+    assert moved.prompts.file == str(tmp_path / "p.jsonl")

@@ -128,10 +128,11 @@ class Arrivals:
 
     def admit(self, turn: tuple[Prepared, ...], due: float) -> None:
         """An arrival built elsewhere (a trace's line), due at ``due``: sent as the rate's are,
-        or ``dropped`` if the backlog is full."""
+        or ``dropped`` if the backlog is full; not sent once this worker's share of
+        ``--requests`` is."""
         if self.backlog >= BACKLOG_LIMIT:
             self.ctx.rec.dropped += 1
-        else:
+        elif self.ctx.budget is None or self.ctx.budget.take():
             self.backlog += 1
             self.fire(turn, due)
 

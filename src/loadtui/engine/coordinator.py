@@ -61,7 +61,7 @@ from loadtui.metrics.samples import merge_samples
 from loadtui.metrics.series import Series, second_of
 from loadtui.metrics.stats import Aggregate, decode_histograms
 from loadtui.metrics.window import RollingWindow
-from loadtui.model.controls import ControlChange
+from loadtui.model.controls import ControlChange, refusal
 from loadtui.model.conversation import Script
 from loadtui.model.plan import MAX_USERS, RunConfig
 from loadtui.model.record import ErrorSample, GeneratorHealth, RunResult
@@ -216,7 +216,8 @@ class Coordinator:
                 self.shape.set_users(int(value), now)
                 self._push_shape()
             case "rate":
-                _refuse_rate(self.config)
+                if (why := refusal(self.config.load, "rate")) is not None:
+                    raise ConfigError(f"the 'rate' change {why}")  # the drive loop asks first
                 self.shape.set_rate(float(value), now)
                 self._push_shape()
             case "think_time":
@@ -383,13 +384,17 @@ class Coordinator:
         return self.elapsed >= self.duration
 
     def _trace_answered(self) -> bool:
-        """Every line of the trace sent (or dropped) and every request sent answered."""
+        """Every line of the trace sent (or dropped) and every request sent answered, the
+        warm-up's included (its arrivals are counted apart, in ``warm``)."""
         assert self.schedule is not None
-        counters = self.totals.counters
-        sent = counters["arrivals"]
+        sent = dropped = ended = 0
+        for agg in (self.totals, self.warm):
+            sent += agg.counters["arrivals"]
+            dropped += agg.counters["dropped"]
+            ended += agg.requests + agg.counters["cancelled"]
         return (
-            sent + counters["dropped"] >= self.schedule.count
-            and self.totals.requests + counters["cancelled"] >= sent
+            sent + dropped >= self.schedule.count
+            and ended >= sent
             and all(s.in_flight == 0 for s in self.latest.values())
         )
 
@@ -459,16 +464,9 @@ def _trace_schedule(
         return None
     if trace is None:
         raise ConfigError("a trace run needs the trace's lines (storage.trace_file.load_trace)")
-    return TraceSchedule(trace, config.trace.speedup)
-
-
-def _refuse_rate(config: RunConfig) -> None:
-    """A trace sets its own times: a rate change would be ignored, so it is refused."""
-    if config.trace is not None:
-        raise ConfigError(
-            "a trace run's arrivals follow the trace: the rate cannot change "
-            "(replay faster with --trace-speedup)"
-        )
+    # --requests N sends the trace's first N lines: those are what the run intends
+    budget = config.load.requests
+    return TraceSchedule(trace if budget is None else trace[:budget], config.trace.speedup)
 
 
 def _check_users(config: RunConfig) -> None:

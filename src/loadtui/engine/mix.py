@@ -19,7 +19,7 @@ from loadtui.model.requests import RequestSpec
 from loadtui.model.shaping import OutputLength
 from loadtui.model.workflows import BatchInput
 
-__all__ = ["OUTPUT_VARIANTS", "RequestMix", "weighted_order", "with_lengths"]
+__all__ = ["OUTPUT_VARIANTS", "RequestMix", "protocol_of", "weighted_order", "with_lengths"]
 
 _PROMPTED = ("chat", "completion", "messages", "embedding", "responses")
 OUTPUT_VARIANTS = 64
@@ -109,7 +109,7 @@ class RequestMix:
                     ),
                 )
             ]
-        protocol = _protocol(spec.kind)
+        protocol = protocol_of(spec.kind)
         texts: list[Prompt | None] = list(prompts) if prompts and spec.kind in _PROMPTED else [None]
         out: list[tuple[Prepared, ...]] = []
         for prompt, one in with_lengths(spec, texts):
@@ -136,7 +136,7 @@ class RequestMix:
         return self.variants[self.order[0]][0][-1]
 
 
-def _protocol(kind: str) -> OpenAIProtocol | AnthropicProtocol | ResponsesProtocol:
+def protocol_of(kind: str) -> OpenAIProtocol | AnthropicProtocol | ResponsesProtocol:
     """The wire protocol of a request kind (OpenAI's chat completions and the rest by default)."""
     if kind == "messages":
         return AnthropicProtocol()

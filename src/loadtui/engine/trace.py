@@ -24,13 +24,21 @@ from dataclasses import replace
 from functools import lru_cache
 from time import perf_counter
 
-from loadtui.engine.anthropic import AnthropicProtocol
 from loadtui.engine.arrivals import Arrivals
-from loadtui.engine.protocols import OpenAIProtocol, Prepared
+from loadtui.engine.mix import protocol_of
+from loadtui.engine.protocols import Prepared
 from loadtui.model.plan import RunConfig
+from loadtui.model.shaping import OutputLength, draw_lengths
 from loadtui.model.trace import TraceEntry
 
-__all__ = ["TraceSchedule", "block_text", "replay", "synthesise", "trace_request"]
+__all__ = [
+    "TraceSchedule",
+    "block_text",
+    "line_tokens",
+    "replay",
+    "synthesise",
+    "trace_request",
+]
 
 _STEP = 0.05
 """The replay sleeps in steps this long at most, so a pause or a stop takes effect at once."""
@@ -83,13 +91,21 @@ def trace_request(
     spec = config.requests[0]
     if entry.max_tokens:
         spec = spec.model_copy(update={"max_tokens": entry.max_tokens})
+    elif isinstance(mt := spec.max_tokens, OutputLength):
+        spec = spec.model_copy(update={"max_tokens": line_tokens(mt, line)})
     prompt = entry.prompt
     if prompt is None:
         prompt = synthesise(entry, config.trace.block_words, line)
-    protocol = AnthropicProtocol() if spec.kind == "messages" else OpenAIProtocol()
-    prep = protocol.prepare(spec, config.target, base_url, api_key, prompt)
+    prep = protocol_of(spec.kind).prepare(spec, config.target, base_url, api_key, prompt)
     # one kind of request: per-label rows would repeat the totals (as the mix does)
     return prep if spec.name else replace(prep, label="")
+
+
+def line_tokens(length: OutputLength, line: int) -> int:
+    """Line ``line``'s own draw of a ``max_tokens`` distribution: seeded by the distribution's
+    seed and the line, so a replay sends the same, whatever the number of workers."""
+    seed = length.seed * 1_000_003 + line
+    return draw_lengths(length.distribution, length.min, length.max, length.mean, seed, 1)[0]
 
 
 async def replay(
@@ -105,6 +121,8 @@ async def replay(
     assert ctx.t0 is not None
     origin = ctx.t0
     for k, entry in enumerate(entries):
+        if ctx.budget is not None and ctx.budget.spent:
+            return  # this worker's share of --requests is sent: its lines are the trace's first N
         prep = trace_request(config, ctx.spec.base_url, ctx.spec.api_key, entry, first + k * step)
         due = origin + entry.at / speedup
         await asyncio.sleep(0)  # behind schedule, still let the loop breathe between arrivals
@@ -151,19 +169,26 @@ class TraceSchedule:
 
     def rates(self, sent: int, load_time: float) -> tuple[float, float]:
         """(intended, achieved) arrivals per second over the trace's span (at least 1 s, at
-        most the load's time): a run's mean rates, comparable with each other."""
-        span = max(1.0, min(self.end(load_time), load_time))
-        return round(self.count / span, 3), round(sent / span, 3)
+        most the load's time): a run's mean rates, comparable with each other. A replay cut
+        short (``--duration``, ``--requests``, a stop) intended only the lines due by then."""
+        cut = min(self.end(load_time), load_time)
+        due = self.count if cut >= self.end(load_time) else self._due(float("-inf"), cut + 1e-9)
+        span = max(1.0, cut)
+        return round(due / span, 3), round(sent / span, 3)
 
     def intended(self, second: int) -> float:
-        """Arrivals the trace puts in run second ``second``: each line's time moved later by
-        the pauses before it; a line past a pause still going on is not due yet."""
+        """Arrivals the trace puts in run second ``second``."""
+        return float(self._due(second, second + 1))
+
+    def _due(self, start_s: float, end_s: float) -> int:
+        """Lines due in run time [start_s, end_s): each line's time moved later by the pauses
+        before it; a line past a pause still going on is not due yet."""
         total, shift, start = 0, 0.0, float("-inf")
         for point, length in [*self.pauses, (float("inf"), 0.0)]:
-            lo, hi = max(start, second - shift), min(point, second + 1 - shift)
+            lo, hi = max(start, start_s - shift), min(point, end_s - shift)
             if hi > lo:
                 total += bisect_left(self.times, hi) - bisect_left(self.times, lo)
             if length is None:
                 break
             shift, start = shift + length, point
-        return float(total)
+        return total

@@ -148,8 +148,8 @@ class Worker:
         return range(self.index, total, self.count)
 
     def _set_rate(self, rate: float) -> None:
-        if self.spec.trace is not None:
-            return  # a trace sets its own times (the coordinator refuses a rate change)
+        # a trace sets its own times: the coordinator never sends it a rate (controls.refusal)
+        assert self.spec.trace is None, "a rate sent to a trace replay"
         if self.spec.config.load.open_loop:
             self.arrivals.set_rate(rate)
         else:

@@ -469,7 +469,7 @@ class RunConfig(BaseModel):
         if self.load.open_loop or self.load.mode == "burst":
             raise ValueError(
                 "conversations need closed-loop users (each waits for its answer before the "
-                f"next turn); this run is {self.load.mode}-loop: use --users, not --rate"
+                f"next turn); this run is {_run_kind(self.load.mode)}: use --users, not --rate"
                 if self.load.mode != "burst"
                 else "conversations need closed-loop users; a burst sends single requests"
             )
@@ -492,6 +492,11 @@ class RunConfig(BaseModel):
             else:
                 data[key] = value
         return RunConfig.model_validate(data)
+
+
+def _run_kind(mode: str) -> str:
+    """A run's load mode in words: ``open-loop``, ``a trace replay``."""
+    return "a trace replay" if mode == "trace" else f"{mode}-loop"
 
 
 def scale_time(config: RunConfig, factor: float) -> RunConfig:

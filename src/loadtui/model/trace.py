@@ -36,8 +36,9 @@ MAX_INPUT_WORDS = 1_000_000
 """A line's ``input_length`` (the synthesised prompt's words)."""
 MAX_BLOCK_IDS = 10_000
 """``hash_ids`` of one line."""
-TRACE_KINDS = ("chat", "completion", "messages")
-"""Request kinds a trace can be replayed as: those that carry a prompt and ``max_tokens``."""
+TRACE_KINDS = ("chat", "completion", "messages", "responses")
+"""Request kinds a trace can be replayed as: those that carry a prompt and ``max_tokens``
+(``max_output_tokens`` in a Responses request)."""
 
 
 class TraceSpec(BaseModel):

@@ -26,6 +26,7 @@ from loadtui.model.thresholds import parse_cli_threshold
 from loadtui.model.trace import TRACE_KINDS
 from loadtui.run.searchopts import apply_search
 from loadtui.run.shaping import apply_control, sets_authorization
+from loadtui.storage.data import bundled_data
 from loadtui.storage.presets import load_preset, validation_message
 
 Changes = dict[str, Any]
@@ -284,6 +285,7 @@ def resolve(args: Overrides) -> Resolved:
         config = add_thresholds(config, args)
         config = apply_search(config, args)
         config = add_server_metrics(config, args)
+        config = absolute_files(config)
     except ValidationError as exc:
         raise ConfigError(validation_message(exc, "invalid option: ")) from None
     direct = config.overhead.direct_url
@@ -293,6 +295,20 @@ def resolve(args: Overrides) -> Resolved:
             "user:password; give the upstream's URL without credentials"
         )
     return Resolved(config, userinfo, source)
+
+
+def absolute_files(config: RunConfig) -> RunConfig:
+    """The data files a run reads (``[trace]``, ``[conversation]``, ``[prompts]``) as absolute
+    paths, so its run file replays from any directory; a bundled file's name stays a name."""
+    bundled = bundled_data()
+    changes: Changes = {}
+    for key in ("trace", "conversation", "prompts"):
+        file = getattr(getattr(config, key), "file", None)
+        if file is not None and file not in bundled:
+            path = os.path.abspath(os.path.expanduser(file))
+            if path != file:
+                changes[key] = {"file": path}
+    return config.with_overrides(**changes) if changes else config
 
 
 def add_server_metrics(config: RunConfig, args: Overrides) -> RunConfig:
@@ -434,6 +450,9 @@ def _trace_changes(args: Overrides, config: RunConfig, changes: Changes) -> None
         raise ConfigError(
             "a trace replay keeps the trace's times: speed it up with --trace-speedup"
         )
+    if args.think_time is not None:  # the rule a think_time control meets (model/controls.py)
+        trace_load = config.load.model_copy(update={"mode": "trace"})
+        raise ConfigError(f"--think-time {refusal(trace_load, 'think_time')}")
     trace = config.trace.model_dump() if config.trace is not None else {}
     if args.trace is not None:
         trace["file"] = args.trace
@@ -474,11 +493,18 @@ _LOAD_OPTIONS = ("spawn_rate", "arrival", "max_in_flight", "think_time")
 
 
 def _trace_request(requests: list[Changes] | None, config: RunConfig) -> list[Changes]:
-    """The one request kind a trace is sent as: the preset's first chat, completion or
-    messages request (smoke's mix of health, models and chat replays as its chat), else chat."""
+    """The one request kind a trace is sent as: the preset's first chat, completion, messages
+    or responses request, with all its settings (stream, body, headers, …); smoke's mix of
+    health, models and chat replays as its chat. A preset with none of them is refused."""
     given = requests if requests is not None else [r.model_dump() for r in config.requests]
     kinds = [r for r in given if r.get("kind", "chat") in TRACE_KINDS]
-    return kinds[:1] or [{"kind": "chat"}]
+    if not kinds:
+        sent = sorted({str(r.get("kind", "chat")) for r in given})
+        raise ConfigError(
+            f"a trace replays {', '.join(TRACE_KINDS[:-1])} or {TRACE_KINDS[-1]} requests; "
+            f"this preset sends {', '.join(sent)} (a chat preset: --preset trace)"
+        )
+    return kinds[:1]
 
 
 def _load_changes(args: Overrides, config: RunConfig) -> Changes:
