@@ -63,8 +63,8 @@ def load_size(load: LoadSpec) -> str:
 
 def duration_text(load: LoadSpec) -> str:
     """The planned length; ``—`` for a burst (it lasts as long as its requests)."""
-    if load.mode == "trace":  # the duration is a cap: the trace's end ends the run
-        cap = load.total_duration
+    if load.mode == "trace" or load.requests is not None:  # the duration is a cap: the
+        cap = load.total_duration  # trace's end, or the budget's last answer, ends the run
         return "until answered" + (
             "" if cap >= MAX_DURATION else f" (at most {format_duration(cap)})"
         )
@@ -76,7 +76,8 @@ def describe_load(config: RunConfig) -> str:
     if config.search is not None:
         return describe_search(config.search)
     load = config.load
-    length = duration_text(load)
+    budget = f"{load.requests:,} requests, " if load.requests is not None else ""
+    length = budget + duration_text(load) + _warmup(load)
     if config.trace is not None:
         return f"{describe_trace(config.trace)}, max {load.max_in_flight} in flight, {length}"
     if load.mode == "closed":
@@ -87,6 +88,13 @@ def describe_load(config: RunConfig) -> str:
     if load.mode == "burst":
         return f"burst: {load_size(load)}"
     return f"{load_size(load)} over {length}{_think(load)}"
+
+
+def _warmup(load: LoadSpec) -> str:
+    """``, warm-up 10s left out of the figures`` when the run has one."""
+    return (
+        f", warm-up {format_duration(load.warmup)} left out of the figures" if load.warmup else ""
+    )
 
 
 def describe_trace(spec: TraceSpec, lines: int | None = None, span: float | None = None) -> str:

@@ -7,6 +7,7 @@ gets the same one-line message here as there.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from textual import on
@@ -241,12 +242,6 @@ class SetupScreen(Screen[None]):
             return
         self.post_message(self.StartRequested(config, key))
 
-    def _carry_search(self, o: Overrides) -> None:
-        """``--search`` and its options have no field either: they stay as given."""
-        p = self.prefill
-        o.search, o.attainment, o.search_start = p.search, p.attainment, p.search_start
-        o.max_rate, o.max_users = p.max_rate, p.max_users
-
     def _overrides(self) -> Overrides:
         def text(key: str) -> str:
             return self.query_one(f"#{key}", Input).value.strip()
@@ -260,24 +255,17 @@ class SetupScreen(Screen[None]):
             except ValueError:
                 raise ConfigError(f"{label} must be a number, got {raw!r}") from None
 
-        # --mock forces the embedded mock whatever the preset or $OPENAI_BASE_URL say
-        o = Overrides(preset=self.preset or None, mock=self.prefill.mock)
-        # --threshold and --abort-on-fail have no field: they stay as the command line gave them
-        o.threshold = self.prefill.threshold
-        o.abort_on_fail, o.abort_delay = self.prefill.abort_on_fail, self.prefill.abort_delay
-        self._carry_search(o)
-        o.backend, o.ray_address = self.prefill.backend, self.prefill.ray_address  # no field
-        o.server_metrics = self.prefill.server_metrics  # --server-metrics: no field either
-        o.server_metric = self.prefill.server_metric
+        # every option the command line gave carries over (--mock, --threshold, --search,
+        # --trace, --header, --body, --warmup, --requests, --turns, ...): the form has fields
+        # for a few of them only, and those fields (below) win
+        o = replace(self.prefill, preset=self.preset or None, stream=None)
         o.url = text("url") or None
         o.model = text("model") or None
         o.users = number("users", "Users", int)
         o.spawn_rate = number("spawn-rate", "Spawn rate")
         o.rate = number("rate", "Rate")
-        if text("think-time"):
-            o.think_time = parse_range(text("think-time"))
-        if text("duration"):
-            o.duration = parse_duration(text("duration"))
+        o.think_time = parse_range(text("think-time")) if text("think-time") else None
+        o.duration = parse_duration(text("duration")) if text("duration") else None
         if self.config is not None:
             chats = [r for r in self.config.requests if r.kind == "chat"]
             stream = self.query_one("#stream", Switch).value
