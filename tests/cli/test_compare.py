@@ -32,6 +32,10 @@ def _run(out: Path, url: str, users: int, env: dict[str, str]) -> Path:
     return out
 
 
+# one xdist worker makes the module's runs, once (pyproject: loadgroup)
+pytestmark = pytest.mark.xdist_group("compare")
+
+
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """Three short runs: 2 users and 4 users on a fast mock, 2 users on a slow one (TTFT 300 ms

@@ -15,7 +15,9 @@ from helpers import run_cli
 from loadtui.mock.server import MockProcess
 from loadtui.model.plan import MockSpec
 
-pytestmark = pytest.mark.integration  # every test here starts processes
+# every test here starts processes; the group: one xdist worker makes the module's runs,
+# once (pyproject: loadgroup)
+pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("describe_outputs")]
 
 
 @pytest.fixture(scope="module")

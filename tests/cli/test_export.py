@@ -22,7 +22,9 @@ from loadtui.cli import main
 from loadtui.model.record import RunRecord
 from loadtui.storage.runfile import load_record
 
-pytestmark = pytest.mark.integration  # every test here starts processes
+# every test here starts processes; the group: one xdist worker makes the module's runs,
+# once (pyproject: loadgroup)
+pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("export")]
 
 DATA = Path(__file__).parents[1] / "data"
 

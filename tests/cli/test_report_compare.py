@@ -17,7 +17,9 @@ from helpers import run_cli
 from loadtui.mock.server import MockProcess
 from loadtui.model.plan import MockSpec
 
-pytestmark = pytest.mark.integration  # every test here starts processes
+# every test here starts processes; the group: one xdist worker makes the module's runs,
+# once (pyproject: loadgroup)
+pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("report_compare")]
 
 FAST = MockSpec(latency=0.02, ttft=0.05, itl=0.01, tokens=8)
 SLOW = MockSpec(latency=0.02, ttft=0.3, itl=0.01, tokens=8)

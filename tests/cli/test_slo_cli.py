@@ -26,7 +26,8 @@ from loadtui.run.exitcodes import ExitCode
 from loadtui.run.frame import LiveFrame
 from loadtui.run.options import Overrides, resolve_config
 
-pytestmark = pytest.mark.integration
+# the group: one xdist worker makes the module's runs, once (pyproject: loadgroup)
+pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("slo_cli")]
 
 
 def _preset(tmp_path: Path, text: str) -> str:

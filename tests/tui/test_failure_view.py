@@ -49,7 +49,10 @@ def _record() -> RunRecord:
 
 
 def _shown(app: Any) -> str:
-    return str(app.screen.query_one("#failure-samples", Static).content)
+    """The samples on show; "" while the view is pushed but not yet composed (a starved
+    machine does the one well before the other)."""
+    found = app.screen.query("#failure-samples")
+    return str(found.first(Static).content) if found else ""
 
 
 async def _check_failure_view(pilot: Any) -> None:

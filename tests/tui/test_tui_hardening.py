@@ -238,7 +238,10 @@ def test_any_text_in_the_live_value_dialog_keeps_the_run_going() -> None:
 
             async def check(value: str) -> None:
                 keys(pilot, "equals_sign")
-                await _until(pilot, lambda: isinstance(app.screen, ValueScreen))
+                # pushed is not yet composed: on a starved machine the dialog's Input comes later
+                await _until(
+                    pilot, lambda: isinstance(app.screen, ValueScreen) and app.screen.query(Input)
+                )
                 app.screen.query_one(Input).value = value
                 error = app.screen.query_one("#value-error", Label)
                 assert not str(error.render())  # a fresh dialog: no error before enter

@@ -41,6 +41,10 @@ print(json.dumps(sorted({m.split(".")[0] for m in sys.modules})))
 """
 
 
+# one xdist worker starts the module's interpreters, once (pyproject: loadgroup)
+pytestmark = pytest.mark.xdist_group("import_hygiene")
+
+
 @pytest.fixture(scope="module")
 def loaded() -> dict[str, set[str]]:
     """Top-level packages each entry's fresh interpreter holds; the interpreters run side by
