@@ -36,6 +36,7 @@ __all__ = [
     "finish",
     "join_url",
     "json_object",
+    "key_headers",
     "shaped_body",
     "shaped_headers",
     "status_class",
@@ -159,6 +160,17 @@ def finish(prep: Prepared, spec: RequestSpec, protocol: Reader, target: TargetSp
     )
 
 
+def key_headers(headers: dict[str, str], target: TargetSpec, api_key: str | None) -> dict[str, str]:
+    """``headers`` with the API key as the target takes it: ``x-api-key``, or a Bearer token
+    (OpenAI's SDK's way, also the Responses API's)."""
+    if api_key:
+        if target.auth == "x-api-key":
+            headers["x-api-key"] = api_key
+        else:
+            headers["Authorization"] = f"Bearer {api_key}"
+    return headers
+
+
 def shaped_headers(
     headers: dict[str, str], spec: RequestSpec, target: TargetSpec
 ) -> dict[str, str]:
@@ -199,12 +211,7 @@ class OpenAIProtocol:
         prompt: Prompt | None = None,
     ) -> Prepared:
         headers = {"Accept": "text/event-stream" if spec.streamed else "application/json"}
-        if api_key:
-            if target.auth == "x-api-key":
-                headers["x-api-key"] = api_key
-            else:
-                headers["Authorization"] = f"Bearer {api_key}"
-        shaped_headers(headers, spec, target)
+        shaped_headers(key_headers(headers, target, api_key), spec, target)
         path = spec.path or _PATHS.get(spec.kind, "")
         if spec.kind == "health":
             root = base_url.rstrip("/")

@@ -37,6 +37,7 @@ from loadtui.engine.protocols import (
     finish,
     join_url,
     json_object,
+    key_headers,
     shaped_body,
     shaped_headers,
     token_count,
@@ -140,11 +141,7 @@ class ResponsesProtocol:
         prompt: Prompt | None = None,
     ) -> Prepared:
         headers = {"Accept": "application/json", "Content-Type": "application/json"}
-        if api_key:
-            if target.auth == "x-api-key":
-                headers["x-api-key"] = api_key
-            else:
-                headers["Authorization"] = f"Bearer {api_key}"
+        key_headers(headers, target, api_key)
         # store: false — OpenAI keeps every response 30 days unless told not to, and a load
         # test would fill the account's stored responses with thousands of them
         body: JSONObject = {

@@ -17,8 +17,6 @@ from pydantic import (
     ConfigDict,
     Field,
     SerializerFunctionWrapHandler,
-    field_serializer,
-    field_validator,
     model_serializer,
     model_validator,
 )
@@ -36,8 +34,7 @@ from loadtui.model.search import SearchSpec
 from loadtui.model.servermetrics import ServerMetricsSpec
 from loadtui.model.shaping import (
     MAX_HEADERS,
-    check_headers,
-    redacted_headers,
+    Headers,
     secret_header_values,
 )
 from loadtui.model.slo import SloTable
@@ -118,21 +115,12 @@ class TargetSpec(BaseModel):
     max_event_bytes: int = Field(default=8 * 1024 * 1024, ge=1024, le=MAX_BODY_CAP)
     """Largest SSE line or event (8 MiB); a longer one is the error ``too_large``."""
     # The request under full control (docs/workflows.md): every request of the run.
-    headers: dict[str, str] = Field(default_factory=dict, max_length=MAX_HEADERS)
+    headers: Headers = Field(default_factory=dict, max_length=MAX_HEADERS)
     """Extra headers on every request (``--header``); auth-like values are written as ``***``."""
     insecure: bool = False
     """Do not check the target's TLS certificate (``--insecure``)."""
     ca_cert: str | None = Field(default=None, max_length=4096)
     """A CA bundle (PEM) the target's certificate is checked against (``--ca-cert``)."""
-
-    @field_validator("headers")
-    @classmethod
-    def _check_headers(cls, headers: dict[str, str]) -> dict[str, str]:
-        return check_headers(headers)
-
-    @field_serializer("headers", when_used="json")
-    def _hide_headers(self, headers: dict[str, str]) -> dict[str, str]:
-        return redacted_headers(headers)
 
     @model_validator(mode="after")
     def _check_url(self) -> TargetSpec:

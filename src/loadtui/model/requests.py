@@ -16,7 +16,6 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
-    field_serializer,
     field_validator,
     model_validator,
 )
@@ -26,11 +25,10 @@ from loadtui.model.shaping import (
     MAX_BODY_FIELDS,
     MAX_HEADERS,
     MAX_OUTPUT_TOKENS,
+    Headers,
     OutputLength,
-    check_headers,
     check_json,
     output_length,
-    redacted_headers,
 )
 
 __all__ = [
@@ -147,7 +145,7 @@ class RequestSpec(BaseModel):
     body: dict[str, Any] = Field(default_factory=dict, max_length=MAX_BODY_FIELDS)
     """JSON fields merged into the body last (``[requests.body]``): temperature, tools,
     response_format, even model override ours; ``stream`` follows ``stream =``."""
-    headers: dict[str, str] = Field(default_factory=dict, max_length=MAX_HEADERS)
+    headers: Headers = Field(default_factory=dict, max_length=MAX_HEADERS)
     """Extra request headers; values of auth-like ones are written as ``***``."""
     ignore_eos: bool = False
     """Send vLLM's ``ignore_eos: true`` (generate up to max_tokens); not for messages."""
@@ -161,15 +159,6 @@ class RequestSpec(BaseModel):
         for key in _BODY_OWNED & body.keys():
             raise ValueError(f"body cannot set {key!r}: it follows the request's stream = ...")
         return check_json(body)
-
-    @field_validator("headers")
-    @classmethod
-    def _check_headers(cls, headers: dict[str, str]) -> dict[str, str]:
-        return check_headers(headers)
-
-    @field_serializer("headers", when_used="json")
-    def _hide_headers(self, headers: dict[str, str]) -> dict[str, str]:
-        return redacted_headers(headers)
 
     @model_validator(mode="after")
     def _check_lengths(self) -> RequestSpec:

@@ -14,15 +14,24 @@ import json
 import math
 import random
 import re
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    ValidationError,
+    model_validator,
+)
 
 __all__ = [
     "HIDDEN",
     "MAX_BODY_FIELDS",
     "MAX_HEADERS",
     "MAX_OUTPUT_TOKENS",
+    "Headers",
     "OutputLength",
     "check_headers",
     "check_json",
@@ -82,6 +91,15 @@ def check_json(body: dict[str, Any]) -> dict[str, Any]:
 def redacted_headers(headers: dict[str, str]) -> dict[str, str]:
     """Headers as they are written to disk: auth-like values replaced by ``***``."""
     return {k: HIDDEN if is_secret_header(k) else v for k, v in headers.items()}
+
+
+Headers = Annotated[
+    dict[str, str],
+    AfterValidator(check_headers),
+    PlainSerializer(redacted_headers, when_used="json"),
+]
+"""Extra request headers (``--header``, a request's ``headers``): checked to be sendable, and
+written to disk with auth-like values as ``***``."""
 
 
 def secret_header_values(headers: dict[str, str]) -> list[str]:
