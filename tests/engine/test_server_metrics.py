@@ -6,13 +6,15 @@ from __future__ import annotations
 
 import socket
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from loadtui.model.plan import RunConfig
+from loadtui.mock import MockProcess
+from loadtui.model.plan import MockSpec, RunConfig
 from loadtui.model.servermetrics import ServerMetricsSpec, ServerSeries
 from loadtui.run.drive import Controls, RunDriver
 from loadtui.run.frame import LiveFrame
@@ -106,21 +108,29 @@ def test_a_hung_endpoint_times_out() -> None:
     assert view.failures == {"timeout": 1}
 
 
-def test_the_mock_counts_streams_in_flight_without_slots(mock: Any) -> None:
+def test_the_mock_counts_streams_in_flight_without_slots() -> None:
     """Without the capacity model running is the generation requests in flight (counted from
-    the first scrape on), and each streamed answer's first token lands in the TTFT histogram."""
-    assert _scrape(mock.url + "/metrics").failed == 0  # the first scrape turns counting on
-    body = {"model": "m", "messages": [{"role": "user", "content": "hi"}], "stream": True}
-    with (
-        httpx.Client(timeout=10) as client,
-        client.stream("POST", mock.url + "/v1/chat/completions", json=body) as answer,
-    ):
-        chunks = answer.iter_bytes()
-        next(chunks)  # the headers and the role chunk: the request is running
-        during = _scrape(mock.url + "/metrics")
-        for _ in chunks:  # the rest of the answer
-            pass
-    after = parse_exposition(httpx.get(mock.url + "/metrics", timeout=5).text)
+    the first scrape on), and each streamed answer's first token lands in the TTFT histogram.
+
+    The answer takes 20 s (0.2 s a token): the scrape during it must not race its end — a
+    short answer is written whole into the socket while a starved client is still scraping."""
+    with MockProcess(MockSpec(ttft=0.05, itl=0.2, tokens=100)) as mock:
+        assert _scrape(mock.url + "/metrics").failed == 0  # the first scrape turns counting on
+        body = {"model": "m", "messages": [{"role": "user", "content": "hi"}], "stream": True}
+        with (
+            httpx.Client(timeout=10) as client,
+            client.stream("POST", mock.url + "/v1/chat/completions", json=body) as answer,
+        ):
+            chunks = answer.iter_bytes()
+            next(chunks)  # the headers and the role chunk: the request is running
+            during = _scrape(mock.url + "/metrics")
+        # the client hung up: the mock sees it at its next write and the request ends
+        deadline = time.monotonic() + 30
+        while True:
+            after = parse_exposition(httpx.get(mock.url + "/metrics", timeout=5).text)
+            if _total(after, "vllm:num_requests_running") == 0.0 or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
     assert during.points[0].values["running"] == 1.0
     assert during.sources["ttft"] == "vllm:time_to_first_token_seconds"
     assert _total(after, "vllm:num_requests_running") == 0.0
