@@ -121,8 +121,11 @@ def test_the_mock_counts_streams_in_flight_without_slots() -> None:
             httpx.Client(timeout=10) as client,
             client.stream("POST", mock.url + "/v1/chat/completions", json=body) as answer,
         ):
-            chunks = answer.iter_bytes()
-            next(chunks)  # the headers and the role chunk: the request is running
+            seen = b""
+            for chunk in answer.iter_bytes():  # up to the first token: its TTFT is observed
+                seen += chunk
+                if b"tok0" in seen:
+                    break
             during = _scrape(mock.url + "/metrics")
         # the client hung up: the mock sees it at its next write and the request ends
         deadline = time.monotonic() + 30
