@@ -6,13 +6,12 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import replace
-from typing import Any
 
 from loadtui.model.record import LostWorker
 from loadtui.run.options import Overrides
 from loadtui.tui.app import LoadtuiApp
 from loadtui.tui.settings import Settings
-from test_tui_hardening import FixedRun, RecordingApp, _live, _show, _until
+from test_tui_hardening import FixedRun, _live, _show, started_from_form
 
 
 def test_the_health_panel_names_each_actor_s_node() -> None:
@@ -35,15 +34,7 @@ def test_the_health_panel_names_each_actor_s_node() -> None:
 def test_backend_ray_on_the_command_line_reaches_the_run_the_form_starts() -> None:
     """The setup form has no field for it: ``loadtui --backend ray --ray-address …`` is kept."""
 
-    async def scenario() -> Any:
-        prefill = Overrides(mock=True, backend="ray", ray_address="10.0.0.5:6379")
-        app = RecordingApp(prefill=prefill, settings=Settings())
-        async with app.run_test(size=(100, 30)) as pilot:
-            await _until(pilot, lambda: app.screen.query("#url"))
-            await pilot.press("ctrl+s")
-            await _until(pilot, lambda: app.started is not None)
-            return app.started
-
-    started = asyncio.run(scenario())
+    prefill = Overrides(mock=True, backend="ray", ray_address="10.0.0.5:6379")
+    started = started_from_form(prefill)
     assert started.engine.backend == "ray"
     assert started.engine.ray_address == "10.0.0.5:6379"

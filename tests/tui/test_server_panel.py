@@ -6,7 +6,6 @@ The panel is mounted alone in a tiny app and given fixed frames (no run, no engi
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 from textual.app import App, ComposeResult
 
@@ -14,9 +13,8 @@ from loadtui.model.record import Percentiles, SeriesPoint
 from loadtui.model.servermetrics import ServerPoint, ServerSeries
 from loadtui.run.frame import LiveFrame
 from loadtui.run.options import Overrides
-from loadtui.tui.settings import Settings
 from loadtui.tui.widgets.server import ServerPanel
-from test_tui_hardening import RecordingApp, _until
+from test_tui_hardening import started_from_form
 
 
 class _One(App[None]):
@@ -63,15 +61,7 @@ def test_server_metrics_on_the_command_line_reach_the_run_the_form_starts() -> N
     """The setup form has no field for them: ``--server-metrics`` and ``--server-metric`` are
     kept, as ``--backend`` is."""
 
-    async def scenario() -> Any:
-        prefill = Overrides(mock=True, server_metrics="mock", server_metric=["vllm:x"])
-        app = RecordingApp(prefill=prefill, settings=Settings())
-        async with app.run_test(size=(100, 30)) as pilot:
-            await _until(pilot, lambda: app.screen.query("#url"))
-            await pilot.press("ctrl+s")
-            await _until(pilot, lambda: app.started is not None)
-            return app.started
-
-    started = asyncio.run(scenario())
+    prefill = Overrides(mock=True, server_metrics="mock", server_metric=["vllm:x"])
+    started = started_from_form(prefill)
     assert started.server_metrics is not None
     assert (started.server_metrics.url, started.server_metrics.series) == ("mock", ("vllm:x",))

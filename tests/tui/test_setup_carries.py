@@ -4,28 +4,12 @@ request control, warm-up, budget — must reach the run the form starts, as with
 
 from __future__ import annotations
 
-import asyncio
-from typing import Any
-
 from loadtui.run.options import Overrides
-from loadtui.tui.settings import Settings
-from test_tui_hardening import RecordingApp, _until
-
-
-def _started(prefill: Overrides) -> Any:
-    async def scenario() -> Any:
-        app = RecordingApp(prefill=prefill, settings=Settings())
-        async with app.run_test(size=(100, 30)) as pilot:
-            await _until(pilot, lambda: app.screen.query("#url"))
-            await pilot.press("ctrl+s")
-            await _until(pilot, lambda: app.started is not None)
-            return app.started
-
-    return asyncio.run(scenario())
+from test_tui_hardening import started_from_form
 
 
 def test_options_without_a_field_reach_the_run_the_form_starts() -> None:
-    config = _started(
+    config = started_from_form(
         Overrides(
             preset="trace",
             mock=True,
@@ -45,5 +29,5 @@ def test_options_without_a_field_reach_the_run_the_form_starts() -> None:
 
 
 def test_turns_given_on_the_command_line_hold_in_the_app() -> None:
-    config = _started(Overrides(preset="multiturn", mock=True, turns="2"))
+    config = started_from_form(Overrides(preset="multiturn", mock=True, turns="2"))
     assert config.conversation is not None and config.conversation.turns == (2, 2)

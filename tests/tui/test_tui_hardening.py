@@ -27,6 +27,7 @@ from loadtui.model.plan import RunConfig
 from loadtui.model.record import RunRecord, RunSummary, ThresholdResult
 from loadtui.model.snapshot import UserRow
 from loadtui.run.frame import LiveFrame, frame_from_record
+from loadtui.run.options import Overrides
 from loadtui.storage.presets import load_preset
 from loadtui.storage.record import record_from_json, summary_from_json
 from loadtui.tui import app as tui_app
@@ -62,6 +63,22 @@ class RecordingApp(LoadtuiApp):
 
     def start_run(self, config: RunConfig, *args: Any, **kwargs: Any) -> None:
         self.started = config
+
+
+def started_from_form(prefill: Overrides) -> RunConfig:
+    """The config the setup form starts when the command line gave ``prefill`` and the user
+    pressed ctrl+s at once: what options without a field of their own carry into the run."""
+
+    async def scenario() -> RunConfig:
+        app = RecordingApp(prefill=prefill, settings=Settings())
+        async with app.run_test(size=(100, 30)) as pilot:
+            await _until(pilot, lambda: app.screen.query("#url"))
+            await pilot.press("ctrl+s")
+            await _until(pilot, lambda: app.started is not None)
+            assert app.started is not None
+            return app.started
+
+    return asyncio.run(scenario())
 
 
 class FixedRun:

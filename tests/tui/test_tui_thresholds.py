@@ -4,27 +4,18 @@ an ``abort_on_fail`` threshold says which one and why in the thresholds panel.""
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 from loadtui.model.record import ThresholdResult
 from loadtui.run.options import Overrides
 from loadtui.tui.app import LoadtuiApp
 from loadtui.tui.settings import Settings
-from test_tui_hardening import FixedRun, RecordingApp, _live, _show, _until
+from test_tui_hardening import FixedRun, _live, _show, started_from_form
 
 
 def test_command_line_thresholds_reach_the_run_the_setup_form_starts() -> None:
     prefill = Overrides(mock=True, threshold=["latency{label:chat} p(99)<800"], abort_on_fail=True)
 
-    async def scenario() -> Any:
-        app = RecordingApp(prefill=prefill, settings=Settings())
-        async with app.run_test(size=(100, 30)) as pilot:
-            await _until(pilot, lambda: app.screen.query("#url"))
-            await pilot.press("ctrl+s")
-            await _until(pilot, lambda: app.started is not None)
-            return app.started
-
-    started = asyncio.run(scenario())
+    started = started_from_form(prefill)
     (spec,) = started.thresholds["latency{label:chat}"]
     assert (spec.threshold, spec.abort_on_fail) == ("p(99)<800", True)
     assert started.thresholds["error_rate"]  # the preset's (smoke) stay
