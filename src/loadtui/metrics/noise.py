@@ -9,7 +9,8 @@ the app's compare screen apply (docs/metrics.md, "Comparing runs", quotes them).
 
 Each also needs a change of at least ``MIN_CHANGE``: a load test's samples are not independent
 (one slow second slows many requests), so intervals computed as if they were are too narrow,
-and a change smaller than this is not one to act on.
+and a change smaller than this is not one to act on ("same"). A larger change that the noise
+could explain is "within noise": never "same", which would say the figures agree.
 """
 
 from __future__ import annotations
@@ -65,6 +66,13 @@ def _direction(a: float, b: float, lower_is_better: bool) -> Judgement:
     return "better" if (b < a) == lower_is_better else "worse"
 
 
+def _unclear() -> Judgement:
+    """A change of ``MIN_CHANGE`` or more that the noise could explain: neither better nor
+    worse, and not "same" either — a 30 % drop in req/s between two noisy runs is not the
+    same figure, it is one this comparison cannot call."""
+    return "within noise"
+
+
 def _small(a: float, b: float) -> bool:
     """The change is under ``MIN_CHANGE`` of the baseline (any change from 0 is not)."""
     if a == b:
@@ -83,9 +91,11 @@ def compare_percentiles(a: Histogram, b: Histogram, pct: float, lower_is_better:
         # the intervals meet only because one is open: 4 samples say nothing about p50's
         # noise, so a 50x change is not called "same"
         return Noise(None, "", "too few samples to bound it: not judged", ia, ib)
-    if not apart or _small(va, vb):
+    if _small(va, vb):
         verdict: Judgement = "same"
         note = "within noise" if not apart else f"under {MIN_CHANGE:.0%}"
+    elif not apart:
+        verdict, note = _unclear(), "intervals overlap"
     else:
         verdict, note = _direction(va, vb, lower_is_better), "95% intervals apart"
     return Noise(verdict, "percentile-ci", note, ia, ib)
@@ -104,7 +114,8 @@ def compare_error_rates(errors_a: int, requests_a: int, errors_b: int, requests_
         return Noise("same", "two-proportion", "z = 0")
     z = (pb - pa) / se
     if abs(z) <= Z:
-        return Noise("same", "two-proportion", f"z = {z:+.2f}")
+        verdict = "same" if _small(pa, pb) else _unclear()
+        return Noise(verdict, "two-proportion", f"z = {z:+.2f}")
     return Noise(_direction(pa, pb, True), "two-proportion", f"z = {z:+.2f}")
 
 
@@ -129,7 +140,9 @@ def compare_rates(
         return Noise(note=f"under {MIN_SECONDS} s of per-second series: noise not judged")
     se = math.hypot(_stderr(per_second_a), _stderr(per_second_b))
     ia, ib = rate_interval(a, per_second_a), rate_interval(b, per_second_b)
-    if abs(b - a) <= Z * se or _small(a, b):
+    if _small(a, b):
         note = "within noise" if abs(b - a) <= Z * se else f"under {MIN_CHANGE:.0%}"
         return Noise("same", "per-second", note, ia, ib)
+    if abs(b - a) <= Z * se:
+        return Noise(_unclear(), "per-second", "within 1.96 standard errors", ia, ib)
     return Noise(_direction(a, b, False), "per-second", "beyond 1.96 standard errors", ia, ib)

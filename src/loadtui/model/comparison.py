@@ -9,7 +9,9 @@ from typing import Literal
 
 __all__ = ["Comparison", "ComparisonRow", "ConfigRow", "Judgement", "Noise", "RunComparison"]
 
-Judgement = Literal["better", "worse", "same"]
+Judgement = Literal["better", "worse", "same", "within noise"]
+"""``same``: a change under 2 % (metrics/noise.py's ``MIN_CHANGE``) or none; ``within noise``:
+a larger change the noise could explain (neither better nor worse, and not the same)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +64,8 @@ class ComparisonRow:
     @property
     def judged(self) -> str:
         """'better' or 'worse' only when the difference is larger than the noise, 'same'
-        when it is not, '' when the noise could not be judged."""
+        when the change is under 2 %, 'within noise' when a larger change is not beyond the
+        noise, '' when the noise could not be judged."""
         return self.noise.verdict or ""
 
 

@@ -19,12 +19,13 @@ from loadtui.run.compare import compare, run_value
 
 __all__ = ["comparison_section"]
 
-_VERDICT_CLASS = {"better": "pass", "worse": "fail", "same": "skip"}
+_VERDICT_CLASS = {"better": "pass", "worse": "fail", "same": "skip", "within noise": "skip"}
 
 NOISE_NOTE = (
     "Verdicts only beyond the noise: percentiles when their 95% intervals (from the exact "
     "histograms) are apart, error rate by a two-proportion test, rates by their per-second "
-    "spread; changes under 2% are the same (docs/metrics.md, “Comparing runs”)."
+    "spread; changes under 2% are the same, larger ones the noise could explain are “within "
+    "noise” (docs/metrics.md, “Comparing runs”)."
 )
 
 

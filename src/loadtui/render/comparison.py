@@ -21,7 +21,7 @@ __all__ = [
     "warning_text",
 ]
 
-_VERDICT_STYLE = {"better": "green bold", "worse": "red bold", "same": "dim"}
+_VERDICT_STYLE = {"better": "green bold", "worse": "red bold", "same": "dim", "within noise": "dim"}
 
 
 def letters(n: int) -> list[str]:
@@ -122,7 +122,8 @@ def _not_judged(rc: RunComparison) -> list[Text]:
 NOISE_RULE = (
     "verdicts only beyond the noise: percentiles when their 95% intervals (from the exact "
     "histograms) are apart, error rate by a two-proportion test, rates by their per-second "
-    "spread; changes under 2% are the same (docs/metrics.md)"
+    "spread; changes under 2% are the same, larger ones the noise could explain are 'within "
+    "noise' (docs/metrics.md)"
 )
 
 
