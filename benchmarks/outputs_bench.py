@@ -7,6 +7,9 @@ are real; its series is stretched to an hour with varying figures and a live con
 figures include Python's start-up), best of ``--repeat``:
 
     python benchmarks/outputs_bench.py            # prints a table; goal: each under 2 s
+    python benchmarks/outputs_bench.py --short    # one try each (~20 s)
+
+Results (and the load average before and after) also go to benchmarks/results/outputs.json.
 
 Only loopback is a target. Figures: docs/performance.md, "Outputs on a 1-hour run".
 """
@@ -65,7 +68,12 @@ def make_hour_run(folder: Path, env: dict[str, str]) -> Path:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--short", action="store_true", help="one try per command (under 60 s)")
     args = ap.parse_args()
+    if args.short:
+        args.repeat = 1
+    results: dict[str, object] = {"goal_s": GOAL_S, "repeat": args.repeat, "best_s": {}}
+    results["loadavg_before"] = [round(x, 2) for x in os.getloadavg()]
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         env = {**os.environ, "LOADTUI_DATA_DIR": str(folder / "data")}
@@ -98,6 +106,16 @@ def main() -> None:
                 if done.returncode not in (0, 1):
                     sys.exit(f"{name} failed ({done.returncode}): {done.stderr.strip()[-400:]}")
             print(f"{name:22} {best:7.2f}  {'ok' if best < GOAL_S else 'SLOW'}")
+            results["best_s"][name] = round(best, 3)  # type: ignore[index]
+        results["file_mb"] = round(hour.stat().st_size / 1e6, 2)
+    results["loadavg_after"] = [round(x, 2) for x in os.getloadavg()]
+    print("load average before / after: {} / {}".format(*(results[k] for k in _LOADAVG)))
+    folder = Path(__file__).parent / "results"
+    folder.mkdir(exist_ok=True)
+    (folder / "outputs.json").write_text(json.dumps(results, indent=2) + "\n")
+
+
+_LOADAVG = ("loadavg_before", "loadavg_after")
 
 
 if __name__ == "__main__":
