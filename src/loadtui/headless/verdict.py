@@ -41,6 +41,15 @@ def _failed_thresholds(run: RunRecord) -> str:
     return f"{len(failed)} of {len(run.thresholds)} thresholds ({names})"
 
 
+def _aborted(run: RunRecord) -> str:
+    """`` (stopped at 1.3s by abort_on_fail: latency p(95)<10)`` when a threshold cut the run
+    short: a CI log should not read a 1 s run's figures as the whole plan's."""
+    by = run.aborted_by
+    if by is None:
+        return ""
+    return f" (stopped at {run.load_ended_s or 0:g}s by abort_on_fail: {by.metric} {by.expression})"
+
+
 def verdict_line(
     run: RunRecord,
     code: ExitCode,
@@ -58,7 +67,7 @@ def verdict_line(
     if code == ExitCode.INTERRUPTED:
         return f"INTERRUPTED by {signal or 'a signal'}: {figures}"
     if code == ExitCode.THRESHOLDS_FAILED:
-        return f"FAILED: {_failed_thresholds(run)}; {figures}"
+        return f"FAILED{_aborted(run)}: {_failed_thresholds(run)}; {figures}"
     if run.status == "failed":
         why = " ".join((run.error or "see stderr").split())  # one line, whatever it held
         return f"FAILED: the run failed ({why}); {figures}"
