@@ -86,11 +86,11 @@ def cmd_export(args: argparse.Namespace) -> int:
     from loadtui.storage.runfile import find_run, load_record
 
     path = find_run(args.run_file)
-    flagged = _flag_exports(args)
+    flagged = _flag_exports(args) + _report_export(args)
     if args.format is None and args.output is None and not flagged:
         raise UsageError(
             "nothing to export: give --format FORMAT [-o PATH], or --csv PREFIX, --junit FILE, "
-            "--summary-json FILE"
+            "--summary-json FILE, --report FILE.html"
         )
     run = load_record(path)
     wanted = _format_export(args, run.id) + flagged
@@ -101,6 +101,18 @@ def cmd_export(args: argparse.Namespace) -> int:
     for line in failed:
         print(f"loadtui: {line}", file=sys.stderr, flush=True)
     return ExitCode.RUN_FAILED if failed else ExitCode.OK
+
+
+def _report_export(args: argparse.Namespace) -> list[Export]:
+    """``export RUN --report FILE.html``: the report beside the other formats (``html``)."""
+    from loadtui.outputs.exports import Export
+
+    raw: str | None = getattr(args, "report", None)
+    if raw is None:
+        return []
+    if not raw.strip():
+        raise UsageError("--report needs a path")
+    return [Export("html", Path(raw), "--report")]
 
 
 def _format_export(args: argparse.Namespace, run_id: str) -> list[Export]:

@@ -578,6 +578,17 @@ def _export_command_options(p: argparse.ArgumentParser) -> None:
         "the current folder, named for the run: ID_junit.xml, ID_summary.json, ID.html, ID_*.csv)",
     )
     _export_options(p, "several formats at once")
+    _export_report_option(p)
+
+
+def _export_report_option(p: argparse.ArgumentParser) -> None:
+    """``export RUN --report FILE.html``: the HTML report with the other formats at once, as a
+    headless run takes ``--report`` beside ``--csv``/``--junit``/``--summary-json``."""
+    p.add_argument(
+        "--report",
+        metavar="FILE.html",
+        help="the HTML report (as loadtui report and --format html write it)",
+    )
 
 
 def _report_file_option(p: argparse.ArgumentParser) -> None:
