@@ -90,8 +90,12 @@ def _threshold_case(t: ThresholdResult) -> ET.Element:
         ET.SubElement(case, "skipped", message=_clean(t.reason or "not judged"))
     elif not t.passed:
         message = f"actual {_actual(t)} vs expected {t.expression}"
-        failure = ET.SubElement(case, "failure", message=_clean(message), type="threshold")
-        failure.text = _clean(f"{t.metric} {message}" + (f": {t.reason}" if t.reason else ""))
+        why = f": {t.reason}" if t.reason else ""
+        # a threshold without samples names why in the message too: CI pages show the message
+        # attribute, and "actual none" alone does not say what went wrong
+        shown = message + why if t.actual is None else message
+        failure = ET.SubElement(case, "failure", message=_clean(shown), type="threshold")
+        failure.text = _clean(f"{t.metric} {message}{why}")
     return case
 
 
