@@ -219,7 +219,9 @@ class CapacitySearch:
             self._end(step)
             return
         load, phase = step
-        if last.verdict == "fail":  # its queue would spill into the next step: drain it first
+        # a failed step's queue would spill into the next step, and so would the queue of any
+        # step left for a lower load (``back`` from an overloaded step): drain it first
+        if last.verdict == "fail" or load < last.load:
             self._load(0)
             self._drain = (load, phase, self.coord.elapsed)
             return
