@@ -171,6 +171,6 @@ def test_the_live_line_and_panel_show_goodput_and_attainment():
     buf = io.StringIO()
     Console(width=100, file=buf).print(progress_panel(frame))
     panel = buf.getvalue()
-    assert "6.0 req/s" in panel and "75.0% (30/40) met, worst missed: itl 10 (25.0%)" in panel
+    assert "6.0 req/s" in panel and "75.0% (30/40) met; missed: itl 10 (25.0%)" in panel
     without = LiveFrame(phase="running", elapsed=5.0, duration=10.0)
     assert "goodput" not in progress_line(without)
