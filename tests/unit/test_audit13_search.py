@@ -6,6 +6,9 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
+import pytest
+
+from loadtui.errors import ConfigError
 from loadtui.model.controls import ControlChange
 from loadtui.model.search import SearchSpec, StepView
 from loadtui.run.options import Overrides, resolve_config
@@ -89,3 +92,30 @@ def test_a_saturated_generator_claims_only_what_it_drove():
     assert "capacity ≥ 64; add workers" in done.message and "above 128" not in done.message
     first = conclude([Judged(5, "saturated")], SearchSpec(), final=False)
     assert first is not None and "the target was not measured" in first.message
+
+
+def test_skip_during_the_drain_starts_the_next_step_now():
+    """The app's ``n`` while the target drains after a failed step: it used to land in the
+    timeline and do nothing; it starts the waiting step at once."""
+    coord = _Coordinator()
+    search = CapacitySearch(SearchSpec(), coord)  # type: ignore[arg-type]
+    search.steps = [_passed(0, 20)]
+    search._cur, search._drain = None, (30.0, "refine", 9.0)
+    coord.elapsed = 9.5
+    coord.latest = {0: SimpleNamespace(t=9.5, in_flight=12)}
+    search.tick()
+    assert _sent(coord) == [] and search._cur is None  # still draining
+    coord.controls.append(ControlChange("search", "skip", 9.6, "live"))
+    coord.elapsed = 9.6
+    search.tick()
+    assert _sent(coord) == [30.0] and search._drain is None
+    assert search._cur is not None and search._cur.load == 30 and search._cur.phase == "refine"
+
+
+def test_a_bad_search_option_is_named_as_typed():
+    for option, value in (("max_rate", -5.0), ("attainment", 2.0), ("search_start", 0.0)):
+        flag = "--" + option.replace("_", "-")
+        with pytest.raises(ConfigError, match=f"^{flag}: Input should be"):
+            resolve_config(Overrides(preset="capacity", **{option: value}))
+    with pytest.raises(ConfigError, match=r"^--max-users: Input should be greater than 0"):
+        resolve_config(Overrides(preset="capacity", search="users", max_users=0))

@@ -163,6 +163,10 @@ class CapacitySearch:
         elif value == "accept":
             self._accept(cur)
         elif cur is None:
+            # between steps, a skip cuts the drain short; a replay follows the load change
+            # that this recorded instead
+            if value == "skip" and self._drain is not None and not self.replaying:
+                self._drained(now=True)
             return
         elif value == "hold":
             cur.held = not cur.held
@@ -235,14 +239,14 @@ class CapacitySearch:
         self._load(load)
         self._cur = _Step(len(self.steps), load, phase, self.coord.elapsed)
 
-    def _drained(self) -> None:
+    def _drained(self, now: bool = False) -> None:
         """Start the step waiting for the drain once nothing is in flight (at most
-        ``max_step`` seconds)."""
+        ``max_step`` seconds; ``now``: the user skipped the rest of the drain)."""
         assert self._drain is not None
         load, phase, since = self._drain
         in_flight = self._in_flight()
         fresh = all(s.t > since for s in self.coord.latest.values())
-        if (in_flight == 0 and fresh) or self.coord.elapsed - since >= self.spec.max_step:
+        if now or (in_flight == 0 and fresh) or self.coord.elapsed - since >= self.spec.max_step:
             self._drain = None
             self._start(load, phase)
 
