@@ -119,3 +119,28 @@ def test_a_bad_search_option_is_named_as_typed():
             resolve_config(Overrides(preset="capacity", **{option: value}))
     with pytest.raises(ConfigError, match=r"^--max-users: Input should be greater than 0"):
         resolve_config(Overrides(preset="capacity", search="users", max_users=0))
+
+
+def _replay(changes: list[tuple[str, object]]) -> list[tuple[float, str]]:
+    """The steps a replay makes of recorded controls (``(action, value)``, one a second)."""
+    coord = _Coordinator()
+    search = CapacitySearch(SearchSpec(start=10), coord, replaying=True)  # type: ignore[arg-type]
+    for at, (action, value) in enumerate(changes, start=1):
+        source = "search" if action != "search" else "live"
+        coord.controls.append(ControlChange(action, value, float(at), source))  # type: ignore[arg-type]
+        coord.elapsed = float(at)
+        search.tick()
+    search.finish()
+    return [(s.load, s.phase) for s in search.steps]
+
+
+def test_a_replay_labels_the_steps_as_the_search_did_whatever_its_own_verdicts():
+    """A recorded drain (load 0) follows a failed step: from then on the search bisected. The
+    replay judged its steps on its own figures and labelled them ``probe`` whenever its own
+    failed step passed; a drain asked by ``back`` is no failure."""
+    failed = _replay([("rate", 20.0), ("rate", 40.0), ("rate", 0), ("rate", 30.0)])
+    assert failed == [(10, "probe"), (20, "probe"), (40, "probe"), (30, "refine")]
+    went_back = _replay(
+        [("rate", 20.0), ("search", "back"), ("rate", 0), ("rate", 10.0), ("rate", 20.0)]
+    )
+    assert [phase for _, phase in went_back] == ["probe"] * 4

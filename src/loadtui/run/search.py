@@ -83,6 +83,12 @@ class CapacitySearch:
         self._cur: _Step | None = _Step(0, spec.start, "probe", 0.0)
         self._drain: tuple[float, str, float] | None = None
         """After a failed step: (next load, its phase, since when) while the target drains."""
+        self._bisecting = False
+        """A replay: the recorded search drained after a failed step, so it bisected from then
+        on — its steps are labelled as the original labelled them, whatever the replay's own
+        verdicts."""
+        self._backed = False
+        """A replay: ``back`` was recorded since the last load change (its drain is no failure)."""
         coord.listeners.append(self._take)
 
     # -- figures ---------------------------------------------------------------------------
@@ -146,15 +152,16 @@ class CapacitySearch:
 
     def _replayed_load(self, load: float, at: float) -> None:
         """A replay: a recorded load change ends the step and starts the next (a change to 0
-        is the drain after a failed step: no step)."""
+        is a drain — after a failed step, or before going back: no step)."""
         cur = self._cur
         if cur is not None:
             self._close(cur, at)
             self._cur = None
         if load <= 0:
+            self._bisecting = self._bisecting or not self._backed
             return
-        refine = any(s.verdict == "fail" for s in self.steps)
-        self._cur = _Step(len(self.steps), load, "refine" if refine else "probe", at)
+        self._backed = False
+        self._cur = _Step(len(self.steps), load, "refine" if self._bisecting else "probe", at)
 
     def _steer(self, value: str) -> None:
         cur = self._cur
@@ -173,6 +180,7 @@ class CapacitySearch:
             cur.was_held = True
         elif value == "skip" or value == "back":
             cur.skipped = True
+            self._backed = value == "back"
             if not self.replaying:
                 self._close(cur, self.coord.elapsed)
                 self._advance(back=value == "back")
