@@ -4,16 +4,19 @@ bookkeeping is what is under test."""
 
 from __future__ import annotations
 
+import json
+from dataclasses import replace
 from types import SimpleNamespace
 
 import pytest
 
 from loadtui.errors import ConfigError
 from loadtui.model.controls import ControlChange
-from loadtui.model.search import SearchSpec, StepView
+from loadtui.model.search import SearchSpec, SearchView, StepView
 from loadtui.run.options import Overrides, resolve_config
 from loadtui.run.search import CapacitySearch, _Step
 from loadtui.run.searchrules import Judged, conclude
+from loadtui.storage.search_json import search_from_json, search_to_json
 
 
 class _Coordinator:
@@ -144,3 +147,16 @@ def test_a_replay_labels_the_steps_as_the_search_did_whatever_its_own_verdicts()
         [("rate", 20.0), ("search", "back"), ("rate", 0), ("rate", 10.0), ("rate", 20.0)]
     )
     assert [phase for _, phase in went_back] == ["probe"] * 4
+
+
+def test_a_step_s_goodput_in_tokens_goes_to_the_run_file_and_old_files_read_zero():
+    """Goodput is requests/s *and* output tokens/s of the requests meeting every SLO: the
+    curve's steps carry both."""
+    step = replace(_passed(0, 20), goodput_tokens_rate=400.0)
+    view = SearchView("rate", 0.9, 0.01, 2.0, (step,), None, 20.0, None, "ceiling", "x")
+    raw = json.loads(json.dumps(search_to_json(view)))  # as the run file holds it
+    assert raw["steps"][0]["goodput_tokens_rate"] == 400.0
+    assert search_from_json(raw) == view
+    del raw["steps"][0]["goodput_tokens_rate"]  # a file written before the field
+    back = search_from_json(raw)
+    assert back is not None and back.steps[0].goodput_tokens_rate == 0.0

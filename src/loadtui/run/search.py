@@ -325,6 +325,8 @@ def _view(cur: _Step, fig: Figures, now: float, judged: StepVerdict) -> StepView
     metrics = cur.agg.metrics()
     ttft, itl, latency = metrics.ttft_ms, metrics.itl_ms, metrics.latency_ms
     goodput = fig.met / fig.span_s if fig.span_s > 0 else 0.0
+    counters = cur.agg.counters  # no SLO set: every request that succeeded met them
+    tokens = counters["slo_ok_tokens"] if counters["slo_judged"] else counters["output_tokens"]
     attainment = fig.attainment
     return StepView(
         index=cur.index,
@@ -345,4 +347,5 @@ def _view(cur: _Step, fig: Figures, now: float, judged: StepVerdict) -> StepView
         latency_p95_ms=_ms(latency, "p95"),
         verdict=judged,
         held=cur.was_held,
+        goodput_tokens_rate=round(tokens / fig.span_s if fig.span_s > 0 else 0.0, 3),
     )
