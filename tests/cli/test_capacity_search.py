@@ -135,7 +135,7 @@ def test_a_saturated_generator_is_reported_not_a_capacity(private_dirs: Path):
     assert search["capacity"] is None
     hot = search["steps"][-1]
     assert hot["verdict"] == "saturated"
-    assert f"the generator saturated at {hot['load']:.4g} req/s before the target did" in stdout
+    assert f"the generator saturated at {hot['load']:.4g} req/s: it could not send" in stdout
 
 
 def test_a_steered_search_replayed_repeats_its_steps(private_dirs: Path):
@@ -175,12 +175,12 @@ def test_a_steered_search_replayed_repeats_its_steps(private_dirs: Path):
 
 def test_steering_step_back_and_accept_through_controls(private_dirs: Path):
     """The app's steering, sent through the run's Controls: a factor of 3, skip (5 → 15), back
-    (→ 5), accept: the search stops with the best step so far."""
+    (→ 5, after draining 15's requests), accept: the search stops with the best step so far."""
     path = preset(private_dirs, "rate", 5, "<2s", mock="")
     config = resolve_config(Overrides(preset=str(path), workers=1))
     steer = [
         ControlChange("search", value, at, "live")
-        for at, value in ((0.3, "step:3"), (0.6, "skip"), (1.4, "back"), (2.6, "accept"))
+        for at, value in ((0.3, "step:3"), (0.6, "skip"), (1.4, "back"), (3.0, "accept"))
     ]
     with RunSession(config, out=private_dirs / "steer.json", say=lambda _: None) as session:
         run, _ = RunDriver(session, Controls(steer), publish=lambda _: None).run()
@@ -190,5 +190,5 @@ def test_steering_step_back_and_accept_through_controls(private_dirs: Path):
     assert [s.verdict for s in search.steps][:2] == ["skipped", "skipped"]
     assert search.outcome == "stopped" and search.message.startswith("accepted")
     rates = [c.value for c in run.controls if c.action == "rate"]
-    assert rates == [15, 5]
+    assert rates == [15, 0, 5]  # back to a lower load drains first
     assert [c.value for c in run.controls if c.action == "search"] == [v.value for v in steer]

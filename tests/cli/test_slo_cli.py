@@ -127,6 +127,14 @@ def test_show_compare_report_and_exports_carry_them(
     assert main(["export", met, "--format", "csv", "-o", str(prefix)]) == ExitCode.OK
     stats = list(csv.DictReader((tmp_path / "c_stats.csv").open()))
     assert stats[-1]["Name"] == "Aggregated" and stats[-1]["SLO Attainment"] == "1"
+    # each SLO the run set, how often it was missed; the others (and label rows) empty
+    assert [stats[-1][f"{n} SLO Misses"] for n in ("TTFT", "ITL", "TPOT", "Latency")] == [
+        "0", "", "", "0"
+    ]  # fmt: skip
+    assert all(row["TTFT SLO Misses"] == "" for row in stats[:-1])
+    assert main(["export", missed, "--format", "csv", "-o", str(tmp_path / "m")]) == 0
+    worst = list(csv.DictReader((tmp_path / "m_stats.csv").open()))[-1]
+    assert worst["TTFT SLO Misses"] == str(runs["missed"].run["summary"]["slo"]["judged"])
     history = list(csv.DictReader((tmp_path / "c_stats_history.csv").open()))
     judged = runs["met"].run["summary"]["slo"]["judged"]
     assert sum(int(row["Goodput/s"]) for row in history) == judged
@@ -171,6 +179,6 @@ def test_the_live_line_and_panel_show_goodput_and_attainment():
     buf = io.StringIO()
     Console(width=100, file=buf).print(progress_panel(frame))
     panel = buf.getvalue()
-    assert "6.0 req/s" in panel and "75.0% (30/40) met, worst missed: itl 10 (25.0%)" in panel
+    assert "6.0 req/s" in panel and "75.0% (30/40) met; missed: itl 10 (25.0%)" in panel
     without = LiveFrame(phase="running", elapsed=5.0, duration=10.0)
     assert "goodput" not in progress_line(without)

@@ -63,3 +63,23 @@ def test_the_end_of_the_run_closes_every_second():
     assert len(series.points) == 3  # seconds 0, 1 and the part-second 2
     closer.advance(latest, [0], set(), load_ended_at=2.5, everything=True)
     assert len(series.points) == 3  # closing again adds nothing
+
+
+def test_a_second_whose_rate_rose_is_judged_by_the_rate_before():
+    """A second's target is the rate set last in it: raised from 10 to 20/s half-way through,
+    its 15 arrivals are no shortfall; a whole second at 20/s with 15 is one."""
+    load = RunConfig(load={"mode": "open", "rate": 10, "duration": 10}).load
+    series, health = Series(), HealthTracker()
+    closer = SecondCloser(load, series, health)
+    latest: dict[int, WorkerSnapshot] = {}
+    saturated = []
+    for second, (rate, arrivals) in enumerate([(10, 10), (10, 10), (20, 15), (20, 15)]):
+        series.set_target(second, 0, rate)
+        snap = WorkerSnapshot(worker=0, t=second + 1.0, counters={"arrivals": arrivals})
+        series.add(snap, decode_histograms(snap))
+        latest[0] = snap
+        closer.advance(latest, [0], set(), None)
+        saturated.append(health.saturated_seconds)
+    # second 2: 15 of the 10/s it held all through, no shortfall; second 3: 15 of 20/s is one
+    assert closer.through == 3 and saturated == [0, 0, 0, 1]
+    assert health.reasons["rate"] == 1

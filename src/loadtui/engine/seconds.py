@@ -29,6 +29,8 @@ class SecondCloser:
         self.health = health
         self.through = -1
         """The last second closed."""
+        self._last_target: float | None = None
+        """The target rate of the last second closed."""
 
     def advance(
         self,
@@ -53,7 +55,7 @@ class SecondCloser:
             target = point.target_rate if open_loop else None
             self.health.close_second(
                 point.t,
-                target,
+                self._held(target),
                 point.arrivals,
                 point.in_flight,
                 cap,
@@ -61,6 +63,15 @@ class SecondCloser:
                 point.late,
             )
         self.through = through
+
+    def _held(self, target: float | None) -> float | None:
+        """The rate the whole second was asked for: a second's target is the rate set last in
+        it, so when it rose during the second (a live change, a search's next step, the end of
+        its drain) part of its arrivals were due at the rate before — judge it by the lower."""
+        last, self._last_target = self._last_target, target
+        if target is None or last is None or self.load.mode == "trace":
+            return target  # a trace's target is already the arrivals due in that very second
+        return min(target, last)
 
     def _complete_through(
         self,

@@ -27,7 +27,7 @@ from loadtui.model.record import (
 )
 from loadtui.model.requests import count_unit
 from loadtui.render.sections import workflow_sections
-from loadtui.run.goodput import attainment_text, goodput_text, misses_text, worst_text
+from loadtui.run.goodput import attainment_text, goodput_text, misses_text
 from loadtui.run.servermetrics import server_summary
 from loadtui.run.units import fmt_ms
 
@@ -147,7 +147,7 @@ def progress_panel(frame: LiveFrame, open_loop: bool | None = None) -> Table:
     grid.add_row("TTFT", ttft_s)
     if t.slo is not None:
         grid.add_row("goodput", goodput_text(t.slo))
-        grid.add_row("SLOs", f"{attainment_text(t.slo)} met, worst missed: {worst_text(t.slo)}")
+        grid.add_row("SLOs", f"{attainment_text(t.slo)} met; missed: {misses_text(t.slo)}")
     if frame.phase == "paused":
         grid.add_row("", Text("PAUSED", style="yellow bold"))
     if frame.warmup_left > 0 and frame.live:

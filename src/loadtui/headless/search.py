@@ -63,7 +63,7 @@ def step_line(step: StepView, mode: str, spec: SearchSpec | None = None) -> str:
     return (
         f"step {step.index + 1}  {step.load:g} {load_unit(mode)}  {step.phase}  "
         f"{step.requests} requests  attainment {_attainment(step)}  "
-        f"p95 TTFT {_ms(step.ttft_p95_ms)}  goodput {step.goodput_rate:.2f}/s  "
+        f"p95 TTFT {_ms(step.ttft_p95_ms)}  goodput {step.goodput_rate:.2f}/s ({step.goodput_tokens_rate:.0f} tok/s)  "
         f"errors {step.error_rate:.1%}  {step.duration_s:.1f}s  {step.verdict}{held}"
     )
 

@@ -68,6 +68,8 @@ class StepView:
     verdict: StepVerdict
     held: bool
     """The user asked to hold this step."""
+    goodput_tokens_rate: float = 0.0
+    """Output tokens/s of the requests that met every SLO (0 in files from before it)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from pathlib import Path
 
@@ -42,6 +42,8 @@ STATS_PERCENTILES: tuple[float, ...] = (50, 66, 75, 80, 90, 95, 98, 99, 99.9, 99
 from before they were stored) only those the summary keeps are filled."""
 _IN_SUMMARY = {50: "p50", 90: "p90", 95: "p95", 99: "p99", 99.9: "p999", 100: "max"}
 _STREAM_METRICS = (("TTFT", "ttft_ms"), ("ITL", "itl_ms"), ("TPOT", "tpot_ms"))
+_SLO_TITLES = (("ttft", "TTFT"), ("itl", "ITL"), ("tpot", "TPOT"), ("latency", "Latency"))
+"""Each SLO's column of misses (``model/slo.py``'s ``SLO_NAMES``, in its order)."""
 _STREAM_FIGURES: tuple[tuple[str, str], ...] = (
     ("Median", "p50"),
     ("Average", "mean"),
@@ -69,6 +71,7 @@ STATS_HEADER: Row = [
     "Goodput/s",
     "Goodput Tokens/s",
     "SLO Attainment",
+    *(f"{title} SLO Misses" for _, title in _SLO_TITLES),
 ]
 HISTORY_HEADER: Row = [
     "Timestamp",
@@ -152,17 +155,20 @@ def _stats_row(run: RunRecord, label: str | None) -> Row:
         summary = _metric(run, label, metric)
         row += [_figure(summary, f) for _, f in _STREAM_FIGURES]
     if label is None:
-        row += [str(s.output_tokens), _num(s.output_tokens_per_s), *_slo_cells(s.slo)]
+        row += [str(s.output_tokens), _num(s.output_tokens_per_s)]
+        row += _slo_cells(s.slo, run.config.slo)
     else:  # tokens and SLOs are counted for the whole run only
-        row += ["", "", "", "", ""]
+        row += ["", "", *_slo_cells(None, {})]
     return row
 
 
-def _slo_cells(slo: SloSummary | None) -> Row:
-    """Goodput (requests/s, tokens/s) and attainment; empty in a run without SLOs."""
+def _slo_cells(slo: SloSummary | None, slos: Mapping[str, str]) -> Row:
+    """Goodput (requests/s, tokens/s), attainment and how many requests missed each SLO the
+    run set (``slos``: the config's table); empty in a run without SLOs."""
     if slo is None:
-        return ["", "", ""]
-    return [_num(slo.goodput_rps), _num(slo.goodput_tokens_per_s), _num(slo.attainment)]
+        return ["", "", "", *("" for _ in _SLO_TITLES)]
+    misses = [str(slo.misses.get(name, 0)) if name in slos else "" for name, _ in _SLO_TITLES]
+    return [_num(slo.goodput_rps), _num(slo.goodput_tokens_per_s), _num(slo.attainment), *misses]
 
 
 def _kind_of(run: RunRecord, label: str) -> str:

@@ -77,7 +77,7 @@ def _steps_table(view: SearchView) -> Markup:
             f"{ms(s.ttft_p50_ms)} / {ms(s.ttft_p95_ms)}",
             f"{ms(s.itl_p50_ms)} / {ms(s.itl_p95_ms)}",
             f"{ms(s.latency_p50_ms)} / {ms(s.latency_p95_ms)}",
-            f"{s.goodput_rate:.4g} req/s",
+            f"{s.goodput_rate:.4g} req/s ({s.goodput_tokens_rate:.4g} tok/s)",
             f"{s.error_rate:.2%}",
             _verdict(s),
         ]

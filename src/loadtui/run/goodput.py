@@ -2,7 +2,7 @@
 
 Every front end says the same thing about a run's SLOs (docs/metrics.md, "SLOs and goodput"):
 goodput in requests/s and output tokens/s, attainment as a share of the requests judged, and
-the SLO missed most often. Plain text: the console and the app style it, the report escapes it.
+how often each SLO was missed. Plain text: the console and the app style it, the report escapes it.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from collections.abc import Mapping
 
 from loadtui.model.record import SloSummary
 
-__all__ = ["attainment_text", "goodput_text", "misses_text", "worst_text"]
+__all__ = ["attainment_text", "goodput_text", "misses_text"]
 
 
 def goodput_text(slo: SloSummary) -> str:
@@ -24,14 +24,6 @@ def attainment_text(slo: SloSummary) -> str:
     if not slo.judged:
         return "-"
     return f"{slo.attainment * 100:.1f}% ({slo.ok:,}/{slo.judged:,})"
-
-
-def worst_text(slo: SloSummary) -> str:
-    """``ttft 5 (2.5%)``: the SLO missed most often; ``none`` when every one held."""
-    worst = slo.worst
-    if worst is None:
-        return "none"
-    return f"{worst} {slo.misses[worst]:,} ({slo.miss_share(worst) * 100:.1f}%)"
 
 
 def misses_text(slo: SloSummary, bounds: Mapping[str, str] | None = None) -> str:

@@ -83,6 +83,12 @@ class CapacitySearch:
         self._cur: _Step | None = _Step(0, spec.start, "probe", 0.0)
         self._drain: tuple[float, str, float] | None = None
         """After a failed step: (next load, its phase, since when) while the target drains."""
+        self._bisecting = False
+        """A replay: the recorded search drained after a failed step, so it bisected from then
+        on — its steps are labelled as the original labelled them, whatever the replay's own
+        verdicts."""
+        self._backed = False
+        """A replay: ``back`` was recorded since the last load change (its drain is no failure)."""
         coord.listeners.append(self._take)
 
     # -- figures ---------------------------------------------------------------------------
@@ -146,15 +152,16 @@ class CapacitySearch:
 
     def _replayed_load(self, load: float, at: float) -> None:
         """A replay: a recorded load change ends the step and starts the next (a change to 0
-        is the drain after a failed step: no step)."""
+        is a drain — after a failed step, or before going back: no step)."""
         cur = self._cur
         if cur is not None:
             self._close(cur, at)
             self._cur = None
         if load <= 0:
+            self._bisecting = self._bisecting or not self._backed
             return
-        refine = any(s.verdict == "fail" for s in self.steps)
-        self._cur = _Step(len(self.steps), load, "refine" if refine else "probe", at)
+        self._backed = False
+        self._cur = _Step(len(self.steps), load, "refine" if self._bisecting else "probe", at)
 
     def _steer(self, value: str) -> None:
         cur = self._cur
@@ -163,12 +170,17 @@ class CapacitySearch:
         elif value == "accept":
             self._accept(cur)
         elif cur is None:
+            # between steps, a skip cuts the drain short; a replay follows the load change
+            # that this recorded instead
+            if value == "skip" and self._drain is not None and not self.replaying:
+                self._drained(now=True)
             return
         elif value == "hold":
             cur.held = not cur.held
             cur.was_held = True
         elif value == "skip" or value == "back":
             cur.skipped = True
+            self._backed = value == "back"
             if not self.replaying:
                 self._close(cur, self.coord.elapsed)
                 self._advance(back=value == "back")
@@ -219,7 +231,9 @@ class CapacitySearch:
             self._end(step)
             return
         load, phase = step
-        if last.verdict == "fail":  # its queue would spill into the next step: drain it first
+        # a failed step's queue would spill into the next step, and so would the queue of any
+        # step left for a lower load (``back`` from an overloaded step): drain it first
+        if last.verdict == "fail" or load < last.load:
             self._load(0)
             self._drain = (load, phase, self.coord.elapsed)
             return
@@ -233,14 +247,14 @@ class CapacitySearch:
         self._load(load)
         self._cur = _Step(len(self.steps), load, phase, self.coord.elapsed)
 
-    def _drained(self) -> None:
+    def _drained(self, now: bool = False) -> None:
         """Start the step waiting for the drain once nothing is in flight (at most
-        ``max_step`` seconds)."""
+        ``max_step`` seconds; ``now``: the user skipped the rest of the drain)."""
         assert self._drain is not None
         load, phase, since = self._drain
         in_flight = self._in_flight()
         fresh = all(s.t > since for s in self.coord.latest.values())
-        if (in_flight == 0 and fresh) or self.coord.elapsed - since >= self.spec.max_step:
+        if now or (in_flight == 0 and fresh) or self.coord.elapsed - since >= self.spec.max_step:
             self._drain = None
             self._start(load, phase)
 
@@ -311,6 +325,8 @@ def _view(cur: _Step, fig: Figures, now: float, judged: StepVerdict) -> StepView
     metrics = cur.agg.metrics()
     ttft, itl, latency = metrics.ttft_ms, metrics.itl_ms, metrics.latency_ms
     goodput = fig.met / fig.span_s if fig.span_s > 0 else 0.0
+    counters = cur.agg.counters  # no SLO set: every request that succeeded met them
+    tokens = counters["slo_ok_tokens"] if counters["slo_judged"] else counters["output_tokens"]
     attainment = fig.attainment
     return StepView(
         index=cur.index,
@@ -331,4 +347,5 @@ def _view(cur: _Step, fig: Figures, now: float, judged: StepVerdict) -> StepView
         latency_p95_ms=_ms(latency, "p95"),
         verdict=judged,
         held=cur.was_held,
+        goodput_tokens_rate=round(tokens / fig.span_s if fig.span_s > 0 else 0.0, 3),
     )

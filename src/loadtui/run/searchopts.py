@@ -12,9 +12,12 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from pydantic import ValidationError
+
 from loadtui.errors import ConfigError
 from loadtui.model.plan import RunConfig
 from loadtui.model.search import SearchSpec
+from loadtui.storage.presets import validation_message
 
 __all__ = ["SEARCH_DURATION", "apply_search"]
 
@@ -50,7 +53,23 @@ def apply_search(config: RunConfig, args: Any) -> RunConfig:
         spec["max_load"] = ceiling
     if spec["mode"] == "users":  # whole users: the first step's label is what runs
         spec["start"] = float(max(1, math.floor(spec["start"] + 0.5)))
-    return _search_load(config, SearchSpec.model_validate(spec), fresh, args)
+    try:
+        checked = SearchSpec.model_validate(spec)
+    except ValidationError as exc:
+        raise ConfigError(_bad_value(exc, given, spec["mode"])) from None
+    return _search_load(config, checked, fresh, args)
+
+
+def _bad_value(exc: ValidationError, given: dict[str, Any], mode: str) -> str:
+    """One line naming the option as typed (``--max-rate: ...``) when the bad value came from
+    one, not the ``[search]`` key it landed in."""
+    ceiling = "--max-rate" if mode == "rate" else "--max-users"
+    options = {"attainment": "--attainment", "start": "--search-start", "max_load": ceiling}
+    err = exc.errors()[0]
+    option = options.get(str(err["loc"][0])) if err["loc"] else None
+    if option is not None and given[option] is not None:
+        return f"{option}: {err['msg'].removeprefix('Value error, ')}"
+    return validation_message(exc, "invalid option: ")
 
 
 def _check_ceiling(mode: str, max_rate: float | None, max_users: int | None) -> None:

@@ -199,12 +199,16 @@ def _decisive_saturation(judged: Sequence[Judged], bad: float | None) -> Judged 
     return None
 
 
-def _saturated_line(step: Judged, spec: SearchSpec) -> str:
+def _saturated_line(step: Judged, good: float | None, spec: SearchSpec) -> str:
+    """What a saturated generator proved: not that the target takes ``step.load`` (it was never
+    sent — and that step's figures, failing or not, are the generator's), only that the last
+    step it drove passed."""
     x, unit = _fmt(step.load), load_unit(spec.mode)
-    return (
-        f"the generator saturated at {x} {unit} before the target did — capacity is above "
-        f"{x}; add workers"
-    )
+    head = f"the generator saturated at {x} {unit}: it could not send that load, so the target "
+    if good is None:
+        return head + "was not measured; add workers (or lower --search-start)"
+    y = _fmt(good)
+    return head + f"was measured only up to {y} {unit}, which passed — capacity ≥ {y}; add workers"
 
 
 def conclude(steps: Sequence[Judged], spec: SearchSpec, final: bool) -> Conclusion | None:
@@ -215,7 +219,9 @@ def conclude(steps: Sequence[Judged], spec: SearchSpec, final: bool) -> Conclusi
     good, bad = _bounds(judged)
     hot = _decisive_saturation(judged, bad)
     if hot is not None:
-        return Conclusion("generator_saturated", None, None, _saturated_line(hot, spec))
+        below = [s.load for s in judged if s.verdict == "pass" and s.load < hot.load]
+        line = _saturated_line(hot, max(below, default=None), spec)
+        return Conclusion("generator_saturated", None, None, line)
     if bad is not None and good is None:
         first = next(s for s in judged if s.verdict == "fail")
         return Conclusion("never_compliant", None, None, _never_line(first, spec))

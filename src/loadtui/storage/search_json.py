@@ -63,6 +63,7 @@ def _step(raw: dict[str, Any]) -> StepView:
         latency_p95_ms=_num(raw, "latency_p95_ms"),
         verdict=_VERDICTS.get(verdict, "skipped"),
         held=raw.get("held") is True,
+        goodput_tokens_rate=_num(raw, "goodput_tokens_rate") or 0.0,
     )
 
 

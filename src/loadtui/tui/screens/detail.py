@@ -1,5 +1,5 @@
-"""One saved run: its final tables, charts, health, thresholds and control timeline — drawn by
-the same widgets as a live run, from ``frame_from_record``."""
+"""One saved run: its final tables, charts, health, thresholds and control timeline — and a
+capacity search's curve — drawn by the same widgets as a live run, from ``frame_from_record``."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from loadtui.model.record import RunRecord
 from loadtui.run.frame import frame_from_record
 from loadtui.tui.screens.failures import FailureScreen
 from loadtui.tui.screens.history import HistoryScreen, headless_command, show_command
+from loadtui.tui.widgets.capacity import CapacityPanel
 from loadtui.tui.widgets.overview import RunOverview
 from loadtui.tui.widgets.requests import RequestsPanel
 from loadtui.tui.widgets.status import RunStatus
@@ -64,6 +65,7 @@ class DetailScreen(Screen[None]):
                 ("1", "tab-overview", "Overview"),
                 ("2", "tab-requests", "Requests"),
                 ("3", "tab-timeline", "Timeline"),
+                ("4", "tab-capacity", "Capacity"),
             )
         ),
     ]
@@ -81,7 +83,15 @@ class DetailScreen(Screen[None]):
                 yield RequestsPanel(id="requests")
             with TabPane("3 Timeline", id="tab-timeline"):
                 yield Timeline(id="timeline")
+            if self.run.search is not None:  # the curve, as the Capacity tab drew it live
+                with TabPane("4 Capacity", id="tab-capacity"):
+                    yield CapacityPanel(self.run.search, id="capacity")
         yield Footer(compact=True)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """The Capacity tab's key only for a run with a capacity search."""
+        capacity_tab = action == "tab" and parameters == ("tab-capacity",)
+        return self.run.search is not None or not capacity_tab
 
     def on_mount(self) -> None:
         frame = frame_from_record(self.run)

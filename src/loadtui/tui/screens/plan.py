@@ -4,6 +4,7 @@ come from ``run/describe.py``, which ``show``, ``compare`` and the report use to
 from __future__ import annotations
 
 from loadtui.model.plan import RunConfig
+from loadtui.model.slo import slos_of
 from loadtui.run.describe import describe_load, describe_thresholds
 from loadtui.run.describe import describe_requests as requests_text
 
@@ -11,10 +12,13 @@ __all__ = ["describe_load", "describe_requests"]
 
 
 def describe_requests(config: RunConfig) -> str:
-    """The mix and its thresholds under the plan line: ``health + models + chat stream
-    max_tokens 32 · thresholds: error_rate rate<0.01`` (the words are ``run/describe.py``'s)."""
+    """The mix, its SLOs and thresholds under the plan line: ``health + models + chat stream
+    max_tokens 32 · SLOs ttft<500ms · thresholds: error_rate rate<0.01`` (the words are
+    ``run/describe.py``'s and ``show``'s)."""
     thresholds = describe_thresholds(config)
     mix = requests_text(config, " + ", tokens=True)
+    if config.slo:  # what a capacity search (and goodput) judges each request against
+        mix += " · SLOs " + " ".join(s.text for s in slos_of(config.slo))
     return mix + ("" if thresholds == "none" else f" · thresholds: {thresholds}")
 
 

@@ -134,9 +134,10 @@ def head(view: SearchView) -> Text:
     """What the search aims for, then where it is (two lines) or, once over, its message."""
     text = Text()
     text.append(f"capacity search by {view.mode}", style="bold")
+    n = len(view.steps)
     text.append(
         f" · attainment ≥ {view.target:.2f} · errors ≤ {view.error_limit * 100:g}%"
-        f" · step ×{view.step_factor:g} · {len(view.steps)} steps\n"
+        f" · step ×{view.step_factor:g} · {n} step{'' if n == 1 else 's'}\n"
     )
     if view.outcome is not None and view.message:
         # the search's message says the capacity and its interval (or why there is none):

@@ -16,7 +16,7 @@ from textual.widgets import Static
 from loadtui.metrics.health import placement
 from loadtui.model.record import RunSummary
 from loadtui.run.frame import LiveFrame
-from loadtui.run.goodput import attainment_text, worst_text
+from loadtui.run.goodput import attainment_text, misses_text
 from loadtui.tui.format import count, ms, rate
 
 __all__ = ["CountersPanel", "HealthPanel", "ThresholdsPanel", "error_classes"]
@@ -93,16 +93,17 @@ class CountersPanel(Static):
 
 
 def _slo_line(frame: LiveFrame) -> str:
-    """Goodput, attainment and the SLO missed most often, in a run with SLOs (live: goodput
-    over the recent window too); empty otherwise."""
+    """Goodput (requests/s and output tokens/s), attainment and how often each SLO was missed,
+    in a run with SLOs (live: goodput over the recent window too); empty otherwise."""
     slo = frame.totals.slo
     if slo is None:
         return ""
     recent = frame.recent.slo if frame.recent is not None else None
     now = f"{rate(recent.goodput_rps)}/s now · " if recent is not None and frame.live else ""
-    return (  # two lines: the panel is half the screen's width
-        f"goodput {now}{rate(slo.goodput_rps)}/s avg\n"
-        f"SLOs met {attainment_text(slo)} · worst {worst_text(slo)}"
+    return (  # three lines: the panel is half the screen's width
+        f"goodput {now}{rate(slo.goodput_rps)}/s avg · {rate(slo.goodput_tokens_per_s)} tok/s\n"
+        f"SLOs met {attainment_text(slo)}\n"
+        f"missed {misses_text(slo)}"
     )
 
 
