@@ -4,8 +4,8 @@ Issue 15's memory row: 1.24 M non-streaming requests in 150 s must keep the whol
 process tree (the parent and its workers; not the mock) at or under 150 MB, growing less than
 5 % after warm-up. This starts our mock on its own core, runs ``loadtui --headless`` on another
 (closed loop, no think time: the highest rate it reaches), samples the proportional set size
-(PSS, from /proc/<pid>/smaps_rollup; RSS beside it) of every process in the tree once a second
-and prints the level at the warm-up's end, at the end of the load, the peak, the growth after
+(PSS, from /proc/<pid>/smaps_rollup; RSS and private memory beside it) of every process in the
+tree once a second and prints the level at the warm-up's end, at the end of the load, the peak, the growth after
 warm-up, the requests made and each process's share.
 
     python benchmarks/memory_bench.py                       # 150 s, 64 users, one worker
@@ -14,7 +14,9 @@ warm-up, the requests made and each process's share.
 
 PSS divides shared pages (the interpreter, libraries) among the processes that map them, so
 the tree's PSS is what it really costs the machine; RSS counts shared pages once per process.
-Linux only (reads /proc). Not a test: it takes as long as the run.
+PSS also moves when other processes map the same libraries, so growth is judged on PSS and on
+private memory (which does not). Figures and findings: docs/performance.md, "Memory at a
+million requests (issue 15)". Linux only (reads /proc). Not a test: it takes as long as the run.
 """
 
 from __future__ import annotations

@@ -13,6 +13,8 @@ are merged as they come, as the app reads the window several times a second.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from loadtui.metrics.histogram import Histogram
 from loadtui.metrics.series import second_of
 from loadtui.metrics.stats import Aggregate, decode_histograms
@@ -38,12 +40,14 @@ class RollingWindow:
                 bucket = self._buckets[s] = Aggregate()
             bucket.add_decoded(snap, decoded, labels=False)
         else:
-            self._pending.setdefault(s, []).append(snap)
+            # without what a window never reads: up to 200 user rows, per-label histograms
+            bare = replace(snap, users_rows=[], labels={}, error_samples=[])
+            self._pending.setdefault(s, []).append(bare)
         if s > self._newest:
             self._newest = s
-            for kept in (self._buckets, self._pending):
-                for old in [k for k in kept if k <= s - self.seconds]:
-                    del kept[old]
+            for by_second in (self._buckets, self._pending):
+                for old in [k for k in by_second if k <= s - self.seconds]:
+                    del by_second[old]
 
     def aggregate(self) -> Aggregate:
         """Everything in the newest ``seconds`` seconds seen so far (the newest may be partial)."""
