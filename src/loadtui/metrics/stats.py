@@ -275,6 +275,24 @@ class Recorder:
         return snap
 
 
+class _Hists(dict[str, Histogram]):
+    """An aggregate's histograms, each made when first used: a histogram is a 188 KB counts
+    array and a parent holds ~15 aggregates (the whole run, the warm-up, the series' open
+    seconds, the recent window's buckets), while a non-streaming closed-loop run never fills ITL,
+    TPOT or send lag and a run without a warm-up never fills ``warm``."""
+
+    __slots__ = ()
+
+    def __missing__(self, name: str) -> Histogram:
+        h = self[name] = Histogram()
+        return h
+
+    def add(self, name: str, h: Histogram) -> None:
+        """Merge ``h`` into this aggregate's ``name`` (an empty ``h`` makes nothing)."""
+        if h.count:
+            self[name].merge(h)
+
+
 class Aggregate:
     """Exactly merged statistics over any set of intervals and workers."""
 
@@ -284,7 +302,7 @@ class Aggregate:
         self.counters: Counter[str] = Counter()
         self.errors: Counter[str] = Counter()
         self.status_codes: Counter[int] = Counter()
-        self.hist: dict[str, Histogram] = {name: Histogram() for name in HISTOGRAMS}
+        self.hist = _Hists()
         self.labels: dict[str, LabelStats] = {}
         self.checks: dict[str, list[int]] = {}
         self.reasons: dict[str, list[str]] = {}
@@ -298,7 +316,7 @@ class Aggregate:
         self.errors.update(snap.errors)
         self.status_codes.update(snap.status_codes)
         for name, h in decoded.items():
-            self.hist[name].merge(h)
+            self.hist.add(name, h)
         for name, (requests, errors, lat, ttft) in snap.labels.items() if labels else ():
             stats = self.labels.get(name)
             if stats is None:
@@ -317,7 +335,7 @@ class Aggregate:
         self.errors.update(other.errors)
         self.status_codes.update(other.status_codes)
         for name, h in other.hist.items():
-            self.hist[name].merge(h)
+            self.hist.add(name, h)
         for name, s in other.labels.items():
             mine = self.labels.get(name)
             if mine is None:
@@ -401,7 +419,7 @@ class Aggregate:
     def histograms(self) -> RunHistograms:
         """Every histogram encoded, whole run and per label (the run file's ``histograms``)."""
         return encode_run(
-            self.hist,
+            {name: self.hist[name] for name in HISTOGRAMS},  # the file's order, made or not
             {name: {"latency_ms": s.latency, "ttft_ms": s.ttft} for name, s in self.labels.items()},
         )
 
