@@ -20,7 +20,7 @@ from pathlib import Path
 from urllib.parse import unquote
 
 from loadtui import __version__
-from loadtui.engine.channel import WorkerPool
+from loadtui.engine.channel import ProcessPool, WorkerPool
 from loadtui.engine.context import basic_token
 from loadtui.engine.coordinator import Coordinator
 from loadtui.engine.preflight import preflight
@@ -45,6 +45,7 @@ from loadtui.run.search import CapacitySearch
 from loadtui.run.servermetrics import ServerScraper
 from loadtui.run.shaping import start_notices
 from loadtui.run.target import bring_up, mint_key
+from loadtui.runtime import timing
 from loadtui.storage.conversations import load_conversations
 from loadtui.storage.data import load_batch_input, load_prompts
 from loadtui.storage.runfile import new_run_id, redact, save_run
@@ -111,6 +112,7 @@ class RunSession:
 
     def __exit__(self, *exc: object) -> None:
         self._stack.close()
+        timing.stamp("session: closed (target and workers down)")
 
     def say(self, text: str) -> None:
         """Tell the user something, with every secret of the run replaced by ``***``."""
@@ -122,6 +124,7 @@ class RunSession:
 
     def start(self) -> Coordinator:
         """Bring up the target (the embedded mock if no URL) and the workers; raises StartError."""
+        timing.stamp("session: starting")
         config = self.config
         self._check_destination()
         client_ssl(config.target)  # an unreadable --ca-cert: exit 2 before any load
@@ -139,10 +142,21 @@ class RunSession:
             batch = load_batch_input(config.batch)
         pool = self._ray_pool()  # before the target: a cluster that cannot reach it is refused
         config = self.config
-        self.base_url, direct_url = bring_up(config, self._stack, self.say, self.target_source)
+        minting = bool(config.batch.admin_url) and any(r.kind == "batch" for r in config.requests)
+        # the embedded mock and the worker processes start side by side (each takes a few
+        # tenths of a second to import): the pool waits for the mock once its workers are
+        # spawned, before any load; minting a key and the burst pre-flight need it first
+        pending: list[Callable[[], None]] | None = None
+        if pool is None and not minting and config.load.mode != "burst":
+            pending = []
+        self.base_url, direct_url = bring_up(
+            config, self._stack, self.say, self.target_source, pending
+        )
+        if pending:
+            pool = ProcessPool(while_starting=_all(pending))
         self.direct_url = direct_url
         send_url = with_userinfo(self.base_url, self.userinfo)  # Basic auth, memory only
-        if config.batch.admin_url and any(r.kind == "batch" for r in config.requests):
+        if minting:
             self.api_key = mint_key(config, self.base_url)
             self.secrets.append(self.api_key)
             self.say("batch: minted one API key for this run (it is never written)")
@@ -164,7 +178,9 @@ class RunSession:
             pool=pool,
             trace=trace,
         )
+        timing.stamp("session: target up; starting the workers")
         coord.start()
+        timing.stamp("session: workers ready, the load starts")
         self._stack.callback(coord.stop, 0.0)
         self.coord = coord
         if config.search is not None:
@@ -264,9 +280,11 @@ class RunSession:
         assemble the run and save it; the path is None only if no fallback could be written."""
         coord = self.coord
         assert coord is not None, "finish() before start()"
+        timing.stamp("session: load ended; stopping the workers")
         if self.search is not None:
             self.search.finish()  # its last step ends where the load does, not after the drain
         coord.stop(grace, cut_short=cut_short)
+        timing.stamp("session: workers stopped")
         if self.scraper is not None:
             self.scraper.stop()  # its series ends with the client's
         if cut_short is not None and cut_short() and status in ("completed", "stopped"):
@@ -282,7 +300,10 @@ class RunSession:
         run = self.assemble(status, error)
         if self._checkpoints is not None:
             self._checkpoints.close()  # a late checkpoint must not overwrite the final save
-        return run, self.save(run)
+        timing.stamp("session: run assembled")
+        path = self.save(run)
+        timing.stamp("session: run saved")
+        return run, path
 
     def save(self, run: RunRecord) -> Path | None:
         """Save to ``self.path``; if that fails, to the data dir (for --out), the current
@@ -373,6 +394,14 @@ def redact_sample(sample: ErrorSample, secrets: list[str]) -> ErrorSample:
         headers={redact(k, secrets): redact(v, secrets) for k, v in sample.headers.items()},
         body=redact(sample.body, secrets),
     )
+
+
+def _all(calls: list[Callable[[], None]]) -> Callable[[], None]:
+    def call_all() -> None:
+        for call in calls:
+            call()
+
+    return call_all
 
 
 def _cannot_write_in(folder: Path, create: bool) -> str | None:
