@@ -1,9 +1,10 @@
 """Small aiohttp servers in processes of their own: the mock upstream and the overhead proxy.
 
-A server never shares an event loop (or, pinned, a core) with the engine that measures it. The
-process says when it serves over a pipe, ignores Ctrl-C and SIGHUP (the parent decides when
-it ends: ``stop`` kills it), stops on SIGTERM and dies with its parent. A server never waits long for its open
-requests at shutdown (a stalled request would otherwise hold it for aiohttp's default 60 s).
+A server never shares an event loop (or, pinned, a core) with the engine that measures it. Its
+socket is bound by the parent (the URL is known at once); the process says when it serves over
+a pipe, ignores Ctrl-C and SIGHUP (the parent decides when it ends: ``stop`` kills it), stops
+on SIGTERM and dies with its parent. A server never waits long for its open requests at
+shutdown (a stalled request would otherwise hold it for aiohttp's default 60 s).
 """
 
 from __future__ import annotations
