@@ -17,13 +17,13 @@ from contextlib import ExitStack
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import unquote
 
 from loadtui import __version__
 from loadtui.engine.channel import ProcessPool, WorkerPool
 from loadtui.engine.context import basic_token
 from loadtui.engine.coordinator import Coordinator
-from loadtui.engine.preflight import preflight
 from loadtui.engine.tls import client_ssl
 from loadtui.errors import ConfigError, StartError
 from loadtui.locations import runs_dir
@@ -41,8 +41,6 @@ from loadtui.model.thresholds import Abort, judge, judge_capacity, mark_aborted
 from loadtui.run.checkpoint import Checkpoints
 from loadtui.run.describe import describe_trace
 from loadtui.run.options import redact_url, with_userinfo
-from loadtui.run.search import CapacitySearch
-from loadtui.run.servermetrics import ServerScraper
 from loadtui.run.shaping import start_notices
 from loadtui.run.target import bring_up, mint_key
 from loadtui.runtime import timing
@@ -51,6 +49,10 @@ from loadtui.storage.data import load_batch_input, load_prompts
 from loadtui.storage.runfile import new_run_id, redact, save_run
 from loadtui.storage.runindex import forget as forget_indexed
 from loadtui.storage.trace_file import load_trace
+
+if TYPE_CHECKING:  # imported where used: a run without them does not pay their imports
+    from loadtui.run.search import CapacitySearch
+    from loadtui.run.servermetrics import ServerScraper
 
 __all__ = ["RunSession"]
 
@@ -161,6 +163,8 @@ class RunSession:
             self.secrets.append(self.api_key)
             self.say("batch: minted one API key for this run (it is never written)")
         if config.load.mode == "burst":
+            from loadtui.engine.preflight import preflight
+
             preflight(config, send_url, self.api_key)
         self.started_at = datetime.now(UTC)
         self.run_id = new_run_id(config.preset, self.started_at)
@@ -184,6 +188,8 @@ class RunSession:
         self._stack.callback(coord.stop, 0.0)
         self.coord = coord
         if config.search is not None:
+            from loadtui.run.search import CapacitySearch
+
             self.search = CapacitySearch(config.search, coord, replaying=self.replay_of is not None)
         self._checkpoints = Checkpoints(self.path, self.secrets, self.warn)
         self._scrape(coord)
@@ -201,6 +207,8 @@ class RunSession:
                 return
             url = (self.direct_url or self.base_url).rstrip("/") + "/metrics"
         shown = redact_url(url, self.secrets)
+        from loadtui.run.servermetrics import ServerScraper
+
         self.scraper = ServerScraper(spec, url, lambda: coord.elapsed, shown)
         self.scraper.start()
         self._stack.callback(self.scraper.stop)

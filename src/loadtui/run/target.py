@@ -13,8 +13,6 @@ from collections.abc import Callable
 from contextlib import ExitStack
 from typing import TYPE_CHECKING
 
-import httpx
-
 from loadtui.engine.tls import client_ssl
 from loadtui.errors import ConfigError, StartError
 from loadtui.model.plan import RunConfig
@@ -95,6 +93,8 @@ def mint_key(config: RunConfig, base_url: str) -> str:
         raise ConfigError(
             f"batch.admin_url is set: put the admin password in ${spec.admin_password_env}"
         )
+    import httpx  # here only: a run that mints no key never loads it (start-up time)
+
     try:
         status, body = _post_capped(url, (spec.admin_user, password), config)
     except httpx.HTTPError as exc:
@@ -116,6 +116,8 @@ _ADMIN_ANSWER_MAX = 64 * 1024
 
 def _post_capped(url: str, auth: tuple[str, str], config: RunConfig) -> tuple[int, bytes]:
     """POST with Basic auth; the status and at most ``_ADMIN_ANSWER_MAX`` bytes of the body."""
+    import httpx
+
     verify = client_ssl(config.target)  # --ca-cert / --insecure, as the workers check it
     timeout = config.target.timeout
     with (
