@@ -405,6 +405,8 @@ def redact_sample(sample: ErrorSample, secrets: list[str]) -> ErrorSample:
 
 
 def _all(calls: list[Callable[[], None]]) -> Callable[[], None]:
+    """One call that makes each of ``calls`` in turn (the waits for the servers launched)."""
+
     def call_all() -> None:
         for call in calls:
             call()
