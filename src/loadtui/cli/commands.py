@@ -27,6 +27,7 @@ from loadtui.run.options import (
     resolve_config,
     split_userinfo,
 )
+from loadtui.runtime import timing
 
 if TYPE_CHECKING:
     from loadtui.headless.runner import Output
@@ -50,7 +51,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if not args.headless:
         _check_output_needs_headless(args)
         return _cmd_app(args)
+    timing.stamp("cli: run command imported")
     resolved = resolve(Overrides.from_namespace(args))
+    timing.stamp("cli: options resolved (preset loaded)")
     config = resolved.config
     exports = run_exports(args)
     check_files(args, exports)

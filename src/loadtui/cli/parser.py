@@ -3,20 +3,42 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from loadtui import __version__
 from loadtui.model.durations import format_duration, parse_duration, parse_range
-from loadtui.model.plan import FAULTS, MockSpec
 from loadtui.run.exitcodes import ExitCode
 
 __all__ = ["build_parser"]
 
 
 class _Parser(argparse.ArgumentParser):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.deferred: Callable[[argparse.ArgumentParser], None] | None = None
+        """Adds this command's options when it is used (parsed, or its help shown)."""
+
     def error(self, message: str) -> NoReturn:
         self.exit(ExitCode.USAGE, f"loadtui: error: {message} (see loadtui --help)\n")
+
+    def _fill(self) -> None:
+        if self.deferred is not None:
+            add, self.deferred = self.deferred, None
+            add(self)
+
+    def parse_known_args(self, args: Any = None, namespace: Any = None) -> Any:
+        self._fill()
+        return super().parse_known_args(args, namespace)
+
+    def format_help(self) -> str:
+        self._fill()
+        return super().format_help()
+
+    def format_usage(self) -> str:
+        self._fill()
+        return super().format_usage()
 
 
 def _duration(text: str) -> float:
@@ -37,7 +59,21 @@ def _mock_ms(text: str) -> float:
 
 def _mock_default(name: str) -> str:
     """A MockSpec default for ``--help``: one source for the embedded and the standalone mock."""
+    from loadtui.model.plan import MockSpec
+
     return format_duration(MockSpec.model_fields[name].default)
+
+
+def _mock_field(name: str) -> Any:
+    from loadtui.model.plan import MockSpec
+
+    return MockSpec.model_fields[name].default
+
+
+def _faults() -> tuple[str, ...]:
+    from loadtui.model.plan import FAULTS
+
+    return FAULTS
 
 
 def _range(text: str) -> tuple[float, float]:
@@ -445,9 +481,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="The mock upstream on its own, with the embedded mock's defaults. Its timing "
         "options take a unit (50ms, 0.05s); a bare number is milliseconds.",
     )
-    _mock_timing_options(m)
-    _mock_behaviour_options(m)
-    _mock_capacity_options(m)
+    # its help quotes MockSpec's defaults, and MockSpec (pydantic, the plan's models) takes a
+    # tenth of a second to import: only ``loadtui mock`` pays it, not --help nor a run
+    m.deferred = _mock_options
     _proxy_options(
         sub.add_parser("proxy", help="run the pass-through proxy (for overhead runs) on its own")
     )
@@ -674,6 +710,13 @@ def _compare_options(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _mock_options(p: argparse.ArgumentParser) -> None:
+    """``loadtui mock``'s options, added when the command is used."""
+    _mock_timing_options(p)
+    _mock_behaviour_options(p)
+    _mock_capacity_options(p)
+
+
 def _mock_timing_options(p: argparse.ArgumentParser) -> None:
     """``loadtui mock``: where it listens and how fast it answers (defaults: MockSpec's)."""
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
@@ -700,7 +743,7 @@ def _mock_timing_options(p: argparse.ArgumentParser) -> None:
         "--tokens",
         type=int,
         metavar="N",
-        help=f"tokens per answer (default: {MockSpec.model_fields['tokens'].default})",
+        help=f"tokens per answer (default: {_mock_field('tokens')})",
     )
 
 
@@ -713,7 +756,7 @@ def _mock_behaviour_options(p: argparse.ArgumentParser) -> None:
         default=[],
         metavar="KIND[:RATE]",
         help="inject a fault into chat, completion and messages requests (repeatable): "
-        + ", ".join(FAULTS),
+        + ", ".join(_faults()),
     )
     p.add_argument(
         "--header",
@@ -735,7 +778,7 @@ def _mock_behaviour_options(p: argparse.ArgumentParser) -> None:
         type=float,
         metavar="RATE",
         help="share of batch lines that fail, they go to the error file (default: "
-        f"{MockSpec.model_fields['batch_line_errors'].default:g})",
+        f"{_mock_field('batch_line_errors'):g})",
     )
     p.add_argument(
         "--record",

@@ -28,7 +28,6 @@ from loadtui.model.record import (
 from loadtui.model.requests import count_unit
 from loadtui.render.sections import workflow_sections
 from loadtui.run.goodput import attainment_text, goodput_text, misses_text
-from loadtui.run.servermetrics import server_summary
 from loadtui.run.units import fmt_ms
 
 if TYPE_CHECKING:  # annotations only: ``show`` imports this module without the engine
@@ -305,6 +304,8 @@ def summary_renderable(run: RunRecord) -> Group:
         parts.append(_thresholds(run.thresholds))
     parts.extend(_generator(run.generator))
     if run.server is not None:  # --server-metrics: what the server said (its own text: plain)
+        from loadtui.run.servermetrics import server_summary  # httpx: only for this (start-up)
+
         parts.extend(Text(line) for line in server_summary(run.server))
     return Group(*parts)
 

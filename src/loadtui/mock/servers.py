@@ -1,9 +1,10 @@
 """Small aiohttp servers in processes of their own: the mock upstream and the overhead proxy.
 
-A server never shares an event loop (or, pinned, a core) with the engine that measures it. The
-process reports its bound port over a pipe, ignores Ctrl-C and SIGHUP (the parent decides when
-it ends), stops on SIGTERM and dies with its parent. A server never waits long for its open
-requests at shutdown (a stalled request would otherwise hold it for aiohttp's default 60 s).
+A server never shares an event loop (or, pinned, a core) with the engine that measures it. Its
+socket is bound by the parent (the URL is known at once); the process says when it serves over
+a pipe, ignores Ctrl-C and SIGHUP (the parent decides when it ends: ``stop`` kills it), stops
+on SIGTERM and dies with its parent. A server never waits long for its open requests at
+shutdown (a stalled request would otherwise hold it for aiohttp's default 60 s).
 """
 
 from __future__ import annotations
@@ -17,8 +18,9 @@ from collections.abc import Callable
 from typing import Any
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
-from loadtui.runtime import aio
+from loadtui.runtime import aio, timing
 from loadtui.runtime.lifeline import die_with_parent
 
 __all__ = ["SHUTDOWN_TIMEOUT", "ServerProcess", "serve_app"]
@@ -35,16 +37,17 @@ async def serve_app(
     on_ready: Callable[[int], None] | None = None,
     stop: asyncio.Event | None = None,
     ssl_context: ssl.SSLContext | None = None,
+    sock: socket.socket | None = None,
 ) -> None:
     """Serve ``app`` until ``stop`` is set (or forever); ``on_ready`` gets the bound port.
-    With ``ssl_context`` it serves HTTPS (the TLS tests of ``--ca-cert`` and ``--insecure``)."""
+    With ``ssl_context`` it serves HTTPS (the TLS tests of ``--ca-cert`` and ``--insecure``);
+    with ``sock`` (bound, not listening) it serves there instead of binding ``host:port``."""
     runner = web.AppRunner(
         app, access_log=None, handle_signals=False, shutdown_timeout=SHUTDOWN_TIMEOUT
     )
     await runner.setup()
-    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
+    if sock is None:
+        sock = _bound(host, port)
     site = web.SockSite(runner, sock, backlog=1024, ssl_context=ssl_context)
     await site.start()
     if on_ready is not None:
@@ -53,6 +56,13 @@ async def serve_app(
         await (stop or asyncio.Event()).wait()
     finally:
         await runner.cleanup()
+
+
+def _bound(host: str, port: int) -> socket.socket:
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    return sock
 
 
 class ServerProcess:
@@ -68,6 +78,8 @@ class ServerProcess:
         self.host = host
         self.port: int | None = None
         self._proc: Any = None
+        self._ready: Any = None
+        """The pipe the launched child says "serving" on, until ``wait_ready`` has read it."""
 
     @property
     def url(self) -> str:
@@ -75,30 +87,64 @@ class ServerProcess:
         return f"http://{host}:{self.port}"
 
     def start(self, timeout: float = 30.0) -> str:
+        """Start the server and wait until it serves; its URL (RuntimeError if it does not)."""
+        url = self.launch()
+        self.wait_ready(timeout)
+        return url
+
+    def launch(self) -> str:
+        """Start the server's process and return its URL at once, before it serves.
+
+        The socket is bound here and handed to the child, so the port is known while the child
+        still imports: a run starts its workers meanwhile (``wait_ready`` before any load).
+        Until the child listens, a connection is refused, never queued.
+        """
+        timing.stamp(f"{self.name}: spawning")
         ctx = mp.get_context("spawn")
+        sock = _bound(self.host, 0)
         parent, child = ctx.Pipe(duplex=False)
-        self._proc = ctx.Process(
-            target=_process_main,
-            args=(self.factory, self.arg, self.host, child),
-            name=f"loadtui-{self.name}",
-            daemon=True,
-        )
-        self._proc.start()
-        child.close()
-        if not parent.poll(timeout):
-            self.stop()
-            raise RuntimeError(f"the {self.name} did not start")
-        self.port = parent.recv()
-        parent.close()
+        try:
+            self._proc = ctx.Process(
+                target=_process_main,
+                args=(self.factory, self.arg, sock, child),
+                name=f"loadtui-{self.name}",
+                daemon=True,
+            )
+            self._proc.start()
+            self.port = sock.getsockname()[1]
+        finally:
+            sock.close()  # the child holds its own copy
+            child.close()
+        self._ready = parent
         return self.url
 
+    def wait_ready(self, timeout: float = 30.0) -> None:
+        """Wait until the launched server serves (RuntimeError, and it is stopped, if not)."""
+        conn, self._ready = self._ready, None
+        if conn is None:
+            return
+        try:
+            ok = conn.poll(timeout) and conn.recv() is not None
+        except (EOFError, OSError):  # the child ended before it served
+            ok = False
+        finally:
+            conn.close()
+        if not ok:
+            self.stop()
+            raise RuntimeError(f"the {self.name} did not start")
+        timing.stamp(f"{self.name}: ready")
+
     def stop(self) -> None:
+        """End the server at once. It keeps nothing worth an orderly shutdown (no file, nothing
+        read after it ends), and aiohttp's shutdown plus the interpreter's exit took 0.1–0.3 s
+        of every run's exit; a kill takes a millisecond. (A SIGTERM from anyone else still
+        stops the process in order.)"""
+        if self._ready is not None:
+            self._ready.close()
+            self._ready = None
         if self._proc is not None and self._proc.is_alive():
-            self._proc.terminate()
+            self._proc.kill()
             self._proc.join(5.0)
-            if self._proc.is_alive():  # it should have stopped within SHUTDOWN_TIMEOUT
-                self._proc.kill()
-                self._proc.join(1.0)
         self._proc = None
 
     def __enter__(self) -> ServerProcess:
@@ -110,15 +156,34 @@ class ServerProcess:
 
 
 def _process_main(
-    factory: Callable[[Any], web.Application], arg: Any, host: str, conn: Any
+    factory: Callable[[Any], web.Application], arg: Any, sock: socket.socket, conn: Any
 ) -> None:
     die_with_parent()
+    timing.stamp("server process: imports done")
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
 
     async def main() -> None:
         stop = asyncio.Event()
         asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
-        await serve_app(factory(arg), host, 0, on_ready=conn.send, stop=stop)
+        app = factory(arg)
+        if timing.ENABLED:
+            app.middlewares.append(_first_request_stamp())
+        await serve_app(app, on_ready=conn.send, stop=stop, sock=sock)
 
     aio.run(main())
+
+
+def _first_request_stamp() -> Any:
+    """A middleware (debug timing only) that stamps the first request this server gets."""
+    first = True
+
+    @web.middleware
+    async def stamp_first(request: web.Request, handler: Handler) -> web.StreamResponse:
+        nonlocal first
+        if first:
+            first = False
+            timing.stamp(f"server process: first request ({request.method} {request.path})")
+        return await handler(request)
+
+    return stamp_first

@@ -17,13 +17,13 @@ from contextlib import ExitStack
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import unquote
 
 from loadtui import __version__
-from loadtui.engine.channel import WorkerPool
+from loadtui.engine.channel import ProcessPool, WorkerPool
 from loadtui.engine.context import basic_token
 from loadtui.engine.coordinator import Coordinator
-from loadtui.engine.preflight import preflight
 from loadtui.engine.tls import client_ssl
 from loadtui.errors import ConfigError, StartError
 from loadtui.locations import runs_dir
@@ -41,15 +41,18 @@ from loadtui.model.thresholds import Abort, judge, judge_capacity, mark_aborted
 from loadtui.run.checkpoint import Checkpoints
 from loadtui.run.describe import describe_trace
 from loadtui.run.options import redact_url, with_userinfo
-from loadtui.run.search import CapacitySearch
-from loadtui.run.servermetrics import ServerScraper
 from loadtui.run.shaping import start_notices
 from loadtui.run.target import bring_up, mint_key
+from loadtui.runtime import timing
 from loadtui.storage.conversations import load_conversations
 from loadtui.storage.data import load_batch_input, load_prompts
 from loadtui.storage.runfile import new_run_id, redact, save_run
 from loadtui.storage.runindex import forget as forget_indexed
 from loadtui.storage.trace_file import load_trace
+
+if TYPE_CHECKING:  # imported where used: a run without them does not pay their imports
+    from loadtui.run.search import CapacitySearch
+    from loadtui.run.servermetrics import ServerScraper
 
 __all__ = ["RunSession"]
 
@@ -111,6 +114,7 @@ class RunSession:
 
     def __exit__(self, *exc: object) -> None:
         self._stack.close()
+        timing.stamp("session: closed (target and workers down)")
 
     def say(self, text: str) -> None:
         """Tell the user something, with every secret of the run replaced by ``***``."""
@@ -122,6 +126,7 @@ class RunSession:
 
     def start(self) -> Coordinator:
         """Bring up the target (the embedded mock if no URL) and the workers; raises StartError."""
+        timing.stamp("session: starting")
         config = self.config
         self._check_destination()
         client_ssl(config.target)  # an unreadable --ca-cert: exit 2 before any load
@@ -139,14 +144,27 @@ class RunSession:
             batch = load_batch_input(config.batch)
         pool = self._ray_pool()  # before the target: a cluster that cannot reach it is refused
         config = self.config
-        self.base_url, direct_url = bring_up(config, self._stack, self.say, self.target_source)
+        minting = bool(config.batch.admin_url) and any(r.kind == "batch" for r in config.requests)
+        # the embedded mock and the worker processes start side by side (each takes a few
+        # tenths of a second to import): the pool waits for the mock once its workers are
+        # spawned, before any load; minting a key and the burst pre-flight need it first
+        pending: list[Callable[[], None]] | None = None
+        if pool is None and not minting and config.load.mode != "burst":
+            pending = []
+        self.base_url, direct_url = bring_up(
+            config, self._stack, self.say, self.target_source, pending
+        )
+        if pending:
+            pool = ProcessPool(while_starting=_all(pending))
         self.direct_url = direct_url
         send_url = with_userinfo(self.base_url, self.userinfo)  # Basic auth, memory only
-        if config.batch.admin_url and any(r.kind == "batch" for r in config.requests):
+        if minting:
             self.api_key = mint_key(config, self.base_url)
             self.secrets.append(self.api_key)
             self.say("batch: minted one API key for this run (it is never written)")
         if config.load.mode == "burst":
+            from loadtui.engine.preflight import preflight
+
             preflight(config, send_url, self.api_key)
         self.started_at = datetime.now(UTC)
         self.run_id = new_run_id(config.preset, self.started_at)
@@ -164,10 +182,14 @@ class RunSession:
             pool=pool,
             trace=trace,
         )
+        timing.stamp("session: target up; starting the workers")
         coord.start()
+        timing.stamp("session: workers ready, the load starts")
         self._stack.callback(coord.stop, 0.0)
         self.coord = coord
         if config.search is not None:
+            from loadtui.run.search import CapacitySearch
+
             self.search = CapacitySearch(config.search, coord, replaying=self.replay_of is not None)
         self._checkpoints = Checkpoints(self.path, self.secrets, self.warn)
         self._scrape(coord)
@@ -185,6 +207,8 @@ class RunSession:
                 return
             url = (self.direct_url or self.base_url).rstrip("/") + "/metrics"
         shown = redact_url(url, self.secrets)
+        from loadtui.run.servermetrics import ServerScraper
+
         self.scraper = ServerScraper(spec, url, lambda: coord.elapsed, shown)
         self.scraper.start()
         self._stack.callback(self.scraper.stop)
@@ -264,9 +288,11 @@ class RunSession:
         assemble the run and save it; the path is None only if no fallback could be written."""
         coord = self.coord
         assert coord is not None, "finish() before start()"
+        timing.stamp("session: load ended; stopping the workers")
         if self.search is not None:
             self.search.finish()  # its last step ends where the load does, not after the drain
         coord.stop(grace, cut_short=cut_short)
+        timing.stamp("session: workers stopped")
         if self.scraper is not None:
             self.scraper.stop()  # its series ends with the client's
         if cut_short is not None and cut_short() and status in ("completed", "stopped"):
@@ -282,7 +308,10 @@ class RunSession:
         run = self.assemble(status, error)
         if self._checkpoints is not None:
             self._checkpoints.close()  # a late checkpoint must not overwrite the final save
-        return run, self.save(run)
+        timing.stamp("session: run assembled")
+        path = self.save(run)
+        timing.stamp("session: run saved")
+        return run, path
 
     def save(self, run: RunRecord) -> Path | None:
         """Save to ``self.path``; if that fails, to the data dir (for --out), the current
@@ -373,6 +402,16 @@ def redact_sample(sample: ErrorSample, secrets: list[str]) -> ErrorSample:
         headers={redact(k, secrets): redact(v, secrets) for k, v in sample.headers.items()},
         body=redact(sample.body, secrets),
     )
+
+
+def _all(calls: list[Callable[[], None]]) -> Callable[[], None]:
+    """One call that makes each of ``calls`` in turn (the waits for the servers launched)."""
+
+    def call_all() -> None:
+        for call in calls:
+            call()
+
+    return call_all
 
 
 def _cannot_write_in(folder: Path, create: bool) -> str | None:

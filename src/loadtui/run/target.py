@@ -13,8 +13,6 @@ from collections.abc import Callable
 from contextlib import ExitStack
 from typing import TYPE_CHECKING
 
-import httpx
-
 from loadtui.engine.tls import client_ssl
 from loadtui.errors import ConfigError, StartError
 from loadtui.model.plan import RunConfig
@@ -25,20 +23,39 @@ if TYPE_CHECKING:
 __all__ = ["bring_up", "mint_key"]
 
 
-def _start(server: ServerProcess, stack: ExitStack) -> str:
-    try:
-        url = server.start()
-    except RuntimeError as exc:
-        raise StartError(str(exc)) from None
+def _start(
+    server: ServerProcess, stack: ExitStack, pending: list[Callable[[], None]] | None
+) -> str:
+    """Launch ``server``; wait until it serves now, or (with ``pending``) leave that wait there
+    for the caller to run while its workers start."""
+    url = server.launch()
     stack.callback(server.stop)
+
+    def ready() -> None:
+        try:
+            server.wait_ready()
+        except RuntimeError as exc:
+            raise StartError(str(exc)) from None
+
+    if pending is None:
+        ready()
+    else:
+        pending.append(ready)
     return url
 
 
 def bring_up(
-    config: RunConfig, stack: ExitStack, say: Callable[[str], None], source: str | None = None
+    config: RunConfig,
+    stack: ExitStack,
+    say: Callable[[str], None],
+    source: str | None = None,
+    pending: list[Callable[[], None]] | None = None,
 ) -> tuple[str, str | None]:
     """(base URL the load goes to, direct upstream URL in overhead mode); ``source`` says where
-    the URL came from (``--url``, ``the preset``, ``$OPENAI_BASE_URL``, ``--mock``)."""
+    the URL came from (``--url``, ``the preset``, ``$OPENAI_BASE_URL``, ``--mock``). The
+    servers it starts (the embedded mock, the proxy) serve when it returns — or, given
+    ``pending``, a wait for each is appended there instead (their URLs are known at once), so
+    the caller can start its workers while the servers' processes start."""
     why = f"({source})" if source else "(no --url given)"
     overhead = config.overhead
     if config.target.url is None:
@@ -46,9 +63,9 @@ def bring_up(
         from loadtui.mock import MockProcess
         from loadtui.mock.proxy import ProxyProcess
 
-        mock_url = _start(MockProcess(config.mock), stack)
+        mock_url = _start(MockProcess(config.mock), stack, pending)
         if overhead.enabled:
-            proxy_url = _start(ProxyProcess(overhead.direct_url or mock_url), stack)
+            proxy_url = _start(ProxyProcess(overhead.direct_url or mock_url), stack, pending)
             say(
                 f"target: a pass-through proxy at {proxy_url} in front of the embedded mock at "
                 f"{mock_url} {why}; each request goes both ways"
@@ -76,6 +93,8 @@ def mint_key(config: RunConfig, base_url: str) -> str:
         raise ConfigError(
             f"batch.admin_url is set: put the admin password in ${spec.admin_password_env}"
         )
+    import httpx  # here only: a run that mints no key never loads it (start-up time)
+
     try:
         status, body = _post_capped(url, (spec.admin_user, password), config)
     except httpx.HTTPError as exc:
@@ -97,6 +116,8 @@ _ADMIN_ANSWER_MAX = 64 * 1024
 
 def _post_capped(url: str, auth: tuple[str, str], config: RunConfig) -> tuple[int, bytes]:
     """POST with Basic auth; the status and at most ``_ADMIN_ANSWER_MAX`` bytes of the body."""
+    import httpx
+
     verify = client_ssl(config.target)  # --ca-cert / --insecure, as the workers check it
     timeout = config.target.timeout
     with (

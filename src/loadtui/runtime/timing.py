@@ -1,0 +1,51 @@
+"""Phase stamps of a run's start-up and exit on stderr, when ``LOADTUI_DEBUG_TIMING=1``.
+
+Where a second of start-up goes (imports, the mock's and the workers' processes, the first
+request, the drain, the save, the exit) cannot be seen from outside; these stamps show it, one
+line per phase, from every process of the run on one clock: ``time.monotonic()``, which on
+Linux is the system-wide ``CLOCK_MONOTONIC``, so a parent's and its children's stamps compare.
+Each line counts from one origin: ``$LOADTUI_TIMING_ORIGIN`` (a launcher — the start-up
+benchmark — sets it to its own ``time.monotonic()`` just before it starts loadtui, so the
+interpreter's start-up counts too), else the moment this module was first imported; the
+parent exports it, so spawned children count from the same instant. Off (the default) a stamp
+costs one test of a module constant, and none is ever on the request path.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+__all__ = ["ENABLED", "stamp"]
+
+ENABLED = os.environ.get("LOADTUI_DEBUG_TIMING", "") not in ("", "0")
+"""Read once, at import: a process's stamps are on or off for its whole life."""
+
+_ORIGIN_VAR = "LOADTUI_TIMING_ORIGIN"
+
+
+def _origin() -> float:
+    try:
+        return float(os.environ[_ORIGIN_VAR])
+    except (KeyError, ValueError):
+        now = time.monotonic()
+        if ENABLED:  # children (spawned with this environment) count from here too
+            os.environ[_ORIGIN_VAR] = repr(now)
+        return now
+
+
+_ORIGIN = _origin()
+
+
+def stamp(phase: str) -> None:
+    """One line on stderr: seconds since the origin, the phase, this process's id."""
+    if not ENABLED:
+        return
+    now = time.monotonic()
+    line = f"loadtui timing: {now - _ORIGIN:8.3f} s  {phase}  [pid {os.getpid()}]\n"
+    try:
+        sys.stderr.write(line)
+        sys.stderr.flush()
+    except (OSError, ValueError, AttributeError):  # no stderr (closed, or None): no stamp
+        pass
