@@ -30,7 +30,15 @@ from aiohttp.http_exceptions import HttpProcessingError, LineTooLong
 from multidict import CIMultiDictProxy
 
 from loadtui.engine.checks import judge
-from loadtui.engine.protocols import CONTENT, DONE, IGNORE, Prepared, Reader, status_class
+from loadtui.engine.protocols import (
+    CONTENT,
+    DONE,
+    IGNORE,
+    ContentTemplate,
+    Prepared,
+    Reader,
+    status_class,
+)
 from loadtui.engine.requestlog import RequestLog
 from loadtui.engine.sse import EventTooLarge, SSEParser
 from loadtui.metrics import formulas
@@ -266,7 +274,13 @@ async def read_stream(
 
     One loop with no call per event beyond the parser and the protocol's reader: this is where
     a streaming run spends its time."""
-    stream_event = _reader(prep).stream_event
+    reader = _reader(prep)
+    stream_event = reader.stream_event
+    # a protocol that can tell a content chunk by its shape skips the JSON parse of the rest
+    # (protocols.ContentTemplate); a few tries per stream, so odd servers cost no more
+    template_of = getattr(reader, "content_template", None)
+    template: ContentTemplate | None = None
+    tries = 0 if template_of is None else 3
     parser = SSEParser(prep.max_event)
     tokens = out.tokens
     last = 0.0
@@ -283,7 +297,14 @@ async def read_stream(
             if keep is not None and len(keep) < keep_max:
                 keep.append(payload)
             try:
-                kind = stream_event(event, payload, tokens)
+                kind: int | ErrorClass
+                if template is not None and template.matches(payload):
+                    kind = CONTENT
+                else:
+                    kind = stream_event(event, payload, tokens)
+                    if kind == CONTENT and tries:
+                        tries -= 1
+                        template = template_of(payload)
             except Exception as exc:  # a reader tripping on a shape the protocol does not have
                 out.note(ErrorClass.MALFORMED, exc)
                 kind = ErrorClass.MALFORMED
