@@ -12,12 +12,11 @@ medians is the figure (a shared machine moves both alike within a round).
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 import statistics
 import subprocess
 import sys
-import time
+from pathlib import Path
 
 CHILD = r"""
 import asyncio, json, sys, time
@@ -82,7 +81,7 @@ def main() -> None:
     for _ in range(a.rounds):
         for name, src in variants.items():
             got[name].append(_once(a.streams, src))
-    load = open("/proc/loadavg").read().split()[:3]
+    load = Path("/proc/loadavg").read_text().split()[:3]
     for name, vals in got.items():
         each = ", ".join(f"{v:.2f}" for v in vals)
         print(f"{name:10} {statistics.median(vals):6.2f} µs CPU/chunk  ({each})")

@@ -170,8 +170,14 @@ def stream_row(a: argparse.Namespace, name: str) -> dict[str, Any]:
                 mock_cpu, wall = _cpu_seconds(mock.pid), time.perf_counter()
                 kw = {"concurrency": users, "seconds": a.stream_seconds, "stream": True}
                 run, cpu = _loadtui(url, a, src, max_tokens=chunks, spawn_rate=users, **kw)
-                mock_share = (_cpu_seconds(mock.pid) - mock_cpu) / (time.perf_counter() - wall)
-                out.setdefault(label, []).append(_stream_figures(run, cpu, ideal, request_s, ttft, mock_share))
+                mock_cpu = _cpu_seconds(mock.pid) - mock_cpu
+                mock_share = mock_cpu / (time.perf_counter() - wall)
+                figures = _stream_figures(run, cpu, ideal, request_s, ttft, mock_share)
+                # the mock's cost per chunk says whether one core serves this row's chunks/s
+                figures["mock_cpu_us_per_chunk"] = round(
+                    mock_cpu / max(1, run["summary"]["output_tokens"]) * 1e6, 2
+                )
+                out.setdefault(label, []).append(figures)
     finally:
         mock.terminate()
         mock.wait()
@@ -213,14 +219,18 @@ def external_row(script: str) -> dict[str, Any] | None:
 def report(results: dict[str, Any]) -> None:
     tp = results.get("throughput")
     if tp:
-        print("\n| non-streaming, 64 users, 1 worker | req/s (median) | × Locust (median of rounds) |")
+        print(
+            "\n| non-streaming, 64 users, 1 worker | req/s (median) | × Locust (median of rounds) |"
+        )
         print("|---|---:|---:|")
         for name, rps in tp["rps_median"].items():
             if name.startswith(("cpu", "mock")):
                 print(f"{name}: {rps:.2f}")
                 continue
             x = tp["x_locust_median"].get(name)
-            print(f"| {name} | {rps:,.0f} | {'1.00' if name == 'locust' else f'{x:.2f}' if x else '-'} |")
+            print(
+                f"| {name} | {rps:,.0f} | {'1.00' if name == 'locust' else f'{x:.2f}' if x else '-'} |"
+            )
     for name in STREAM_ROWS:
         row = results.get(name)
         if not row:

@@ -50,9 +50,14 @@ def _frame(f: str) -> str:
 
 def _area(leaf: str) -> str:
     for key, name in (
-        ("aiohttp/", "aiohttp"), ("multidict", "aiohttp"), ("yarl", "aiohttp"),
-        ("hdrh", "hdrhistogram"), ("json/", "json"), ("loadtui/", "loadtui"),
-        ("asyncio/", "event loop"), ("uvloop", "event loop"),
+        ("aiohttp/", "aiohttp"),
+        ("multidict", "aiohttp"),
+        ("yarl", "aiohttp"),
+        ("hdrh", "hdrhistogram"),
+        ("json/", "json"),
+        ("loadtui/", "loadtui"),
+        ("asyncio/", "event loop"),
+        ("uvloop", "event loop"),
     ):
         if key in leaf:
             return name

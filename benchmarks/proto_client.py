@@ -45,7 +45,9 @@ class _Conn(asyncio.Protocol):
                     return
                 head = bytes(buf[:end]).lower()
                 at = head.find(b"content-length:")
-                length = int(head[at + 15 : head.find(b"\r\n", at) if head.find(b"\r\n", at) > 0 else None])
+                length = int(
+                    head[at + 15 : head.find(b"\r\n", at) if head.find(b"\r\n", at) > 0 else None]
+                )
                 self.need = end + 4 + length
             if len(buf) < self.need:
                 return
