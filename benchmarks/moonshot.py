@@ -251,7 +251,7 @@ def main() -> None:
     p.add_argument("--json", default=str(HERE / "results" / "moonshot.json"))
     a = p.parse_args()
     a.rounds, a.seconds = (1, 3.0) if a.short else (3, 10.0)
-    a.stream_rounds, a.stream_seconds = (1, 9.0) if a.short else (1, 20.0)
+    a.stream_rounds, a.stream_seconds = (1, 8.0) if a.short else (1, 20.0)
     rows = set(a.rows.split(","))
     results: dict[str, Any] = {"loadavg_before": _loadavg(), "short": a.short}
     if "throughput" in rows:
