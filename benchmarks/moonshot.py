@@ -1,10 +1,10 @@
 """Issue 15's table, one row per line: the performance moonshot in one command.
 
     python benchmarks/moonshot.py            # ~4 minutes: 3 rounds, 10 s throughput, 20 s streams
-    python benchmarks/moonshot.py --short    # < 60 s for the three rows below (+ memory/start-up)
+    python benchmarks/moonshot.py --short    # ~50 s for the three rows below on a quiet machine (+ memory/start-up)
     python benchmarks/moonshot.py --short --baseline-src /tmp/base/src   # old commit vs this one
 
-Rows (the generator pinned to --gen-core with taskset-style affinity, the mock to --server-core,
+Rows (the generator pinned to --gen-core with taskset-style affinity, the server to --server-core,
 127.0.0.1 only; helpers from benchmarks/bench.py):
 
 1. **throughput**: non-streaming chat completions, 64 users, one worker, no think time, zero-delay
@@ -16,8 +16,10 @@ Rows (the generator pinned to --gen-core with taskset-style affinity, the mock t
    time and a zero-cost client completes one request every ttft + 49 gaps), *fraction of ideal* =
    the mean requests/s of the steady seconds (from the run's per-second series, after the ramp
    and one request's duration, the last second left out) / ideal; TTFT error = loadtui's TTFT
-   p50 / p99 minus the mock's truth. The mock's own CPU share over the run is printed beside it:
-   near 100 % the row measures the mock, not the generator.
+   p50 / p99 minus the server's truth. The server is benchmarks/sse_upstream.py (``--upstream
+   lean``, ~15 µs of CPU a chunk) unless ``--upstream mock`` (loadtui's mock, ~45 µs a chunk:
+   20,000 chunks/s is nearly its whole core). Its CPU per chunk and share of its core are printed
+   beside each row: near 100 % the row measures the server, not the generator.
 4. **memory** and **5. start-up**: ``benchmarks/memory_bench.py`` and ``benchmarks/startup_bench.py``
    with ``--short --json F`` when those files exist (skipped with a message when not).
 
@@ -151,15 +153,32 @@ def _steady_rps(run: dict[str, Any], request_s: float) -> float:
     return statistics.mean(steady) if steady else float("nan")
 
 
+def start_upstream(
+    a: argparse.Namespace, ttft: float, itl: float, chunks: int
+) -> tuple[subprocess.Popen, str]:
+    """The streams rows' server: benchmarks/sse_upstream.py (``--upstream lean``, default: a few
+    µs a chunk) or loadtui's own mock (``--upstream mock``: ~45 µs a chunk, near its core's
+    limit at 20,000 chunks/s)."""
+    if a.upstream == "mock":
+        ms, gap = f"{ttft * 1000:g}ms", f"{itl * 1000:g}ms"
+        return start_mock(a.server_core, "--ttft", ms, "--itl", gap, "--tokens", str(chunks))
+    cmd = [PY, str(HERE / "sse_upstream.py"), "--ttft", str(ttft * 1000)]
+    cmd += ["--itl", str(itl * 1000), "--tokens", str(chunks)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, preexec_fn=_pin(a.server_core))
+    line = proc.stdout.readline() if proc.stdout else ""
+    if "listening on " not in line:
+        proc.kill()
+        raise SystemExit(f"sse_upstream did not start: {line!r}")
+    return proc, line.split("listening on ", 1)[1].strip()
+
+
 def stream_row(a: argparse.Namespace, name: str) -> dict[str, Any]:
     users, ttft, itl, chunks = STREAM_ROWS[name]
     request_s = ttft + (chunks - 1) * itl
     ideal = users / request_s
-    ms = f"{ttft * 1000:g}ms"
-    mock, url = start_mock(
-        a.server_core, "--ttft", ms, "--itl", f"{itl * 1000:g}ms", "--tokens", str(chunks)
-    )
+    mock, url = start_upstream(a, ttft, itl, chunks)
     out: dict[str, Any] = {"users": users, "ideal_rps": ideal, "formula": "users/(ttft+49*itl)"}
+    out["upstream"] = a.upstream
     try:
         variants = [("loadtui", None)]
         if a.baseline_src:
@@ -249,6 +268,12 @@ def main() -> None:
     p.add_argument("--server-core", type=int, default=1)
     p.add_argument("--baseline-src", help="a src/ directory of an older loadtui, alternated")
     p.add_argument("--json", default=str(HERE / "results" / "moonshot.json"))
+    p.add_argument(
+        "--upstream",
+        choices=("lean", "mock"),
+        default="lean",
+        help="the streams rows' server: benchmarks/sse_upstream.py (default) or loadtui mock",
+    )
     a = p.parse_args()
     a.rounds, a.seconds = (1, 3.0) if a.short else (3, 10.0)
     a.stream_rounds, a.stream_seconds = (1, 8.0) if a.short else (1, 20.0)
