@@ -18,11 +18,12 @@ from time import perf_counter
 import pytest
 from hdrh.histogram import HdrHistogram
 
+from loadtui.engine.anthropic import AnthropicProtocol
 from loadtui.engine.client import read_stream
 from loadtui.engine.protocols import CONTENT, OpenAIProtocol, Prepared, chunk_template
 from loadtui.engine.sse import EventTooLarge, SSEParser
 from loadtui.metrics.histogram import Histogram
-from loadtui.model.outcomes import Outcome, Tokens
+from loadtui.model.outcomes import ErrorClass, Outcome, Tokens
 from loadtui.model.plan import TargetSpec
 from loadtui.model.requests import RequestSpec
 
@@ -103,6 +104,86 @@ STREAMS = {
         "[DONE]",
     ],
 }
+
+
+class _AnthropicNoTemplate:
+    """The Anthropic reader without its content template."""
+
+    stream_event = staticmethod(AnthropicProtocol.stream_event)
+    body = staticmethod(AnthropicProtocol.body)
+
+
+def _ant(kind: str, **fields: object) -> str:
+    return json.dumps({"type": kind, **fields})
+
+
+def _text_delta(t: str, index: int = 0) -> str:
+    return _ant("content_block_delta", index=index, delta={"type": "text_delta", "text": t})
+
+
+ANT_START = _ant("message_start", message={"usage": {"input_tokens": 5, "output_tokens": 1}})
+ANT_END = [
+    _ant("content_block_stop", index=0),
+    _ant("message_delta", delta={"stop_reason": "end_turn"}, usage={"output_tokens": 9}),
+    _ant("message_stop"),
+]
+ANTHROPIC = {
+    "plain": [ANT_START, *(_text_delta(f"t{i} ") for i in range(5)), *ANT_END],
+    "escapes, empty and unicode": [
+        ANT_START,
+        _text_delta('a\n"b"'),
+        _text_delta(""),
+        _text_delta("é🙂"),
+        _text_delta("c"),
+        *ANT_END,
+    ],
+    "thinking then text": [
+        _ant("content_block_delta", index=0, delta={"type": "thinking_delta", "thinking": "h"}),
+        _ant("content_block_delta", index=0, delta={"type": "thinking_delta", "thinking": "m"}),
+        _text_delta("a", 1),
+        _text_delta("b", 1),
+        *ANT_END,
+    ],
+    "error after text": [
+        _text_delta("a"),
+        _text_delta("b"),
+        _ant("error", error={"type": "overloaded_error"}),
+    ],
+    "broken tail": [_text_delta("a"), _text_delta("b"), _text_delta("c")[:-1], *ANT_END],
+}
+
+
+def _ant_event(payload: str) -> bytes:
+    """An SSE event named by its payload's type (a broken payload: a text delta)."""
+    try:
+        name = json.loads(payload)["type"]
+    except ValueError:
+        name = "content_block_delta"
+    return f"event: {name}\ndata: {payload}\n\n".encode()
+
+
+@pytest.mark.parametrize("name", sorted(ANTHROPIC))
+@pytest.mark.parametrize("size", [7, 4096])
+def test_an_anthropic_stream_reads_the_same_with_and_without_the_template(
+    name: str, size: int
+) -> None:
+    data = b"".join(_ant_event(p) for p in ANTHROPIC[name])
+    spec = RequestSpec(kind="messages", stream=True)
+    fast = AnthropicProtocol().prepare(spec, TargetSpec(model="m"), "http://127.0.0.1:1", None)
+    slow = replace(fast, protocol=_AnthropicNoTemplate())
+    assert _read(fast, data, size) == _read(slow, data, size)
+
+
+def test_an_anthropic_template_matches_only_text_deltas_of_its_shape() -> None:
+    template = AnthropicProtocol.content_template(_text_delta("first").encode())
+    assert template is not None and template.matches(_text_delta("next").encode())
+    for other in (_text_delta(""), _text_delta("x", 1), ANT_START, *ANT_END):
+        assert not template.matches(other.encode())
+    thinking = {"type": "thinking_delta", "thinking": "h"}
+    assert (
+        AnthropicProtocol.content_template(_ant("content_block_delta", delta=thinking).encode())
+        is None
+    )
 
 
 async def _reads(data: bytes, size: int) -> AsyncIterator[bytes]:
@@ -196,3 +277,20 @@ def test_the_shortcut_keeps_the_event_size_limit() -> None:
     with pytest.raises(EventTooLarge):
         SSEParser(max_event=4).feed(b"data: 12345\n\n")
     assert SSEParser(max_event=5).feed(b"data: 12345\n\n") == [(None, b"12345")]
+
+
+def test_read_stream_parses_only_the_chunks_that_do_not_match() -> None:
+    parsed: list[bytes] = []
+
+    class Counting(OpenAIProtocol):
+        @staticmethod
+        def stream_event(event: str | None, data: bytes, tokens: Tokens) -> int | ErrorClass:
+            parsed.append(data)
+            return OpenAIProtocol.stream_event(event, data, tokens)
+
+    prep = replace(_prep(), protocol=Counting())
+    data = b"".join(b"data: " + p.encode() + b"\n\n" for p in STREAMS["plain"])
+    done, chunks, events, error, *_ = _read(prep, data, 4096)
+    assert (done, chunks, events, error) == (True, 6, 10, None)
+    # the role chunk, the first content chunk (the template), finish, usage, [DONE]
+    assert len(parsed) == 5

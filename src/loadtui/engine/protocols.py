@@ -42,6 +42,7 @@ __all__ = [
     "shaped_body",
     "shaped_headers",
     "status_class",
+    "template_around",
     "token_count",
 ]
 
@@ -301,9 +302,10 @@ class OpenAIProtocol:
 
 
 class ContentTemplate:
-    """The bytes around the content string of one OpenAI stream chunk: a later chunk made of
-    the same prefix, a non-empty JSON string and the same suffix is CONTENT without a JSON
-    parse (docs/performance.md, "Where the worker's time goes (issue 15)").
+    """The bytes around the text string of one stream chunk (OpenAI's ``delta.content``,
+    Anthropic's ``text_delta``): a later chunk made of the same prefix, a non-empty JSON string
+    and the same suffix is CONTENT without a JSON parse (docs/performance.md, "Where the
+    worker's time goes (issue 15)").
 
     Servers send every content chunk of a stream with the same id, created, model, choice
     index, ``logprobs`` and ``finish_reason``; only the text changes. A chunk that matches is
@@ -338,8 +340,7 @@ def chunk_template(data: bytes) -> ContentTemplate | None:
     else None (its stream is parsed chunk by chunk as before)."""
     try:
         text = data.decode()
-        keys = _CONTENT.findall(text)
-        obj = json.loads(text) if len(keys) == 1 else None
+        obj = json.loads(text)
     except ValueError:
         return None
     if not isinstance(obj, dict) or obj.get("error") or obj.get("usage"):
@@ -349,14 +350,22 @@ def chunk_template(data: bytes) -> ContentTemplate | None:
         return None
     delta = choices[0].get("delta")
     said = delta.get("content") if isinstance(delta, dict) else None
+    return template_around(text, _CONTENT, said)
+
+
+def template_around(text: str, key: re.Pattern[str], said: object) -> ContentTemplate | None:
+    """The template of a parsed chunk whose text, ``said``, is a non-empty string that ``key``
+    (a JSON key and its opening quote) finds once and only once in ``text``; else None."""
     if not isinstance(said, str) or not said:
         return None
-    key = _CONTENT.search(text)
-    assert key is not None
-    content, end = scanstring(text, key.end())
-    if content != said:
+    found = key.search(text)
+    if found is None or key.search(text, found.end()) is not None:
         return None
-    return ContentTemplate(text[: key.end()], text[end:])
+    try:
+        content, end = scanstring(text, found.end())
+    except ValueError:
+        return None
+    return ContentTemplate(text[: found.end()], text[end:]) if content == said else None
 
 
 def _chunk_usage(usage: JSONObject, tokens: Tokens) -> None:
