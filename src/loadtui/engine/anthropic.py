@@ -11,11 +11,13 @@ events are ignored. An ``error`` event after a 200 is a stream error — or, for
 from __future__ import annotations
 
 import json
+import re
 
 from loadtui.engine.protocols import (
     CONTENT,
     DONE,
     IGNORE,
+    ContentTemplate,
     JSONObject,
     Prepared,
     Prompt,
@@ -25,6 +27,7 @@ from loadtui.engine.protocols import (
     json_object,
     shaped_body,
     shaped_headers,
+    template_around,
     token_count,
 )
 from loadtui.model.outcomes import ErrorClass
@@ -33,6 +36,8 @@ from loadtui.model.plan import RequestSpec, TargetSpec
 __all__ = ["AnthropicProtocol", "messages_text"]
 
 _TEXT_DELTAS = ("text_delta", "thinking_delta")
+_TEXT = re.compile(r'"text"\s*:\s*"')
+"""A ``"text"`` key and the quote opening its string value (a key: see protocols._CONTENT)."""
 
 
 def _error_class(obj: JSONObject) -> ErrorClass:
@@ -127,6 +132,22 @@ class AnthropicProtocol:
         if kind == "error":
             return _error_class(obj)
         return IGNORE  # ping, content_block_start/stop, and event types added later
+
+    @staticmethod
+    def content_template(data: bytes) -> ContentTemplate | None:
+        """A ``text_delta`` event's shape: the next text deltas of its block are read without a
+        parse (``client.read_stream``); a chunk of that shape is CONTENT, touches no usage."""
+        try:
+            text = data.decode()
+            obj = json.loads(text)
+        except ValueError:
+            return None
+        if not isinstance(obj, dict) or obj.get("type") != "content_block_delta":
+            return None
+        delta = obj.get("delta")
+        if not isinstance(delta, dict) or delta.get("type") != "text_delta":
+            return None
+        return template_around(text, _TEXT, delta.get("text"))
 
     @staticmethod
     def body(kind: str, data: bytes, tokens: Tokens) -> ErrorClass | None:

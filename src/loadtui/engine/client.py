@@ -21,7 +21,7 @@ a server that never stops sending costs a bounded amount of memory (``too_large`
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterable, Mapping
+from collections.abc import AsyncIterable, Callable, Mapping
 from contextlib import AbstractAsyncContextManager
 from time import perf_counter
 
@@ -30,7 +30,15 @@ from aiohttp.http_exceptions import HttpProcessingError, LineTooLong
 from multidict import CIMultiDictProxy
 
 from loadtui.engine.checks import judge
-from loadtui.engine.protocols import CONTENT, DONE, IGNORE, Prepared, Reader, status_class
+from loadtui.engine.protocols import (
+    CONTENT,
+    DONE,
+    IGNORE,
+    ContentTemplate,
+    Prepared,
+    Reader,
+    status_class,
+)
 from loadtui.engine.requestlog import RequestLog
 from loadtui.engine.sse import EventTooLarge, SSEParser
 from loadtui.metrics import formulas
@@ -264,9 +272,17 @@ async def read_stream(
     """Read an SSE answer event by event, each event timed when the read that completed it
     returned; ITL gaps go straight into ``itl``. True when the stream said it was done.
 
-    One loop with no call per event beyond the parser and the protocol's reader: this is where
-    a streaming run spends its time."""
-    stream_event = _reader(prep).stream_event
+    One loop with no call per event beyond the parser and the protocol's reader — or, for a
+    chunk shaped like an earlier content chunk, its ``ContentTemplate`` instead of a JSON parse:
+    this is where a streaming run spends its time."""
+    reader = _reader(prep)
+    stream_event = reader.stream_event
+    # a protocol that can tell a content chunk by its shape skips the JSON parse of the rest
+    # (protocols.ContentTemplate); a few tries per stream, so odd servers cost no more
+    template_of: Callable[[bytes], ContentTemplate | None] | None
+    template_of = getattr(reader, "content_template", None)
+    template: ContentTemplate | None = None
+    tries = 0 if template_of is None else 3
     parser = SSEParser(prep.max_event)
     tokens = out.tokens
     last = 0.0
@@ -283,7 +299,14 @@ async def read_stream(
             if keep is not None and len(keep) < keep_max:
                 keep.append(payload)
             try:
-                kind = stream_event(event, payload, tokens)
+                kind: int | ErrorClass
+                if template is not None and template.matches(payload):
+                    kind = CONTENT
+                else:
+                    kind = stream_event(event, payload, tokens)
+                    if kind == CONTENT and tries and template_of is not None:
+                        tries -= 1
+                        template = template_of(payload)
             except Exception as exc:  # a reader tripping on a shape the protocol does not have
                 out.note(ErrorClass.MALFORMED, exc)
                 kind = ErrorClass.MALFORMED

@@ -95,15 +95,17 @@ class Reporter:
             users = {uid: users[uid] for uid in uids[:USER_ROWS_MAX]}
         elif len(users) > USER_ROWS_MAX:
             users = {uid: users[uid] for uid in heapq.nsmallest(USER_ROWS_MAX, users)}
+        # positional, in UserRow's field order: a third of the keyword build's cost, which
+        # showed in the profile at 1,000 users (docs/performance.md, issue 15)
         return [
             UserRow(
-                uid=u.uid,
-                state=int(u.state),
-                age=(now - u.started) if u.started >= 0 else -1.0,
-                last_latency=u.last_latency,
-                last_ttft=u.last_ttft,
-                requests=u.requests,
-                errors=u.errors,
+                u.uid,
+                int(u.state),
+                (now - u.started) if u.started >= 0 else -1.0,
+                u.last_latency,
+                u.last_ttft,
+                u.requests,
+                u.errors,
             )
             for u in users.values()
         ]

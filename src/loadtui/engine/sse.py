@@ -10,6 +10,9 @@ line costs time linear in its length (re-concatenating on every read was quadrat
 10 s of CPU). The tail and an event's data are bounded by ``max_event``; past it ``feed`` raises
 ``EventTooLarge`` (a hostile or broken server must not grow a worker's memory without end).
 
+A read holding exactly one ``data: ...`` event and nothing else (how servers pacing tokens send
+them) is answered without splitting it into lines: the same event, a third of the CPU.
+
 Written by hand rather than taken from httpx-sse/sseclient because those decode text line by
 line from an iterator they own; this one is fed the read the worker timestamps (see
 docs/performance.md).
@@ -40,6 +43,18 @@ class SSEParser:
 
     def feed(self, chunk: bytes) -> list[tuple[str | None, bytes]]:
         """Add a read; return the events it completed as ``(event name or None, data)``."""
+        if (  # the common read, one whole ``data: ...`` event, with nothing pending: no split
+            chunk[-2:] == b"\n\n"
+            and chunk[:6] == b"data: "
+            and not self._tail
+            and not self._data
+            and self._event is None
+            and not self._skip_lf
+            and chunk.count(b"\n") == 2
+            and b"\r" not in chunk
+            and len(chunk) - 8 <= self._max
+        ):
+            return [(None, chunk[6:-2])]
         lines = self._lines(chunk)
         return self._dispatch(lines) if lines else []
 
