@@ -34,7 +34,7 @@ from loadtui.engine.protocols import CONTENT, DONE, IGNORE, Prepared, Reader, st
 from loadtui.engine.requestlog import RequestLog
 from loadtui.engine.sse import EventTooLarge, SSEParser
 from loadtui.metrics import formulas
-from loadtui.metrics.histogram import Histogram
+from loadtui.metrics.labelitl import RecordsMs
 from loadtui.metrics.stats import Recorder
 from loadtui.model.outcomes import ErrorClass, Outcome, UserState, reason_text
 
@@ -174,7 +174,8 @@ async def execute(
                 out.end = perf_counter()
                 read_whole(prep, out, data, keep)
             else:
-                itl = rec.hist["itl_ms"]
+                # a labelled stream books its gaps for its label too (runs of several labels)
+                itl = rec.itl_of(out.label) if out.label else rec.hist["itl_ms"]
                 done = await read_stream(resp.content.iter_any(), prep, out, itl, user, keep, limit)
                 if not done and out.error is None:
                     unfinished(out, resp.headers.get("Content-Type", ""))
@@ -256,7 +257,7 @@ async def read_stream(
     chunks: AsyncIterable[bytes],
     prep: Prepared,
     out: Outcome,
-    itl: Histogram,
+    itl: RecordsMs,
     user: UserStatus | None = None,
     keep: list[bytes] | None = None,
     keep_max: int = 64,
@@ -365,6 +366,8 @@ def book(rec: Recorder, user: UserStatus | None, out: Outcome) -> bool:
         return False
     rec.ok += 1
     output, tpot = _book_tokens(rec, out, latency_actual, ttft)
+    if tpot is not None and out.label:
+        rec.labels[out.label].tpot.record_ms(tpot)
     if rec.slo is not None:
         out.slo_ok = judge_slo(rec, out, latency, latency_actual, ttft, output, tpot)
     if user is not None:

@@ -20,7 +20,8 @@ from loadtui.metrics.formulas import (
     slo_attainment,
 )
 from loadtui.metrics.histogram import Histogram
-from loadtui.metrics.runhist import encode_run
+from loadtui.metrics.labelitl import BothItl
+from loadtui.metrics.runhist import LABEL_METRICS, encode_run
 from loadtui.metrics.samples import SampleBook
 from loadtui.model.outcomes import reason_text
 from loadtui.model.record import (
@@ -68,15 +69,20 @@ run ended first); ``late``: sent more than ``LATE_MS`` after its intended time."
 
 
 class LabelStats:
-    """One request label's share of an interval (or of a whole run, once merged)."""
+    """One request label's share of an interval (or of a whole run, once merged): its counts,
+    and its latency, TTFT, ITL and TPOT histograms (each recorded as the whole run's is)."""
 
-    __slots__ = ("errors", "latency", "requests", "ttft")
+    __slots__ = ("errors", "itl", "latency", "requests", "tpot", "ttft")
 
     def __init__(self) -> None:
         self.requests = 0
         self.errors = 0
         self.latency = Histogram()
         self.ttft = Histogram()
+        self.itl = Histogram()
+        """Every gap of the label's streams (fed chunk by chunk through ``BothItl``)."""
+        self.tpot = Histogram()
+        """One per successful stream of two tokens or more (``formulas.tpot_ms``)."""
 
     def record(self, latency_ms: float, ok: bool, ttft_ms: float | None = None) -> None:
         self.requests += 1
@@ -86,11 +92,29 @@ class LabelStats:
         if ttft_ms is not None:
             self.ttft.record_ms(ttft_ms)
 
-    def merge(self, requests: int, errors: int, latency: Histogram, ttft: Histogram) -> None:
+    def merge(self, requests: int, errors: int, *hists: Histogram) -> None:
+        """Add counts and the histograms in ``LABEL_METRICS`` order (latency, TTFT, ITL, TPOT;
+        a snapshot from before ITL and TPOT were kept per label may stop at TTFT)."""
         self.requests += requests
         self.errors += errors
-        self.latency.merge(latency)
-        self.ttft.merge(ttft)
+        for mine, more in zip(self.histograms(), hists, strict=False):
+            mine.merge(more)
+
+    def histograms(self) -> tuple[Histogram, Histogram, Histogram, Histogram]:
+        """The label's histograms in ``LABEL_METRICS`` order."""
+        return (self.latency, self.ttft, self.itl, self.tpot)
+
+    def encoded(self) -> tuple[int, int, bytes, bytes, bytes, bytes]:
+        """A snapshot's entry: counts, then each histogram encoded (empty bytes: no samples)."""
+        lat, ttft, itl, tpot = (h.encode() if h.count else b"" for h in self.histograms())
+        return (self.requests, self.errors, lat, ttft, itl, tpot)
+
+    def reset(self) -> None:
+        """Start a fresh interval, in place: a stream that spans a drain keeps feeding the
+        ITL histogram its ``BothItl`` holds."""
+        self.requests = self.errors = 0
+        for h in self.histograms():
+            h.reset()
 
     def summary(self) -> LabelSummary:
         return LabelSummary(
@@ -98,6 +122,8 @@ class LabelStats:
             errors=self.errors,
             latency_ms=self.latency.summary(),
             ttft_ms=self.ttft.summary(),
+            itl_ms=self.itl.summary(),
+            tpot_ms=self.tpot.summary(),
         )
 
 
@@ -116,6 +142,7 @@ class Recorder:
         "errors",
         "hist",
         "input_tokens",
+        "itl_by_label",
         "labels",
         "late",
         "ok",
@@ -148,6 +175,7 @@ class Recorder:
         self.errors: dict[str, int] = {}
         self.status_codes: dict[int, int] = {}
         self.labels: dict[str, LabelStats] = {}
+        self.itl_by_label: dict[str, BothItl] = {}
         self.checks: dict[str, list[int]] = {}
         self.reasons: dict[str, list[str]] = {}
         self.requests = 0
@@ -214,6 +242,14 @@ class Recorder:
             stats = self.labels[name] = LabelStats()
         return stats
 
+    def itl_of(self, name: str) -> BothItl:
+        """Where a stream labelled ``name`` records its ITL gaps: the run's histogram and the
+        label's (one ``BothItl`` per label, kept: both histograms are reset in place)."""
+        both = self.itl_by_label.get(name)
+        if both is None:
+            both = self.itl_by_label[name] = BothItl(self.hist["itl_ms"], self.label(name).itl)
+        return both
+
     def check(self, name: str, passed: bool) -> None:
         counts = self.checks.get(name)
         if counts is None:
@@ -247,13 +283,7 @@ class Recorder:
             status_codes=self.status_codes,
             histograms={name: h.encode() for name, h in self.hist.items() if h.count},
             labels={
-                name: (
-                    s.requests,
-                    s.errors,
-                    s.latency.encode(),
-                    s.ttft.encode() if s.ttft.count else b"",
-                )
-                for name, s in self.labels.items()
+                name: s.encoded() for name, s in self.labels.items() if s.requests or s.itl.count
             },
             checks={name: (c[0], c[1]) for name, c in self.checks.items()},
             error_reasons=self.reasons,
@@ -262,7 +292,8 @@ class Recorder:
             h.reset()
         self.errors = {}
         self.status_codes = {}
-        self.labels = {}
+        for stats in self.labels.values():  # kept: a stream in flight holds its ITL histogram
+            stats.reset()
         self.checks = {}
         self.reasons = {}
         self.requests = self.ok = self.cancelled = 0
@@ -299,11 +330,11 @@ class Aggregate:
         self.status_codes.update(snap.status_codes)
         for name, h in decoded.items():
             self.hist[name].merge(h)
-        for name, (requests, errors, lat, ttft) in snap.labels.items() if labels else ():
+        for name, (requests, errors, *hists) in snap.labels.items() if labels else ():
             stats = self.labels.get(name)
             if stats is None:
                 stats = self.labels[name] = LabelStats()
-            stats.merge(requests, errors, Histogram.decode(lat), Histogram.decode(ttft))
+            stats.merge(requests, errors, *(Histogram.decode(h) for h in hists))
         for name, (passed, failed) in snap.checks.items():
             counts = self.checks.setdefault(name, [0, 0])
             counts[0] += passed
@@ -322,7 +353,7 @@ class Aggregate:
             mine = self.labels.get(name)
             if mine is None:
                 mine = self.labels[name] = LabelStats()
-            mine.merge(s.requests, s.errors, s.latency, s.ttft)
+            mine.merge(s.requests, s.errors, *s.histograms())
         for name, (passed, failed) in other.checks.items():
             counts = self.checks.setdefault(name, [0, 0])
             counts[0] += passed
@@ -402,7 +433,10 @@ class Aggregate:
         """Every histogram encoded, whole run and per label (the run file's ``histograms``)."""
         return encode_run(
             self.hist,
-            {name: {"latency_ms": s.latency, "ttft_ms": s.ttft} for name, s in self.labels.items()},
+            {
+                name: dict(zip(LABEL_METRICS, s.histograms(), strict=True))
+                for name, s in self.labels.items()
+            },
         )
 
     def metrics(self) -> Metrics:
