@@ -34,7 +34,7 @@ from loadtui.engine.protocols import CONTENT, DONE, IGNORE, Prepared, Reader, st
 from loadtui.engine.requestlog import RequestLog
 from loadtui.engine.sse import EventTooLarge, SSEParser
 from loadtui.metrics import formulas
-from loadtui.metrics.labelitl import RecordsMs
+from loadtui.metrics.histogram import Histogram
 from loadtui.metrics.stats import Recorder
 from loadtui.model.outcomes import ErrorClass, Outcome, UserState, reason_text
 
@@ -174,7 +174,8 @@ async def execute(
                 out.end = perf_counter()
                 read_whole(prep, out, data, keep)
             else:
-                # a labelled stream books its gaps for its label too (runs of several labels)
+                # a labelled stream (runs of several labels) books its gaps under its label;
+                # the recorder adds them to the run's ITL when it drains
                 itl = rec.itl_of(out.label) if out.label else rec.hist["itl_ms"]
                 done = await read_stream(resp.content.iter_any(), prep, out, itl, user, keep, limit)
                 if not done and out.error is None:
@@ -257,7 +258,7 @@ async def read_stream(
     chunks: AsyncIterable[bytes],
     prep: Prepared,
     out: Outcome,
-    itl: RecordsMs,
+    itl: Histogram,
     user: UserStatus | None = None,
     keep: list[bytes] | None = None,
     keep_max: int = 64,

@@ -20,7 +20,6 @@ from loadtui.metrics.formulas import (
     slo_attainment,
 )
 from loadtui.metrics.histogram import Histogram
-from loadtui.metrics.labelitl import BothItl
 from loadtui.metrics.runhist import LABEL_METRICS, encode_run
 from loadtui.metrics.samples import SampleBook
 from loadtui.model.outcomes import reason_text
@@ -80,7 +79,8 @@ class LabelStats:
         self.latency = Histogram()
         self.ttft = Histogram()
         self.itl = Histogram()
-        """Every gap of the label's streams (fed chunk by chunk through ``BothItl``)."""
+        """Every gap of the label's streams. In a worker, ``read_stream`` records a labelled
+        stream's gaps here only, and ``Recorder.drain`` adds them to the run's ITL."""
         self.tpot = Histogram()
         """One per successful stream of two tokens or more (``formulas.tpot_ms``)."""
 
@@ -111,7 +111,7 @@ class LabelStats:
 
     def reset(self) -> None:
         """Start a fresh interval, in place: a stream that spans a drain keeps feeding the
-        ITL histogram its ``BothItl`` holds."""
+        ITL histogram ``Recorder.itl_of`` gave it."""
         self.requests = self.errors = 0
         for h in self.histograms():
             h.reset()
@@ -142,7 +142,6 @@ class Recorder:
         "errors",
         "hist",
         "input_tokens",
-        "itl_by_label",
         "labels",
         "late",
         "ok",
@@ -175,7 +174,6 @@ class Recorder:
         self.errors: dict[str, int] = {}
         self.status_codes: dict[int, int] = {}
         self.labels: dict[str, LabelStats] = {}
-        self.itl_by_label: dict[str, BothItl] = {}
         self.checks: dict[str, list[int]] = {}
         self.reasons: dict[str, list[str]] = {}
         self.requests = 0
@@ -242,13 +240,19 @@ class Recorder:
             stats = self.labels[name] = LabelStats()
         return stats
 
-    def itl_of(self, name: str) -> BothItl:
-        """Where a stream labelled ``name`` records its ITL gaps: the run's histogram and the
-        label's (one ``BothItl`` per label, kept: both histograms are reset in place)."""
-        both = self.itl_by_label.get(name)
-        if both is None:
-            both = self.itl_by_label[name] = BothItl(self.hist["itl_ms"], self.label(name).itl)
-        return both
+    def itl_of(self, name: str) -> Histogram:
+        """Where a stream labelled ``name`` records its ITL gaps: the label's histogram only,
+        added to the run's at each drain (``fold_label_itl``). Recording each gap twice cost
+        ~7 % CPU per streamed event (benchmarks/label_itl_bench.py); one merge per label per
+        interval costs next to nothing."""
+        return self.label(name).itl
+
+    def fold_label_itl(self) -> None:
+        """Add the labels' ITL gaps of this interval to the run's ITL histogram: in a run of
+        several labels every stream is labelled and recorded its gaps under its label only."""
+        itl = self.hist["itl_ms"]
+        for stats in self.labels.values():
+            itl.merge(stats.itl)  # (merge skips an empty histogram)
 
     def check(self, name: str, passed: bool) -> None:
         counts = self.checks.get(name)
@@ -275,6 +279,8 @@ class Recorder:
 
     def drain(self, worker: int, t: float) -> WorkerSnapshot:
         """Package this interval as a snapshot and start a fresh one."""
+        if self.labels:
+            self.fold_label_itl()
         snap = WorkerSnapshot(
             worker=worker,
             t=t,
