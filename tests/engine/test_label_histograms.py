@@ -14,11 +14,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 
 from loadtui.metrics.runhist import decode_run
 from loadtui.mock import MockProcess
 from loadtui.model.plan import RunConfig
-from loadtui.model.record import RunRecord
+from loadtui.model.record import MetricSummary, RunRecord
+from loadtui.outputs.html import ms
+from loadtui.outputs.report_sections import Shown, labels_section
+from loadtui.render.sections import workflow_sections
 from loadtui.storage.record_out import summary_document
 from loadtui.storage.runfile import load_record
 from loadtui.tui.bridge import RunBridge
@@ -104,6 +108,26 @@ def test_the_summary_json_carries_each_labels_itl_and_tpot(ran: Ran) -> None:
         row = doc["summary"]["by_label"][label]
         assert row["itl_ms"]["count"] == ran.saved.summary.by_label[label].itl_ms.count > 0
         assert row["tpot_ms"]["p95"] == ran.saved.summary.by_label[label].tpot_ms.p95
+
+
+def _trio(m: MetricSummary) -> str:
+    return f"{ms(m.p50)} / {ms(m.p95)} / {ms(m.p99)} ms"
+
+
+def test_the_reports_label_table_and_shows_by_request_table_give_itl(ran: Ran) -> None:
+    by_label = ran.saved.summary.by_label
+    table = str(labels_section(Shown(ran.saved, ran.saved.id, "#000")))
+    assert "ITL p50 / p95 / p99" in table and "TPOT p50 / p95 / p99" in table
+    for figures in by_label.values():
+        assert _trio(figures.itl_ms) in table and _trio(figures.tpot_ms) in table
+    console = Console(width=100, record=True)
+    console.print(*workflow_sections(ran.saved.summary))
+    lines = console.export_text().splitlines()
+    header = next(line for line in lines if "ITL p50" in line)
+    for label, figures in by_label.items():
+        row = next(line for line in lines if line.strip().startswith(label))
+        assert row.split()[-1] == ms(figures.itl_ms.p50), label  # the last column: ITL p50
+    assert header.rstrip().endswith("ITL p50")
 
 
 def test_an_old_run_file_without_per_label_itl_or_tpot_loads() -> None:

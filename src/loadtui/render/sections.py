@@ -26,7 +26,7 @@ def _by_label(s: RunSummary) -> Table | None:
         return None
     t = Table(title="by request (ms)", title_justify="left", box=box.SIMPLE_HEAD, padding=(0, 1))
     t.add_column("request", no_wrap=True)
-    for col in ("count", "errors", "p50", "p95", "p99", "TTFT p50", "TTFT p95"):
+    for col in ("count", "errors", "p50", "p95", "p99", "TTFT p50", "TTFT p95", "ITL p50"):
         t.add_column(col, justify="right")
     for name, row in labels.items():
         lat, ttft = row.latency_ms, row.ttft_ms
@@ -39,6 +39,7 @@ def _by_label(s: RunSummary) -> Table | None:
             _ms(lat.p99),
             _ms(ttft.p50) if ttft.count else "-",
             _ms(ttft.p95) if ttft.count else "-",
+            _ms(row.itl_ms.p50) if row.itl_ms.count else "-",  # streaming mixes: gap per token
         )
     return t
 
