@@ -9,6 +9,7 @@ before labels kept ITL and TPOT, still load.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,6 +44,7 @@ THRESHOLDS = {
 class Ran:
     run: RunRecord
     saved: RunRecord
+    path: Path
 
 
 @pytest.fixture(scope="module")
@@ -68,7 +70,7 @@ def ran(mock_upstream: MockProcess, tmp_path_factory: pytest.TempPathFactory) ->
         bridge.start()
         assert bridge.wait(60) and bridge.error is None
         assert bridge.run is not None
-        yield Ran(bridge.run, load_record(folder / "run.json"))
+        yield Ran(bridge.run, load_record(folder / "run.json"), folder / "run.json")
 
 
 def test_each_labels_itl_and_tpot_histograms_add_up_to_the_whole_runs(ran: Ran) -> None:
@@ -128,6 +130,25 @@ def test_the_reports_label_table_and_shows_by_request_table_give_itl(ran: Ran) -
         row = next(line for line in lines if line.strip().startswith(label))
         assert row.split()[-1] == ms(figures.itl_ms.p50), label  # the last column: ITL p50
     assert header.rstrip().endswith("ITL p50")
+
+
+def test_a_file_whose_labels_kept_latency_and_ttft_only_loads(ran: Ran, tmp_path: Path) -> None:
+    """The shape files had before labels kept ITL and TPOT: the same run without them."""
+    raw = json.loads(ran.path.read_text())
+    for label in GAPS:
+        for key in ("itl_ms", "tpot_ms"):
+            del raw["summary"]["by_label"][label][key]
+            del raw["histograms"]["by_label"][label][key]
+    old = tmp_path / "old.json"
+    old.write_text(json.dumps(raw))
+    run = load_record(old)
+    assert run.histograms is not None
+    decoded = decode_run(run.histograms)
+    for label in GAPS:
+        figures = run.summary.by_label[label]
+        assert figures.ttft_ms == ran.saved.summary.by_label[label].ttft_ms
+        assert not figures.itl_ms.count and not decoded.get("itl_ms", label).count
+    assert "ITL p50 / p95 / p99" in str(labels_section(Shown(run, run.id, "#000")))
 
 
 def test_an_old_run_file_without_per_label_itl_or_tpot_loads() -> None:
