@@ -92,13 +92,14 @@ class LabelStats:
         if ttft_ms is not None:
             self.ttft.record_ms(ttft_ms)
 
-    def merge(self, requests: int, errors: int, *hists: Histogram) -> None:
+    def merge(self, requests: int, errors: int, *hists: Histogram | None) -> None:
         """Add counts and the histograms in ``LABEL_METRICS`` order (latency, TTFT, ITL, TPOT;
-        a snapshot from before ITL and TPOT were kept per label may stop at TTFT)."""
+        None: no samples)."""
         self.requests += requests
         self.errors += errors
         for mine, more in zip(self.histograms(), hists, strict=False):
-            mine.merge(more)
+            if more is not None:
+                mine.merge(more)
 
     def histograms(self) -> tuple[Histogram, Histogram, Histogram, Histogram]:
         """The label's histograms in ``LABEL_METRICS`` order."""
@@ -340,7 +341,8 @@ class Aggregate:
             stats = self.labels.get(name)
             if stats is None:
                 stats = self.labels[name] = LabelStats()
-            stats.merge(requests, errors, *(Histogram.decode(h) for h in hists))
+            # an empty one (b"": a label not streamed) is not decoded into a 92 KB histogram
+            stats.merge(requests, errors, *(Histogram.decode(h) if h else None for h in hists))
         for name, (passed, failed) in snap.checks.items():
             counts = self.checks.setdefault(name, [0, 0])
             counts[0] += passed
