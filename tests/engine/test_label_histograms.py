@@ -149,6 +149,9 @@ def test_a_file_whose_labels_kept_latency_and_ttft_only_loads(ran: Ran, tmp_path
         assert figures.ttft_ms == ran.saved.summary.by_label[label].ttft_ms
         assert not figures.itl_ms.count and not decoded.get("itl_ms", label).count
     assert "ITL p50 / p95 / p99" in str(labels_section(Shown(run, run.id, "#000")))
+    console = Console(width=100, record=True)
+    console.print(*workflow_sections(run.summary))
+    assert "ITL p50" not in console.export_text()  # no label kept ITL: no column of dashes
 
 
 def test_an_old_run_file_without_per_label_itl_or_tpot_loads() -> None:
