@@ -250,7 +250,7 @@ class Recorder:
 
     def fold_label_itl(self) -> None:
         """Add the labels' ITL gaps of this interval to the run's ITL histogram: in a run of
-        several labels every stream is labelled and recorded its gaps under its label only."""
+        several labels every stream is labelled and records its gaps under its label only."""
         itl = self.hist["itl_ms"]
         for stats in self.labels.values():
             itl.merge(stats.itl)  # (merge skips an empty histogram)
