@@ -148,7 +148,7 @@ def test_a_threshold_without_samples_says_why(tmp_path: Path, private_dirs: Path
     [
         (["--threshold", "ttft p95<500"], "--threshold 'ttft p95<500': threshold ttft: 'p95<500'"),
         (["--threshold", "tfft p(95)<500"], "unknown threshold metric 'tfft'"),
-        (["--threshold", "itl{label:chat} p(95)<5"], "a label filter applies to"),
+        (["--threshold", "latency_actual{label:chat} p(95)<5"], "a label filter applies to"),
         (["--abort-on-fail"], "--abort-on-fail applies to --threshold"),
     ],
 )

@@ -20,6 +20,9 @@ THRESHOLDS = [
     ("success_rate", "rate>0.9"),
     ("latency{label:chat}", "p(95)<100"),
     ("ttft{label:chat stream}", "med<30"),
+    ("itl{label:chat stream}", "p(95)<40"),
+    ("tpot{label:chat stream}", "avg<20"),
+    ("itl{label:chat}", "p(95)<40"),
     ("error_rate{label:chat}", "rate<0.2"),
     ("latency{label:gone}", "p(95)<100"),
     ("checks", "rate>0.5"),
@@ -37,6 +40,9 @@ def _aggregate(labels: bool) -> Aggregate:
             stats = agg.labels[label] = LabelStats()
             for i in range(200):
                 stats.record(rng.uniform(5, 150), i % 7 != 0, rng.uniform(5, 60))
+                if label == "chat stream":
+                    stats.itl.record_ms(rng.uniform(5, 60))
+                    stats.tpot.record_ms(rng.uniform(5, 30))
     agg.counters.update(requests=500, ok=450)
     agg.errors.update(http_500=50)
     agg.checks["status"] = [40, 10]

@@ -57,7 +57,11 @@ def test_a_label_filter_names_the_metric_and_the_label() -> None:
     [
         ("ttft{status:200}", "p(95)<1", "must be {label:NAME}"),
         ("ttft{label:}", "p(95)<1", "must be {label:NAME}"),
-        ("itl{label:chat}", "p(95)<1", "applies to latency, ttft, error_rate, success_rate"),
+        (
+            "latency_actual{label:chat}",
+            "p(95)<1",
+            "applies to latency, ttft, itl, tpot, error_rate",
+        ),
         ("checks{label:chat}", "rate>0.9", "applies to latency"),
         ("latency", "p(75)<1", "p(75) is not kept"),
         ("nope{label:x}", "p(95)<1", "unknown threshold metric 'nope'"),

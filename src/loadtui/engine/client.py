@@ -182,7 +182,9 @@ async def execute(
                 out.end = perf_counter()
                 read_whole(prep, out, data, keep)
             else:
-                itl = rec.hist["itl_ms"]
+                # a labelled stream (runs of several labels) books its gaps under its label;
+                # the recorder adds them to the run's ITL when it drains
+                itl = rec.itl_of(out.label) if out.label else rec.hist["itl_ms"]
                 done = await read_stream(resp.content.iter_any(), prep, out, itl, user, keep, limit)
                 if not done and out.error is None:
                     unfinished(out, resp.headers.get("Content-Type", ""))
@@ -388,6 +390,8 @@ def book(rec: Recorder, user: UserStatus | None, out: Outcome) -> bool:
         return False
     rec.ok += 1
     output, tpot = _book_tokens(rec, out, latency_actual, ttft)
+    if tpot is not None and out.label:
+        rec.labels[out.label].tpot.record_ms(tpot)
     if rec.slo is not None:
         out.slo_ok = judge_slo(rec, out, latency, latency_actual, ttft, output, tpot)
     if user is not None:

@@ -16,8 +16,9 @@ from loadtui.model.record import RunHistograms
 
 __all__ = ["LABEL_METRICS", "DecodedHistograms", "decode_run", "encode_run", "merge_runs"]
 
-LABEL_METRICS = ("latency_ms", "ttft_ms")
-"""The histograms each request label keeps (``LabelStats``)."""
+LABEL_METRICS = ("latency_ms", "ttft_ms", "itl_ms", "tpot_ms")
+"""The histograms each request label keeps (``LabelStats``), in its order; run files from
+before ITL and TPOT were kept per label hold the first two only."""
 
 
 @dataclass(slots=True)

@@ -20,7 +20,7 @@ from loadtui.metrics.formulas import (
     slo_attainment,
 )
 from loadtui.metrics.histogram import Histogram
-from loadtui.metrics.runhist import encode_run
+from loadtui.metrics.runhist import LABEL_METRICS, encode_run
 from loadtui.metrics.samples import SampleBook
 from loadtui.model.outcomes import reason_text
 from loadtui.model.record import (
@@ -68,15 +68,21 @@ run ended first); ``late``: sent more than ``LATE_MS`` after its intended time."
 
 
 class LabelStats:
-    """One request label's share of an interval (or of a whole run, once merged)."""
+    """One request label's share of an interval (or of a whole run, once merged): its counts,
+    and its latency, TTFT, ITL and TPOT histograms (each recorded as the whole run's is)."""
 
-    __slots__ = ("errors", "latency", "requests", "ttft")
+    __slots__ = ("errors", "itl", "latency", "requests", "tpot", "ttft")
 
     def __init__(self) -> None:
         self.requests = 0
         self.errors = 0
         self.latency = Histogram()
         self.ttft = Histogram()
+        self.itl = Histogram()
+        """Every gap of the label's streams. In a worker, ``read_stream`` records a labelled
+        stream's gaps here only, and ``Recorder.drain`` adds them to the run's ITL."""
+        self.tpot = Histogram()
+        """One per successful stream of two tokens or more (``formulas.tpot_ms``)."""
 
     def record(self, latency_ms: float, ok: bool, ttft_ms: float | None = None) -> None:
         self.requests += 1
@@ -86,11 +92,30 @@ class LabelStats:
         if ttft_ms is not None:
             self.ttft.record_ms(ttft_ms)
 
-    def merge(self, requests: int, errors: int, latency: Histogram, ttft: Histogram) -> None:
+    def merge(self, requests: int, errors: int, *hists: Histogram | None) -> None:
+        """Add counts and the histograms in ``LABEL_METRICS`` order (latency, TTFT, ITL, TPOT;
+        None: no samples)."""
         self.requests += requests
         self.errors += errors
-        self.latency.merge(latency)
-        self.ttft.merge(ttft)
+        for mine, more in zip(self.histograms(), hists, strict=False):
+            if more is not None:
+                mine.merge(more)
+
+    def histograms(self) -> tuple[Histogram, Histogram, Histogram, Histogram]:
+        """The label's histograms in ``LABEL_METRICS`` order."""
+        return (self.latency, self.ttft, self.itl, self.tpot)
+
+    def encoded(self) -> tuple[int, int, bytes, bytes, bytes, bytes]:
+        """A snapshot's entry: counts, then each histogram encoded (empty bytes: no samples)."""
+        lat, ttft, itl, tpot = (h.encode() if h.count else b"" for h in self.histograms())
+        return (self.requests, self.errors, lat, ttft, itl, tpot)
+
+    def reset(self) -> None:
+        """Start a fresh interval, in place: a stream that spans a drain keeps feeding the
+        ITL histogram ``Recorder.itl_of`` gave it."""
+        self.requests = self.errors = 0
+        for h in self.histograms():
+            h.reset()
 
     def summary(self) -> LabelSummary:
         return LabelSummary(
@@ -98,6 +123,8 @@ class LabelStats:
             errors=self.errors,
             latency_ms=self.latency.summary(),
             ttft_ms=self.ttft.summary(),
+            itl_ms=self.itl.summary(),
+            tpot_ms=self.tpot.summary(),
         )
 
 
@@ -214,6 +241,20 @@ class Recorder:
             stats = self.labels[name] = LabelStats()
         return stats
 
+    def itl_of(self, name: str) -> Histogram:
+        """Where a stream labelled ``name`` records its ITL gaps: the label's histogram only,
+        added to the run's at each drain (``fold_label_itl``). Recording each gap twice cost
+        ~7 % CPU per streamed event (benchmarks/label_itl_bench.py); one merge per label per
+        interval costs next to nothing."""
+        return self.label(name).itl
+
+    def fold_label_itl(self) -> None:
+        """Add the labels' ITL gaps of this interval to the run's ITL histogram: in a run of
+        several labels every stream is labelled and records its gaps under its label only."""
+        itl = self.hist["itl_ms"]
+        for stats in self.labels.values():
+            itl.merge(stats.itl)  # (merge skips an empty histogram)
+
     def check(self, name: str, passed: bool) -> None:
         counts = self.checks.get(name)
         if counts is None:
@@ -239,6 +280,8 @@ class Recorder:
 
     def drain(self, worker: int, t: float) -> WorkerSnapshot:
         """Package this interval as a snapshot and start a fresh one."""
+        if self.labels:
+            self.fold_label_itl()
         snap = WorkerSnapshot(
             worker=worker,
             t=t,
@@ -247,13 +290,7 @@ class Recorder:
             status_codes=self.status_codes,
             histograms={name: h.encode() for name, h in self.hist.items() if h.count},
             labels={
-                name: (
-                    s.requests,
-                    s.errors,
-                    s.latency.encode(),
-                    s.ttft.encode() if s.ttft.count else b"",
-                )
-                for name, s in self.labels.items()
+                name: s.encoded() for name, s in self.labels.items() if s.requests or s.itl.count
             },
             checks={name: (c[0], c[1]) for name, c in self.checks.items()},
             error_reasons=self.reasons,
@@ -262,7 +299,8 @@ class Recorder:
             h.reset()
         self.errors = {}
         self.status_codes = {}
-        self.labels = {}
+        for stats in self.labels.values():  # kept: a stream in flight holds its ITL histogram
+            stats.reset()
         self.checks = {}
         self.reasons = {}
         self.requests = self.ok = self.cancelled = 0
@@ -317,11 +355,12 @@ class Aggregate:
         self.status_codes.update(snap.status_codes)
         for name, h in decoded.items():
             self.hist.add(name, h)
-        for name, (requests, errors, lat, ttft) in snap.labels.items() if labels else ():
+        for name, (requests, errors, *hists) in snap.labels.items() if labels else ():
             stats = self.labels.get(name)
             if stats is None:
                 stats = self.labels[name] = LabelStats()
-            stats.merge(requests, errors, Histogram.decode(lat), Histogram.decode(ttft))
+            # an empty one (b"": a label not streamed) is not decoded into a 92 KB histogram
+            stats.merge(requests, errors, *(Histogram.decode(h) if h else None for h in hists))
         for name, (passed, failed) in snap.checks.items():
             counts = self.checks.setdefault(name, [0, 0])
             counts[0] += passed
@@ -340,7 +379,7 @@ class Aggregate:
             mine = self.labels.get(name)
             if mine is None:
                 mine = self.labels[name] = LabelStats()
-            mine.merge(s.requests, s.errors, s.latency, s.ttft)
+            mine.merge(s.requests, s.errors, *s.histograms())
         for name, (passed, failed) in other.checks.items():
             counts = self.checks.setdefault(name, [0, 0])
             counts[0] += passed
@@ -420,7 +459,10 @@ class Aggregate:
         """Every histogram encoded, whole run and per label (the run file's ``histograms``)."""
         return encode_run(
             {name: self.hist[name] for name in HISTOGRAMS},  # the file's order, made or not
-            {name: {"latency_ms": s.latency, "ttft_ms": s.ttft} for name, s in self.labels.items()},
+            {
+                name: dict(zip(LABEL_METRICS, s.histograms(), strict=True))
+                for name, s in self.labels.items()
+            },
         )
 
     def metrics(self) -> Metrics:

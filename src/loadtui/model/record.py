@@ -138,6 +138,10 @@ class LabelSummary:
     errors: int = 0
     latency_ms: MetricSummary = field(default_factory=MetricSummary)
     ttft_ms: MetricSummary = field(default_factory=MetricSummary)
+    itl_ms: MetricSummary = field(default_factory=MetricSummary)
+    """Empty for the label's non-streamed requests, and in run files from before labels kept
+    ITL and TPOT."""
+    tpot_ms: MetricSummary = field(default_factory=MetricSummary)
 
 
 @dataclass(frozen=True, slots=True)

@@ -48,9 +48,10 @@ class WorkerSnapshot:
     """Worst event-loop lag seen in the interval."""
     cpu_percent: float = 0.0
     users_rows: list[UserRow] = field(default_factory=list)
-    labels: dict[str, tuple[int, int, bytes, bytes]] = field(default_factory=dict)
+    labels: dict[str, tuple[int, int, bytes, bytes, bytes, bytes]] = field(default_factory=dict)
     """Per request label (kind, mix entry, ``direct``/``proxied``, batch step): requests,
-    errors, encoded latency histogram, encoded TTFT histogram."""
+    errors, then the encoded latency, TTFT, ITL and TPOT histograms (``b""``: no samples). An
+    interval can hold ITL gaps of a label and no request: its stream ends in a later one."""
     checks: dict[str, tuple[int, int]] = field(default_factory=dict)
     """Per check: (passed, failed)."""
     error_reasons: dict[str, list[str]] = field(default_factory=dict)

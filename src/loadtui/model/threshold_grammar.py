@@ -46,7 +46,7 @@ Batch API run; checks: the share of checks that passed; goodput_rate (requests/s
 SLO: ``value``, or k6's ``rate`` of a counter) and slo_attainment (``rate``): ``summary.slo``."""
 SLO_METRICS = ("goodput_rate", "slo_attainment")
 """Thresholds over the run's SLOs: a config with one of them must have SLOs."""
-LABELLED = ("latency", "ttft", "error_rate", "success_rate")
+LABELLED = ("latency", "ttft", "itl", "tpot", "error_rate", "success_rate")
 """Metrics a label filter applies to: what ``LabelSummary`` keeps."""
 _RATES = {"error_rate", "success_rate", "checks", "slo_attainment"}
 OVERHEAD = {"overhead_latency", "overhead_ttft"}

@@ -235,7 +235,9 @@ def _label_view(label: str, summary: RunSummary, labels: Mapping[str, bool]) -> 
     if found is not None or summary.by_label or list(labels) != [label] or not summary.requests:
         return found
     m = summary.metrics
-    return LabelSummary(summary.requests, summary.errors_total, m.latency_ms, m.ttft_ms)
+    return LabelSummary(
+        summary.requests, summary.errors_total, m.latency_ms, m.ttft_ms, m.itl_ms, m.tpot_ms
+    )
 
 
 def _judge_label(
@@ -253,16 +255,16 @@ def _judge_label(
             return _failed(t, f"no requests with label {label} completed")
         rate = view.errors / view.requests
         return _result(t, rate if t.name == "error_rate" else 1.0 - rate)
-    section = view.ttft_ms if t.name == "ttft" else view.latency_ms
-    actual = _aggregate(section, t.aggregate)
+    actual = _aggregate(getattr(view, METRICS[t.name]), t.aggregate)
     if actual is not None:
         return _result(t, actual)
-    if t.name == "ttft" and not labels.get(label, streamed):
+    stream_name = _STREAMING.get(t.name)
+    if stream_name and not labels.get(label, streamed):
         return _not_judged(t, f"requests labelled {label} are not streamed")
     where = f" with label {label}"
-    if t.name == "ttft":
+    if stream_name:
         return _failed(
-            t, _no_stream_samples("TTFT", view.requests, view.requests - view.errors, where)
+            t, _no_stream_samples(stream_name, view.requests, view.requests - view.errors, where)
         )
     return _failed(t, f"no {t.name} samples{where}")
 

@@ -150,6 +150,8 @@ def labels_section(shown: Shown) -> Markup:
         "error %",
         "latency p50 / p95 / p99",
         "TTFT p50 / p95 / p99",
+        "ITL p50 / p95 / p99",
+        "TPOT p50 / p95 / p99",
     ]
     rows: list[list[Cell]] = []
     for name, label in s.by_label.items():
@@ -162,6 +164,8 @@ def labels_section(shown: Shown) -> Markup:
                 rate,
                 _metric_trio(label.latency_ms),
                 _metric_trio(label.ttft_ms),
+                _metric_trio(label.itl_ms),  # empty in files from before labels kept them
+                _metric_trio(label.tpot_ms),
             ]
         )
     out: str = table(head, rows, "figures") if rows else "<p>No labels in this run.</p>"

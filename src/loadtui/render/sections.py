@@ -26,11 +26,14 @@ def _by_label(s: RunSummary) -> Table | None:
         return None
     t = Table(title="by request (ms)", title_justify="left", box=box.SIMPLE_HEAD, padding=(0, 1))
     t.add_column("request", no_wrap=True)
-    for col in ("count", "errors", "p50", "p95", "p99", "TTFT p50", "TTFT p95"):
+    # ITL p50 for a mix with streams (files from before labels kept ITL have none: no column)
+    itl = any(row.itl_ms.count for row in labels.values())
+    cols = ("count", "errors", "p50", "p95", "p99", "TTFT p50", "TTFT p95")
+    for col in (*cols, "ITL p50") if itl else cols:
         t.add_column(col, justify="right")
     for name, row in labels.items():
         lat, ttft = row.latency_ms, row.ttft_ms
-        t.add_row(
+        cells: list[Text | str] = [
             Text(name),  # a preset's own label: plain text, never markup
             f"{row.requests:,}",
             f"{row.errors:,}",
@@ -39,7 +42,10 @@ def _by_label(s: RunSummary) -> Table | None:
             _ms(lat.p99),
             _ms(ttft.p50) if ttft.count else "-",
             _ms(ttft.p95) if ttft.count else "-",
-        )
+        ]
+        if itl:
+            cells.append(_ms(row.itl_ms.p50) if row.itl_ms.count else "-")
+        t.add_row(*cells)
     return t
 
 

@@ -85,4 +85,6 @@ def _label(stats: LabelStats, names: set[str]) -> LabelSummary:
         stats.errors,
         stats.latency.summary() if "latency" in names else empty,
         stats.ttft.summary() if "ttft" in names else empty,
+        stats.itl.summary() if "itl" in names else empty,
+        stats.tpot.summary() if "tpot" in names else empty,
     )

@@ -200,6 +200,8 @@ def _label(raw: Any) -> LabelSummary:
         errors=_int(raw, "errors"),
         latency_ms=_metric(_obj(raw, "latency_ms")),
         ttft_ms=_metric(_obj(raw, "ttft_ms")),
+        itl_ms=_metric(_obj(raw, "itl_ms")),  # absent from files before labels kept them
+        tpot_ms=_metric(_obj(raw, "tpot_ms")),
     )
 
 

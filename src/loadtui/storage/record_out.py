@@ -148,6 +148,8 @@ def _label_to_json(label: LabelSummary) -> RunJson:
         "errors": label.errors,
         "latency_ms": metric_to_json(label.latency_ms),
         "ttft_ms": metric_to_json(label.ttft_ms),
+        "itl_ms": metric_to_json(label.itl_ms),
+        "tpot_ms": metric_to_json(label.tpot_ms),
     }
 
 

@@ -59,6 +59,8 @@ class _Label(_Loose):
     errors: Num
     latency_ms: _Pcts
     ttft_ms: _Pcts
+    itl_ms: _Pcts | None = None  # absent from files before labels kept them
+    tpot_ms: _Pcts | None = None
 
 
 class _Check(_Loose):
