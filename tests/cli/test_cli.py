@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from helpers import run_cli
+from loadtui.run.drive import TICK
 
 pytestmark = pytest.mark.integration  # every test here starts processes
 
@@ -196,8 +197,10 @@ def test_replay_reproduces_the_control_timeline(private_dirs: Path):
         == strip(original["controls"])
         == [("users", 4), ("pause", None), ("resume", None), ("users", 2)]
     )
+    # each change lands up to one drive tick after its time, by design (run/drive.py), and a
+    # busy machine adds its own delay: two runs agree to a tick plus that, not to the millisecond
     for a, b in zip(original["controls"], replay["controls"], strict=True):
-        assert abs(a["at"] - b["at"]) < 0.1
+        assert abs(a["at"] - b["at"]) < TICK + 0.15
     users = lambda run: [p["users"] for p in run["series"]]  # noqa: E731
     assert users(original) == users(replay)
 
