@@ -139,6 +139,9 @@ LOCAL_RAY_SETTINGS: dict[str, str] = {
     "RAY_kill_idle_workers_interval_ms": "1000",
     "RAY_raylet_check_gc_period_milliseconds": "1000",
     "RAY_object_manager_timer_freq_ms": "1000",
+    # Ray starts a Python worker per CPU in advance; the ones no actor takes idle at ~5 ms of
+    # CPU a second each for the whole run (actors start their own worker when created)
+    "RAY_prestart_worker_first_driver": "0",
     # actors are the load generator: Ray starts them at nice 15, which lets every other
     # process on the host delay their timestamps; worker processes run at the driver's
     "RAY_worker_niceness": "0",
