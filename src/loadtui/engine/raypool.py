@@ -50,8 +50,9 @@ __all__ = ["RayCluster", "RayPool", "connect", "import_ray", "ray_log_file"]
 REMOTE_SNAPSHOT_INTERVAL = 1.0
 """Snapshot interval when the cluster spans hosts: each push is a call over the network."""
 LOCAL_SNAPSHOT_INTERVAL = 0.5
-"""Snapshot interval on a one-host cluster. Each snapshot is an actor call, ~1–2 ms of CPU
-between the driver and the actor (a worker process's pipe costs a tenth of that): at 0.5 s
+"""Snapshot interval on a one-host cluster. Each snapshot is an actor call, ~1.5–2.5 ms of CPU
+between the driver and the actor on the 2-core machine (a worker process's pipe costs a tenth of
+that): at 0.5 s
 rather than a process's 0.25 s the live figures move twice a second, and the per-second series
 stays exact (docs/performance.md)."""
 
@@ -130,7 +131,7 @@ LOCAL_RAY_SETTINGS: dict[str, str] = {
     "RAY_task_events_report_interval_ms": "0",
     "RAY_enable_metrics_collection": "0",
     "RAY_event_stats": "0",
-    # the raylet's housekeeping timers, 10 a second each by default, once a second on one
+    # the raylet's housekeeping timers, 4–10 a second each by default, once a second on one
     # host: the memory monitor (the OOM killer reacts within 1 s), the disk-full check, idle
     # worker reaping, the GC check and the object manager's timer (no objects move between
     # nodes when there is one)
