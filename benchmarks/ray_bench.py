@@ -13,8 +13,9 @@ driver, its workers or its Ray actors, and for Ray the GCS, raylet and agents th
 - **Start-up**: from launching ``loadtui`` to the mock's first request (Python's start-up,
   ``ray.init`` and the actors included).
 - **Idle cost**: one more run of each backend with one user that thinks past the end: the CPU
-  each part of the tree spends per second with (almost) no load, and from it the CPU per
-  request above that fixed cost.
+  each part of the tree spends per second with (almost) no load — also by process: the driver,
+  the workers or actors, and each of Ray's daemons (GCS, raylet, agents, monitor) — and from it
+  the CPU per request above that fixed cost.
 - **Memory**: RSS and PSS summed over the tree at the end of the window (PSS shares pages
   between the processes that map them, so it does not count Ray's shared libraries twice).
 
