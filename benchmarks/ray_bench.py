@@ -191,7 +191,10 @@ def _command(url: str, backend: str, a: argparse.Namespace, out: Path, idle: boo
     # idle: one user that sends one request and then thinks past the end of the run
     users, think = ("1", "600s") if idle else (str(a.streams), "0")
     cmd += ["--users", users, "--spawn-rate", users, "--think-time", think]
-    cmd += ["--workers", str(a.workers), "--duration", f"{a.seconds:g}s"]
+    # idle: the run outlasts the window by 3 s more, so no worker is draining or gone when the
+    # window's CPU is read (a run's clock starts before its first request)
+    seconds = a.seconds + 3 if idle else a.seconds
+    cmd += ["--workers", str(a.workers), "--duration", f"{seconds:g}s"]
     cmd += ["--no-stream"] if a.plain else ["--stream"]
     cmd += ["--max-tokens", str(TOKENS), "--out", str(out), "--no-live"]
     return [*cmd, "--backend", backend] if backend != "process" else cmd
