@@ -13,8 +13,9 @@ driver, its workers or its Ray actors, and for Ray the GCS, raylet and agents th
 - **Start-up**: from launching ``loadtui`` to the mock's first request (Python's start-up,
   ``ray.init`` and the actors included).
 - **Idle cost**: one more run of each backend with one user that thinks past the end: the CPU
-  each part of the tree spends per second with (almost) no load, and from it the CPU per
-  request above that fixed cost.
+  each part of the tree spends per second with (almost) no load — also by process: the driver,
+  the workers or actors, and each of Ray's daemons (GCS, raylet, agents, monitor) — and from it
+  the CPU per request above that fixed cost.
 - **Memory**: RSS and PSS summed over the tree at the end of the window (PSS shares pages
   between the processes that map them, so it does not count Ray's shared libraries twice).
 
@@ -139,6 +140,34 @@ def role(pid: int, root: int) -> str:
     return "workers" if b"WorkerActor" in cmdline or b"spawn_main" in cmdline else "other"
 
 
+COMPONENTS = (
+    ("WorkerActor", "actors"),
+    ("spawn_main", "workers"),
+    ("gcs_server", "gcs_server"),
+    ("raylet", "raylet"),
+    ("log_monitor", "log_monitor"),
+    ("monitor.py", "autoscaler monitor"),
+    ("DashboardAgent", "dashboard agent"),
+    ("dashboard/agent", "dashboard agent"),
+    ("RuntimeEnv", "runtime-env agent"),
+    ("runtime_env", "runtime-env agent"),
+    ("dashboard.py", "dashboard (minimal)"),
+)
+"""What a process of the tree is, by a word of its command line (Ray's daemons by name)."""
+
+
+def component(pid: int, root: int) -> str:
+    """The part of the tree ``pid`` is: the driver, worker processes, actors, or one of Ray's
+    daemons (GCS, raylet, log monitor, agents, ...), for the idle cost by component."""
+    if pid == root:
+        return "driver"
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return "other"
+    return next((name for word, name in COMPONENTS if word in cmdline), "other")
+
+
 def memory_mb(root: int) -> tuple[float, float]:
     """RSS and PSS of the tree, MB."""
     rss = pss = 0
@@ -162,7 +191,10 @@ def _command(url: str, backend: str, a: argparse.Namespace, out: Path, idle: boo
     # idle: one user that sends one request and then thinks past the end of the run
     users, think = ("1", "600s") if idle else (str(a.streams), "0")
     cmd += ["--users", users, "--spawn-rate", users, "--think-time", think]
-    cmd += ["--workers", str(a.workers), "--duration", f"{a.seconds:g}s"]
+    # idle: the run outlasts the window by 3 s more, so no worker is draining or gone when the
+    # window's CPU is read (a run's clock starts before its first request)
+    seconds = a.seconds + 3 if idle else a.seconds
+    cmd += ["--workers", str(a.workers), "--duration", f"{seconds:g}s"]
     cmd += ["--no-stream"] if a.plain else ["--stream"]
     cmd += ["--max-tokens", str(TOKENS), "--out", str(out), "--no-live"]
     return [*cmd, "--backend", backend] if backend != "process" else cmd
@@ -211,6 +243,7 @@ def run_one(url: str, backend: str, a: argparse.Namespace, idle: bool = False) -
         time.sleep(max(1.0, launched + startup + a.seconds - 1.0 - time.perf_counter()))
         cpu1, n1, t1 = cpu_by_pid(proc.pid), served(url), time.perf_counter()
         roles = {pid: role(pid, proc.pid) for pid in cpu1}
+        parts = {pid: component(pid, proc.pid) for pid in cpu1}
         rss, pss = memory_mb(proc.pid)
         _, err = proc.communicate(timeout=120)
         if not out.exists():
@@ -220,6 +253,9 @@ def run_one(url: str, backend: str, a: argparse.Namespace, idle: bool = False) -
     for pid, seconds in cpu1.items():
         by_role[roles[pid]] += seconds - cpu0.get(pid, 0.0)
     cpu = sum(by_role.values())
+    by_part: dict[str, float] = {}
+    for pid, seconds in cpu1.items():
+        by_part[parts[pid]] = by_part.get(parts[pid], 0.0) + seconds - cpu0.get(pid, 0.0)
     requests = max(n1 - n0, 1)
     m = run["summary"]["metrics"]
     return {
@@ -231,6 +267,9 @@ def run_one(url: str, backend: str, a: argparse.Namespace, idle: bool = False) -
         "cpu_per_request_us": round(cpu / requests * 1e6, 1),
         **{f"cpu_{k}_us": round(v / requests * 1e6, 1) for k, v in by_role.items()},
         **{f"cpu_{k}_ms_per_s": round(v / (t1 - t0) * 1e3, 2) for k, v in by_role.items()},
+        "cpu_by_component_ms_per_s": {
+            k: round(v / (t1 - t0) * 1e3, 2) for k, v in sorted(by_part.items())
+        },
         "processes": len(cpu1),
         "rss_mb": round(rss, 1),
         "pss_mb": round(pss, 1),
@@ -412,6 +451,14 @@ def report(
             )
             for n in names
         }
+        parts = sorted({k for n in names for k in idle[n]["cpu_by_component_ms_per_s"]})
+        print("\n| CPU with no load, by process (ms per second) | " + " | ".join(names) + " |")
+        print("|---|" + "---:|" * len(names))
+        for part in parts:
+            cells = [idle[n]["cpu_by_component_ms_per_s"].get(part) for n in names]
+            print(
+                f"| {part} | " + " | ".join("—" if c is None else f"{c:.1f}" for c in cells) + " |"
+            )
         print(
             "\nCPU per request above the idle cost (µs): "
             + ", ".join(f"{n} {v:,.0f}" for n, v in marginal.items())

@@ -49,6 +49,12 @@ __all__ = ["RayCluster", "RayPool", "connect", "import_ray", "ray_log_file"]
 
 REMOTE_SNAPSHOT_INTERVAL = 1.0
 """Snapshot interval when the cluster spans hosts: each push is a call over the network."""
+LOCAL_SNAPSHOT_INTERVAL = 0.5
+"""Snapshot interval on a one-host cluster. Each snapshot is an actor call, ~1.5–2.5 ms of CPU
+between the driver and the actor on the 2-core machine (a worker process's pipe costs a tenth of
+that): at 0.5 s
+rather than a process's 0.25 s the live figures move twice a second, and the per-second series
+stays exact (docs/performance.md)."""
 
 _TAKE_WAIT = 1.0
 """How long an actor holds a ``take`` call with nothing to send (the driver re-asks)."""
@@ -92,7 +98,7 @@ class RayCluster:
 
     @property
     def snapshot_interval(self) -> float:
-        return REMOTE_SNAPSHOT_INTERVAL if self.remote else SNAPSHOT_INTERVAL
+        return REMOTE_SNAPSHOT_INTERVAL if self.remote else LOCAL_SNAPSHOT_INTERVAL
 
 
 def connect(address: str | None, workers: int, say: Callable[[str], None]) -> RayCluster:
@@ -109,12 +115,67 @@ def connect(address: str | None, workers: int, say: Callable[[str], None]) -> Ra
         options.update(include_dashboard=False, num_cpus=max(os.cpu_count() or 1, workers))
     _check_reachable(address)
     try:
-        with _output_to(log):
+        with _output_to(log), _local_settings(address is None):
             ray.init(address=address, **options)
     except Exception as exc:  # ConnectionError, RuntimeError, TimeoutError: Ray's own words
         raise connect_error(address, exc) from None
+    if address is None:
+        _stop_log_monitor(ray)
     say(f"ray: logs in {log}")
     return _describe(ray, address, owned=True)
+
+
+LOCAL_RAY_SETTINGS: dict[str, str] = {
+    # observability nobody reads on a Ray of one run with no dashboard: task events and
+    # Ray's own metrics cost every actor call and every process a timer
+    "RAY_task_events_report_interval_ms": "0",
+    "RAY_enable_metrics_collection": "0",
+    "RAY_event_stats": "0",
+    # the raylet's housekeeping timers, 4–10 a second each by default, once a second on one
+    # host: the memory monitor (the OOM killer reacts within 1 s), the disk-full check, idle
+    # worker reaping, the GC check and the object manager's timer (no objects move between
+    # nodes when there is one)
+    "RAY_memory_monitor_refresh_ms": "1000",
+    "RAY_local_fs_monitor_interval_ms": "1000",
+    "RAY_kill_idle_workers_interval_ms": "1000",
+    "RAY_raylet_check_gc_period_milliseconds": "1000",
+    "RAY_object_manager_timer_freq_ms": "1000",
+    # Ray starts a Python worker per CPU in advance; the ones no actor takes idle at ~5 ms of
+    # CPU a second each for the whole run (actors start their own worker when created)
+    "RAY_prestart_worker_first_driver": "0",
+    # actors are the load generator: Ray starts them at nice 15, which lets every other
+    # process on the host delay their timestamps; worker processes run at the driver's
+    "RAY_worker_niceness": "0",
+}
+"""Ray settings for a local Ray that loadtui starts (never for a cluster it joins: those are
+the cluster's). Environment variables, which every Ray process reads at start and a Ray
+version without the setting ignores (``_system_config`` would refuse an unknown one).
+Measured in docs/performance.md ("Ray actors against worker processes"); a variable already in
+the environment is left as the user set it."""
+
+
+@contextlib.contextmanager
+def _local_settings(local: bool) -> Iterator[None]:
+    """``LOCAL_RAY_SETTINGS`` in the environment while a local Ray starts (its processes
+    inherit them), then the environment as it was."""
+    added = {k: v for k, v in LOCAL_RAY_SETTINGS.items() if k not in os.environ} if local else {}
+    os.environ.update(added)
+    try:
+        yield
+    finally:
+        for key in added:
+            os.environ.pop(key, None)
+
+
+def _stop_log_monitor(ray: ModuleType) -> None:
+    """A local Ray's log monitor reads every worker's log ten times a second to forward it to
+    the driver, which does not take it (``log_to_driver=False``): ~7 ms of CPU a second for
+    nothing. Ray has no option for it in ``ray.init``, so it is stopped through the node
+    object, where Ray keeps it; a Ray without that leaves it running."""
+    node = getattr(getattr(ray, "_private", None), "worker", None)
+    node = getattr(node, "_global_node", None)
+    with contextlib.suppress(Exception):  # best effort: a cost, not a fault
+        node.kill_log_monitor(check_alive=False)  # type: ignore[union-attr]
 
 
 def connect_error(address: str | None, exc: BaseException) -> LoadtuiError:
