@@ -98,8 +98,8 @@ def test_a_live_users_change_reaches_both_actors(mock, ray_dir):
     assert seen[0] >= {1, 3} and seen[1] >= {1, 3}, seen  # 1 user each, then 3 each
     points = {p.t: p for p in coord.result().series}
     assert points[0].users == 2
-    # a second sums the snapshots that fell in it: an actor starved for a whole second (CI's
-    # busy cores) leaves its users out of that one, so the change shows in a later second too
+    # a second sums each actor's last gauge in it: an actor starved for a whole second (CI's
+    # busy cores) is carried at its gauge from before the change, which shows a second later
     assert any(points[t].users == 6 for t in (2, 3) if t in points), points
     assert coord.result().summary.requests == mock.stats()["served"]
 

@@ -305,6 +305,7 @@ class Coordinator:
         if reason is None:
             return
         self.health.worker_lost(worker, self.elapsed, reason)
+        self.series.forget(worker)
         if not self.alive or self.stop_requested:
             return
         for w, assign in self.fleet.assignments():

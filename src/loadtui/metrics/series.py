@@ -3,6 +3,12 @@
 Snapshots carry the offset at the end of their interval; a snapshot ending in (s, s+1] belongs
 to second ``s``. The coordinator finalizes a second once every worker has reported past it, so
 each point is complete and its cost is fixed whatever the run's length.
+
+Users and in-flight are gauges, not counts: a worker whose only snapshot for a while ended in a
+later second (starved for a second, or reporting every 0.5 s or more) still had its users in the
+seconds between, so a second without a gauge from a live worker carries that worker's last one.
+A worker's final snapshot ends its carry (it drained), and so does its loss (its users moved to
+the survivors, whose own gauges count them).
 """
 
 from __future__ import annotations
@@ -33,6 +39,12 @@ class Series:
         self._open: dict[int, Aggregate] = {}
         self._gauges: dict[int, dict[int, tuple[int, int]]] = {}
         self._targets: dict[int, tuple[int, float | None]] = {}
+        self._carry: dict[int, tuple[int, int]] = {}
+        """Each reporting worker's last gauge (users, in flight), as of the last second closed."""
+        self._ends: dict[int, set[int]] = {}
+        """The workers whose final snapshot fell in each open second."""
+        self._gone: set[int] = set()
+        """Workers lost mid-run: their gauge is carried no further."""
 
     def add(self, snap: WorkerSnapshot, decoded: dict[str, Histogram]) -> None:
         s = second_of(snap.t)
@@ -43,6 +55,13 @@ class Series:
         agg.add_decoded(snap, used, labels=False)
         if not snap.final:  # a worker's last word is "0 users" after draining: not a gauge
             self._gauges.setdefault(s, {})[snap.worker] = (snap.users, snap.in_flight)
+        else:
+            self._ends.setdefault(s, set()).add(snap.worker)
+
+    def forget(self, worker: int) -> None:
+        """A worker was lost: carry its gauge into no later second."""
+        self._gone.add(worker)
+        self._carry.pop(worker, None)
 
     def set_target(self, second: int, users: int, rate: float | None) -> None:
         self._targets[second] = (users, rate)
@@ -52,13 +71,21 @@ class Series:
         new: list[SeriesPoint] = []
         for s in sorted(k for k in self._open if k <= second):
             agg = self._open.pop(s)
-            gauges = self._gauges.pop(s, {})
+            gauges = self._gauges_of(s)
             target_users, target_rate = self._targets.pop(s, (None, None))
             new.append(_point(s, agg, gauges, target_users, target_rate))
         for s in [k for k in self._targets if k <= second]:
             del self._targets[s]
         self.points.extend(new)
         return new
+
+    def _gauges_of(self, s: int) -> dict[int, tuple[int, int]]:
+        """Second ``s``'s gauges: each worker's last in it, else its last before (carried)."""
+        ended = self._ends.pop(s, set()) | self._gone
+        gauges = {w: g for w, g in self._carry.items() if w not in ended}
+        gauges.update(self._gauges.pop(s, {}))
+        self._carry = {w: g for w, g in gauges.items() if w not in ended}
+        return gauges
 
 
 def _pcts(h: Histogram) -> Percentiles:
