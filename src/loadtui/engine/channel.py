@@ -34,7 +34,7 @@ from multiprocessing.connection import Connection
 from typing import Any, Protocol
 
 from loadtui.engine.messages import Control, Exited, Failed, Ready, Stop, Up
-from loadtui.engine.worker import SNAPSHOT_INTERVAL, Worker, WorkerSpec, describe
+from loadtui.engine.spec import SNAPSHOT_INTERVAL, WorkerSpec
 from loadtui.runtime import aio, timing
 from loadtui.runtime.lifeline import die_with_parent
 
@@ -225,6 +225,10 @@ class _Sender:
 
 def _process_main(spec: WorkerSpec, down: Connection, up: Connection) -> None:
     die_with_parent()  # a SIGKILLed coordinator must not leave load running
+    # The worker's modules (aiohttp, the hot path) are imported here, in the child only: the
+    # parent imports this module to spawn workers and must not pay for them.
+    from loadtui.engine.worker import describe
+
     timing.stamp(f"worker {spec.index}: imports done")
     # The coordinator owns shutdown: Ctrl-C and a dropped SSH session reach it, and it stops us.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -248,6 +252,8 @@ def _process_main(spec: WorkerSpec, down: Connection, up: Connection) -> None:
 
 async def _serve(spec: WorkerSpec, down: Connection, send: _Sender) -> str | None:
     """Serve until stopped; returns the failure the worker reported, if any."""
+    from loadtui.engine.worker import Worker  # imported already (``_process_main``)
+
     loop = asyncio.get_running_loop()
     worker = Worker(spec, send)
 
