@@ -13,7 +13,6 @@ of the parent too (some 0.3 s of a run's start-up: docs/performance.md, "Start-u
 
 from __future__ import annotations
 
-import asyncio
 import importlib
 import multiprocessing as mp
 import signal
@@ -22,10 +21,12 @@ import ssl
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from loadtui.runtime import aio, timing
+from loadtui.runtime import timing
 from loadtui.runtime.lifeline import die_with_parent
 
 if TYPE_CHECKING:
+    import asyncio
+
     from aiohttp import web
 
 __all__ = ["SHUTDOWN_TIMEOUT", "ServerProcess", "serve_app"]
@@ -47,6 +48,8 @@ async def serve_app(
     """Serve ``app`` until ``stop`` is set (or forever); ``on_ready`` gets the bound port.
     With ``ssl_context`` it serves HTTPS (the TLS tests of ``--ca-cert`` and ``--insecure``);
     with ``sock`` (bound, not listening) it serves there instead of binding ``host:port``."""
+    import asyncio
+
     from aiohttp import web
 
     runner = web.AppRunner(
@@ -171,6 +174,10 @@ class ServerProcess:
 
 def _process_main(factory: Factory, arg: Any, sock: socket.socket, conn: Any) -> None:
     die_with_parent()
+    import asyncio  # here, as aiohttp: the parent that launches a server needs neither
+
+    from loadtui.runtime import aio
+
     build = _resolve(factory)
     timing.stamp("server process: imports done")
     signal.signal(signal.SIGINT, signal.SIG_IGN)
