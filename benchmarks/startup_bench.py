@@ -23,6 +23,12 @@ load average is read before and after.
     python benchmarks/startup_bench.py --short          # 3 of each, ~15 s
     python benchmarks/startup_bench.py --json out.json  # the figures as JSON too
     python benchmarks/startup_bench.py --taskset 0      # every process pinned to core 0
+    python benchmarks/startup_bench.py --baseline DIR   # and, alternated, the loadtui in DIR
+
+``--baseline DIR`` compares two versions in the same minutes: DIR holds another loadtui's
+sources (``DIR/loadtui/__init__.py``; e.g. ``git archive main src presets themes | tar -x -C /tmp/base`` and
+``--baseline /tmp/base/src``), run by the same console script and venv through ``PYTHONPATH``;
+each round launches the baseline's pair, then this tree's.
 
 Also prints the 12 slowest imports (self time) of ``import loadtui.cli`` (``-X importtime``).
 """
@@ -126,43 +132,18 @@ def importtime_top(env: dict[str, str], n: int = 12) -> list[tuple[str, int, int
     return [("(import loadtui.cli, cumulative)", 0, total_us), *top]
 
 
-def main() -> None:
-    p = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    p.add_argument("--runs", type=int, default=7, help="launches of each (default 7)")
-    p.add_argument("--short", action="store_true", help="3 launches of each (< 60 s)")
-    p.add_argument("--json", type=Path, metavar="FILE", help="write the figures as JSON")
-    p.add_argument("--taskset", metavar="CPUS", help="pin every process (taskset -c CPUS)")
-    args = p.parse_args()
-    runs = 3 if args.short else args.runs
-    if args.taskset and not shutil.which("taskset"):
-        sys.exit("--taskset needs the taskset command")
-    data = tempfile.mkdtemp(prefix="loadtui-startup-")
-    env = {**os.environ, "LOADTUI_DATA_DIR": data, "LOADTUI_CONFIG_DIR": data}
-    env["LOADTUI_DEBUG_TIMING"] = "1"
-    _compiled_once(env, data)
-    load_before = _loadavg()
-    # not counted: they warm the page cache and compile loadtui's modules once
-    _launch([LOADTUI, "--help"], env, args.taskset)
-    _launch([LOADTUI, *SMOKE], env, args.taskset)
-    helps, smokes = [], []
-    try:
-        for _ in range(runs):
-            helps.append(_launch([LOADTUI, "--help"], env, args.taskset)["wall"])
-            smokes.append(_smoke_figures(_launch([LOADTUI, *SMOKE], env, args.taskset)))
-        top = importtime_top(env)  # the compiled files are still there
-    finally:
-        shutil.rmtree(data, ignore_errors=True)
+def _one_round(env: dict[str, str], pin: str | None) -> tuple[float, dict[str, Any]]:
+    """One timed pair of one side: (``--help`` wall, the smoke run's figures)."""
+    help_wall = _launch([LOADTUI, "--help"], env, pin)["wall"]
+    return help_wall, _smoke_figures(_launch([LOADTUI, *SMOKE], env, pin))
+
+
+def _figures(helps: list[float], smokes: list[dict[str, Any]]) -> dict[str, Any]:
     phases: dict[str, list[float]] = {}
     for s in smokes:
         for what, t in s["phases"].items():
             phases.setdefault(re.sub(r"\d+", "N", what) if "worker" in what else what, []).append(t)
-    figures = {
-        "runs": runs,
-        "loadavg_before": load_before,
-        "loadavg_after": _loadavg(),
-        "taskset": args.taskset,
+    return {
         "help_wall_s": _median(helps),
         "smoke_wall_s": _median([s["wall"] for s in smokes]),
         "smoke_cpu_s": _median([s["cpu"] for s in smokes]),
@@ -173,8 +154,58 @@ def main() -> None:
             "help_wall_s": [round(h, 3) for h in helps],
             "smoke_wall_s": [round(s["wall"], 3) for s in smokes],
         },
+    }
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    p.add_argument("--runs", type=int, default=7, help="launches of each (default 7)")
+    p.add_argument("--short", action="store_true", help="3 launches of each (< 60 s)")
+    p.add_argument("--json", type=Path, metavar="FILE", help="write the figures as JSON")
+    p.add_argument("--taskset", metavar="CPUS", help="pin every process (taskset -c CPUS)")
+    p.add_argument(
+        "--baseline", type=Path, metavar="DIR", help="also the loadtui sources in DIR, alternated"
+    )
+    args = p.parse_args()
+    runs = 3 if args.short else args.runs
+    if args.taskset and not shutil.which("taskset"):
+        sys.exit("--taskset needs the taskset command")
+    data = tempfile.mkdtemp(prefix="loadtui-startup-")
+    env = {**os.environ, "LOADTUI_DATA_DIR": data, "LOADTUI_CONFIG_DIR": data}
+    env["LOADTUI_DEBUG_TIMING"] = "1"
+    _compiled_once(env, data)
+    sides = {"this tree": env}
+    if args.baseline is not None:
+        if not (args.baseline / "loadtui" / "__init__.py").is_file():
+            sys.exit(f"--baseline {args.baseline}: no loadtui package there")
+        base = {**env, "PYTHONPATH": str(args.baseline.resolve())}
+        sides = {"baseline": base, "this tree": env}
+    load_before = _loadavg()
+    for side_env in sides.values():  # not counted: warm the page cache and the bytecode
+        _launch([LOADTUI, "--help"], side_env, args.taskset)
+        _launch([LOADTUI, *SMOKE], side_env, args.taskset)
+    got: dict[str, tuple[list[float], list[dict[str, Any]]]] = {n: ([], []) for n in sides}
+    try:
+        for _ in range(runs):
+            for name, side_env in sides.items():
+                help_wall, smoke = _one_round(side_env, args.taskset)
+                got[name][0].append(help_wall)
+                got[name][1].append(smoke)
+        top = importtime_top(env)  # the compiled files are still there
+    finally:
+        shutil.rmtree(data, ignore_errors=True)
+    figures: dict[str, Any] = {
+        "runs": runs,
+        "loadavg_before": load_before,
+        "loadavg_after": _loadavg(),
+        "taskset": args.taskset,
+        **_figures(*got["this tree"]),
         "importtime_top_us": top,
     }
+    if args.baseline is not None:
+        figures["baseline"] = {"path": str(args.baseline), **_figures(*got["baseline"])}
     _print(figures)
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2) + "\n")
@@ -193,6 +224,13 @@ def _print(f: dict[str, Any]) -> None:
     print("phases (median seconds from launch):")
     for what, t in sorted(f["phases_s"].items(), key=lambda kv: kv[1] or 0):
         print(f"  {t:7.3f}  {what}")
+    if "baseline" in f:
+        b = f["baseline"]
+        print(f"baseline {b['path']} (alternated with the above):")
+        print(f"  loadtui --help                   wall {b['help_wall_s']} s")
+        print(f"  smoke wall {b['smoke_wall_s']} s, CPU {b['smoke_cpu_s']} s")
+        print(f"  launch → first request (mock)    {b['first_request_s']} s")
+        print(f"  end of load → exit               {b['exit_after_load_s']} s")
     print("slowest imports of `import loadtui.cli` (self µs, cumulative µs):")
     for name, own, total in f["importtime_top_us"]:
         print(f"  {own:8} {total:8}  {name}")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import re
 import signal
 from collections.abc import Iterator
@@ -316,6 +315,8 @@ def _cmd_show(args: argparse.Namespace) -> int:
 
 def _serve_until_signal(serve: Any, host: str, port: int, what: str) -> int:
     """Run ``serve(host, port, on_ready, stop)`` in the foreground until Ctrl-C or SIGTERM."""
+    import asyncio  # here only: a run's parent has no event loop (start-up time)
+
     from loadtui.runtime import aio
 
     if not 0 <= port <= 65535:

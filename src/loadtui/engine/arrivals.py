@@ -18,6 +18,7 @@ from time import perf_counter
 from loadtui.engine.context import WorkerContext
 from loadtui.engine.protocols import Prepared
 from loadtui.engine.slots import Slots
+from loadtui.engine.spec import in_flight_cap
 from loadtui.metrics.health import LATE_MS
 
 __all__ = ["BACKLOG_LIMIT", "MAX_BEHIND_S", "Arrivals", "in_flight_cap"]
@@ -31,11 +32,6 @@ MAX_BEHIND_S = 1.0
 in one step, so a generator that cannot keep the rate does not chase it for ever."""
 _STEP = 0.05
 """The scheduler sleeps in steps this long, so a rate change or a pause takes effect at once."""
-
-
-def in_flight_cap(max_in_flight: int, workers: int) -> int:
-    """Each worker's share of the open-loop in-flight cap."""
-    return max(1, max_in_flight // workers)
 
 
 class Arrivals:

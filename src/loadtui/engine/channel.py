@@ -20,7 +20,6 @@ worker is gone.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import multiprocessing as mp
 import os
@@ -34,8 +33,8 @@ from multiprocessing.connection import Connection
 from typing import Any, Protocol
 
 from loadtui.engine.messages import Control, Exited, Failed, Ready, Stop, Up
-from loadtui.engine.worker import SNAPSHOT_INTERVAL, Worker, WorkerSpec, describe
-from loadtui.runtime import aio, timing
+from loadtui.engine.spec import SNAPSHOT_INTERVAL, WorkerSpec
+from loadtui.runtime import timing
 from loadtui.runtime.lifeline import die_with_parent
 
 __all__ = ["Inbox", "ProcessPool", "WorkerPool"]
@@ -225,6 +224,11 @@ class _Sender:
 
 def _process_main(spec: WorkerSpec, down: Connection, up: Connection) -> None:
     die_with_parent()  # a SIGKILLed coordinator must not leave load running
+    # The worker's modules (aiohttp, the hot path) and asyncio are imported here, in the child
+    # only: the parent imports this module to spawn workers and must not pay for them.
+    from loadtui.engine.worker import describe
+    from loadtui.runtime import aio
+
     timing.stamp(f"worker {spec.index}: imports done")
     # The coordinator owns shutdown: Ctrl-C and a dropped SSH session reach it, and it stops us.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -248,6 +252,10 @@ def _process_main(spec: WorkerSpec, down: Connection, up: Connection) -> None:
 
 async def _serve(spec: WorkerSpec, down: Connection, send: _Sender) -> str | None:
     """Serve until stopped; returns the failure the worker reported, if any."""
+    import asyncio  # imported already, as the rest (``_process_main``)
+
+    from loadtui.engine.worker import Worker
+
     loop = asyncio.get_running_loop()
     worker = Worker(spec, send)
 

@@ -10,9 +10,7 @@ object carries that, so none of them reaches into another.
 from __future__ import annotations
 
 import asyncio
-import base64
 from collections.abc import Callable, Coroutine
-from dataclasses import dataclass
 from time import perf_counter
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -23,42 +21,16 @@ from loadtui.engine.batch import run_batch_job
 from loadtui.engine.budget import Budget, share
 from loadtui.engine.client import UserStatus, execute
 from loadtui.engine.mix import RequestMix
-from loadtui.engine.protocols import Prepared, Prompt
+from loadtui.engine.protocols import Prepared
 from loadtui.engine.requestlog import RequestLog
+from loadtui.engine.spec import SNAPSHOT_INTERVAL, WorkerSpec, basic_token
 from loadtui.metrics.stats import Recorder
-from loadtui.model.conversation import Script
-from loadtui.model.plan import RunConfig, header_secrets
+from loadtui.model.plan import header_secrets
 from loadtui.model.slo import SloJudge, slos_of
-from loadtui.model.trace import TraceEntry
-from loadtui.model.workflows import BatchInput
 
-__all__ = ["SNAPSHOT_INTERVAL", "WorkerContext", "WorkerSpec", "describe"]
-
-SNAPSHOT_INTERVAL = 0.25
-
-
-@dataclass(frozen=True)
-class WorkerSpec:
-    """What a worker is started with (pickled to a worker process: plain data)."""
-
-    index: int
-    count: int
-    config: RunConfig
-    base_url: str
-    api_key: str | None = None
-    snapshot_interval: float = SNAPSHOT_INTERVAL
-    prompts: tuple[Prompt, ...] | None = None
-    """Prompt data, loaded and checked before the run (``storage.prompts``)."""
-    direct_url: str | None = None
-    """Overhead mode: the upstream, for the direct half of each pair."""
-    batch: BatchInput | None = None
-    """The input file of ``batch`` requests."""
-    record_requests: str | None = None
-    """``--record-requests``: the file whose part this worker writes (``requestlog.py``)."""
-    trace: tuple[TraceEntry, ...] | None = None
-    """Trace replay: this worker's lines of the trace (line i goes to worker i mod count)."""
-    conversations: tuple[Script, ...] | None = None
-    """The conversations of ``[conversation] file`` (``storage.conversations``)."""
+# SNAPSHOT_INTERVAL, WorkerSpec and basic_token live in ``spec.py`` (plain data the parent
+# imports without aiohttp); named here too, where the worker's modules have always found them.
+__all__ = ["SNAPSHOT_INTERVAL", "WorkerContext", "WorkerSpec", "basic_token", "describe"]
 
 
 def _secrets(spec: WorkerSpec) -> tuple[str, ...]:
@@ -71,12 +43,6 @@ def _secrets(spec: WorkerSpec) -> tuple[str, ...]:
             user, password = unquote(parts.username), unquote(parts.password or "")
             found += [parts.username, parts.password, user, password, basic_token(user, password)]
     return tuple(s for s in dict.fromkeys(found) if s and len(s) >= 4)
-
-
-def basic_token(user: str, password: str) -> str:
-    """What Basic auth sends for these credentials (a server echoing its Authorization header
-    sends this back, not the password)."""
-    return base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
 
 
 def describe(exc: BaseException, where: str) -> str:

@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 from time import perf_counter
-from typing import assert_never
+from typing import TYPE_CHECKING, assert_never
 
 from loadtui.engine.channel import ProcessPool, WorkerPool
 from loadtui.engine.clocks import Clocks
@@ -52,8 +52,7 @@ from loadtui.engine.requestlog import join_parts
 from loadtui.engine.seconds import SecondCloser
 from loadtui.engine.sequence import Numbering
 from loadtui.engine.shape import Shape
-from loadtui.engine.trace import TraceSchedule
-from loadtui.engine.worker import WorkerSpec
+from loadtui.engine.spec import WorkerSpec
 from loadtui.errors import ConfigError, StartError
 from loadtui.metrics.health import HealthTracker
 from loadtui.metrics.histogram import Histogram
@@ -69,10 +68,18 @@ from loadtui.model.snapshot import WorkerSnapshot
 from loadtui.model.trace import TraceEntry
 from loadtui.model.workflows import BatchInput
 
+if TYPE_CHECKING:
+    from loadtui.engine.trace import TraceSchedule
+
 __all__ = ["MAX_USERS", "Coordinator", "auto_workers"]
 
-_START_DELAY = 0.1
-"""How far ahead the start is set, beyond two of the slowest worker's round trips."""
+_START_DELAY = 0.01
+"""How far ahead the start is set, beyond two of the slowest worker's round trips. The start is
+one instant for every worker, so it must be far enough ahead that each has read ``Start``:
+every worker is ready and idle by then (its clock measured), and one round trip is what
+``Start`` takes to reach it, so two of the slowest are the margin and this covers a scheduler's
+hiccup. A worker later than that begins at once, its lateness in the run file (its start skew);
+it was 0.1 s, a tenth of a second of every run's start-up (docs/performance.md)."""
 
 
 class Coordinator:
@@ -465,6 +472,10 @@ def _trace_schedule(
         return None
     if trace is None:
         raise ConfigError("a trace run needs the trace's lines (storage.trace_file.load_trace)")
+    # here only: ``engine/trace.py`` holds the workers' trace arrivals too (aiohttp, the hot
+    # path), which a coordinator's process has no use for otherwise (start-up time)
+    from loadtui.engine.trace import TraceSchedule
+
     # --requests N sends the trace's first N lines: those are what the run intends
     budget = config.load.requests
     return TraceSchedule(trace if budget is None else trace[:budget], config.trace.speedup)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 
-from loadtui.engine.arrivals import in_flight_cap
+from loadtui.engine.spec import in_flight_cap
 from loadtui.metrics.health import HealthTracker
 from loadtui.metrics.series import Series
 from loadtui.model.plan import LoadSpec

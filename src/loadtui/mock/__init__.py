@@ -8,6 +8,20 @@ embeddings, models), ``anthropic`` (messages), ``responses`` (the Responses API)
 ``server`` wires them and runs the process.
 """
 
-from loadtui.mock.server import MOCK_MODEL, MockProcess, build_app, serve
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from loadtui.mock.server import MOCK_MODEL, MockProcess, build_app, serve
 
 __all__ = ["MOCK_MODEL", "MockProcess", "build_app", "serve"]
+
+
+def __getattr__(name: str) -> Any:
+    """The names above, imported from ``server`` when first asked for: a run's parent imports
+    ``mock.servers`` to launch the mock, and must not import the mock itself (aiohttp, every
+    handler) with this package."""
+    if name in __all__:
+        from loadtui.mock import server
+
+        return getattr(server, name)
+    raise AttributeError(f"module 'loadtui.mock' has no attribute {name!r}")

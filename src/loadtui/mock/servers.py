@@ -5,23 +5,29 @@ socket is bound by the parent (the URL is known at once); the process says when 
 a pipe, ignores Ctrl-C and SIGHUP (the parent decides when it ends: ``stop`` kills it), stops
 on SIGTERM and dies with its parent. A server never waits long for its open requests at
 shutdown (a stalled request would otherwise hold it for aiohttp's default 60 s).
+
+aiohttp is imported in the server's process only: a run's parent launches its embedded mock
+from here, and naming the app's factory as ``"module:function"`` keeps the mock's modules out
+of the parent too (some 0.3 s of a run's start-up: docs/performance.md, "Start-up and exit").
 """
 
 from __future__ import annotations
 
-import asyncio
+import importlib
 import multiprocessing as mp
 import signal
 import socket
 import ssl
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from aiohttp import web
-from aiohttp.typedefs import Handler
-
-from loadtui.runtime import aio, timing
+from loadtui.runtime import timing
 from loadtui.runtime.lifeline import die_with_parent
+
+if TYPE_CHECKING:
+    import asyncio
+
+    from aiohttp import web
 
 __all__ = ["SHUTDOWN_TIMEOUT", "ServerProcess", "serve_app"]
 
@@ -42,6 +48,10 @@ async def serve_app(
     """Serve ``app`` until ``stop`` is set (or forever); ``on_ready`` gets the bound port.
     With ``ssl_context`` it serves HTTPS (the TLS tests of ``--ca-cert`` and ``--insecure``);
     with ``sock`` (bound, not listening) it serves there instead of binding ``host:port``."""
+    import asyncio
+
+    from aiohttp import web
+
     runner = web.AppRunner(
         app, access_log=None, handle_signals=False, shutdown_timeout=SHUTDOWN_TIMEOUT
     )
@@ -65,14 +75,21 @@ def _bound(host: str, port: int) -> socket.socket:
     return sock
 
 
+Factory = Callable[[Any], "web.Application"] | str
+"""What builds a server's app in its process: a function, or its name as ``"module:function"``
+(imported in the child only)."""
+
+
 class ServerProcess:
     """``factory(arg)`` builds the app inside a spawned process; both must be picklable."""
 
     name = "server"
 
     def __init__(
-        self, factory: Callable[[Any], web.Application], arg: Any, host: str = "127.0.0.1"
+        self, factory: Factory, arg: Any, host: str = "127.0.0.1", name: str | None = None
     ) -> None:
+        if name is not None:
+            self.name = name
         self.factory = factory
         self.arg = arg
         self.host = host
@@ -155,10 +172,13 @@ class ServerProcess:
         self.stop()
 
 
-def _process_main(
-    factory: Callable[[Any], web.Application], arg: Any, sock: socket.socket, conn: Any
-) -> None:
+def _process_main(factory: Factory, arg: Any, sock: socket.socket, conn: Any) -> None:
     die_with_parent()
+    import asyncio  # here, as aiohttp: the parent that launches a server needs neither
+
+    from loadtui.runtime import aio
+
+    build = _resolve(factory)
     timing.stamp("server process: imports done")
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
@@ -166,7 +186,7 @@ def _process_main(
     async def main() -> None:
         stop = asyncio.Event()
         asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
-        app = factory(arg)
+        app = build(arg)
         if timing.ENABLED:
             app.middlewares.append(_first_request_stamp())
         await serve_app(app, on_ready=conn.send, stop=stop, sock=sock)
@@ -174,8 +194,20 @@ def _process_main(
     aio.run(main())
 
 
+def _resolve(factory: Factory) -> Callable[[Any], web.Application]:
+    """The factory itself, or the function its ``"module:function"`` name names (imported)."""
+    if not isinstance(factory, str):
+        return factory
+    module, _, function = factory.partition(":")
+    found: Callable[[Any], web.Application] = getattr(importlib.import_module(module), function)
+    return found
+
+
 def _first_request_stamp() -> Any:
     """A middleware (debug timing only) that stamps the first request this server gets."""
+    from aiohttp import web
+    from aiohttp.typedefs import Handler
+
     first = True
 
     @web.middleware

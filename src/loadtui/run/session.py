@@ -22,8 +22,8 @@ from urllib.parse import unquote
 
 from loadtui import __version__
 from loadtui.engine.channel import ProcessPool, WorkerPool
-from loadtui.engine.context import basic_token
 from loadtui.engine.coordinator import Coordinator
+from loadtui.engine.spec import basic_token
 from loadtui.engine.tls import client_ssl
 from loadtui.errors import ConfigError, StartError
 from loadtui.locations import runs_dir

@@ -22,6 +22,11 @@ if TYPE_CHECKING:
 
 __all__ = ["bring_up", "mint_key"]
 
+_MOCK_APP = "loadtui.mock.server:build_app"
+_PROXY_APP = "loadtui.mock.proxy:build_proxy"
+"""The apps of the embedded mock and the proxy, by name (``mock/servers.py``: the child
+imports them, the parent need not)."""
+
 
 def _start(
     server: ServerProcess, stack: ExitStack, pending: list[Callable[[], None]] | None
@@ -59,13 +64,16 @@ def bring_up(
     why = f"({source})" if source else "(no --url given)"
     overhead = config.overhead
     if config.target.url is None:
-        # imported only here: a run against a real URL never loads the mock or the proxy
-        from loadtui.mock import MockProcess
-        from loadtui.mock.proxy import ProxyProcess
+        # imported only here: a run against a real URL never loads the mock or the proxy; the
+        # servers' own modules (aiohttp, the handlers) are imported in their processes only
+        from loadtui.mock.servers import ServerProcess
 
-        mock_url = _start(MockProcess(config.mock), stack, pending)
+        mock = ServerProcess(_MOCK_APP, config.mock, name="embedded mock")
+        mock_url = _start(mock, stack, pending)
         if overhead.enabled:
-            proxy_url = _start(ProxyProcess(overhead.direct_url or mock_url), stack, pending)
+            upstream = overhead.direct_url or mock_url
+            proxy = ServerProcess(_PROXY_APP, upstream, name="pass-through proxy")
+            proxy_url = _start(proxy, stack, pending)
             say(
                 f"target: a pass-through proxy at {proxy_url} in front of the embedded mock at "
                 f"{mock_url} {why}; each request goes both ways"
