@@ -183,7 +183,10 @@ def _first_request_stamp() -> Any:
         nonlocal first
         if first:
             first = False
-            timing.stamp(f"server process: first request ({request.method} {request.path})")
+            # the route's pattern, never the path: a ``{key}`` path carries the API key
+            route = request.match_info.route.resource
+            where = "unrouted" if route is None else route.canonical
+            timing.stamp(f"server process: first request ({request.method} {where})")
         return await handler(request)
 
     return stamp_first
