@@ -102,3 +102,29 @@ def test_a_replayed_hold_queued_before_a_drain_is_dropped_as_the_search_dropped_
     replay_coord.elapsed = 8.0
     replay.tick()
     assert replay._cur is not None and replay._cur.load == 20 and not replay._cur.held
+
+
+def test_skip_then_accept_in_one_tick_ends_on_the_same_steps_in_the_replay() -> None:
+    """The search started 40 after the skip, then accept closed it: the replay does too."""
+    coord = _Coordinator()
+    search = CapacitySearch(SearchSpec(step_factor=2), coord)  # type: ignore[arg-type]
+    search.steps = [_passed(0, 10)]
+    search._cur = _Step(1, 20, "probe", 5.0)
+    coord.elapsed = 6.0
+    coord.controls.append(ControlChange("search", "skip", 6.0, "live"))
+    coord.controls.append(ControlChange("search", "accept", 6.0, "live"))
+    search.tick()
+    assert search.conclusion is not None and search._cur is None
+
+    replay_coord = _Coordinator()
+    replay = CapacitySearch(SearchSpec(step_factor=2), replay_coord, replaying=True)  # type: ignore[arg-type]
+    replay.steps = [_passed(0, 10)]
+    replay._cur = _Step(1, 20, "probe", 5.0)
+    replay_coord.controls.extend(coord.controls)
+    replay_coord.elapsed = 6.0
+    replay.tick()
+    assert replay.conclusion is not None and replay._cur is None
+    assert [(s.load, s.verdict) for s in replay.steps] == [
+        (s.load, s.verdict) for s in search.steps
+    ]
+    assert [s.load for s in search.steps] == [10, 20, 40]

@@ -164,7 +164,7 @@ class CapacitySearch:
         cur = self._cur
         if not self.replaying or cur is None or not cur.skipped:
             return False
-        if value in ("hold", "skip", "back"):
+        if value in ("hold", "skip", "back", "accept"):
             self._queued.append(value)
             return True
         return False
