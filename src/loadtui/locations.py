@@ -68,3 +68,8 @@ def runs_index_file() -> Path:
 def error_log_dir() -> Path:
     """Where an internal error's traceback is written (the one-line message names the file)."""
     return data_dir() / "logs"
+
+
+def timing_log_file() -> Path:
+    """Where the app sends ``LOADTUI_DEBUG_TIMING`` stamps (the terminal is the app's)."""
+    return error_log_dir() / "timing.log"

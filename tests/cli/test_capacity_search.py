@@ -180,10 +180,21 @@ def test_steering_step_back_and_accept_through_controls(private_dirs: Path):
     config = resolve_config(Overrides(preset=str(path), workers=1))
     steer = [
         ControlChange("search", value, at, "live")
-        for at, value in ((0.3, "step:3"), (0.6, "skip"), (1.4, "back"), (3.0, "accept"))
+        for at, value in ((0.3, "step:3"), (0.6, "skip"), (1.4, "back"))
     ]
+    controls = Controls(steer)
+    accept = ControlChange("search", "accept", None, "live")
+
+    def accept_on_the_third_step(frame: LiveFrame) -> None:
+        # once ``back``'s drain is over and step 3 runs, however long the drain took on a
+        # busy machine (a fixed offset could land mid-drain)
+        if frame.search is not None and frame.search.current == 2 and accept not in sent:
+            sent.append(accept)
+            controls.send(accept)
+
+    sent: list[ControlChange] = []
     with RunSession(config, out=private_dirs / "steer.json", say=lambda _: None) as session:
-        run, _ = RunDriver(session, Controls(steer), publish=lambda _: None).run()
+        run, _ = RunDriver(session, controls, publish=accept_on_the_third_step).run()
     search = run.search
     assert search is not None and search.step_factor == 3
     assert [s.load for s in search.steps] == [5, 15, 5]
@@ -191,4 +202,6 @@ def test_steering_step_back_and_accept_through_controls(private_dirs: Path):
     assert search.outcome == "stopped" and search.message.startswith("accepted")
     rates = [c.value for c in run.controls if c.action == "rate"]
     assert rates == [15, 0, 5]  # back to a lower load drains first
-    assert [c.value for c in run.controls if c.action == "search"] == [v.value for v in steer]
+    assert [c.value for c in run.controls if c.action == "search"] == [
+        v.value for v in (*steer, accept)
+    ]

@@ -7,6 +7,7 @@ import random
 
 import pytest
 
+from loadtui.metrics.histogram import Histogram
 from loadtui.metrics.stats import Aggregate, LabelStats
 from loadtui.model.thresholds import judge_all, parse_threshold
 from loadtui.run.abort import figures
@@ -33,8 +34,10 @@ def _aggregate(labels: bool) -> Aggregate:
     rng = random.Random(7)
     agg = Aggregate()
     for name in ("latency_ms", "latency_actual_ms", "ttft_ms", "itl_ms"):
+        h = Histogram()
         for _ in range(500):
-            agg.hist[name].record_ms(rng.uniform(5, 150))
+            h.record_ms(rng.uniform(5, 150))
+        agg.hist.add(name, h)
     if labels:
         for label in ("chat", "chat stream"):
             stats = agg.labels[label] = LabelStats()

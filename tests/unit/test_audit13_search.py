@@ -92,7 +92,7 @@ def test_a_saturated_generator_claims_only_what_it_drove():
     done = conclude(steps, SearchSpec(), final=False)
     assert done is not None and done.outcome == "generator_saturated" and done.capacity is None
     assert done.message.startswith("the generator saturated at 128 req/s: it could not send")
-    assert "capacity ≥ 64; add workers" in done.message and "above 128" not in done.message
+    assert "capacity ≥ 64, not a capacity" in done.message and "above 128" not in done.message
     first = conclude([Judged(5, "saturated")], SearchSpec(), final=False)
     assert first is not None and "the target was not measured" in first.message
 

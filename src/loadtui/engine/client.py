@@ -308,7 +308,7 @@ async def read_stream(
                     kind = stream_event(event, payload, tokens)
                     if kind == CONTENT and tries and template_of is not None:
                         tries -= 1
-                        template = template_of(payload)
+                        template = _template(template_of, payload)
             except Exception as exc:  # a reader tripping on a shape the protocol does not have
                 out.note(ErrorClass.MALFORMED, exc)
                 kind = ErrorClass.MALFORMED
@@ -357,6 +357,18 @@ def judge_checks(
     except Exception as exc:
         out.note(ErrorClass.MALFORMED, exc)
         out.error = out.error or ErrorClass.MALFORMED
+
+
+def _template(
+    template_of: Callable[[bytes], ContentTemplate | None], payload: bytes
+) -> ContentTemplate | None:
+    """``template_of(payload)``, None if it fails: a failure to make the template must not
+    turn the content chunk it was made of (already read as content) into MALFORMED. Called a
+    few times a stream at most, never per chunk."""
+    try:
+        return template_of(payload)
+    except Exception:
+        return None
 
 
 def _reader(prep: Prepared) -> Reader:

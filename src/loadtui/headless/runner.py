@@ -35,7 +35,7 @@ from loadtui.headless.console import (
 )
 from loadtui.headless.exports import write_run_outputs
 from loadtui.headless.search import step_line
-from loadtui.headless.verdict import verdict_line
+from loadtui.headless.verdict import stopped_at, verdict_line
 from loadtui.model.controls import ControlChange
 from loadtui.model.plan import RunConfig
 from loadtui.model.record import RunRecord
@@ -267,7 +267,7 @@ def _report(
     if status == "interrupted":
         console.print(f"interrupted by {stop.signal or 'stop'}; the run's status is interrupted")
     elif status == "stopped":
-        console.print(Text(f"stopped at {run.load_ended_s or 0:g}s by {_stopped_by(run)}"))
+        console.print(Text(f"stopped{stopped_at(run.load_ended_s)} by {_stopped_by(run)}"))
     _saved_line(path, say)
 
 

@@ -11,7 +11,7 @@ from loadtui.model.record import MetricSummary, RunRecord
 from loadtui.run.exitcodes import ExitCode
 from loadtui.run.units import fmt_ms
 
-__all__ = ["verdict_line"]
+__all__ = ["stopped_at", "verdict_line"]
 
 
 def _p95(name: str, m: MetricSummary) -> str | None:
@@ -41,13 +41,21 @@ def _failed_thresholds(run: RunRecord) -> str:
     return f"{len(failed)} of {len(run.thresholds)} thresholds ({names})"
 
 
+def stopped_at(seconds: float | None) -> str:
+    """`` at 0.4s`` — the load's end in seconds, as recorded (to the ms, ``3.141s``; never
+    rounded to ``0s``) — or nothing when the run has no end of load (stopped before its load
+    began)."""
+    return "" if seconds is None else f" at {seconds:g}s"
+
+
 def _aborted(run: RunRecord) -> str:
     """`` (stopped at 1.3s by abort_on_fail: latency p(95)<10)`` when a threshold cut the run
     short: a CI log should not read a 1 s run's figures as the whole plan's."""
     by = run.aborted_by
     if by is None:
         return ""
-    return f" (stopped at {run.load_ended_s or 0:g}s by abort_on_fail: {by.metric} {by.expression})"
+    at = stopped_at(run.load_ended_s)
+    return f" (stopped{at} by abort_on_fail: {by.metric} {by.expression})"
 
 
 def verdict_line(
@@ -62,7 +70,7 @@ def verdict_line(
     an export could not be written, when that is what made the code 4."""
     figures = _figures(run)
     if code == ExitCode.OK:
-        stopped = f" (stopped at {run.load_ended_s or 0:g}s)" if run.status == "stopped" else ""
+        stopped = f" (stopped{stopped_at(run.load_ended_s)})" if run.status == "stopped" else ""
         return f"PASSED{stopped}: {figures}"
     if code == ExitCode.INTERRUPTED:
         return f"INTERRUPTED by {signal or 'a signal'}: {figures}"

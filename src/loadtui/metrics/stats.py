@@ -317,18 +317,40 @@ class _Hists(dict[str, Histogram]):
     """An aggregate's histograms, each made when first used: a histogram is a 188 KB counts
     array and a parent holds ~15 aggregates (the whole run, the warm-up, the series' open
     seconds, the recent window's buckets), while a non-streaming closed-loop run never fills ITL,
-    TPOT or send lag and a run without a warm-up never fills ``warm``."""
+    TPOT or send lag and a run without a warm-up never fills ``warm``.
+
+    Reading a name never filled (``metrics()``, a series point, the exposition, each tick) gives
+    one shared empty histogram and makes nothing; only ``add`` makes one. So never write into
+    what a read returns: the aggregate's histograms are filled by ``add`` alone."""
 
     __slots__ = ()
 
     def __missing__(self, name: str) -> Histogram:
-        h = self[name] = Histogram()
-        return h
+        return _NONE_YET
 
     def add(self, name: str, h: Histogram) -> None:
         """Merge ``h`` into this aggregate's ``name`` (an empty ``h`` makes nothing)."""
         if h.count:
-            self[name].merge(h)
+            mine = self.get(name)
+            if mine is None:
+                mine = self[name] = Histogram()
+            mine.merge(h)
+
+
+class _Unfilled(Histogram):
+    """The empty histogram an ``Aggregate`` reads for a name nothing was added to: shared by
+    every aggregate, so writing into it is refused rather than felt by all of them."""
+
+    __slots__ = ()
+
+    def record_ms(self, ms: float) -> None:
+        raise TypeError("an aggregate's histogram is filled by Aggregate.hist.add()")
+
+    def merge(self, other: Histogram) -> None:
+        raise TypeError("an aggregate's histogram is filled by Aggregate.hist.add()")
+
+
+_NONE_YET = _Unfilled()
 
 
 class Aggregate:

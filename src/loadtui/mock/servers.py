@@ -110,7 +110,8 @@ class ServerProcess:
         return url
 
     def launch(self) -> str:
-        """Start the server's process and return its URL at once, before it serves.
+        """Start the server's process and return its URL at once, before it serves
+        (RuntimeError if its socket cannot be bound).
 
         The socket is bound here and handed to the child, so the port is known while the child
         still imports: a run starts its workers meanwhile (``wait_ready`` before any load).
@@ -118,7 +119,12 @@ class ServerProcess:
         """
         timing.stamp(f"{self.name}: spawning")
         ctx = mp.get_context("spawn")
-        sock = _bound(self.host, 0)
+        try:
+            sock = _bound(self.host, 0)
+        except OSError as exc:  # no free descriptor, an unusable host: a start error (exit 3)
+            raise RuntimeError(
+                f"the {self.name} could not bind a port on {self.host}: {exc.strerror or exc}"
+            ) from None
         parent, child = ctx.Pipe(duplex=False)
         try:
             self._proc = ctx.Process(
@@ -215,7 +221,10 @@ def _first_request_stamp() -> Any:
         nonlocal first
         if first:
             first = False
-            timing.stamp(f"server process: first request ({request.method} {request.path})")
+            # the route's pattern, never the path: a ``{key}`` path carries the API key
+            route = request.match_info.route.resource
+            where = "unrouted" if route is None else route.canonical
+            timing.stamp(f"server process: first request ({request.method} {where})")
         return await handler(request)
 
     return stamp_first

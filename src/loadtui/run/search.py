@@ -79,6 +79,11 @@ class CapacitySearch:
         self.steps: list[StepView] = []
         self.conclusion: Conclusion | None = None
         self._seen = len(coord.controls)
+        self._queued: list[str] = []
+        """A replay: keys for the step after a skip (``_deferred``)."""
+        self._mine: list[ControlChange] = []
+        """Load changes the search applied and ``_read_controls`` has not reached yet: not
+        replayed boundaries. Skipped one by one — controls queued behind them are still read."""
         self._cap = max(1, coord.config.load.max_in_flight // max(1, coord.n))
         self._cur: _Step | None = _Step(0, spec.start, "probe", 0.0)
         self._drain: tuple[float, str, float] | None = None
@@ -145,10 +150,24 @@ class CapacitySearch:
         while self._seen < len(controls):
             change = controls[self._seen]
             self._seen += 1
-            if change.action == "search":
+            if self._mine and change is self._mine[0]:
+                self._mine.pop(0)  # our own change (``_load``)
+            elif change.action == "search" and not self._deferred(str(change.value)):
                 self._steer(str(change.value))
             elif change.action in ("rate", "users") and self.replaying:
                 self._replayed_load(float(change.value), change.at or self.coord.elapsed)
+
+    def _deferred(self, value: str) -> bool:
+        """A replay: a key recorded after a skip or back and before the load change that
+        followed. The search had closed that step and started the next (its load change is
+        recorded after the queued keys), so the key is kept for the next step."""
+        cur = self._cur
+        if not self.replaying or cur is None or not cur.skipped:
+            return False
+        if value in ("hold", "skip", "back", "accept"):
+            self._queued.append(value)
+            return True
+        return False
 
     def _replayed_load(self, load: float, at: float) -> None:
         """A replay: a recorded load change ends the step and starts the next (a change to 0
@@ -159,9 +178,14 @@ class CapacitySearch:
             self._cur = None
         if load <= 0:
             self._bisecting = self._bisecting or not self._backed
+            self._queued = []  # a drain: the search had no step to give them to
             return
         self._backed = False
         self._cur = _Step(len(self.steps), load, "refine" if self._bisecting else "probe", at)
+        queued, self._queued = self._queued, []
+        for value in queued:  # keys the search read after starting this step (``_deferred``)
+            if not self._deferred(value):
+                self._steer(value)
 
     def _steer(self, value: str) -> None:
         cur = self._cur
@@ -240,8 +264,8 @@ class CapacitySearch:
         self._start(load, phase)
 
     def _load(self, load: float) -> None:
-        self.coord.apply(ControlChange(self.spec.mode, _value(load, self.spec), None, "search"))
-        self._seen = len(self.coord.controls)  # our own change: not a replayed boundary
+        change = ControlChange(self.spec.mode, _value(load, self.spec), None, "search")
+        self._mine.append(self.coord.apply(change))
 
     def _start(self, load: float, phase: str) -> None:
         self._load(load)

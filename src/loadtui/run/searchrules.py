@@ -208,7 +208,12 @@ def _saturated_line(step: Judged, good: float | None, spec: SearchSpec) -> str:
     if good is None:
         return head + "was not measured; add workers (or lower --search-start)"
     y = _fmt(good)
-    return head + f"was measured only up to {y} {unit}, which passed — capacity ≥ {y}; add workers"
+    # ≥ Y is a lower bound, not a capacity: ``capacity>=N`` fails whatever N (the run measured
+    # the generator), so the line says so rather than seem to prove Y
+    return head + (
+        f"was measured only up to {y} {unit}, which passed — capacity ≥ {y}, not a capacity: "
+        "capacity thresholds fail; add workers"
+    )
 
 
 def conclude(steps: Sequence[Judged], spec: SearchSpec, final: bool) -> Conclusion | None:

@@ -387,7 +387,8 @@ class RunSession:
         view = self.search.view()
         why = view.message or "the search has not ended"
         # capacity: the knee; ceiling: at least the ceiling load; stopped (accept, time up):
-        # the best passing step; none for never_compliant / generator_saturated
+        # the best passing step; none for never_compliant / generator_saturated (whose lower
+        # bound is no capacity: the threshold fails, its reason the message)
         return judge_capacity(results, view.capacity, why)
 
 

@@ -33,7 +33,10 @@ def _start(
 ) -> str:
     """Launch ``server``; wait until it serves now, or (with ``pending``) leave that wait there
     for the caller to run while its workers start."""
-    url = server.launch()
+    try:
+        url = server.launch()
+    except RuntimeError as exc:
+        raise StartError(str(exc)) from None
     stack.callback(server.stop)
 
     def ready() -> None:

@@ -16,13 +16,17 @@ from __future__ import annotations
 import os
 import sys
 import time
+from pathlib import Path
 
-__all__ = ["ENABLED", "stamp"]
+__all__ = ["ENABLED", "stamp", "to_file"]
 
 ENABLED = os.environ.get("LOADTUI_DEBUG_TIMING", "") not in ("", "0")
 """Read once, at import: a process's stamps are on or off for its whole life."""
 
 _ORIGIN_VAR = "LOADTUI_TIMING_ORIGIN"
+_LOG_VAR = "LOADTUI_TIMING_LOG"
+_log: str | None = os.environ.get(_LOG_VAR) or None
+"""A file the stamps are appended to instead of stderr (``to_file``; children inherit it)."""
 
 
 def _origin() -> float:
@@ -38,12 +42,31 @@ def _origin() -> float:
 _ORIGIN = _origin()
 
 
+def to_file(path: Path) -> None:
+    """Append the stamps of this process, and of the processes it spawns from now on, to
+    ``path`` rather than stderr: the app draws on the terminal, and a worker's or the mock's
+    line on their inherited stderr would be written over it. Nothing when stamps are off."""
+    global _log
+    if not ENABLED:
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _log = os.environ[_LOG_VAR] = str(path)
+
+
 def stamp(phase: str) -> None:
-    """One line on stderr: seconds since the origin, the phase, this process's id."""
+    """One line on stderr (or the ``to_file`` file): seconds since the origin, the phase, this
+    process's id."""
     if not ENABLED:
         return
     now = time.monotonic()
     line = f"loadtui timing: {now - _ORIGIN:8.3f} s  {phase}  [pid {os.getpid()}]\n"
+    if _log is not None:
+        try:
+            with open(_log, "a", encoding="utf-8") as log:  # one write: lines do not interleave
+                log.write(line)
+        except OSError:
+            pass
+        return
     try:
         sys.stderr.write(line)
         sys.stderr.flush()

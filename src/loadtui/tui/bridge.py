@@ -17,6 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from loadtui.errors import LoadtuiError
+from loadtui.locations import timing_log_file
 from loadtui.model.controls import ControlChange
 from loadtui.model.plan import RunConfig
 from loadtui.model.record import RunRecord
@@ -24,12 +25,14 @@ from loadtui.run.drive import Controls, RunDriver
 from loadtui.run.frame import LiveFrame
 from loadtui.run.metrics_server import MetricsServer
 from loadtui.run.session import RunSession
+from loadtui.runtime import timing
 
 __all__ = ["RunBridge", "prepare_processes"]
 
 
 def prepare_processes() -> None:
-    """Start multiprocessing's resource tracker while ``sys.stderr`` is still the real one.
+    """Start multiprocessing's resource tracker while ``sys.stderr`` is still the real one,
+    and send ``LOADTUI_DEBUG_TIMING`` stamps to ``timing_log_file()`` rather than the screen.
 
     Textual swaps ``sys.stderr`` for an object without a usable file descriptor; a tracker
     started after that fails with "bad value(s) in fds_to_keep" and no worker can spawn.
@@ -37,6 +40,8 @@ def prepare_processes() -> None:
     from multiprocessing import resource_tracker
 
     resource_tracker.ensure_running()
+    # debug-timing stamps (the mock's, the workers') would be written over the app
+    timing.to_file(timing_log_file())
 
 
 class RunBridge:
