@@ -58,8 +58,35 @@ def _text(t: str) -> str:
     return _chunk('{"content":' + json.dumps(t) + "}")
 
 
+def _padded(delta: str, pad: str, finish: str = "null") -> str:
+    """A chunk as OpenAI sends it by default: a random ``obfuscation`` string after choices."""
+    return (
+        HEAD
+        + f'"delta":{delta},"logprobs":null,"finish_reason":{finish}}}],'
+        + f'"obfuscation":{json.dumps(pad)}}}'
+    )
+
+
+def _padded_text(t: str, pad: str) -> str:
+    return _padded('{"content":' + json.dumps(t) + "}", pad)
+
+
 STREAMS = {
     "plain": [ROLE, *(_text(f"tok{i} ") for i in range(6)), FINISH, USAGE, "[DONE]"],
+    "obfuscation padding": [
+        _padded('{"role":"assistant","content":""}', "xY"),
+        *(_padded_text(f"tok{i} ", "p" * (i % 5)) for i in range(6)),
+        _padded("{}", "zz9", '"stop"'),
+        USAGE,
+        "[DONE]",
+    ],
+    "obfuscation padding, broken": [
+        _padded_text("a", "q1"),
+        _padded_text("b", "q22"),
+        _padded_text("c", "bad\x01").replace("\\x01", "\x01"),
+        _padded_text("d", "q3")[:-1],
+        '{"error":{"message":"boom"}}',
+    ],
     "escapes and unicode": [
         _text('a "quoted" \\ line\n'),
         _text("é 漢字 🙂"),
@@ -218,6 +245,32 @@ def test_the_template_spares_the_parse_of_plain_content_chunks() -> None:
     tokens = Tokens()  # what the full parse says of the matched chunk
     assert OpenAIProtocol.stream_event(None, _text("next one").encode(), tokens) == CONTENT
     assert (tokens.input, tokens.output) == (None, None)
+
+
+def test_the_template_leaves_openai_s_padding_free() -> None:
+    template = chunk_template(_padded_text("first", "Ab3").encode())
+    assert template is not None
+    assert template.matches(_padded_text("next", "a much longer pad").encode())
+    assert template.matches(_padded_text("x", "").encode())
+    assert not template.matches(_padded("{}", "Ab3", '"stop"').encode())  # the finish
+    assert not template.matches(_padded_text("", "Ab3").encode())
+    assert not template.matches(_text("unpadded").encode())  # another shape: parsed
+
+
+def test_read_stream_spares_the_parse_of_padded_content_chunks() -> None:
+    parsed: list[bytes] = []
+
+    class Counting(OpenAIProtocol):
+        @staticmethod
+        def stream_event(event: str | None, data: bytes, tokens: Tokens) -> int | ErrorClass:
+            parsed.append(data)
+            return OpenAIProtocol.stream_event(event, data, tokens)
+
+    prep = replace(_prep(), protocol=Counting())
+    data = b"".join(b"data: " + p.encode() + b"\n\n" for p in STREAMS["obfuscation padding"])
+    done, chunks, events, error, *_ = _read(prep, data, 4096)
+    assert (done, chunks, events, error) == (True, 6, 10, None)
+    assert len(parsed) == 5  # role, the first content chunk, finish, usage, [DONE]
 
 
 def test_no_template_from_a_chunk_with_usage_or_several_choices() -> None:
