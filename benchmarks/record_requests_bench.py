@@ -10,6 +10,7 @@ requests): on a shared machine throughput swings with the neighbours, CPU per re
     python benchmarks/record_requests_bench.py                   # 5 pairs of 10 s
     python benchmarks/record_requests_bench.py --pairs 3 --seconds 5
     python benchmarks/record_requests_bench.py --short           # 2 pairs of 5 s (under 60 s)
+    python benchmarks/record_requests_bench.py --micro           # the recording path alone
 
 The goal is a cost under 5 % at 10,000 req/s. The generator is then CPU-bound on its core, so
 its throughput is 1 / (CPU per request): the cost is also given as 1 − CPU without / CPU with,
@@ -50,6 +51,7 @@ from bench import HERE, PY, _pin, start_mock
 from loadtui.engine.client import UserStatus, execute
 from loadtui.engine.context import WorkerContext, WorkerSpec
 from loadtui.engine.requestlog import RequestLog
+from loadtui.model.outcomes import Outcome
 from loadtui.model.plan import RunConfig
 from loadtui.runtime import aio
 
@@ -192,6 +194,38 @@ def segments(a: argparse.Namespace) -> None:
     (folder / "record_requests_segments.json").write_text(json.dumps(results, indent=2) + "\n")
 
 
+def micro(a: argparse.Namespace) -> None:
+    """The recording path alone: ``RequestLog.add`` of 100,000 booked requests and their
+    ``write()``s, pinned to --gen-core, median of 7 rounds. CPU time is what a saturated
+    generator trades for throughput, and an upper bound on a request's CPU at 10,000 req/s on
+    one core is 100 µs: cost there ≤ record µs / 100 µs, whatever this machine's own rate."""
+    os.sched_setaffinity(0, {a.gen_core})
+    with tempfile.TemporaryDirectory() as tmp:
+        log = RequestLog(Path(tmp) / "r.jsonl", 0)
+        outs = []
+        for i in range(1000):
+            out = Outcome("chat", 1.0 + i, 1.0 + i, 1.0 + i)
+            out.end, out.status = 1.2 + i, 200
+            outs.append(out)
+        rounds = []
+        for _ in range(7):
+            start = time.process_time()
+            for _ in range(100):
+                for out in outs:
+                    log.add(out, 3)
+            log.flush()
+            rounds.append((time.process_time() - start) / 100_000 * 1e6)
+        log.close()
+    us = statistics.median(rounds)
+    budget = 1e6 / GOAL_RPS
+    print(
+        f"recording: {us:.2f} µs CPU per request (rounds {min(rounds):.2f}–{max(rounds):.2f}); "
+        f"at {GOAL_RPS:,} req/s a request has at most {budget:.0f} µs of one core: cost ≤ "
+        f"{100 * us / (budget + us):.1f} % (goal {GOAL_COST:.0f} %); load average "
+        f"{os.getloadavg()[0]:.2f}"
+    )
+
+
 def main() -> None:
     p = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -203,7 +237,11 @@ def main() -> None:
     p.add_argument("--server-core", type=int, default=1)
     p.add_argument("--segments", type=int, default=0, help="in-process mode: N one-second segments")
     p.add_argument("--short", action="store_true", help="2 pairs of 5 s (under 60 s)")
+    p.add_argument("--micro", action="store_true", help="the recording path alone (~5 s)")
     a = p.parse_args()
+    if a.micro:
+        micro(a)
+        return
     if a.short:
         a.pairs, a.seconds = 2, 5.0
     if a.segments:
