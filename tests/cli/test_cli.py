@@ -242,6 +242,37 @@ def test_signals_still_save_the_run(private_dirs: Path, sig: signal.Signals):
     assert "Traceback" not in stderr
 
 
+LONG = ("--duration", "60s", "--out")
+
+
+@pytest.mark.slow
+def test_sigterm_to_the_whole_process_group_saves_the_run_quietly(private_dirs: Path):
+    """`timeout`, systemd and `kill -TERM -PGID` signal every process of the group: the
+    workers and the embedded mock leave it to the main process, which drains and saves."""
+    out = private_dirs / "group.json"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "loadtui", "--headless", "--preset", "baseline", *LONG, str(out)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=os.environ.copy(),
+        start_new_session=True,  # its own process group, as a shell job or a service has
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if proc.stdout.readline().startswith("["):  # the first progress line: load is running
+            break
+    os.killpg(proc.pid, signal.SIGTERM)
+    stdout, stderr = proc.communicate(timeout=30)
+    assert proc.returncode == 130, stderr
+    run = json.loads(out.read_text())
+    assert run["status"] == "interrupted"
+    assert run["summary"]["requests"] > 0
+    assert run["generator"]["workers_lost"] == 0, stdout + stderr
+    assert "Traceback" not in stderr
+    assert "lost" not in stdout + stderr
+
+
 def test_api_key_never_reaches_disk_or_output(private_dirs: Path):
     key = "sk-test-" + "abcdefghijklmnopqrstuv0123456789"
     proc = run_cli(

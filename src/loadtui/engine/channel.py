@@ -181,10 +181,7 @@ class ProcessPool:
     def close(self, timeout: float = 5.0) -> None:
         for proc in self._procs:
             proc.join(timeout)
-            if proc.is_alive():
-                proc.terminate()
-                proc.join(1.0)
-            if proc.is_alive():
+            if proc.is_alive():  # it ignores SIGTERM (above): only a kill ends a hung worker
                 proc.kill()
                 proc.join(1.0)
         for reader in self._readers:
@@ -230,9 +227,11 @@ def _process_main(spec: WorkerSpec, down: Connection, up: Connection) -> None:
     from loadtui.runtime import aio
 
     timing.stamp(f"worker {spec.index}: imports done")
-    # The coordinator owns shutdown: Ctrl-C and a dropped SSH session reach it, and it stops us.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    # The coordinator owns shutdown: Ctrl-C, a dropped SSH session and a SIGTERM sent to the
+    # whole process group (`timeout`, systemd, `kill -TERM -PGID`) reach it too, and it stops
+    # us once the load has drained; the kernel kills us if it dies (die_with_parent).
+    for sig in (signal.SIGINT, signal.SIGHUP, signal.SIGTERM):
+        signal.signal(sig, signal.SIG_IGN)
     send = _Sender(up)
     try:
         failure = aio.run(_serve(spec, down, send))

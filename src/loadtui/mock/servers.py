@@ -2,8 +2,8 @@
 
 A server never shares an event loop (or, pinned, a core) with the engine that measures it. Its
 socket is bound by the parent (the URL is known at once); the process says when it serves over
-a pipe, ignores Ctrl-C and SIGHUP (the parent decides when it ends: ``stop`` kills it), stops
-on SIGTERM and dies with its parent. A server never waits long for its open requests at
+a pipe, ignores Ctrl-C, SIGHUP and SIGTERM (the parent decides when it ends, once its load has
+drained: ``stop`` kills it) and dies with its parent. A server never waits long for its open requests at
 shutdown (a stalled request would otherwise hold it for aiohttp's default 60 s).
 
 aiohttp is imported in the server's process only: a run's parent launches its embedded mock
@@ -160,8 +160,8 @@ class ServerProcess:
     def stop(self) -> None:
         """End the server at once. It keeps nothing worth an orderly shutdown (no file, nothing
         read after it ends), and aiohttp's shutdown plus the interpreter's exit took 0.1–0.3 s
-        of every run's exit; a kill takes a millisecond. (A SIGTERM from anyone else still
-        stops the process in order.)"""
+        of every run's exit; a kill takes a millisecond. (It ignores SIGTERM, as it ignores
+        Ctrl-C: its parent stops it.)"""
         if self._ready is not None:
             self._ready.close()
             self._ready = None
@@ -186,12 +186,14 @@ def _process_main(factory: Factory, arg: Any, sock: socket.socket, conn: Any) ->
 
     build = _resolve(factory)
     timing.stamp("server process: imports done")
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    # Its parent stops it (a kill, ``stop``) once the load has drained: Ctrl-C, a dropped SSH
+    # session and a SIGTERM sent to the whole process group are the parent's to handle — a
+    # server that stopped on them cut the requests the parent was still draining
+    for sig in (signal.SIGINT, signal.SIGHUP, signal.SIGTERM):
+        signal.signal(sig, signal.SIG_IGN)
 
     async def main() -> None:
-        stop = asyncio.Event()
-        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+        stop = asyncio.Event()  # never set: the process ends by its parent's kill
         app = build(arg)
         if timing.ENABLED:
             app.middlewares.append(_first_request_stamp())
