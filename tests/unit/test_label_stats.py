@@ -6,6 +6,7 @@ latency."""
 
 from __future__ import annotations
 
+import random
 import tracemalloc
 from dataclasses import replace
 from pathlib import Path
@@ -13,7 +14,7 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from loadtui.metrics.histogram import Histogram
+from loadtui.metrics.histogram import PERCENTILES, Histogram
 from loadtui.metrics.runhist import LABEL_METRICS
 from loadtui.metrics.series import Series
 from loadtui.metrics.stats import Aggregate, LabelStats, Recorder, decode_histograms
@@ -194,3 +195,38 @@ def test_report_and_show_show_the_itl_column_by_one_rule() -> None:
         assert ("ITL p50 / p95 / p99" in report) is shown, by_label
         assert ("TPOT p50 / p95 / p99" in report) is shown, by_label
         assert ("ITL p50" in console.export_text()) is shown, by_label
+
+
+def test_a_summary_of_decoded_and_merged_histograms_matches_the_librarys() -> None:
+    """A summary scans only the buckets between the lowest and highest value, which the
+    library tracks on record, on decode and on add: merged snapshots (a frame's, a file's)
+    give the library's own figures, a value at the top of the range too."""
+    rng = random.Random(5)
+    merged = Histogram()
+    for spread in (0.2, 1.0, 3.0):
+        part = Histogram()
+        for _ in range(300):
+            part.record_ms(rng.lognormvariate(3.0, spread))
+        merged.merge(Histogram.decode(part.encode()))
+    merged.merge(Histogram.decode(_one(3_600_000.0).encode()))  # the highest value kept
+    merged.merge(_one(0.0001))  # below the lowest: kept as 1 µs
+    lib = merged._h
+    values = lib.get_percentile_to_value_dict([p for _, p in PERCENTILES])
+    assert merged.summary() == MetricSummary(
+        count=902,
+        mean=round(lib.get_mean_value() / 1000.0, 3),
+        min=lib.get_min_value() / 1000.0,
+        max=lib.get_max_value() / 1000.0,
+        **{name: values[p] / 1000.0 for name, p in PERCENTILES},
+    )
+    ranks = [1, 451, 902]
+    assert merged.values_at_ranks(ranks) == [
+        lib.get_highest_equivalent_value(lib.get_value_at_percentile(100.0 * r / 902)) / 1000.0
+        for r in ranks
+    ]
+
+
+def _one(ms: float) -> Histogram:
+    h = Histogram()
+    h.record_ms(ms)
+    return h
