@@ -9,7 +9,7 @@ p50, no TPOT). This times, in alternating pairs on one aggregate filled as a mul
 
 - ``whole``: ``summary(d)``, every label in full, what every frame did before (and what the
   saved run and the last frame still do);
-- ``live``: ``summary(d, live=frozenset())``, what a live frame does now;
+- ``live``: ``summary(d, live={})``, what a live frame does now;
 - ``none``: the same aggregate without labels, a run of one label (the reference).
 
 and a worker's drain (``Recorder.drain``) with the 20 labels streamed or not: a streamed label
@@ -99,7 +99,7 @@ def main() -> None:
     d = 60.0
     fns: dict[str, Callable[[], object]] = {
         "whole": lambda: agg.summary(d),
-        "live": lambda: agg.summary(d, live=frozenset()),
+        "live": lambda: agg.summary(d, live={}),
         "none": lambda: bare.summary(d),
     }
     if "live" not in inspect.signature(Aggregate.summary).parameters:

@@ -153,7 +153,7 @@ def test_a_live_summary_keeps_what_a_frame_shows_of_each_label() -> None:
     for snap in snaps:
         agg.add_decoded(snap, decode_histograms(snap))
     full = agg.summary(1.0)
-    live = agg.summary(1.0, live=frozenset())
+    live = agg.summary(1.0, live={})
     assert live.metrics == full.metrics and set(live.by_label) == set(full.by_label)
     for name, whole in full.by_label.items():
         part = live.by_label[name]
@@ -162,8 +162,11 @@ def test_a_live_summary_keeps_what_a_frame_shows_of_each_label() -> None:
         assert part.itl_ms.count == whole.itl_ms.count > 0
         assert part.itl_ms.p50 == whole.itl_ms.p50
         assert part.tpot_ms == MetricSummary()
-    judged = agg.summary(1.0, live=frozenset({"itl_ms", "tpot_ms"}))
-    assert judged.by_label == full.by_label
+    judged = agg.summary(1.0, live={"turn 3": {"itl_ms", "tpot_ms"}, "turn 4": {"tpot_ms"}})
+    assert judged.by_label["turn 3"] == full.by_label["turn 3"]  # a threshold reads both
+    assert judged.by_label["turn 4"].tpot_ms == full.by_label["turn 4"].tpot_ms
+    assert judged.by_label["turn 4"].itl_ms == live.by_label["turn 4"].itl_ms
+    assert judged.by_label["turn 5"] == live.by_label["turn 5"]
 
 
 def _summary(by_label: dict[str, LabelSummary]) -> RunSummary:

@@ -77,9 +77,6 @@ a non-streamed label never fills ITL or TPOT)."""
 _SLOTS = ("latency", "ttft", "itl", "tpot")
 """``LabelStats``' histogram attributes in ``LABEL_METRICS`` order."""
 
-LIVE_FULL = frozenset({"itl_ms", "tpot_ms"})
-"""The label metrics ``LabelStats.live_summary`` leaves partial unless asked for in full."""
-
 
 class LabelStats:
     """One request label's share of an interval (or of a whole run, once merged): its counts,
@@ -457,10 +454,13 @@ class Aggregate:
     def errors_total(self) -> int:
         return sum(self.errors.values())
 
-    def summary(self, duration_s: float, live: Collection[str] | None = None) -> RunSummary:
+    def summary(
+        self, duration_s: float, live: Mapping[str, Collection[str]] | None = None
+    ) -> RunSummary:
         """The whole of these intervals as a run summary (formulas: metrics/formulas.py).
-        ``live``: a live frame's summary, each label's ``LabelStats.live_summary`` with these
-        label metrics in full (None: every label in full, as run files keep them)."""
+        ``live``: a live frame's summary, each label's ``LabelStats.live_summary`` with the
+        metrics ``live`` names for that label in full (None: every label in full, as run files
+        keep them)."""
         requests = self.requests
         errors = self.errors_total
         out_tokens = self.counters["output_tokens"]
@@ -496,12 +496,14 @@ class Aggregate:
             slo=self.slo_summary(duration_s),
         )
 
-    def label_summaries(self, live: Collection[str] | None = None) -> dict[str, LabelSummary]:
+    def label_summaries(
+        self, live: Mapping[str, Collection[str]] | None = None
+    ) -> dict[str, LabelSummary]:
         """Each label's summary, by name; ``live``: as ``summary`` says."""
         labels = sorted(self.labels.items())
         if live is None:
             return {name: s.summary() for name, s in labels}
-        return {name: s.live_summary(live) for name, s in labels}
+        return {name: s.live_summary(live.get(name, ())) for name, s in labels}
 
     def slo_summary(self, duration_s: float) -> SloSummary | None:
         """Goodput, attainment and misses from the ``slo_*`` counters; None without SLOs."""

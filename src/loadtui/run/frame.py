@@ -157,11 +157,15 @@ def in_flight_now(coord: Coordinator) -> int:
     return sum(s.in_flight for s in coord.latest.values())
 
 
-def _judged_by_label(config: RunConfig) -> frozenset[str]:
-    """The label metrics a live frame summarises in full beyond what it shows: the ITL or TPOT
-    a label-filtered threshold reads (the frame judges thresholds). The rest of a label's ITL
-    and TPOT is left out (``LabelStats.live_summary``): the saved run has it all."""
-    return frozenset(METRICS[t.name] for t in parsed(config.thresholds) if t.label is not None)
+def _judged_by_label(config: RunConfig) -> dict[str, set[str]]:
+    """Per label, the metrics a live frame summarises in full beyond what it shows: the ITL or
+    TPOT a threshold filtered by that label reads (the frame judges thresholds). The rest of a
+    label's ITL and TPOT is left out (``LabelStats.live_summary``): the saved run has it all."""
+    wanted: dict[str, set[str]] = {}
+    for t in parsed(config.thresholds):
+        if t.label is not None:
+            wanted.setdefault(t.label, set()).add(METRICS[t.name])
+    return wanted
 
 
 def build_frame(
