@@ -14,10 +14,11 @@ p50, no TPOT). This times, in alternating pairs on one aggregate filled as a mul
 
 and a worker's drain (``Recorder.drain``) with the 20 labels streamed or not: a streamed label
 encodes two more histograms (ITL, TPOT) per drain, 4 drains a second. Figures are CPU time
-(``time.process_time``) per call, medians over the pairs; pin with ``taskset -c 1``.
+(``time.process_time``) per call, medians over the pairs; pin with ``taskset -c 1``. Results
+go to stdout and to benchmarks/results/frame_labels.json.
 
-    taskset -c 1 python benchmarks/frame_labels_bench.py            # ~40 s
-    taskset -c 1 python benchmarks/frame_labels_bench.py --short    # ~15 s
+    taskset -c 1 python benchmarks/frame_labels_bench.py            # ~25 s
+    taskset -c 1 python benchmarks/frame_labels_bench.py --short    # ~8 s
 
 Before/after: run it alternately on an older tree (``git archive <commit> src | tar -x -C
 /tmp/old``, then ``PYTHONPATH=/tmp/old/src``); its ``whole`` is what its frames did.
@@ -88,8 +89,10 @@ def main() -> None:
     p = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    p.add_argument("--short", action="store_true", help="fewer pairs (~15 s)")
-    p.add_argument("--json", type=Path, default=Path("frame_labels_bench.json"))
+    p.add_argument("--short", action="store_true", help="fewer pairs (~8 s)")
+    p.add_argument(
+        "--json", type=Path, default=Path(__file__).parent / "results" / "frame_labels.json"
+    )
     args = p.parse_args()
     pairs, repeats = (5, 3) if args.short else (15, 5)
     agg = _filled(samples=200)
@@ -126,6 +129,7 @@ def main() -> None:
         "loadtui": str(Path(loadtui.__file__).parent),
     }
     print(json.dumps(out, indent=2))
+    args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(out, indent=2) + "\n")
 
 
