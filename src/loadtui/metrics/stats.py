@@ -156,9 +156,9 @@ class LabelStats:
     def live_summary(self, full: Collection[str] = ()) -> LabelSummary:
         """What a live frame shows of the label (the by-request table): latency and TTFT in
         full; ITL's count and p50 only, TPOT nothing, unless ``full`` names ``itl_ms`` or
-        ``tpot_ms`` (a live threshold reads them). A summary scans all 23,552 buckets of its
-        histogram (~1.5 ms): summarising every label's ITL and TPOT on every frame doubled a
-        frame's cost with 20 streamed labels (benchmarks/frame_labels_bench.py)."""
+        ``tpot_ms`` (a live threshold reads them). Each summary scans its histogram's buckets:
+        summarising every label's ITL and TPOT on every frame doubled a frame's cost with 20
+        streamed labels (benchmarks/frame_labels_bench.py)."""
         itl = self.itl
         if "itl_ms" in full:
             itl_ms = itl.summary()
