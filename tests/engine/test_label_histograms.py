@@ -24,6 +24,7 @@ from loadtui.model.record import MetricSummary, RunRecord
 from loadtui.outputs.html import ms
 from loadtui.outputs.report_sections import Shown, labels_section
 from loadtui.render.sections import workflow_sections
+from loadtui.run.frame import LiveFrame
 from loadtui.storage.record_out import summary_document
 from loadtui.storage.runfile import load_record
 from loadtui.tui.bridge import RunBridge
@@ -45,6 +46,8 @@ class Ran:
     run: RunRecord
     saved: RunRecord
     path: Path
+    frames: list[LiveFrame]
+    """Every frame the run published (as the app takes them)."""
 
 
 @pytest.fixture(scope="module")
@@ -67,10 +70,12 @@ def ran(mock_upstream: MockProcess, tmp_path_factory: pytest.TempPathFactory) ->
         mp.setenv("LOADTUI_DATA_DIR", str(folder / "data"))
         mp.setenv("LOADTUI_CONFIG_DIR", str(folder / "config"))
         bridge = RunBridge(config, out=folder / "run.json")
+        frames: list[LiveFrame] = []
+        bridge.on_change = lambda: frames.append(bridge.take())
         bridge.start()
         assert bridge.wait(60) and bridge.error is None
         assert bridge.run is not None
-        yield Ran(bridge.run, load_record(folder / "run.json"), folder / "run.json")
+        yield Ran(bridge.run, load_record(folder / "run.json"), folder / "run.json", frames)
 
 
 def test_each_labels_itl_and_tpot_histograms_add_up_to_the_whole_runs(ran: Ran) -> None:
@@ -102,6 +107,24 @@ def test_per_label_itl_and_tpot_thresholds_are_judged_on_the_labels_figures(ran:
     tpot = results["tpot{label:long}"]
     assert tpot.passed and tpot.actual == by_label["long"].tpot_ms.p95
     assert not ran.saved.passed
+
+
+def test_live_frames_summarise_what_they_show_and_the_last_one_everything(ran: Ran) -> None:
+    """A live frame keeps each label's latency, TTFT and ITL p50, and the ITL or TPOT a
+    label-filtered threshold reads (here: both labels' ITL, ``long``'s TPOT) for judging live;
+    the last frame holds the saved run's whole summary."""
+    live = [f for f in ran.frames if f.live and len(f.totals.by_label) == len(GAPS)]
+    assert live, "no live frame with both labels"
+    for frame in live:
+        short, long_ = frame.totals.by_label["short"], frame.totals.by_label["long"]
+        assert short.tpot_ms == MetricSummary()  # no threshold reads it: not summarised
+        assert long_.tpot_ms.count == long_.ttft_ms.count  # read by tpot{label:long}
+        judged = {r.metric: r for r in frame.thresholds}
+        for name, figures in (("short", short), ("long", long_)):
+            result = judged[f"itl{{label:{name}}}"]
+            assert result.actual is None or result.actual == figures.itl_ms.p95, name
+    last = ran.frames[-1]
+    assert not last.live and last.totals == ran.run.summary
 
 
 def test_the_summary_json_carries_each_labels_itl_and_tpot(ran: Ran) -> None:
@@ -148,10 +171,12 @@ def test_a_file_whose_labels_kept_latency_and_ttft_only_loads(ran: Ran, tmp_path
         figures = run.summary.by_label[label]
         assert figures.ttft_ms == ran.saved.summary.by_label[label].ttft_ms
         assert not figures.itl_ms.count and not decoded.get("itl_ms", label).count
-    assert "ITL p50 / p95 / p99" in str(labels_section(Shown(run, run.id, "#000")))
+    # no label kept ITL: neither the report nor `show` has a column of dashes
+    report = str(labels_section(Shown(run, run.id, "#000")))
+    assert "ITL p50" not in report and "TPOT p50" not in report and "TTFT p50" in report
     console = Console(width=100, record=True)
     console.print(*workflow_sections(run.summary))
-    assert "ITL p50" not in console.export_text()  # no label kept ITL: no column of dashes
+    assert "ITL p50" not in console.export_text()
 
 
 def test_an_old_run_file_without_per_label_itl_or_tpot_loads() -> None:

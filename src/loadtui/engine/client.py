@@ -393,8 +393,10 @@ def book(rec: Recorder, user: UserStatus | None, out: Outcome) -> bool:
     error = out.error
     first = out.first
     ttft = formulas.ttft_ms(out.sent, first) if first is not None and error is None else None
-    if out.label:  # empty when the run has one label only: its row would repeat the totals
-        rec.label(out.label).record(latency, error is None, ttft)
+    # empty when the run has one label only: its row would repeat the totals
+    labelled = rec.label(out.label) if out.label else None
+    if labelled is not None:
+        labelled.record(latency, error is None, ttft)
     if not settle(rec, user, latency, error):
         if rec.slo is not None:  # a failed request is judged and meets no SLO
             rec.slo_judged += 1
@@ -402,8 +404,8 @@ def book(rec: Recorder, user: UserStatus | None, out: Outcome) -> bool:
         return False
     rec.ok += 1
     output, tpot = _book_tokens(rec, out, latency_actual, ttft)
-    if tpot is not None and out.label:
-        rec.labels[out.label].tpot.record_ms(tpot)
+    if tpot is not None and labelled is not None:
+        labelled.tpot.record_ms(tpot)
     if rec.slo is not None:
         out.slo_ok = judge_slo(rec, out, latency, latency_actual, ttft, output, tpot)
     if user is not None:

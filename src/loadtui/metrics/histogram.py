@@ -16,8 +16,8 @@ import sys
 import zlib
 from bisect import bisect_left
 from collections.abc import Sequence
-from itertools import accumulate
-from operator import mul
+from itertools import accumulate, compress
+from operator import itemgetter, mul
 
 import pyhdrh  # type: ignore[import-not-found]  # hdrh's C helpers
 from hdrh.histogram import HdrHistogram
@@ -140,12 +140,11 @@ class Histogram:
         library's own index→value functions on those only: the same figures as HdrHistogram's
         iterators, ~30× faster (its pure-Python loops walk all ~23,000 buckets per call)."""
         h = self._h
-        counts = memoryview(h.counts).cast("B").cast("Q" if h.word_size == 8 else "I")
-        return [(i, c) for i, c in enumerate(counts) if c]
+        return _filled(h, memoryview(h.counts).cast("B").cast("Q" if h.word_size == 8 else "I"))
 
     def _at_ranks(self, nonzero: list[tuple[int, int]], ranks: list[int]) -> list[float]:
         h = self._h
-        running = list(accumulate(c for _, c in nonzero))
+        running = list(accumulate(map(itemgetter(1), nonzero)))
         out: list[float] = []
         for rank in ranks:
             at = min(bisect_left(running, rank), len(nonzero) - 1)
@@ -166,7 +165,7 @@ class Histogram:
             return [0.0] * len(pcts)
         h = self._h
         counts = memoryview(h.counts).cast("B").cast("Q" if h.word_size == 8 else "I")
-        nonzero = [(i, c) for i, c in enumerate(counts) if c]
+        nonzero = _filled(h, counts)
         running = list(accumulate(c for _, c in nonzero))
         out = []
         for pct in pcts:
@@ -183,11 +182,11 @@ class Histogram:
             return MetricSummary()
         h = self._h
         counts = memoryview(h.counts).cast("B").cast("Q" if h.word_size == 8 else "I").tolist()
-        nonzero = [(i, c) for i, c in enumerate(counts) if c]
+        nonzero = _filled(h, counts)
         # the mean's sum in C runs of equal bucket width (``_sum_us``): the same integer a
         # Python loop over the filled buckets gives, ~15x faster on a long run's histogram
         # (a frame, an abort check and every saved summary pay it)
-        mean_total = _sum_us(h, counts)
+        mean_total = _sum_us(h, counts, nonzero[0][0], nonzero[-1][0] + 1)
         ranks = [h.get_target_count_at_percentile(p) for _, p in PERCENTILES]
         p50, p90, p95, p99, p999 = self._at_ranks(nonzero, ranks)
         return MetricSummary(
@@ -222,7 +221,24 @@ class Histogram:
         return below, _sum_us(h, counts) / 1000.0
 
 
-def _sum_us(h: HdrHistogram, counts: list[int]) -> int:
+def _filled(h: HdrHistogram, counts: Sequence[int]) -> list[tuple[int, int]]:
+    """(index, count) of the non-empty buckets, looking only at the indices from the lowest
+    value to the highest (HdrHistogram tracks both on record, add and decode) and picking the
+    filled ones in C (``compress``): a Python scan of all 23,552 buckets was most of a
+    summary's cost, and a live frame with 20 streamed labels makes ~60 summaries
+    (benchmarks/frame_labels_bench.py). Should the counts in that range not add up to the
+    total, the whole array is looked at."""
+    lo, hi = 0, len(counts)
+    if h.min_value <= h.max_value:
+        first = h._counts_index_for(h.min_value)
+        last = h._counts_index_for(h.max_value) + 1
+        if sum(counts[first:last]) == h.total_count:
+            lo, hi = first, last
+    part = counts[lo:hi]
+    return list(zip(compress(range(lo, hi), part), compress(part, part), strict=True))
+
+
+def _sum_us(h: HdrHistogram, counts: list[int], lo: int = 0, hi: int | None = None) -> int:
     """Every value's bucket middle times its count: ``HdrHistogram.get_mean_value``'s sum.
 
     HdrHistogram's counts come in runs that share a width: the first ``2 × half`` indices hold
@@ -231,13 +247,16 @@ def _sum_us(h: HdrHistogram, counts: list[int]) -> int:
     ``map`` in C: a few ms for a long run's histogram, where a Python loop over its thousands
     of filled buckets (or the library's own per-bucket methods) costs 5-20 ms."""
     half, unit = h.sub_bucket_half_count, h.unit_magnitude
+    hi = len(counts) if hi is None else hi  # [lo, hi): the indices that can be non-empty
     total = 0
     start, end, sub, shift = 0, 2 * half, 0, unit
-    while start < len(counts):
-        run = counts[start:end]
+    while start < hi:
+        a, b = max(start, lo), min(end, hi)
+        run = counts[a:b] if a < b else []
         n = sum(run)
         if n:
-            weighted = sum(map(mul, run, range(sub, sub + len(run))))
+            first = sub + (a - start)
+            weighted = sum(map(mul, run, range(first, first + len(run))))
             total += (weighted << shift) + n * ((1 << shift) >> 1)
         start, end, sub, shift = end, end + half, half, shift + 1
     return total

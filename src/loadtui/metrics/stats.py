@@ -9,7 +9,7 @@ the console and the app read (loadtui.model.record).
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 
 from loadtui.metrics.formulas import (
     error_rate,
@@ -28,6 +28,7 @@ from loadtui.model.record import (
     CheckSummary,
     LabelSummary,
     Metrics,
+    MetricSummary,
     OverheadSummary,
     Percentiles,
     RunHistograms,
@@ -67,21 +68,34 @@ Open loop: each scheduled arrival is either sent (``arrivals``; it then ends in 
 run ended first); ``late``: sent more than ``LATE_MS`` after its intended time."""
 
 
+_UNFILLED = Histogram()
+"""An aggregate's label histogram until its first sample: one shared empty histogram, never
+written (``LabelStats.merge`` puts a histogram of its own in its place), so a parent holding
+20 labels in several aggregates does not make 4 × 188 KB per label up front (a Batch step or
+a non-streamed label never fills ITL or TPOT)."""
+
+_SLOTS = ("latency", "ttft", "itl", "tpot")
+"""``LabelStats``' histogram attributes in ``LABEL_METRICS`` order."""
+
+
 class LabelStats:
     """One request label's share of an interval (or of a whole run, once merged): its counts,
     and its latency, TTFT, ITL and TPOT histograms (each recorded as the whole run's is)."""
 
     __slots__ = ("errors", "itl", "latency", "requests", "tpot", "ttft")
 
-    def __init__(self) -> None:
+    def __init__(self, lazy: bool = False) -> None:
+        """``lazy``: an aggregate's label, merged into and never recorded into: its histograms
+        are ``_UNFILLED`` until their first sample. A worker's (``Recorder.label``) are real:
+        ``record`` and ``Recorder.itl_of`` write into them."""
         self.requests = 0
         self.errors = 0
-        self.latency = Histogram()
-        self.ttft = Histogram()
-        self.itl = Histogram()
+        self.latency = _UNFILLED if lazy else Histogram()
+        self.ttft = _UNFILLED if lazy else Histogram()
+        self.itl = _UNFILLED if lazy else Histogram()
         """Every gap of the label's streams. In a worker, ``read_stream`` records a labelled
         stream's gaps here only, and ``Recorder.drain`` adds them to the run's ITL."""
-        self.tpot = Histogram()
+        self.tpot = _UNFILLED if lazy else Histogram()
         """One per successful stream of two tokens or more (``formulas.tpot_ms``)."""
 
     def record(self, latency_ms: float, ok: bool, ttft_ms: float | None = None) -> None:
@@ -92,14 +106,25 @@ class LabelStats:
         if ttft_ms is not None:
             self.ttft.record_ms(ttft_ms)
 
-    def merge(self, requests: int, errors: int, *hists: Histogram | None) -> None:
+    def merge(
+        self, requests: int, errors: int, *hists: Histogram | None, adopt: bool = False
+    ) -> None:
         """Add counts and the histograms in ``LABEL_METRICS`` order (latency, TTFT, ITL, TPOT;
-        None: no samples)."""
+        None: no samples). ``adopt``: the histograms are the caller's to give (just decoded),
+        so an unfilled one takes the histogram itself rather than a copy."""
         self.requests += requests
         self.errors += errors
-        for mine, more in zip(self.histograms(), hists, strict=False):
-            if more is not None:
-                mine.merge(more)
+        for name, more in zip(_SLOTS, hists, strict=False):
+            if more is None or not more.count:
+                continue
+            mine: Histogram = getattr(self, name)
+            if mine is _UNFILLED:
+                if adopt:
+                    setattr(self, name, more)
+                    continue
+                mine = Histogram()
+                setattr(self, name, mine)
+            mine.merge(more)
 
     def histograms(self) -> tuple[Histogram, Histogram, Histogram, Histogram]:
         """The label's histograms in ``LABEL_METRICS`` order."""
@@ -115,7 +140,8 @@ class LabelStats:
         ITL histogram ``Recorder.itl_of`` gave it."""
         self.requests = self.errors = 0
         for h in self.histograms():
-            h.reset()
+            if h is not _UNFILLED:
+                h.reset()
 
     def summary(self) -> LabelSummary:
         return LabelSummary(
@@ -126,6 +152,35 @@ class LabelStats:
             itl_ms=self.itl.summary(),
             tpot_ms=self.tpot.summary(),
         )
+
+    def live_summary(self, full: Collection[str] = ()) -> LabelSummary:
+        """What a live frame shows of the label (the by-request table): latency and TTFT in
+        full; ITL's count and p50 only, TPOT nothing, unless ``full`` names ``itl_ms`` or
+        ``tpot_ms`` (a live threshold reads them). Each summary scans its histogram's buckets:
+        summarising every label's ITL and TPOT on every frame doubled a frame's cost with 20
+        streamed labels (benchmarks/frame_labels_bench.py)."""
+        itl = self.itl
+        if "itl_ms" in full:
+            itl_ms = itl.summary()
+        elif itl.count:
+            (p50,) = itl.values_at_ranks([_rank(itl.count, 50.0)])
+            itl_ms = MetricSummary(count=itl.count, p50=p50)
+        else:
+            itl_ms = MetricSummary()
+        return LabelSummary(
+            requests=self.requests,
+            errors=self.errors,
+            latency_ms=self.latency.summary(),
+            ttft_ms=self.ttft.summary(),
+            itl_ms=itl_ms,
+            tpot_ms=self.tpot.summary() if "tpot_ms" in full else MetricSummary(),
+        )
+
+
+def _rank(count: int, percentile: float) -> int:
+    """The 1-based rank of ``percentile`` among ``count`` samples, as HdrHistogram's
+    ``get_target_count_at_percentile`` (and so ``Histogram.summary``) takes it."""
+    return max(int(percentile * count / 100.0 + 0.5), 1)
 
 
 class Recorder:
@@ -380,9 +435,10 @@ class Aggregate:
         for name, (requests, errors, *hists) in snap.labels.items() if labels else ():
             stats = self.labels.get(name)
             if stats is None:
-                stats = self.labels[name] = LabelStats()
+                stats = self.labels[name] = LabelStats(lazy=True)
             # an empty one (b"": a label not streamed) is not decoded into a 92 KB histogram
-            stats.merge(requests, errors, *(Histogram.decode(h) if h else None for h in hists))
+            decoded_hists = (Histogram.decode(h) if h else None for h in hists)
+            stats.merge(requests, errors, *decoded_hists, adopt=True)
         for name, (passed, failed) in snap.checks.items():
             counts = self.checks.setdefault(name, [0, 0])
             counts[0] += passed
@@ -400,7 +456,7 @@ class Aggregate:
         for name, s in other.labels.items():
             mine = self.labels.get(name)
             if mine is None:
-                mine = self.labels[name] = LabelStats()
+                mine = self.labels[name] = LabelStats(lazy=True)
             mine.merge(s.requests, s.errors, *s.histograms())
         for name, (passed, failed) in other.checks.items():
             counts = self.checks.setdefault(name, [0, 0])
@@ -420,8 +476,13 @@ class Aggregate:
     def errors_total(self) -> int:
         return sum(self.errors.values())
 
-    def summary(self, duration_s: float) -> RunSummary:
-        """The whole of these intervals as a run summary (formulas: metrics/formulas.py)."""
+    def summary(
+        self, duration_s: float, live: Mapping[str, Collection[str]] | None = None
+    ) -> RunSummary:
+        """The whole of these intervals as a run summary (formulas: metrics/formulas.py).
+        ``live``: a live frame's summary, each label's ``LabelStats.live_summary`` with the
+        metrics ``live`` names for that label in full (None: every label in full, as run files
+        keep them)."""
         requests = self.requests
         errors = self.errors_total
         out_tokens = self.counters["output_tokens"]
@@ -448,7 +509,7 @@ class Aggregate:
             ),
             bytes_received=counters["bytes"],
             metrics=self.metrics(),
-            by_label={name: s.summary() for name, s in sorted(self.labels.items())},
+            by_label=self.label_summaries(live),
             checks={
                 name: CheckSummary(passed=p, failed=f, pass_rate=round(pass_rate(p, f), 6))
                 for name, (p, f) in sorted(self.checks.items())
@@ -456,6 +517,15 @@ class Aggregate:
             overhead=overhead(self.labels),
             slo=self.slo_summary(duration_s),
         )
+
+    def label_summaries(
+        self, live: Mapping[str, Collection[str]] | None = None
+    ) -> dict[str, LabelSummary]:
+        """Each label's summary, by name; ``live``: as ``summary`` says."""
+        labels = sorted(self.labels.items())
+        if live is None:
+            return {name: s.summary() for name, s in labels}
+        return {name: s.live_summary(live.get(name, ())) for name, s in labels}
 
     def slo_summary(self, duration_s: float) -> SloSummary | None:
         """Goodput, attainment and misses from the ``slo_*`` counters; None without SLOs."""

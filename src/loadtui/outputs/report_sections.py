@@ -150,24 +150,26 @@ def labels_section(shown: Shown) -> Markup:
         "error %",
         "latency p50 / p95 / p99",
         "TTFT p50 / p95 / p99",
-        "ITL p50 / p95 / p99",
-        "TPOT p50 / p95 / p99",
     ]
+    # ITL and TPOT columns as `show`'s by-request table: when some label has ITL samples (not
+    # for a run without streams, nor files from before labels kept them), blank cells otherwise
+    streamed = any(label.itl_ms.count for label in s.by_label.values())
+    if streamed:
+        head += ["ITL p50 / p95 / p99", "TPOT p50 / p95 / p99"]
     rows: list[list[Cell]] = []
     for name, label in s.by_label.items():
         rate = pct(label.errors / label.requests) if label.requests else None
-        rows.append(
-            [
-                name,
-                count(label.requests),
-                count(label.errors),
-                rate,
-                _metric_trio(label.latency_ms),
-                _metric_trio(label.ttft_ms),
-                _metric_trio(label.itl_ms),  # empty in files from before labels kept them
-                _metric_trio(label.tpot_ms),
-            ]
-        )
+        row: list[Cell] = [
+            name,
+            count(label.requests),
+            count(label.errors),
+            rate,
+            _metric_trio(label.latency_ms),
+            _metric_trio(label.ttft_ms),
+        ]
+        if streamed:
+            row += [_metric_trio(label.itl_ms), _metric_trio(label.tpot_ms)]
+        rows.append(row)
     out: str = table(head, rows, "figures") if rows else "<p>No labels in this run.</p>"
     if s.checks:
         checks = [

@@ -37,9 +37,10 @@ def _by_label(s: RunSummary) -> Table | None:
             Text(name),  # a preset's own label: plain text, never markup
             f"{row.requests:,}",
             f"{row.errors:,}",
-            _ms(lat.p50),
-            _ms(lat.p95),
-            _ms(lat.p99),
+            # a label whose requests are all in flight (a long stream's label has ITL first)
+            _ms(lat.p50) if lat.count else "-",
+            _ms(lat.p95) if lat.count else "-",
+            _ms(lat.p99) if lat.count else "-",
             _ms(ttft.p50) if ttft.count else "-",
             _ms(ttft.p95) if ttft.count else "-",
         ]

@@ -17,6 +17,7 @@ from weakref import WeakKeyDictionary
 from loadtui.engine.coordinator import Coordinator
 from loadtui.model.controls import ControlChange
 from loadtui.model.durations import MAX_DURATION
+from loadtui.model.plan import RunConfig
 from loadtui.model.record import (
     ErrorSample,
     GeneratorHealth,
@@ -29,7 +30,7 @@ from loadtui.model.requests import count_unit
 from loadtui.model.search import SearchView
 from loadtui.model.servermetrics import ServerSeries
 from loadtui.model.snapshot import UserRow
-from loadtui.model.thresholds import judge
+from loadtui.model.thresholds import METRICS, judge, parsed
 
 __all__ = [
     "SPARK_SECONDS",
@@ -156,6 +157,17 @@ def in_flight_now(coord: Coordinator) -> int:
     return sum(s.in_flight for s in coord.latest.values())
 
 
+def _judged_by_label(config: RunConfig) -> dict[str, set[str]]:
+    """Per label, the metrics a live frame summarises in full beyond what it shows: the ITL or
+    TPOT a threshold filtered by that label reads (the frame judges thresholds). The rest of a
+    label's ITL and TPOT is left out (``LabelStats.live_summary``): the saved run has it all."""
+    wanted: dict[str, set[str]] = {}
+    for t in parsed(config.thresholds):
+        if t.label is not None:
+            wanted.setdefault(t.label, set()).add(METRICS[t.name])
+    return wanted
+
+
 def build_frame(
     coord: Coordinator, phase: str | None = None, target_url: str = "", *, recent: bool = True
 ) -> LiveFrame:
@@ -168,11 +180,13 @@ def build_frame(
     if phase is None:
         phase = "paused" if coord.paused else "running"
     elapsed = coord.elapsed if coord.ended_at is None else coord.ended_at
-    totals = coord.totals.summary(coord.measured(elapsed))
+    config = coord.config
+    # a live frame summarises what it shows of each label; the last one all (the saved run's)
+    live = _judged_by_label(config) if phase in LIVE_PHASES else None
+    totals = coord.totals.summary(coord.measured(elapsed), live=live)
     window = coord.recent
     latest = list(coord.latest.values())
     points = coord.series.points
-    config = coord.config
     return LiveFrame(
         phase=phase,
         elapsed=elapsed,
