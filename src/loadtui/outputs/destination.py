@@ -4,7 +4,7 @@ Every file a run or a command writes (``--out``, ``--report``, ``--record-reques
 exports, ``report -o``, ``export``) is checked here, all at once, by ``check_outputs``: each
 destination must be writable as a regular file, no two outputs may be the same file, and no
 output may be a run file the command reads (``loadtui report RUN.json -o RUN.json`` would
-destroy the run). One checker, so a rule added for one flag holds for all of them.
+destroy the run) or any other saved run (only ``--out``, a run itself, may replace one). One checker, so a rule added for one flag holds for all of them.
 
 A CI job reads the JUnit file the moment loadtui exits, and a sheet may be open on last
 night's CSV: a reader must never see half a file, so each one is written to a temporary file in
@@ -19,8 +19,8 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
-from loadtui.errors import UsageError
-from loadtui.storage import files
+from loadtui.errors import RunFileError, UsageError
+from loadtui.storage import files, runfile
 
 __all__ = ["check_destination", "check_outputs", "write_atomic"]
 
@@ -48,7 +48,24 @@ def check_outputs(outputs: Iterable[tuple[str, Path]], keep: Iterable[Path] = ()
         clash = taken.get(path.resolve())
         if clash is not None:
             raise UsageError(f"{flag} {path} would write over {clash}")
+        if flag != "--out" and _is_saved_run(path):  # --out is a run: a new one replaces it
+            raise UsageError(
+                f"{flag} {path} is a saved run; give another file name "
+                "(or remove the run first: loadtui runs rm)"
+            )
         taken[path.resolve()] = f"{flag} {path}"
+
+
+def _is_saved_run(path: Path) -> bool:
+    """Whether ``path`` is a loadtui run file (its head read and checked, as ``runs`` does):
+    a report or an export written over it would lose the run."""
+    if not path.is_file():
+        return False
+    try:
+        runfile.load_run_head(path)
+    except RunFileError:
+        return False
+    return True
 
 
 def write_atomic(path: Path, data: bytes) -> Path:
