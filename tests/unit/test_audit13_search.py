@@ -12,39 +12,15 @@ import pytest
 
 from loadtui.errors import ConfigError
 from loadtui.model.controls import ControlChange
-from loadtui.model.search import SearchSpec, SearchView, StepView
+from loadtui.model.search import SearchSpec, SearchView
 from loadtui.run.options import Overrides, resolve_config
 from loadtui.run.search import CapacitySearch, _Step
 from loadtui.run.searchrules import Judged, conclude
 from loadtui.storage.search_json import search_from_json, search_to_json
+from searchfakes import FakeCoordinator, passed_step
 
 
-class _Coordinator:
-    """What CapacitySearch reads of a coordinator: the timeline, the clock, the latest
-    snapshots (their ``t`` and ``in_flight``)."""
-
-    def __init__(self) -> None:
-        self.config = resolve_config(Overrides(search="rate"))
-        self.n, self.elapsed = 1, 0.0
-        self.latest: dict[int, SimpleNamespace] = {}
-        self.controls: list[ControlChange] = []
-        self.listeners: list[object] = []
-
-    def apply(self, change: ControlChange) -> ControlChange:
-        self.controls.append(change)
-        return change
-
-
-def _passed(index: int, load: float) -> StepView:
-    return StepView(
-        index=index, load=load, phase="probe", started_s=0.0, duration_s=5.0, requests=100,
-        attainment=1.0, attainment_ci=(0.96, 1.0), goodput_rate=load, error_rate=0.0,
-        ttft_p50_ms=None, ttft_p95_ms=None, itl_p50_ms=None, itl_p95_ms=None,
-        latency_p50_ms=None, latency_p95_ms=None, verdict="pass", held=False,
-    )  # fmt: skip
-
-
-def _sent(coord: _Coordinator) -> list[object]:
+def _sent(coord: FakeCoordinator) -> list[object]:
     return [c.value for c in coord.controls if c.source == "search" and c.action == "rate"]
 
 
@@ -52,9 +28,9 @@ def test_going_back_drains_the_overloaded_step_before_the_lower_load():
     """``back`` from a step at 40 req/s with 30 requests queued: the step at 20 must not
     inherit that queue (in a run it failed for it, and the search then bisected far below the
     knee), so the load is 0 until nothing is in flight, as after a failed step."""
-    coord = _Coordinator()
+    coord = FakeCoordinator()
     search = CapacitySearch(SearchSpec(), coord)  # type: ignore[arg-type]
-    search.steps = [_passed(0, 20)]
+    search.steps = [passed_step(0, 20)]
     search._cur = _Step(1, 40, "probe", 5.0)
     coord.elapsed = 7.0
     coord.latest = {0: SimpleNamespace(t=7.0, in_flight=30)}
@@ -73,9 +49,9 @@ def test_going_back_drains_the_overloaded_step_before_the_lower_load():
 
 def test_skipping_ahead_does_not_drain():
     """A skip moves to a higher load: nothing to drain, the next step starts at once."""
-    coord = _Coordinator()
+    coord = FakeCoordinator()
     search = CapacitySearch(SearchSpec(step_factor=2), coord)  # type: ignore[arg-type]
-    search.steps = [_passed(0, 10)]
+    search.steps = [passed_step(0, 10)]
     search._cur = _Step(1, 20, "probe", 5.0)
     coord.elapsed = 6.0
     coord.latest = {0: SimpleNamespace(t=6.0, in_flight=5)}
@@ -100,9 +76,9 @@ def test_a_saturated_generator_claims_only_what_it_drove():
 def test_skip_during_the_drain_starts_the_next_step_now():
     """The app's ``n`` while the target drains after a failed step: it used to land in the
     timeline and do nothing; it starts the waiting step at once."""
-    coord = _Coordinator()
+    coord = FakeCoordinator()
     search = CapacitySearch(SearchSpec(), coord)  # type: ignore[arg-type]
-    search.steps = [_passed(0, 20)]
+    search.steps = [passed_step(0, 20)]
     search._cur, search._drain = None, (30.0, "refine", 9.0)
     coord.elapsed = 9.5
     coord.latest = {0: SimpleNamespace(t=9.5, in_flight=12)}
@@ -126,7 +102,7 @@ def test_a_bad_search_option_is_named_as_typed():
 
 def _replay(changes: list[tuple[str, object]]) -> list[tuple[float, str]]:
     """The steps a replay makes of recorded controls (``(action, value)``, one a second)."""
-    coord = _Coordinator()
+    coord = FakeCoordinator()
     search = CapacitySearch(SearchSpec(start=10), coord, replaying=True)  # type: ignore[arg-type]
     for at, (action, value) in enumerate(changes, start=1):
         source = "search" if action != "search" else "live"
@@ -152,7 +128,7 @@ def test_a_replay_labels_the_steps_as_the_search_did_whatever_its_own_verdicts()
 def test_a_step_s_goodput_in_tokens_goes_to_the_run_file_and_old_files_read_zero():
     """Goodput is requests/s *and* output tokens/s of the requests meeting every SLO: the
     curve's steps carry both."""
-    step = replace(_passed(0, 20), goodput_tokens_rate=400.0)
+    step = replace(passed_step(0, 20), goodput_tokens_rate=400.0)
     view = SearchView("rate", 0.9, 0.01, 2.0, (step,), None, 20.0, None, "ceiling", "x")
     raw = json.loads(json.dumps(search_to_json(view)))  # as the run file holds it
     assert raw["steps"][0]["goodput_tokens_rate"] == 400.0

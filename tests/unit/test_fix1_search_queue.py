@@ -12,40 +12,15 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 from loadtui.model.controls import ControlChange
-from loadtui.model.search import SearchSpec, StepView
-from loadtui.run.options import Overrides, resolve_config
+from loadtui.model.search import SearchSpec
 from loadtui.run.search import CapacitySearch, _Step
-
-
-class _Coordinator:
-    """What the search reads of the coordinator (as tests/unit/test_audit13_search.py's)."""
-
-    def __init__(self) -> None:
-        self.config = resolve_config(Overrides(search="rate"))
-        self.n, self.elapsed = 1, 0.0
-        self.latest: dict[int, SimpleNamespace] = {}
-        self.controls: list[ControlChange] = []
-        self.listeners: list[object] = []
-
-    def apply(self, change: ControlChange) -> ControlChange:
-        recorded = ControlChange(change.action, change.value, self.elapsed, change.source)
-        self.controls.append(recorded)
-        return recorded
-
-
-def _passed(index: int, load: float) -> StepView:
-    return StepView(
-        index=index, load=load, phase="probe", started_s=0.0, duration_s=5.0, requests=100,
-        attainment=1.0, attainment_ci=(0.96, 1.0), goodput_rate=load, error_rate=0.0,
-        ttft_p50_ms=None, ttft_p95_ms=None, itl_p50_ms=None, itl_p95_ms=None,
-        latency_p50_ms=None, latency_p95_ms=None, verdict="pass", held=False,
-    )  # fmt: skip
+from searchfakes import FakeCoordinator, passed_step
 
 
 def test_skip_then_hold_in_one_tick_holds_the_next_step_live_and_in_the_replay() -> None:
-    coord = _Coordinator()
+    coord = FakeCoordinator()
     search = CapacitySearch(SearchSpec(step_factor=2), coord)  # type: ignore[arg-type]
-    search.steps = [_passed(0, 10)]
+    search.steps = [passed_step(0, 10)]
     search._cur = _Step(1, 20, "probe", 5.0)
     coord.elapsed = 6.0
     coord.latest = {0: SimpleNamespace(t=6.0, in_flight=5)}
@@ -63,9 +38,9 @@ def test_skip_then_hold_in_one_tick_holds_the_next_step_live_and_in_the_replay()
         (40, "skipped", True),  # fake figures: no requests, so skipped at the end
     ]
 
-    replay_coord = _Coordinator()
+    replay_coord = FakeCoordinator()
     replay = CapacitySearch(SearchSpec(step_factor=2), replay_coord, replaying=True)  # type: ignore[arg-type]
-    replay.steps = [_passed(0, 10)]
+    replay.steps = [passed_step(0, 10)]
     replay._cur = _Step(1, 20, "probe", 5.0)
     replay_coord.controls.extend(coord.controls)  # the timeline as the run file keeps it
     replay_coord.elapsed = 6.0
@@ -79,9 +54,9 @@ def test_skip_then_hold_in_one_tick_holds_the_next_step_live_and_in_the_replay()
 
 def test_a_replayed_hold_queued_before_a_drain_is_dropped_as_the_search_dropped_it() -> None:
     """``back`` drains first: the search had no step for a hold read in the same tick."""
-    coord = _Coordinator()
+    coord = FakeCoordinator()
     search = CapacitySearch(SearchSpec(), coord)  # type: ignore[arg-type]
-    search.steps = [_passed(0, 20)]
+    search.steps = [passed_step(0, 20)]
     search._cur = _Step(1, 40, "probe", 5.0)
     coord.elapsed = 7.0
     coord.latest = {0: SimpleNamespace(t=7.0, in_flight=30)}
@@ -94,9 +69,9 @@ def test_a_replayed_hold_queued_before_a_drain_is_dropped_as_the_search_dropped_
     search.tick()
     assert search._cur is not None and search._cur.load == 20 and not search._cur.held
 
-    replay_coord = _Coordinator()
+    replay_coord = FakeCoordinator()
     replay = CapacitySearch(SearchSpec(), replay_coord, replaying=True)  # type: ignore[arg-type]
-    replay.steps = [_passed(0, 20)]
+    replay.steps = [passed_step(0, 20)]
     replay._cur = _Step(1, 40, "probe", 5.0)
     replay_coord.controls.extend(coord.controls)
     replay_coord.elapsed = 8.0
@@ -106,9 +81,9 @@ def test_a_replayed_hold_queued_before_a_drain_is_dropped_as_the_search_dropped_
 
 def test_skip_then_accept_in_one_tick_ends_on_the_same_steps_in_the_replay() -> None:
     """The search started 40 after the skip, then accept closed it: the replay does too."""
-    coord = _Coordinator()
+    coord = FakeCoordinator()
     search = CapacitySearch(SearchSpec(step_factor=2), coord)  # type: ignore[arg-type]
-    search.steps = [_passed(0, 10)]
+    search.steps = [passed_step(0, 10)]
     search._cur = _Step(1, 20, "probe", 5.0)
     coord.elapsed = 6.0
     coord.controls.append(ControlChange("search", "skip", 6.0, "live"))
@@ -116,9 +91,9 @@ def test_skip_then_accept_in_one_tick_ends_on_the_same_steps_in_the_replay() -> 
     search.tick()
     assert search.conclusion is not None and search._cur is None
 
-    replay_coord = _Coordinator()
+    replay_coord = FakeCoordinator()
     replay = CapacitySearch(SearchSpec(step_factor=2), replay_coord, replaying=True)  # type: ignore[arg-type]
-    replay.steps = [_passed(0, 10)]
+    replay.steps = [passed_step(0, 10)]
     replay._cur = _Step(1, 20, "probe", 5.0)
     replay_coord.controls.extend(coord.controls)
     replay_coord.elapsed = 6.0

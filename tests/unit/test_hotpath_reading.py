@@ -258,17 +258,7 @@ def test_the_template_leaves_openai_s_padding_free() -> None:
 
 
 def test_read_stream_spares_the_parse_of_padded_content_chunks() -> None:
-    parsed: list[bytes] = []
-
-    class Counting(OpenAIProtocol):
-        @staticmethod
-        def stream_event(event: str | None, data: bytes, tokens: Tokens) -> int | ErrorClass:
-            parsed.append(data)
-            return OpenAIProtocol.stream_event(event, data, tokens)
-
-    prep = replace(_prep(), protocol=Counting())
-    data = b"".join(b"data: " + p.encode() + b"\n\n" for p in STREAMS["obfuscation padding"])
-    done, chunks, events, error, *_ = _read(prep, data, 4096)
+    (done, chunks, events, error), parsed = _read_counting_parses("obfuscation padding")
     assert (done, chunks, events, error) == (True, 6, 10, None)
     assert len(parsed) == 5  # role, the first content chunk, finish, usage, [DONE]
 
@@ -333,6 +323,15 @@ def test_the_shortcut_keeps_the_event_size_limit() -> None:
 
 
 def test_read_stream_parses_only_the_chunks_that_do_not_match() -> None:
+    (done, chunks, events, error), parsed = _read_counting_parses("plain")
+    assert (done, chunks, events, error) == (True, 6, 10, None)
+    # the role chunk, the first content chunk (the template), finish, usage, [DONE]
+    assert len(parsed) == 5
+
+
+def _read_counting_parses(name: str) -> tuple[tuple[object, ...], list[bytes]]:
+    """Read ``STREAMS[name]`` in 4 KB reads; (done, chunks, events, error) and the payloads
+    the protocol's full parse was given."""
     parsed: list[bytes] = []
 
     class Counting(OpenAIProtocol):
@@ -342,8 +341,6 @@ def test_read_stream_parses_only_the_chunks_that_do_not_match() -> None:
             return OpenAIProtocol.stream_event(event, data, tokens)
 
     prep = replace(_prep(), protocol=Counting())
-    data = b"".join(b"data: " + p.encode() + b"\n\n" for p in STREAMS["plain"])
+    data = b"".join(b"data: " + p.encode() + b"\n\n" for p in STREAMS[name])
     done, chunks, events, error, *_ = _read(prep, data, 4096)
-    assert (done, chunks, events, error) == (True, 6, 10, None)
-    # the role chunk, the first content chunk (the template), finish, usage, [DONE]
-    assert len(parsed) == 5
+    return (done, chunks, events, error), parsed
