@@ -68,11 +68,27 @@ Open loop: each scheduled arrival is either sent (``arrivals``; it then ends in 
 run ended first); ``late``: sent more than ``LATE_MS`` after its intended time."""
 
 
-_UNFILLED = Histogram()
-"""An aggregate's label histogram until its first sample: one shared empty histogram, never
-written (``LabelStats.merge`` puts a histogram of its own in its place), so a parent holding
-20 labels in several aggregates does not make 4 × 188 KB per label up front (a Batch step or
-a non-streamed label never fills ITL or TPOT)."""
+class _Unfilled(Histogram):
+    """The empty histogram an aggregate reads where nothing was added yet (``Aggregate.hist``,
+    a label's in ``LabelStats(lazy=True)``): one shared by every aggregate, so a parent holding
+    ~15 aggregates and 20 labels makes no 188 KB array it does not fill (a non-streamed label
+    never fills ITL or TPOT). Writing into it is refused rather than felt by all of them."""
+
+    __slots__ = ()
+
+    def record_ms(self, ms: float) -> None:
+        raise TypeError(
+            "an aggregate's histogram is filled by Aggregate.hist.add or LabelStats.merge"
+        )
+
+    def merge(self, other: Histogram) -> None:
+        raise TypeError(
+            "an aggregate's histogram is filled by Aggregate.hist.add or LabelStats.merge"
+        )
+
+
+_UNFILLED = _Unfilled()
+
 
 _SLOTS = ("latency", "ttft", "itl", "tpot")
 """``LabelStats``' histogram attributes in ``LABEL_METRICS`` order."""
@@ -381,7 +397,7 @@ class _Hists(dict[str, Histogram]):
     __slots__ = ()
 
     def __missing__(self, name: str) -> Histogram:
-        return _NONE_YET
+        return _UNFILLED
 
     def add(self, name: str, h: Histogram) -> None:
         """Merge ``h`` into this aggregate's ``name`` (an empty ``h`` makes nothing)."""
@@ -390,22 +406,6 @@ class _Hists(dict[str, Histogram]):
             if mine is None:
                 mine = self[name] = Histogram()
             mine.merge(h)
-
-
-class _Unfilled(Histogram):
-    """The empty histogram an ``Aggregate`` reads for a name nothing was added to: shared by
-    every aggregate, so writing into it is refused rather than felt by all of them."""
-
-    __slots__ = ()
-
-    def record_ms(self, ms: float) -> None:
-        raise TypeError("an aggregate's histogram is filled by Aggregate.hist.add()")
-
-    def merge(self, other: Histogram) -> None:
-        raise TypeError("an aggregate's histogram is filled by Aggregate.hist.add()")
-
-
-_NONE_YET = _Unfilled()
 
 
 class Aggregate:
