@@ -424,9 +424,10 @@ def status_class(status: int) -> ErrorClass | None:
 
 
 _CONTENT = re.compile(r'"content"\s*:\s*"')
-_PADDING = re.compile(r'"obfuscation"\s*:\s*"')
 """A ``"content"`` key whose value is a string: in JSON an unescaped quote before it can only
 open a key, never sit inside a string."""
+_PADDING = re.compile(r'"obfuscation"\s*:\s*"')
+"""OpenAI's per-chunk padding key, with its string's opening quote (as ``_CONTENT``)."""
 
 
 def chat_text(data: bytes) -> str:
