@@ -7,8 +7,9 @@
 Rows (the generator pinned to --gen-core with taskset-style affinity, the server to --server-core,
 127.0.0.1 only; helpers from benchmarks/bench.py):
 
-1. **throughput**: non-streaming chat completions, 64 users, one worker, no think time, zero-delay
-   mock; loadtui, Locust FastHttpUser and the raw aiohttp loop on uvloop run *alternating* in each
+1. **throughput**: non-streaming chat completions, 64 users, one worker, no think time, against
+   benchmarks/sse_upstream.py answering at once (``--upstream mock``: the zero-delay mock, which
+   saturates its core near 5,700 answers a second here, below 2× Locust); loadtui, Locust FastHttpUser and the raw aiohttp loop on uvloop run *alternating* in each
    round (same minute), and the ratio to Locust is taken per round, then the median.
 2. **500 streams/core**: TTFT 200 ms, 20 ms between 50 chunks. **3. 1,000 streams/core**: TTFT
    50 ms, 50 ms between 50 chunks (20,000 chunks/s). Users start over one second. For each:
@@ -91,7 +92,9 @@ def _loadtui(url: str, a: argparse.Namespace, src: str | None, **kw: Any) -> tup
 
 
 def throughput_row(a: argparse.Namespace) -> dict[str, Any]:
-    mock, url = start_mock(a.server_core, *ZERO)
+    # the lean upstream answers at once: the mock saturates its core near the prototype's rate
+    lean = a.upstream == "lean"
+    mock, url = start_upstream(a, 0.0, 0.0, 16) if lean else start_mock(a.server_core, *ZERO)
     names = ["loadtui", *(["loadtui baseline"] if a.baseline_src else []), "raw aiohttp uvloop"]
     names += ["raw aiohttp asyncio", "asyncio.Protocol prototype"]
     samples: dict[str, list[float]] = {n: [] for n in [*names, "locust", "cpu_us_per_req"]}
@@ -134,6 +137,7 @@ def throughput_row(a: argparse.Namespace) -> dict[str, Any]:
         "samples": samples,
         "x_locust_samples": ratios,
         "loadavg_after": _loadavg(),
+        "upstream": a.upstream,
     }
 
 
@@ -272,7 +276,7 @@ def main() -> None:
         "--upstream",
         choices=("lean", "mock"),
         default="lean",
-        help="the streams rows' server: benchmarks/sse_upstream.py (default) or loadtui mock",
+        help="every row's server: benchmarks/sse_upstream.py (default) or loadtui's mock",
     )
     a = p.parse_args()
     a.rounds, a.seconds = (1, 3.0) if a.short else (3, 10.0)

@@ -7,8 +7,11 @@ a role chunk, ``--tokens`` content chunks, a finish chunk, a usage chunk, ``[DON
 HTTP/1.1 chunked transfer encoding on a keep-alive connection; the first content chunk is
 written ``--ttft`` after the request's body arrived and each next one ``--itl`` after the
 previous one's *scheduled* time (absolute times on the loop's clock, so a late timer does not
-push the rest). One ``transport.write`` and one timer per chunk on uvloop. A benchmark
-prototype, not part of loadtui: no routing, no non-streaming answers, no faults.
+push the rest). One ``transport.write`` and one timer per chunk on uvloop. A POST whose body does
+not ask for a stream (no ``"stream": true``) gets a whole chat completion at once, with a
+``Content-Length`` (the throughput row's upstream: loadtui's mock tops out near 5,700 such
+answers a second on this machine's core, below 2× Locust). A benchmark prototype, not part of
+loadtui: no routing, no faults.
 
     python benchmarks/sse_upstream.py --port 0 --ttft 50 --itl 50 --tokens 50
 
@@ -21,6 +24,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import re
 import time
 
 HEAD = (
@@ -32,6 +36,33 @@ HEAD = (
 def _chunk(obj: object) -> bytes:
     data = b"data: " + json.dumps(obj, separators=(",", ":")).encode() + b"\n\n"
     return b"%x\r\n%s\r\n" % (len(data), data)
+
+
+def _plain(tokens: int) -> bytes:
+    """The whole answer to a non-streamed request: head and a chat completion body."""
+    body = json.dumps(
+        {
+            "id": "chatcmpl-ref",
+            "object": "chat.completion",
+            "created": int(time.time()),
+            "model": "mock-model",
+            "choices": [
+                {
+                    "index": 0,
+                    "message": {"role": "assistant", "content": "tok " * tokens},
+                    "logprobs": None,
+                    "finish_reason": "stop",
+                }
+            ],
+            "usage": {"prompt_tokens": 8, "completion_tokens": tokens, "total_tokens": 8 + tokens},
+        },
+        separators=(",", ":"),
+    ).encode()
+    head = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n"
+    return head % len(body) + body
+
+
+_STREAM = re.compile(rb'"stream"\s*:\s*true')
 
 
 def _events(tokens: int) -> tuple[bytes, list[bytes], bytes]:
@@ -51,9 +82,12 @@ def _events(tokens: int) -> tuple[bytes, list[bytes], bytes]:
 
 
 class _Conn(asyncio.Protocol):
-    def __init__(self, a: argparse.Namespace, events: tuple[bytes, list[bytes], bytes]) -> None:
+    def __init__(
+        self, a: argparse.Namespace, events: tuple[bytes, list[bytes], bytes], plain: bytes
+    ) -> None:
         self.a = a
         self.first, self.content, self.tail = events
+        self.plain = plain
         self.buf = bytearray()
         self.loop = asyncio.get_running_loop()
         self.open = True
@@ -78,7 +112,13 @@ class _Conn(asyncio.Protocol):
             length = int(head[at + 15 : stop if stop > 0 else None])
         if len(buf) < end + 4 + length:
             return
+        streamed = _STREAM.search(buf, end + 4, end + 4 + length) is not None
         del buf[: end + 4 + length]  # one request at a time: the client waits for the answer
+        if not streamed:
+            self.transport.write(self.plain)
+            if buf:  # a pipelined next request (none of the benchmarks' clients pipeline)
+                self.data_received(b"")
+            return
         self.transport.write(HEAD + self.first)
         start = self.loop.time() + self.a.ttft / 1000.0
         self.loop.call_at(start, self._send, 0, start)
@@ -95,9 +135,9 @@ class _Conn(asyncio.Protocol):
 
 
 async def serve(a: argparse.Namespace) -> None:
-    events = _events(a.tokens)
+    events, plain = _events(a.tokens), _plain(a.tokens)
     loop = asyncio.get_running_loop()
-    server = await loop.create_server(lambda: _Conn(a, events), a.host, a.port, backlog=4096)
+    server = await loop.create_server(lambda: _Conn(a, events, plain), a.host, a.port, backlog=4096)
     port = server.sockets[0].getsockname()[1]
     print(f"listening on http://{a.host}:{port}", flush=True)
     await server.serve_forever()
