@@ -33,11 +33,11 @@ import random
 import statistics
 import time
 
-import aiohttp
 from bench import HERE, start_mock
 
 from loadtui.engine.client import UserStatus, execute
 from loadtui.engine.context import WorkerContext, WorkerSpec
+from loadtui.engine.wire import Wire
 from loadtui.metrics.histogram import Histogram
 from loadtui.metrics.stats import Recorder
 from loadtui.model.plan import RunConfig
@@ -65,8 +65,7 @@ async def _segments(url: str, users: int, count: int, tokens: int) -> list[tuple
     )
     ctx = WorkerContext(WorkerSpec(0, 1, config, url), lambda where, exc: None)
     done = [0]
-    connector = aiohttp.TCPConnector(limit=0)
-    async with aiohttp.ClientSession(connector=connector, auto_decompress=False) as session:
+    async with Wire() as session:
 
         async def user(uid: int) -> None:
             status = UserStatus(uid)

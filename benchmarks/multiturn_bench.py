@@ -36,16 +36,16 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-import aiohttp
 from bench import HERE, start_mock
 
 from loadtui.engine.client import UserStatus, execute
 from loadtui.engine.context import WorkerContext, WorkerSpec
 from loadtui.engine.conversation import Conversations
+from loadtui.engine.wire import Wire
 from loadtui.model.plan import RunConfig
 from loadtui.runtime import aio
 
-Send = Callable[[aiohttp.ClientSession, int, UserStatus], Awaitable[Any]]
+Send = Callable[[Wire, int, UserStatus], Awaitable[Any]]
 
 
 def _sides(ctx: WorkerContext, against: str | None) -> tuple[Send, Send, str, str]:
@@ -53,7 +53,7 @@ def _sides(ctx: WorkerContext, against: str | None) -> tuple[Send, Send, str, st
     prep = ctx.mix.first
     rec = ctx.rec
 
-    async def single(session: aiohttp.ClientSession, uid: int, status: UserStatus) -> Any:
+    async def single(session: Wire, uid: int, status: UserStatus) -> Any:
         return await execute(session, prep, rec, status)
 
     if against is not None:
@@ -62,7 +62,7 @@ def _sides(ctx: WorkerContext, against: str | None) -> tuple[Send, Send, str, st
         other = importlib.util.module_from_spec(found)
         found.loader.exec_module(other)
 
-        async def theirs(session: aiohttp.ClientSession, uid: int, status: UserStatus) -> Any:
+        async def theirs(session: Wire, uid: int, status: UserStatus) -> Any:
             return await other.execute(session, prep, rec, status)
 
         return theirs, single, f"single ({against})", "single (this checkout)"
@@ -70,7 +70,7 @@ def _sides(ctx: WorkerContext, against: str | None) -> tuple[Send, Send, str, st
     assert spec is not None
     talks = Conversations(spec, ctx.mix, None)
 
-    async def talk(session: aiohttp.ClientSession, uid: int, status: UserStatus) -> Any:
+    async def talk(session: Wire, uid: int, status: UserStatus) -> Any:
         held, turn = talks.next_request(uid)
         answer: list[bytes] = []
         ok = await execute(session, turn, rec, status, None, None, answer)
@@ -88,8 +88,7 @@ async def _segments(url: str, users: int, count: int, against: str | None) -> di
     side_a, side_b, name_a, name_b = _sides(ctx, against)
     now = [side_a]
     done = [0]
-    connector = aiohttp.TCPConnector(limit=0)
-    async with aiohttp.ClientSession(connector=connector, auto_decompress=False) as session:
+    async with Wire() as session:
 
         async def user(uid: int) -> None:
             status = UserStatus(uid)

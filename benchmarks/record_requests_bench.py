@@ -45,12 +45,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 from bench import HERE, PY, _pin, start_mock
 
 from loadtui.engine.client import UserStatus, execute
 from loadtui.engine.context import WorkerContext, WorkerSpec
 from loadtui.engine.requestlog import RequestLog
+from loadtui.engine.wire import Wire
 from loadtui.model.outcomes import Outcome
 from loadtui.model.plan import RunConfig
 from loadtui.runtime import aio
@@ -118,8 +118,7 @@ async def _segments(
     log = RequestLog(Path(folder) / "segments.jsonl", 0)
     now: list[RequestLog | None] = [None]
     done = [0]
-    connector = aiohttp.TCPConnector(limit=0)
-    async with aiohttp.ClientSession(connector=connector, auto_decompress=False) as session:
+    async with Wire() as session:
 
         async def user(uid: int) -> None:
             status = UserStatus(uid)

@@ -22,6 +22,7 @@ from bench import start_mock
 CHILD = r"""
 import asyncio, sys, time
 import aiohttp, uvloop
+from loadtui.engine.wire import Wire
 from loadtui.engine.client import UserStatus, execute
 from loadtui.engine.protocols import OpenAIProtocol
 from loadtui.metrics.stats import Recorder
@@ -35,7 +36,8 @@ prep = OpenAIProtocol().prepare(RequestSpec(kind="chat", stream=False, max_token
 async def main():
     conn = aiohttp.TCPConnector(limit=0)
     async with aiohttp.ClientSession(connector=conn, auto_decompress=False,
-                                     timeout=aiohttp.ClientTimeout(total=60)) as session:
+                                     timeout=aiohttp.ClientTimeout(total=60)) as session, \
+            Wire(timeout=60) as wire:
         rec = Recorder()
         left = 0
         async def user(uid):
@@ -47,7 +49,7 @@ async def main():
                     async with session.post(prep.url, data=prep.body, headers=prep.headers) as r:
                         await r.read()
                 else:
-                    await execute(session, prep, rec, status)
+                    await execute(wire, prep, rec, status)
         async def drains():
             while True:
                 await asyncio.sleep(0.25)

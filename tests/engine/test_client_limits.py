@@ -1,6 +1,6 @@
 """The hot path's limits and classes, without a network: the SSE parser's size limit and linear
 cost, token counts validated before they are added, error reasons bounded and redacted, and
-how aiohttp's parse failures are classified."""
+how the client's faults are classified."""
 
 from __future__ import annotations
 
@@ -8,13 +8,13 @@ import asyncio
 import time
 from dataclasses import replace
 
-import aiohttp
 import pytest
 
 from loadtui.engine.anthropic import AnthropicProtocol
 from loadtui.engine.client import BodyTooLarge, exception_class, execute
 from loadtui.engine.protocols import OpenAIProtocol, Tokens, token_count
 from loadtui.engine.sse import EventTooLarge, SSEParser
+from loadtui.engine.wire import Wire
 from loadtui.metrics.stats import REASONS_PER_CLASS, Aggregate, Recorder
 from loadtui.model.outcomes import REASON_CHARS, ErrorClass, reason_text
 from loadtui.model.plan import RunConfig, TargetSpec
@@ -148,7 +148,7 @@ def test_size_limits_are_the_too_large_class():
 
 def test_an_other_error_carries_its_reason_without_the_key_in_its_url():
     config = RunConfig.model_validate({"requests": [{}]})
-    # a {key} URL puts the key in the path; aiohttp refuses the scheme and quotes the URL
+    # a {key} URL puts the key in the path; the client refuses the scheme without the URL
     prep = OpenAIProtocol().prepare(
         config.requests[0], config.target, "ftp://127.0.0.1:9/{key}/v1", "sk-secret-7"
     )
@@ -156,11 +156,14 @@ def test_an_other_error_carries_its_reason_without_the_key_in_its_url():
     rec = Recorder()
 
     async def send() -> bool:
-        async with aiohttp.ClientSession() as session:
-            return await execute(session, replace(prep, label=""), rec)
+        wire = Wire()
+        try:
+            return await execute(wire, replace(prep, label=""), rec)
+        finally:
+            wire.close()
 
     assert asyncio.run(send()) is False
     assert rec.errors == {"other": 1}
     (reason,) = rec.reasons["other"]
-    assert reason.startswith("NonHttpUrlClientError: ftp://127.0.0.1:9/")
+    assert reason == "ValueError: unsupported URL scheme 'ftp': only http and https"
     assert "sk-secret-7" not in reason

@@ -24,11 +24,11 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 import pytest
 
 from loadtui.engine.client import execute
 from loadtui.engine.protocols import OpenAIProtocol
+from loadtui.engine.wire import Wire
 from loadtui.metrics.stats import Recorder
 from loadtui.model.plan import RunConfig
 from loadtui.run.exitcodes import ExitCode
@@ -346,8 +346,11 @@ def test_a_body_past_max_body_bytes_is_too_large_and_one_at_the_limit_is_read(tm
         prep = OpenAIProtocol().prepare(config.requests[0], config.target, server.url, None)
 
         async def send_two() -> list[bool]:
-            async with aiohttp.ClientSession() as session:
-                return [await execute(session, prep, rec) for _ in range(2)]
+            wire = Wire()
+            try:
+                return [await execute(wire, prep, rec) for _ in range(2)]
+            finally:
+                wire.close()
 
         assert asyncio.run(send_two()) == [True, False]
     assert rec.errors == {"too_large": 1}
@@ -367,12 +370,15 @@ def test_an_answer_that_is_not_http_is_malformed():
         prep = OpenAIProtocol().prepare(config.requests[0], config.target, server.url, None)
 
         async def send() -> bool:
-            async with aiohttp.ClientSession() as session:
-                return await execute(session, prep, rec)
+            wire = Wire()
+            try:
+                return await execute(wire, prep, rec)
+            finally:
+                wire.close()
 
         assert asyncio.run(send()) is False
     assert rec.errors == {"malformed": 1}
-    assert rec.reasons["malformed"][0].startswith("ClientResponseError: 400")
+    assert rec.reasons["malformed"] == ["NotHTTP: not an HTTP/1.x answer: b'garbage'"]
 
 
 ENDLESS = {

@@ -21,6 +21,7 @@ from loadtui.engine.client import execute
 from loadtui.engine.inprocess import InProcessPool
 from loadtui.engine.mix import RequestMix
 from loadtui.engine.sse import SSEParser
+from loadtui.engine.wire import Wire
 from loadtui.metrics.stats import Recorder
 from loadtui.mock import build_app
 from loadtui.mock.servers import serve_app
@@ -160,11 +161,13 @@ async def classes_under(fault: str) -> dict[tuple[str, bool], dict[str, int]]:
         mix = RequestMix(cfg, url, None)
         recorders = [Recorder() for _ in KINDS]
         # a short timeout only where the fault waits for it: others answer however busy we are
-        timeout = aiohttp.ClientTimeout(total=0.5 if fault in ("stall", "slow_headers") else 30)
-        async with aiohttp.ClientSession(timeout=timeout) as session:
+        wire = Wire(timeout=0.5 if fault in ("stall", "slow_headers") else 30)
+        try:
             await asyncio.gather(
-                *(execute(session, mix.variants[i][0][0], rec) for i, rec in enumerate(recorders))
+                *(execute(wire, mix.variants[i][0][0], rec) for i, rec in enumerate(recorders))
             )
+        finally:
+            wire.close()
     return {kind: rec.errors for kind, rec in zip(KINDS, recorders, strict=True)}
 
 

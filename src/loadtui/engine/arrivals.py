@@ -52,7 +52,7 @@ class Arrivals:
 
     def set_rate(self, rate: float) -> None:
         self.rate = rate
-        if self.task is None and self.ctx.session is not None:
+        if self.task is None and self.ctx.wire is not None:
             self.start()
 
     def start(self) -> None:

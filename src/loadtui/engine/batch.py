@@ -17,8 +17,9 @@ from time import perf_counter
 from typing import Any
 
 import aiohttp
+from aiohttp.http_exceptions import HttpProcessingError, LineTooLong
 
-from loadtui.engine.client import UserStatus, exception_class, read_body, settle
+from loadtui.engine.client import UserStatus, exception_class, settle
 from loadtui.engine.protocols import (
     JSONObject,
     Prepared,
@@ -27,12 +28,15 @@ from loadtui.engine.protocols import (
     status_class,
     token_count,
 )
+from loadtui.engine.tls import client_ssl
+from loadtui.engine.wire import BodyTooLarge
 from loadtui.metrics import formulas
 from loadtui.metrics.stats import Recorder
 from loadtui.model.outcomes import ErrorClass, UserState
+from loadtui.model.plan import TargetSpec
 from loadtui.model.workflows import BatchInput, BatchSpec
 
-__all__ = ["run_batch_job"]
+__all__ = ["aiohttp_class", "batch_session", "read_body", "run_batch_job"]
 
 _TERMINAL = ("completed", "failed", "expired", "cancelled")
 
@@ -74,7 +78,7 @@ class _Steps:
                 data = await read_body(resp, self.prep.max_body)
                 error = status_class(resp.status)
         except Exception as exc:  # every fault of a step is counted; only cancellation propagates
-            error = exception_class(exc)
+            error = aiohttp_class(exc)
             rec.reason(error, exc)
         rec.bytes += len(data)
         rec.label(label).record(formulas.e2e_ms(start, perf_counter()), error is None)
@@ -95,6 +99,51 @@ class _Steps:
         if obj is None:
             raise _Failed(ErrorClass.MALFORMED)
         return obj
+
+
+def batch_session(target: TargetSpec) -> aiohttp.ClientSession:
+    """The session a worker's batch jobs share: the target's TLS setting and timeouts."""
+    connector = aiohttp.TCPConnector(limit=0, ttl_dns_cache=300, ssl=client_ssl(target))
+    timeout = aiohttp.ClientTimeout(total=target.timeout, sock_connect=target.connect_timeout)
+    return aiohttp.ClientSession(
+        connector=connector, timeout=timeout, auto_decompress=False, raise_for_status=False
+    )
+
+
+async def read_body(resp: aiohttp.ClientResponse, limit: int) -> bytes:
+    """The whole body, or ``BodyTooLarge`` as soon as it passes ``limit`` bytes (an announced
+    length past it fails before any read)."""
+    if resp.content_length is not None and resp.content_length > limit:
+        raise BodyTooLarge(f"body of {resp.content_length} bytes over the limit of {limit}")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in resp.content.iter_any():
+        size += len(chunk)
+        if size > limit:
+            raise BodyTooLarge(f"body over the limit of {limit} bytes")
+        chunks.append(chunk)
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+def aiohttp_class(exc: Exception) -> ErrorClass:
+    """The error class of an exception raised by a step sent with aiohttp."""
+    if isinstance(exc, aiohttp.ClientResponseError) and isinstance(
+        exc.__cause__, HttpProcessingError
+    ):  # aiohttp could not parse the response: headers past its limits, or not HTTP at all
+        root = exc.__cause__.__cause__ or exc.__cause__
+        too_many = "Too many headers" in str(root)
+        return (
+            ErrorClass.TOO_LARGE
+            if too_many or isinstance(root, LineTooLong)
+            else ErrorClass.MALFORMED
+        )
+    if isinstance(exc, aiohttp.ClientConnectorError):  # before ClientOSError, its base class
+        refused = isinstance(exc.os_error, ConnectionRefusedError)
+        return ErrorClass.CONNECT_REFUSED if refused else ErrorClass.CONNECT_ERROR
+    reset = (aiohttp.ServerDisconnectedError, aiohttp.ClientPayloadError, aiohttp.ClientOSError)
+    if isinstance(exc, reset):
+        return ErrorClass.RESET
+    return exception_class(exc)  # timeouts, size limits, the rest
 
 
 def _id(obj: JSONObject) -> str:
@@ -242,7 +291,7 @@ async def run_batch_job(
         error = ErrorClass.MALFORMED  # a file, batch or line not shaped as the Batch API's
         rec.reason(error, exc)
     except Exception as exc:  # any other fault is counted too; the user goes on
-        error = exception_class(exc)
+        error = aiohttp_class(exc)
         rec.reason(error, exc)
     return _book_job(rec, user, formulas.e2e_ms(start, perf_counter()), error, tokens)
 

@@ -2,31 +2,31 @@
 
 A request goes through four steps, each a small function: it is *prepared* before the run
 (``protocols``: URL, headers and body as bytes, once per variant), *sent* (``start`` takes the
-send time, ``send`` hands it to aiohttp, ``arrived`` notes the headers), *read* whole
-(``read_body`` + ``read_whole``) or as a stream (``read_stream``) into an ``Outcome``, its
-checks judged (``judge_checks``), and *booked* (``book``: the one place a finished request
-reaches the ``Recorder``); ``execute`` runs them in that order. ITL gaps are the
-exception: ``read_stream`` records them into the histogram as they happen, so a stream costs no
-list of gaps and each gap counts in the interval it happened in.
+send time, ``Wire.exchange`` writes it and waits for the answer's head, ``arrived`` notes the
+head), *read* whole (``Conn.body`` + ``read_whole``) or as a stream (``StreamRead``, fed by
+``Conn.stream``) into an ``Outcome``, its checks judged (``judge_checks``), and *booked*
+(``book``: the one place a finished request reaches the ``Recorder``); ``execute`` runs them
+in that order. ITL gaps are the exception: ``StreamRead`` records them into the histogram as
+they happen, so a stream costs no list of gaps and each gap counts in the interval it happened
+in.
 
-aiohttp carries the bytes (chosen by benchmark over httpx's default transport — see
-docs/performance.md). Timestamps are ``perf_counter()`` readings taken the moment a read
-returns, in the worker process; every event completed by that read shares its timestamp.
-Faults are classified and recorded, never raised; only cancellation propagates: every exception
-while sending, reading or classifying a request becomes an error class (its message kept as a
-reason) and the user goes on. Bodies and SSE events are read up to the target's size limits, so
-a server that never stops sending costs a bounded amount of memory (``too_large``).
+loadtui's own HTTP/1.1 client (``engine/wire.py``) carries the bytes: aiohttp's client was most
+of a request's CPU (docs/performance.md, "Where the worker's time goes"). Timestamps are
+``perf_counter()`` readings taken in the worker process as the event loop hands a read to the
+connection (``Conn.data_received``) — a streamed body is read right there, so every event
+completed by a read shares that read's time. Faults are classified and recorded, never raised;
+only cancellation propagates: every exception while sending, reading or classifying a request
+becomes an error class (its message kept as a reason) and the user goes on. Bodies, heads and
+SSE events are read up to the target's size limits, so a server that never stops sending costs
+a bounded amount of memory (``too_large``).
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterable, Callable, Mapping
-from contextlib import AbstractAsyncContextManager
 from time import perf_counter
 
-import aiohttp
-from aiohttp.http_exceptions import HttpProcessingError, LineTooLong
 from multidict import CIMultiDictProxy
 
 from loadtui.engine.checks import judge
@@ -41,6 +41,15 @@ from loadtui.engine.protocols import (
 )
 from loadtui.engine.requestlog import RequestLog
 from loadtui.engine.sse import EventTooLarge, SSEParser
+from loadtui.engine.wire import (
+    BodyTooLarge,
+    Conn,
+    ConnectFailed,
+    Disconnected,
+    HeadTooLarge,
+    NotHTTP,
+    Wire,
+)
 from loadtui.metrics import formulas
 from loadtui.metrics.histogram import Histogram
 from loadtui.metrics.stats import Recorder
@@ -48,6 +57,7 @@ from loadtui.model.outcomes import ErrorClass, Outcome, UserState, reason_text
 
 __all__ = [
     "BodyTooLarge",
+    "StreamRead",
     "UserStatus",
     "arrived",
     "book",
@@ -55,7 +65,6 @@ __all__ = [
     "execute",
     "failure_class",
     "keep_sample",
-    "read_body",
     "read_stream",
     "read_whole",
     "settle",
@@ -65,10 +74,6 @@ __all__ = [
 
 KEEP_ALL = 1 << 62
 """Events kept of a conversation's answer: all of them (its text goes into the history)."""
-
-
-class BodyTooLarge(Exception):
-    """A response body longer than the request's ``max_body`` bytes."""
 
 
 class UserStatus:
@@ -90,48 +95,20 @@ def failure_class(exc: BaseException) -> ErrorClass:
     """The error class of a transport failure (never raised: counted)."""
     if isinstance(exc, TimeoutError):
         return ErrorClass.TIMEOUT
-    if isinstance(exc, aiohttp.ClientConnectorError):  # before ClientOSError, its base class
-        refused = isinstance(exc.os_error, ConnectionRefusedError)
-        return ErrorClass.CONNECT_REFUSED if refused else ErrorClass.CONNECT_ERROR
-    reset = (
-        aiohttp.ServerDisconnectedError,
-        aiohttp.ClientPayloadError,
-        aiohttp.ClientOSError,
-        ConnectionError,
-    )
-    return ErrorClass.RESET if isinstance(exc, reset) else ErrorClass.OTHER
+    if isinstance(exc, ConnectFailed):
+        return ErrorClass.CONNECT_REFUSED if exc.refused else ErrorClass.CONNECT_ERROR
+    if isinstance(exc, (Disconnected, ConnectionError)):
+        return ErrorClass.RESET
+    return ErrorClass.OTHER
 
 
 def exception_class(exc: Exception) -> ErrorClass:
     """The error class of any exception raised by one request (transport, parsing, limits)."""
-    if isinstance(exc, (BodyTooLarge, EventTooLarge)):
+    if isinstance(exc, (BodyTooLarge, EventTooLarge, HeadTooLarge)):
         return ErrorClass.TOO_LARGE
-    if isinstance(exc, aiohttp.ClientResponseError) and isinstance(
-        exc.__cause__, HttpProcessingError
-    ):  # aiohttp could not parse the response: headers past its limits, or not HTTP at all
-        root = exc.__cause__.__cause__ or exc.__cause__
-        too_many = "Too many headers" in str(root)
-        return (
-            ErrorClass.TOO_LARGE
-            if too_many or isinstance(root, LineTooLong)
-            else ErrorClass.MALFORMED
-        )
+    if isinstance(exc, NotHTTP):  # not an HTTP answer, or a body framed against the rules
+        return ErrorClass.MALFORMED
     return failure_class(exc)
-
-
-async def read_body(resp: aiohttp.ClientResponse, limit: int) -> bytes:
-    """The whole body, or ``BodyTooLarge`` as soon as it passes ``limit`` bytes (an announced
-    length past it fails before any read)."""
-    if resp.content_length is not None and resp.content_length > limit:
-        raise BodyTooLarge(f"body of {resp.content_length} bytes over the limit of {limit}")
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in resp.content.iter_any():
-        size += len(chunk)
-        if size > limit:
-            raise BodyTooLarge(f"body over the limit of {limit} bytes")
-        chunks.append(chunk)
-    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
 def settle(
@@ -152,7 +129,7 @@ def settle(
 
 
 async def execute(
-    session: aiohttp.ClientSession,
+    wire: Wire,
     prep: Prepared,
     rec: Recorder,
     user: UserStatus | None = None,
@@ -169,36 +146,44 @@ async def execute(
     limit = 64
     if answer is not None:  # a conversation's turn: its whole answer is kept for the history
         keep, limit = answer, KEEP_ALL
-    headers: CIMultiDictProxy[str] | None = None
+    conn: Conn | None = None
     data: bytes | None = None
     try:
-        async with send(session, prep) as resp:
-            arrived(resp, out, user)
-            headers = resp.headers  # for checks, and an error sample
-            # read: whole (an error status, or not streamed) or as SSE; the branch is here, not
-            # in a function of its own, to save a coroutine per request
-            if out.error is not None or not prep.stream:
-                data = await read_body(resp, prep.max_body)
-                out.end = perf_counter()
-                read_whole(prep, out, data, keep)
-            else:
-                # a labelled stream (runs of several labels) books its gaps under its label;
-                # the recorder adds them to the run's ITL when it drains
-                itl = rec.itl_of(out.label) if out.label else rec.hist["itl_ms"]
-                done = await read_stream(resp.content.iter_any(), prep, out, itl, user, keep, limit)
-                if not done and out.error is None:
-                    unfinished(out, resp.headers.get("Content-Type", ""))
-                out.end = perf_counter()
+        conn = await wire.exchange(prep)
+        arrived(conn, out, user)
+        # read: whole (an error status, or not streamed) or as SSE; the branch is here, not
+        # in a function of its own, to save a coroutine per request
+        if out.error is not None or not prep.stream:
+            data = await conn.body(prep.max_body)
+            out.end = conn.end_at
+            read_whole(prep, out, data, keep)
+        else:
+            # a labelled stream (runs of several labels) books its gaps under its label;
+            # the recorder adds them to the run's ITL when it drains
+            itl = rec.itl_of(out.label) if out.label else rec.hist["itl_ms"]
+            reading = StreamRead(prep, out, itl, user, keep, limit)
+            await conn.stream(reading.feed)
+            if not reading.close() and out.error is None:
+                unfinished(out, conn.headers().get("Content-Type", ""))
+            out.end = conn.end_at
     except asyncio.CancelledError:
+        if conn is not None:
+            wire.release(conn)
         book_cancelled(rec, user, out)
         raise
     except Exception as exc:  # any fault of this request is counted; the user goes on
         out.end = perf_counter()
         out.error = exception_class(exc)
         out.note(out.error, exc)
+    sample = out.error is not None and rec.samples.wants(out.error)
+    headers = None
+    if conn is not None:
+        if (keep is not None or sample) and conn.status:
+            headers = conn.headers()  # parsed only for checks and an error sample
+        wire.release(conn)
     if keep is not None:
         judge_checks(prep, out, headers, keep)
-    if out.error is not None and rec.samples.wants(out.error):
+    if sample:
         keep_sample(rec, out, headers, data)
     ok = book(rec, user, out)
     if log is not None:
@@ -229,17 +214,11 @@ def start(prep: Prepared, user: UserStatus | None, intended: float | None) -> Ou
     return Outcome(prep.label, sent, intended, sent)
 
 
-def send(
-    session: aiohttp.ClientSession, prep: Prepared
-) -> AbstractAsyncContextManager[aiohttp.ClientResponse]:
-    """Hand the pre-built request to aiohttp (entering the result waits for the headers)."""
-    return session.request(prep.method, prep.url, data=prep.body, headers=prep.headers)
-
-
-def arrived(resp: aiohttp.ClientResponse, out: Outcome, user: UserStatus | None) -> None:
-    """The response headers are in: their time, the status, and the status's error class."""
-    out.headers_at = perf_counter()
-    status = out.status = resp.status
+def arrived(conn: Conn, out: Outcome, user: UserStatus | None) -> None:
+    """The answer's head is in: its time (when its bytes arrived), the status, and the
+    status's error class."""
+    out.headers_at = conn.head_at
+    status = out.status = conn.status
     if user is not None:
         user.state = UserState.WAITING
     out.error = status_class(status)
@@ -262,6 +241,120 @@ def read_whole(prep: Prepared, out: Outcome, data: bytes, keep: list[bytes] | No
         out.note(ErrorClass.MALFORMED, exc)
 
 
+class StreamRead:
+    """An SSE answer read event by event as its reads arrive (``feed``, called by the
+    connection in the event loop's callback, with the read's arrival time), each event timed by
+    the read that completed it; ITL gaps go straight into ``itl``. ``close`` puts the counts
+    into the outcome and says whether the stream said it was done.
+
+    No call per event beyond the parser and the protocol's reader — or, for a chunk shaped like
+    an earlier content chunk, its ``ContentTemplate`` instead of a JSON parse: this is where a
+    streaming run spends its time."""
+
+    __slots__ = (
+        "contents",
+        "done",
+        "error",
+        "events",
+        "first",
+        "itl",
+        "keep",
+        "keep_max",
+        "last",
+        "out",
+        "parser",
+        "stream_event",
+        "template",
+        "template_of",
+        "tokens",
+        "tries",
+        "user",
+        "worst",
+    )
+
+    def __init__(
+        self,
+        prep: Prepared,
+        out: Outcome,
+        itl: Histogram,
+        user: UserStatus | None = None,
+        keep: list[bytes] | None = None,
+        keep_max: int = 64,
+    ) -> None:
+        reader = _reader(prep)
+        self.stream_event = reader.stream_event
+        # a protocol that can tell a content chunk by its shape skips the JSON parse of the
+        # rest (protocols.ContentTemplate); a few tries per stream, so odd servers cost no more
+        self.template_of: Callable[[bytes], ContentTemplate | None] | None
+        self.template_of = getattr(reader, "content_template", None)
+        self.template: ContentTemplate | None = None
+        self.tries = 0 if self.template_of is None else 3
+        self.parser = SSEParser(prep.max_event)
+        self.out = out
+        self.tokens = out.tokens
+        self.itl = itl
+        self.user = user
+        self.keep = keep
+        self.keep_max = keep_max
+        self.last = 0.0
+        self.first: float | None = None
+        self.done = False
+        self.error: ErrorClass | None = None
+        self.contents = self.events = 0
+        self.worst = -1.0
+
+    def feed(self, chunk: bytes, now: float) -> None:
+        """A read of the body that arrived at ``now``; an event past the size limit raises
+        ``EventTooLarge`` (the request's fault)."""
+        out = self.out
+        out.nbytes += len(chunk)
+        for event, payload in self.parser.feed(chunk):
+            self.events += 1
+            keep = self.keep
+            if keep is not None and len(keep) < self.keep_max:
+                keep.append(payload)
+            try:
+                kind: int | ErrorClass
+                template = self.template
+                if template is not None and template.matches(payload):
+                    kind = CONTENT
+                else:
+                    kind = self.stream_event(event, payload, self.tokens)
+                    if kind == CONTENT and self.tries and self.template_of is not None:
+                        self.tries -= 1
+                        self.template = _template(self.template_of, payload)
+            except Exception as exc:  # a reader tripping on a shape the protocol does not have
+                out.note(ErrorClass.MALFORMED, exc)
+                kind = ErrorClass.MALFORMED
+            if kind == CONTENT:
+                self.contents += 1
+                if self.first is None:
+                    out.first = self.first = now
+                    if self.user is not None:
+                        self.user.state = UserState.STREAMING
+                else:
+                    gap = formulas.itl_ms(self.last, now)
+                    self.itl.record_ms(gap)
+                    if gap > self.worst:  # the request's worst stall, for its ITL SLO
+                        self.worst = gap
+                self.last = now
+            elif kind == IGNORE:
+                continue
+            elif kind == DONE:
+                self.done = True
+            elif self.error is None and isinstance(kind, ErrorClass):
+                self.error = kind
+
+    def close(self) -> bool:
+        """The stream ended: its counts and error into the outcome; True when it said it was
+        done."""
+        out = self.out
+        out.chunks, out.events, out.error = self.contents, self.events, self.error
+        if self.worst >= 0.0:
+            out.itl_max = self.worst
+        return self.done
+
+
 async def read_stream(
     chunks: AsyncIterable[bytes],
     prep: Prepared,
@@ -271,69 +364,13 @@ async def read_stream(
     keep: list[bytes] | None = None,
     keep_max: int = 64,
 ) -> bool:
-    """Read an SSE answer event by event, each event timed when the read that completed it
-    returned; ITL gaps go straight into ``itl``. True when the stream said it was done.
-
-    One loop with no call per event beyond the parser and the protocol's reader — or, for a
-    chunk shaped like an earlier content chunk, its ``ContentTemplate`` instead of a JSON parse:
-    this is where a streaming run spends its time."""
-    reader = _reader(prep)
-    stream_event = reader.stream_event
-    # a protocol that can tell a content chunk by its shape skips the JSON parse of the rest
-    # (protocols.ContentTemplate); a few tries per stream, so odd servers cost no more
-    template_of: Callable[[bytes], ContentTemplate | None] | None
-    template_of = getattr(reader, "content_template", None)
-    template: ContentTemplate | None = None
-    tries = 0 if template_of is None else 3
-    parser = SSEParser(prep.max_event)
-    tokens = out.tokens
-    last = 0.0
-    done = False
-    error: ErrorClass | None = None
-    first: float | None = None
-    contents = events = 0
-    worst = -1.0
+    """``StreamRead`` over the reads of ``chunks``, each timed as it is taken (recorded streams
+    in tests and benchmarks; a request's own stream is fed by its connection). True when the
+    stream said it was done."""
+    reading = StreamRead(prep, out, itl, user, keep, keep_max)
     async for chunk in chunks:
-        now = perf_counter()
-        out.nbytes += len(chunk)
-        for event, payload in parser.feed(chunk):
-            events += 1
-            if keep is not None and len(keep) < keep_max:
-                keep.append(payload)
-            try:
-                kind: int | ErrorClass
-                if template is not None and template.matches(payload):
-                    kind = CONTENT
-                else:
-                    kind = stream_event(event, payload, tokens)
-                    if kind == CONTENT and tries and template_of is not None:
-                        tries -= 1
-                        template = _template(template_of, payload)
-            except Exception as exc:  # a reader tripping on a shape the protocol does not have
-                out.note(ErrorClass.MALFORMED, exc)
-                kind = ErrorClass.MALFORMED
-            if kind == CONTENT:
-                contents += 1
-                if first is None:
-                    out.first = first = now
-                    if user is not None:
-                        user.state = UserState.STREAMING
-                else:
-                    gap = formulas.itl_ms(last, now)
-                    itl.record_ms(gap)
-                    if gap > worst:  # the request's worst stall, for its ITL SLO
-                        worst = gap
-                last = now
-            elif kind == IGNORE:
-                continue
-            elif kind == DONE:
-                done = True
-            elif error is None and isinstance(kind, ErrorClass):
-                error = kind
-    out.chunks, out.events, out.error = contents, events, error
-    if worst >= 0.0:
-        out.itl_max = worst
-    return done
+        reading.feed(chunk, perf_counter())
+    return reading.close()
 
 
 def unfinished(out: Outcome, content_type: str) -> None:

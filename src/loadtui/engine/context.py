@@ -2,7 +2,7 @@
 
 A worker is split by responsibility — closed-loop users (``users.py``), open-loop and one-shot
 requests (``arrivals.py``), the reporter (``reporter.py``) and the thin ``Worker`` that owns the
-loop and the controls (``worker.py``). They all send requests with the same HTTP session, book
+loop and the controls (``worker.py``). They all send requests over the same connections, book
 them in the same ``Recorder``, wait for the same start time and obey the same pause; this one
 object carries that, so none of them reaches into another.
 """
@@ -12,21 +12,23 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Coroutine
 from time import perf_counter
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
-import aiohttp
-
-from loadtui.engine.batch import run_batch_job
 from loadtui.engine.budget import Budget, share
 from loadtui.engine.client import UserStatus, execute
 from loadtui.engine.mix import RequestMix
 from loadtui.engine.protocols import Prepared
 from loadtui.engine.requestlog import RequestLog
 from loadtui.engine.spec import SNAPSHOT_INTERVAL, WorkerSpec, basic_token
+from loadtui.engine.tls import client_ssl
+from loadtui.engine.wire import Wire
 from loadtui.metrics.stats import Recorder
 from loadtui.model.plan import header_secrets
 from loadtui.model.slo import SloJudge, slos_of
+
+if TYPE_CHECKING:
+    import aiohttp
 
 # SNAPSHOT_INTERVAL, WorkerSpec and basic_token live in ``spec.py`` (plain data the parent
 # imports without aiohttp); named here too, where the worker's modules have always found them.
@@ -72,7 +74,10 @@ class WorkerContext:
         """One line per request (``--record-requests``), None when not asked for."""
         if spec.record_requests is not None:
             self.log = RequestLog(spec.record_requests, spec.index)
-        self.session: aiohttp.ClientSession | None = None
+        self.wire: Wire | None = None
+        """The worker's connections (``wire.py``); set while the worker serves."""
+        self.batch_session: aiohttp.ClientSession | None = None
+        """aiohttp's session for Batch API jobs, made by the first one (``batch_job``)."""
         self.t0: float | None = None
         self.started = asyncio.Event()
         self.running = asyncio.Event()
@@ -122,8 +127,31 @@ class WorkerContext:
     ) -> bool:
         """One turn's request: a single HTTP request, or a whole Batch API job (``answer``:
         a conversation's turn, whose answer is kept there — ``client.execute``)."""
-        session = self.session
-        assert session is not None, "requests are sent only once the worker serves"
+        wire = self.wire
+        assert wire is not None, "requests are sent only once the worker serves"
         if prep.kind == "batch":
-            return await run_batch_job(session, prep, self.rec, user)
-        return await execute(session, prep, self.rec, user, intended, self.log, answer)
+            return await self.batch_job(prep, user)
+        return await execute(wire, prep, self.rec, user, intended, self.log, answer)
+
+    def open_wire(self) -> Wire:
+        """The worker's connections, with the target's TLS setting and timeouts."""
+        target = self.spec.config.target
+        self.wire = Wire(client_ssl(target), target.timeout, target.connect_timeout)
+        return self.wire
+
+    async def close_transports(self) -> None:
+        """Close every connection the worker opened (its own and a batch job's session)."""
+        if self.wire is not None:
+            self.wire.close()
+        if self.batch_session is not None:
+            await self.batch_session.close()
+            self.batch_session = None
+
+    async def batch_job(self, prep: Prepared, user: UserStatus | None) -> bool:
+        """A Batch API job over aiohttp, imported and opened by the run's first job only (a
+        job is a few requests spread over seconds: not the hot path ``wire`` serves)."""
+        from loadtui.engine.batch import batch_session, run_batch_job
+
+        if self.batch_session is None:
+            self.batch_session = batch_session(self.spec.config.target)
+        return await run_batch_job(self.batch_session, prep, self.rec, user)

@@ -27,8 +27,6 @@ from collections.abc import Callable
 from time import perf_counter
 from typing import assert_never
 
-import aiohttp
-
 from loadtui.engine.arrivals import BACKLOG_LIMIT, Arrivals, in_flight_cap
 from loadtui.engine.context import SNAPSHOT_INTERVAL, WorkerContext, WorkerSpec, describe
 from loadtui.engine.messages import (
@@ -51,7 +49,6 @@ from loadtui.engine.messages import (
 )
 from loadtui.engine.reporter import USER_ROWS_MAX, Reporter
 from loadtui.engine.sequence import InOrder
-from loadtui.engine.tls import client_ssl
 from loadtui.engine.trace import replay
 from loadtui.engine.users import Users
 from loadtui.model.trace import TraceEntry
@@ -171,15 +168,8 @@ class Worker:
     # -- the loop's life -----------------------------------------------------------------
     async def serve(self) -> None:
         """Run until told to stop; the last snapshot sent has ``final=True``."""
-        target = self.spec.config.target
-        connector = aiohttp.TCPConnector(
-            limit=0, ttl_dns_cache=300, force_close=False, ssl=client_ssl(target)
-        )
-        timeout = aiohttp.ClientTimeout(total=target.timeout, sock_connect=target.connect_timeout)
-        async with aiohttp.ClientSession(
-            connector=connector, timeout=timeout, auto_decompress=False, raise_for_status=False
-        ) as session:
-            self.ctx.session = session
+        self.ctx.open_wire()
+        try:
             await self.ctx.until_start()
             if not self.ctx.stopping.is_set():
                 self.send(Began(self.spec.index, self.wall_clock()))
@@ -194,6 +184,8 @@ class Worker:
             self.reporter.finish(final=self.failure is None)
             if self.failure is not None:
                 self.send(Failed(self.spec.index, self.failure))
+        finally:
+            await self.ctx.close_transports()
 
     def _replay(self, entries: tuple[TraceEntry, ...]) -> None:
         """Trace replay: this worker's lines at their times, as the arrivals' scheduler (so
