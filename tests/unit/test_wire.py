@@ -161,6 +161,20 @@ def test_a_body_until_close_an_interim_answer_and_no_content():
     assert asyncio.run(scenario()) == [(200, b"all of it"), (200, b"hello world"), (204, b"")]
 
 
+def test_a_given_host_agent_and_length_header_replace_the_clients_own():
+    async def scenario() -> bytes:
+        async with serving(pieces(LENGTH)) as (server, url):
+            given = {"Host": "gateway.example", "User-Agent": "me", "Content-Length": "999"}
+            async with Wire() as wire:
+                await whole(wire, Prepared("POST", url, given, b"{}"))
+        return server.heads[0]
+
+    head = asyncio.run(scenario())
+    assert head.count(b"\r\nHost: ") == 1 and b"\r\nHost: gateway.example\r\n" in head
+    assert head.count(b"User-Agent") == 1 and b"\r\nUser-Agent: me\r\n" in head
+    assert head.count(b"Content-Length") == 1 and b"\r\nContent-Length: 2\r\n" in head
+
+
 def test_the_request_carries_host_agent_length_and_url_credentials():
     async def scenario() -> bytes:
         async with serving(pieces(LENGTH)) as (server, url):

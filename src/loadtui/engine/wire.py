@@ -123,12 +123,17 @@ class _Route:
         target = quote(parts.path or "/", safe="/%:@!$&'()*+,;=-._~")
         if parts.query:
             target += "?" + parts.query
-        host = parts.netloc.rpartition("@")[2]  # never the userinfo
-        lines = [f"{prep.method} {target} HTTP/1.1", f"Host: {host}"]
+        lines = [f"{prep.method} {target} HTTP/1.1"]
         names = {name.lower() for name in prep.headers}
+        if "host" not in names:  # a --header Host: wins (a gateway routing by name)
+            lines.append(f"Host: {parts.netloc.rpartition('@')[2]}")  # never the userinfo
         if "user-agent" not in names:
             lines.append(f"User-Agent: loadtui/{__version__}")
-        lines += [f"{name}: {value}" for name, value in prep.headers.items()]
+        lines += [  # the body's framing is the client's own
+            f"{name}: {value}"
+            for name, value in prep.headers.items()
+            if name.lower() not in ("content-length", "transfer-encoding")
+        ]
         if parts.username is not None and "authorization" not in names:
             user, password = unquote(parts.username), unquote(parts.password or "")
             lines.append(f"Authorization: Basic {basic_token(user, password)}")
