@@ -175,17 +175,52 @@ def test_a_given_host_agent_and_length_header_replace_the_clients_own():
     assert head.count(b"Content-Length") == 1 and b"\r\nContent-Length: 2\r\n" in head
 
 
+def test_lenient_heads_are_read_as_their_answers():
+    # many interim answers, a 204 that claims a chunked body, a head with bare LF line ends
+    async def scenario() -> list[tuple[int, bytes]]:
+        results = []
+        answers = [
+            b"HTTP/1.1 100 Continue\r\n\r\n" * 4000 + LENGTH,
+            b"HTTP/1.1 204 No Content\r\nTransfer-Encoding: chunked\r\n\r\n",
+            b"HTTP/1.1 200 OK\nContent-Length: 2\n\nhi",
+        ]
+        for answer in answers:
+            async with serving(pieces(answer)) as (_, url), Wire(timeout=30) as wire:
+                results.append(await whole(wire, post(url)))
+        return results
+
+    assert asyncio.run(scenario()) == [(200, b"hello world"), (204, b""), (200, b"hi")]
+
+
+def test_one_time_requests_share_a_cached_head_and_leave_their_bodies():
+    # a conversation's turns and a trace's lines are new requests with new bodies each time
+    async def scenario() -> tuple[int, list[bytes]]:
+        async with serving(pieces(LENGTH)) as (server, url), Wire() as wire:
+            headers = {"Content-Type": "application/json"}
+            for i in range(50):
+                await whole(wire, Prepared("POST", url, headers, b"x" * (100_000 + i)))
+            return len(wire._routes), server.heads
+
+    routes, heads = asyncio.run(scenario())
+    assert routes == 1
+    assert [b"Content-Length: %d\r\n" % (100_000 + i) in h for i, h in enumerate(heads)] == [
+        True
+    ] * 50
+
+
 def test_the_request_carries_host_agent_length_and_url_credentials():
     async def scenario() -> bytes:
         async with serving(pieces(LENGTH)) as (server, url):
             wire = Wire()
             with_user = url.replace("http://", "http://ann:p%40ss@")
-            await whole(wire, post(with_user + "?q=1", b'{"a": 1}'))
+            await whole(wire, post(with_user + "?q=a b&r=é", b'{"a": 1}'))
             wire.close()
         return server.heads[0]
 
     head = asyncio.run(scenario())
-    assert head.startswith(b"POST /v1/chat/completions?q=1 HTTP/1.1\r\nHost: 127.0.0.1:")
+    assert head.startswith(
+        b"POST /v1/chat/completions?q=a%20b&r=%C3%A9 HTTP/1.1\r\nHost: 127.0.0.1:"
+    )
     assert b"\r\nContent-Length: 8\r\n" in head
     assert b"\r\nUser-Agent: loadtui/" in head
     assert b"\r\nAuthorization: Basic YW5uOnBAc3M=\r\n" in head  # ann:p@ss
@@ -194,6 +229,18 @@ def test_the_request_carries_host_agent_length_and_url_credentials():
 
 FAULTS = {
     "not http": (b"garbage\r\n\r\n", NotHTTP, ErrorClass.MALFORMED),
+    "not http, no blank line": (b"-ERR unknown command 'POST'\r\n", NotHTTP, ErrorClass.MALFORMED),
+    "empty length": (b"HTTP/1.1 200 OK\r\nContent-Length:\r\n\r\n", NotHTTP, ErrorClass.MALFORMED),
+    "two lengths": (
+        b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\nhi",
+        NotHTTP,
+        ErrorClass.MALFORMED,
+    ),
+    "absurd length": (
+        b"HTTP/1.1 200 OK\r\nContent-Length: " + b"9" * 5000 + b"\r\n\r\n",
+        NotHTTP,
+        ErrorClass.MALFORMED,
+    ),
     "bad chunk size": (
         b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
         NotHTTP,
@@ -217,14 +264,16 @@ FAULTS = {
 def test_each_fault_raises_its_exception_and_class(case: str):
     answer, exc_type, error = FAULTS[case]
 
-    async def close_after(reader: asyncio.StreamReader, w: asyncio.StreamWriter) -> bool:
+    async def hold_open(reader: asyncio.StreamReader, w: asyncio.StreamWriter) -> bool:
         w.write(answer)
         await w.drain()
+        if case != "cut mid-body":  # the connection stays open: no fault waits for a timeout
+            await reader.read(1)
         return False
 
     async def scenario() -> BaseException:
-        async with serving(close_after) as (_, url):
-            wire = Wire()
+        async with serving(hold_open) as (_, url):
+            wire = Wire(timeout=30)
             with pytest.raises(exc_type) as caught:
                 await whole(wire, post(url))
             wire.close()

@@ -66,9 +66,14 @@ _CHUNK_LINE_MAX = 4096
 """Largest chunk-size line (with extensions) of a chunked body."""
 
 _HEX = b"0123456789abcdefABCDEF"
+_PATH_SAFE = "/%:@!$&'()*+,;=-._~"
+_QUERY_SAFE = _PATH_SAFE + "?"
+_HTTP1 = b"HTTP/1."
+_LENGTH_DIGITS = 18
+"""Longest Content-Length read (an exabyte): longer is not a length a server means."""
 _DNS_TTL = 300.0
-_ROUTES_MAX = 4096
-"""Requests whose bytes are cached; a run sends a few variants, a conversation a new one a turn."""
+_ROUTES_MAX = 1024
+"""Heads cached (by method, URL and headers): a run has a few; bodies are never cached."""
 
 Sink = Callable[[bytes, float], None]
 """Takes a piece of a streamed body and the ``perf_counter()`` time its read arrived."""
@@ -103,44 +108,50 @@ class BodyTooLarge(WireError):
 
 
 class _Route:
-    """Where a prepared request goes and its bytes on the wire, built once."""
+    """Where requests of one method, URL and headers go, and their head on the wire (without
+    the body's length), built once; no body is kept (a conversation or a trace replay makes a
+    new request, with a new body, for every turn or line)."""
 
-    __slots__ = ("host", "key", "port", "prep", "request", "tls")
+    __slots__ = ("head", "headers", "host", "key", "port", "sized", "tls")
 
-    def __init__(self, prep: Prepared) -> None:
-        parts = urlsplit(prep.url)
+    def __init__(self, method: str, url: str, headers: dict[str, str]) -> None:
+        parts = urlsplit(url)
         scheme = parts.scheme.lower()
         if scheme not in ("http", "https"):
             # the URL itself is left out: a ``{key}`` URL carries the API key
             raise ValueError(f"unsupported URL scheme {scheme!r}: only http and https")
         if not parts.hostname:
             raise ValueError("URL without a host")
-        self.prep = prep
+        self.headers = headers  # held: its id is part of the cache's key
         self.tls = scheme == "https"
-        self.host = parts.hostname
+        self.host = unquote(parts.hostname)  # an IPv6 zone comes %-quoted
         self.port = parts.port or (443 if self.tls else 80)
         self.key = (self.host, self.port, self.tls)
-        target = quote(parts.path or "/", safe="/%:@!$&'()*+,;=-._~")
+        target = quote(parts.path or "/", safe=_PATH_SAFE)
         if parts.query:
-            target += "?" + parts.query
-        lines = [f"{prep.method} {target} HTTP/1.1"]
-        names = {name.lower() for name in prep.headers}
+            target += "?" + quote(parts.query, safe=_QUERY_SAFE)
+        lines = [f"{method} {target} HTTP/1.1"]
+        names = {name.lower() for name in headers}
         if "host" not in names:  # a --header Host: wins (a gateway routing by name)
             lines.append(f"Host: {parts.netloc.rpartition('@')[2]}")  # never the userinfo
         if "user-agent" not in names:
             lines.append(f"User-Agent: loadtui/{__version__}")
         lines += [  # the body's framing is the client's own
             f"{name}: {value}"
-            for name, value in prep.headers.items()
+            for name, value in headers.items()
             if name.lower() not in ("content-length", "transfer-encoding")
         ]
         if parts.username is not None and "authorization" not in names:
             user, password = unquote(parts.username), unquote(parts.password or "")
             lines.append(f"Authorization: Basic {basic_token(user, password)}")
-        body = prep.body or b""
-        if body or prep.method in ("POST", "PUT", "PATCH"):
-            lines.append(f"Content-Length: {len(body)}")
-        self.request = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
+        self.sized = method in ("POST", "PUT", "PATCH")
+        self.head = ("\r\n".join(lines) + "\r\n").encode("utf-8")
+
+    def request(self, body: bytes | None) -> bytes:
+        """The request's bytes: the head, the body's length, the body."""
+        if body or self.sized:
+            return self.head + b"Content-Length: %d\r\n\r\n" % len(body or b"") + (body or b"")
+        return self.head + b"\r\n"
 
 
 class Wire:
@@ -159,26 +170,34 @@ class Wire:
         self._context: ssl.SSLContext | None = None
         self._idle: dict[tuple[str, int, bool], list[Conn]] = {}
         self._open: set[Conn] = set()
-        self._routes: dict[int, _Route] = {}
+        self._routes: dict[tuple[str, str, int], _Route] = {}
+        self._last: tuple[Prepared, bytes, _Route] | None = None
+        """The last request's bytes: a run sends the same prepared request again and again."""
         self._dns: dict[tuple[str, int], tuple[float, list[tuple[int, tuple[str, int]]]]] = {}
 
     async def exchange(self, prep: Prepared) -> Conn:
         """Send ``prep`` (on an idle connection to its origin, or a new one) and wait for the
         head of its answer; the caller then reads the body and must ``release`` the
         connection, whatever happens."""
-        route = self._route(prep)
+        last = self._last
+        if last is not None and last[0] is prep:
+            request, route = last[1], last[2]
+        else:
+            route = self._route(prep)
+            request = route.request(prep.body)
+            self._last = (prep, request, route)
         loop = asyncio.get_running_loop()
         deadline = None if self.timeout is None else loop.time() + self.timeout
         idle = self._idle.get(route.key)
         conn = None
         while idle:
             candidate = idle.pop()
-            if not candidate.closed:
+            if not candidate.closed and not candidate.transport_closing():
                 conn = candidate
                 break
         if conn is None:
             conn = await self._connect(route, loop, deadline)
-        conn.send(route.request, deadline)
+        conn.send(request, deadline)
         try:
             await conn.head()
         except BaseException:  # a fault, or the request cancelled: the connection is done
@@ -208,13 +227,14 @@ class Wire:
         self.close()
 
     def _route(self, prep: Prepared) -> _Route:
-        route = self._routes.get(id(prep))
-        if route is not None and route.prep is prep:
+        key = (prep.method, prep.url, id(prep.headers))
+        route = self._routes.get(key)
+        if route is not None and route.headers is prep.headers:
             return route
-        route = _Route(prep)
+        route = _Route(prep.method, prep.url, prep.headers)
         if len(self._routes) >= _ROUTES_MAX:
             self._routes.clear()
-        self._routes[id(prep)] = route
+        self._routes[key] = route
         return route
 
     async def _connect(
@@ -367,7 +387,7 @@ class Conn(asyncio.Protocol):
         if self.state == _HEAD:
             waiter = self._waiter = asyncio.get_running_loop().create_future()
             await waiter
-        if self.error is not None:
+        if self.error is not None and not self.head_at:  # a later fault: the body's to raise
             raise self.error
 
     async def body(self, limit: int) -> bytes:
@@ -415,6 +435,9 @@ class Conn(asyncio.Protocol):
     def reusable(self) -> bool:
         return self.state == _DONE and self.keep_alive and not self.closed
 
+    def transport_closing(self) -> bool:
+        return self.transport is None or self.transport.is_closing()
+
     def abort(self) -> None:
         self._cancel_timer()
         self.closed = True
@@ -439,49 +462,61 @@ class Conn(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         now = perf_counter()
         state = self.state
-        if state == _BODY:
-            self._body(data, now)
-        elif state == _HEAD:
-            self._head(self._buf + data if self._buf else data, now)
-        elif state != _FAILED:  # bytes nobody asked for: this connection cannot be trusted
-            self.keep_alive = False
-            if state == _IDLE:
-                self.abort()
+        try:
+            if state == _BODY:
+                self._body(data, now)
+            elif state == _HEAD:
+                self._head(self._buf + data if self._buf else data, now)
+            elif state != _FAILED:  # bytes nobody asked for: this connection cannot be trusted
+                self.keep_alive = False
+                if state == _IDLE:
+                    self.abort()
+        except Exception as exc:  # never into the loop: an answer this parser cannot read
+            self._fail(NotHTTP(f"unreadable answer ({type(exc).__name__}: {exc})"[:200]))
 
     def _head(self, data: bytes, now: float) -> None:
-        end = data.find(b"\r\n\r\n")
-        if end < 0:
-            if len(data) > HEAD_MAX:
+        while True:  # interim (1xx) answers are skipped: the real one follows
+            end, size = data.find(b"\r\n\r\n"), 4
+            bare = data.find(b"\n\n", 0, end if end >= 0 else None)
+            if bare >= 0 and b"\r" not in data[:bare]:  # a head with bare LF line ends
+                end, size = bare, 2
+            if end < 0:
+                self._wait_head(data)
+                return
+            if end > HEAD_MAX:
                 self._fail(HeadTooLarge(f"answer head over {HEAD_MAX} bytes"))
-            else:
-                self._buf = data
-            return
-        if end > HEAD_MAX:
-            self._fail(HeadTooLarge(f"answer head over {HEAD_MAX} bytes"))
-            return
-        self._buf = b""
-        head = data[:end]
-        if not self._frame(head):
-            return
-        rest = data[end + 4 :]
-        if 100 <= self.status < 200:  # an interim answer: the real one follows
+                return
+            head = data[:end] if size == 4 else data[:end].replace(b"\n", b"\r\n")
+            data = data[end + size :]
+            if not self._frame(head):
+                return
+            if not 100 <= self.status < 200:
+                break
             self.status = 0
-            if rest:
-                self._head(rest, now)
-            return
+        self._buf = b""
         self.raw_head = head
         self.head_at = now
         self.state = _BODY
         if self._mode == _LENGTH and not self._left:
             self._done(now)
-        elif rest:
-            self._body(rest, now)
+        elif data:
+            self._body(data, now)
         self._wake()
+
+    def _wait_head(self, data: bytes) -> None:
+        """A head not complete yet: keep it — unless it is too long, or already not HTTP (a
+        wrong port answering in its own protocol must not wait for the timeout)."""
+        if len(data) > HEAD_MAX:
+            self._fail(HeadTooLarge(f"answer head over {HEAD_MAX} bytes"))
+        elif data[:7] != _HTTP1[: len(data[:7])]:
+            self._fail(NotHTTP(f"not an HTTP/1.x answer: {data[:40]!r}"))
+        else:
+            self._buf = data
 
     def _frame(self, head: bytes) -> bool:
         """The status and how the body is framed, from the head; False (failed) when it is
-        not an HTTP/1.x answer."""
-        if head[:7] != b"HTTP/1." or head[12:13] not in (b" ", b"\r", b"") or len(head) < 12:
+        not an HTTP/1.x answer or its body's framing cannot be trusted."""
+        if head[:7] != _HTTP1 or head[12:13] not in (b" ", b"\r", b"") or len(head) < 12:
             self._fail(NotHTTP(f"not an HTTP/1.x answer: {head[:40]!r}"))
             return False
         code = head[9:12]
@@ -491,20 +526,26 @@ class Conn(asyncio.Protocol):
         self.status = status = int(code)
         lower = head.lower()
         self.keep_alive = head[7:8] == b"1" and _value(lower, b"\r\nconnection:") != b"close"
+        if status in (204, 304) or 100 <= status < 200:  # no body, whatever the head says
+            self._mode, self._left = _LENGTH, 0
+            return True
         if b"chunked" in _value(lower, b"\r\ntransfer-encoding:"):
             self._mode, self._chunk = _CHUNKED, _SIZE
             return True
+        if lower.find(b"\r\ncontent-length:") < 0:
+            self._mode, self.keep_alive = _CLOSE, False  # the body ends with the connection
+            return True
         length = _value(lower, b"\r\ncontent-length:")
-        if status in (204, 304) or 100 <= status < 200:
-            self._mode, self._left = _LENGTH, 0
-        elif length:
-            if not length.isdigit():
-                self._fail(NotHTTP(f"bad Content-Length: {length[:20]!r}"))
-                return False
-            self._mode = _LENGTH
-            self._left = self.length = int(length)
-        else:
-            self._mode, self.keep_alive = _CLOSE, False
+        again = lower.find(b"\r\ncontent-length:", lower.find(b"\r\ncontent-length:") + 1)
+        if (
+            not length.isdigit()
+            or len(length) > _LENGTH_DIGITS
+            or (again >= 0 and _value(lower[again:], b"\r\ncontent-length:") != length)
+        ):
+            self._fail(NotHTTP(f"bad Content-Length: {length[:20]!r}"))
+            return False
+        self._mode = _LENGTH
+        self._left = self.length = int(length)
         return True
 
     def _body(self, data: bytes, now: float) -> None:
