@@ -1,7 +1,7 @@
 """loadtui's own CPU per request and per snapshot, without sockets (issue 15, the throughput
 row): what the worker spends on a request besides the transport.
 
-Three measurements, each in a fresh process pinned to core 0 (``taskset -c 0``), CPU time
+Each measurement runs in a fresh process pinned to core 0 (``taskset -c 0``), CPU time
 (``time.process_time``), so a shared machine moves them far less than a rate:
 
 - ``steps``: the per-request work outside the transport, composed as ``execute`` does it, with
@@ -15,6 +15,8 @@ Three measurements, each in a fresh process pinned to core 0 (``taskset -c 0``),
   by an answer already in memory (one ``await asyncio.sleep(0)`` a request, as a real one yields
   at least once); ``floor`` is that fake alone, so ``users − floor`` is loadtui's own work.
   Skipped (with a note) in a tree where ``client.send`` is no longer the seam.
+- ``body``, ``book``, ``record``: one step alone, µs per call — the body's protocol read, a
+  successful non-streamed request's ``book``, one ``Histogram.record_ms``.
 - ``snapshot@N``: one reporter snapshot (drain, N users' rows, pickled) after 2,000 requests,
   at 64 and 1,000 users, in µs per snapshot.
 
@@ -125,8 +127,8 @@ ANSWER = Answer()
 
 
 def users_loop(n, floor):
-    if getattr(client, "send", None) is None:
-        return None
+    if "send" not in client.execute.__code__.co_names:
+        return None  # the transport is no longer reached through client.send
     from multidict import CIMultiDict, CIMultiDictProxy
     Answer.headers = CIMultiDictProxy(CIMultiDict({"Content-Type": "application/json"}))
     client.send = lambda session, prep: ANSWER
@@ -184,8 +186,39 @@ def snapshot(users_n, rounds=40):
     return spent / rounds * 1e6
 
 
+def part(what, n):
+    # one step alone, µs per call: the body's read, book, one histogram record
+    ctx = context(64)
+    prep = next(iter(ctx.mix.next_round(0)))
+    user, rec, reader, kind = UserStatus(0), ctx.rec, prep.protocol, prep.kind
+    out = start(prep, user, None)
+    out.headers_at = perf_counter()
+    out.end = out.headers_at + 0.002
+    out.status = 200
+    out.error = reader.body(kind, BODY, out.tokens)
+    h = rec.hist["latency_ms"]
+    def run(n):
+        if what == "body":
+            for _ in range(n):
+                reader.body(kind, BODY, out.tokens)
+        elif what == "book":
+            for _ in range(n):
+                book(rec, user, out)
+        else:
+            record = h.record_ms
+            for i in range(n):
+                record(0.5 + (i & 1023) * 0.25)
+    run(n // 4)
+    rec.drain(0, 0.0)
+    t = time.process_time()
+    run(n)
+    return (time.process_time() - t) / n * 1e6
+
+
 what, n = sys.argv[1], int(sys.argv[2])
-if what == "steps":
+if what in ("body", "book", "record"):
+    v = part(what, n)
+elif what == "steps":
     v = steps(n)
 elif what in ("users", "floor"):
     v = users_loop(n, what == "floor")
@@ -194,7 +227,7 @@ else:
 print("null" if v is None else v)
 """
 
-MEASURES = ("steps", "users", "floor", "snapshot@64", "snapshot@1000")
+MEASURES = ("steps", "users", "floor", "body", "book", "record", "snapshot@64", "snapshot@1000")
 
 
 def _once(what: str, n: int, src: str | None) -> float | None:
@@ -246,9 +279,10 @@ def main() -> None:
                 continue
             med = statistics.median(vals)
             result.setdefault(what, {})[tree] = med
+            result[what][tree + " min"] = min(vals)
             result[what][tree + " rounds"] = vals
-            each = ", ".join(f"{v:.1f}" for v in vals)
-            print(f"{what:14} {tree:10} {med:8.1f} {unit}  ({each})")
+            each = ", ".join(f"{v:.2f}" for v in vals)
+            print(f"{what:14} {tree:10} {med:8.2f} {unit} median, {min(vals):.2f} min  ({each})")
         base = result.get(what, {}).get("baseline")
         mine = result.get(what, {}).get("this tree")
         if isinstance(base, float) and isinstance(mine, float) and base:

@@ -7,12 +7,14 @@ from __future__ import annotations
 import json
 import random
 
+import pytest
 from hdrh.histogram import HdrHistogram
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from loadtui.engine.protocols import json_object
+from loadtui.engine.protocols import OpenAIProtocol, json_object
 from loadtui.metrics.histogram import Histogram
+from loadtui.model.outcomes import ErrorClass, Tokens
 
 
 def _reference(data: bytes) -> object:
@@ -123,3 +125,16 @@ def test_a_histogram_read_between_records_is_the_librarys() -> None:
     mine.record_ms(3.0)
     assert mine.encode() == _library([3.0]).encode()
     assert Histogram.decode(mine.encode()).summary() == mine.summary()
+
+
+def test_a_chat_body_is_judged_by_its_choices_usage_and_error() -> None:
+    read = OpenAIProtocol.body
+    ok = b'{"choices":[{"message":{"content":"hi"}}],"usage":{"completion_tokens":3,"prompt_tokens":2}}'
+    tokens = Tokens()
+    assert read("chat", ok, tokens) is None and (tokens.output, tokens.input) == (3, 2)
+    assert read("chat", b'{"choices":[]}', Tokens()) is None  # no choice: not malformed
+    for bad in (b'{"choices":{}}', b'{"choices":[1]}', b'{"choices":[{}, "x"]}', b"{}", b"[]"):
+        assert read("chat", bad, Tokens()) is ErrorClass.MALFORMED, bad
+    assert read("chat", b'{"error":{"message":"no"}}', Tokens()) is ErrorClass.STREAM_ERROR
+    with pytest.raises(ValueError):  # the caller counts a wrong token count as MALFORMED
+        read("chat", b'{"choices":[],"usage":{"completion_tokens":-1}}', Tokens())

@@ -314,8 +314,11 @@ class OpenAIProtocol:
                 tokens.input = token_count(usage.get("prompt_tokens"))
             return None
         choices = obj.get("choices")
-        if not isinstance(choices, list) or not all(isinstance(c, dict) for c in choices):
+        if type(choices) is not list:  # parsed JSON: a list is a list, never a subclass
             return ErrorClass.MALFORMED
+        for choice in choices:  # a loop, not all(<generator>): a frame fewer per request
+            if type(choice) is not dict:
+                return ErrorClass.MALFORMED
         usage = obj.get("usage")
         if usage:
             tokens.output = token_count(usage.get("completion_tokens"))

@@ -79,37 +79,23 @@ class Users:
     async def _run(self, status: UserStatus) -> None:
         ctx = self.ctx
         uid = status.uid
-        stopping, running, mix = self.stopping, ctx.running, ctx.mix
         turn = 0
         try:
             await ctx.until_start()
-            while uid not in stopping:
-                if not running.is_set():
+            while uid not in self.stopping:
+                if not ctx.running.is_set():
                     status.state = UserState.PAUSED
-                    await running.wait()
+                    await ctx.running.wait()
                     continue
                 if self.pace:
                     await self._wait_for_slot(status)
-                    if uid in stopping or not running.is_set():
+                    if uid in self.stopping or not ctx.running.is_set():
                         continue
                 if ctx.budget is not None and not ctx.budget.take():
                     break  # this worker's share of --requests is spent
-                # a single request's turn is sent from here, not from a coroutine of its own,
-                # and a user with no think time does not enter ``_think``: two coroutines a
-                # request fewer (docs/performance.md, "loadtui's own work per request")
-                talks = self.talks
-                if talks is None:
-                    ctx.in_flight += 1
-                    try:
-                        for prep in mix.next_round(turn):
-                            await ctx.perform(prep, status)
-                    finally:
-                        ctx.in_flight -= 1
-                else:
-                    await self._talk_turn(status, talks)
+                await self._turn(status, turn)
                 turn += 1
-                if self.think[1] > 0:
-                    await self._think(status)
+                await self._think(status)
         except asyncio.CancelledError:
             pass
         finally:
@@ -121,12 +107,15 @@ class Users:
                 if self.talks is not None:
                     self.talks.leave(uid)
 
-    async def _talk_turn(self, status: UserStatus, talks: Conversations) -> None:
-        """A conversation's turn, counted in flight as ``_run`` counts a single request's."""
+    async def _turn(self, status: UserStatus, turn: int) -> None:
         ctx = self.ctx
         ctx.in_flight += 1
         try:
-            await self._talk(status, talks)
+            if self.talks is not None:
+                await self._talk(status, self.talks)
+                return
+            for prep in ctx.mix.next_round(turn):
+                await ctx.perform(prep, status)
         finally:
             ctx.in_flight -= 1
 

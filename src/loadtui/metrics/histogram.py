@@ -98,9 +98,10 @@ class Histogram:
         """Record one value: HdrHistogram's ``record_value`` inlined for this histogram's fixed
         layout (the same counts index, checked against the library in tests/unit): a stream
         records an ITL gap per chunk, a request three or four values, and the library's five
-        Python calls per value were ~8 % of a worker's time at 1,000 streams. The total, min
-        and max go into this object's slots until something reads the histogram (``_h``):
-        ~0.97 → ~0.5 µs a value (docs/performance.md, issue 15)."""
+        Python calls per value were ~8 % of a worker's time at 1,000 streams. The counts are
+        written through a memoryview and the total, min and max go into this object's slots
+        until something reads the histogram (``_h``): ~10 % less a value than writing the
+        library's attributes (docs/performance.md, "loadtui's own work per request")."""
         us = int(ms * 1000.0 + 0.5)
         if us < _LOW_US:
             us = _LOW_US
