@@ -18,12 +18,12 @@ Each measurement runs in a fresh process pinned to core 0 (``taskset -c 0``), CP
 - ``body``, ``book``, ``record``: one step alone, µs per call — the body's protocol read, a
   successful non-streamed request's ``book``, one ``Histogram.record_ms``.
 - ``snapshot@N``: one reporter snapshot (drain, N users' rows, pickled) after 2,000 requests,
-  at 64 and 1,000 users, in µs per snapshot.
+  at 64 and 1,000 users, in µs per snapshot (``--requests`` / 1,000 snapshots, at least 10).
 
 ``--baseline-src DIR`` runs the same in another source tree (``git archive REV src | tar -x``),
 rounds alternating, for before/after pairs; the ratio of medians is the figure.
 
-    python benchmarks/book_bench.py --short                              # ~20 s
+    python benchmarks/book_bench.py --short        # ~30 s at load 6; twice that with a baseline
     python benchmarks/book_bench.py --rounds 5 --baseline-src /tmp/base/src
 
 Prints µs per request (per snapshot) per round and the medians; writes
@@ -223,7 +223,7 @@ elif what == "steps":
 elif what in ("users", "floor"):
     v = users_loop(n, what == "floor")
 else:
-    v = snapshot(int(what.split("@")[1]))
+    v = snapshot(int(what.split("@")[1]), max(10, n // 1000))
 print("null" if v is None else v)
 """
 
@@ -251,12 +251,12 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--rounds", type=int, default=5)
     p.add_argument("--requests", type=int, default=40000)
-    p.add_argument("--short", action="store_true", help="3 rounds of 20,000 requests")
+    p.add_argument("--short", action="store_true", help="2 rounds of 20,000 requests")
     p.add_argument("--baseline-src")
     p.add_argument("--json", default=str(Path(__file__).parent / "results" / "book.json"))
     a = p.parse_args()
     if a.short:
-        a.rounds, a.requests = 3, 20000
+        a.rounds, a.requests = 2, 20000
     trees: dict[str, str | None] = {"this tree": None}
     if a.baseline_src:
         trees["baseline"] = a.baseline_src
