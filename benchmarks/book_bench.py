@@ -21,7 +21,10 @@ Each measurement runs in a fresh process pinned to core 0 (``taskset -c 0``), CP
   at 64 and 1,000 users, in µs per snapshot (``--requests`` / 1,000 snapshots, at least 10).
 
 ``--baseline-src DIR`` runs the same in another source tree (``git archive REV src | tar -x``),
-rounds alternating, for before/after pairs; the ratio of medians is the figure.
+rounds alternating, for before/after pairs, and then an in-process A/B of single steps
+(``json_object``, ``OpenAIProtocol.body``, ``book``, ``Histogram.record_ms`` and ``encode``: the
+baseline's module files loaded beside this tree's, alternating), the steadier figure on a
+shared machine.
 
     python benchmarks/book_bench.py --short        # ~30 s at load 6; twice that with a baseline
     python benchmarks/book_bench.py --rounds 5 --baseline-src /tmp/base/src
@@ -236,6 +239,110 @@ else:
 print("null" if v is None else v)
 """
 
+AB_CHILD = r"""
+import importlib.util, json, random, statistics, sys, time
+from time import perf_counter
+
+
+def load(name, path):
+    spec = importlib.util.spec_from_file_location(name, path)
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[name] = mod
+    spec.loader.exec_module(mod)
+    return mod
+
+
+base, rounds = sys.argv[1], int(sys.argv[2])
+import loadtui.engine.client as newc
+import loadtui.engine.protocols as newp
+import loadtui.metrics.histogram as newh
+from loadtui.metrics.stats import Recorder
+from loadtui.model.outcomes import Outcome
+from loadtui.model.plan import TargetSpec
+from loadtui.model.requests import RequestSpec
+oldp = load("base_protocols", base + "/loadtui/engine/protocols.py")
+oldc = load("base_client", base + "/loadtui/engine/client.py")
+oldh = load("base_histogram", base + "/loadtui/metrics/histogram.py")
+BODY = json.dumps({
+    "id": "chatcmpl-ref", "object": "chat.completion", "created": 1796114761,
+    "model": "mock-model",
+    "choices": [{"index": 0, "message": {"role": "assistant", "content": "tok " * 16},
+                 "logprobs": None, "finish_reason": "stop"}],
+    "usage": {"prompt_tokens": 8, "completion_tokens": 16, "total_tokens": 24},
+}, separators=(",", ":")).encode()
+rng = random.Random(15)
+VALUES = [rng.lognormvariate(3.0, 0.8) for _ in range(2000)]
+rec = Recorder()
+user = newc.UserStatus(0)
+out = Outcome("", 1.0, end=1.02, headers_at=1.001, status=200)
+newp.OpenAIProtocol.body("chat", BODY, out.tokens)
+
+
+def per_call(fn, n):
+    t = time.process_time()
+    fn(n)
+    return (time.process_time() - t) / n * 1e6
+
+
+def parses(j):
+    def run(n):
+        for _ in range(n):
+            j(BODY)
+    return run
+
+
+def bodies(body):
+    def run(n):
+        tokens = out.tokens
+        for _ in range(n):
+            body("chat", BODY, tokens)
+    return run
+
+
+def books(book):
+    def run(n):
+        for _ in range(n):
+            book(rec, user, out)
+        rec.drain(0, 0.0)
+    return run
+
+
+def records(cls):
+    def run(n):
+        record = cls().record_ms
+        for i in range(n):
+            record(VALUES[i % 2000])
+    return run
+
+
+def encodes(cls):
+    h = cls()
+    for v in VALUES:
+        h.record_ms(v)
+    def run(n):
+        for _ in range(n):
+            h.encode()
+    return run
+
+
+steps = {
+    "json_object": (parses(newp.json_object), parses(oldp.json_object), 20000),
+    "OpenAIProtocol.body": (bodies(newp.OpenAIProtocol.body), bodies(oldp.OpenAIProtocol.body), 20000),
+    "book": (books(newc.book), books(oldc.book), 20000),
+    "Histogram.record_ms": (records(newh.Histogram), records(oldh.Histogram), 40000),
+    "Histogram.encode (2,000 values)": (encodes(newh.Histogram), encodes(oldh.Histogram), 200),
+}
+got = {name: {"this tree": [], "baseline": []} for name in steps}
+for _ in range(rounds):
+    for name, (new, old, n) in steps.items():
+        got[name]["this tree"].append(per_call(new, n))
+        got[name]["baseline"].append(per_call(old, n))
+print(json.dumps(got))
+"""
+"""The in-process A/B (``--baseline-src``): the old and the new function loaded side by side in
+one process (the baseline's module files under other names), alternating call for call-batch,
+so both see the same seconds of a shared machine."""
+
 MEASURES = ("steps", "users", "floor", "body", "book", "record", "snapshot@64", "snapshot@1000")
 
 
@@ -250,6 +357,28 @@ def _once(what: str, n: int, src: str | None) -> float | None:
         return None
     text = out.stdout.strip()
     return None if text == "null" else float(text)
+
+
+def _inprocess(src: str, rounds: int, result: dict[str, dict[str, float | list[float]]]) -> None:
+    """The in-process A/B of single steps, µs per call, min and median of ``rounds``."""
+    cmd = ["taskset", "-c", "0", sys.executable, "-c", AB_CHILD, src, str(rounds)]
+    out = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if out.returncode != 0:
+        print(f"in-process A/B failed:\n{out.stderr[-2000:]}", file=sys.stderr)
+        return
+    print("in-process A/B (µs per call: min / median of", rounds, "alternating rounds)")
+    for name, by_tree in json.loads(out.stdout).items():
+        new, old = by_tree["this tree"], by_tree["baseline"]
+        result["ab " + name] = {
+            "this tree": min(new),
+            "baseline": min(old),
+            "this tree rounds": new,
+            "baseline rounds": old,
+        }
+        print(
+            f"  {name:32} {min(old):8.2f} / {statistics.median(old):8.2f} -> "
+            f"{min(new):8.2f} / {statistics.median(new):8.2f}  ({min(new) / min(old):.2f})"
+        )
 
 
 def _loadavg() -> str:
@@ -296,6 +425,8 @@ def main() -> None:
         mine = result.get(what, {}).get("this tree")
         if isinstance(base, float) and isinstance(mine, float) and base:
             print(f"{what:14} after/before {mine / base:.2f}")
+    if a.baseline_src:
+        _inprocess(a.baseline_src, a.rounds * 3, result)
     users, floor = result.get("users", {}).get("this tree"), result.get("floor", {})
     if isinstance(users, float) and isinstance(floor.get("this tree"), float):
         print(f"users − floor (loadtui's own, this tree): {users - floor['this tree']:.1f} µs")
