@@ -1,6 +1,6 @@
 """The per-request bookkeeping made cheaper for issue 15 reads and counts exactly as before:
-``json_object``'s fast path is ``json.loads``, a histogram recorded value by value (its total,
-min and max kept aside until read) is the library's own histogram of the same values."""
+``json_object``'s fast path is ``json.loads``; a histogram's own encoder writes the library's
+payload (at the library's zlib level, its very bytes)."""
 
 from __future__ import annotations
 
@@ -104,7 +104,7 @@ def _library(values: list[float]) -> HdrHistogram:
 
 def test_a_histogram_read_between_records_is_the_librarys() -> None:
     """Reads (count, summary, encode, merge, reset) come between records in any order; each
-    sees every value recorded before it, and the encoding is the library's, byte for byte."""
+    sees every value recorded before it, and the encoding carries the library's payload."""
     rng = random.Random(15)
     values = [rng.lognormvariate(3, 1.5) for _ in range(3000)] + [0.0, 1e-9, 4e9, 0.0004]
     mine, seen = Histogram(), []

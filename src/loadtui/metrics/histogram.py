@@ -56,65 +56,38 @@ PERCENTILES: tuple[tuple[str, float], ...] = (
 class Histogram:
     """Milliseconds in, milliseconds out; microsecond resolution inside."""
 
-    __slots__ = ("_counts", "_hi", "_lo", "_n", "_raw")
+    __slots__ = ("_h",)
 
     def __init__(self, _h: HdrHistogram | None = None) -> None:
-        h = _h if _h is not None else HdrHistogram(_LOW_US, _HIGH_US, _DIGITS)
-        self._raw = h
-        self._counts = _words(h)
-        """The counts array, as ``record_ms`` increments it (a memoryview: faster than the
-        ctypes array's own indexing)."""
-        self._n = 0
-        """Values recorded since the last sync into ``_raw`` (its total, min and max)."""
-        self._lo = sys.maxsize
-        self._hi = 0
-
-    @property
-    def _h(self) -> HdrHistogram:
-        """The HdrHistogram, its total, min and max brought up to date: every read goes
-        through here. ``record_ms`` writes the counts only, and keeps the rest in this object's
-        slots, so a value costs no attribute writes on the library's object."""
-        h = self._raw
-        if self._n:
-            h.total_count += self._n
-            if self._lo < h.min_value:
-                h.min_value = self._lo
-            if self._hi > h.max_value:
-                h.max_value = self._hi
-            self._n = 0
-            self._lo = sys.maxsize
-            self._hi = 0
-        return h
+        self._h = _h if _h is not None else HdrHistogram(_LOW_US, _HIGH_US, _DIGITS)
 
     def __del__(self) -> None:
         # An HdrHistogram and its encoder point at each other, so without this every dropped
         # histogram (a 92 KB counts array) waits for the cyclic GC, which a quiet coordinator
         # runs rarely: the parent grew ~0.6 MB/s even at 1 request/s. Breaking the cycle lets
         # reference counting free it at once.
-        encoder = getattr(getattr(self, "_raw", None), "encoder", None)
+        encoder = getattr(getattr(self, "_h", None), "encoder", None)
         if encoder is not None:
             encoder.histogram = None
 
     def record_ms(self, ms: float) -> None:
         """Record one value: HdrHistogram's ``record_value`` inlined for this histogram's fixed
         layout (the same counts index, checked against the library in tests/unit): a stream
-        records an ITL gap per chunk, a request three or four values, and the library's five
-        Python calls per value were ~8 % of a worker's time at 1,000 streams. The counts are
-        written through a memoryview and the total, min and max go into this object's slots
-        until something reads the histogram (``_h``): ~10 % less a value than writing the
-        library's attributes (docs/performance.md, "loadtui's own work per request")."""
+        records an ITL gap per chunk, and the library's five Python calls per value were ~8 %
+        of a worker's time at 1,000 streams (docs/performance.md, issue 15)."""
         us = int(ms * 1000.0 + 0.5)
         if us < _LOW_US:
             us = _LOW_US
         elif us > _HIGH_US:
             us = _HIGH_US
+        h = self._h
         bucket = (us | _SUB_MASK).bit_length() - _BUCKET_SHIFT
-        self._counts[((bucket + 1) << _HALF_MAG) + (us >> bucket) - _HALF_COUNT] += 1
-        self._n += 1
-        if us < self._lo:
-            self._lo = us
-        if us > self._hi:
-            self._hi = us
+        h.counts[((bucket + 1) << _HALF_MAG) + (us >> bucket) - _HALF_COUNT] += 1
+        h.total_count += 1
+        if us < h.min_value:
+            h.min_value = us
+        if us > h.max_value:
+            h.max_value = us
 
     @property
     def count(self) -> int:
@@ -128,7 +101,7 @@ class Histogram:
     def reset(self) -> None:
         # HdrHistogram.reset zeroes its ~12,000 counters in a Python loop (~1 ms); a worker
         # resets seven histograms four times a second, so zero the ctypes array in one call.
-        h = self._h  # synced: its total says whether there is anything to zero
+        h = self._h
         if h.total_count:
             ctypes.memset(ctypes.addressof(h.counts), 0, ctypes.sizeof(h.counts))
         h.total_count = 0
@@ -248,11 +221,6 @@ class Histogram:
             below.append(running)
             start = max(start, end)
         return below, _sum_us(h, counts) / 1000.0
-
-
-def _words(h: HdrHistogram) -> memoryview:
-    """The counts array as machine words (8 or 4 bytes, as the library made it)."""
-    return memoryview(h.counts).cast("B").cast("Q" if h.word_size == 8 else "I")
 
 
 def _filled(h: HdrHistogram, counts: Sequence[int]) -> list[tuple[int, int]]:
