@@ -14,7 +14,8 @@ Each measurement runs in a fresh process pinned to core 0 (``taskset -c 0``), CP
   → ``client.execute``, 64 users on one asyncio loop), the transport faked at ``client.send``
   by an answer already in memory (one ``await asyncio.sleep(0)`` a request, as a real one yields
   at least once); ``floor`` is that fake alone, so ``users − floor`` is loadtui's own work.
-  Skipped (with a note) in a tree where ``client.send`` is no longer the seam.
+  In a tree with loadtui's own client (``engine/wire.py``) the fake is its ``Wire.exchange``
+  seam (one loop pass, then the whole answer), else aiohttp's at ``client.send``.
 - ``body``, ``book``, ``record``: one step alone, µs per call — the body's protocol read, a
   successful non-streamed request's ``book``, one ``Histogram.record_ms``.
 - ``snapshot@N``: one reporter snapshot (drain, N users' rows, pickled) after 2,000 requests,
@@ -136,24 +137,50 @@ class Answer:
 ANSWER = Answer()
 
 
+class Conn:
+    # the answer of loadtui's own client (engine/wire.py), faked: head and body at once
+    status = 200
+    head_at = end_at = 0.0
+    async def body(self, limit):
+        return BODY
+    def headers(self):
+        return Answer.headers
+
+
+class Wire:
+    # engine/wire.Wire's seam, faked: one loop pass a request, like an answer's read
+    conn = Conn()
+    async def exchange(self, prep):
+        await asyncio.sleep(0)
+        self.conn.head_at = self.conn.end_at = perf_counter()
+        return self.conn
+    def release(self, conn):
+        pass
+
+
 def users_loop(n, floor):
-    if "send" not in client.execute.__code__.co_names:
-        return None  # the transport is no longer reached through client.send
     from multidict import CIMultiDict, CIMultiDictProxy
     Answer.headers = CIMultiDictProxy(CIMultiDict({"Content-Type": "application/json"}))
+    wired = "send" not in client.execute.__code__.co_names  # loadtui's own client's tree
     client.send = lambda session, prep: ANSWER
     async def fake_floor(left):
+        wire = Wire()
         async def user():
             nonlocal left
             while left > 0:
                 left -= 1
+                if wired:
+                    conn = await wire.exchange(None)
+                    await conn.body(0)
+                    wire.release(conn)
+                    continue
                 async with ANSWER as r:
                     async for _ in r.content.iter_any():
                         pass
         await asyncio.gather(*(user() for _ in range(64)))
     async def run(count):
         ctx = context(64, count)
-        ctx.session = object()
+        ctx.session = ctx.wire = Wire()
         users = Users(ctx, (0.0, 0.0))
         rep = Reporter(ctx, users, lambda snap: None)
         ctx.start(perf_counter())
