@@ -321,25 +321,25 @@ def test_a_streamed_body_keeps_each_reads_arrival_time():
     events = [b"data: %d\n\n" % i for i in range(3)]
     frames = [b"%x\r\n%s\r\n" % (len(e), e) for e in events]
 
-    async def scenario() -> list[tuple[bytes, float]]:
+    async def scenario() -> tuple[list[tuple[bytes, float]], float, float, float]:
         answer = pieces(head + frames[0], frames[1], frames[2] + b"0\r\n\r\n", pause=0.05)
-        async with serving(answer) as (_, url):
-            wire = Wire()
+        async with serving(answer) as (_, url), Wire() as wire:
             conn = await wire.exchange(post(url))
             await asyncio.sleep(0.02)  # the caller is late: the first piece waits, with its time
+            called = perf_counter()
             got: list[tuple[bytes, float]] = []
             await conn.stream(lambda piece, at: got.append((piece, at)))
-            assert conn.end_at == got[-1][1]
-            assert conn.head_at == got[0][1]
+            head_at, end_at = conn.head_at, conn.end_at
             wire.release(conn)
-            wire.close()
-        return got
+        return got, called, head_at, end_at
 
-    got = asyncio.run(scenario())
+    got, called, head_at, end_at = asyncio.run(scenario())
     assert b"".join(piece for piece, _ in got) == b"".join(events)
     times = [at for _, at in got]
     assert times == sorted(times)
-    assert times[-1] - times[0] >= 0.08  # two 50 ms pauses, not the moment they were read
+    assert times[0] == head_at < called  # read with the head, before the caller asked
+    assert times[-1] == end_at
+    assert end_at - head_at >= 0.05  # the server's two 50 ms pauses (a starved read: margin)
 
 
 def test_a_worker_imports_no_aiohttp():
