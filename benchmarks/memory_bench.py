@@ -158,7 +158,7 @@ def _env(args: argparse.Namespace, data: str) -> dict[str, str]:
     env = {**os.environ, "LOADTUI_DATA_DIR": data, "LOADTUI_CONFIG_DIR": data}
     env.update(dict(kv.split("=", 1) for kv in args.env))
     paths = [args.src] if args.src else []
-    if args.trace_parent or args.no_checkpoints or args.blocks:  # the probe, a sitecustomize
+    if args.trace_parent or args.no_checkpoints or args.blocks or args.trim:  # the probe
         (Path(data) / "probe").mkdir()
         (Path(data) / "probe" / "sitecustomize.py").write_text(
             f"import sys; sys.path.insert(0, {str(HERE)!r})\n"
@@ -168,6 +168,7 @@ def _env(args: argparse.Namespace, data: str) -> dict[str, str]:
         env["LOADTUI_PROBE_AT"] = args.trace_parent or ""
         env["LOADTUI_PROBE_NO_CHECKPOINTS"] = "1" if args.no_checkpoints else ""
         env["LOADTUI_PROBE_BLOCKS_EVERY"] = str(args.blocks or "")
+        env["LOADTUI_PROBE_TRIM_EVERY"] = str(args.trim or "")
         env["LOADTUI_PROBE_OUT"] = str(Path(args.probe_out).resolve())
     if paths:
         env["PYTHONPATH"] = os.pathsep.join([*paths, env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
@@ -289,6 +290,9 @@ def main() -> int:
     )
     ap.add_argument(
         "--blocks", type=float, metavar="S", help="the parent's object counts every S s (probe)"
+    )
+    ap.add_argument(
+        "--trim", type=float, metavar="S", help="an experiment: malloc_trim(0) in the parent"
     )
     ap.add_argument("--keep", metavar="FILE", help="copy the run file here")
     ap.add_argument("--probe-out", default="parent-probe.txt", help="where the probe writes")

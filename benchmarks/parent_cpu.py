@@ -10,6 +10,7 @@ core 0 against benchmarks/sse_upstream.py on core 1 and reads the parent's CPU t
     python benchmarks/parent_cpu.py --short             # one round, 8 s windows (< 60 s)
     python benchmarks/parent_cpu.py --baseline-src /tmp/base/src   # before/after, alternating
     python benchmarks/parent_cpu.py --load streams --profile       # py-spy on the parent
+    python benchmarks/parent_cpu.py --checkpoints       # one checkpoint's CPU at 5 min … 2 h
 
 Loads: ``nonstream`` (64 closed-loop users, no think time, non-streamed answers at once) and
 ``streams`` (1,000 streams, TTFT 50 ms, 50 chunks 50 ms apart: 20,000 chunks/s). With
@@ -94,6 +95,39 @@ def one(a: argparse.Namespace, load: str, src: str | None, profile: Path | None)
     }
 
 
+def checkpoint_row(sizes: tuple[int, ...] = (300, 1800, 7200)) -> dict[str, Any]:
+    """In this process: the CPU of one checkpoint's write (``save_run``, to a temp file) of a
+    run with N seconds of series, encoding the whole series (before) and with the points of
+    the earlier checkpoints kept as text (``SeriesText``: 5 new points, a checkpoint 5 s on).
+    A checkpoint runs every 5 s (more when it takes long) on a thread of the parent."""
+    from dataclasses import replace
+
+    from loadtui.storage.runfile import load_record, save_run
+    from loadtui.storage.seriestext import SeriesText
+
+    rec = load_record(HERE.parent / "tests" / "data" / "run-mix.json")
+    p = rec.series[-1]
+    out: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "run.json"
+        for n in sizes:
+            series = tuple(replace(p, t=i, rps=1000 + i) for i in range(n))
+            run, text = replace(rec, series=series), SeriesText()
+            save_run(replace(run, series=series[:-5]), path, remember=False, series_text=text)
+            costs = {}
+            for name, kept in (("whole", None), ("kept", text), ("whole", None)):
+                c0 = time.process_time()
+                save_run(run, path, remember=False, series_text=kept)
+                costs[name] = round(1000 * (time.process_time() - c0), 2)
+            out[str(n)] = costs
+            print(
+                f"checkpoint at {n:5d} s of series: whole {costs['whole']:7.1f} ms CPU,"
+                f" points kept {costs['kept']:5.1f} ms",
+                flush=True,
+            )
+    return out
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--load", choices=["both", *LOADS], default="both")
@@ -103,12 +137,16 @@ def main() -> None:
     p.add_argument("--settle", type=float, default=4.0, help="seconds of load before the window")
     p.add_argument("--baseline-src", help="a source tree to alternate with (before/after)")
     p.add_argument("--profile", action="store_true", help="py-spy the parent (this tree's run)")
+    p.add_argument("--checkpoints", action="store_true", help="only a checkpoint's CPU (in here)")
     p.add_argument("--json", default=str(HERE / "results" / "parent_cpu.json"))
     a = p.parse_args()
     if a.short:
         a.rounds, a.window = 1, 8.0
     loads = list(LOADS) if a.load == "both" else [a.load]
     (HERE / "results").mkdir(exist_ok=True)
+    if a.checkpoints:
+        Path(a.json).write_text(json.dumps({"checkpoint_ms": checkpoint_row()}, indent=2) + "\n")
+        return
     variants = [("now", None)] + ([("baseline", a.baseline_src)] if a.baseline_src else [])
     raw: dict[str, dict[str, list[dict[str, Any]]]] = {}
     for load in loads:
@@ -121,7 +159,7 @@ def main() -> None:
                 raw.setdefault(load, {}).setdefault(name, []).append(got)
                 if prof is not None:
                     _top(prof, 25)
-    out: dict[str, Any] = {"raw": raw, "median": {}}
+    out: dict[str, Any] = {"raw": raw, "median": {}, "checkpoint_ms": checkpoint_row()}
     for load, by in raw.items():
         for name, runs in by.items():
             med = {k: statistics.median(r[k] for r in runs) for k in ("parent_cpu_pct", "rps")}

@@ -91,6 +91,7 @@ def _blocks(every: float, path: str) -> None:
 
             n = len(gc.get_objects())
             lines.append(f"{time.monotonic() - _T0:.0f} {sys.getallocatedblocks()} {n} {_rss_kb()}")
+            sys._debugmallocstats()  # obmalloc's arenas and pools, to the parent's stderr
             if first is None:
                 first = _types()
             last = _types()
@@ -102,6 +103,17 @@ def _blocks(every: float, path: str) -> None:
         print("probe:", exc, file=sys.stderr)
 
 
+def _trim(every: float) -> None:
+    """glibc's ``malloc_trim(0)`` every ``every`` s: gives back the free pages of every malloc
+    arena (not only the heap's top). RSS that stops growing with it was free memory malloc kept."""
+    import ctypes
+
+    libc = ctypes.CDLL("libc.so.6")
+    while True:
+        time.sleep(every)
+        libc.malloc_trim(0)
+
+
 def install() -> None:
     if not _is_parent():
         return
@@ -109,6 +121,8 @@ def install() -> None:
         from loadtui.run.checkpoint import Checkpoints
 
         Checkpoints.due = lambda self: False  # type: ignore[method-assign]
+    if trim := float(os.environ.get("LOADTUI_PROBE_TRIM_EVERY") or 0):  # an experiment
+        threading.Thread(target=_trim, args=(trim,), name="trim", daemon=True).start()
     if every := float(os.environ.get("LOADTUI_PROBE_BLOCKS_EVERY") or 0):
         out = os.environ.get("LOADTUI_PROBE_OUT", "parent-probe.txt") + ".blocks"
         threading.Thread(target=_blocks, args=(every, out), name="blocks", daemon=True).start()
