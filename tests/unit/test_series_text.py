@@ -87,3 +87,8 @@ def test_checkpoints_write_what_the_final_save_writes(
         ckpt._next = 0.0  # the next one is due at once
     assert not warned
     assert load_record(path).series == series
+    # the final save reuses the checkpoints' text (RunSession.save, once they are closed)
+    final = replace(records[1], series=series, status="completed")
+    save_run(final, path, ["sk-test-secret-0123456789"], series_text=ckpt.series_text)
+    save_run(final, whole, ["sk-test-secret-0123456789"])
+    assert path.read_bytes() == whole.read_bytes()

@@ -56,6 +56,12 @@ class Checkpoints:
         )
         self._writer.start()
 
+    @property
+    def series_text(self) -> SeriesText:
+        """The points written so far, as text: the final save reuses them once ``close()``
+        has returned (no writer left)."""
+        return self._series
+
     def close(self) -> None:
         """No more checkpoints; wait for one being written."""
         self._next = float("inf")
