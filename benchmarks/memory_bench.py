@@ -1,22 +1,31 @@
 """Memory at a million requests: the loadtui process tree's size over a long, fast run.
 
-Issue 15's memory row: 1.24 M non-streaming requests in 150 s must keep the whole loadtui
-process tree (the parent and its workers; not the mock) at or under 150 MB, growing less than
-5 % after warm-up. This starts our mock on its own core, runs ``loadtui --headless`` on another
-(closed loop, no think time: the highest rate it reaches), samples the proportional set size
-(PSS, from /proc/<pid>/smaps_rollup; RSS and private memory beside it) of every process in the
-tree once a second and prints the level at the warm-up's end, at the end of the load, the peak, the growth after
-warm-up, the requests made and each process's share.
+Issue 15's memory row: 1.24 M non-streaming requests must keep the whole loadtui process tree
+(the parent and its workers; not the upstream) at or under 150 MB, growing less than 5 % after
+warm-up. This starts an upstream on its own core — benchmarks/sse_upstream.py, which answers a
+non-streamed request at once for ~15 µs of CPU (``--upstream mock``: loadtui's zero-delay mock,
+which saturates its core first) — runs ``loadtui --headless --requests N`` on another (closed
+loop, no think time: the highest rate it reaches) until N requests are answered, samples the
+proportional set size (PSS, from /proc/<pid>/smaps_rollup; RSS and private memory beside it)
+and the CPU time of every process in the tree once a second and prints the level at the
+warm-up's end, at the end of the load, the peak, the growth after warm-up, the requests made,
+each process's share and the parent's CPU per second of load and per request.
 
-    python benchmarks/memory_bench.py                       # 150 s, 64 users, one worker
-    python benchmarks/memory_bench.py --short --json F      # 40 s, for a quick check
+    python benchmarks/memory_bench.py                       # 1.24 M requests, 64 users, 1 worker
+    python benchmarks/memory_bench.py --short --json F      # 40 s of load, for a quick check
+    python benchmarks/memory_bench.py --requests 300000 --workers 2
     python benchmarks/memory_bench.py --env MALLOC_ARENA_MAX=2
+    python benchmarks/memory_bench.py --short --trace-parent 15,35   # tracemalloc in the parent
 
 PSS divides shared pages (the interpreter, libraries) among the processes that map them, so
 the tree's PSS is what it really costs the machine; RSS counts shared pages once per process.
 PSS also moves when other processes map the same libraries, so growth is judged on PSS and on
-private memory (which does not). Figures and findings: docs/performance.md, "Memory at a
-million requests (issue 15)". Linux only (reads /proc). Not a test: it takes as long as the run.
+private memory (which does not). ``--trace-parent A,B`` loads a ``sitecustomize`` probe
+(benchmarks/parent_probe.py) into the loadtui parent alone: tracemalloc starts at A s and the
+allocations made between A and B that are still alive at B are printed by line — what the
+parent holds more per second of run (nothing is traced, nor loaded, without the flag). Figures
+and findings: docs/performance.md, "Memory at a million requests (issue 15)". Linux only
+(reads /proc). Not a test: it takes as long as the run.
 """
 
 from __future__ import annotations
@@ -39,6 +48,10 @@ from soak import rss_mb  # noqa: E402
 
 GOAL_MB = 150.0
 GOAL_GROWTH = 0.05
+FULL_REQUESTS = 1_240_000
+"""The issue's row: 1.24 M non-streaming requests."""
+CAP_S = 1800.0
+"""The longest a ``--requests`` run may go (a slow machine): the run ends at whichever first."""
 
 
 def pss_uss_mb(pid: int) -> tuple[float, float] | None:
@@ -69,6 +82,15 @@ def tree(pid: int) -> list[int]:
     return sorted(set(out))
 
 
+def cpu_s(pid: int) -> float | None:
+    """User + system CPU seconds of ``pid`` so far, or None once it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def role(pid: int, root: int) -> str:
     if pid == root:
         return "parent"
@@ -88,6 +110,8 @@ class Sample:
     uss: dict[str, float] = field(default_factory=dict)
     """Private memory: what the process alone holds. Unlike PSS it does not move when other
     processes on the machine map or unmap the same libraries, so growth is read from it too."""
+    cpu: dict[str, float] = field(default_factory=dict)
+    """CPU seconds (user + system) each process has used so far."""
 
     @property
     def tree_pss(self) -> float:
@@ -112,22 +136,50 @@ def sample(root: int, t: float) -> Sample:
         name = role(pid, root)
         if name == "worker":
             name = f"worker {pid}"
-        sizes, rss = pss_uss_mb(pid), rss_mb(pid)
-        if sizes is not None and rss is not None:
+        sizes, rss, cpu = pss_uss_mb(pid), rss_mb(pid), cpu_s(pid)
+        if sizes is not None and rss is not None and cpu is not None:
             s.pss[name], s.uss[name] = sizes
-            s.rss[name] = rss
+            s.rss[name], s.cpu[name] = rss, cpu
     return s
+
+
+def _command(args: argparse.Namespace, url: str, out: Path) -> list[str]:
+    cmd = [PY, "-m", "loadtui", "--headless", "--no-live", "--preset", "baseline"]
+    cmd += ["--url", url, "--no-stream", "--users", str(args.users), "--spawn-rate", "0"]
+    cmd += ["--think-time", "0", "--workers", str(args.workers)]
+    if args.requests:  # until N are answered, or the cap on a machine too slow for them
+        cmd += ["--requests", str(args.requests), "--duration", f"{CAP_S:g}s"]
+    else:
+        cmd += ["--duration", f"{args.duration:g}s"]
+    return [*cmd, "--out", str(out)]
+
+
+def _env(args: argparse.Namespace, data: str) -> dict[str, str]:
+    env = {**os.environ, "LOADTUI_DATA_DIR": data, "LOADTUI_CONFIG_DIR": data}
+    env.update(dict(kv.split("=", 1) for kv in args.env))
+    paths = [args.src] if args.src else []
+    if args.trace_parent or args.no_checkpoints or args.blocks or args.trim:  # the probe
+        (Path(data) / "probe").mkdir()
+        (Path(data) / "probe" / "sitecustomize.py").write_text(
+            f"import sys; sys.path.insert(0, {str(HERE)!r})\n"
+            "import parent_probe; parent_probe.install()\n"
+        )
+        paths.append(str(Path(data) / "probe"))
+        env["LOADTUI_PROBE_AT"] = args.trace_parent or ""
+        env["LOADTUI_PROBE_NO_CHECKPOINTS"] = "1" if args.no_checkpoints else ""
+        env["LOADTUI_PROBE_BLOCKS_EVERY"] = str(args.blocks or "")
+        env["LOADTUI_PROBE_TRIM_EVERY"] = str(args.trim or "")
+        env["LOADTUI_PROBE_OUT"] = str(Path(args.probe_out).resolve())
+    if paths:
+        env["PYTHONPATH"] = os.pathsep.join([*paths, env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+    return env
 
 
 def run(args: argparse.Namespace, url: str) -> tuple[list[Sample], dict[str, Any]]:
     with tempfile.TemporaryDirectory() as data:
         out = Path(data) / "run.json"
-        env = {**os.environ, "LOADTUI_DATA_DIR": data, "LOADTUI_CONFIG_DIR": data}
-        env.update(dict(kv.split("=", 1) for kv in args.env))
-        cmd = [PY, "-m", "loadtui", "--headless", "--no-live", "--preset", "baseline"]
-        cmd += ["--url", url, "--no-stream", "--users", str(args.users), "--spawn-rate", "0"]
-        cmd += ["--think-time", "0", "--workers", str(args.workers)]
-        cmd += ["--duration", f"{args.duration:g}s", "--out", str(out)]
+        env = _env(args, data)
+        cmd = _command(args, url, out)
         print("$", " ".join(cmd[2:]), " ".join(args.env), flush=True)
         proc = subprocess.Popen(
             cmd, env=env, stdout=subprocess.DEVNULL, preexec_fn=_pin(args.gen_core)
@@ -146,6 +198,8 @@ def run(args: argparse.Namespace, url: str) -> tuple[list[Sample], dict[str, Any
             proc.wait()
         if not out.exists():
             raise SystemExit(f"loadtui run failed (exit code {proc.returncode})")
+        if args.keep:
+            Path(args.keep).write_bytes(out.read_bytes())
         return samples, json.loads(out.read_text())["summary"]
 
 
@@ -163,6 +217,9 @@ def figures(samples: list[Sample], summary: dict[str, Any], warmup: float) -> di
     peak = max(samples, key=lambda s: s.tree_pss)
     growth = (end.tree_pss - warm.tree_pss) / warm.tree_pss
     growth_uss = (end.tree_uss - warm.tree_uss) / warm.tree_uss
+    span = max(1e-9, end.t - warm.t)
+    parent_cpu = (end.cpu.get("parent", 0.0) - warm.cpu.get("parent", 0.0)) / span
+    rps = summary["requests"] / max(1e-9, summary["duration_s"])
     return {
         "requests": summary["requests"],
         "rps": summary["rps"],
@@ -185,15 +242,60 @@ def figures(samples: list[Sample], summary: dict[str, Any], warmup: float) -> di
         "split_warm_pss_mb": {k: round(v, 1) for k, v in warm.pss.items()},
         "split_end_pss_mb": {k: round(v, 1) for k, v in end.pss.items()},
         "split_peak_pss_mb": {k: round(v, 1) for k, v in peak.pss.items()},
+        "parent_pss_growth_kb_per_s": round(
+            1024 * (end.pss.get("parent", 0) - warm.pss.get("parent", 0)) / span, 2
+        ),
+        "parent_uss_growth_kb_per_s": round(
+            1024 * (end.uss.get("parent", 0) - warm.uss.get("parent", 0)) / span, 2
+        ),
+        "parent_cpu_pct": round(100 * parent_cpu, 2),
+        "parent_cpu_us_per_request": round(1e6 * parent_cpu / rps, 2) if rps else None,
+        "cpu_s_end": {k: round(v, 2) for k, v in end.cpu.items()},
         "goal_level_met": peak.tree_pss <= GOAL_MB,
         "goal_growth_met": growth < GOAL_GROWTH and growth_uss < GOAL_GROWTH,
     }
 
 
+def start_upstream(args: argparse.Namespace) -> tuple[subprocess.Popen[str], str]:
+    """The upstream on its own core: benchmarks/sse_upstream.py (~15 µs a non-streamed answer)
+    or loadtui's zero-delay mock (saturates its core near 5,700 answers a second here)."""
+    if args.upstream == "mock":
+        return start_mock(args.server_core, "--latency", "0ms", "--ttft", "0ms", "--itl", "0ms")
+    cmd = [PY, str(HERE / "sse_upstream.py"), "--port", "0"]
+    proc = subprocess.Popen(
+        cmd, stdout=subprocess.PIPE, text=True, preexec_fn=_pin(args.server_core)
+    )
+    line = proc.stdout.readline() if proc.stdout else ""
+    if "listening on " not in line:
+        proc.kill()
+        raise SystemExit(f"sse_upstream did not start: {line!r}")
+    return proc, line.split("listening on ", 1)[1].strip()
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--duration", type=float, default=150.0, help="seconds of load (150)")
-    ap.add_argument("--short", action="store_true", help="40 s of load instead")
+    ap.add_argument(
+        "--requests",
+        type=int,
+        default=None,
+        help=f"run until N requests are answered ({FULL_REQUESTS:,}; 0: --duration instead)",
+    )
+    ap.add_argument("--duration", type=float, default=150.0, help="seconds of load, --requests 0")
+    ap.add_argument("--short", action="store_true", help="40 s of load, no request count")
+    ap.add_argument("--upstream", choices=("lean", "mock"), default="lean")
+    ap.add_argument("--src", help="run loadtui from this source tree (before/after pairs)")
+    ap.add_argument("--trace-parent", metavar="A,B[,C]", help="tracemalloc in the parent")
+    ap.add_argument(
+        "--no-checkpoints", action="store_true", help="an experiment: the parent writes none"
+    )
+    ap.add_argument(
+        "--blocks", type=float, metavar="S", help="the parent's object counts every S s (probe)"
+    )
+    ap.add_argument(
+        "--trim", type=float, metavar="S", help="an experiment: malloc_trim(0) in the parent"
+    )
+    ap.add_argument("--keep", metavar="FILE", help="copy the run file here")
+    ap.add_argument("--probe-out", default="parent-probe.txt", help="where the probe writes")
     ap.add_argument("--users", type=int, default=64)
     ap.add_argument("--workers", type=int, default=1)
     ap.add_argument("--warmup", type=float, default=20.0, help="seconds from launch (20)")
@@ -205,10 +307,11 @@ def main() -> int:
     ap.add_argument("--verbose", action="store_true", help="print every sample")
     args = ap.parse_args()
     if args.short:
-        args.duration = 40.0
+        args.duration, args.requests = 40.0, 0
+    elif args.requests is None:
+        args.requests = FULL_REQUESTS
     load_before = Path("/proc/loadavg").read_text().split()[:3]
-    # a zero-delay mock: the generator's highest rate, as in bench.py's throughput figure
-    mock, url = start_mock(args.server_core, "--latency", "0ms", "--ttft", "0ms", "--itl", "0ms")
+    mock, url = start_upstream(args)
     try:
         samples, summary = run(args, url + "/v1")
     finally:
@@ -217,6 +320,9 @@ def main() -> int:
     result = figures(samples, summary, args.warmup)
     result.update(
         duration_s=args.duration,
+        requests_asked=args.requests or None,
+        upstream=args.upstream,
+        src=args.src,
         users=args.users,
         workers=args.workers,
         env=args.env,
@@ -231,6 +337,11 @@ def main() -> int:
         f" {result['peak_pss_mb']} MB; private {result['warm_uss_mb']} -> {result['end_uss_mb']} MB"
         f" ({result['uss_growth_after_warmup_pct']:+.1f} %); {result['requests']:,} requests ({result['rps']}/s):"
         f" goal (<= {GOAL_MB:g} MB, < 5 % growth) {'MET' if ok else 'NOT MET'}"
+    )
+    print(
+        f"parent: CPU {result['parent_cpu_pct']} % of a core during the load"
+        f" ({result['parent_cpu_us_per_request']} µs a request), private memory"
+        f" {result['parent_uss_growth_kb_per_s']:+} KB/s after warm-up"
     )
     if args.json:
         result["samples"] = [asdict(s) for s in samples]

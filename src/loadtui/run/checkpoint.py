@@ -5,7 +5,10 @@ The drive loop only assembles the run (milliseconds); the JSON is written on a t
 own, because a long soak's file takes a while to encode — 0.4 s for an hour of series, 12 s
 for a day on a busy core — and the drive loop is what empties the workers' pipes. Writes are
 spaced so that encoding stays under ~5 % of the time, and the final save waits for the last
-checkpoint so it can never be overwritten by it.
+checkpoint so it can never be overwritten by it. Each series point is encoded once, by the
+first checkpoint that holds it (``SeriesText``): the rest of the file is a few KB, so a
+checkpoint's cost no longer grows with the run (docs/performance.md, "Memory at a million
+requests (issue 15)").
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from typing import Any
 
 from loadtui.model.record import RunRecord
 from loadtui.storage.runfile import save_run
+from loadtui.storage.seriestext import SeriesText
 
 __all__ = ["CHECKPOINT_EVERY", "Checkpoints"]
 
@@ -36,6 +40,8 @@ class Checkpoints:
         """A checkpoint reached ``path`` (the final save must replace or remove it)."""
         self._next = perf_counter() + first
         self._writer: threading.Thread | None = None
+        self._series = SeriesText()
+        """The points written so far, as text (used by one writer thread at a time)."""
 
     def due(self) -> bool:
         """Time for the next one, and the last one is no longer being written."""
@@ -50,6 +56,12 @@ class Checkpoints:
         )
         self._writer.start()
 
+    @property
+    def series_text(self) -> SeriesText:
+        """The points written so far, as text: the final save reuses them once ``close()``
+        has returned (no writer left)."""
+        return self._series
+
     def close(self) -> None:
         """No more checkpoints; wait for one being written."""
         self._next = float("inf")
@@ -59,7 +71,8 @@ class Checkpoints:
     def _write(self, run: RunRecord | Mapping[str, Any]) -> None:
         started = perf_counter()
         try:
-            save_run(run, self.path, secret=self.secrets, remember=False)  # trust: final save only
+            # trust: the final save only; the points already written are not encoded again
+            save_run(run, self.path, self.secrets, remember=False, series_text=self._series)
         except Exception as exc:  # OSError, or a bug while encoding: never kill the run
             self._next = float("inf")  # said once; the final save has its fallbacks
             why = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc

@@ -48,6 +48,7 @@ from loadtui.storage.conversations import load_conversations
 from loadtui.storage.data import load_batch_input, load_prompts
 from loadtui.storage.runfile import new_run_id, redact, save_run
 from loadtui.storage.runindex import forget as forget_indexed
+from loadtui.storage.seriestext import SeriesText
 from loadtui.storage.trace_file import load_trace
 
 if TYPE_CHECKING:  # imported where used: a run without them does not pay their imports
@@ -325,7 +326,7 @@ class RunSession:
                 places.append(folder() / name)
         for place in dict.fromkeys(places):
             try:
-                path = save_run(run, place, secret=self.secrets)
+                path = save_run(run, place, secret=self.secrets, series_text=self._kept())
             except OSError as exc:
                 self.warn(f"cannot write the run to {place} ({exc.strerror or exc})")
                 continue
@@ -340,6 +341,10 @@ class RunSession:
                         forget_indexed([self.path])  # an --out checkpoint: no longer listed
             return path
         return None
+
+    def _kept(self) -> SeriesText | None:
+        """The checkpoints' points as text (closed by now): not encoded again (same bytes)."""
+        return None if self._checkpoints is None else self._checkpoints.series_text
 
     def assemble(self, status: str, error: str | None) -> RunRecord:
         """The run so far as a record (docs/run-format.md)."""

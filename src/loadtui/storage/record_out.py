@@ -266,8 +266,9 @@ def error_sample_to_json(s: ErrorSample) -> RunJson:
     }
 
 
-def record_to_json(record: RunRecord) -> RunJson:
-    """The run file's object (docs/run-format.md), ``series`` last."""
+def record_to_json(record: RunRecord, *, series: bool = True) -> RunJson:
+    """The run file's object (docs/run-format.md), ``series`` last (left out when ``series``
+    is False: a checkpoint writes the points it already encoded, storage/seriestext.py)."""
     out: RunJson = {
         "schema_version": record.schema_version,
         "id": record.id,
@@ -296,7 +297,8 @@ def record_to_json(record: RunRecord) -> RunJson:
         out["search"] = search_to_json(record.search)
     if record.server is not None:
         out["server"] = server_to_json(record.server)
-    out["series"] = [point_to_json(p) for p in record.series]
+    if series:
+        out["series"] = [point_to_json(p) for p in record.series]
     return out
 
 

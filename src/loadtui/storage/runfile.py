@@ -36,6 +36,7 @@ from loadtui.storage.redact import redact_text, redacted_json
 from loadtui.storage.runindex import add as index_run
 from loadtui.storage.runindex import in_runs_folder, indexed_path, read_index
 from loadtui.storage.runshape import RUN_ID, RunShape
+from loadtui.storage.seriestext import SeriesText
 from loadtui.storage.trust import remember as remember_digest
 from loadtui.storage.trust import written_here
 
@@ -101,27 +102,43 @@ def save_run(
     path: Path | None = None,
     secret: str | list[str] | None = None,
     remember: bool = True,
+    series_text: SeriesText | None = None,
 ) -> Path:
     """Write ``run`` (a record, or a run file's JSON object) atomically; ``secret`` (API keys) is redacted from every value that can
     carry one (storage/redact.py), and unless ``remember`` is False (a checkpoint, rewritten
-    every few seconds) the file is remembered as written here (storage/trust.py)."""
-    run = {"schema_version": SCHEMA_VERSION, **_json_of(run)}
-    if "series" in run:  # last: a listing reads the head of the file only (scan_runs)
-        series = run.pop("series")
-        run["peak_users"] = _peak_users(series)  # what History shows of the series
-        run["series"] = series
+    every few seconds) the file is remembered as written here (storage/trust.py).
+    ``series_text``: a record's points encoded by an earlier write are not encoded again (the
+    same bytes; checkpoints, storage/seriestext.py)."""
+    if series_text is not None and isinstance(run, RunRecord):
+        text = _text_reusing(run, secret, series_text)
+        run_id, started = run.id, run.started_at
+    else:
+        doc = {"schema_version": SCHEMA_VERSION, **_json_of(run)}
+        if "series" in doc:  # last: a listing reads the head of the file only (scan_runs)
+            series = doc.pop("series")
+            doc["peak_users"] = _peak_users(series)  # what History shows of the series
+            doc["series"] = series
+        text = redacted_json(doc, secret, indent=2, default=_default)
+        run_id, started = doc.get("id"), doc.get("started_at")  # type: ignore[assignment]
     if path is None:
-        path = runs_dir() / f"{run['id']}.json"
+        path = runs_dir() / f"{run_id}.json"
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    data = (redacted_json(run, secret, indent=2, default=_default) + "\n").encode("utf-8")
+    data = (text + "\n").encode("utf-8")
     write_atomic(path, data)
     if remember:
         remember_digest(data)
-    run_id = run.get("id")
     if isinstance(run_id, str):  # a run saved elsewhere (--out) is listed too
-        index_run(run_id, path, str(run.get("started_at") or ""))
+        index_run(run_id, path, str(started or ""))
     return path
+
+
+def _text_reusing(run: RunRecord, secret: str | list[str] | None, series: SeriesText) -> str:
+    """``save_run``'s text of a record, its series' points taken from ``series``: the points
+    hold numbers only, so no secret can be in them (the head is redacted as ever)."""
+    doc = {"schema_version": SCHEMA_VERSION, **record_to_json(run, series=False)}
+    doc["peak_users"] = max((p.users for p in run.series), default=0)
+    return series.document(redacted_json(doc, secret, indent=2, default=_default), run.series)
 
 
 def _json_of(run: RunRecord | Mapping[str, object]) -> RunJson:
