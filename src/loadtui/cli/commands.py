@@ -43,7 +43,6 @@ def _report_needs_headless(args: argparse.Namespace) -> None:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from loadtui.headless.runner import RunOptions, run_headless
     from loadtui.storage.presets import load_control_file
 
     _report_needs_headless(args)
@@ -60,6 +59,14 @@ def _cmd_run(args: argparse.Namespace) -> int:
     check_controls(config, schedule, args.control_file)
     api_key = default_api_key(config, args.api_key)
     check_credentials(config, api_key, resolved.userinfo)
+    # The options are good: the run's mock and workers start now, importing their modules
+    # while this process imports the console and the session (a bad option never spawns)
+    from loadtui.run.target import prespawn
+
+    prespawn(config)
+    from loadtui.headless.runner import RunOptions, run_headless
+
+    timing.stamp("cli: console and session imported")
     with _metrics_server(args) as metrics:
         options = RunOptions(
             api_key=api_key,

@@ -20,6 +20,7 @@ worker is gone.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import multiprocessing as mp
 import os
@@ -29,6 +30,7 @@ import signal
 import sys
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any, Protocol
 
@@ -37,7 +39,7 @@ from loadtui.engine.spec import SNAPSHOT_INTERVAL, WorkerSpec
 from loadtui.runtime import timing
 from loadtui.runtime.lifeline import die_with_parent
 
-__all__ = ["Inbox", "ProcessPool", "WorkerPool"]
+__all__ = ["Inbox", "ProcessPool", "WorkerPool", "discard_prespawned", "prespawn"]
 
 
 class WorkerPool(Protocol):
@@ -107,7 +109,6 @@ class ProcessPool:
         """Run by ``start`` once the workers are spawned, while they import (the session waits
         there for the embedded mock, which starts at the same time); if it raises, the workers
         are ended and the error goes on."""
-        self._ctx = mp.get_context("spawn")
         self._down: list[Connection] = []
         self._up: list[Connection] = []
         self._procs: list[Any] = []
@@ -116,8 +117,19 @@ class ProcessPool:
 
     def start(self, specs: list[WorkerSpec]) -> None:
         timing.stamp(f"workers: spawning {len(specs)}")
+        handed: list[tuple[Connection, WorkerSpec]] = []
         for spec in specs:
-            self._spawn(spec)
+            if not _prespawned:
+                self._spawn(spec)
+                continue
+            warm = _prespawned.pop(0)
+            self._adopt(spec, warm)
+            handed.append((warm.down, spec))
+        # a prespawned worker gets its spec once every other is spawned: a large spec (a trace,
+        # prompts) fills the pipe and waits for the child to finish importing
+        for down, spec in handed:
+            with contextlib.suppress(BrokenPipeError, OSError):  # it died: its reader says so
+                down.send(spec)
         if self._while_starting is not None:
             try:
                 self._while_starting()
@@ -126,22 +138,19 @@ class ProcessPool:
                 raise
 
     def _spawn(self, spec: WorkerSpec) -> None:
-        down_r, down_w = self._ctx.Pipe(duplex=False)
-        up_r, up_w = self._ctx.Pipe(duplex=False)
-        proc = self._ctx.Process(
-            target=_process_main,
-            args=(spec, down_r, up_w),
-            name=f"loadtui-worker-{spec.index}",
-            daemon=True,
-        )
-        proc.start()
-        down_r.close()
-        up_w.close()
-        self._down.append(down_w)
-        self._up.append(up_r)
-        self._procs.append(proc)
+        child = _Child.spawn(_process_main, f"loadtui-worker-{spec.index}", spec)
+        self._adopt(spec, child)
+
+    def _adopt(self, spec: WorkerSpec, child: _Child) -> None:
+        """Take ``child`` as worker ``spec.index``: its pipes, and a thread reading it."""
+        child.proc.name = f"loadtui-worker-{spec.index}"
+        self._down.append(child.down)
+        self._up.append(child.up)
+        self._procs.append(child.proc)
         reader = threading.Thread(
-            target=self._read, args=(spec.index, up_r, proc), name=f"loadtui-read-{spec.index}"
+            target=self._read,
+            args=(spec.index, child.up, child.proc),
+            name=f"loadtui-read-{spec.index}",
         )
         reader.daemon = True
         reader.start()
@@ -191,6 +200,64 @@ class ProcessPool:
         self._inbox.gone.update(range(len(self._procs)))
 
 
+@dataclass
+class _Child:
+    """A worker's process and the parent's ends of its two pipes."""
+
+    proc: Any
+    down: Connection
+    up: Connection
+
+    @classmethod
+    def spawn(cls, target: Callable[..., None], name: str, *args: Any) -> _Child:
+        ctx = mp.get_context("spawn")
+        down_r, down_w = ctx.Pipe(duplex=False)
+        up_r, up_w = ctx.Pipe(duplex=False)
+        proc = ctx.Process(target=target, args=(*args, down_r, up_w), name=name, daemon=True)
+        proc.start()
+        down_r.close()
+        up_w.close()
+        return cls(proc, down_w, up_r)
+
+    def discard(self) -> None:
+        """End it at once: a prespawned worker no run took holds nothing."""
+        if self.proc.is_alive():
+            self.proc.kill()
+        self.proc.join(5.0)
+        self.down.close()
+        self.up.close()
+
+
+_prespawned: list[_Child] = []
+"""Workers spawned before their run was known (``prespawn``), oldest first."""
+
+
+def prespawn(count: int) -> None:
+    """Spawn ``count`` worker processes now, before their specs are known: each imports the
+    worker's modules at once, then waits on its pipe. The next ``ProcessPool.start`` in this
+    process takes them (spawning any more it needs); ``discard_prespawned`` ends those left.
+
+    A run's CLI calls this as soon as its options are checked, so the workers' imports overlap
+    the parent's own (docs/performance.md, "Start-up and exit"). Call it on the thread that
+    will run the pool: a child dies with the thread that started it (``runtime/lifeline.py``).
+    """
+    first = not _prespawned
+    for _ in range(count):
+        _prespawned.append(_Child.spawn(_prespawned_main, "loadtui-worker"))
+    if first and count:
+        # registered after multiprocessing's own exit handler (imported by the first spawn), so
+        # it runs before that one, which would wait for the children it signals
+        atexit.register(discard_prespawned)
+    timing.stamp(f"workers: prespawned {count}")
+
+
+def discard_prespawned() -> None:
+    """End every prespawned worker no pool took (the run ended before it started workers,
+    or needed fewer)."""
+    while _prespawned:
+        _prespawned.pop().discard()
+
+
 class _Sender:
     """The worker's way up: whole messages written from a thread on a blocking pipe, in order.
 
@@ -221,12 +288,41 @@ class _Sender:
 
 def _process_main(spec: WorkerSpec, down: Connection, up: Connection) -> None:
     die_with_parent()  # a SIGKILLed coordinator must not leave load running
-    # The worker's modules (aiohttp, the hot path) and asyncio are imported here, in the child
-    # only: the parent imports this module to spawn workers and must not pay for them.
+    _import_worker()
+    timing.stamp(f"worker {spec.index}: imports done")
+    _work(spec, down, up)
+
+
+def _prespawned_main(down: Connection, up: Connection) -> None:
+    """A prespawned worker (``prespawn``): its imports first, then its spec, the first message
+    down; the pipe closed before that (the run did not want it) ends it quietly."""
+    die_with_parent()
+    # Ctrl-C and a dropped terminal are the parent's to handle, as a worker's are (a traceback
+    # of an interrupted import helps nobody); SIGTERM still ends an idle one
+    for sig in (signal.SIGINT, signal.SIGHUP):
+        signal.signal(sig, signal.SIG_IGN)
+    _import_worker()
+    timing.stamp("worker (prespawned): imports done, waiting for its spec")
+    try:
+        spec = down.recv()
+    except (EOFError, OSError, pickle.UnpicklingError):
+        os._exit(0)
+    timing.stamp(f"worker {spec.index}: spec taken")
+    _work(spec, down, up)
+
+
+def _import_worker() -> None:
+    """The worker's modules (the hot path) and asyncio, imported in the child only: the parent
+    imports this module to spawn workers and must not pay for them."""
+    import loadtui.engine.worker
+    import loadtui.runtime.aio  # noqa: F401
+
+
+def _work(spec: WorkerSpec, down: Connection, up: Connection) -> None:
+    """Be worker ``spec.index`` until stopped, then end the process."""
     from loadtui.engine.worker import describe
     from loadtui.runtime import aio
 
-    timing.stamp(f"worker {spec.index}: imports done")
     # The coordinator owns shutdown: Ctrl-C, a dropped SSH session and a SIGTERM sent to the
     # whole process group (`timeout`, systemd, `kill -TERM -PGID`) reach it too, and it stops
     # us once the load has drained; the kernel kills us if it dies (die_with_parent).

@@ -13,12 +13,16 @@ of the parent too (some 0.3 s of a run's start-up: docs/performance.md, "Start-u
 
 from __future__ import annotations
 
+import atexit
 import importlib
 import multiprocessing as mp
+import os
+import pickle
 import signal
 import socket
 import ssl
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from loadtui.runtime import timing
@@ -29,7 +33,7 @@ if TYPE_CHECKING:
 
     from aiohttp import web
 
-__all__ = ["SHUTDOWN_TIMEOUT", "ServerProcess", "serve_app"]
+__all__ = ["SHUTDOWN_TIMEOUT", "ServerProcess", "discard_prespawned", "prespawn", "serve_app"]
 
 SHUTDOWN_TIMEOUT = 0.5
 """Seconds open requests get once a server is told to stop; aiohttp then cancels them and waits
@@ -111,12 +115,16 @@ class ServerProcess:
 
     def launch(self) -> str:
         """Start the server's process and return its URL at once, before it serves
-        (RuntimeError if its socket cannot be bound).
+        (RuntimeError if its socket cannot be bound). A server of this app and host that was
+        prespawned (``prespawn``) is taken instead, given ``arg``.
 
         The socket is bound here and handed to the child, so the port is known while the child
         still imports: a run starts its workers meanwhile (``wait_ready`` before any load).
         Until the child listens, a connection is refused, never queued.
         """
+        if self._take_prespawned():
+            timing.stamp(f"{self.name}: prespawned one taken")
+            return self.url
         timing.stamp(f"{self.name}: spawning")
         ctx = mp.get_context("spawn")
         try:
@@ -140,6 +148,25 @@ class ServerProcess:
             child.close()
         self._ready = parent
         return self.url
+
+    def _take_prespawned(self) -> bool:
+        """Take the prespawned server of this app and host, if any, and hand it ``arg``."""
+        warm = (
+            _prespawned.pop((self.factory, self.host), None)
+            if isinstance(self.factory, str)
+            else None
+        )
+        if warm is None:
+            return False
+        try:
+            warm.settings.send(self.arg)
+        except (OSError, pickle.PicklingError):  # it died: spawn one as usual
+            warm.discard()
+            return False
+        warm.settings.close()
+        warm.proc.name = f"loadtui-{self.name}"
+        self._proc, self.port, self._ready = warm.proc, warm.port, warm.ready
+        return True
 
     def wait_ready(self, timeout: float = 30.0) -> None:
         """Wait until the launched server serves (RuntimeError, and it is stopped, if not)."""
@@ -178,14 +205,114 @@ class ServerProcess:
         self.stop()
 
 
+@dataclass
+class _Prespawned:
+    """A server's process started before its app's argument was known, and its pipes."""
+
+    proc: Any
+    port: int
+    ready: Any
+    """Where it says "serving" (``ServerProcess.wait_ready`` reads it)."""
+    settings: Any
+    """Where its app's argument goes."""
+
+    def discard(self) -> None:
+        if self.proc.is_alive():
+            self.proc.kill()
+        self.proc.join(5.0)
+        self.ready.close()
+        self.settings.close()
+
+
+_prespawned: dict[tuple[str, str], _Prespawned] = {}
+"""Prespawned servers by (app's name, host), until a ``ServerProcess`` takes one."""
+
+
+def prespawn(factory: str, host: str = "127.0.0.1", name: str = "server") -> None:
+    """Start a server's process now, before its app's argument is known: it binds (here, as
+    ``launch`` does) and imports at once, then waits. The next ``ServerProcess`` of the same
+    app and host takes it in ``launch``; ``discard_prespawned`` ends one nobody took. A run's
+    CLI calls this as soon as its options are checked, so the server's imports overlap the
+    parent's own (docs/performance.md, "Start-up and exit"). Nothing happens if no port can be
+    bound: ``launch`` will say so."""
+    timing.stamp(f"{name}: prespawning")
+    ctx = mp.get_context("spawn")
+    try:
+        sock = _bound(host, 0)
+    except OSError:
+        return
+    ready, ready_w = ctx.Pipe(duplex=False)
+    settings_r, settings = ctx.Pipe(duplex=False)
+    try:
+        proc = ctx.Process(
+            target=_prespawned_main,
+            args=(factory, sock, ready_w, settings_r),
+            name=f"loadtui-{name}",
+            daemon=True,
+        )
+        proc.start()
+        port = sock.getsockname()[1]
+    finally:
+        sock.close()  # the child holds its own copy
+        ready_w.close()
+        settings_r.close()
+    if not _prespawned:
+        # after the spawn, so it runs before multiprocessing's exit handler (registered then)
+        atexit.register(discard_prespawned)
+    _prespawned[(factory, host)] = _Prespawned(proc, port, ready, settings)
+
+
+def discard_prespawned() -> None:
+    """End every prespawned server no ``ServerProcess`` took."""
+    while _prespawned:
+        _prespawned.popitem()[1].discard()
+
+
 def _process_main(factory: Factory, arg: Any, sock: socket.socket, conn: Any) -> None:
     die_with_parent()
-    import asyncio  # here, as aiohttp: the parent that launches a server needs neither
+    build = _imported(factory)
+    timing.stamp("server process: imports done")
+    _serve(build, arg, sock, conn)
+
+
+def _prespawned_main(factory: str, sock: socket.socket, conn: Any, settings: Any) -> None:
+    """A prespawned server (``prespawn``): its imports first, then its app's argument, the
+    first message on ``settings``; that pipe closed before (the run did not want this server)
+    ends it quietly."""
+    die_with_parent()
+    # Ctrl-C and a dropped terminal are the parent's to handle, as a serving one's are (a
+    # traceback of an interrupted import helps nobody); SIGTERM still ends an idle one
+    for sig in (signal.SIGINT, signal.SIGHUP):
+        signal.signal(sig, signal.SIG_IGN)
+    build = _imported(factory)
+    timing.stamp("server process (prespawned): imports done, waiting for its settings")
+    try:
+        arg = settings.recv()
+    except (EOFError, OSError, pickle.UnpicklingError):
+        os._exit(0)
+    settings.close()
+    timing.stamp("server process: settings taken")
+    _serve(build, arg, sock, conn)
+
+
+def _imported(factory: Factory) -> Callable[[Any], web.Application]:
+    """Import what a server's process needs (asyncio, aiohttp, the app's module) and give the
+    app's factory."""
+    import asyncio  # noqa: F401  here, as aiohttp: the parent that launches a server needs neither
+
+    import loadtui.runtime.aio  # noqa: F401
+
+    return _resolve(factory)
+
+
+def _serve(
+    build: Callable[[Any], web.Application], arg: Any, sock: socket.socket, conn: Any
+) -> None:
+    """Serve ``build(arg)`` on ``sock`` until the parent kills this process."""
+    import asyncio
 
     from loadtui.runtime import aio
 
-    build = _resolve(factory)
-    timing.stamp("server process: imports done")
     # Its parent stops it (a kill, ``stop``) once the load has drained: Ctrl-C, a dropped SSH
     # session and a SIGTERM sent to the whole process group are the parent's to handle — a
     # server that stopped on them cut the requests the parent was still draining

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from collections.abc import Callable
 from contextlib import ExitStack
 from typing import TYPE_CHECKING
@@ -20,12 +21,44 @@ from loadtui.model.plan import RunConfig
 if TYPE_CHECKING:
     from loadtui.mock.servers import ServerProcess
 
-__all__ = ["bring_up", "mint_key"]
+__all__ = ["bring_up", "discard_prespawned", "mint_key", "prespawn"]
 
 _MOCK_APP = "loadtui.mock.server:build_app"
 _PROXY_APP = "loadtui.mock.proxy:build_proxy"
 """The apps of the embedded mock and the proxy, by name (``mock/servers.py``: the child
 imports them, the parent need not)."""
+
+
+_PRESPAWN_MAX = 4
+"""At most this many workers are prespawned: the rest start with the session, as before."""
+
+
+def prespawn(config: RunConfig) -> None:
+    """Start now the processes a run of ``config`` will take when its session starts: the
+    embedded mock (no target URL) and its workers (``engine/channel.py``, ``mock/servers.py``
+    ``prespawn``). Each imports its modules while this process imports the rest of the run's
+    (docs/performance.md, "Start-up and exit"); ``discard_prespawned`` ends those no session
+    took. Not for Ray (its actors are no worker processes). Call on the thread that will run
+    the session: a child dies with the thread that started it."""
+    if config.engine.backend == "ray":
+        return
+    from loadtui.engine.channel import prespawn as prespawn_workers
+    from loadtui.engine.fleet import auto_workers
+
+    if config.target.url is None:
+        from loadtui.mock.servers import prespawn as prespawn_server
+
+        prespawn_server(_MOCK_APP, name="embedded mock")
+    prespawn_workers(min(auto_workers(config), _PRESPAWN_MAX))
+
+
+def discard_prespawned() -> None:
+    """End the prespawned processes no session took (those modules are imported only if
+    something was prespawned)."""
+    for name in ("loadtui.engine.channel", "loadtui.mock.servers"):
+        module = sys.modules.get(name)
+        if module is not None:
+            module.discard_prespawned()
 
 
 def _start(
