@@ -21,7 +21,8 @@ import pickle
 import signal
 import socket
 import ssl
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -90,11 +91,19 @@ class ServerProcess:
     name = "server"
 
     def __init__(
-        self, factory: Factory, arg: Any, host: str = "127.0.0.1", name: str | None = None
+        self,
+        factory: Factory,
+        arg: Any,
+        host: str = "127.0.0.1",
+        name: str | None = None,
+        client_tls: bool = True,
     ) -> None:
         if name is not None:
             self.name = name
         self.factory = factory
+        self.client_tls = client_tls
+        """False for a server whose app sends no HTTPS request (the embedded mock): its process
+        skips loading the CA bundle into aiohttp's default client contexts (``_imported``)."""
         self.arg = arg
         self.host = host
         self.port: int | None = None
@@ -137,7 +146,7 @@ class ServerProcess:
         try:
             self._proc = ctx.Process(
                 target=_process_main,
-                args=(self.factory, self.arg, sock, child),
+                args=(self.factory, self.arg, sock, child, self.client_tls),
                 name=f"loadtui-{self.name}",
                 daemon=True,
             )
@@ -228,7 +237,9 @@ _prespawned: dict[tuple[str, str], _Prespawned] = {}
 """Prespawned servers by (app's name, host), until a ``ServerProcess`` takes one."""
 
 
-def prespawn(factory: str, host: str = "127.0.0.1", name: str = "server") -> None:
+def prespawn(
+    factory: str, host: str = "127.0.0.1", name: str = "server", client_tls: bool = True
+) -> None:
     """Start a server's process now, before its app's argument is known: it binds (here, as
     ``launch`` does) and imports at once, then waits. The next ``ServerProcess`` of the same
     app and host takes it in ``launch``; ``discard_prespawned`` ends one nobody took. A run's
@@ -246,7 +257,7 @@ def prespawn(factory: str, host: str = "127.0.0.1", name: str = "server") -> Non
     try:
         proc = ctx.Process(
             target=_prespawned_main,
-            args=(factory, sock, ready_w, settings_r),
+            args=(factory, sock, ready_w, settings_r, client_tls),
             name=f"loadtui-{name}",
             daemon=True,
         )
@@ -268,14 +279,18 @@ def discard_prespawned() -> None:
         _prespawned.popitem()[1].discard()
 
 
-def _process_main(factory: Factory, arg: Any, sock: socket.socket, conn: Any) -> None:
+def _process_main(
+    factory: Factory, arg: Any, sock: socket.socket, conn: Any, client_tls: bool = True
+) -> None:
     die_with_parent()
-    build = _imported(factory)
+    build = _imported(factory, client_tls)
     timing.stamp("server process: imports done")
     _serve(build, arg, sock, conn)
 
 
-def _prespawned_main(factory: str, sock: socket.socket, conn: Any, settings: Any) -> None:
+def _prespawned_main(
+    factory: str, sock: socket.socket, conn: Any, settings: Any, client_tls: bool
+) -> None:
     """A prespawned server (``prespawn``): its imports first, then its app's argument, the
     first message on ``settings``; that pipe closed before (the run did not want this server)
     ends it quietly."""
@@ -284,7 +299,7 @@ def _prespawned_main(factory: str, sock: socket.socket, conn: Any, settings: Any
     # traceback of an interrupted import helps nobody); SIGTERM still ends an idle one
     for sig in (signal.SIGINT, signal.SIGHUP):
         signal.signal(sig, signal.SIG_IGN)
-    build = _imported(factory)
+    build = _imported(factory, client_tls)
     timing.stamp("server process (prespawned): imports done, waiting for its settings")
     try:
         arg = settings.recv()
@@ -295,14 +310,44 @@ def _prespawned_main(factory: str, sock: socket.socket, conn: Any, settings: Any
     _serve(build, arg, sock, conn)
 
 
-def _imported(factory: Factory) -> Callable[[Any], web.Application]:
+def _imported(factory: Factory, client_tls: bool = True) -> Callable[[Any], web.Application]:
     """Import what a server's process needs (asyncio, aiohttp, the app's module) and give the
     app's factory."""
     import asyncio  # noqa: F401  here, as aiohttp: the parent that launches a server needs neither
 
     import loadtui.runtime.aio  # noqa: F401
 
+    if client_tls:
+        return _resolve(factory)
+    with _no_trust_store():
+        import aiohttp  # noqa: F401
     return _resolve(factory)
+
+
+_TRUST_METHODS = ("load_default_certs", "set_default_verify_paths")
+
+
+@contextmanager
+def _no_trust_store() -> Iterator[None]:
+    """While aiohttp is imported: its two default client TLS contexts, made at import, load no
+    CA bundle (each read of the system's bundle costs 20-50 ms of CPU, a good part of the
+    embedded mock's start-up). Only for a process whose app sends no request: a default client
+    context of that process trusts nobody. ``ssl.create_default_context`` and contexts made
+    after this are as usual."""
+    import ssl
+
+    cls = ssl.SSLContext
+    saved = {name: cls.__dict__.get(name) for name in _TRUST_METHODS}
+    cls.load_default_certs = lambda self, purpose=None: None  # type: ignore[method-assign]
+    cls.set_default_verify_paths = lambda self: None  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        for name, original in saved.items():
+            if original is None:
+                delattr(cls, name)  # the C method of ``_ssl._SSLContext`` shows again
+            else:
+                setattr(cls, name, original)
 
 
 def _serve(

@@ -48,7 +48,7 @@ def prespawn(config: RunConfig) -> None:
     if config.target.url is None:
         from loadtui.mock.servers import prespawn as prespawn_server
 
-        prespawn_server(_MOCK_APP, name="embedded mock")
+        prespawn_server(_MOCK_APP, name="embedded mock", client_tls=False)
     prespawn_workers(min(auto_workers(config), _PRESPAWN_MAX))
 
 
@@ -104,7 +104,7 @@ def bring_up(
         # servers' own modules (aiohttp, the handlers) are imported in their processes only
         from loadtui.mock.servers import ServerProcess
 
-        mock = ServerProcess(_MOCK_APP, config.mock, name="embedded mock")
+        mock = ServerProcess(_MOCK_APP, config.mock, name="embedded mock", client_tls=False)
         mock_url = _start(mock, stack, pending)
         if overhead.enabled:
             upstream = overhead.direct_url or mock_url
