@@ -11,7 +11,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from helpers import run_cli
-
 from loadtui.mock import MockProcess
 
 _TIMING = {"LOADTUI_DEBUG_TIMING": "1"}
