@@ -20,7 +20,6 @@ import os
 import pickle
 import signal
 import socket
-import ssl
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -31,6 +30,7 @@ from loadtui.runtime.lifeline import die_with_parent
 
 if TYPE_CHECKING:
     import asyncio
+    import ssl
 
     from aiohttp import web
 

@@ -14,7 +14,6 @@ from collections.abc import Callable
 from contextlib import ExitStack
 from typing import TYPE_CHECKING
 
-from loadtui.engine.tls import client_ssl
 from loadtui.errors import ConfigError, StartError
 from loadtui.model.plan import RunConfig
 
@@ -42,14 +41,14 @@ def prespawn(config: RunConfig) -> None:
     the session: a child dies with the thread that started it."""
     if config.engine.backend == "ray":
         return
-    from loadtui.engine.channel import prespawn as prespawn_workers
-    from loadtui.engine.fleet import auto_workers
-
-    if config.target.url is None:
+    if config.target.url is None:  # first: its process is the slower to start
         from loadtui.mock.servers import prespawn as prespawn_server
 
         prespawn_server(_MOCK_APP, name="embedded mock", client_tls=False)
-    prespawn_workers(min(auto_workers(config), _PRESPAWN_MAX))
+    from loadtui.engine.channel import prespawn as prespawn_workers
+
+    # "automatic" (0) is at least one worker; the session spawns any more it decides on
+    prespawn_workers(min(config.workers or 1, _PRESPAWN_MAX))
 
 
 def discard_prespawned() -> None:
@@ -161,6 +160,8 @@ _ADMIN_ANSWER_MAX = 64 * 1024
 def _post_capped(url: str, auth: tuple[str, str], config: RunConfig) -> tuple[int, bytes]:
     """POST with Basic auth; the status and at most ``_ADMIN_ANSWER_MAX`` bytes of the body."""
     import httpx
+
+    from loadtui.engine.tls import client_ssl
 
     verify = client_ssl(config.target)  # --ca-cert / --insecure, as the workers check it
     timeout = config.target.timeout
