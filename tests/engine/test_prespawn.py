@@ -16,10 +16,12 @@ from pathlib import Path
 
 import pytest
 
+from loadtui.engine import channel
 from loadtui.mock import MockProcess
 from loadtui.model.plan import RunConfig
 from loadtui.run.session import RunSession
 from loadtui.run.target import discard_prespawned, prespawn
+from loadtui.runtime import forking
 
 _BEFORE: set[int | None] = set()
 """This process's children from before the test (the shared mock of other tests)."""
@@ -51,9 +53,14 @@ def _config(**load: object) -> RunConfig:
     )
 
 
+@pytest.mark.parametrize("method", ["spawn", "as chosen"])
 def test_a_run_is_served_by_the_mock_and_the_worker_prespawned_for_it(
-    private_dirs: Path,
+    private_dirs: Path, method: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Prespawned children are forked where that is safe (one thread, Linux), else spawned:
+    both are served the same way."""
+    if method == "spawn":
+        monkeypatch.setattr(forking, "prepare", lambda: "spawn")
     config = _config()
     prespawn(config)
     ahead = _ours()
@@ -101,3 +108,15 @@ def test_prespawned_processes_nobody_takes_are_ended_and_reaped() -> None:
 def test_nothing_is_prespawned_for_ray(private_dirs: Path) -> None:
     prespawn(_config().with_overrides(engine={"backend": "ray"}))
     assert _ours() == {}
+
+
+def test_a_prespawned_worker_whose_pipe_closes_ends_quietly() -> None:
+    """Its parent's end of the pipe is the only one left (a forked child drops its copies of
+    its parent's ends): closing it ends the waiting worker with exit code 0."""
+    prespawn(_config().with_overrides(target={"url": "http://127.0.0.1:9"}))  # no mock
+    (child,) = channel._prespawned
+    channel._prespawned.clear()
+    child.down.close()
+    child.proc.join(60)
+    assert child.proc.exitcode == 0
+    child.up.close()

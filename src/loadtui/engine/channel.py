@@ -32,11 +32,11 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from loadtui.engine.messages import Control, Exited, Failed, Ready, Stop, Up
 from loadtui.engine.spec import SNAPSHOT_INTERVAL, WorkerSpec
-from loadtui.runtime import timing
+from loadtui.runtime import forking, timing
 from loadtui.runtime.lifeline import die_with_parent
 
 __all__ = ["Inbox", "ProcessPool", "WorkerPool", "discard_prespawned", "prespawn"]
@@ -209,10 +209,17 @@ class _Child:
     up: Connection
 
     @classmethod
-    def spawn(cls, target: Callable[..., None], name: str, *args: Any) -> _Child:
-        ctx = mp.get_context("spawn")
+    def spawn(
+        cls,
+        target: Callable[..., None],
+        name: str,
+        *args: Any,
+        method: Literal["fork", "spawn"] = "spawn",
+    ) -> _Child:
+        ctx: Any = mp.get_context(method)  # fork or spawn: both make a Process and a Pipe
         down_r, down_w = ctx.Pipe(duplex=False)
         up_r, up_w = ctx.Pipe(duplex=False)
+        forking.hold(down_w, up_r)  # a forked child (this one, or a later one) drops them
         proc = ctx.Process(target=target, args=(*args, down_r, up_w), name=name, daemon=True)
         proc.start()
         down_r.close()
@@ -242,13 +249,14 @@ def prespawn(count: int) -> None:
     will run the pool: a child dies with the thread that started it (``runtime/lifeline.py``).
     """
     first = not _prespawned
+    method = forking.prepare()  # fork while this process has one thread (Linux)
     for _ in range(count):
-        _prespawned.append(_Child.spawn(_prespawned_main, "loadtui-worker"))
+        _prespawned.append(_Child.spawn(_prespawned_main, "loadtui-worker", method=method))
     if first and count:
         # registered after multiprocessing's own exit handler (imported by the first spawn), so
         # it runs before that one, which would wait for the children it signals
         atexit.register(discard_prespawned)
-    timing.stamp(f"workers: prespawned {count}")
+    timing.stamp(f"workers: prespawned {count} ({method})")
 
 
 def discard_prespawned() -> None:
@@ -296,6 +304,7 @@ def _process_main(spec: WorkerSpec, down: Connection, up: Connection) -> None:
 def _prespawned_main(down: Connection, up: Connection) -> None:
     """A prespawned worker (``prespawn``): its imports first, then its spec, the first message
     down; the pipe closed before that (the run did not want it) ends it quietly."""
+    forking.drop_inherited()
     die_with_parent()
     # Ctrl-C and a dropped terminal are the parent's to handle, as a worker's are (a traceback
     # of an interrupted import helps nobody); SIGTERM still ends an idle one

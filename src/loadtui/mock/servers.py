@@ -25,7 +25,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from loadtui.runtime import timing
+from loadtui.runtime import forking, timing
 from loadtui.runtime.lifeline import die_with_parent
 
 if TYPE_CHECKING:
@@ -246,14 +246,16 @@ def prespawn(
     CLI calls this as soon as its options are checked, so the server's imports overlap the
     parent's own (docs/performance.md, "Start-up and exit"). Nothing happens if no port can be
     bound: ``launch`` will say so."""
-    timing.stamp(f"{name}: prespawning")
-    ctx = mp.get_context("spawn")
+    method = forking.prepare()  # fork while this process has one thread (Linux)
+    timing.stamp(f"{name}: prespawning ({method})")
+    ctx: Any = mp.get_context(method)  # fork or spawn: both make a Process and a Pipe
     try:
         sock = _bound(host, 0)
     except OSError:
         return
     ready, ready_w = ctx.Pipe(duplex=False)
     settings_r, settings = ctx.Pipe(duplex=False)
+    forking.hold(ready, settings)  # a forked child (this one, or a later one) drops them
     try:
         proc = ctx.Process(
             target=_prespawned_main,
@@ -294,6 +296,7 @@ def _prespawned_main(
     """A prespawned server (``prespawn``): its imports first, then its app's argument, the
     first message on ``settings``; that pipe closed before (the run did not want this server)
     ends it quietly."""
+    forking.drop_inherited()
     die_with_parent()
     # Ctrl-C and a dropped terminal are the parent's to handle, as a serving one's are (a
     # traceback of an interrupted import helps nobody); SIGTERM still ends an idle one
