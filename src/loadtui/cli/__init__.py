@@ -21,6 +21,7 @@ from loadtui.cli.parser import build_parser
 from loadtui.errors import LoadtuiError, StartError, UsageError
 from loadtui.run.exitcodes import ExitCode
 from loadtui.runtime import timing
+from loadtui.runtime.gcpause import collector_paused
 
 # Only the parser is imported here: ``loadtui --help`` needs no more, and every child process
 # spawned from the ``loadtui`` console script re-runs this import (as ``__mp_main__``). The
@@ -92,7 +93,8 @@ def _leave() -> None:
 def _run(args: argparse.Namespace) -> int:
     """The command, its errors made one line and an exit code."""
     try:
-        from loadtui.cli.commands import COMMANDS
+        with collector_paused():  # pydantic and the models: many objects, no garbage
+            from loadtui.cli.commands import COMMANDS
 
         return int(COMMANDS[args.command](args))
     except UsageError as exc:

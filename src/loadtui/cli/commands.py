@@ -27,6 +27,7 @@ from loadtui.run.options import (
     split_userinfo,
 )
 from loadtui.runtime import timing
+from loadtui.runtime.gcpause import collector_paused
 
 if TYPE_CHECKING:
     from loadtui.headless.runner import Output
@@ -50,7 +51,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         _check_output_needs_headless(args)
         return _cmd_app(args)
     timing.stamp("cli: run command imported")
-    resolved = resolve(Overrides.from_namespace(args))
+    with collector_paused():  # the first validation builds the models' validators
+        resolved = resolve(Overrides.from_namespace(args))
     timing.stamp("cli: options resolved (preset loaded)")
     config = resolved.config
     exports = run_exports(args)
@@ -64,7 +66,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from loadtui.run.target import prespawn
 
     prespawn(config)
-    from loadtui.headless.runner import RunOptions, run_headless
+    with collector_paused():
+        from loadtui.headless.runner import RunOptions, run_headless
 
     timing.stamp("cli: console and session imported")
     with _metrics_server(args) as metrics:

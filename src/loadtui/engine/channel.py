@@ -37,6 +37,7 @@ from typing import Any, Literal, Protocol
 from loadtui.engine.messages import Control, Exited, Failed, Ready, Stop, Up
 from loadtui.engine.spec import SNAPSHOT_INTERVAL, WorkerSpec
 from loadtui.runtime import forking, timing
+from loadtui.runtime.gcpause import collector_paused
 from loadtui.runtime.lifeline import die_with_parent
 
 __all__ = ["Inbox", "ProcessPool", "WorkerPool", "discard_prespawned", "prespawn"]
@@ -323,8 +324,9 @@ def _prespawned_main(down: Connection, up: Connection) -> None:
 def _import_worker() -> None:
     """The worker's modules (the hot path) and asyncio, imported in the child only: the parent
     imports this module to spawn workers and must not pay for them."""
-    import loadtui.engine.worker
-    import loadtui.runtime.aio  # noqa: F401
+    with collector_paused():
+        import loadtui.engine.worker
+        import loadtui.runtime.aio  # noqa: F401
 
 
 def _work(spec: WorkerSpec, down: Connection, up: Connection) -> None:

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from loadtui.runtime import forking, timing
+from loadtui.runtime.gcpause import collector_paused
 from loadtui.runtime.lifeline import die_with_parent
 
 if TYPE_CHECKING:
@@ -320,11 +321,11 @@ def _imported(factory: Factory, client_tls: bool = True) -> Callable[[Any], web.
 
     import loadtui.runtime.aio  # noqa: F401
 
-    if client_tls:
+    with collector_paused():
+        if not client_tls:
+            with _no_trust_store():
+                import aiohttp  # noqa: F401
         return _resolve(factory)
-    with _no_trust_store():
-        import aiohttp  # noqa: F401
-    return _resolve(factory)
 
 
 _TRUST_METHODS = ("load_default_certs", "set_default_verify_paths")
