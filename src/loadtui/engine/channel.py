@@ -32,13 +32,19 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
-from loadtui.engine.messages import Control, Exited, Failed, Ready, Stop, Up
 from loadtui.engine.spec import SNAPSHOT_INTERVAL, WorkerSpec
 from loadtui.runtime import forking, timing
 from loadtui.runtime.gcpause import collector_paused
 from loadtui.runtime.lifeline import die_with_parent
+
+if TYPE_CHECKING:
+    from loadtui.engine.messages import Control, Up
+
+# The messages (``engine/messages.py``, some 15-40 ms of imports) are imported where a message
+# is made or read, not here: a run's CLI imports this module to fork its first worker
+# (``prespawn``) before the session, and the child imports them itself, in parallel.
 
 __all__ = ["Inbox", "ProcessPool", "WorkerPool", "discard_prespawned", "prespawn"]
 
@@ -85,6 +91,8 @@ class Inbox:
                 out.append(self._queue.get_nowait())
         except queue.Empty:
             pass
+        from loadtui.engine.messages import Exited
+
         self.gone.update(m.worker for m in out if isinstance(m, Exited))
         return out
 
@@ -164,6 +172,8 @@ class ProcessPool:
         except (EOFError, OSError, pickle.UnpicklingError):
             pass
         finally:
+            from loadtui.engine.messages import Exited
+
             proc.join(2.0)  # EOF comes as it exits: wait for its exit code, to say why
             self._inbox.put(Exited(index, proc.exitcode))
 
@@ -331,6 +341,7 @@ def _import_worker() -> None:
 
 def _work(spec: WorkerSpec, down: Connection, up: Connection) -> None:
     """Be worker ``spec.index`` until stopped, then end the process."""
+    from loadtui.engine.messages import Failed
     from loadtui.engine.worker import describe
     from loadtui.runtime import aio
 
@@ -360,6 +371,7 @@ async def _serve(spec: WorkerSpec, down: Connection, send: _Sender) -> str | Non
     """Serve until stopped; returns the failure the worker reported, if any."""
     import asyncio  # imported already, as the rest (``_process_main``)
 
+    from loadtui.engine.messages import Ready, Stop
     from loadtui.engine.worker import Worker
 
     loop = asyncio.get_running_loop()
