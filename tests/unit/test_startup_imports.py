@@ -100,3 +100,23 @@ def test_the_embedded_mock_skips_the_ca_bundle_only_while_aiohttp_imports() -> N
     )
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout) == [0, bundle]
+
+
+_PRESPAWN_PROBE = """
+import json, sys
+import loadtui.cli.commands, loadtui.run.target, loadtui.mock.servers, loadtui.engine.channel
+print(json.dumps(sorted(sys.modules)))
+"""
+
+
+def test_what_the_cli_imports_before_it_prespawns_holds_no_console_session_nor_messages() -> None:
+    """The CLI forks the run's mock and workers once its options are checked and before the
+    console's and the session's imports (and the messages, which a forked worker imports
+    itself): those are what overlaps the children's start-up."""
+    proc = subprocess.run(
+        [sys.executable, "-c", _PRESPAWN_PROBE], capture_output=True, text=True, timeout=120
+    )
+    assert proc.returncode == 0, proc.stderr
+    held = set(json.loads(proc.stdout))
+    late = {"rich", "loadtui.run.session", "loadtui.engine.coordinator", "loadtui.engine.messages"}
+    assert not held & late, sorted(held & late)
