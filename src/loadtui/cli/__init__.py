@@ -43,11 +43,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     timing.stamp("cli: imported")
     if argv is None:  # the console script (or python -m loadtui): this process is ours
         atexit.register(_leave)  # registered first, so it runs last
-        _spawned_children_skip_the_script()
     if timing.ENABLED:  # registered before multiprocessing's own: runs after it at exit
         atexit.register(timing.stamp, "exit: the interpreter's exit handlers")
     args = build_parser().parse_args(argv)
     timing.stamp("cli: arguments parsed")
+    if argv is None:  # after the parse: ``--help`` spawns nothing
+        _spawned_children_skip_the_script()
     try:
         code = _run(args)
     finally:
