@@ -273,6 +273,9 @@ def prespawn(
     if not _prespawned:
         # after the spawn, so it runs before multiprocessing's exit handler (registered then)
         atexit.register(discard_prespawned)
+    older = _prespawned.pop((factory, host), None)
+    if older is not None:  # one of this app is enough
+        older.discard()
     _prespawned[(factory, host)] = _Prespawned(proc, port, ready, settings)
 
 
