@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from loadtui.engine import channel
+from loadtui.engine import prespawn as warm_workers
 from loadtui.mock import MockProcess
 from loadtui.model.plan import RunConfig
 from loadtui.run.session import RunSession
@@ -115,8 +115,8 @@ def test_a_prespawned_worker_whose_pipe_closes_ends_quietly() -> None:
     """Its parent's end of the pipe is the only one left (a forked child drops its copies of
     its parent's ends): closing it ends the waiting worker with exit code 0."""
     prespawn(_config().with_overrides(target={"url": "http://127.0.0.1:9"}))  # no mock
-    (child,) = channel._prespawned
-    channel._prespawned.clear()
+    (child,) = warm_workers._prespawned
+    warm_workers._prespawned.clear()
     child.down.close()
     child.proc.join(60)
     assert child.proc.exitcode == 0

@@ -104,7 +104,7 @@ def test_the_embedded_mock_skips_the_ca_bundle_only_while_aiohttp_imports() -> N
 
 _PRESPAWN_PROBE = """
 import json, sys
-import loadtui.cli.commands, loadtui.run.target, loadtui.mock.servers, loadtui.engine.channel
+import loadtui.cli.commands, loadtui.run.target, loadtui.mock.prespawn, loadtui.engine.prespawn
 print(json.dumps(sorted(sys.modules)))
 """
 

@@ -20,7 +20,6 @@ worker is gone.
 
 from __future__ import annotations
 
-import atexit
 import contextlib
 import multiprocessing as mp
 import os
@@ -44,9 +43,9 @@ if TYPE_CHECKING:
 
 # The messages (``engine/messages.py``, some 15-40 ms of imports) are imported where a message
 # is made or read, not here: a run's CLI imports this module to fork its first worker
-# (``prespawn``) before the session, and the child imports them itself, in parallel.
+# (``engine/prespawn.py``) before the session, and the child imports them itself, in parallel.
 
-__all__ = ["Inbox", "ProcessPool", "WorkerPool", "discard_prespawned", "prespawn"]
+__all__ = ["Inbox", "ProcessPool", "WorkerPool"]
 
 
 class WorkerPool(Protocol):
@@ -127,11 +126,13 @@ class ProcessPool:
     def start(self, specs: list[WorkerSpec]) -> None:
         timing.stamp(f"workers: spawning {len(specs)}")
         handed: list[tuple[Connection, WorkerSpec]] = []
+        # workers prespawned by this process (``engine/prespawn.py``), if it imported that
+        prespawned = sys.modules.get("loadtui.engine.prespawn")
         for spec in specs:
-            if not _prespawned:
+            warm = None if prespawned is None else prespawned.take()
+            if warm is None:
                 self._spawn(spec)
                 continue
-            warm = _prespawned.pop(0)
             self._adopt(spec, warm)
             handed.append((warm.down, spec))
         # a prespawned worker gets its spec once every other is spawned: a large spec (a trace,
@@ -246,37 +247,6 @@ class _Child:
         self.up.close()
 
 
-_prespawned: list[_Child] = []
-"""Workers spawned before their run was known (``prespawn``), oldest first."""
-
-
-def prespawn(count: int) -> None:
-    """Spawn ``count`` worker processes now, before their specs are known: each imports the
-    worker's modules at once, then waits on its pipe. The next ``ProcessPool.start`` in this
-    process takes them (spawning any more it needs); ``discard_prespawned`` ends those left.
-
-    A run's CLI calls this as soon as its options are checked, so the workers' imports overlap
-    the parent's own (docs/performance.md, "Start-up and exit"). Call it on the thread that
-    will run the pool: a child dies with the thread that started it (``runtime/lifeline.py``).
-    """
-    first = not _prespawned
-    method = forking.prepare()  # fork while this process has one thread (Linux)
-    for _ in range(count):
-        _prespawned.append(_Child.spawn(_prespawned_main, "loadtui-worker", method=method))
-    if first and count:
-        # registered after multiprocessing's own exit handler (imported by the first spawn), so
-        # it runs before that one, which would wait for the children it signals
-        atexit.register(discard_prespawned)
-    timing.stamp(f"workers: prespawned {count} ({method})")
-
-
-def discard_prespawned() -> None:
-    """End every prespawned worker no pool took (the run ended before it started workers,
-    or needed fewer)."""
-    while _prespawned:
-        _prespawned.pop().discard()
-
-
 class _Sender:
     """The worker's way up: whole messages written from a thread on a blocking pipe, in order.
 
@@ -309,25 +279,6 @@ def _process_main(spec: WorkerSpec, down: Connection, up: Connection) -> None:
     die_with_parent()  # a SIGKILLed coordinator must not leave load running
     _import_worker()
     timing.stamp(f"worker {spec.index}: imports done")
-    _work(spec, down, up)
-
-
-def _prespawned_main(down: Connection, up: Connection) -> None:
-    """A prespawned worker (``prespawn``): its imports first, then its spec, the first message
-    down; the pipe closed before that (the run did not want it) ends it quietly."""
-    forking.drop_inherited()
-    die_with_parent()
-    # Ctrl-C and a dropped terminal are the parent's to handle, as a worker's are (a traceback
-    # of an interrupted import helps nobody); SIGTERM still ends an idle one
-    for sig in (signal.SIGINT, signal.SIGHUP):
-        signal.signal(sig, signal.SIG_IGN)
-    _import_worker()
-    timing.stamp("worker (prespawned): imports done, waiting for its spec")
-    try:
-        spec = down.recv()
-    except (EOFError, OSError, pickle.UnpicklingError):
-        os._exit(0)
-    timing.stamp(f"worker {spec.index}: spec taken")
     _work(spec, down, up)
 
 

@@ -13,19 +13,17 @@ of the parent too (some 0.3 s of a run's start-up: docs/performance.md, "Start-u
 
 from __future__ import annotations
 
-import atexit
 import importlib
 import multiprocessing as mp
-import os
 import pickle
 import signal
 import socket
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from loadtui.runtime import forking, timing
+from loadtui.runtime import timing
 from loadtui.runtime.gcpause import collector_paused
 from loadtui.runtime.lifeline import die_with_parent
 
@@ -35,7 +33,7 @@ if TYPE_CHECKING:
 
     from aiohttp import web
 
-__all__ = ["SHUTDOWN_TIMEOUT", "ServerProcess", "discard_prespawned", "prespawn", "serve_app"]
+__all__ = ["SHUTDOWN_TIMEOUT", "ServerProcess", "serve_app"]
 
 SHUTDOWN_TIMEOUT = 0.5
 """Seconds open requests get once a server is told to stop; aiohttp then cancels them and waits
@@ -161,11 +159,10 @@ class ServerProcess:
 
     def _take_prespawned(self) -> bool:
         """Take the prespawned server of this app and host, if any, and hand it ``arg``."""
-        warm = (
-            _prespawned.pop((self.factory, self.host), None)
-            if isinstance(self.factory, str)
-            else None
-        )
+        prespawned = sys.modules.get("loadtui.mock.prespawn")  # imported by ``prespawn`` only
+        if prespawned is None or not isinstance(self.factory, str):
+            return False
+        warm = prespawned.take(self.factory, self.host)
         if warm is None:
             return False
         try:
@@ -215,105 +212,12 @@ class ServerProcess:
         self.stop()
 
 
-@dataclass
-class _Prespawned:
-    """A server's process started before its app's argument was known, and its pipes."""
-
-    proc: Any
-    port: int
-    ready: Any
-    """Where it says "serving" (``ServerProcess.wait_ready`` reads it)."""
-    settings: Any
-    """Where its app's argument goes."""
-
-    def discard(self) -> None:
-        if self.proc.is_alive():
-            self.proc.kill()
-        self.proc.join(5.0)
-        self.ready.close()
-        self.settings.close()
-
-
-_prespawned: dict[tuple[str, str], _Prespawned] = {}
-"""Prespawned servers by (app's name, host), until a ``ServerProcess`` takes one."""
-
-
-def prespawn(
-    factory: str, host: str = "127.0.0.1", name: str = "server", client_tls: bool = True
-) -> None:
-    """Start a server's process now, before its app's argument is known: it binds (here, as
-    ``launch`` does) and imports at once, then waits. The next ``ServerProcess`` of the same
-    app and host takes it in ``launch``; ``discard_prespawned`` ends one nobody took. A run's
-    CLI calls this as soon as its options are checked, so the server's imports overlap the
-    parent's own (docs/performance.md, "Start-up and exit"). Nothing happens if no port can be
-    bound: ``launch`` will say so."""
-    method = forking.prepare()  # fork while this process has one thread (Linux)
-    timing.stamp(f"{name}: prespawning ({method})")
-    ctx: Any = mp.get_context(method)  # fork or spawn: both make a Process and a Pipe
-    try:
-        sock = _bound(host, 0)
-    except OSError:
-        return
-    ready, ready_w = ctx.Pipe(duplex=False)
-    settings_r, settings = ctx.Pipe(duplex=False)
-    forking.hold(ready, settings)  # a forked child (this one, or a later one) drops them
-    try:
-        proc = ctx.Process(
-            target=_prespawned_main,
-            args=(factory, sock, ready_w, settings_r, client_tls),
-            name=f"loadtui-{name}",
-            daemon=True,
-        )
-        proc.start()
-        port = sock.getsockname()[1]
-    finally:
-        sock.close()  # the child holds its own copy
-        ready_w.close()
-        settings_r.close()
-    if not _prespawned:
-        # after the spawn, so it runs before multiprocessing's exit handler (registered then)
-        atexit.register(discard_prespawned)
-    older = _prespawned.pop((factory, host), None)
-    if older is not None:  # one of this app is enough
-        older.discard()
-    _prespawned[(factory, host)] = _Prespawned(proc, port, ready, settings)
-
-
-def discard_prespawned() -> None:
-    """End every prespawned server no ``ServerProcess`` took."""
-    while _prespawned:
-        _prespawned.popitem()[1].discard()
-
-
 def _process_main(
     factory: Factory, arg: Any, sock: socket.socket, conn: Any, client_tls: bool = True
 ) -> None:
     die_with_parent()
     build = _imported(factory, client_tls)
     timing.stamp("server process: imports done")
-    _serve(build, arg, sock, conn)
-
-
-def _prespawned_main(
-    factory: str, sock: socket.socket, conn: Any, settings: Any, client_tls: bool
-) -> None:
-    """A prespawned server (``prespawn``): its imports first, then its app's argument, the
-    first message on ``settings``; that pipe closed before (the run did not want this server)
-    ends it quietly."""
-    forking.drop_inherited()
-    die_with_parent()
-    # Ctrl-C and a dropped terminal are the parent's to handle, as a serving one's are (a
-    # traceback of an interrupted import helps nobody); SIGTERM still ends an idle one
-    for sig in (signal.SIGINT, signal.SIGHUP):
-        signal.signal(sig, signal.SIG_IGN)
-    build = _imported(factory, client_tls)
-    timing.stamp("server process (prespawned): imports done, waiting for its settings")
-    try:
-        arg = settings.recv()
-    except (EOFError, OSError, pickle.UnpicklingError):
-        os._exit(0)
-    settings.close()
-    timing.stamp("server process: settings taken")
     _serve(build, arg, sock, conn)
 
 

@@ -42,10 +42,10 @@ def prespawn(config: RunConfig) -> None:
     if config.engine.backend == "ray":
         return
     if config.target.url is None:  # first: its process is the slower to start
-        from loadtui.mock.servers import prespawn as prespawn_server
+        from loadtui.mock.prespawn import prespawn as prespawn_server
 
         prespawn_server(_MOCK_APP, name="embedded mock", client_tls=False)
-    from loadtui.engine.channel import prespawn as prespawn_workers
+    from loadtui.engine.prespawn import prespawn as prespawn_workers
 
     # "automatic" (0) is at least one worker; the session spawns any more it decides on
     prespawn_workers(min(config.workers or 1, _PRESPAWN_MAX))
@@ -54,7 +54,7 @@ def prespawn(config: RunConfig) -> None:
 def discard_prespawned() -> None:
     """End the prespawned processes no session took (those modules are imported only if
     something was prespawned)."""
-    for name in ("loadtui.engine.channel", "loadtui.mock.servers"):
+    for name in ("loadtui.engine.prespawn", "loadtui.mock.prespawn"):
         module = sys.modules.get(name)
         if module is not None:
             module.discard_prespawned()
