@@ -35,9 +35,11 @@ LOADS = {
 def _worker_pid(parent: int, deadline: float) -> int:
     while time.monotonic() < deadline:
         kids = Path(f"/proc/{parent}/task/{parent}/children").read_text().split()
+        mine = Path(f"/proc/{parent}/cmdline").read_bytes()
         for kid in kids:
             cmd = Path(f"/proc/{kid}/cmdline").read_bytes()
-            if b"spawn_main" in cmd:
+            # spawned, or forked (prespawned: the parent's command line; --url, so no mock)
+            if b"spawn_main" in cmd or cmd == mine:
                 return int(kid)
         time.sleep(0.1)
     raise SystemExit("no worker process found")

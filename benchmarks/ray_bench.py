@@ -137,7 +137,20 @@ def role(pid: int, root: int) -> str:
         cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
     except OSError:
         return "other"
-    return "workers" if b"WorkerActor" in cmdline or b"spawn_main" in cmdline else "other"
+    if b"WorkerActor" in cmdline or b"spawn_main" in cmdline or _forked(pid, root):
+        return "workers"
+    return "other"
+
+
+def _forked(pid: int, root: int) -> bool:
+    """A worker loadtui forked (prespawned: docs/performance.md, "Start-up and exit") has its
+    parent's command line; with ``--url`` no mock is forked beside it."""
+    try:
+        return (
+            Path(f"/proc/{pid}/cmdline").read_bytes() == Path(f"/proc/{root}/cmdline").read_bytes()
+        )
+    except OSError:
+        return False
 
 
 COMPONENTS = (
@@ -161,6 +174,8 @@ def component(pid: int, root: int) -> str:
     daemons (GCS, raylet, log monitor, agents, ...), for the idle cost by component."""
     if pid == root:
         return "driver"
+    if _forked(pid, root):
+        return "workers"
     try:
         cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
     except OSError:

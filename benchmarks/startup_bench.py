@@ -52,7 +52,8 @@ from typing import Any
 PY = sys.executable
 LOADTUI = str(Path(PY).with_name("loadtui"))  # the console script, as a user runs it
 SMOKE = ["--headless", "--preset", "smoke", "--duration", "1s"]
-STAMP = re.compile(r"^loadtui timing:\s+([\d.]+) s  (.*?)  \[pid (\d+)\]$")
+STAMP = re.compile(r"^loadtui timing:\s+([\d.]+) s  (.*?)  \[pid (\d+)(?:, cpu ([\d.]+) s)?\]$")
+"""A phase stamp: seconds from launch, the phase, the process, its CPU so far (newer stamps)."""
 
 
 def _loadavg() -> str:
@@ -73,12 +74,15 @@ def _launch(argv: list[str], env: dict[str, str], pin: str | None) -> dict[str, 
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     stamps: list[tuple[float, str]] = []
+    cpus: dict[str, float] = {}
     for line in proc.stderr.splitlines():
         if m := STAMP.match(line):
             stamps.append((float(m.group(1)), m.group(2)))
+            if m.group(4) is not None:
+                cpus[m.group(2)] = float(m.group(4))
     if proc.returncode not in (0,):
         sys.exit(f"{' '.join(argv)} exited {proc.returncode}:\n{proc.stderr[-2000:]}")
-    return {"wall": wall, "cpu": cpu, "stamps": stamps}
+    return {"wall": wall, "cpu": cpu, "stamps": stamps, "stamp_cpus": cpus}
 
 
 def _compiled_once(env: dict[str, str], folder: str) -> None:
@@ -104,6 +108,7 @@ def _smoke_figures(run: dict[str, Any]) -> dict[str, Any]:
         "first_request": first,
         "exit_after_load": None if ended is None else run["wall"] - ended,
         "phases": {what: t for t, what in stamps},
+        "phase_cpus": run["stamp_cpus"],
     }
 
 
@@ -138,11 +143,19 @@ def _one_round(env: dict[str, str], pin: str | None) -> tuple[float, dict[str, A
     return help_wall, _smoke_figures(_launch([LOADTUI, *SMOKE], env, pin))
 
 
+def _phase_name(what: str) -> str:
+    """Workers' phases as one (``worker 3: ready`` → ``worker N: ready``)."""
+    return re.sub(r"\d+", "N", what) if "worker" in what else what
+
+
 def _figures(helps: list[float], smokes: list[dict[str, Any]]) -> dict[str, Any]:
     phases: dict[str, list[float]] = {}
+    cpus: dict[str, list[float]] = {}
     for s in smokes:
         for what, t in s["phases"].items():
-            phases.setdefault(re.sub(r"\d+", "N", what) if "worker" in what else what, []).append(t)
+            phases.setdefault(_phase_name(what), []).append(t)
+        for what, c in s["phase_cpus"].items():
+            cpus.setdefault(_phase_name(what), []).append(c)
     return {
         "help_wall_s": _median(helps),
         "smoke_wall_s": _median([s["wall"] for s in smokes]),
@@ -150,6 +163,7 @@ def _figures(helps: list[float], smokes: list[dict[str, Any]]) -> dict[str, Any]
         "first_request_s": _median([s["first_request"] for s in smokes]),
         "exit_after_load_s": _median([s["exit_after_load"] for s in smokes]),
         "phases_s": {what: _median(list(ts)) for what, ts in phases.items()},
+        "phases_cpu_s": {what: _median(list(cs)) for what, cs in cpus.items()},
         "samples": {
             "help_wall_s": [round(h, 3) for h in helps],
             "smoke_wall_s": [round(s["wall"], 3) for s in smokes],
@@ -221,9 +235,10 @@ def _print(f: dict[str, Any]) -> None:
     )
     print(f"  launch → first request (mock)    {f['first_request_s']} s")
     print(f"  end of load → exit               {f['exit_after_load_s']} s")
-    print("phases (median seconds from launch):")
+    print("phases (median seconds from launch; the CPU its process had used by then):")
     for what, t in sorted(f["phases_s"].items(), key=lambda kv: kv[1] or 0):
-        print(f"  {t:7.3f}  {what}")
+        cpu = f["phases_cpu_s"].get(what)
+        print(f"  {t:7.3f}  {what}" + ("" if cpu is None else f"  (cpu {cpu:.3f})"))
     if "baseline" in f:
         b = f["baseline"]
         print(f"baseline {b['path']} (alternated with the above):")

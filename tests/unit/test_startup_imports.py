@@ -44,3 +44,80 @@ def test_the_mock_package_still_gives_its_names() -> None:
 
     assert MockProcess is Direct
     assert isinstance(MOCK_MODEL, str) and MOCK_MODEL
+
+
+_CHILD_PROBE = """
+import json, pickle, sys
+from loadtui.engine.channel import _import_worker
+from loadtui.mock.servers import _imported
+_import_worker()
+_imported("loadtui.mock.server:build_app")
+config = pickle.loads(sys.stdin.buffer.read())  # as a worker takes its spec
+from loadtui.model.plan import RunConfig
+print(json.dumps([RunConfig.__pydantic_complete__, "pydantic.plugin._loader" in sys.modules,
+                  config.load.users]))
+"""
+
+
+def test_a_worker_and_the_mock_import_and_unpickle_the_models_without_building_them() -> None:
+    """The run's pydantic models defer their validators (``defer_build``): a worker's and the
+    mock's processes only unpickle them, so they never pay the schema building (nor pydantic's
+    plugin lookup) that the parent pays once to validate the options."""
+    import pickle
+
+    from loadtui.model.plan import RunConfig
+
+    config = RunConfig(load={"mode": "closed", "users": 3, "duration": 1})
+    assert config.load.users == 3 and RunConfig.__pydantic_complete__  # validates as before
+    proc = subprocess.run(
+        [sys.executable, "-c", _CHILD_PROBE],
+        input=pickle.dumps(config),
+        capture_output=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout) == [False, False, 3]
+
+
+_MOCK_TLS_PROBE = """
+import json, ssl
+from loadtui.mock.servers import _imported
+_imported("loadtui.mock.server:build_app", client_tls=False)
+from aiohttp import connector
+after = ssl.create_default_context().cert_store_stats()["x509_ca"]
+print(json.dumps([connector._SSL_CONTEXT_VERIFIED.cert_store_stats()["x509_ca"], after]))
+"""
+
+
+def test_the_embedded_mock_skips_the_ca_bundle_only_while_aiohttp_imports() -> None:
+    """The embedded mock sends no request: aiohttp's default client contexts, made at import,
+    load no CA bundle in its process; a context made after that loads it as usual."""
+    import ssl
+
+    bundle = ssl.create_default_context().cert_store_stats()["x509_ca"]
+    proc = subprocess.run(
+        [sys.executable, "-c", _MOCK_TLS_PROBE], capture_output=True, text=True, timeout=120
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout) == [0, bundle]
+
+
+_PRESPAWN_PROBE = """
+import json, sys
+import loadtui.cli.commands, loadtui.run.target, loadtui.mock.prespawn, loadtui.engine.prespawn
+print(json.dumps(sorted(sys.modules)))
+"""
+
+
+def test_what_the_cli_imports_before_it_prespawns_holds_no_console_session_nor_messages() -> None:
+    """The CLI forks the run's mock and workers once its options are checked and before the
+    console's and the session's imports (and the messages, which a forked worker imports
+    itself): those are what overlaps the children's start-up."""
+    proc = subprocess.run(
+        [sys.executable, "-c", _PRESPAWN_PROBE], capture_output=True, text=True, timeout=120
+    )
+    assert proc.returncode == 0, proc.stderr
+    held = set(json.loads(proc.stdout))
+    late = {"rich", "loadtui.run.session", "loadtui.engine.coordinator", "loadtui.engine.messages"}
+    late.add("loadtui.model.record")  # the run record's types: for the session, not the options
+    assert not held & late, sorted(held & late)

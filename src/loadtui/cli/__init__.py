@@ -21,6 +21,7 @@ from loadtui.cli.parser import build_parser
 from loadtui.errors import LoadtuiError, StartError, UsageError
 from loadtui.run.exitcodes import ExitCode
 from loadtui.runtime import timing
+from loadtui.runtime.gcpause import collector_paused
 
 # Only the parser is imported here: ``loadtui --help`` needs no more, and every child process
 # spawned from the ``loadtui`` console script re-runs this import (as ``__mp_main__``). The
@@ -46,6 +47,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         atexit.register(timing.stamp, "exit: the interpreter's exit handlers")
     args = build_parser().parse_args(argv)
     timing.stamp("cli: arguments parsed")
+    if argv is None:  # after the parse: ``--help`` spawns nothing
+        _spawned_children_skip_the_script()
     try:
         code = _run(args)
     finally:
@@ -53,6 +56,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     global _returned
     _returned = code
     return code
+
+
+def _spawned_children_skip_the_script() -> None:
+    """A process spawned from the ``loadtui`` console script (a worker, the embedded mock)
+    first re-runs the script as ``__mp_main__`` — ``import loadtui.cli`` with argparse, 25-50 ms
+    of CPU each — though it needs nothing of it. Naming the script's module as
+    ``loadtui.__main__``, which is what ``python -m loadtui`` runs, tells multiprocessing there
+    is nothing to re-run (it never re-imports a ``__main__`` module by name)."""
+    script = sys.modules.get("__main__")
+    if script is not None and getattr(script, "__spec__", None) is None:
+        from importlib.util import find_spec
+
+        with contextlib.suppress(ImportError, ValueError):
+            script.__spec__ = find_spec("loadtui.__main__")
 
 
 _returned: int | None = None
@@ -77,7 +94,8 @@ def _leave() -> None:
 def _run(args: argparse.Namespace) -> int:
     """The command, its errors made one line and an exit code."""
     try:
-        from loadtui.cli.commands import COMMANDS
+        with collector_paused():  # pydantic and the models: many objects, no garbage
+            from loadtui.cli.commands import COMMANDS
 
         return int(COMMANDS[args.command](args))
     except UsageError as exc:

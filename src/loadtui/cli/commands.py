@@ -27,6 +27,7 @@ from loadtui.run.options import (
     split_userinfo,
 )
 from loadtui.runtime import timing
+from loadtui.runtime.gcpause import collector_paused
 
 if TYPE_CHECKING:
     from loadtui.headless.runner import Output
@@ -43,7 +44,6 @@ def _report_needs_headless(args: argparse.Namespace) -> None:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from loadtui.headless.runner import RunOptions, run_headless
     from loadtui.storage.presets import load_control_file
 
     _report_needs_headless(args)
@@ -51,7 +51,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         _check_output_needs_headless(args)
         return _cmd_app(args)
     timing.stamp("cli: run command imported")
-    resolved = resolve(Overrides.from_namespace(args))
+    with collector_paused():  # the first validation builds the models' validators
+        resolved = resolve(Overrides.from_namespace(args))
     timing.stamp("cli: options resolved (preset loaded)")
     config = resolved.config
     exports = run_exports(args)
@@ -60,6 +61,15 @@ def _cmd_run(args: argparse.Namespace) -> int:
     check_controls(config, schedule, args.control_file)
     api_key = default_api_key(config, args.api_key)
     check_credentials(config, api_key, resolved.userinfo)
+    # The options are good: the run's mock and workers start now, importing their modules
+    # while this process imports the console and the session (a bad option never spawns)
+    from loadtui.run.target import prespawn
+
+    prespawn(config)
+    with collector_paused():
+        from loadtui.headless.runner import RunOptions, run_headless
+
+    timing.stamp("cli: console and session imported")
     with _metrics_server(args) as metrics:
         options = RunOptions(
             api_key=api_key,

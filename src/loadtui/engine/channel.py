@@ -29,13 +29,21 @@ import signal
 import sys
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from multiprocessing.connection import Connection
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
-from loadtui.engine.messages import Control, Exited, Failed, Ready, Stop, Up
 from loadtui.engine.spec import SNAPSHOT_INTERVAL, WorkerSpec
-from loadtui.runtime import timing
+from loadtui.runtime import forking, timing
+from loadtui.runtime.gcpause import collector_paused
 from loadtui.runtime.lifeline import die_with_parent
+
+if TYPE_CHECKING:
+    from loadtui.engine.messages import Control, Up
+
+# The messages (``engine/messages.py``, some 15-40 ms of imports) are imported where a message
+# is made or read, not here: a run's CLI imports this module to fork its first worker
+# (``engine/prespawn.py``) before the session, and the child imports them itself, in parallel.
 
 __all__ = ["Inbox", "ProcessPool", "WorkerPool"]
 
@@ -82,6 +90,8 @@ class Inbox:
                 out.append(self._queue.get_nowait())
         except queue.Empty:
             pass
+        from loadtui.engine.messages import Exited
+
         self.gone.update(m.worker for m in out if isinstance(m, Exited))
         return out
 
@@ -107,7 +117,6 @@ class ProcessPool:
         """Run by ``start`` once the workers are spawned, while they import (the session waits
         there for the embedded mock, which starts at the same time); if it raises, the workers
         are ended and the error goes on."""
-        self._ctx = mp.get_context("spawn")
         self._down: list[Connection] = []
         self._up: list[Connection] = []
         self._procs: list[Any] = []
@@ -116,8 +125,21 @@ class ProcessPool:
 
     def start(self, specs: list[WorkerSpec]) -> None:
         timing.stamp(f"workers: spawning {len(specs)}")
+        handed: list[tuple[Connection, WorkerSpec]] = []
+        # workers prespawned by this process (``engine/prespawn.py``), if it imported that
+        prespawned = sys.modules.get("loadtui.engine.prespawn")
         for spec in specs:
-            self._spawn(spec)
+            warm = None if prespawned is None else prespawned.take()
+            if warm is None:
+                self._spawn(spec)
+                continue
+            self._adopt(spec, warm)
+            handed.append((warm.down, spec))
+        # a prespawned worker gets its spec once every other is spawned: a large spec (a trace,
+        # prompts) fills the pipe and waits for the child to finish importing
+        for down, spec in handed:
+            with contextlib.suppress(BrokenPipeError, OSError):  # it died: its reader says so
+                down.send(spec)
         if self._while_starting is not None:
             try:
                 self._while_starting()
@@ -126,22 +148,19 @@ class ProcessPool:
                 raise
 
     def _spawn(self, spec: WorkerSpec) -> None:
-        down_r, down_w = self._ctx.Pipe(duplex=False)
-        up_r, up_w = self._ctx.Pipe(duplex=False)
-        proc = self._ctx.Process(
-            target=_process_main,
-            args=(spec, down_r, up_w),
-            name=f"loadtui-worker-{spec.index}",
-            daemon=True,
-        )
-        proc.start()
-        down_r.close()
-        up_w.close()
-        self._down.append(down_w)
-        self._up.append(up_r)
-        self._procs.append(proc)
+        child = _Child.spawn(_process_main, f"loadtui-worker-{spec.index}", spec)
+        self._adopt(spec, child)
+
+    def _adopt(self, spec: WorkerSpec, child: _Child) -> None:
+        """Take ``child`` as worker ``spec.index``: its pipes, and a thread reading it."""
+        child.proc.name = f"loadtui-worker-{spec.index}"
+        self._down.append(child.down)
+        self._up.append(child.up)
+        self._procs.append(child.proc)
         reader = threading.Thread(
-            target=self._read, args=(spec.index, up_r, proc), name=f"loadtui-read-{spec.index}"
+            target=self._read,
+            args=(spec.index, child.up, child.proc),
+            name=f"loadtui-read-{spec.index}",
         )
         reader.daemon = True
         reader.start()
@@ -154,6 +173,8 @@ class ProcessPool:
         except (EOFError, OSError, pickle.UnpicklingError):
             pass
         finally:
+            from loadtui.engine.messages import Exited
+
             proc.join(2.0)  # EOF comes as it exits: wait for its exit code, to say why
             self._inbox.put(Exited(index, proc.exitcode))
 
@@ -191,6 +212,41 @@ class ProcessPool:
         self._inbox.gone.update(range(len(self._procs)))
 
 
+@dataclass
+class _Child:
+    """A worker's process and the parent's ends of its two pipes."""
+
+    proc: Any
+    down: Connection
+    up: Connection
+
+    @classmethod
+    def spawn(
+        cls,
+        target: Callable[..., None],
+        name: str,
+        *args: Any,
+        method: Literal["fork", "spawn"] = "spawn",
+    ) -> _Child:
+        ctx: Any = mp.get_context(method)  # fork or spawn: both make a Process and a Pipe
+        down_r, down_w = ctx.Pipe(duplex=False)
+        up_r, up_w = ctx.Pipe(duplex=False)
+        forking.hold(down_w, up_r)  # a forked child (this one, or a later one) drops them
+        proc = ctx.Process(target=target, args=(*args, down_r, up_w), name=name, daemon=True)
+        proc.start()
+        down_r.close()
+        up_w.close()
+        return cls(proc, down_w, up_r)
+
+    def discard(self) -> None:
+        """End it at once: a prespawned worker no run took holds nothing."""
+        if self.proc.is_alive():
+            self.proc.kill()
+        self.proc.join(5.0)
+        self.down.close()
+        self.up.close()
+
+
 class _Sender:
     """The worker's way up: whole messages written from a thread on a blocking pipe, in order.
 
@@ -221,12 +277,25 @@ class _Sender:
 
 def _process_main(spec: WorkerSpec, down: Connection, up: Connection) -> None:
     die_with_parent()  # a SIGKILLed coordinator must not leave load running
-    # The worker's modules (aiohttp, the hot path) and asyncio are imported here, in the child
-    # only: the parent imports this module to spawn workers and must not pay for them.
+    _import_worker()
+    timing.stamp(f"worker {spec.index}: imports done")
+    _work(spec, down, up)
+
+
+def _import_worker() -> None:
+    """The worker's modules (the hot path) and asyncio, imported in the child only: the parent
+    imports this module to spawn workers and must not pay for them."""
+    with collector_paused():
+        import loadtui.engine.worker
+        import loadtui.runtime.aio  # noqa: F401
+
+
+def _work(spec: WorkerSpec, down: Connection, up: Connection) -> None:
+    """Be worker ``spec.index`` until stopped, then end the process."""
+    from loadtui.engine.messages import Failed
     from loadtui.engine.worker import describe
     from loadtui.runtime import aio
 
-    timing.stamp(f"worker {spec.index}: imports done")
     # The coordinator owns shutdown: Ctrl-C, a dropped SSH session and a SIGTERM sent to the
     # whole process group (`timeout`, systemd, `kill -TERM -PGID`) reach it too, and it stops
     # us once the load has drained; the kernel kills us if it dies (die_with_parent).
@@ -253,6 +322,7 @@ async def _serve(spec: WorkerSpec, down: Connection, send: _Sender) -> str | Non
     """Serve until stopped; returns the failure the worker reported, if any."""
     import asyncio  # imported already, as the rest (``_process_main``)
 
+    from loadtui.engine.messages import Ready, Stop
     from loadtui.engine.worker import Worker
 
     loop = asyncio.get_running_loop()

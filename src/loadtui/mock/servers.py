@@ -15,17 +15,21 @@ from __future__ import annotations
 
 import importlib
 import multiprocessing as mp
+import pickle
 import signal
 import socket
-import ssl
-from collections.abc import Callable
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from loadtui.runtime import timing
+from loadtui.runtime.gcpause import collector_paused
 from loadtui.runtime.lifeline import die_with_parent
 
 if TYPE_CHECKING:
     import asyncio
+    import ssl
 
     from aiohttp import web
 
@@ -86,11 +90,19 @@ class ServerProcess:
     name = "server"
 
     def __init__(
-        self, factory: Factory, arg: Any, host: str = "127.0.0.1", name: str | None = None
+        self,
+        factory: Factory,
+        arg: Any,
+        host: str = "127.0.0.1",
+        name: str | None = None,
+        client_tls: bool = True,
     ) -> None:
         if name is not None:
             self.name = name
         self.factory = factory
+        self.client_tls = client_tls
+        """False for a server whose app sends no HTTPS request (the embedded mock): its process
+        skips loading the CA bundle into aiohttp's default client contexts (``_imported``)."""
         self.arg = arg
         self.host = host
         self.port: int | None = None
@@ -111,12 +123,16 @@ class ServerProcess:
 
     def launch(self) -> str:
         """Start the server's process and return its URL at once, before it serves
-        (RuntimeError if its socket cannot be bound).
+        (RuntimeError if its socket cannot be bound). A server of this app and host that was
+        prespawned (``prespawn``) is taken instead, given ``arg``.
 
         The socket is bound here and handed to the child, so the port is known while the child
         still imports: a run starts its workers meanwhile (``wait_ready`` before any load).
         Until the child listens, a connection is refused, never queued.
         """
+        if self._take_prespawned():
+            timing.stamp(f"{self.name}: prespawned one taken")
+            return self.url
         timing.stamp(f"{self.name}: spawning")
         ctx = mp.get_context("spawn")
         try:
@@ -129,7 +145,7 @@ class ServerProcess:
         try:
             self._proc = ctx.Process(
                 target=_process_main,
-                args=(self.factory, self.arg, sock, child),
+                args=(self.factory, self.arg, sock, child, self.client_tls),
                 name=f"loadtui-{self.name}",
                 daemon=True,
             )
@@ -140,6 +156,24 @@ class ServerProcess:
             child.close()
         self._ready = parent
         return self.url
+
+    def _take_prespawned(self) -> bool:
+        """Take the prespawned server of this app and host, if any, and hand it ``arg``."""
+        prespawned = sys.modules.get("loadtui.mock.prespawn")  # imported by ``prespawn`` only
+        if prespawned is None or not isinstance(self.factory, str):
+            return False
+        warm = prespawned.take(self.factory, self.host)
+        if warm is None:
+            return False
+        try:
+            warm.settings.send(self.arg)
+        except (OSError, pickle.PicklingError):  # it died: spawn one as usual
+            warm.discard()
+            return False
+        warm.settings.close()
+        warm.proc.name = f"loadtui-{self.name}"
+        self._proc, self.port, self._ready = warm.proc, warm.port, warm.ready
+        return True
 
     def wait_ready(self, timeout: float = 30.0) -> None:
         """Wait until the launched server serves (RuntimeError, and it is stopped, if not)."""
@@ -178,14 +212,63 @@ class ServerProcess:
         self.stop()
 
 
-def _process_main(factory: Factory, arg: Any, sock: socket.socket, conn: Any) -> None:
+def _process_main(
+    factory: Factory, arg: Any, sock: socket.socket, conn: Any, client_tls: bool = True
+) -> None:
     die_with_parent()
-    import asyncio  # here, as aiohttp: the parent that launches a server needs neither
+    build = _imported(factory, client_tls)
+    timing.stamp("server process: imports done")
+    _serve(build, arg, sock, conn)
+
+
+def _imported(factory: Factory, client_tls: bool = True) -> Callable[[Any], web.Application]:
+    """Import what a server's process needs (asyncio, aiohttp, the app's module) and give the
+    app's factory."""
+    import asyncio  # noqa: F401  here, as aiohttp: the parent that launches a server needs neither
+
+    import loadtui.runtime.aio  # noqa: F401
+
+    with collector_paused():
+        if not client_tls:
+            with _no_trust_store():
+                import aiohttp  # noqa: F401
+        return _resolve(factory)
+
+
+_TRUST_METHODS = ("load_default_certs", "set_default_verify_paths")
+
+
+@contextmanager
+def _no_trust_store() -> Iterator[None]:
+    """While aiohttp is imported: its two default client TLS contexts, made at import, load no
+    CA bundle (each read of the system's bundle costs 20-50 ms of CPU, a good part of the
+    embedded mock's start-up). Only for a process whose app sends no request: a default client
+    context of that process trusts nobody. ``ssl.create_default_context`` and contexts made
+    after this are as usual."""
+    import ssl
+
+    cls = ssl.SSLContext
+    saved = {name: cls.__dict__.get(name) for name in _TRUST_METHODS}
+    cls.load_default_certs = lambda self, purpose=None: None  # type: ignore[method-assign]
+    cls.set_default_verify_paths = lambda self: None  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        for name, original in saved.items():
+            if original is None:
+                delattr(cls, name)  # the C method of ``_ssl._SSLContext`` shows again
+            else:
+                setattr(cls, name, original)
+
+
+def _serve(
+    build: Callable[[Any], web.Application], arg: Any, sock: socket.socket, conn: Any
+) -> None:
+    """Serve ``build(arg)`` on ``sock`` until the parent kills this process."""
+    import asyncio
 
     from loadtui.runtime import aio
 
-    build = _resolve(factory)
-    timing.stamp("server process: imports done")
     # Its parent stops it (a kill, ``stop``) once the load has drained: Ctrl-C, a dropped SSH
     # session and a SIGTERM sent to the whole process group are the parent's to handle — a
     # server that stopped on them cut the requests the parent was still draining

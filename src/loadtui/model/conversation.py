@@ -58,7 +58,7 @@ def parse_turns(value: Any) -> tuple[int, int]:
 class ConversationSpec(BaseModel):
     """``[conversation]``: how many turns, what every conversation starts with, or a file."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False, defer_build=True)
 
     turns: Annotated[tuple[int, int], BeforeValidator(parse_turns)] = (4, 4)
     """Turns per conversation: fixed (``4``) or uniform over a range (``"2-6"``), drawn per

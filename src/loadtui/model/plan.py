@@ -65,7 +65,12 @@ __all__ = [
 Seconds = Annotated[float, BeforeValidator(parse_duration)]
 SecondsRange = Annotated[tuple[float, float], BeforeValidator(parse_range)]
 
-_STRICT = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+_STRICT = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False, defer_build=True)
+# defer_build: a model's validator is built when it first validates, not at import. A worker
+# and the embedded mock only unpickle the run's models (no validation): their processes skip
+# the schema building (and pydantic's plugin lookup) of every model here, tens of ms of each
+# one's start-up (docs/performance.md, "Start-up and exit"). The defaults below are factories
+# for the same reason: an instance made at import would build its model there.
 
 # Upper bounds (docs/presets.md lists them): far beyond what one machine can generate, low
 # enough that a typo (``users = 100000000``) is an error now, not a hang or an overflow later.
@@ -354,6 +359,10 @@ class EngineSpec(BaseModel):
     local Ray."""
 
 
+def _one_chat() -> tuple[RequestSpec, ...]:
+    return (RequestSpec(),)
+
+
 class RunConfig(BaseModel):
     """Everything needed to run (and re-run) a load test, secrets excluded."""
 
@@ -361,24 +370,24 @@ class RunConfig(BaseModel):
 
     preset: str | None = None
     description: str = ""
-    target: TargetSpec = TargetSpec()
-    load: LoadSpec = LoadSpec()
-    requests: tuple[RequestSpec, ...] = Field(default=(RequestSpec(),), max_length=MAX_KINDS)
+    target: TargetSpec = Field(default_factory=TargetSpec)
+    load: LoadSpec = Field(default_factory=LoadSpec)
+    requests: tuple[RequestSpec, ...] = Field(default_factory=_one_chat, max_length=MAX_KINDS)
     """The request mix: each user cycles through these in order, each ``weight`` times."""
-    prompts: PromptSpec = PromptSpec()
+    prompts: PromptSpec = Field(default_factory=PromptSpec)
     """Prompt data for chat, completion, messages and embedding requests."""
-    batch: BatchSpec = BatchSpec()
+    batch: BatchSpec = Field(default_factory=BatchSpec)
     """The Batch API job of ``batch`` requests."""
-    overhead: OverheadSpec = OverheadSpec()
+    overhead: OverheadSpec = Field(default_factory=OverheadSpec)
     """Proxy-overhead mode: each request direct and through the proxy."""
     thresholds: dict[str, tuple[ThresholdSpec, ...]] = {}
     """k6-style thresholds by metric, e.g. ``{"ttft": ["p(95)<500"]}``; a metric may carry a
     label filter (``"latency{label:chat}"``) and an entry the object form (``ThresholdSpec``)."""
     workers: int = Field(default=0, ge=0, le=MAX_WORKERS)
     """Worker processes; 0 = automatic."""
-    engine: EngineSpec = EngineSpec()
+    engine: EngineSpec = Field(default_factory=EngineSpec)
     """Where the workers run (``[engine]``)."""
-    mock: MockSpec = MockSpec()
+    mock: MockSpec = Field(default_factory=MockSpec)
     """The embedded mock's timing (when ``target.url`` is not set)."""
     search: SearchSpec | None = None
     """A capacity search (``[search]``, ``--search``; docs/capacity.md), None for a plain run."""

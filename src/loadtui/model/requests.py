@@ -44,7 +44,7 @@ __all__ = [
     "count_unit",
 ]
 
-_STRICT = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+_STRICT = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False, defer_build=True)
 # Bounds that keep a typo from running for ever or filling memory (docs/presets.md lists them).
 MAX_WEIGHT = 1000
 """A request's share of the mix: each round of the mix holds sum(weights) requests."""

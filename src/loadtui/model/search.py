@@ -98,7 +98,7 @@ _Seconds = Annotated[float, BeforeValidator(parse_duration)]
 class SearchSpec(BaseModel):
     """``[search]`` of a preset, ``--search``: how a capacity search runs (docs/capacity.md)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False, defer_build=True)
 
     mode: SearchMode = "rate"
     """rate: open-loop arrivals per second; users: closed-loop concurrent users."""

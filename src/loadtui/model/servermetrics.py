@@ -93,7 +93,7 @@ def parse_selector(text: str) -> Selector:
 class ServerMetricsSpec(BaseModel):
     """``[server_metrics]``, ``--server-metrics URL``, ``--server-metric NAME``."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False, defer_build=True)
 
     url: str
     """The Prometheus endpoint (``http(s)://HOST:PORT/metrics``; a URL without a path gets

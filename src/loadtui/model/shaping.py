@@ -42,7 +42,7 @@ __all__ = [
     "secret_header_values",
 ]
 
-_STRICT = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+_STRICT = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False, defer_build=True)
 MAX_OUTPUT_TOKENS = 10_000_000
 MAX_BODY_FIELDS = 200
 MAX_HEADERS = 100

@@ -25,7 +25,7 @@ __all__ = [
     "TraceSpec",
 ]
 
-_STRICT = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+_STRICT = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False, defer_build=True)
 
 # Bounds that keep a trace from filling memory (docs/workflows.md, "Trace replay", says them):
 # every line is held as a few numbers (prompts are synthesised one arrival at a time, in the

@@ -19,7 +19,7 @@ __all__ = ["BatchInput", "BatchSpec", "OverheadSpec"]
 
 _KEY_VARIABLES = ("OPENAI_API_KEY", "ANTHROPIC_API_KEY")
 
-_STRICT = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+_STRICT = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False, defer_build=True)
 Seconds = Annotated[float, BeforeValidator(parse_duration)]
 
 

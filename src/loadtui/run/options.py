@@ -22,7 +22,7 @@ from loadtui.model.durations import MAX_DURATION, format_duration
 from loadtui.model.plan import RunConfig, fit_duration, scale_time
 from loadtui.model.servermetrics import MOCK, ServerMetricsSpec
 from loadtui.model.slo import parse_slo
-from loadtui.model.thresholds import parse_cli_threshold
+from loadtui.model.threshold_grammar import parse_cli_threshold
 from loadtui.model.trace import TRACE_KINDS
 from loadtui.run.searchopts import apply_search
 from loadtui.run.shaping import apply_control, sets_authorization

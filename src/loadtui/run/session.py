@@ -42,7 +42,7 @@ from loadtui.run.checkpoint import Checkpoints
 from loadtui.run.describe import describe_trace
 from loadtui.run.options import redact_url, with_userinfo
 from loadtui.run.shaping import start_notices
-from loadtui.run.target import bring_up, mint_key
+from loadtui.run.target import bring_up, discard_prespawned, mint_key
 from loadtui.runtime import timing
 from loadtui.storage.conversations import load_conversations
 from loadtui.storage.data import load_batch_input, load_prompts
@@ -128,6 +128,7 @@ class RunSession:
     def start(self) -> Coordinator:
         """Bring up the target (the embedded mock if no URL) and the workers; raises StartError."""
         timing.stamp("session: starting")
+        self._stack.callback(discard_prespawned)  # a start that fails ends those not taken
         config = self.config
         self._check_destination()
         client_ssl(config.target)  # an unreadable --ca-cert: exit 2 before any load
@@ -185,6 +186,7 @@ class RunSession:
         )
         timing.stamp("session: target up; starting the workers")
         coord.start()
+        discard_prespawned()  # any the run did not need (a preset's URL, fewer workers)
         timing.stamp("session: workers ready, the load starts")
         self._stack.callback(coord.stop, 0.0)
         self.coord = coord

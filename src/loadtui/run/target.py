@@ -9,23 +9,55 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from collections.abc import Callable
 from contextlib import ExitStack
 from typing import TYPE_CHECKING
 
-from loadtui.engine.tls import client_ssl
 from loadtui.errors import ConfigError, StartError
 from loadtui.model.plan import RunConfig
 
 if TYPE_CHECKING:
     from loadtui.mock.servers import ServerProcess
 
-__all__ = ["bring_up", "mint_key"]
+__all__ = ["bring_up", "discard_prespawned", "mint_key", "prespawn"]
 
 _MOCK_APP = "loadtui.mock.server:build_app"
 _PROXY_APP = "loadtui.mock.proxy:build_proxy"
 """The apps of the embedded mock and the proxy, by name (``mock/servers.py``: the child
 imports them, the parent need not)."""
+
+
+_PRESPAWN_MAX = 4
+"""At most this many workers are prespawned: the rest start with the session, as before."""
+
+
+def prespawn(config: RunConfig) -> None:
+    """Start now the processes a run of ``config`` will take when its session starts: the
+    embedded mock (no target URL) and its workers (``engine/channel.py``, ``mock/servers.py``
+    ``prespawn``). Each imports its modules while this process imports the rest of the run's
+    (docs/performance.md, "Start-up and exit"); ``discard_prespawned`` ends those no session
+    took. Not for Ray (its actors are no worker processes). Call on the thread that will run
+    the session: a child dies with the thread that started it."""
+    if config.engine.backend == "ray":
+        return
+    if config.target.url is None:  # first: its process is the slower to start
+        from loadtui.mock.prespawn import prespawn as prespawn_server
+
+        prespawn_server(_MOCK_APP, name="embedded mock", client_tls=False)
+    from loadtui.engine.prespawn import prespawn as prespawn_workers
+
+    # "automatic" (0) is at least one worker; the session spawns any more it decides on
+    prespawn_workers(min(config.workers or 1, _PRESPAWN_MAX))
+
+
+def discard_prespawned() -> None:
+    """End the prespawned processes no session took (those modules are imported only if
+    something was prespawned)."""
+    for name in ("loadtui.engine.prespawn", "loadtui.mock.prespawn"):
+        module = sys.modules.get(name)
+        if module is not None:
+            module.discard_prespawned()
 
 
 def _start(
@@ -71,7 +103,7 @@ def bring_up(
         # servers' own modules (aiohttp, the handlers) are imported in their processes only
         from loadtui.mock.servers import ServerProcess
 
-        mock = ServerProcess(_MOCK_APP, config.mock, name="embedded mock")
+        mock = ServerProcess(_MOCK_APP, config.mock, name="embedded mock", client_tls=False)
         mock_url = _start(mock, stack, pending)
         if overhead.enabled:
             upstream = overhead.direct_url or mock_url
@@ -128,6 +160,8 @@ _ADMIN_ANSWER_MAX = 64 * 1024
 def _post_capped(url: str, auth: tuple[str, str], config: RunConfig) -> tuple[int, bytes]:
     """POST with Basic auth; the status and at most ``_ADMIN_ANSWER_MAX`` bytes of the body."""
     import httpx
+
+    from loadtui.engine.tls import client_ssl
 
     verify = client_ssl(config.target)  # --ca-cert / --insecure, as the workers check it
     timeout = config.target.timeout

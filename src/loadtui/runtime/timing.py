@@ -55,11 +55,14 @@ def to_file(path: Path) -> None:
 
 def stamp(phase: str) -> None:
     """One line on stderr (or the ``to_file`` file): seconds since the origin, the phase, this
-    process's id."""
+    process's id and the CPU time it has used."""
     if not ENABLED:
         return
     now = time.monotonic()
-    line = f"loadtui timing: {now - _ORIGIN:8.3f} s  {phase}  [pid {os.getpid()}]\n"
+    cpu = time.process_time()  # this process's own CPU so far: where a busy machine's time went
+    line = (
+        f"loadtui timing: {now - _ORIGIN:8.3f} s  {phase}  [pid {os.getpid()}, cpu {cpu:.3f} s]\n"
+    )
     if _log is not None:
         try:
             with open(_log, "a", encoding="utf-8") as log:  # one write: lines do not interleave

@@ -1,0 +1,58 @@
+"""Prespawned helper processes started by ``fork`` where that is safe, and what such a child drops.
+
+A run's CLI starts its embedded mock and first workers before it knows their settings
+(``engine/channel.py``, ``mock/servers.py`` ``prespawn``). Spawned, each child starts a new
+interpreter and imports pydantic and the run's models again before its own modules; forked
+from the parent — which has imported them to check the options — it starts with them (some
+0.1-0.25 s of CPU less per child: docs/performance.md, "Start-up and exit"). ``fork`` is used
+only on Linux and only while the parent has a single thread: a child forked from a threaded
+process can inherit a lock some other thread held (macOS's system libraries forbid it too).
+Children spawned later (by the session, from a threaded process) are spawned as before.
+
+A forked child inherits every descriptor of its parent, among them the parent's ends of its
+own pipes and of its siblings'; it closes those at once (``drop_inherited``), so each pipe
+still ends (EOF) when the parent closes its end or dies.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import sys
+import threading
+from typing import Any, Literal
+
+__all__ = ["drop_inherited", "hold", "prepare"]
+
+_held: list[Any] = []
+"""The parent's ends of its prespawned helpers' pipes (``multiprocessing`` connections)."""
+
+
+def prepare() -> Literal["fork", "spawn"]:
+    """The start method for a prespawned child: ``fork`` on Linux while this process runs one
+    thread, ``spawn`` otherwise. Output buffered so far is flushed first: a forked child that
+    flushes its copy of the buffers as it ends would write it again."""
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError, AttributeError):  # closed, or None
+            stream.flush()
+    if sys.platform.startswith("linux") and threading.active_count() == 1:
+        return "fork"
+    return "spawn"
+
+
+def hold(*conns: Any) -> None:
+    """Note pipe ends this process keeps for a child, before it starts: a child forked from now
+    on drops them."""
+    _held.extend(conns)
+
+
+def drop_inherited() -> None:
+    """Call first in a forked child: close the pipe ends its parent holds, and keep the
+    inherited objects out of the garbage collector's passes, which write to every object they
+    visit and would copy the pages the child shares with its parent (``gc.freeze``). Nothing
+    in a spawned child, which inherited nothing."""
+    if not _held:
+        return
+    gc.freeze()
+    while _held:
+        _held.pop().close()
