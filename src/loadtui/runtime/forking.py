@@ -31,11 +31,16 @@ _held: list[Any] = []
 def prepare() -> Literal["fork", "spawn"]:
     """The start method for a prespawned child: ``fork`` on Linux while this process runs one
     thread, ``spawn`` otherwise. Output buffered so far is flushed first: a forked child that
-    flushes its copy of the buffers as it ends would write it again."""
+    flushes its copy of the buffers as it ends would write it again. Before a fork, what this
+    process holds is frozen out of its garbage collector (``gc.freeze``)."""
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(OSError, ValueError, AttributeError):  # closed, or None
             stream.flush()
     if sys.platform.startswith("linux") and threading.active_count() == 1:
+        # the parent's own collections must not visit what it shares with the child either: a
+        # full collection in the parent wrote every inherited object's header, and ~5.5 MB of
+        # pages each process had shared became private to both, mid-run (memory_bench.py)
+        gc.freeze()
         return "fork"
     return "spawn"
 
