@@ -61,7 +61,7 @@ def _newest_worker(proc: subprocess.Popen[str]) -> int:
     tracker)."""
     spawned = [p for p in _descendants(proc.pid) if b"resource_tracker" not in _cmdline(p)]
     assert len(spawned) == 3, spawned  # the mock, then the two workers
-    return max(spawned, key=_start_time)
+    return max(spawned, key=lambda pid: (_start_time(pid), pid))  # start times tie (10 ms ticks)
 
 
 def _read_until(proc: subprocess.Popen[str], prefix: str, timeout: float = 30) -> None:
@@ -487,6 +487,39 @@ def test_ctrl_c_during_a_hanging_preflight_exits_at_once(private_dirs: Path):
     assert not (private_dirs / "data" / "runs").exists() or not any(
         (private_dirs / "data" / "runs").glob("*.json")
     )
+
+
+@pytest.mark.integration
+def test_ctrl_c_while_the_workers_start_ends_every_one_of_them(private_dirs: Path):
+    # 6 workers: 4 forked ahead (serving once their spec is in), 2 spawned by the session; the
+    # Ctrl-C (to the whole group, as a terminal sends it) comes while the spawned ones start:
+    # none may print a KeyboardInterrupt traceback (the first spawn's resource tracker used to
+    # unblock SIGINT), none may be left (if the workers are quicker, the run is interrupted)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "loadtui", "--headless", "--preset", "smoke", "--workers", "6"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        text=True,
+        env={**os.environ, "LOADTUI_DEBUG_TIMING": "1"},
+        start_new_session=True,
+    )
+    try:
+        assert proc.stderr is not None
+        for line in proc.stderr:
+            if "embedded mock: ready" in line:
+                break
+        time.sleep(0.05)
+        children = _descendants(proc.pid)
+        os.killpg(proc.pid, signal.SIGINT)
+        _, stderr = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    assert proc.returncode == 130, stderr
+    assert "Traceback" not in stderr, stderr
+    _wait_for(lambda: not any(Path(f"/proc/{pid}").exists() for pid in children), 10, "the ends")
 
 
 # -- issue 8 #12 in the app's run thread, and with a failed threshold --------------------------

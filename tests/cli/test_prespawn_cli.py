@@ -36,3 +36,29 @@ def test_a_run_with_a_url_prespawns_its_worker_and_no_mock(
     assert f"workers: prespawned 1 ({method})" in proc.stderr
     assert "worker 0: spec taken" in proc.stderr  # the session took the prespawned one
     assert "mock: prespawning" not in proc.stderr and out.exists()
+
+
+def test_metrics_host_alone_is_refused_before_any_process_is_spawned(private_dirs: Path) -> None:
+    proc = run_cli("--headless", "--preset", "smoke", "--metrics-host", "127.0.0.1", env=_TIMING)
+    assert proc.returncode == 2, proc.stderr
+    assert "--metrics-host needs --metrics-port" in proc.stderr
+    assert "prespawn" not in proc.stderr and "spawning" not in proc.stderr
+
+
+def test_a_refusal_after_the_prespawn_ends_those_processes_in_process_too(
+    private_dirs: Path,
+) -> None:
+    # --metrics-port already taken is found after the prespawn, before any session; main() run
+    # in-process (as some tests do) must not leave its processes for the next run to take
+    import multiprocessing
+    import socket
+
+    from loadtui.cli import main
+
+    before = set(multiprocessing.active_children())  # another test's mock may be serving
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = str(taken.getsockname()[1])
+        assert main(["--headless", "--preset", "smoke", "--metrics-port", port]) == 3
+    assert [p.name for p in set(multiprocessing.active_children()) - before] == []

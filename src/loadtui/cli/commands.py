@@ -61,46 +61,54 @@ def _cmd_run(args: argparse.Namespace) -> int:
     check_controls(config, schedule, args.control_file)
     api_key = default_api_key(config, args.api_key)
     check_credentials(config, api_key, resolved.userinfo)
+    _check_metrics_options(args)
     # The options are good: the run's mock and workers start now, importing their modules
     # while this process imports the console and the session (a bad option never spawns)
-    from loadtui.run.target import prespawn
+    from loadtui.run.target import discard_prespawned, prespawn
 
     prespawn(config)
-    with collector_paused():
-        from loadtui.headless.runner import RunOptions, run_headless
+    try:  # those no session took end here: a refusal after this point, an error
+        with collector_paused():
+            from loadtui.headless.runner import RunOptions, run_headless
 
-    timing.stamp("cli: console and session imported")
-    with _metrics_server(args) as metrics:
-        options = RunOptions(
-            api_key=api_key,
-            out=args.out,
-            record_requests=args.record_requests,
-            schedule=schedule,
-            live=args.live,
-            userinfo=resolved.userinfo,
-            target_source=resolved.source,
-            report=args.report,
-            exports=exports,
-            metrics=metrics,
-            output=_output(args),
-        )
-        code, _ = run_headless(config, options)
-    return code
+        timing.stamp("cli: console and session imported")
+        with _metrics_server(args) as metrics:
+            options = RunOptions(
+                api_key=api_key,
+                out=args.out,
+                record_requests=args.record_requests,
+                schedule=schedule,
+                live=args.live,
+                userinfo=resolved.userinfo,
+                target_source=resolved.source,
+                report=args.report,
+                exports=exports,
+                metrics=metrics,
+                output=_output(args),
+            )
+            code, _ = run_headless(config, options)
+        return code
+    finally:
+        discard_prespawned()
 
 
 @contextmanager
 def _metrics_server(args: argparse.Namespace) -> Iterator[MetricsServer | None]:
     """``--metrics-port``'s server, listening before any load is sent (StartError: exit 3);
     it serves until the command ends (the app: until it closes)."""
+    _check_metrics_options(args)
     if args.metrics_port is None:
-        if args.metrics_host is not None:
-            raise UsageError("--metrics-host needs --metrics-port")
         yield None
         return
     from loadtui.run.metrics_server import MetricsServer
 
     with MetricsServer(args.metrics_host or "127.0.0.1", args.metrics_port) as server:
         yield server
+
+
+def _check_metrics_options(args: argparse.Namespace) -> None:
+    if args.metrics_port is None and args.metrics_host is not None:
+        raise UsageError("--metrics-host needs --metrics-port")
 
 
 def _output(args: argparse.Namespace) -> Output:

@@ -20,8 +20,10 @@ worker is gone.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import multiprocessing as mp
+import multiprocessing.util  # its exit handler registered now, so that ours runs before it
 import os
 import pickle
 import queue
@@ -212,6 +214,26 @@ class ProcessPool:
         self._inbox.gone.update(range(len(self._procs)))
 
 
+_started: list[Any] = []
+"""Every worker process this process started: any still alive when it exits is killed
+(``_end_leftovers``)."""
+
+
+def _end_leftovers() -> None:
+    """At exit, before multiprocessing's own handler — which signals its children and then
+    waits for each with no time limit — kill any worker still alive: a worker ignores the
+    signals the CLI takes, so a path that skipped the pool's close (an interrupted start) would
+    otherwise hang the exit for ever."""
+    for proc in _started:
+        with contextlib.suppress(Exception):
+            if proc.is_alive():
+                proc.kill()
+    _started.clear()
+
+
+atexit.register(_end_leftovers)  # after multiprocessing.util's (imported above): runs first
+
+
 @dataclass
 class _Child:
     """A worker's process and the parent's ends of its two pipes."""
@@ -233,7 +255,14 @@ class _Child:
         up_r, up_w = ctx.Pipe(duplex=False)
         forking.hold(down_w, up_r)  # a forked child (this one, or a later one) drops them
         proc = ctx.Process(target=target, args=(*args, down_r, up_w), name=name, daemon=True)
-        proc.start()
+        if method == "spawn":  # its start unblocks SIGINT, which the block below must keep
+            from multiprocessing import resource_tracker
+
+            resource_tracker.ensure_running()
+        with forking.signals_held():  # a Ctrl-C while it starts is the parent's alone
+            proc.start()
+        _started[:] = [p for p in _started if p.is_alive()]  # an app starts run after run
+        _started.append(proc)
         down_r.close()
         up_w.close()
         return cls(proc, down_w, up_r)
@@ -276,6 +305,7 @@ class _Sender:
 
 
 def _process_main(spec: WorkerSpec, down: Connection, up: Connection) -> None:
+    forking.ignore_signals()  # Ctrl-C and SIGHUP, held back while it started, are the parent's
     die_with_parent()  # a SIGKILLed coordinator must not leave load running
     _import_worker()
     timing.stamp(f"worker {spec.index}: imports done")

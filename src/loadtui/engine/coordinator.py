@@ -159,8 +159,14 @@ class Coordinator:
     def start(self, ready_timeout: float = 60.0) -> None:
         """Start the workers, wait until each is ready and its clock measured, then start the
         load at one instant of this clock."""
-        self.pool.start(self._specs())
-        self._await_ready(ready_timeout)
+        try:
+            self.pool.start(self._specs())
+            self._await_ready(ready_timeout)
+        except StartError:
+            raise  # the pool is closed already
+        except BaseException:  # interrupted while starting: no worker may be left waiting
+            self.pool.close(0.0)  # (ended by a kill: they ignore the signals the CLI takes)
+            raise
         delay = _START_DELAY + 2.0 * self.clocks.worst_rtt()
         self.t0 = perf_counter() + delay
         at = self.clocks.start_in(delay)

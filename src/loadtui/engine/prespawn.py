@@ -13,7 +13,6 @@ from __future__ import annotations
 import atexit
 import os
 import pickle
-import signal
 from multiprocessing.connection import Connection
 
 from loadtui.engine.channel import _Child, _import_worker, _work
@@ -37,8 +36,9 @@ def prespawn(count: int) -> None:
     """
     first = not _prespawned
     method = forking.prepare()  # fork while this process has one thread (Linux)
-    for _ in range(count):
-        _prespawned.append(_Child.spawn(_prespawned_main, "loadtui-worker", method=method))
+    with forking.signals_held():
+        for _ in range(count):
+            _prespawned.append(_Child.spawn(_prespawned_main, "loadtui-worker", method=method))
     if first and count:
         # registered after multiprocessing's own exit handler (imported by the first spawn), so
         # it runs before that one, which would wait for the children it signals
@@ -54,19 +54,25 @@ def discard_prespawned() -> None:
 
 
 def take() -> _Child | None:
-    """The oldest prespawned worker, for a pool to adopt (None: there is none left)."""
-    return _prespawned.pop(0) if _prespawned else None
+    """The oldest live prespawned worker, for a pool to adopt (None: there is none left; a
+    dead one is ended and skipped, so the pool spawns a fresh one)."""
+    while _prespawned:
+        child = _prespawned.pop(0)
+        if child.proc.is_alive():
+            return child
+        child.discard()
+    return None
 
 
 def _prespawned_main(down: Connection, up: Connection) -> None:
     """A prespawned worker (``prespawn``): its imports first, then its spec, the first message
     down; the pipe closed before that (the run did not want it) ends it quietly."""
+    # Ctrl-C and a dropped terminal are the parent's to handle, as a worker's are (a traceback
+    # of an interrupted import helps nobody); SIGTERM still ends an idle one. First: they were
+    # held back while this process started (``forking.signals_held``)
+    forking.ignore_signals()
     forking.drop_inherited()
     die_with_parent()
-    # Ctrl-C and a dropped terminal are the parent's to handle, as a worker's are (a traceback
-    # of an interrupted import helps nobody); SIGTERM still ends an idle one
-    for sig in (signal.SIGINT, signal.SIGHUP):
-        signal.signal(sig, signal.SIG_IGN)
     _import_worker()
     timing.stamp("worker (prespawned): imports done, waiting for its spec")
     try:

@@ -15,7 +15,6 @@ import atexit
 import multiprocessing as mp
 import os
 import pickle
-import signal
 import socket
 from dataclasses import dataclass
 from typing import Any
@@ -76,7 +75,8 @@ def prespawn(
             name=f"loadtui-{name}",
             daemon=True,
         )
-        proc.start()
+        with forking.signals_held():
+            proc.start()
         port = sock.getsockname()[1]
     finally:
         sock.close()  # the child holds its own copy
@@ -108,12 +108,12 @@ def _prespawned_main(
     """A prespawned server (``prespawn``): its imports first, then its app's argument, the
     first message on ``settings``; that pipe closed before (the run did not want this server)
     ends it quietly."""
+    # Ctrl-C and a dropped terminal are the parent's to handle, as a serving one's are (a
+    # traceback of an interrupted import helps nobody); SIGTERM still ends an idle one. First:
+    # they were held back while this process started (``forking.signals_held``)
+    forking.ignore_signals()
     forking.drop_inherited()
     die_with_parent()
-    # Ctrl-C and a dropped terminal are the parent's to handle, as a serving one's are (a
-    # traceback of an interrupted import helps nobody); SIGTERM still ends an idle one
-    for sig in (signal.SIGINT, signal.SIGHUP):
-        signal.signal(sig, signal.SIG_IGN)
     build = _imported(factory, client_tls)
     timing.stamp("server process (prespawned): imports done, waiting for its settings")
     try:

@@ -186,9 +186,9 @@ class RunSession:
         )
         timing.stamp("session: target up; starting the workers")
         coord.start()
+        self._stack.callback(coord.stop, 0.0)
         discard_prespawned()  # any the run did not need (a preset's URL, fewer workers)
         timing.stamp("session: workers ready, the load starts")
-        self._stack.callback(coord.stop, 0.0)
         self.coord = coord
         if config.search is not None:
             from loadtui.run.search import CapacitySearch

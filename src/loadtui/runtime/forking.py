@@ -18,11 +18,16 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import signal
 import sys
 import threading
+from collections.abc import Iterator
 from typing import Any, Literal
 
-__all__ = ["drop_inherited", "hold", "prepare"]
+__all__ = ["drop_inherited", "hold", "ignore_signals", "prepare", "signals_held"]
+
+_HELD = (signal.SIGINT, signal.SIGHUP)
+"""The signals a prespawned child leaves to its parent (Ctrl-C, a dropped terminal)."""
 
 _held: list[Any] = []
 """The parent's ends of its prespawned helpers' pipes (``multiprocessing`` connections)."""
@@ -45,9 +50,37 @@ def prepare() -> Literal["fork", "spawn"]:
     return "spawn"
 
 
+@contextlib.contextmanager
+def signals_held() -> Iterator[None]:
+    """Ctrl-C and SIGHUP held back while children are started: a child inherits the blocked
+    mask (through ``fork`` and ``exec`` alike) and lets them in only once it ignores them
+    (``ignore_signals``); this process takes any that came meanwhile as the block ends.
+    Without it a Ctrl-C in the first moments of a child printed a ``KeyboardInterrupt``
+    traceback from inside it."""
+    if not hasattr(signal, "pthread_sigmask"):  # Windows: nothing to hold
+        yield
+        return
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, _HELD)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
+def ignore_signals() -> None:
+    """First in a prespawned child: Ctrl-C and SIGHUP are its parent's to handle (as a
+    worker's are); ignored, then let in."""
+    for sig in _HELD:
+        signal.signal(sig, signal.SIG_IGN)
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, _HELD)
+
+
 def hold(*conns: Any) -> None:
     """Note pipe ends this process keeps for a child, before it starts: a child forked from now
-    on drops them."""
+    on drops them. Ends closed since (a pool that ended) are forgotten here, so the list of a
+    long-lived process (the app starts run after run) stays as long as its open pipes."""
+    _held[:] = [conn for conn in _held if not getattr(conn, "closed", False)]
     _held.extend(conns)
 
 
