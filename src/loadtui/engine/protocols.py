@@ -96,9 +96,14 @@ class Prepared:
 
 def join_url(base: str, path: str, key: str | None = None) -> str:
     """``base`` may or may not end in ``/v1``; ``path`` is ``/v1/...`` or ``/health``. A
-    ``{key}`` in either is replaced by the API key — here, in memory, never in a file."""
+    query in ``base`` (``?api-version=…``, as Azure's endpoints take) goes after the joined
+    path; a fragment is dropped (a client never sends one). A ``{key}`` in either is replaced
+    by the API key — here, in memory, never in a file."""
+    base, _, query = base.split("#", 1)[0].partition("?")
     base = base.rstrip("/")
     url = base + path[3:] if base.endswith("/v1") and path.startswith("/v1/") else base + path
+    if query:
+        url += ("&" if "?" in url else "?") + query
     return url.replace("{key}", key or "") if "{key}" in url else url
 
 
@@ -239,9 +244,10 @@ class OpenAIProtocol:
         shaped_headers(key_headers(headers, target, api_key), spec, target)
         path = spec.path or _PATHS.get(spec.kind, "")
         if spec.kind == "health":
-            root = base_url.rstrip("/")
+            root, _, query = base_url.split("#", 1)[0].partition("?")
+            root = root.rstrip("/")
             root = root[:-3] if root.endswith("/v1") else root
-            url = join_url(root, spec.path or "/health", api_key)
+            url = join_url(root + (f"?{query}" if query else ""), spec.path or "/health", api_key)
             return finish(Prepared("GET", url, headers, None, False, "health"), spec, self, target)
         if spec.kind == "models":
             url = join_url(base_url, path, api_key)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import importlib
 import multiprocessing as mp
+import os
 import pickle
 import signal
 import socket
@@ -280,9 +281,23 @@ def _serve(
         app = build(arg)
         if timing.ENABLED:
             app.middlewares.append(_first_request_stamp())
-        await serve_app(app, on_ready=conn.send, stop=stop, sock=sock)
+        await serve_app(app, on_ready=_told(conn), stop=stop, sock=sock)
 
     aio.run(main())
+
+
+def _told(conn: Any) -> Callable[[int], None]:
+    """Tell the parent this server's port; a parent no longer waiting (a Ctrl-C while the run
+    started closed the pipe) ends this process at once, quietly — no traceback, and none of
+    the output buffered in the parent when it forked written a second time."""
+
+    def ready(port: int) -> None:
+        try:
+            conn.send(port)
+        except OSError:
+            os._exit(0)
+
+    return ready
 
 
 def _resolve(factory: Factory) -> Callable[[Any], web.Application]:
