@@ -17,7 +17,7 @@ from time import perf_counter
 import pytest
 
 from loadtui.engine.client import exception_class
-from loadtui.engine.protocols import Prepared
+from loadtui.engine.protocols import OpenAIProtocol, Prepared
 from loadtui.engine.wire import (
     HEAD_MAX,
     BodyTooLarge,
@@ -28,6 +28,9 @@ from loadtui.engine.wire import (
     Wire,
 )
 from loadtui.model.outcomes import ErrorClass
+from loadtui.model.plan import RunConfig
+
+CHAT = RunConfig.model_validate({"requests": [{"stream": False}]})
 
 Answer = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[bool]]
 """Answers one request whose head was read; True keeps the connection open."""
@@ -371,3 +374,26 @@ def test_a_cancelled_request_closes_its_connection():
             wire.close()
 
     asyncio.run(scenario())
+
+
+def test_a_redirect_is_not_followed_and_fails_as_other_with_its_reason():
+    from loadtui.engine.client import execute
+    from loadtui.metrics.stats import Recorder
+
+    moved = b"HTTP/1.1 307 Temporary Redirect\r\nLocation: https://elsewhere.example/v1/x\r\n"
+    moved += b"Content-Length: 0\r\n\r\n"
+
+    async def scenario() -> Recorder:
+        rec = Recorder()
+        async with serving(pieces(moved)) as (server, url), Wire() as wire:
+            prep = OpenAIProtocol().prepare(CHAT.requests[0], CHAT.target, url, None)
+            assert await execute(wire, prep, rec) is False
+            assert len(server.heads) == 1  # nothing followed it
+        return rec
+
+    rec = asyncio.run(scenario())
+    assert rec.errors == {"other": 1}
+    # the reason keeps a URL's scheme and host only (its path may hold a key)
+    assert rec.reasons["other"] == [
+        "Redirected: HTTP 307, not followed, to https://elsewhere.example/…"
+    ]

@@ -26,6 +26,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterable, Callable, Mapping
 from time import perf_counter
+from urllib.parse import urlsplit
 
 from multidict import CIMultiDictProxy
 
@@ -157,6 +158,8 @@ async def execute(
     try:
         conn = await wire.exchange(prep)
         arrived(conn, out, user)
+        if 300 <= conn.status < 400 and conn.status != 304 and conn.status not in prep.accept:
+            redirected(conn, out)
         # read: whole (an error status, or not streamed) or as SSE; the branch is here, not
         # in a function of its own, to save a coroutine per request
         if out.error is not None or not prep.stream:
@@ -228,6 +231,21 @@ def arrived(conn: Conn, out: Outcome, user: UserStatus | None) -> None:
     if user is not None:
         user.state = _WAITING
     out.error = status_class(status)
+
+
+class Redirected(Exception):
+    """A redirect, which loadtui does not follow (the request's reason)."""
+
+
+def redirected(conn: Conn, out: Outcome) -> None:
+    """A 3xx answer: not followed — an answer is measured as it comes, and a target that
+    redirects its API calls is misconfigured (http to https, a missing slash) — so the request
+    fails as ``other``, its reason naming the status and where it pointed (scheme and host
+    only: a path may hold a key)."""
+    location = urlsplit(conn.headers().get("Location", ""))
+    where = f"{location.scheme}://{location.netloc}" if location.netloc else "a path"
+    out.error = ErrorClass.OTHER
+    out.note(out.error, Redirected(f"HTTP {conn.status}, not followed, to {where}"))
 
 
 def read_whole(prep: Prepared, out: Outcome, data: bytes, keep: list[bytes] | None) -> None:

@@ -47,7 +47,8 @@ class ErrorClass(StrEnum):
     BATCH_MISMATCH = "batch_mismatch"
     """A batch's output and error files do not add up to its request_counts or its input."""
     OTHER = "other"
-    """Any other exception; its message is kept among the run's ``error_reasons``."""
+    """Any other exception, and a redirect (not followed); its message is kept among the run's
+    ``error_reasons``."""
 
 
 class UserState(IntEnum):
