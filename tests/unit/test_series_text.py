@@ -17,6 +17,10 @@ from loadtui.storage.seriestext import SeriesText
 DATA = Path(__file__).resolve().parents[1] / "data"
 
 
+SECRET = "placeholder-secret-0123456789"
+"""Redacted from every save (not shaped like a real key: a scanner must not flag it)."""
+
+
 def points(n: int, start: int = 0) -> tuple[SeriesPoint, ...]:
     """Every kind of point: plain, streamed (ITL, TPOT), with SLO counts, an odd float."""
     out = []
@@ -51,7 +55,7 @@ def both(run: RunRecord, tmp: Path, text: SeriesText, secret: str | None = None)
     assert reused.read_bytes() == whole.read_bytes()
 
 
-@pytest.mark.parametrize("secret", [None, "sk-test-secret-0123456789"])
+@pytest.mark.parametrize("secret", [None, SECRET])
 def test_a_growing_series_is_written_byte_for_byte_as_a_whole_encoding(
     records: list[RunRecord], tmp_path: Path, secret: str | None
 ) -> None:
@@ -76,19 +80,19 @@ def test_checkpoints_write_what_the_final_save_writes(
 ) -> None:
     warned: list[str] = []
     path, whole = tmp_path / "run.json", tmp_path / "whole.json"
-    ckpt = Checkpoints(path, ["sk-test-secret-0123456789"], warned.append, first=0.0)
+    ckpt = Checkpoints(path, [SECRET], warned.append, first=0.0)
     series = points(20)
     for n in (2, 9, 20):
         run = replace(records[1], series=series[:n])
         ckpt.write(run)
         ckpt.close()  # waits for the writer
-        save_run(run, whole, ["sk-test-secret-0123456789"], remember=False)
+        save_run(run, whole, [SECRET], remember=False)
         assert path.read_bytes() == whole.read_bytes()
         ckpt._next = 0.0  # the next one is due at once
     assert not warned
     assert load_record(path).series == series
     # the final save reuses the checkpoints' text (RunSession.save, once they are closed)
     final = replace(records[1], series=series, status="completed")
-    save_run(final, path, ["sk-test-secret-0123456789"], series_text=ckpt.series_text)
-    save_run(final, whole, ["sk-test-secret-0123456789"])
+    save_run(final, path, [SECRET], series_text=ckpt.series_text)
+    save_run(final, whole, [SECRET])
     assert path.read_bytes() == whole.read_bytes()
