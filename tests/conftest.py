@@ -37,6 +37,21 @@ def _share_bytecode() -> None:
 _share_bytecode()
 
 
+def _share_code_cache() -> None:
+    """Every CLI process the suite starts keeps its compiled dataclass methods in loadtui's
+    cache (``runtime/codecache.py``): one folder for the whole session, outside the tests'
+    private data dirs (a test that checks nothing was written there stays right), removed when
+    the session ends. The process pytest starts first sets it; the rest inherit it."""
+    if os.environ.get("LOADTUI_CACHE_DIR"):
+        return
+    folder = tempfile.mkdtemp(prefix="loadtui-tests-cache-")
+    os.environ["LOADTUI_CACHE_DIR"] = folder
+    atexit.register(shutil.rmtree, folder, True)
+
+
+_share_code_cache()
+
+
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
     """``-n auto`` (pyproject's addopts): no workers for a run of the unit layer alone, where
     starting them costs more than its few seconds; otherwise one worker more than the cores.

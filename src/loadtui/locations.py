@@ -1,7 +1,8 @@
 """Every place on disk loadtui reads or writes, in one module.
 
 ``LOADTUI_DATA_DIR`` and ``LOADTUI_CONFIG_DIR`` override the platformdirs defaults (tests and
-CI use them so they never touch a user's real directories).
+CI use them so they never touch a user's real directories); with ``LOADTUI_DATA_DIR`` set, the
+cache is below it too, unless ``LOADTUI_CACHE_DIR`` names one.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from platformdirs import user_config_path, user_data_path
+from platformdirs import user_cache_path, user_config_path, user_data_path
 
 APP = "loadtui"
 
@@ -18,6 +19,16 @@ def data_dir() -> Path:
     """Where run files live (``runs/`` below it)."""
     override = os.environ.get("LOADTUI_DATA_DIR")
     return Path(override) if override else user_data_path(APP)
+
+
+def cache_dir() -> Path:
+    """What loadtui keeps only to start faster (``runtime/codecache.py``): safe to delete.
+    ``LOADTUI_CACHE_DIR`` names it; else it is ``cache/`` below ``LOADTUI_DATA_DIR`` if that
+    is set, else the platform's cache folder."""
+    if override := os.environ.get("LOADTUI_CACHE_DIR"):
+        return Path(override)
+    data = os.environ.get("LOADTUI_DATA_DIR")
+    return Path(data) / "cache" if data else user_cache_path(APP)
 
 
 def runs_dir() -> Path:

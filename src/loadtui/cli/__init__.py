@@ -49,6 +49,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     timing.stamp("cli: arguments parsed")
     if argv is None:  # after the parse: ``--help`` spawns nothing
         _spawned_children_skip_the_script()
+    if argv is None:  # this process is ours: dataclass methods compiled once, kept between runs
+        from loadtui.locations import cache_dir
+        from loadtui.runtime import codecache
+
+        codecache.install(cache_dir())
+        timing.stamp("cli: code cache read")
     try:
         code = _run(args)
     finally:

@@ -345,6 +345,8 @@ def _work(spec: WorkerSpec, down: Connection, up: Connection) -> None:
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(Exception):
             stream.flush()
+    if (cache := sys.modules.get("loadtui.runtime.codecache")) is not None:
+        cache.save()  # a forked worker's own dataclasses, compiled once (runtime/codecache.py)
     os._exit(0 if failure is None else 1)
 
 

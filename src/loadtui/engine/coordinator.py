@@ -80,6 +80,10 @@ every worker is ready and idle by then (its clock measured), and one round trip 
 ``Start`` takes to reach it, so two of the slowest are the margin and this covers a scheduler's
 hiccup. A worker later than that begins at once, its lateness in the run file (its start skew);
 it was 0.1 s, a tenth of a second of every run's start-up (docs/performance.md)."""
+_ONE_WORKER_DELAY = 0.002
+"""The margin when there is one worker: no other worker's start to meet, so the start is set
+just past the round trips (a worker that reads it late begins at once, its lateness its start
+skew, as above)."""
 
 
 class Coordinator:
@@ -167,7 +171,8 @@ class Coordinator:
         except BaseException:  # interrupted while starting: no worker may be left waiting
             self.pool.close(0.0)  # (ended by a kill: they ignore the signals the CLI takes)
             raise
-        delay = _START_DELAY + 2.0 * self.clocks.worst_rtt()
+        margin = _START_DELAY if self.n > 1 else _ONE_WORKER_DELAY
+        delay = margin + 2.0 * self.clocks.worst_rtt()
         self.t0 = perf_counter() + delay
         at = self.clocks.start_in(delay)
         for w in range(self.n):

@@ -9,11 +9,14 @@ then fail every request, or the other way round.
 
 from __future__ import annotations
 
-import ssl
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from loadtui.errors import ConfigError
 from loadtui.model.plan import TargetSpec
+
+if TYPE_CHECKING:
+    import ssl
 
 __all__ = ["ca_context", "client_ssl"]
 
@@ -21,6 +24,8 @@ __all__ = ["ca_context", "client_ssl"]
 def ca_context(path: str, given: str = "[target] ca_cert") -> ssl.SSLContext:
     """A client context trusting the PEM bundle at ``path``; ConfigError (exit 2) naming where
     it was ``given`` when it is missing, unreadable or holds no certificate."""
+    import ssl  # here: a run without --ca-cert needs no TLS module in its parent
+
     file = Path(path).expanduser()
     try:
         return ssl.create_default_context(cafile=str(file))

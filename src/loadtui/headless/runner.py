@@ -18,34 +18,25 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType, TracebackType
-from typing import Any, Literal, TextIO
-
-from rich.console import Console
-from rich.live import Live
-from rich.text import Text
+from typing import TYPE_CHECKING, Any, Literal, TextIO
 
 from loadtui.engine.coordinator import Coordinator
-from loadtui.headless.console import (
-    live_wanted,
-    make_console,
-    plain_printer,
-    progress_line,
-    progress_panel,
-    summary_renderable,
-)
-from loadtui.headless.exports import write_run_outputs
 from loadtui.headless.search import step_line
 from loadtui.headless.verdict import stopped_at, verdict_line
 from loadtui.model.controls import ControlChange
 from loadtui.model.plan import RunConfig
-from loadtui.model.record import RunRecord
-from loadtui.outputs.exports import Export
 from loadtui.run.drive import Controls, RunDriver
 from loadtui.run.exitcodes import ExitCode
 from loadtui.run.frame import LiveFrame, build_frame, in_flight_now
-from loadtui.run.metrics_server import MetricsServer
 from loadtui.run.session import RunSession
-from loadtui.storage.record_out import summary_document
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.live import Live
+
+    from loadtui.model.record import RunRecord
+    from loadtui.outputs.exports import Export
+    from loadtui.run.metrics_server import MetricsServer
 
 __all__ = ["Output", "RunOptions", "run_headless"]
 
@@ -123,11 +114,10 @@ def run_headless(
 ) -> tuple[ExitCode, Path | None]:
     """Run ``config`` to the end; returns the exit code and the saved run file."""
     options = options or RunOptions()
-    console = make_console(options.stream or sys.stdout)
+    out = _Stdout(options.stream or sys.stdout)
     human = options.output == "human"
-    progress = _Progress(console, human and live_wanted(console, options.live), config, human)
-    say = plain_printer(console)
-    notice = say if human else _silent  # --quiet and --json: stdout is for the result only
+    progress = _Progress(out, options.live, config, human)
+    notice = out.say if human else _silent  # --quiet and --json: stdout is for the result only
     stop = _Stop()
     with (
         _signals(stop),
@@ -171,12 +161,14 @@ def run_headless(
         )
         asked = session.out or session.path
     code = _exit_code(run, path, asked)
+    from loadtui.headless.exports import write_run_outputs  # imported during the load
+
     note = _warn if human else _silent  # "report saved:", "exported:": no notice in the others
     failed = write_run_outputs(run, path, options.report, options.exports, note, _warn)
     why = None
     if failed and code not in (ExitCode.RUN_FAILED, ExitCode.INTERRUPTED):
         code, why = ExitCode.RUN_FAILED, "; ".join(failed)
-    _end(run, path, code, why, stop, console, say, options.output)
+    _end(run, path, code, why, stop, out.console, out.say, options.output)
     return code, path
 
 
@@ -260,6 +252,8 @@ def _report(
     run: RunRecord, path: Path | None, stop: _Stop, console: Any, say: Callable[[str], None]
 ) -> None:
     """Print the summary and where the run went (the last line)."""
+    from loadtui.headless.console import summary_renderable
+
     status = run.status
     console.print(summary_renderable(run))
     if run.error:
@@ -267,6 +261,8 @@ def _report(
     if status == "interrupted":
         console.print(f"interrupted by {stop.signal or 'stop'}; the run's status is interrupted")
     elif status == "stopped":
+        from rich.text import Text
+
         console.print(Text(f"stopped{stopped_at(run.load_ended_s)} by {_stopped_by(run)}"))
     _saved_line(path, say)
 
@@ -284,6 +280,8 @@ def _warn_machine(run: RunRecord) -> None:
 def _report_json(run: RunRecord, path: Path | None, code: ExitCode, console: Console) -> None:
     """``--json``: stdout is one JSON document (its ``path`` null when nothing was saved; its
     ``passed`` false when the exit is 4, whatever the thresholds said)."""
+    from loadtui.storage.record_out import summary_document
+
     _warn_machine(run)
     document = summary_document(run, None if path is None else str(path))
     if code == ExitCode.RUN_FAILED:
@@ -306,27 +304,72 @@ _FRAME_EVERY = 0.25
 considered."""
 
 
+class _Stdout:
+    """Where progress and the summary go. rich is loaded once the load runs (the first use of
+    ``console``, as the progress starts), not before: its import is some 15 ms of the start-up
+    path (docs/performance.md, "Start-up and exit"). A line said before that (the target, a
+    trace's description) is written as the console's plain printer would write it."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self._console: Console | None = None
+        self._say: Callable[[str], None] | None = None
+
+    @property
+    def console(self) -> Console:
+        if self._console is None:
+            from loadtui.headless.console import make_console, plain_printer
+
+            self._console = make_console(self.stream)
+            self._say = plain_printer(self._console)
+        return self._console
+
+    def say(self, text: str) -> None:
+        """Text a user or a server wrote, as one plain line (``console.plain_printer``)."""
+        if self._say is not None:
+            self._say(text)
+            return
+        self.stream.write(text.translate(_STRIPPED).expandtabs(8) + "\n")
+        self.stream.flush()
+
+
+_STRIPPED = dict.fromkeys((7, 8, 11, 12, 13))
+"""What rich's ``Text`` strips from a line (``rich.control.strip_control_codes``): the plain
+printer's lines before rich is loaded drop them too."""
+
+
 class _Progress:
     """Progress while the load runs, drawn from the drive loop's frames: on a terminal a panel
     redrawn in place with each frame, elsewhere a plain line every 1 s of run time (5 s for
     runs over a minute). Frames outside the ``with`` block (the drain, the end) are not drawn:
-    the summary follows."""
+    the summary follows. The console (and rich) is taken when the block starts: the load runs
+    by then."""
 
-    def __init__(self, console: Console, live: bool, config: RunConfig, shown: bool = True) -> None:
-        self.console = console
+    def __init__(
+        self, out: _Stdout, live: bool | None, config: RunConfig, shown: bool = True
+    ) -> None:
+        self.out = out
+        self.live = live
+        """``--live``: redraw in place (None: when the output is a terminal)."""
         self.shown = shown
         """False under ``--quiet`` and ``--json``: no frame is built, nothing drawn."""
         self.open_loop = config.load.open_loop
         self.plain_every = 1.0 if config.load.total_duration <= 60 else 5.0
         self._next_plain = self.plain_every
-        self._live: Live | None = (
-            Live(Text(""), console=console, auto_refresh=False, transient=True) if live else None
-        )
+        self._live: Live | None = None
         self._on = False
 
     def __enter__(self) -> _Progress:
-        if self._live is not None:
-            self._live.start()
+        if self.shown:
+            from loadtui.headless.console import live_wanted
+
+            console = self.out.console
+            if live_wanted(console, self.live):
+                from rich.live import Live
+                from rich.text import Text
+
+                self._live = Live(Text(""), console=console, auto_refresh=False, transient=True)
+                self._live.start()
         self._on = True
         return self
 
@@ -344,15 +387,21 @@ class _Progress:
         """The frame to draw now, without the recent window (not shown here) — or None when
         nothing will be drawn: a plain line is due once a second of run time. Frames cost
         milliseconds of the coordinator's process, which may share a core with a worker."""
-        if not self.shown or (self._live is None and coord.elapsed < self._next_plain):
+        if not (self.shown and self._on) or (
+            self._live is None and coord.elapsed < self._next_plain
+        ):
             return None
         return build_frame(coord, phase, target_url, recent=False)
 
     def show(self, view: LiveFrame | None) -> None:
         if not self._on or view is None:
             return
+        from loadtui.headless.console import progress_line, progress_panel
+
         if self._live is not None:
             self._live.update(progress_panel(view, self.open_loop), refresh=True)
         elif view.elapsed >= self._next_plain:
-            self.console.print(Text(progress_line(view, self.open_loop)), soft_wrap=True)
+            from rich.text import Text
+
+            self.out.console.print(Text(progress_line(view, self.open_loop)), soft_wrap=True)
             self._next_plain += self.plain_every

@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from loadtui.errors import RunFileError, UsageError
-from loadtui.storage import files, runfile
+from loadtui.storage import files
 
 __all__ = ["check_destination", "check_outputs", "write_atomic"]
 
@@ -61,6 +61,8 @@ def _is_saved_run(path: Path) -> bool:
     a report or an export written over it would lose the run."""
     if not path.is_file():
         return False
+    from loadtui.storage import runfile  # only for a file that is there: not on the start path
+
     try:
         runfile.load_run_head(path)
     except RunFileError:

@@ -5,6 +5,11 @@ A writer takes the run record, the destination (a file; for ``csv`` a prefix) an
 file is (summary JSON and JUnit name it), and returns the files it wrote. It raises OSError
 when a file cannot be written; ``write_exports`` turns that into a one-line message, and the
 other formats are still written.
+
+The tables are read before any load is sent (a run's options are checked against them), so the
+writers' modules — the run record, the CSV and JUnit code, the run file's reader — are imported
+by the writer that runs, after the run: not on a run's start-up path (docs/performance.md,
+"Start-up and exit").
 """
 
 from __future__ import annotations
@@ -13,13 +18,12 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from loadtui.errors import UsageError
-from loadtui.model.record import RunRecord
-from loadtui.outputs.csv_export import csv_paths, write_csv
-from loadtui.outputs.destination import write_atomic
-from loadtui.outputs.junit import write_junit
-from loadtui.storage.record_out import summary_document
+
+if TYPE_CHECKING:
+    from loadtui.model.record import RunRecord
 
 __all__ = [
     "DEFAULT_NAMES",
@@ -33,12 +37,15 @@ __all__ = [
     "write_summary_json",
 ]
 
-Writer = Callable[[RunRecord, Path, Path | None], list[Path]]
+Writer = Callable[["RunRecord", Path, "Path | None"], list[Path]]
 """``(run, destination, run file or None) -> files written``; OSError when one cannot be."""
 
 
 def write_summary_json(run: RunRecord, dest: Path, run_path: Path | None = None) -> list[Path]:
     """The run's summary alone (k6's ``--summary-export``): the object ``show --json`` prints."""
+    from loadtui.outputs.destination import write_atomic
+    from loadtui.storage.record_out import summary_document
+
     document = summary_document(run, None if run_path is None else str(run_path))
     text = json.dumps(document, indent=2) + "\n"
     return [write_atomic(dest, text.encode("utf-8"))]
@@ -50,6 +57,20 @@ def write_html(run: RunRecord, dest: Path, run_path: Path | None = None) -> list
 
     write_report([run], dest)
     return [dest]
+
+
+def write_csv(run: RunRecord, prefix: Path, run_path: Path | None = None) -> list[Path]:
+    """The three CSV files of ``run`` next to ``prefix`` (outputs/csv_export.py)."""
+    from loadtui.outputs.csv_export import write_csv as write
+
+    return write(run, prefix, run_path)
+
+
+def write_junit(run: RunRecord, dest: Path, run_path: Path | None = None) -> list[Path]:
+    """``run`` as JUnit XML (outputs/junit.py)."""
+    from loadtui.outputs.junit import write_junit as write
+
+    return write(run, dest, run_path)
 
 
 WRITERS: dict[str, Writer] = {
@@ -95,6 +116,8 @@ def export_outputs(exports: Sequence[Export]) -> list[tuple[str, Path]]:
             continue
         if export.dest.is_dir():
             raise _prefix_is_folder(export)
+        from loadtui.outputs.csv_export import csv_paths
+
         outputs += [(export.flag, path) for path in csv_paths(export.dest)]
     return outputs
 

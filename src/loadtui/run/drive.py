@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import replace
 from pathlib import Path
 from time import perf_counter
-from typing import Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 from loadtui.engine.coordinator import Coordinator
 from loadtui.model.controls import ControlChange, refusal
@@ -26,9 +26,11 @@ from loadtui.model.record import RunRecord
 from loadtui.run.abort import AbortWatch
 from loadtui.run.exposition import RunInfo, exposition
 from loadtui.run.frame import SPARK_SECONDS, LiveFrame, build_frame
-from loadtui.run.metrics_server import MetricsServer
 from loadtui.run.options import redact_url
 from loadtui.run.session import RunSession
+
+if TYPE_CHECKING:
+    from loadtui.run.metrics_server import MetricsServer
 
 __all__ = ["TICK", "Controls", "RunDriver", "drive_loop"]
 
@@ -147,8 +149,10 @@ def drive_loop(
         # a fixed wait, not one cut short by the next scheduled change: a change at a whole
         # second applied to the microsecond races the workers' snapshot at that boundary
         # (either second could show it); landing up to one tick later, as a key pressed live
-        # does, makes that rare
-        coord.tick(tick)
+        # does, makes that rare. The end of the run's time is another matter: the wait stops
+        # there, so the load lasts the time asked, not up to a tick more
+        remaining = coord.duration - coord.elapsed  # past it, a burst waits for its answers
+        coord.tick(remaining if 0.0 < remaining < tick else tick)
         after_tick()
 
 

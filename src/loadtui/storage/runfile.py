@@ -35,7 +35,6 @@ from loadtui.storage.record import (
 from loadtui.storage.redact import redact_text, redacted_json
 from loadtui.storage.runindex import add as index_run
 from loadtui.storage.runindex import in_runs_folder, indexed_path, read_index
-from loadtui.storage.runshape import RUN_ID, RunShape
 from loadtui.storage.seriestext import SeriesText
 from loadtui.storage.trust import remember as remember_digest
 from loadtui.storage.trust import written_here
@@ -66,6 +65,9 @@ __all__ = [
     "scan_records",
     "scan_runs",
 ]
+
+RUN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,199}")
+"""What a run id looks like (``replay ID``): no separators, so it cannot leave the runs folder."""
 
 _REQUIRED = ("schema_version", "id", "status", "config", "controls", "summary")
 _ENDED_EARLY = ("interrupted", "stopped", "running")
@@ -199,6 +201,8 @@ def _parse(raw: str, shown: str) -> RunJson:
     missing = [k for k in _REQUIRED if k not in run]
     if missing:
         raise RunFileError(f"{shown}: not a loadtui run file (missing {', '.join(missing)})")
+    from loadtui.storage.runshape import RunShape  # a file's reader only: not a run's start
+
     try:
         RunShape.model_validate(run)
     except ValidationError as exc:

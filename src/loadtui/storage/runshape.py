@@ -9,7 +9,6 @@ lists the keys.
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Literal, Required
 
 from pydantic import (
@@ -23,11 +22,9 @@ from pydantic import (
 from typing_extensions import TypedDict  # pydantic needs this one before Python 3.12
 
 from loadtui.metrics.histogram import check_encoded
+from loadtui.storage.runfile import RUN_ID
 
 __all__ = ["RUN_ID", "RunShape"]
-
-RUN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,199}")
-"""What a run id looks like (``replay ID``): no separators, so it cannot leave the runs folder."""
 
 _LOOSE = ConfigDict(extra="allow", allow_inf_nan=False, strict=True)
 """Extra keys allowed; the known ones of the right type (strict: ``"9"`` is not a number)."""
