@@ -149,10 +149,8 @@ def drive_loop(
         # a fixed wait, not one cut short by the next scheduled change: a change at a whole
         # second applied to the microsecond races the workers' snapshot at that boundary
         # (either second could show it); landing up to one tick later, as a key pressed live
-        # does, makes that rare. The end of the run's time is another matter: the wait stops
-        # there, so the load lasts the time asked, not up to a tick more
-        remaining = coord.duration - coord.elapsed  # past it, a burst waits for its answers
-        coord.tick(remaining if 0.0 < remaining < tick else tick)
+        # does, makes that rare
+        coord.tick(tick)
         after_tick()
 
 
