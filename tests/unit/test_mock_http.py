@@ -101,6 +101,7 @@ def _app(probe: Probe) -> web.Application:
         ("POST", "/echo", echo),
         ("GET", "/echo", echo),
         ("GET", "/items/{id}", item),
+        ("POST", "/items/{id}", item),
         ("GET", "/slow", slow),
         ("GET", "/boom", boom),
         ("POST", "/upload", upload),
@@ -267,7 +268,7 @@ def test_404_405_and_500_keep_the_connection(caplog: pytest.LogCaptureFixture) -
             assert (await read_response(reader))[0] == 404
             writer.write(b"DELETE /items/1 HTTP/1.1\r\n\r\n")
             status, headers, _ = await read_response(reader)
-            assert (status, headers["allow"]) == (405, "GET")
+            assert (status, headers["allow"]) == (405, "GET,POST")
             writer.write(b"GET /boom HTTP/1.1\r\n\r\n")
             assert (await read_response(reader))[0] == 500
             writer.write(POST)
@@ -300,6 +301,20 @@ def test_a_malformed_request_gets_400_and_a_close(raw: bytes) -> None:
             status, headers, _ = await read_response(reader)
             assert status == 400 and headers["connection"] == "close"
             assert await closed(reader)
+            writer.close()
+
+    run(scenario())
+
+
+def test_a_bad_body_the_handler_never_read_ends_the_connection_after_its_answer() -> None:
+    async def scenario() -> None:
+        async with serving() as port:
+            reader, writer = await connect(port)
+            writer.write(b"POST /items/1 HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n")
+            writer.write(b"GET /items/2 HTTP/1.1\r\n\r\n")
+            status, _, body = await read_response(reader)
+            assert (status, body) == (200, b'{"id": "1", "path": "/items/1"}')
+            assert await closed(reader)  # one answer, then a close: nothing after a bad body
             writer.close()
 
     run(scenario())

@@ -87,10 +87,11 @@ class Connection(asyncio.Protocol):
                 self.queue.append(self.receiving)
             else:
                 assert isinstance(event, HTTPError)
-                if self.receiving is not None:  # its body was bad: its read() raises
-                    self.receiving._ended(event)
+                if self.receiving is not None:  # its body was bad: its read() raises, and
+                    self.receiving._ended(event)  # the connection closes once it is answered
                     self.receiving = None
-                self.queue.append(event)
+                else:
+                    self.queue.append(event)
         if self.queue and self.task is None:
             self.task = self.loop.create_task(self._answer_queued())
         if len(self.queue) > MAX_QUEUED and not self._read_paused and self.transport:
@@ -186,12 +187,11 @@ class Connection(asyncio.Protocol):
             if _prepared(request):
                 return False  # mid-answer: a close is all that can be said
             await Response(status=500, text="500 Internal Server Error").prepare(request)
-            return request.keep_alive and request.complete
+            return request.keep_alive and request.complete and request.failed is None
         if not (request.keep_alive and response.keep_alive):
             return False
-        if not request.complete:  # the handler did not read it: wait for it, to frame the next
-            await request.read()
-        return True
+        await request.arrived()  # a body the handler did not read: the next request follows it
+        return request.failed is None
 
     async def _refuse(self, error: HTTPError) -> bool:
         text = f"{error.status}: {error.reason}"

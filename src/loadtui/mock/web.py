@@ -220,11 +220,20 @@ class Request:
     def __str__(self) -> str:
         return self.path_qs
 
-    async def read(self) -> bytes:
-        """The whole body (HTTPError if it was malformed or too large)."""
+    @property
+    def failed(self) -> HTTPError | None:
+        """Why the body could not be read (malformed, too large, the client gone), if so."""
+        return self._error
+
+    async def arrived(self) -> None:
+        """Wait until the whole body has arrived, or failed to."""
         if not self.complete:
             self._waiter = self._conn.loop.create_future()
             await self._waiter
+
+    async def read(self) -> bytes:
+        """The whole body (HTTPError if it was malformed or too large)."""
+        await self.arrived()
         if self._error is not None:
             raise self._error
         if len(self._pieces) != 1:
