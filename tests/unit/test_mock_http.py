@@ -16,6 +16,7 @@ import pytest
 
 from loadtui.mock import web
 from loadtui.mock.connection import MAX_HEAD
+from loadtui.mock.framing import Head, RequestParser
 from loadtui.mock.servers import SHUTDOWN_TIMEOUT, serve_app
 
 Reader = asyncio.StreamReader
@@ -456,3 +457,15 @@ def test_a_multipart_upload(closed_form: bool) -> None:
             writer.close()
 
     run(scenario())
+
+
+def test_known_header_names_are_spelled_as_aiohttp_gave_them() -> None:
+    """``GET /mock/received`` shows what came: a known name canonically, whatever its case on
+    the wire (as aiohttp.web did), any other as sent."""
+
+    raw = (
+        b"GET / HTTP/1.1\r\nauthorization: Bearer t\r\nx-tenant: blue\r\nCONTENT-type: a/b\r\n\r\n"
+    )
+    head = RequestParser(MAX_HEAD, 10).feed(raw)[0]
+    assert isinstance(head, Head)
+    assert list(head.headers) == ["Authorization", "x-tenant", "Content-Type"]

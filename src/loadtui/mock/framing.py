@@ -29,6 +29,39 @@ _LINE_LIMIT = 8190
 """The longest chunk-size or trailer line (aiohttp's limit for a line)."""
 
 
+_KNOWN_NAMES = (
+    "Accept Accept-CH Accept-Charset Accept-Encoding Accept-Language Accept-Ranges "
+    "Access-Control-Allow-Credentials Access-Control-Allow-Headers "
+    "Access-Control-Allow-Methods Access-Control-Allow-Origin Access-Control-Expose-Headers "
+    "Access-Control-Max-Age Access-Control-Request-Headers Access-Control-Request-Method Age "
+    "Allow Alt-Svc Alt-Used Authentication-Info Authorization baggage Cache-Control "
+    "Cache-Status CDN-Cache-Control CDN-Loop Clear-Site-Data Connection Content-Digest "
+    "Content-Disposition Content-Encoding Content-ID Content-Language Content-Length "
+    "Content-Location Content-MD5 Content-Range Content-Security-Policy "
+    "Content-Security-Policy-Report-Only Content-Transfer-Encoding Content-Type Cookie "
+    "Cross-Origin-Embedder-Policy Cross-Origin-Opener-Policy Cross-Origin-Resource-Policy "
+    "Date Destination Digest Early-Data Etag Expect Expires Forwarded From Host If-Match "
+    "If-Modified-Since If-None-Match If-Range If-Unmodified-Since Keep-Alive Last-Event-ID "
+    "Last-Modified Link Location Max-Forwards NEL Origin Origin-Agent-Cluster "
+    "Permissions-Policy Pragma Priority Proxy-Authenticate Proxy-Authentication-Info "
+    "Proxy-Authorization Range Referer Referrer-Policy Report-To Reporting-Endpoints "
+    "Repr-Digest Retry-After Sec-CH-UA Sec-CH-UA-Mobile Sec-CH-UA-Platform Sec-Fetch-Dest "
+    "Sec-Fetch-Mode Sec-Fetch-Site Sec-Fetch-User Sec-GPC Sec-Purpose Sec-WebSocket-Accept "
+    "Sec-WebSocket-Extensions Sec-WebSocket-Key Sec-WebSocket-Key1 Sec-WebSocket-Protocol "
+    "Sec-WebSocket-Version Server Server-Timing Set-Cookie Strict-Transport-Security TE "
+    "Timing-Allow-Origin traceparent tracestate Trailer Transfer-Encoding Upgrade "
+    "Upgrade-Insecure-Requests URI User-Agent Vary Via Want-Content-Digest Want-Digest "
+    "Want-Repr-Digest Warning WWW-Authenticate X-Content-Type-Options X-Correlation-ID "
+    "X-Forwarded-For X-Forwarded-Host X-Forwarded-Port X-Forwarded-Proto X-Frame-Options "
+    "X-Powered-By X-RateLimit-Limit X-RateLimit-Remaining X-RateLimit-Reset X-Real-IP "
+    "X-Request-ID X-Requested-With X-XSS-Protection"
+)
+_KNOWN = {name.lower(): name for name in _KNOWN_NAMES.split()}
+"""Header names as aiohttp.web gave them (its ``hdrs``): a known one spelled canonically
+whatever its case on the wire (``authorization`` -> ``Authorization``), others as sent. The
+mock's record of what it received (``GET /mock/received``) shows them so."""
+
+
 class HTTPError(Exception):
     """A request the server answers with ``status`` and then closes the connection on."""
 
@@ -221,7 +254,7 @@ def _parse_head(raw: bytes, max_body: int) -> Head:
         value = value.strip(" \t")
         if _BAD_VALUE.search(value):
             raise HTTPError(400, "Bad Header Value")
-        headers.add(name, value)
+        headers.add(_KNOWN.get(name.lower(), name), value)
     head.headers = CIMultiDictProxy(headers)
     _frame(head, headers, max_body)
     return head
