@@ -122,12 +122,14 @@ def test_the_mock_counts_streams_in_flight_without_slots() -> None:
             client.stream("POST", mock.url + "/v1/chat/completions", json=body) as answer,
         ):
             seen = b""
-            for chunk in answer.iter_bytes():  # up to the first token: its TTFT is observed
+            # held in a name: a generator dropped at ``break`` would close the stream at once
+            chunks = answer.iter_bytes()
+            for chunk in chunks:  # up to the first token: its TTFT is observed
                 seen += chunk
                 if b"tok0" in seen:
                     break
             during = _scrape(mock.url + "/metrics")
-        # the client hung up: the mock sees it at its next write and the request ends
+        # the client hung up: the mock cancels the request's handler and the request ends
         deadline = time.monotonic() + 30
         while True:
             after = parse_exposition(httpx.get(mock.url + "/metrics", timeout=5).text)

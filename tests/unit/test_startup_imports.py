@@ -79,19 +79,46 @@ def test_a_worker_and_the_mock_import_and_unpickle_the_models_without_building_t
     assert json.loads(proc.stdout) == [False, False, 3]
 
 
+_MOCK_PROBE = """
+import json, pickle, sys
+from loadtui.mock.servers import _imported
+build = _imported("loadtui.mock.server:build_app", client_tls=False)
+build(pickle.loads(sys.stdin.buffer.read()))  # as the mock's process takes its settings
+print(json.dumps(sorted(sys.modules)))
+"""
+
+
+def test_the_embedded_mock_imports_no_aiohttp() -> None:
+    """The mock's process imports its app's module and builds its app without aiohttp (nor
+    yarl, attrs, the email package): their import was ~0.1 s of CPU before the mock served."""
+    import pickle
+
+    from loadtui.model.plan import MockSpec
+
+    settings = pickle.dumps(MockSpec(tokens=3))
+    proc = subprocess.run(
+        [sys.executable, "-c", _MOCK_PROBE], input=settings, capture_output=True, timeout=120
+    )
+    assert proc.returncode == 0, proc.stderr
+    held = {m.split(".")[0] for m in json.loads(proc.stdout)}
+    assert "loadtui" in held
+    assert not held & {"aiohttp", "yarl", "attr", "email", "httpx"}, sorted(held)
+
+
 _MOCK_TLS_PROBE = """
 import json, ssl
 from loadtui.mock.servers import _imported
-_imported("loadtui.mock.server:build_app", client_tls=False)
+_imported("loadtui.mock.proxy:build_proxy", client_tls=False)  # an app that imports aiohttp
 from aiohttp import connector
 after = ssl.create_default_context().cert_store_stats()["x509_ca"]
 print(json.dumps([connector._SSL_CONTEXT_VERIFIED.cert_store_stats()["x509_ca"], after]))
 """
 
 
-def test_the_embedded_mock_skips_the_ca_bundle_only_while_aiohttp_imports() -> None:
-    """The embedded mock sends no request: aiohttp's default client contexts, made at import,
-    load no CA bundle in its process; a context made after that loads it as usual."""
+def test_a_server_without_client_tls_skips_the_ca_bundle_only_while_aiohttp_imports() -> None:
+    """A server whose app sends no request (``client_tls=False``) and whose module imports
+    aiohttp: aiohttp's default client contexts, made at import, load no CA bundle in its
+    process; a context made after that loads it as usual."""
     import ssl
 
     bundle = ssl.create_default_context().cert_store_stats()["x509_ca"]

@@ -18,7 +18,7 @@ __all__ = ["MOCK_MODEL", "MockProcess", "build_app", "serve"]
 
 def __getattr__(name: str) -> Any:
     """The names above, imported from ``server`` when first asked for: a run's parent imports
-    ``mock.servers`` to launch the mock, and must not import the mock itself (aiohttp, every
+    ``mock.servers`` to launch the mock, and must not import the mock itself (its server, every
     handler) with this package."""
     if name in __all__:
         from loadtui.mock import server

@@ -13,8 +13,7 @@ import time
 from functools import partial
 from typing import Any
 
-from aiohttp import web
-
+from loadtui.mock import web
 from loadtui.mock.faults import (
     Route,
     Served,

@@ -16,10 +16,9 @@ import json
 import time
 from collections.abc import Mapping
 
-from aiohttp import web
-from aiohttp.web_request import FileField
-
+from loadtui.mock import web
 from loadtui.mock.faults import Route, Served, openai_error
+from loadtui.mock.web import FileField
 from loadtui.mock.wire import JSONObject
 from loadtui.model.plan import MockSpec
 

@@ -8,8 +8,8 @@ set: the default mock keeps its fixed timing and pays nothing for this module.
 
 A request holds its slot from admission until its last byte is written (the gate wraps the
 handler and finishes the response itself). A client that leaves while queued leaves the queue:
-aiohttp does not cancel a handler whose client left, so the queued request polls its
-connection.
+the server cancels the handler of a client that left; the queued request also polls its
+connection (a client half-closed, a transport closing).
 """
 
 from __future__ import annotations
@@ -20,10 +20,9 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 
-from aiohttp import web
-from aiohttp.typedefs import Middleware
-
+from loadtui.mock import web
 from loadtui.mock.faults import anthropic_error, openai_error
+from loadtui.mock.web import Middleware
 from loadtui.mock.wire import JSONObject
 from loadtui.model.plan import MockSpec
 

@@ -16,8 +16,7 @@ import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
 
-from aiohttp import web
-
+from loadtui.mock import web
 from loadtui.mock.wire import JSONObject
 from loadtui.model.plan import MockSpec
 
@@ -121,9 +120,9 @@ async def stall_or_reset(fault: str | None, request: web.Request) -> bool:
 
 
 async def _hold_until_client_leaves(request: web.Request, limit: float = 3600.0) -> None:
-    """Send nothing more until the client gives up (its timeout). aiohttp does not cancel a
-    handler whose client left, so a fixed hour-long sleep would keep every stalled handler
-    alive long after its request ended; the server's shutdown cancels any still waiting."""
+    """Send nothing more until the client gives up (its timeout). The server cancels the
+    handler of a client that left; the poll also ends one whose transport is closing, so no
+    stalled handler outlives its request; the server's shutdown cancels any still waiting."""
     deadline = time.perf_counter() + limit
     while time.perf_counter() < deadline:
         transport = request.transport

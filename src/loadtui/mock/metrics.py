@@ -17,10 +17,9 @@ from bisect import bisect_left
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 
-from aiohttp import web
-from aiohttp.typedefs import Middleware
-
+from loadtui.mock import web
 from loadtui.mock.capacity import Capacity
+from loadtui.mock.web import Middleware
 
 __all__ = ["TTFT_BUCKETS", "ServerStats", "first_token", "metrics_gate"]
 

@@ -16,8 +16,7 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
-from aiohttp import web
-
+from loadtui.mock import web
 from loadtui.mock.capacity import PACE
 from loadtui.mock.faults import (
     Route,

@@ -20,8 +20,8 @@ from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from typing import Any
 
-from aiohttp import web
-from aiohttp.typedefs import Middleware
+from loadtui.mock import web
+from loadtui.mock.web import Middleware
 
 __all__ = ["ANSWER_TAG", "Received", "record_gate"]
 
@@ -40,7 +40,7 @@ class Received:
         self.count = 0
 
     async def add(self, request: web.Request) -> int:
-        """Record ``request`` (reading its body, which aiohttp keeps for the handler)."""
+        """Record ``request`` (reading its body, which the request keeps for the handler)."""
         self.count += 1
         raw = await request.read()
         body: Any = None

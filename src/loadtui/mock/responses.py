@@ -20,8 +20,7 @@ import json
 import time
 from typing import Any
 
-from aiohttp import web
-
+from loadtui.mock import web
 from loadtui.mock.capacity import PACE
 from loadtui.mock.faults import (
     Route,

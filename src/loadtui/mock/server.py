@@ -8,8 +8,7 @@ import secrets
 from collections import Counter
 from collections.abc import Callable
 
-from aiohttp import web
-
+from loadtui.mock import web
 from loadtui.mock.anthropic import anthropic_routes
 from loadtui.mock.batches import batch_routes
 from loadtui.mock.capacity import Capacity, capacity_gate, models_capacity

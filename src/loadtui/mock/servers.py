@@ -1,14 +1,17 @@
-"""Small aiohttp servers in processes of their own: the mock upstream and the overhead proxy.
+"""Small servers in processes of their own: the mock upstream and the overhead proxy.
 
 A server never shares an event loop (or, pinned, a core) with the engine that measures it. Its
 socket is bound by the parent (the URL is known at once); the process says when it serves over
 a pipe, ignores Ctrl-C, SIGHUP and SIGTERM (the parent decides when it ends, once its load has
-drained: ``stop`` kills it) and dies with its parent. A server never waits long for its open requests at
-shutdown (a stalled request would otherwise hold it for aiohttp's default 60 s).
+drained: ``stop`` kills it) and dies with its parent. A server never waits long for its open
+requests at shutdown (a stalled request would otherwise hold it for aiohttp's default 60 s).
 
-aiohttp is imported in the server's process only: a run's parent launches its embedded mock
-from here, and naming the app's factory as ``"module:function"`` keeps the mock's modules out
-of the parent too (some 0.3 s of a run's start-up: docs/performance.md, "Start-up and exit").
+Two kinds of app are served: the mock's (``mock/web.py``, served by ``mock/connection.py``,
+which imports no aiohttp: its import was 0.1 s of CPU on a run's critical path) and the
+proxy's (aiohttp.web, whose client it needs). aiohttp is imported in the proxy's process only,
+and the mock's modules only in the mock's: a run's parent launches its embedded mock from
+here by the name of its app's factory, ``"module:function"`` (docs/performance.md,
+"Start-up and exit").
 """
 
 from __future__ import annotations
@@ -32,17 +35,21 @@ if TYPE_CHECKING:
     import asyncio
     import ssl
 
-    from aiohttp import web
+    from aiohttp import web as aioweb
+
+    from loadtui.mock import web
+
+    App = web.Application | aioweb.Application
 
 __all__ = ["SHUTDOWN_TIMEOUT", "ServerProcess", "serve_app"]
 
 SHUTDOWN_TIMEOUT = 0.5
-"""Seconds open requests get once a server is told to stop; aiohttp then cancels them and waits
-as long again, so a server with stalled requests is down within about 1 s."""
+"""Seconds open requests get once a server is told to stop; the server then cancels them and
+waits as long again, so a server with stalled requests is down within about 1 s."""
 
 
 async def serve_app(
-    app: web.Application,
+    app: App,
     host: str = "127.0.0.1",
     port: int = 0,
     on_ready: Callable[[int], None] | None = None,
@@ -55,20 +62,41 @@ async def serve_app(
     with ``sock`` (bound, not listening) it serves there instead of binding ``host:port``."""
     import asyncio
 
-    from aiohttp import web
+    if sock is None:
+        sock = _bound(host, port)
+    stop = stop or asyncio.Event()
+    if _is_aiohttp(app):
+        await _serve_aiohttp(app, sock, stop, on_ready, ssl_context)  # type: ignore[arg-type]
+        return
+    from loadtui.mock.connection import serve
 
-    runner = web.AppRunner(
+    await serve(app, sock, stop, ssl_context, on_ready, SHUTDOWN_TIMEOUT)  # type: ignore[arg-type]
+
+
+def _is_aiohttp(app: object) -> bool:
+    """True for an aiohttp.web app (the proxy's), told without importing aiohttp."""
+    return type(app).__module__.startswith("aiohttp")
+
+
+async def _serve_aiohttp(
+    app: aioweb.Application,
+    sock: socket.socket,
+    stop: asyncio.Event,
+    on_ready: Callable[[int], None] | None,
+    ssl_context: ssl.SSLContext | None,
+) -> None:
+    from aiohttp import web as aioweb
+
+    runner = aioweb.AppRunner(
         app, access_log=None, handle_signals=False, shutdown_timeout=SHUTDOWN_TIMEOUT
     )
     await runner.setup()
-    if sock is None:
-        sock = _bound(host, port)
-    site = web.SockSite(runner, sock, backlog=1024, ssl_context=ssl_context)
+    site = aioweb.SockSite(runner, sock, backlog=1024, ssl_context=ssl_context)
     await site.start()
     if on_ready is not None:
         on_ready(sock.getsockname()[1])
     try:
-        await (stop or asyncio.Event()).wait()
+        await stop.wait()
     finally:
         await runner.cleanup()
 
@@ -80,7 +108,7 @@ def _bound(host: str, port: int) -> socket.socket:
     return sock
 
 
-Factory = Callable[[Any], "web.Application"] | str
+Factory = Callable[[Any], "App"] | str
 """What builds a server's app in its process: a function, or its name as ``"module:function"``
 (imported in the child only)."""
 
@@ -102,8 +130,9 @@ class ServerProcess:
             self.name = name
         self.factory = factory
         self.client_tls = client_tls
-        """False for a server whose app sends no HTTPS request (the embedded mock): its process
-        skips loading the CA bundle into aiohttp's default client contexts (``_imported``)."""
+        """False for a server whose app sends no HTTPS request (the embedded mock): if its
+        process imports aiohttp, that skips loading the CA bundle into aiohttp's default client
+        contexts (``_imported``)."""
         self.arg = arg
         self.host = host
         self.port: int | None = None
@@ -222,17 +251,17 @@ def _process_main(
     _serve(build, arg, sock, conn)
 
 
-def _imported(factory: Factory, client_tls: bool = True) -> Callable[[Any], web.Application]:
-    """Import what a server's process needs (asyncio, aiohttp, the app's module) and give the
-    app's factory."""
-    import asyncio  # noqa: F401  here, as aiohttp: the parent that launches a server needs neither
+def _imported(factory: Factory, client_tls: bool = True) -> Callable[[Any], App]:
+    """Import what a server's process needs (asyncio, the app's module: aiohttp only if that
+    module imports it, as the proxy's does) and give the app's factory."""
+    import asyncio  # noqa: F401  here: the parent that launches a server does not need it
 
     import loadtui.runtime.aio  # noqa: F401
 
     with collector_paused():
         if not client_tls:
-            with _no_trust_store():
-                import aiohttp  # noqa: F401
+            with _no_trust_store():  # for an app of that kind that imports aiohttp
+                return _resolve(factory)
         return _resolve(factory)
 
 
@@ -241,7 +270,8 @@ _TRUST_METHODS = ("load_default_certs", "set_default_verify_paths")
 
 @contextmanager
 def _no_trust_store() -> Iterator[None]:
-    """While aiohttp is imported: its two default client TLS contexts, made at import, load no
+    """While an app's module is imported: aiohttp's two default client TLS contexts, made at
+    its import, if it is imported, load no
     CA bundle (each read of the system's bundle costs 20-50 ms of CPU, a good part of the
     embedded mock's start-up). Only for a process whose app sends no request: a default client
     context of that process trusts nobody. ``ssl.create_default_context`` and contexts made
@@ -262,9 +292,7 @@ def _no_trust_store() -> Iterator[None]:
                 setattr(cls, name, original)
 
 
-def _serve(
-    build: Callable[[Any], web.Application], arg: Any, sock: socket.socket, conn: Any
-) -> None:
+def _serve(build: Callable[[Any], App], arg: Any, sock: socket.socket, conn: Any) -> None:
     """Serve ``build(arg)`` on ``sock`` until the parent kills this process."""
     import asyncio
 
@@ -280,7 +308,7 @@ def _serve(
         stop = asyncio.Event()  # never set: the process ends by its parent's kill
         app = build(arg)
         if timing.ENABLED:
-            app.middlewares.append(_first_request_stamp())
+            app.middlewares.append(_first_request_stamp(_is_aiohttp(app)))
         await serve_app(app, on_ready=_told(conn), stop=stop, sock=sock)
 
     aio.run(main())
@@ -300,31 +328,35 @@ def _told(conn: Any) -> Callable[[int], None]:
     return ready
 
 
-def _resolve(factory: Factory) -> Callable[[Any], web.Application]:
+def _resolve(factory: Factory) -> Callable[[Any], App]:
     """The factory itself, or the function its ``"module:function"`` name names (imported)."""
     if not isinstance(factory, str):
         return factory
     module, _, function = factory.partition(":")
-    found: Callable[[Any], web.Application] = getattr(importlib.import_module(module), function)
+    found: Callable[[Any], App] = getattr(importlib.import_module(module), function)
     return found
 
 
-def _first_request_stamp() -> Any:
+def _first_request_stamp(aiohttp_app: bool) -> Any:
     """A middleware (debug timing only) that stamps the first request this server gets."""
-    from aiohttp import web
-    from aiohttp.typedefs import Handler
-
     first = True
 
-    @web.middleware
-    async def stamp_first(request: web.Request, handler: Handler) -> web.StreamResponse:
+    async def stamp_first(request: Any, handler: Any) -> Any:
         nonlocal first
         if first:
             first = False
             # the route's pattern, never the path: a ``{key}`` path carries the API key
-            route = request.match_info.route.resource
-            where = "unrouted" if route is None else route.canonical
+            if aiohttp_app:
+                route = request.match_info.route.resource
+                where = None if route is None else route.canonical
+            else:
+                where = request.match_info.canonical
+            where = where or "unrouted"
             timing.stamp(f"server process: first request ({request.method} {where})")
         return await handler(request)
 
+    if aiohttp_app:
+        from aiohttp import web as aioweb
+
+        return aioweb.middleware(stamp_first)
     return stamp_first
