@@ -21,7 +21,6 @@ from types import FrameType, TracebackType
 from typing import TYPE_CHECKING, Any, Literal, TextIO
 
 from loadtui.engine.coordinator import Coordinator
-from loadtui.headless.search import step_line
 from loadtui.headless.verdict import stopped_at, verdict_line
 from loadtui.model.controls import ControlChange
 from loadtui.model.plan import RunConfig
@@ -151,6 +150,8 @@ def run_headless(
         finally:
             stop.starting = False
         if session.search is not None:
+            from loadtui.headless.search import step_line  # rich's tables: not for other runs
+
             spec = session.search.spec
             session.search.on_step = lambda step: notice(step_line(step, spec.mode, spec))
         status, error = _drive(driver, progress, stop)
