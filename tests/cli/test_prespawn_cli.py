@@ -1,13 +1,16 @@
-"""A headless run's CLI prespawns its processes only once its options are good.
+"""What a headless run's CLI starts ahead, and what a refused option leaves: nothing.
 
-The mock and the workers start as soon as the options are checked (docs/performance.md,
-"Start-up and exit"); a bad option ends the command before that, so it spawns nothing (the CLI
-tests launch hundreds of those). A run with ``--url`` prespawns its workers and no mock. The
-phase stamps (``LOADTUI_DEBUG_TIMING=1``) say which processes were started ahead.
+The first worker starts while the options are resolved and checked, the mock and any further
+workers once they are good (docs/performance.md, "Start-up and exit"). An option refused by the
+parser, or by a check of the command line alone, ends the command before any of that; one
+refused while resolving ends the first worker at once. A run with ``--url`` prespawns its
+workers and no mock. The phase stamps (``LOADTUI_DEBUG_TIMING=1``) say which processes were
+started ahead.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -17,11 +20,45 @@ from loadtui.mock import MockProcess
 _TIMING = {"LOADTUI_DEBUG_TIMING": "1"}
 
 
-def test_a_bad_option_ends_the_run_before_any_process_is_spawned(private_dirs: Path) -> None:
-    proc = run_cli("--headless", "--preset", "smoke", "--users", "0", env=_TIMING)
-    assert proc.returncode == 2, proc.stderr
-    assert "cli: options resolved" not in proc.stderr  # refused while resolving
-    assert "prespawn" not in proc.stderr and "spawning" not in proc.stderr
+def test_an_option_refused_while_resolving_ends_the_first_worker_and_starts_no_mock(
+    private_dirs: Path,
+) -> None:
+    import subprocess
+
+    marker = str(private_dirs / f"refused-{os.getpid()}.json")  # names this CLI's processes
+    args = ("--headless", "--preset", "smoke", "--users", "0", "--out", marker)
+    # Popen, not run_cli: the test waits for the CLI itself, not for pipes a leftover child
+    # would hold open; then no process with this CLI's command line may be left
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "loadtui", *args],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, **_TIMING},
+    )
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 2, stderr
+    assert "--users" in stderr and "Traceback" not in stderr
+    assert "cli: options resolved" not in stderr  # refused while resolving
+    method = "fork" if sys.platform.startswith("linux") else "spawn"
+    assert f"workers: prespawned 1 ({method})" in stderr
+    assert "mock: prespawning" not in stderr and "spec taken" not in stderr
+    assert _running_with(marker) == []
+
+
+def _running_with(marker: str) -> list[int]:
+    """Live processes whose command line holds ``marker`` (a forked worker has its parent's;
+    Linux's /proc, [] elsewhere)."""
+    found = []
+    for entry in Path("/proc").glob("[0-9]*"):
+        try:
+            cmdline = (entry / "cmdline").read_bytes()
+            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if marker.encode() in cmdline and state != "Z":
+            found.append(int(entry.name))
+    return found
 
 
 def test_a_run_with_a_url_prespawns_its_worker_and_no_mock(

@@ -20,7 +20,7 @@ from loadtui.engine import prespawn as warm_workers
 from loadtui.mock import MockProcess
 from loadtui.model.plan import RunConfig
 from loadtui.run.session import RunSession
-from loadtui.run.target import discard_prespawned, prespawn
+from loadtui.run.target import discard_prespawned, prespawn, prespawn_first_worker
 from loadtui.runtime import forking
 
 _BEFORE: set[int | None] = set()
@@ -97,7 +97,8 @@ def test_a_run_needing_more_workers_spawns_the_rest_and_one_with_a_url_ends_the_
 
 def test_prespawned_processes_nobody_takes_are_ended_and_reaped() -> None:
     prespawn(_config())
-    prespawn(_config())  # a second mock of the same app replaces the first
+    prespawn(_config())  # a second mock of the same app replaces the first; the worker waits
+    prespawn_first_worker()  # as the CLI does while it resolves the options: one more
     assert sorted(_ours().values()) == ["loadtui-embedded mock", "loadtui-worker", "loadtui-worker"]
     spawned = [p for p in mp.active_children() if p.pid in _ours()]
     started = time.monotonic()

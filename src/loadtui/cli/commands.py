@@ -51,23 +51,26 @@ def _cmd_run(args: argparse.Namespace) -> int:
         _check_output_needs_headless(args)
         return _cmd_app(args)
     timing.stamp("cli: run command imported")
-    with collector_paused():  # the first validation builds the models' validators
-        resolved = resolve(Overrides.from_namespace(args))
-    timing.stamp("cli: options resolved (preset loaded)")
-    config = resolved.config
-    exports = run_exports(args)
-    check_files(args, exports)
-    schedule = load_control_file(args.control_file) if args.control_file else []
-    check_controls(config, schedule, args.control_file)
-    api_key = default_api_key(config, args.api_key)
-    check_credentials(config, api_key, resolved.userinfo)
     _check_metrics_options(args)
-    # The options are good: the run's mock and workers start now, importing their modules
-    # while this process imports the console and the session (a bad option never spawns)
-    from loadtui.run.target import discard_prespawned, prespawn
+    from loadtui.run.target import discard_prespawned, prespawn, prespawn_first_worker
 
-    prespawn(config)
-    try:  # those no session took end here: a refusal after this point, an error
+    # The first worker starts now, importing its modules while this process resolves and
+    # checks the options (a refusal ends it); the mock and any further workers once the
+    # options are good, while this process imports the console and the session
+    if args.backend != "ray":  # Ray's actors are no worker processes
+        prespawn_first_worker()
+    try:  # those no session took end here: a refused option, an error
+        with collector_paused():  # the first validation builds the models' validators
+            resolved = resolve(Overrides.from_namespace(args))
+        timing.stamp("cli: options resolved (preset loaded)")
+        config = resolved.config
+        exports = run_exports(args)
+        check_files(args, exports)
+        schedule = load_control_file(args.control_file) if args.control_file else []
+        check_controls(config, schedule, args.control_file)
+        api_key = default_api_key(config, args.api_key)
+        check_credentials(config, api_key, resolved.userinfo)
+        prespawn(config)
         with collector_paused():
             from loadtui.headless.runner import RunOptions, run_headless
 

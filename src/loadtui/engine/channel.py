@@ -316,8 +316,10 @@ def _import_worker() -> None:
     """The worker's modules (the hot path) and asyncio, imported in the child only: the parent
     imports this module to spawn workers and must not pay for them."""
     with collector_paused():
-        import loadtui.engine.worker
-        import loadtui.runtime.aio  # noqa: F401
+        import loadtui.engine.worker  # noqa: F401
+        from loadtui.runtime import aio
+
+        aio.preload()
 
 
 def _work(spec: WorkerSpec, down: Connection, up: Connection) -> None:

@@ -19,7 +19,7 @@ from loadtui.engine.channel import _Child, _import_worker, _work
 from loadtui.runtime import forking, timing
 from loadtui.runtime.lifeline import die_with_parent
 
-__all__ = ["discard_prespawned", "prespawn", "take"]
+__all__ = ["discard_prespawned", "prespawn", "take", "waiting"]
 
 _prespawned: list[_Child] = []
 """Workers spawned before their run was known (``prespawn``), oldest first."""
@@ -44,6 +44,11 @@ def prespawn(count: int) -> None:
         # it runs before that one, which would wait for the children it signals
         atexit.register(discard_prespawned)
     timing.stamp(f"workers: prespawned {count} ({method})")
+
+
+def waiting() -> int:
+    """How many prespawned workers wait for a pool to take them."""
+    return len(_prespawned)
 
 
 def discard_prespawned() -> None:

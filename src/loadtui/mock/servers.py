@@ -256,8 +256,9 @@ def _imported(factory: Factory, client_tls: bool = True) -> Callable[[Any], App]
     module imports it, as the proxy's does) and give the app's factory."""
     import asyncio  # noqa: F401  here: the parent that launches a server does not need it
 
-    import loadtui.runtime.aio  # noqa: F401
+    from loadtui.runtime import aio
 
+    aio.preload()
     with collector_paused():
         if not client_tls:
             with _no_trust_store():  # for an app of that kind that imports aiohttp

@@ -20,7 +20,7 @@ from loadtui.model.plan import RunConfig
 if TYPE_CHECKING:
     from loadtui.mock.servers import ServerProcess
 
-__all__ = ["bring_up", "discard_prespawned", "mint_key", "prespawn"]
+__all__ = ["bring_up", "discard_prespawned", "mint_key", "prespawn", "prespawn_first_worker"]
 
 _MOCK_APP = "loadtui.mock.server:build_app"
 _PROXY_APP = "loadtui.mock.proxy:build_proxy"
@@ -32,23 +32,41 @@ _PRESPAWN_MAX = 4
 """At most this many workers are prespawned: the rest start with the session, as before."""
 
 
+def prespawn_first_worker() -> None:
+    """Start a run's first worker now, while this process resolves and checks the options:
+    its imports (asyncio, the engine's modules: the slowest child to be ready) overlap that
+    work (docs/performance.md, "Start-up and exit"). Options refused meanwhile end it
+    (``discard_prespawned``, in the caller's ``finally``) some 25 ms of its CPU later; a run
+    that turns out to need none (Ray) ends it in ``prespawn``. Call once the command's own
+    imports are done (pydantic and the models come to the child with the fork), on the thread
+    that will run the session."""
+    from loadtui.engine.prespawn import prespawn as prespawn_workers
+
+    prespawn_workers(1)
+
+
 def prespawn(config: RunConfig) -> None:
-    """Start now the processes a run of ``config`` will take when its session starts: the
-    embedded mock (no target URL) and its workers (``engine/channel.py``, ``mock/servers.py``
-    ``prespawn``). Each imports its modules while this process imports the rest of the run's
-    (docs/performance.md, "Start-up and exit"); ``discard_prespawned`` ends those no session
-    took. Not for Ray (its actors are no worker processes). Call on the thread that will run
-    the session: a child dies with the thread that started it."""
+    """Start now the rest of the processes a run of ``config`` will take when its session
+    starts: the embedded mock (no target URL) and its further workers (``engine/channel.py``,
+    ``mock/servers.py`` ``prespawn``; ``prespawn_first_worker`` started the first). Each
+    imports its modules while this process imports the rest of the run's (docs/performance.md,
+    "Start-up and exit"); ``discard_prespawned`` ends those no session took. Not for Ray (its
+    actors are no worker processes). Call on the thread that will run the session: a child
+    dies with the thread that started it."""
+    from loadtui.engine.prespawn import prespawn as prespawn_workers
+    from loadtui.engine.prespawn import waiting
+
     if config.engine.backend == "ray":
+        discard_prespawned()
         return
-    if config.target.url is None:  # first: its process is the slower to start
+    if config.target.url is None:
         from loadtui.mock.prespawn import prespawn as prespawn_server
 
         prespawn_server(_MOCK_APP, name="embedded mock", client_tls=False)
-    from loadtui.engine.prespawn import prespawn as prespawn_workers
-
     # "automatic" (0) is at least one worker; the session spawns any more it decides on
-    prespawn_workers(min(config.workers or 1, _PRESPAWN_MAX))
+    more = min(config.workers or 1, _PRESPAWN_MAX) - waiting()
+    if more > 0:
+        prespawn_workers(more)
 
 
 def discard_prespawned() -> None:
