@@ -49,11 +49,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     timing.stamp("cli: arguments parsed")
     if argv is None:  # after the parse: ``--help`` spawns nothing
         _spawned_children_skip_the_script()
-    if argv is None:  # this process is ours: dataclass methods compiled once, kept between runs
+    if argv is None:  # this process is ours: dataclass methods compiled once, kept between
+        # runs; no pydantic plugin looked for (runtime/codecache.py, runtime/pydanticplugins.py)
         from loadtui.locations import cache_dir
-        from loadtui.runtime import codecache
+        from loadtui.runtime import codecache, pydanticplugins
 
         codecache.install(cache_dir())
+        pydanticplugins.skip()
         timing.stamp("cli: code cache read")
     try:
         code = _run(args)
