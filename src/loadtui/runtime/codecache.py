@@ -82,7 +82,8 @@ def save() -> None:
             merged = dict(_cache)
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         temp = path.with_name(f".{path.name}.{os.getpid()}")
-        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+        fd = os.open(temp, flags, 0o600)  # a new file of ours: never one planted there
         try:
             with os.fdopen(fd, "wb") as fh:
                 marshal.dump(merged, fh)
