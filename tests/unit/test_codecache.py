@@ -69,7 +69,7 @@ def _define(tmp_path: Path, *args: str) -> dict[str, object]:
     script = tmp_path / "classes.py"
     script.write_text(_CLASSES)
     done = subprocess.run(
-        [sys.executable, str(script), *args], capture_output=True, text=True, check=True
+        [sys.executable, str(script), *args], capture_output=True, text=True, check=True, timeout=60
     )
     result: dict[str, object] = json.loads(done.stdout)
     return result
@@ -107,6 +107,19 @@ def test_a_cache_file_others_can_write_or_that_is_not_code_is_ignored(tmp_path: 
     assert broken.pop("compiled") > 0 and broken == plain
     warm = _define(tmp_path, "cached", str(folder))
     assert warm.pop("compiled") == 0
+
+
+def test_a_fifo_in_place_of_the_cache_file_is_not_waited_on(tmp_path: Path) -> None:
+    from importlib.util import MAGIC_NUMBER
+
+    folder = tmp_path / "cache"
+    folder.mkdir()
+    tag = sys.implementation.cache_tag or sys.implementation.name
+    os.mkfifo(folder / f"dataclasses-{tag}-{MAGIC_NUMBER.hex()}.marshal")
+    plain = _define(tmp_path, "plain")
+    cached = _define(tmp_path, "cached", str(folder))  # opening a FIFO to read would block
+    assert cached.pop("compiled") > 0 and cached == plain
+    assert _cache_file(folder).is_file()  # replaced by a cache of its own
 
 
 def test_the_cli_keeps_its_cache_where_loadtui_cache_dir_says(tmp_path: Path) -> None:

@@ -292,6 +292,7 @@ def test_404_405_and_500_keep_the_connection(caplog: pytest.LogCaptureFixture) -
         b"POST /echo HTTP/1.1\r\nContent-Length: -3\r\n\r\n",
         b"POST /echo HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
         b"POST /echo HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nabXY",
+        b"GET /health HTTP/1.1\nHost: x\n\n",  # lines ended by a bare LF: answered, not held
     ],
 )
 def test_a_malformed_request_gets_400_and_a_close(raw: bytes) -> None:
@@ -436,6 +437,25 @@ def _multipart(boundary: str, file_data: bytes, closed: bool = True) -> bytes:
         b"Content-Type: application/jsonl\r\n\r\n" + file_data + b"\r\n--" + b
     )
     return body + (b"--\r\n" if closed else b"")
+
+
+def test_a_form_in_a_charset_python_does_not_know_is_the_clients_mistake() -> None:
+    async def scenario() -> None:
+        async with serving() as port:
+            reader, writer = await connect(port)
+            body = _multipart("bNd", b"{}\n").replace(
+                b'name="purpose"\r\n',
+                b'name="purpose"\r\nContent-Type: text/plain; charset=bogus\r\n',
+            )
+            writer.write(
+                b"POST /upload HTTP/1.1\r\nContent-Type: multipart/form-data; boundary=bNd\r\n"
+                b"Content-Length: %d\r\n\r\n%b" % (len(body), body)
+            )
+            status, _, answer = await read_response(reader)
+            assert (status, answer) == (400, b"bad form")  # not a 500 and a logged traceback
+            writer.close()
+
+    run(scenario())
 
 
 @pytest.mark.parametrize("closed_form", [True, False], ids=["whole", "no-close-delimiter"])

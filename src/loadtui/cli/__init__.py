@@ -49,16 +49,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     timing.stamp("cli: arguments parsed")
     if argv is None:  # after the parse: ``--help`` spawns nothing
         _spawned_children_skip_the_script()
-    if argv is None:  # this process is ours: dataclass methods compiled once, kept between
-        # runs; no pydantic plugin looked for (runtime/codecache.py, runtime/pydanticplugins.py)
-        from loadtui.locations import cache_dir
-        from loadtui.runtime import codecache, pydanticplugins
-
-        codecache.install(cache_dir())
-        pydanticplugins.skip()
-        timing.stamp("cli: code cache read")
     try:
-        code = _run(args)
+        code = _run(args, ours=argv is None)
     finally:
         timing.stamp("cli: command returned")
     global _returned
@@ -99,9 +91,12 @@ def _leave() -> None:
     os._exit(_returned)
 
 
-def _run(args: argparse.Namespace) -> int:
-    """The command, its errors made one line and an exit code."""
+def _run(args: argparse.Namespace, ours: bool = False) -> int:
+    """The command, its errors made one line and an exit code. ``ours``: this process is
+    loadtui's own (the console script), not a caller's."""
     try:
+        if ours:  # dataclass methods compiled once, kept between runs; no pydantic plugin
+            _speed_up_start()
         with collector_paused():  # pydantic and the models: many objects, no garbage
             from loadtui.cli.commands import COMMANDS
 
@@ -133,6 +128,18 @@ def _run(args: argparse.Namespace) -> int:
         what = redact_text(f"{type(exc).__name__}: {exc}", keys)
         print(f"loadtui: internal error: {one_line(what)} ({where})", file=sys.stderr)
         return ExitCode.INTERNAL_ERROR
+
+
+def _speed_up_start() -> None:
+    """Dataclass methods compiled once and kept between runs, no pydantic plugin looked for
+    (runtime/codecache.py, runtime/pydanticplugins.py): both change the whole process, so only
+    a process that is loadtui's own."""
+    from loadtui.locations import cache_dir
+    from loadtui.runtime import codecache, pydanticplugins
+
+    codecache.install(cache_dir())
+    pydanticplugins.skip()
+    timing.stamp("cli: code cache read")
 
 
 _KEY_VARS = ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "LOADTUI_ADMIN_PASSWORD")

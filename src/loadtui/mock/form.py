@@ -48,12 +48,15 @@ def form_fields(content_type: str, body: bytes) -> MultiDictProxy[str | FileFiel
     """The fields of a form body; empty for a body that is no form; ValueError if malformed."""
     kind, params = header_params(content_type)
     fields: MultiDict[str | FileField] = MultiDict()
-    if kind == "multipart/form-data":
-        _multipart(body, params.get("boundary", ""), fields)
-    elif kind == "application/x-www-form-urlencoded":
-        from urllib.parse import parse_qsl
+    try:
+        if kind == "multipart/form-data":
+            _multipart(body, params.get("boundary", ""), fields)
+        elif kind == "application/x-www-form-urlencoded":
+            from urllib.parse import parse_qsl
 
-        fields.extend(parse_qsl(body.decode(params.get("charset", "utf-8")), True))
+            fields.extend(parse_qsl(body.decode(params.get("charset", "utf-8")), True))
+    except LookupError as exc:  # a charset Python does not know: the client's mistake
+        raise ValueError(f"unknown charset: {exc}") from None
     return MultiDictProxy(fields)
 
 

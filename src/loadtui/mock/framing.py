@@ -114,6 +114,9 @@ class RequestParser:
         self._seen = 0
         """Bytes of a chunked body so far (bounded by ``max_body``)."""
         self._failed = False
+        self._scanned = 0
+        """Where the search for the end of a head resumes (a head sent in small pieces is
+        searched once, not from its first byte at every read)."""
 
     def feed(self, data: bytes) -> list[Event]:
         if self._failed:
@@ -137,11 +140,17 @@ class RequestParser:
         buf = self._buf
         while buf[:2] == b"\r\n":  # empty lines before a request line are ignored (RFC 9112)
             del buf[:2]
-        end = buf.find(b"\r\n\r\n", 0, self.max_head + 4)
+            self._scanned = 0
+        start = self._scanned
+        end = buf.find(b"\r\n\r\n", start, self.max_head + 4)
         if end < 0:
+            if buf.find(b"\n\n", start, self.max_head + 2) >= 0:  # lines ended by a bare LF
+                raise HTTPError(400, "Bad Request")
             if len(buf) > self.max_head:
                 raise HTTPError(431, "Request Header Fields Too Large")
+            self._scanned = max(0, len(buf) - 3)
             return False
+        self._scanned = 0
         head = _parse_head(bytes(buf[:end]), self.max_body)
         del buf[: end + 4]
         out.append(head)

@@ -82,6 +82,8 @@ def save() -> None:
             merged = dict(_cache)
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         temp = path.with_name(f".{path.name}.{os.getpid()}")
+        with contextlib.suppress(FileNotFoundError):  # left by a killed process of this pid
+            os.unlink(temp)
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
         fd = os.open(temp, flags, 0o600)  # a new file of ours: never one planted there
         try:
@@ -98,7 +100,9 @@ def _read(path: Path) -> dict[str, CodeType]:
     a table of code objects (a cache file holds code: it is trusted as a ``.pyc`` would be, and
     only when no one else can write it)."""
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        # never blocks: a FIFO put there is opened, seen not to be a file, and left alone
+        flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+        fd = os.open(path, flags)
     except OSError:
         return {}
     with os.fdopen(fd, "rb") as fh:

@@ -10,8 +10,10 @@ one) that have nothing to do in a load tester's option checks.
 ``PYDANTIC_DISABLE_PLUGINS`` switches the lookup off but not that import, which pydantic's
 plugin loader makes first. ``skip`` gives pydantic a loader that finds none, in place of its
 own, before any validator is built: only for the pydantic 2 releases whose validator building
-asks that loader for ``get_plugins`` alone (checked: 2.11 to 2.14); any other version keeps its
-own loader, with the documented switch set instead.
+asks that loader for ``get_plugins`` alone (checked: 2.11 to 2.14), and only in this process
+and the children it forks (which inherit the module table; the environment is left alone).
+Any other version keeps its own loader, with the documented switch set instead (unless the
+user set it), which spawned children inherit too.
 """
 
 from __future__ import annotations
@@ -34,11 +36,11 @@ def skip() -> None:
     first validator is built; nothing happens once pydantic's own loader is imported."""
     if _LOADER in sys.modules:
         return
-    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     from pydantic.version import VERSION
 
     major, minor = (int(part) for part in VERSION.split(".")[:2])
-    if major != 2 or minor not in _KNOWN:
+    if major != 2 or minor not in _KNOWN:  # the documented switch; its children inherit it
+        os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
         return
     loader = types.ModuleType(_LOADER, "loadtui: pydantic plugins are not loaded here")
     loader.get_plugins = _no_plugins  # type: ignore[attr-defined]
