@@ -95,9 +95,9 @@ def _run(args: argparse.Namespace, ours: bool = False) -> int:
     """The command, its errors made one line and an exit code. ``ours``: this process is
     loadtui's own (the console script), not a caller's."""
     try:
-        if ours:  # dataclass methods compiled once, kept between runs; no pydantic plugin
-            _speed_up_start()
         with collector_paused():  # pydantic and the models: many objects, no garbage
+            if ours:  # dataclass methods compiled once, kept between runs; no pydantic plugin
+                _speed_up_start()
             from loadtui.cli.commands import COMMANDS
 
         return int(COMMANDS[args.command](args))

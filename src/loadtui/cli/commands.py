@@ -58,7 +58,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     # checks the options (a refusal ends it); the mock and any further workers once the
     # options are good, while this process imports the console and the session
     if args.backend != "ray":  # Ray's actors are no worker processes
-        prespawn_first_worker()
+        prespawn_first_worker()  # not in a collector's pause: the child would inherit it
     try:  # those no session took end here: a refused option, an error
         with collector_paused():  # the first validation builds the models' validators
             resolved = resolve(Overrides.from_namespace(args))
