@@ -164,18 +164,22 @@ class RequestParser:
             out.append(END)
         return bool(buf)
 
-    def _body(self, out: list[Event]) -> bool:
+    def _take(self, out: list[Event]) -> bool:
+        """Give up to ``_left`` buffered bytes as a body piece; whether that was the last."""
         buf = self._buf
-        if not buf:
-            return False
         piece = bytes(buf[: self._left])
         del buf[: len(piece)]
         out.append(piece)
         self._left -= len(piece)
-        if self._left == 0:
+        return self._left == 0
+
+    def _body(self, out: list[Event]) -> bool:
+        if not self._buf:
+            return False
+        if self._take(out):
             out.append(END)
             self._step = self._head
-        return bool(buf)
+        return bool(self._buf)
 
     def _line(self) -> bytes | None:
         buf = self._buf
@@ -203,16 +207,11 @@ class RequestParser:
         return True
 
     def _chunk(self, out: list[Event]) -> bool:
-        buf = self._buf
-        if not buf:
+        if not self._buf:
             return False
-        piece = bytes(buf[: self._left])
-        del buf[: len(piece)]
-        out.append(piece)
-        self._left -= len(piece)
-        if self._left == 0:
+        if self._take(out):
             self._step = self._chunk_end
-        return bool(buf)
+        return bool(self._buf)
 
     def _chunk_end(self, out: list[Event]) -> bool:
         buf = self._buf
