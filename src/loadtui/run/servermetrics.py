@@ -84,14 +84,16 @@ class ServerScraper:
             )
 
     def _run(self) -> None:
+        # the first scrape's time is fixed before the client is made (its TLS contexts take tens
+        # of milliseconds, far more on a busy machine): a slow start scrapes late, not a second
+        # later — a 1 s run still gets its scrape
+        due = _next_due(self._clock())
         with httpx.Client(timeout=SCRAPE_TIMEOUT, follow_redirects=True) as client:
             while not self._stop.is_set():
-                elapsed = self._clock()
-                # the middle of the next second: one scrape per second of the series
-                due = (int(elapsed) + 0.5) if elapsed % 1.0 < 0.5 else (int(elapsed) + 1.5)
-                if self._stop.wait(max(0.0, due - elapsed)):
+                if self._stop.wait(max(0.0, due - self._clock())):
                     return
                 self.scrape_once(client)
+                due = _next_due(self._clock())
 
     def scrape_once(self, client: httpx.Client) -> None:
         """One scrape, booked as a point or as a failure of its kind."""
@@ -119,6 +121,11 @@ class ServerScraper:
                 self._points[-1] = ServerPoint(t, values)  # a late scrape: the newer wins
             else:
                 self._points.append(ServerPoint(t, values))
+
+
+def _next_due(elapsed: float) -> float:
+    """The middle of the next second not yet scraped: one scrape per second of the series."""
+    return (int(elapsed) + 0.5) if elapsed % 1.0 < 0.5 else (int(elapsed) + 1.5)
 
 
 def _fetch(client: httpx.Client, url: str) -> tuple[str | None, str | None]:
