@@ -44,6 +44,17 @@ import subprocess
 import sys
 from pathlib import Path
 
+_BODY = r"""
+BODY = json.dumps({
+    "id": "chatcmpl-ref", "object": "chat.completion", "created": 1796114761,
+    "model": "mock-model",
+    "choices": [{"index": 0, "message": {"role": "assistant", "content": "tok " * 16},
+                 "logprobs": None, "finish_reason": "stop"}],
+    "usage": {"prompt_tokens": 8, "completion_tokens": 16, "total_tokens": 24},
+}, separators=(",", ":")).encode()
+"""
+"""The answer both child scripts parse (``#BODY#`` in each is replaced by it)."""
+
 CHILD = r"""
 import asyncio, json, pickle, random, sys, time
 from time import perf_counter
@@ -56,13 +67,7 @@ from loadtui.engine.users import Users
 from loadtui.model.plan import RunConfig
 
 SNAP_EVERY = 2000
-BODY = json.dumps({
-    "id": "chatcmpl-ref", "object": "chat.completion", "created": 1796114761,
-    "model": "mock-model",
-    "choices": [{"index": 0, "message": {"role": "assistant", "content": "tok " * 16},
-                 "logprobs": None, "finish_reason": "stop"}],
-    "usage": {"prompt_tokens": 8, "completion_tokens": 16, "total_tokens": 24},
-}, separators=(",", ":")).encode()
+#BODY#
 
 
 _rng = random.Random(15)
@@ -264,7 +269,7 @@ elif what in ("users", "floor"):
 else:
     v = snapshot(int(what.split("@")[1]), max(10, n // 1000))
 print("null" if v is None else v)
-"""
+""".replace("#BODY#", _BODY)
 
 AB_CHILD = r"""
 import importlib.util, json, random, statistics, sys, time
@@ -290,13 +295,7 @@ from loadtui.model.requests import RequestSpec
 oldp = load("base_protocols", base + "/loadtui/engine/protocols.py")
 oldc = load("base_client", base + "/loadtui/engine/client.py")
 oldh = load("base_histogram", base + "/loadtui/metrics/histogram.py")
-BODY = json.dumps({
-    "id": "chatcmpl-ref", "object": "chat.completion", "created": 1796114761,
-    "model": "mock-model",
-    "choices": [{"index": 0, "message": {"role": "assistant", "content": "tok " * 16},
-                 "logprobs": None, "finish_reason": "stop"}],
-    "usage": {"prompt_tokens": 8, "completion_tokens": 16, "total_tokens": 24},
-}, separators=(",", ":")).encode()
+#BODY#
 rng = random.Random(15)
 VALUES = [rng.lognormvariate(3.0, 0.8) for _ in range(2000)]
 rec = Recorder()
@@ -365,7 +364,7 @@ for _ in range(rounds):
         got[name]["this tree"].append(per_call(new, n))
         got[name]["baseline"].append(per_call(old, n))
 print(json.dumps(got))
-"""
+""".replace("#BODY#", _BODY)
 """The in-process A/B (``--baseline-src``): the old and the new function loaded side by side in
 one process (the baseline's module files under other names), alternating call for call-batch,
 so both see the same seconds of a shared machine."""
