@@ -269,11 +269,7 @@ class _Child:
 
     def discard(self) -> None:
         """End it at once: a prespawned worker no run took holds nothing."""
-        if self.proc.is_alive():
-            self.proc.kill()
-        self.proc.join(5.0)
-        self.down.close()
-        self.up.close()
+        forking.discard(self.proc, self.down, self.up)
 
 
 class _Sender:

@@ -38,11 +38,7 @@ class _Prespawned:
     """Where its app's argument goes."""
 
     def discard(self) -> None:
-        if self.proc.is_alive():
-            self.proc.kill()
-        self.proc.join(5.0)
-        self.ready.close()
-        self.settings.close()
+        forking.discard(self.proc, self.ready, self.settings)
 
 
 _prespawned: dict[tuple[str, str], _Prespawned] = {}

@@ -24,7 +24,7 @@ import threading
 from collections.abc import Iterator
 from typing import Any, Literal
 
-__all__ = ["drop_inherited", "hold", "ignore_signals", "prepare", "signals_held"]
+__all__ = ["discard", "drop_inherited", "hold", "ignore_signals", "prepare", "signals_held"]
 
 _HELD = (signal.SIGINT, signal.SIGHUP)
 """The signals a prespawned child leaves to its parent (Ctrl-C, a dropped terminal)."""
@@ -94,3 +94,13 @@ def drop_inherited() -> None:
     gc.freeze()
     while _held:
         _held.pop().close()
+
+
+def discard(proc: Any, *conns: Any) -> None:
+    """End a prespawned child no run took, at once (it holds nothing worth an orderly end), reap
+    it, and close this process's ends of its pipes."""
+    if proc.is_alive():
+        proc.kill()
+    proc.join(5.0)
+    for conn in conns:
+        conn.close()
