@@ -358,19 +358,36 @@ class _Progress:
         self.plain_every = 1.0 if config.load.total_duration <= 60 else 5.0
         self._next_plain = self.plain_every
         self._live: Live | None = None
+        self._draw: Callable[[LiveFrame], None] | None = None
+        """The panel's redraw or the plain line, bound as the block starts (rich loaded)."""
         self._on = False
 
     def __enter__(self) -> _Progress:
         if self.shown:
-            from loadtui.headless.console import live_wanted
+            from rich.text import Text
+
+            from loadtui.headless.console import live_wanted, progress_line, progress_panel
 
             console = self.out.console
             if live_wanted(console, self.live):
                 from rich.live import Live
-                from rich.text import Text
 
-                self._live = Live(Text(""), console=console, auto_refresh=False, transient=True)
-                self._live.start()
+                live = Live(Text(""), console=console, auto_refresh=False, transient=True)
+                self._live = live
+                live.start()
+
+                def draw(view: LiveFrame) -> None:
+                    live.update(progress_panel(view, self.open_loop), refresh=True)
+
+            else:
+
+                def draw(view: LiveFrame) -> None:
+                    if view.elapsed >= self._next_plain:
+                        line = Text(progress_line(view, self.open_loop))
+                        console.print(line, soft_wrap=True)
+                        self._next_plain += self.plain_every
+
+            self._draw = draw
         self._on = True
         return self
 
@@ -395,14 +412,5 @@ class _Progress:
         return build_frame(coord, phase, target_url, recent=False)
 
     def show(self, view: LiveFrame | None) -> None:
-        if not self._on or view is None:
-            return
-        from loadtui.headless.console import progress_line, progress_panel
-
-        if self._live is not None:
-            self._live.update(progress_panel(view, self.open_loop), refresh=True)
-        elif view.elapsed >= self._next_plain:
-            from rich.text import Text
-
-            self.out.console.print(Text(progress_line(view, self.open_loop)), soft_wrap=True)
-            self._next_plain += self.plain_every
+        if self._on and view is not None and self._draw is not None:
+            self._draw(view)
